@@ -1,0 +1,1 @@
+//! The imdesk engine (Desk): composes client, push and store into ingest, outbox, reply clocks and alerts.

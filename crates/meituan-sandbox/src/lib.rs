@@ -1,0 +1,1 @@
+//! A strict, stateful Meituan open platform on loopback, for tests, demo mode and load.

@@ -1,0 +1,1 @@
+//! Shared harness for imdesk end-to-end tests.
