@@ -1,5 +1,57 @@
 //! `imdesk-cli`: the headless front door of imdesk.
+//!
+//! Each subcommand lives in its own module and stays thin: it parses arguments, builds the
+//! configuration and calls into the library crates. Output meant for machines goes to stdout
+//! as JSON; diagnostics go to stderr through `tracing`.
 
-fn main() {
-    println!("imdesk-cli {}", env!("CARGO_PKG_VERSION"));
+use clap::{Parser, Subcommand};
+
+mod api_cmd;
+mod sandbox_cmd;
+
+#[derive(Debug, Parser)]
+#[command(name = "imdesk-cli", version, about = "imdesk headless front door")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign and call one IM endpoint for a configured store; prints the response `data` as JSON.
+    Api(api_cmd::Args),
+    /// Serve a local Meituan sandbox until SIGTERM; prints its coordinates as one JSON line.
+    Sandbox(sandbox_cmd::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("IMDESK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("无法启动运行时 / cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Api(args) => api_cmd::run(args).await,
+            Command::Sandbox(args) => sandbox_cmd::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, bilingual where the subcommand provided it (see each module).
+            eprintln!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
