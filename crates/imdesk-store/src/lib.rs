@@ -1,1 +1,49 @@
-//! The SQLite message cache: one writer thread, reader connections, migrations, full-text search for Chinese.
+//! The SQLite message cache of imdesk: messages, conversation summaries with reply clocks,
+//! the outbox, quick replies, drafts, settings and the quarantine, with full-text search that
+//! finds Chinese substrings of two or more characters, newest first.
+//!
+//! It owns the database file and nothing else: it knows no Meituan crate, Tauri or UI
+//! (architecture rule 1). One writer thread owns the write connection and commits whatever is
+//! queued in one transaction; reads use a small pool of reader connections (rule 5). Every
+//! operation exists as a blocking method and as an `_async` method that never runs SQLite on
+//! an executor thread. The schema is a linear list of migrations in `user_version`
+//! ([`schema`]). Times are UTC milliseconds.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), imdesk_store::StoreError> {
+//! use imdesk_store::{InboxFilter, Store, StoreOptions};
+//! let store = Store::open("imdesk.sqlite3", StoreOptions::default())?;
+//! let page = store.inbox(InboxFilter::default())?;
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod conversations;
+mod db;
+mod desk_tables;
+mod error;
+mod ingest;
+mod messages;
+mod options;
+mod outbox;
+mod quarantine;
+mod reply_rates;
+pub mod schema;
+pub mod search;
+pub mod search_text;
+
+pub use conversations::{
+    Conversation, ConversationKey, InboxCursor, InboxFilter, OrderState, ReplyClock, StoreCounts,
+};
+pub use db::Store;
+pub use desk_tables::{OrderRecord, QuickReply, StoreRow};
+pub use error::{OutboxRefusal, Result, StoreError};
+pub use ingest::IngestOutcome;
+pub use messages::{
+    ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
+};
+pub use options::{ClockPolicy, StoreOptions};
+pub use outbox::{NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
+pub use quarantine::QuarantinedFrame;
+pub use reply_rates::ReplyRates;
+pub use search::SearchFilter;

@@ -1,0 +1,176 @@
+//! The typed operations of [`Store`], each offered twice: a blocking method for the CLI and
+//! threads, and an `_async` method for the engine. Writes go to the writer thread (the async
+//! form awaits a oneshot answered after the batch commit); reads run on a pooled reader
+//! connection (the async form inside `spawn_blocking`). No SQLite call ever runs on an async
+//! executor thread.
+
+use std::sync::Arc;
+
+use crate::conversations::{self, Conversation, ConversationKey, InboxFilter, StoreCounts};
+use crate::db::Store;
+use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
+use crate::error::Result;
+use crate::ingest::{self, IngestOutcome};
+use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow, NewMessage};
+use crate::outbox::{self, NewOutboxMessage, OutboxItem, SendFailure};
+use crate::quarantine::{self, QuarantinedFrame};
+use crate::reply_rates::{self, ReplyRates};
+use crate::search::{self, SearchFilter};
+
+/// Declares `name` (blocking) and `name_async` for an operation `f(conn, opts, args…)`.
+macro_rules! operations {
+    ($( $kind:ident $(#[$doc:meta])* fn $name:ident / $name_async:ident
+        ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $f:path; )*) => {
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    let opts = Arc::clone(&self.inner.options);
+                    operations!(@sync $kind self, move |conn| $f(conn, &opts, $($arg),*))
+                }
+
+                $(#[$doc])*
+                #[doc = ""]
+                #[doc = "Async form: never blocks the executor."]
+                pub async fn $name_async(&self, $($arg: $ty),*) -> Result<$ret> {
+                    let opts = Arc::clone(&self.inner.options);
+                    operations!(@async $kind self, move |conn| $f(conn, &opts, $($arg),*))
+                }
+            )*
+        }
+    };
+    (@sync write $s:ident, $c:expr) => { $s.write($c) };
+    (@sync read $s:ident, $c:expr) => { $s.read($c) };
+    (@async write $s:ident, $c:expr) => { $s.write_async($c).await };
+    (@async read $s:ident, $c:expr) => { $s.read_async($c).await };
+}
+
+operations! {
+    write
+    /// Stores a batch of messages in one transaction (see [`IngestOutcome`]); answers after
+    /// the commit, so that no event about them leaves the core before they are durable.
+    fn ingest / ingest_async(messages: Vec<NewMessage>) -> Vec<IngestOutcome> = ingest::ingest;
+    read
+    /// An inbox page (see [`InboxFilter`]).
+    fn inbox / inbox_async(filter: InboxFilter) -> Vec<Conversation> = conversations::inbox;
+    read
+    /// One conversation by id.
+    fn conversation / conversation_async(id: i64) -> Option<Conversation> = conversations::conversation;
+    read
+    /// One conversation by key.
+    fn find_conversation / find_conversation_async(key: ConversationKey) -> Option<Conversation>
+        = conversations::find_conversation;
+    write
+    /// An agent has seen the conversation: unread count to zero.
+    fn mark_read / mark_read_async(conversation_id: i64) -> () = conversations::mark_read;
+    write
+    /// Records the customer's read time (it only moves forward).
+    fn set_customer_read_time / set_customer_read_time_async(conversation_id: i64, last_read_ms: i64) -> ()
+        = conversations::set_customer_read_time;
+    read
+    /// Unread, waiting and overdue counts per store at `now_ms`.
+    fn store_counts / store_counts_async(now_ms: i64) -> Vec<StoreCounts> = conversations::store_counts;
+    read
+    /// The last `limit` messages before `before`, oldest first.
+    fn history / history_async(conversation_id: i64, before: Option<HistoryCursor>, limit: u32) -> Vec<MessageRow>
+        = messages::history;
+    read
+    /// One message by local id.
+    fn message / message_async(id: i64) -> Option<MessageRow> = messages::message;
+    read
+    /// Full-text search, newest first (see [`crate::search`]).
+    fn search / search_async(query: String, filter: SearchFilter) -> Vec<MessageRow> = search::search;
+    write
+    /// Writes a merchant message to the outbox, or refuses it.
+    fn enqueue_outbox / enqueue_outbox_async(message: NewOutboxMessage) -> OutboxItem = outbox::enqueue;
+    write
+    /// A send attempt starts (refused for a sent item).
+    fn mark_sending / mark_sending_async(id: i64, now_ms: i64) -> OutboxItem = outbox::mark_sending;
+    write
+    /// The platform accepted the item; it is ingested as a merchant message.
+    fn mark_sent / mark_sent_async(id: i64, now_ms: i64) -> OutboxItem = outbox::mark_sent;
+    write
+    /// The attempt failed with the platform's reason.
+    fn mark_failed / mark_failed_async(id: i64, failure: SendFailure, now_ms: i64) -> OutboxItem
+        = outbox::mark_failed;
+    read
+    /// Queued and sending items, oldest first (resume them after a restart).
+    fn pending_outbox / pending_outbox_async() -> Vec<OutboxItem> = outbox::pending_outbox;
+    read
+    /// A conversation's unsent items (queued, sending, failed), oldest first.
+    fn unsent_outbox / unsent_outbox_async(conversation_id: i64) -> Vec<OutboxItem> = outbox::unsent_outbox;
+    read
+    /// One outbox item.
+    fn outbox_item / outbox_item_async(id: i64) -> Option<OutboxItem> = outbox::outbox_item;
+    write
+    /// Inserts or replaces a store.
+    fn upsert_store / upsert_store_async(store: StoreRow) -> () = desk_tables::upsert_store;
+    read
+    /// Every store.
+    fn stores / stores_async() -> Vec<StoreRow> = desk_tables::stores;
+    write
+    /// Blocks a customer at a store.
+    fn block_customer / block_customer_async(store: String, open_user_id: i64, reason: String, now_ms: i64) -> ()
+        = desk_tables::block_customer;
+    write
+    /// Unblocks a customer.
+    fn unblock_customer / unblock_customer_async(store: String, open_user_id: i64) -> ()
+        = desk_tables::unblock_customer;
+    read
+    /// True when the customer is blocked at this store.
+    fn is_blocked / is_blocked_async(store: String, open_user_id: i64) -> bool = desk_tables::is_blocked;
+    write
+    /// Caches a fetched order and updates the order context of its conversations.
+    fn upsert_order / upsert_order_async(order: OrderRecord) -> () = desk_tables::upsert_order;
+    read
+    /// A cached order.
+    fn order / order_async(order_id: i64) -> Option<OrderRecord> = desk_tables::order;
+    write
+    /// Creates or updates a quick reply; returns its id.
+    fn save_quick_reply / save_quick_reply_async(reply: QuickReply) -> i64 = desk_tables::save_quick_reply;
+    write
+    /// Deletes a quick reply.
+    fn delete_quick_reply / delete_quick_reply_async(id: i64) -> () = desk_tables::delete_quick_reply;
+    read
+    /// Brand quick replies plus those of `store`.
+    fn quick_replies / quick_replies_async(store: Option<String>) -> Vec<QuickReply> = desk_tables::quick_replies;
+    write
+    /// Saves (or, when empty, deletes) a draft.
+    fn set_draft / set_draft_async(conversation_id: i64, text: String, now_ms: i64) -> () = desk_tables::set_draft;
+    read
+    /// A conversation's draft.
+    fn draft / draft_async(conversation_id: i64) -> Option<String> = desk_tables::draft;
+    write
+    /// Sets a setting.
+    fn set_setting / set_setting_async(key: String, value: String) -> () = desk_tables::set_setting;
+    read
+    /// Reads a setting.
+    fn setting / setting_async(key: String) -> Option<String> = desk_tables::setting;
+    write
+    /// Keeps an undecodable frame with its reason; returns its id.
+    fn quarantine / quarantine_async(raw: String, reason: String, received_at_ms: i64) -> i64
+        = quarantine::quarantine;
+    read
+    /// Quarantined frames, newest first, before id `before`.
+    fn quarantined / quarantined_async(before: Option<i64>, limit: u32) -> Vec<QuarantinedFrame>
+        = quarantine::quarantined;
+    read
+    /// How many frames are quarantined.
+    fn quarantine_count / quarantine_count_async() -> i64 = quarantine::quarantine_count;
+    read
+    /// Reply rates per store for customer messages in `[since_ms, until_ms)`.
+    fn reply_rates / reply_rates_async(store: Option<String>, since_ms: i64, until_ms: i64, now_ms: i64)
+        -> Vec<ReplyRates> = reply_rates::reply_rates;
+}
+
+impl Store {
+    /// Streams matching messages in arrival order to `each` (blocking; for `imdesk-cli
+    /// export`). Stops when `each` returns `false`; returns how many were visited.
+    pub fn export_messages(
+        &self,
+        filter: &ExportFilter,
+        each: impl FnMut(MessageRow) -> bool,
+    ) -> Result<u64> {
+        self.read(|conn| messages::export_messages(conn, filter, each))
+    }
+}

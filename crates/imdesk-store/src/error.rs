@@ -1,0 +1,77 @@
+//! The store's error type. Variants carry ids and sizes, never message text.
+
+use std::sync::Arc;
+
+/// Everything the store can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The batch this operation ran in could not be committed; nothing of it was written.
+    #[error("batch commit failed: {0}")]
+    CommitFailed(Arc<rusqlite::Error>),
+    /// The file was written by a newer imdesk.
+    #[error("database schema version {found} is newer than this build supports ({supported})")]
+    SchemaTooNew {
+        /// `user_version` found in the file.
+        found: i64,
+        /// The latest version this build knows.
+        supported: i64,
+    },
+    /// The writer thread has stopped (the store is closing or a job panicked).
+    #[error("the store's writer thread is gone")]
+    WriterGone,
+    /// A write job panicked; its writes were rolled back and the writer goes on.
+    #[error("a store write job panicked; its writes were rolled back")]
+    JobPanicked,
+    /// The writer thread could not be started.
+    #[error("cannot start the writer thread: {0}")]
+    WriterStart(std::io::Error),
+    /// A blocking reader task could not be joined.
+    #[error("reader task failed: {0}")]
+    ReaderTask(String),
+    /// No conversation with this id.
+    #[error("conversation {0} not found")]
+    ConversationNotFound(i64),
+    /// No outbox item with this id.
+    #[error("outbox item {0} not found")]
+    OutboxNotFound(i64),
+    /// The outbox refused a message before any send attempt.
+    #[error("outbox refused the message: {0}")]
+    Refused(#[from] OutboxRefusal),
+    /// An outbox state change that would deliver a message twice or revive a sent one.
+    #[error("outbox item {id} is already sent")]
+    AlreadySent {
+        /// Outbox row id.
+        id: i64,
+    },
+}
+
+/// Why a merchant message was refused locally. The core maps each case to a clear zh-CN text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboxRefusal {
+    /// The text is empty or only whitespace.
+    #[error("the text is empty")]
+    EmptyText,
+    /// The text has more characters than allowed.
+    #[error("the text has {chars} characters, more than the limit of {max}")]
+    TextTooLong {
+        /// Characters (Unicode scalar values) in the text.
+        chars: usize,
+        /// The configured limit ([`crate::StoreOptions::max_outbox_chars`]).
+        max: usize,
+    },
+    /// The customer of this two-party conversation is blocked.
+    #[error("the customer is blocked")]
+    CustomerBlocked,
+    /// The order was completed more than the after-sale window ago.
+    #[error("the after-sale window closed at {closed_at_ms}")]
+    AfterSaleClosed {
+        /// UTC ms when the 48-hour window closed.
+        closed_at_ms: i64,
+    },
+}
+
+/// Short alias used throughout the crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,76 @@
+//! Settings fixed when the store opens: reply-clock policy, outbox limits, connection sizes.
+
+use std::collections::BTreeSet;
+
+/// How long a customer may wait, and which scene tags are urgent. Data, not code
+/// (architecture.md, "Conversation model").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockPolicy {
+    /// Reply window for a normal message (5 minutes).
+    pub normal_window_ms: i64,
+    /// Reply window for an urgent message (1 minute).
+    pub urgent_window_ms: i64,
+    /// Scene tags that make a message urgent (default {9003}, customer complaint).
+    pub urgent_scene_tags: BTreeSet<i32>,
+}
+
+impl Default for ClockPolicy {
+    fn default() -> Self {
+        Self {
+            normal_window_ms: 5 * 60 * 1000,
+            urgent_window_ms: 60 * 1000,
+            urgent_scene_tags: BTreeSet::from([9003]),
+        }
+    }
+}
+
+impl ClockPolicy {
+    /// True when this scene tag is urgent.
+    pub fn is_urgent(&self, scene_tag: i32) -> bool {
+        self.urgent_scene_tags.contains(&scene_tag)
+    }
+
+    /// The reply window for a message of this urgency.
+    pub fn window_ms(&self, urgent: bool) -> i64 {
+        if urgent {
+            self.urgent_window_ms
+        } else {
+            self.normal_window_ms
+        }
+    }
+}
+
+/// Options for [`crate::Store::open`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Reply-clock policy.
+    pub clock: ClockPolicy,
+    /// Longest merchant text the outbox accepts, in characters. 500 by default: the platform
+    /// does not document a limit, and longer replies are rare and better split.
+    pub max_outbox_chars: usize,
+    /// After-sale window after an order completes (48 hours).
+    pub after_sale_window_ms: i64,
+    /// Reader connections in the pool (2: the machines have two cores).
+    pub readers: usize,
+    /// Page cache of the writer connection in KiB. 32 MiB keeps FTS merges on a 1 M-message
+    /// cache mostly in memory while staying inside the 80 MB RSS budget.
+    pub writer_cache_kib: i64,
+    /// Page cache of each reader connection in KiB.
+    pub reader_cache_kib: i64,
+    /// Most jobs the writer runs in one transaction before committing.
+    pub max_batch_jobs: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            clock: ClockPolicy::default(),
+            max_outbox_chars: 500,
+            after_sale_window_ms: 48 * 3600 * 1000,
+            readers: 2,
+            writer_cache_kib: 32 * 1024,
+            reader_cache_kib: 8 * 1024,
+            max_batch_jobs: 512,
+        }
+    }
+}

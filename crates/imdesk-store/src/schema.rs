@@ -1,0 +1,220 @@
+//! The schema, as a linear list of migrations versioned in `PRAGMA user_version`.
+//!
+//! Step *n* (1-based) takes a database from version *n − 1* to *n*. Steps are never edited
+//! once landed: a change is a new step appended to [`MIGRATIONS`]. Times are UTC milliseconds.
+
+use rusqlite::Connection;
+
+use crate::error::{Result, StoreError};
+
+/// Version 1: stores, conversations, messages, their full-text index and the quarantine.
+const V1_MESSAGES: &str = r#"
+CREATE TABLE stores (
+    epoi_id       TEXT PRIMARY KEY,
+    name          TEXT NOT NULL DEFAULT '',
+    business_id   INTEGER NOT NULL DEFAULT 2,
+    im_status     INTEGER,
+    muted         INTEGER NOT NULL DEFAULT 0,
+    updated_at_ms INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per conversation, keyed as architecture.md says: biz_type 1 by open_user_id,
+-- 4/5/6 by group_id (both stored in peer_id). It is the inbox's summary: never computed
+-- with GROUP BY over messages.
+CREATE TABLE conversations (
+    id                    INTEGER PRIMARY KEY,
+    store                 TEXT NOT NULL,
+    biz_type              INTEGER NOT NULL,
+    peer_id               INTEGER NOT NULL,
+    open_user_id          INTEGER,
+    group_id              INTEGER,
+    group_name            TEXT,
+    comment_id            INTEGER,
+    rider_id              INTEGER,
+    order_id              INTEGER,
+    order_state           INTEGER NOT NULL DEFAULT 0,  -- 0 pre-order, 1 in progress, 2 completed
+    order_completed_at_ms INTEGER,
+    last_msg_rowid        INTEGER,
+    last_msg_at_ms        INTEGER NOT NULL DEFAULT 0,
+    last_msg_source       INTEGER,
+    last_msg_type         INTEGER,
+    last_msg_preview      TEXT,
+    unread_count          INTEGER NOT NULL DEFAULT 0,
+    last_read_ms          INTEGER,                     -- the customer's read time
+    awaiting_since_ms     INTEGER,                     -- reply clock: running when not NULL
+    deadline_ms           INTEGER,
+    clock_urgent          INTEGER NOT NULL DEFAULT 0,
+    blocked               INTEGER NOT NULL DEFAULT 0,  -- mirror of the blocked table
+    -- Inbox order in one ascending key: running clocks first by deadline, then the rest by
+    -- last message time, newest first.
+    inbox_key INTEGER GENERATED ALWAYS AS (
+        CASE WHEN deadline_ms IS NOT NULL THEN deadline_ms - 4611686018427387904
+             ELSE -last_msg_at_ms END) VIRTUAL,
+    UNIQUE (store, biz_type, peer_id)
+);
+CREATE INDEX conversations_inbox ON conversations (inbox_key);
+CREATE INDEX conversations_store_inbox ON conversations (store, inbox_key);
+CREATE INDEX conversations_blocked_inbox ON conversations (inbox_key) WHERE blocked = 1;
+CREATE INDEX conversations_order ON conversations (order_id) WHERE order_id IS NOT NULL;
+CREATE INDEX conversations_unread ON conversations (store, unread_count) WHERE unread_count > 0;
+CREATE INDEX conversations_clock ON conversations (store, deadline_ms) WHERE deadline_ms IS NOT NULL;
+
+-- id grows with arrival, so the full-text rowid order is "newest first" when reversed.
+CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    store           TEXT NOT NULL,
+    biz_type        INTEGER NOT NULL,
+    msg_id          INTEGER NOT NULL,
+    msg_source      INTEGER NOT NULL,
+    msg_type        INTEGER NOT NULL,
+    text            TEXT,              -- decrypted; NULL when undecryptable
+    raw_content     TEXT,              -- the encrypted msg_content, kept only when undecryptable
+    decrypt_failed  INTEGER NOT NULL DEFAULT 0,
+    cts_ms          INTEGER NOT NULL,
+    order_id        INTEGER,
+    open_user_id    INTEGER,
+    group_id        INTEGER,
+    comment_id      INTEGER,
+    rider_id        INTEGER,
+    scene_tag       INTEGER NOT NULL DEFAULT -1,
+    scene_name      TEXT NOT NULL DEFAULT '',
+    has_reply       INTEGER NOT NULL DEFAULT 0,
+    group_name      TEXT,
+    received_at_ms  INTEGER NOT NULL,
+    UNIQUE (store, biz_type, msg_id)
+);
+CREATE INDEX messages_by_conversation ON messages (conversation_id, cts_ms);
+
+-- Contentless: only the index of the derived bigram text (search_text.rs) is stored; rowid is
+-- messages.id. detail=none keeps no positions: smaller and faster, and every hit is verified
+-- against the real text anyway.
+CREATE VIRTUAL TABLE message_search USING fts5 (
+    body, content = '', detail = none, tokenize = 'unicode61'
+);
+
+CREATE TABLE quarantine (
+    id             INTEGER PRIMARY KEY,
+    raw            TEXT NOT NULL,
+    reason         TEXT NOT NULL,
+    received_at_ms INTEGER NOT NULL
+);
+"#;
+
+/// Version 2: what the desk writes itself: outbox, blocked customers, order cache, quick
+/// replies, drafts and settings.
+const V2_DESK: &str = r#"
+CREATE TABLE outbox (
+    id                 INTEGER PRIMARY KEY,
+    conversation_id    INTEGER NOT NULL REFERENCES conversations (id),
+    store              TEXT NOT NULL,
+    biz_type           INTEGER NOT NULL,
+    msg_id             INTEGER NOT NULL UNIQUE,   -- ours; every retry reuses it
+    msg_type           INTEGER NOT NULL,
+    text               TEXT NOT NULL,             -- plaintext; encrypted at send time
+    state              INTEGER NOT NULL DEFAULT 0, -- 0 queued, 1 sending, 2 sent, 3 failed
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    last_error_code    INTEGER,
+    last_error_message TEXT,
+    created_at_ms      INTEGER NOT NULL,
+    updated_at_ms      INTEGER NOT NULL,
+    sent_at_ms         INTEGER
+);
+CREATE INDEX outbox_pending ON outbox (id) WHERE state IN (0, 1);
+CREATE INDEX outbox_by_conversation ON outbox (conversation_id, id);
+
+CREATE TABLE blocked (
+    store         TEXT NOT NULL,
+    open_user_id  INTEGER NOT NULL,
+    reason        TEXT NOT NULL DEFAULT '',
+    blocked_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (store, open_user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE orders (
+    order_id        INTEGER PRIMARY KEY,
+    store           TEXT NOT NULL,
+    status          INTEGER NOT NULL,            -- the platform's status code
+    completed_at_ms INTEGER,
+    json            TEXT NOT NULL DEFAULT '{}',
+    fetched_at_ms   INTEGER NOT NULL
+);
+
+CREATE TABLE quick_replies (
+    id    INTEGER PRIMARY KEY,
+    store TEXT,                                  -- NULL: the whole brand
+    title TEXT NOT NULL,
+    text  TEXT NOT NULL,
+    sort  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX quick_replies_by_store ON quick_replies (store, sort);
+
+CREATE TABLE drafts (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id),
+    text            TEXT NOT NULL,
+    updated_at_ms   INTEGER NOT NULL
+);
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"#;
+
+/// Version 3: the reply log behind the 5-minute and urgent 1-minute reply rates.
+const V3_REPLY_EVENTS: &str = r#"
+CREATE TABLE reply_events (
+    id              INTEGER PRIMARY KEY,
+    store           TEXT NOT NULL,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    message_id      INTEGER NOT NULL REFERENCES messages (id),
+    customer_at_ms  INTEGER NOT NULL,
+    urgent          INTEGER NOT NULL,
+    started_clock   INTEGER NOT NULL,  -- 0: an urgent message that tightened a running clock
+    replied_at_ms   INTEGER
+);
+CREATE INDEX reply_events_by_time ON reply_events (store, customer_at_ms);
+CREATE INDEX reply_events_open ON reply_events (conversation_id) WHERE replied_at_ms IS NULL;
+"#;
+
+/// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
+pub const MIGRATIONS: &[&str] = &[V1_MESSAGES, V2_DESK, V3_REPLY_EVENTS];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Reads `user_version`.
+pub fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+/// Applies the steps after the database's version up to `target`, each in its own
+/// transaction together with its `user_version` bump.
+pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
+    let current = version(conn)?;
+    if current > latest_version() {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            supported: latest_version(),
+        });
+    }
+    for (index, step) in MIGRATIONS.iter().enumerate() {
+        let to = index as i64 + 1;
+        if to <= current || to > target {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", to)?;
+        tx.commit()?;
+        tracing::info!(version = to, "store schema migrated");
+    }
+    Ok(())
+}
+
+/// Upgrades to the latest version.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    migrate_to(conn, latest_version())
+}

@@ -1,0 +1,112 @@
+//! One writer, many readers: readers never block or see partial batches; async callers are
+//! batched by the writer thread; a panicking job does not take the writer down.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on failure
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use common::*;
+use imdesk_store::{InboxFilter, SearchFilter, StoreError};
+
+#[test]
+fn readers_run_while_the_writer_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || {
+                let mut last_seen = 0;
+                let mut reads = 0;
+                while !done.load(Ordering::Relaxed) || reads == 0 {
+                    // Each batch holds one message per user of 10: a reader sees whole batches.
+                    let total: i64 = store
+                        .read(|c| {
+                            Ok(c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?)
+                        })
+                        .unwrap();
+                    assert_eq!(total % 10, 0, "partial batch visible");
+                    assert!(total >= last_seen, "count went backwards");
+                    last_seen = total;
+                    store.inbox(InboxFilter::default()).unwrap();
+                    store
+                        .search("退款".into(), SearchFilter::default())
+                        .unwrap();
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for batch in 0..50 {
+        let msgs = (0..10)
+            .map(|u| customer("s1", u, batch * 10 + u, T0 + batch * 1000, "申请退款"))
+            .collect();
+        store.ingest(msgs).unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().unwrap() > 0);
+    }
+    assert_eq!(
+        store
+            .search(
+                "退款".into(),
+                SearchFilter {
+                    limit: 1000,
+                    ..Default::default()
+                }
+            )
+            .unwrap()
+            .len(),
+        500
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_writes_from_many_tasks_all_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .ingest_async(vec![customer("s1", i % 7, i, T0 + i, "催单")])
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let page = store.inbox_async(InboxFilter::default()).await.unwrap();
+    assert_eq!(page.len(), 7);
+    assert_eq!(page.iter().map(|c| c.unread_count).sum::<i64>(), 200);
+}
+
+#[test]
+fn a_failing_or_panicking_job_rolls_back_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let err = store
+        .write(|c| -> imdesk_store::Result<()> {
+            c.execute("INSERT INTO settings (key, value) VALUES ('a', '1')", [])?;
+            Err(StoreError::OutboxNotFound(1))
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::OutboxNotFound(1)));
+    let panicked = store.write(|c| -> imdesk_store::Result<()> {
+        c.execute("INSERT INTO settings (key, value) VALUES ('b', '1')", [])?;
+        panic!("bug in a job")
+    });
+    assert!(matches!(panicked, Err(StoreError::JobPanicked)));
+    store.set_setting("c".into(), "1".into()).unwrap();
+    assert_eq!(store.setting("a".into()).unwrap(), None);
+    assert_eq!(store.setting("b".into()).unwrap(), None);
+    assert_eq!(store.setting("c".into()).unwrap().as_deref(), Some("1"));
+}

@@ -1,0 +1,383 @@
+//! Ingest: duplicates, conversation summaries, reply clocks, reply rates, order context.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on failure
+
+mod common;
+
+use common::*;
+use imdesk_store::{
+    ConversationKey, IngestOutcome, NewMessage, OrderRecord, OrderState, ReplyClock,
+    SOURCE_CUSTOMER,
+};
+
+fn conversation_id(outcome: &IngestOutcome) -> i64 {
+    match outcome {
+        IngestOutcome::Inserted {
+            conversation_id, ..
+        }
+        | IngestOutcome::Duplicate {
+            conversation_id, ..
+        } => *conversation_id,
+        IngestOutcome::NoConversationKey => panic!("no conversation"),
+    }
+}
+
+#[test]
+fn duplicates_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let m = customer("s1", 7, 100, T0, "你好");
+    let out = store.ingest(vec![m.clone(), m.clone()]).unwrap();
+    assert!(matches!(out[0], IngestOutcome::Inserted { .. }));
+    let IngestOutcome::Inserted {
+        message_id,
+        conversation_id,
+    } = out[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        out[1],
+        IngestOutcome::Duplicate {
+            message_id,
+            conversation_id
+        }
+    );
+    // A later batch with the same (store, biz_type, msg_id) is a no-op too.
+    let again = store.ingest(vec![m]).unwrap();
+    assert_eq!(
+        again[0],
+        IngestOutcome::Duplicate {
+            message_id,
+            conversation_id
+        }
+    );
+    let conv = store.conversation(conversation_id).unwrap().unwrap();
+    assert_eq!(conv.unread_count, 1);
+    assert_eq!(store.history(conversation_id, None, 50).unwrap().len(), 1);
+    // The same msg_id in another store is another message.
+    let other = store
+        .ingest(vec![customer("s2", 7, 100, T0, "你好")])
+        .unwrap();
+    assert!(matches!(other[0], IngestOutcome::Inserted { .. }));
+}
+
+#[test]
+fn messages_without_a_conversation_key_are_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let no_user = NewMessage {
+        open_user_id: None,
+        ..customer("s1", 7, 1, T0, "x")
+    };
+    let no_group = NewMessage {
+        biz_type: 5,
+        ..customer("s1", 7, 2, T0, "x")
+    };
+    let out = store.ingest(vec![no_user, no_group]).unwrap();
+    assert_eq!(out, vec![IngestOutcome::NoConversationKey; 2]);
+    assert!(store.inbox(Default::default()).unwrap().is_empty());
+}
+
+#[test]
+fn reply_clock_starts_tightens_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let out = store
+        .ingest(vec![customer("s1", 7, 1, T0, "在吗")])
+        .unwrap();
+    let id = conversation_id(&out[0]);
+    let clock = store.conversation(id).unwrap().unwrap().clock;
+    assert_eq!(
+        clock,
+        Some(ReplyClock {
+            awaiting_since_ms: T0,
+            deadline_ms: T0 + 5 * MINUTE,
+            urgent: false
+        })
+    );
+
+    // A second normal message does not move the deadline.
+    store
+        .ingest(vec![customer("s1", 7, 2, T0 + MINUTE, "人呢")])
+        .unwrap();
+    assert_eq!(store.conversation(id).unwrap().unwrap().clock, clock);
+
+    // An urgent complaint two minutes in tightens it to its own one minute.
+    store
+        .ingest(vec![urgent("s1", 7, 3, T0 + 2 * MINUTE, "投诉")])
+        .unwrap();
+    let tightened = store.conversation(id).unwrap().unwrap().clock.unwrap();
+    assert_eq!(tightened.deadline_ms, T0 + 3 * MINUTE);
+    assert!(tightened.urgent);
+    assert_eq!(tightened.awaiting_since_ms, T0);
+
+    // A merchant message older than the wait does not stop it; a reply does.
+    store
+        .ingest(vec![merchant("s1", 7, 4, T0 - MINUTE, "旧消息")])
+        .unwrap();
+    assert!(store.conversation(id).unwrap().unwrap().clock.is_some());
+    store
+        .ingest(vec![merchant("s1", 7, 5, T0 + 150_000, "马上处理")])
+        .unwrap();
+    let conv = store.conversation(id).unwrap().unwrap();
+    assert_eq!(conv.clock, None);
+    assert_eq!(conv.unread_count, 0);
+
+    // Reply rates: the clock start (answered in 2.5 min) and the urgent tightening
+    // (answered in 30 s) both met their windows.
+    let rates = store
+        .reply_rates(None, T0, T0 + 60 * MINUTE, T0 + 60 * MINUTE)
+        .unwrap();
+    assert_eq!(rates.len(), 1);
+    let r = &rates[0];
+    assert_eq!(
+        (
+            r.total,
+            r.within_normal,
+            r.urgent_total,
+            r.urgent_within,
+            r.pending
+        ),
+        (1, 1, 1, 1, 0)
+    );
+}
+
+#[test]
+fn no_clock_without_has_reply_but_groups_start_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let quiet = NewMessage {
+        has_reply: 0,
+        ..customer("s1", 7, 1, T0, "好的")
+    };
+    let group = NewMessage {
+        biz_type: 5,
+        group_id: Some(900),
+        open_user_id: None,
+        msg_type: 0,
+        has_reply: 0,
+        group_name: Some("粉丝群".into()),
+        ..customer("s1", 0, 2, T0, "群里问一下")
+    };
+    let out = store.ingest(vec![quiet, group]).unwrap();
+    assert_eq!(
+        store
+            .conversation(conversation_id(&out[0]))
+            .unwrap()
+            .unwrap()
+            .clock,
+        None
+    );
+    let g = store
+        .conversation(conversation_id(&out[1]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(g.clock.map(|c| c.deadline_ms), Some(T0 + 5 * MINUTE));
+    assert_eq!(g.group_name.as_deref(), Some("粉丝群"));
+    assert_eq!(
+        g.key,
+        ConversationKey {
+            store: "s1".into(),
+            biz_type: 5,
+            peer_id: 900
+        }
+    );
+}
+
+#[test]
+fn missed_and_pending_replies_are_counted_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .ingest(vec![
+            customer("s1", 1, 1, T0, "a"),
+            urgent("s1", 2, 2, T0, "b"),
+        ])
+        .unwrap();
+    store
+        .ingest(vec![
+            merchant("s1", 1, 3, T0 + 6 * MINUTE, "late"),
+            merchant("s1", 2, 4, T0 + 2 * MINUTE, "late"),
+        ])
+        .unwrap();
+    store
+        .ingest(vec![customer("s1", 3, 5, T0 + 10 * MINUTE, "c")])
+        .unwrap();
+    let rates = store
+        .reply_rates(Some("s1".into()), T0, T0 + 20 * MINUTE, T0 + 11 * MINUTE)
+        .unwrap();
+    let r = &rates[0];
+    assert_eq!(
+        (
+            r.total,
+            r.within_normal,
+            r.urgent_total,
+            r.urgent_within,
+            r.pending
+        ),
+        (2, 1, 1, 0, 1)
+    );
+    assert_eq!(r.normal_rate(), Some(0.5));
+    assert_eq!(r.urgent_rate(), Some(0.0));
+}
+
+#[test]
+fn unread_counts_and_store_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let out = store
+        .ingest(vec![
+            customer("s1", 1, 1, T0, "一"),
+            customer("s1", 1, 2, T0 + 1000, "二"),
+            customer("s1", 2, 3, T0 + 2000, "三"),
+            urgent("s2", 3, 4, T0 + 3000, "四"),
+        ])
+        .unwrap();
+    let c1 = conversation_id(&out[0]);
+    assert_eq!(store.conversation(c1).unwrap().unwrap().unread_count, 2);
+    let counts = store.store_counts(T0 + 2 * MINUTE).unwrap();
+    assert_eq!(counts.len(), 2);
+    assert_eq!(
+        (
+            counts[0].store.as_str(),
+            counts[0].unread_messages,
+            counts[0].unread_conversations
+        ),
+        ("s1", 3, 2)
+    );
+    assert_eq!((counts[0].waiting, counts[0].overdue), (2, 0));
+    assert_eq!(
+        (
+            counts[1].waiting,
+            counts[1].overdue,
+            counts[1].urgent_waiting
+        ),
+        (1, 1, 1)
+    );
+    store.mark_read(c1).unwrap();
+    assert_eq!(store.conversation(c1).unwrap().unwrap().unread_count, 0);
+    store.set_customer_read_time(c1, T0 + 5000).unwrap();
+    store.set_customer_read_time(c1, T0 + 10).unwrap();
+    assert_eq!(
+        store.conversation(c1).unwrap().unwrap().last_read_ms,
+        Some(T0 + 5000)
+    );
+    assert!(store.mark_read(999).is_err());
+}
+
+#[test]
+fn order_context_follows_messages_and_the_order_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let out = store
+        .ingest(vec![customer("s1", 1, 1, T0, "能送到吗")])
+        .unwrap();
+    let id = conversation_id(&out[0]);
+    assert_eq!(
+        store.conversation(id).unwrap().unwrap().order_state,
+        OrderState::PreOrder
+    );
+    let with_order = NewMessage {
+        order_id: Some(555),
+        ..customer("s1", 1, 2, T0 + 1000, "到哪了")
+    };
+    store.ingest(vec![with_order]).unwrap();
+    let conv = store.conversation(id).unwrap().unwrap();
+    assert_eq!(
+        (conv.order_id, conv.order_state),
+        (Some(555), OrderState::InProgress)
+    );
+    let done = T0 + 30 * MINUTE;
+    store
+        .upsert_order(OrderRecord {
+            order_id: 555,
+            store: "s1".into(),
+            status: 8,
+            completed_at_ms: Some(done),
+            json: "{}".into(),
+            fetched_at_ms: done,
+        })
+        .unwrap();
+    let conv = store.conversation(id).unwrap().unwrap();
+    assert_eq!(
+        (conv.order_state, conv.order_completed_at_ms),
+        (OrderState::Completed, Some(done))
+    );
+    assert_eq!(store.order(555).unwrap().unwrap().status, 8);
+    // A merchant message without an order keeps the context.
+    store
+        .ingest(vec![merchant("s1", 1, 3, T0 + 31 * MINUTE, "已完成")])
+        .unwrap();
+    assert_eq!(
+        store.conversation(id).unwrap().unwrap().order_state,
+        OrderState::Completed
+    );
+}
+
+#[test]
+fn summary_keeps_the_newest_message_when_pushes_arrive_out_of_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let out = store
+        .ingest(vec![customer("s1", 1, 2, T0 + 1000, "新的")])
+        .unwrap();
+    store
+        .ingest(vec![customer("s1", 1, 1, T0, "旧的")])
+        .unwrap();
+    let conv = store
+        .conversation(conversation_id(&out[0]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(conv.last_msg_preview.as_deref(), Some("新的"));
+    assert_eq!(conv.last_msg_at_ms, T0 + 1000);
+    assert_eq!(conv.last_msg_source, Some(SOURCE_CUSTOMER));
+    assert_eq!(conv.clock.map(|c| c.awaiting_since_ms), Some(T0));
+    // History is in send order whatever the arrival order, and pages backwards.
+    let page = store.history(conv.id, None, 1).unwrap();
+    assert_eq!(page[0].text.as_deref(), Some("新的"));
+    let cursor = imdesk_store::HistoryCursor {
+        cts_ms: page[0].cts_ms,
+        id: page[0].id,
+    };
+    let older = store.history(conv.id, Some(cursor), 10).unwrap();
+    assert_eq!(older.len(), 1);
+    assert_eq!(older[0].text.as_deref(), Some("旧的"));
+}
+
+#[test]
+fn undecryptable_messages_keep_their_raw_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let bad = NewMessage {
+        text: None,
+        decrypt_failed: true,
+        ..customer("s1", 1, 1, T0, "")
+    };
+    let out = store
+        .ingest(vec![bad, customer("s1", 1, 2, T0 + 1, "好")])
+        .unwrap();
+    let rows = store.history(conversation_id(&out[0]), None, 10).unwrap();
+    assert_eq!(
+        (rows[0].text.as_deref(), rows[0].raw_content.as_deref()),
+        (None, Some("ZW5jcnlwdGVk"))
+    );
+    assert!(rows[0].decrypt_failed);
+    assert_eq!(rows[1].raw_content, None);
+}
+
+#[test]
+fn quarantine_keeps_frames_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = store
+        .quarantine("{bad".into(), "json: EOF".into(), T0)
+        .unwrap();
+    let b = store
+        .quarantine("{\"x\":1}".into(), "unknown store".into(), T0 + 1)
+        .unwrap();
+    assert_eq!(store.quarantine_count().unwrap(), 2);
+    let list = store.quarantined(None, 10).unwrap();
+    assert_eq!(list.iter().map(|f| f.id).collect::<Vec<_>>(), vec![b, a]);
+    assert_eq!(list[1].raw, "{bad");
+    assert_eq!(store.quarantined(Some(b), 10).unwrap().len(), 1);
+}
