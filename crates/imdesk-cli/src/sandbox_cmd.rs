@@ -1,10 +1,80 @@
-//! `imdesk-cli sandbox` (being built).
+//! `imdesk-cli sandbox`: serves a local Meituan platform ([`meituan_sandbox`]) until SIGTERM or
+//! Ctrl-C, after printing its coordinates as one JSON line on stdout:
+//! `{"gateway_url","push_url","developer_id","sign_key","stores":[{"epoi_id","name","business_id","app_auth_token"}…]}`.
+//! Those values plug into `IMDESK_GATEWAY_URL`, `IMDESK_PUSH_URL`, `IMDESK_DEVELOPER_ID`,
+//! `IMDESK_SIGN_KEY` and `IMDESK_STORES` of the other front doors.
+
+use anyhow::Context as _;
+use meituan_sandbox::{Faults, Sandbox, SandboxConfig};
+use std::io::Write as _;
 
 /// Arguments of `imdesk-cli sandbox`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Seed of everything generated (ids, secrets, tokens, conversations).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of stores.
+    #[arg(long, default_value_t = 12)]
+    stores: usize,
+    /// Load: customer messages per second over all stores (0 = off).
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// Faults, comma-separated: drop=30s, delay=200ms, dup=0.1, reorder=0.1, 500=0.05, 503=0.05,
+    /// 5xx=0.1, timeout=0.05, hold=8s, ratelimit=0.05, expired=0.05, rotate=60s.
+    #[arg(long, default_value = "")]
+    faults: String,
+    /// TCP port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Turn the simulated customers off (they chat by default).
+    #[arg(long)]
+    no_chatter: bool,
+    /// New simulated conversations per minute.
+    #[arg(long, default_value_t = 6.0)]
+    chatter_per_minute: f64,
+}
 
 /// Runs the subcommand.
-pub async fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("imdesk-cli sandbox is not built yet")
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let faults = Faults::parse(&args.faults).context("--faults 无法解析 / cannot be parsed")?;
+    let config = SandboxConfig {
+        seed: args.seed,
+        stores: args.stores,
+        rate: args.rate,
+        faults,
+        chatter: !args.no_chatter,
+        chatter_per_minute: args.chatter_per_minute,
+        port: args.port,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config)
+        .await
+        .context("沙箱无法启动 / the sandbox cannot start")?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", sandbox.coordinates())?;
+        out.flush()?;
+    }
+    wait_for_stop().await?;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_stop() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C")?,
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_stop() -> anyhow::Result<()> {
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot listen for Ctrl-C")
 }

@@ -1,1 +1,86 @@
 //! A strict, stateful Meituan open platform on loopback, for tests, demo mode and load.
+//!
+//! `meituan-sandbox` owns the platform side of imdesk's world: an in-process HTTP gateway and
+//! push long connection on `127.0.0.1` (port 0 by default) that behave as
+//! `meituan-im-protocol.md` documents the platform, and refuse what it would refuse. Its
+//! checks (signing, timestamps, tokens, the cipher, the frame encoding) are its own code,
+//! written from the document and independent of `meituan-api` / `meituan-push`
+//! (architecture.md, rule 2). Start one with [`Sandbox::start`]; `imdesk-cli sandbox` is the
+//! binary front door.
+//!
+//! # Decisions other crates build against
+//!
+//! * **Envelope** `{"code","msg","traceId","data"}`; success is `OP_SUCCESS`. Error codes
+//!   ([`ApiCode`]): `OP_AUTH_TOKEN_EXPIRED`, `OP_AUTH_TOKEN_INVALID`, `OP_RATE_LIMITED` (HTTP
+//!   200), `OP_SIGN_INVALID`, `OP_TIMESTAMP_INVALID` (more than 10 minutes off, or not 10-digit
+//!   seconds), `OP_DEVELOPER_INVALID`, `OP_BUSINESS_ID_MISMATCH`, `OP_PARAM_INVALID`,
+//!   `OP_USER_BLOCKED`, `OP_CHAT_EXPIRED` (48 h after completion), `OP_IM_CLOSED`,
+//!   `OP_STORE_UNKNOWN`. Checks run in this order: form body, required fields, developerId,
+//!   sign, timestamp, charset/version, businessId vs path family, store token, endpoint rules.
+//! * **Gateway faults**: HTTP 500 with an HTML body, HTTP 503 with a JSON body, and timeouts
+//!   (the call takes effect, then the answer is held past the client's read timeout).
+//! * **OAuth** (`/oauth/token`, `/oauth/refresh`): int-code envelope (0 = success; see
+//!   [`envelope::oauth_code`]); codes are minted by [`Sandbox::mint_auth_code`] and single-use;
+//!   refresh tokens rotate; access tokens expire after `token_ttl` (`expireIn`).
+//! * **Stores** are ePoiIds `mt-1001`, `mt-1002`, …; businessIds alternate 16, 2, 16, …; each
+//!   has one `appAuthToken` for (store, businessId). Store-scoped calls need it;
+//!   `getConnectionToken` is developer-scoped and works with any valid store token or none.
+//! * **Long connection**: `getConnectionToken` returns `connectionId` `"718_WMOPEN"`;
+//!   `getConnectionTokenWithCount` (1 to 5) returns `appkey` 718 and tokens whose connectionId
+//!   is `{appkey}_WMOPEN`. WebSocket at `{push_url}/websocket/{connectionId}/{connectionToken}`,
+//!   one open connection per token (HTTP 409 for a second, 403 for unknown or expired tokens).
+//!   Any client text frame is answered with `HB`; pings and pongs count as activity; a
+//!   connection silent for `idle_timeout` (30 s) is closed. Pushes go to every open connection;
+//!   with none open they wait and go to the next one.
+//! * **Frames**: `encodeURIComponent` of `{"app_id":718,"epoiId":"mt-1001","biz_type":1,
+//!   "push_content":{…§4.3 wire names…}}`, `msg_content` encrypted ([`cipher`]: AES-128-ECB,
+//!   PKCS#7, base64, key = first 16 bytes of imSecret). Pre-order two-party pushes carry
+//!   `order_id` 0. Review-contact pushes carry no `open_user_id` (anonymous).
+//! * **Images** ([`images`]): `msg_type` 2 whose decrypted content is a URL; the sandbox serves
+//!   `{gateway_url}/img/{1..4}.png`.
+//! * **businessId 2 opaque endpoints** (`msgRead`, `userReadTime`, `setPoiIMStatus`, comment
+//!   list): `biz` is a JSON string literal holding the businessId-16 keys (`openUserId`,
+//!   `msgId`, `imStatus`, …); a raw object is refused there.
+//! * **Endpoints without parameters** take no `biz` (an empty object is tolerated).
+//! * **Reply rates** (`getReversionRateAndRightsList`): from reply clocks the sandbox observed
+//!   (see `state::reply`); rates are strings like `"97.50%"`; targets 95 (5-minute) and 90
+//!   (urgent, scene tag 9003); reaching them unlocks rights 1 and 5, and 6 and 3.
+//!
+//! # Scripting
+//!
+//! [`Sandbox`] methods (and the same under `/_sandbox/…`, see the `control` module's table)
+//! inject customer messages ([`CustomerMessage`]), make customers read, complete orders at a
+//! chosen time, list what merchants sent ([`MerchantMessage`], decrypted), read reply clocks,
+//! switch [`Faults`], drop connections, rotate imSecret, expire tokens, mint OAuth codes and run
+//! bounded load ([`Sandbox::run_load`]).
+
+mod app;
+pub mod cipher;
+mod clock;
+mod config;
+mod control;
+mod customers;
+mod endpoints;
+pub mod envelope;
+mod error;
+mod faults;
+mod gateway;
+pub mod images;
+mod load;
+mod model;
+mod push;
+mod sandbox;
+mod scripting;
+mod state;
+
+pub use config::SandboxConfig;
+pub use envelope::{ApiCode, OP_SUCCESS};
+pub use error::{Result, SandboxError};
+pub use faults::{Faults, DEFAULT_TIMEOUT_HOLD_MS};
+pub use gateway::sign::sign as sign_fields;
+pub use model::{
+    BlockRecord, ChatKind, Content, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed,
+    ReplyTiming, StoreInfo,
+};
+pub use push::frame::encode_uri_component;
+pub use sandbox::Sandbox;

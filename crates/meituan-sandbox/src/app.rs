@@ -1,0 +1,68 @@
+//! The state every route and background task shares.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SandboxConfig;
+use crate::faults::FaultDice;
+use crate::push::{Hub, PushItem};
+use crate::state::World;
+
+/// Counters for diagnostics and load runs.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub gateway_calls: AtomicU64,
+    pub customer_messages: AtomicU64,
+    pub merchant_messages: AtomicU64,
+}
+
+/// Shared by the routes, the connection tasks and the background loops.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    world: Mutex<World>,
+    pub hub: Arc<Hub>,
+    pub faults: FaultDice,
+    pub config: SandboxConfig,
+    pub gateway_url: String,
+    pub push_url: String,
+    pub cancel: CancellationToken,
+    pub counters: Counters,
+    trace: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(world: World, config: SandboxConfig, gateway_url: String, push_url: String) -> Self {
+        let runtime = tokio::runtime::Handle::current();
+        Self {
+            world: Mutex::new(world),
+            hub: Arc::new(Hub::new(config.pending_capacity, runtime)),
+            faults: FaultDice::new(config.faults.clone(), config.seed),
+            config,
+            gateway_url,
+            push_url,
+            cancel: CancellationToken::new(),
+            counters: Counters::default(),
+            trace: AtomicU64::new(0),
+        }
+    }
+
+    /// Locks the platform state (never held across an await).
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh traceId.
+    pub fn trace_id(&self) -> String {
+        let n = self.trace.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("sbx{:08x}{:08x}", self.config.seed as u32, n)
+    }
+
+    /// Pushes a customer message to the developer's connections, with the push faults.
+    pub fn publish(&self, item: PushItem) {
+        self.counters
+            .customer_messages
+            .fetch_add(1, Ordering::Relaxed);
+        self.hub.publish(item, self.faults.roll_push());
+    }
+}

@@ -1,0 +1,60 @@
+//! How a sandbox run is set up.
+
+use std::time::Duration;
+
+use crate::faults::Faults;
+
+/// Settings of one sandbox run. `SandboxConfig::default()` is a quiet, healthy platform with
+/// three stores, suited to tests; the front door turns `chatter` on.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Seed of everything generated: ids, secrets, tokens, names, orders, chatter choices.
+    pub seed: u64,
+    /// Number of stores (businessIds alternate 16, 2, 16, …).
+    pub stores: usize,
+    /// Background load in customer messages per second over all stores; 0 = off.
+    pub rate: f64,
+    /// Faults in force from the start.
+    pub faults: Faults,
+    /// Whether simulated customers chat on their own (demo mode).
+    pub chatter: bool,
+    /// New simulated conversations per minute over all stores.
+    pub chatter_per_minute: f64,
+    /// How often the simulated customers look around (read, answer, escalate).
+    pub chatter_tick: Duration,
+    /// How long an ignored simulated customer waits before pressing, then escalating.
+    pub escalate_after: Duration,
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// A long connection silent for this long is closed (the platform's 30 s).
+    pub idle_timeout: Duration,
+    /// Largest accepted difference between `timestamp` and the sandbox clock (10 minutes).
+    pub timestamp_skew: Duration,
+    /// Lifetime of access tokens (`expireIn`).
+    pub token_ttl: Duration,
+    /// Lifetime of long-connection tokens.
+    pub connection_token_ttl: Duration,
+    /// Pushes held while no connection is open; older ones are dropped and counted past this.
+    pub pending_capacity: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            stores: 3,
+            rate: 0.0,
+            faults: Faults::default(),
+            chatter: false,
+            chatter_per_minute: 6.0,
+            chatter_tick: Duration::from_millis(500),
+            escalate_after: Duration::from_secs(120),
+            port: 0,
+            idle_timeout: Duration::from_secs(30),
+            timestamp_skew: Duration::from_secs(600),
+            token_ttl: Duration::from_secs(30 * 24 * 3600),
+            connection_token_ttl: Duration::from_secs(24 * 3600),
+            pending_capacity: 200_000,
+        }
+    }
+}

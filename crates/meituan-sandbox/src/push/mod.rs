@@ -1,0 +1,183 @@
+//! The push side of the platform: which connections are open, what each must receive, and
+//! what waits while none is open.
+//!
+//! Every customer message goes to every open connection of the developer (connections are
+//! developer-scoped [INF]). With none open, pushes wait in order (up to the configured
+//! capacity) and go to the next connection that opens. Faults can delay, duplicate or reorder
+//! a push; frames are encrypted when written, so a rotated imSecret applies to what is still
+//! waiting.
+
+pub mod frame;
+pub(crate) mod ws;
+
+use serde_json::{Map, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+use crate::faults::PushFaults;
+use crate::model::DropMode;
+
+/// One customer message to push, with its content still in plain text.
+#[derive(Debug, Clone)]
+pub(crate) struct PushItem {
+    pub epoi_id: String,
+    pub biz_type: i32,
+    pub plain: String,
+    /// `push_content` without `msg_content`.
+    pub fields: Map<String, Value>,
+    pub open_user_id: i64,
+}
+
+/// What a connection task is told.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Push(Arc<PushItem>),
+    Drop(DropMode),
+}
+
+#[derive(Debug, Default)]
+struct HubState {
+    conns: HashMap<u64, mpsc::UnboundedSender<Outgoing>>,
+    next_conn: u64,
+    pending: VecDeque<Arc<PushItem>>,
+    held: Option<Arc<PushItem>>,
+    overflowed: u64,
+}
+
+/// Open connections and waiting pushes.
+#[derive(Debug)]
+pub(crate) struct Hub {
+    state: Mutex<HubState>,
+    capacity: usize,
+    runtime: tokio::runtime::Handle,
+}
+
+/// How long a push held back by the reorder fault waits for a successor.
+const REORDER_WINDOW: Duration = Duration::from_millis(100);
+
+impl Hub {
+    pub fn new(capacity: usize, runtime: tokio::runtime::Handle) -> Self {
+        Self {
+            state: Mutex::new(HubState::default()),
+            capacity,
+            runtime,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HubState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes `item` with the faults rolled for it.
+    pub fn publish(self: &Arc<Self>, item: PushItem, faults: PushFaults) {
+        let item = Arc::new(item);
+        if let Some(delay) = faults.delay {
+            let hub = Arc::clone(self);
+            self.runtime.spawn(async move {
+                tokio::time::sleep(delay).await;
+                hub.route(item, faults);
+            });
+        } else {
+            self.route(item, faults);
+        }
+    }
+
+    fn route(self: &Arc<Self>, item: Arc<PushItem>, faults: PushFaults) {
+        let mut st = self.lock();
+        let copies = if faults.duplicate { 2 } else { 1 };
+        if faults.reorder && st.held.is_none() {
+            st.held = Some(item);
+            let hub = Arc::clone(self);
+            self.runtime.spawn(async move {
+                tokio::time::sleep(REORDER_WINDOW).await;
+                let mut st = hub.lock();
+                if let Some(held) = st.held.take() {
+                    hub.deliver(&mut st, held);
+                }
+            });
+            return;
+        }
+        for _ in 0..copies {
+            self.deliver(&mut st, Arc::clone(&item));
+        }
+        if let Some(held) = st.held.take() {
+            self.deliver(&mut st, held);
+        }
+    }
+
+    fn deliver(&self, st: &mut HubState, item: Arc<PushItem>) {
+        st.conns
+            .retain(|_, tx| tx.send(Outgoing::Push(Arc::clone(&item))).is_ok());
+        if st.conns.is_empty() {
+            if st.pending.len() >= self.capacity {
+                st.pending.pop_front();
+                st.overflowed += 1;
+            }
+            st.pending.push_back(item);
+        }
+    }
+
+    /// Registers a new connection; what waited is queued to it first.
+    pub fn register(&self) -> (u64, mpsc::UnboundedReceiver<Outgoing>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut st = self.lock();
+        for item in st.pending.drain(..) {
+            let _ = tx.send(Outgoing::Push(item));
+        }
+        st.next_conn += 1;
+        let id = st.next_conn;
+        st.conns.insert(id, tx);
+        (id, rx)
+    }
+
+    /// Removes a connection. Pushes it had not written wait again (in order) when no connection
+    /// is open, or go to the open ones; one of those may then see a push twice, as a client of
+    /// the real platform must expect, but none is lost.
+    pub fn unregister(&self, id: u64, unsent: Vec<Arc<PushItem>>) {
+        let mut st = self.lock();
+        st.conns.remove(&id);
+        if st.conns.is_empty() {
+            for item in unsent.into_iter().rev() {
+                st.pending.push_front(item);
+            }
+        } else {
+            for item in unsent {
+                self.deliver(&mut st, item);
+            }
+        }
+    }
+
+    /// Number of open connections.
+    pub fn open(&self) -> usize {
+        self.lock().conns.len()
+    }
+
+    /// Pushes waiting for a connection.
+    pub fn pending(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// Customers with undelivered messages (`userCount`), plus pushes lost to overflow.
+    pub fn undelivered_users(&self) -> u64 {
+        let st = self.lock();
+        let users: std::collections::HashSet<i64> =
+            st.pending.iter().map(|p| p.open_user_id).collect();
+        users.len() as u64 + st.overflowed
+    }
+
+    /// Tells every open connection to end as `mode` says; returns how many were told.
+    pub fn drop_all(&self, mode: DropMode) -> usize {
+        let mut st = self.lock();
+        let n = st.conns.len();
+        let conns: Vec<_> = st.conns.drain().collect();
+        drop(st);
+        for (id, tx) in conns {
+            // A connection that already ended has nothing to drop.
+            let _ = tx.send(Outgoing::Drop(mode));
+            tracing::debug!(conn = id, ?mode, "dropping long connection");
+        }
+        n
+    }
+}

@@ -1,0 +1,119 @@
+//! The long connection at `/websocket/{connectionId}/{connectionToken}` (§6).
+//!
+//! Accepts tokens the sandbox issued (one open connection per token), answers every client
+//! text frame with `HB`, counts pings and pongs as activity, closes a connection silent for the
+//! idle timeout, and writes pushes as percent-encoded JSON text frames.
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use tokio::time::Instant;
+
+use super::{frame, Outgoing, PushItem};
+use crate::app::Shared;
+use crate::clock;
+use crate::model::DropMode;
+
+/// Upgrade handler.
+pub(crate) async fn upgrade(
+    State(app): State<Arc<Shared>>,
+    Path((connection_id, token)): Path<(String, String)>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    {
+        let mut w = app.world();
+        let now = clock::now_ms();
+        let Some(t) = w.conn_tokens.get_mut(&token) else {
+            return (StatusCode::FORBIDDEN, "unknown connection token").into_response();
+        };
+        if t.expires_at_ms <= now {
+            return (StatusCode::FORBIDDEN, "connection token expired").into_response();
+        }
+        if t.connection_id != connection_id {
+            return (
+                StatusCode::FORBIDDEN,
+                "connectionId does not match the token",
+            )
+                .into_response();
+        }
+        if t.in_use {
+            return (StatusCode::CONFLICT, "connection token already in use").into_response();
+        }
+        t.in_use = true;
+    }
+    let failed_app = Arc::clone(&app);
+    let failed_token = token.clone();
+    ws.on_failed_upgrade(move |_| release(&failed_app, &failed_token))
+        .on_upgrade(move |socket| serve(app, token, socket))
+}
+
+fn release(app: &Shared, token: &str) {
+    if let Some(t) = app.world().conn_tokens.get_mut(token) {
+        t.in_use = false;
+    }
+}
+
+async fn serve(app: Arc<Shared>, token: String, mut socket: WebSocket) {
+    let (id, mut rx) = app.hub.register();
+    let idle = app.config.idle_timeout;
+    let mut last_activity = Instant::now();
+    let mut unsent: Vec<Arc<PushItem>> = Vec::new();
+    let mut silent = false;
+    loop {
+        tokio::select! {
+            () = app.cancel.cancelled() => break,
+            () = tokio::time::sleep_until(last_activity + idle) => {
+                tracing::debug!(conn = id, "closing a silent long connection");
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(_))) => {
+                    last_activity = Instant::now();
+                    if socket.send(Message::Text("HB".into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => last_activity = Instant::now(),
+            },
+            out = rx.recv() => match out {
+                Some(Outgoing::Push(item)) => {
+                    let text = {
+                        let w = app.world();
+                        frame::frame_text(w.app_id, &w.im_secret, &item)
+                    };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        unsent.push(item);
+                        break;
+                    }
+                }
+                Some(Outgoing::Drop(DropMode::Reset)) | None => break,
+                Some(Outgoing::Drop(DropMode::Silent)) => {
+                    silent = true;
+                    break;
+                }
+            },
+        }
+    }
+    rx.close();
+    while let Ok(out) = rx.try_recv() {
+        if let Outgoing::Push(item) = out {
+            unsent.push(item);
+        }
+    }
+    app.hub.unregister(id, unsent);
+    release(&app, &token);
+    if silent {
+        // A half-dead link: keep the TCP connection, read and ignore, answer nothing.
+        loop {
+            tokio::select! {
+                () = app.cancel.cancelled() => break,
+                m = socket.recv() => if matches!(m, None | Some(Err(_)) | Some(Ok(Message::Close(_)))) { break },
+            }
+        }
+    }
+    // Dropping the socket here closes TCP without a close frame (the reset fault).
+}

@@ -1,0 +1,280 @@
+//! [`Sandbox`]: start, coordinates, scripting, shutdown.
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+use crate::app::Shared;
+use crate::config::SandboxConfig;
+use crate::error::Result;
+use crate::faults::Faults;
+use crate::model::{
+    BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed, ReplyTiming,
+    StoreInfo,
+};
+use crate::{clock, control, customers, gateway, images, load, push, state};
+
+/// A running sandbox platform on `127.0.0.1`. Dropping it shuts it down.
+#[derive(Debug)]
+pub struct Sandbox {
+    app: Arc<Shared>,
+    server: Option<JoinHandle<()>>,
+    load_seq: AtomicU64,
+}
+
+/// How often the fault clock looks at timed faults (drops, secret rotation).
+const FAULT_CLOCK: Duration = Duration::from_millis(50);
+
+impl Sandbox {
+    /// Binds the port, generates the world from the seed, and starts serving (plus the
+    /// simulated customers when `chatter` is on and the load loop when `rate` > 0).
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let world = state::gen::world(&config, clock::now_ms());
+        let app = Arc::new(Shared::new(
+            world,
+            config,
+            format!("http://{addr}"),
+            format!("ws://{addr}"),
+        ));
+        let router = Router::new()
+            .route("/waimai/{*rest}", post(gateway::handle))
+            .route("/wmoper/{*rest}", post(gateway::handle))
+            .route("/oauth/{*rest}", post(gateway::handle))
+            .route("/websocket/{connection_id}/{token}", get(push::ws::upgrade))
+            .route("/img/{file}", get(image))
+            .nest("/_sandbox", control::router())
+            .with_state(Arc::clone(&app));
+        let cancel = app.cancel.clone();
+        let server = tokio::spawn(async move {
+            let serve =
+                axum::serve(listener, router).with_graceful_shutdown(cancel.cancelled_owned());
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "sandbox server ended with an error");
+            }
+        });
+        tokio::spawn(fault_clock(Arc::clone(&app)));
+        if app.config.chatter {
+            tokio::spawn(customers::chatter::run(Arc::clone(&app)));
+        }
+        if app.config.rate > 0.0 {
+            let (a, rate, seed) = (Arc::clone(&app), app.config.rate, app.config.seed);
+            tokio::spawn(async move {
+                load::run(a, None, rate, seed).await;
+            });
+        }
+        tracing::info!(gateway = %app.gateway_url, "sandbox serving");
+        Ok(Sandbox {
+            app,
+            server: Some(server),
+            load_seq: AtomicU64::new(0),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: the gateway (and the image server).
+    pub fn gateway_url(&self) -> &str {
+        &self.app.gateway_url
+    }
+    /// `ws://127.0.0.1:PORT`: the long-connection base (`{push_url}/websocket/{id}/{token}`).
+    pub fn push_url(&self) -> &str {
+        &self.app.push_url
+    }
+    /// The developerId.
+    pub fn developer_id(&self) -> i64 {
+        self.app.world().developer_id
+    }
+    /// The developer's signKey.
+    pub fn sign_key(&self) -> String {
+        self.app.world().sign_key.clone()
+    }
+    /// The `app_id` / `appkey` pushes and responses carry (718).
+    pub fn app_id(&self) -> i64 {
+        self.app.world().app_id
+    }
+    /// The current imSecret.
+    pub fn im_secret(&self) -> String {
+        self.app.im_secret()
+    }
+    /// The stores with their current tokens.
+    pub fn stores(&self) -> Vec<StoreInfo> {
+        self.app.store_infos()
+    }
+    /// The front door's JSON: `{gateway_url, push_url, developer_id, sign_key, stores}`.
+    pub fn coordinates(&self) -> serde_json::Value {
+        self.app.coordinates()
+    }
+
+    /// A customer sends `msg`; returns what was pushed (or queued for the next connection).
+    pub fn customer_says(&self, msg: CustomerMessage) -> Result<Pushed> {
+        self.app.customer_says(&msg)
+    }
+    /// The customer reads everything so far: their read time becomes now; returns it (ms).
+    pub fn customer_reads(&self, epoi_id: &str, open_user_id: i64) -> Result<i64> {
+        self.app.customer_reads(epoi_id, open_user_id)
+    }
+    /// Customer ids of a store.
+    pub fn customers(&self, epoi_id: &str) -> Result<Vec<i64>> {
+        self.app.customers(epoi_id)
+    }
+    /// Review ids of a store (for `createGroup`).
+    pub fn comment_ids(&self, epoi_id: &str) -> Result<Vec<i64>> {
+        self.app.comment_ids(epoi_id)
+    }
+    /// An order of a store.
+    pub fn order(&self, epoi_id: &str, order_id: i64) -> Result<OrderInfo> {
+        self.app.order(epoi_id, order_id)
+    }
+    /// Completes an order at `completed_at_ms` (in the past to test the 48-hour rule).
+    pub fn complete_order(
+        &self,
+        epoi_id: &str,
+        order_id: i64,
+        completed_at_ms: i64,
+    ) -> Result<OrderInfo> {
+        self.app.complete_order(epoi_id, order_id, completed_at_ms)
+    }
+    /// Customers the store blocked, with reason and evidence.
+    pub fn blocked(&self, epoi_id: &str) -> Result<Vec<BlockRecord>> {
+        self.app.blocked(epoi_id)
+    }
+    /// The store's IM switch.
+    pub fn im_status(&self, epoi_id: &str) -> Result<bool> {
+        self.app.im_status(epoi_id)
+    }
+    /// Sets the store's IM switch.
+    pub fn set_im_status(&self, epoi_id: &str, on: bool) -> Result<()> {
+        self.app.set_im_status(epoi_id, on)
+    }
+    /// What the store's merchant sent, decrypted, in arrival order.
+    pub fn merchant_messages(&self, epoi_id: &str) -> Result<Vec<MerchantMessage>> {
+        self.app.merchant_messages(epoi_id)
+    }
+    /// The reply clocks the sandbox observed for a store.
+    pub fn reply_timings(&self, epoi_id: &str) -> Result<Vec<ReplyTiming>> {
+        self.app.reply_timings(epoi_id)
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.app.faults.get()
+    }
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        self.app.faults.set(faults);
+    }
+    /// Back to a healthy platform.
+    pub fn clear_faults(&self) {
+        self.app.faults.set(Faults::default());
+    }
+    /// Open long connections.
+    pub fn open_connections(&self) -> usize {
+        self.app.hub.open()
+    }
+    /// Pushes waiting for a connection.
+    pub fn pending_pushes(&self) -> usize {
+        self.app.hub.pending()
+    }
+    /// Ends every open long connection as `mode` says; returns how many.
+    pub fn drop_connections(&self, mode: DropMode) -> usize {
+        self.app.hub.drop_all(mode)
+    }
+    /// Rotates imSecret: connection tokens stop working and open connections are reset.
+    pub fn rotate_im_secret(&self) -> String {
+        self.app.rotate_im_secret()
+    }
+    /// Expires every access token of the store (`OP_AUTH_TOKEN_EXPIRED` until refreshed).
+    pub fn expire_store_tokens(&self, epoi_id: &str) -> Result<()> {
+        self.app.expire_store_tokens(epoi_id)
+    }
+    /// Expires every issued long-connection token (new upgrades with them get HTTP 403).
+    pub fn expire_connection_tokens(&self) {
+        self.app.expire_connection_tokens();
+    }
+    /// A single-use OAuth authorization code for the store.
+    pub fn mint_auth_code(&self, epoi_id: &str) -> Result<String> {
+        self.app.mint_auth_code(epoi_id)
+    }
+    /// Gateway calls, customer messages and merchant messages seen so far.
+    pub fn counters(&self) -> (u64, u64, u64) {
+        let c = &self.app.counters;
+        (
+            c.gateway_calls.load(Ordering::Relaxed),
+            c.customer_messages.load(Ordering::Relaxed),
+            c.merchant_messages.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Load: `count` customer messages at `rate` per second, round-robin over the stores;
+    /// returns exactly the messages that were pushed.
+    pub async fn run_load(&self, count: u64, rate: f64) -> Vec<Pushed> {
+        let n = self.load_seq.fetch_add(1, Ordering::Relaxed);
+        load::run(
+            Arc::clone(&self.app),
+            Some(count),
+            rate,
+            self.app.config.seed ^ (n + 1),
+        )
+        .await
+    }
+
+    /// Stops serving and waits (briefly) for the server task.
+    pub async fn shutdown(mut self) {
+        self.app.cancel.cancel();
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.app.cancel.cancel();
+    }
+}
+
+async fn image(Path(file): Path<String>) -> Response {
+    let png = file
+        .strip_suffix(".png")
+        .and_then(|n| n.parse::<u32>().ok())
+        .and_then(images::png);
+    match png {
+        Some(bytes) => ([(header::CONTENT_TYPE, "image/png")], bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Applies the timed faults: periodic silent drops and imSecret rotation.
+async fn fault_clock(app: Arc<Shared>) {
+    let (mut last_drop, mut last_rotate) = (clock::now_ms(), clock::now_ms());
+    loop {
+        tokio::select! {
+            () = app.cancel.cancelled() => return,
+            () = tokio::time::sleep(FAULT_CLOCK) => {}
+        }
+        let f = app.faults.get();
+        let now = clock::now_ms();
+        match f.drop_every_ms {
+            Some(every) if now - last_drop >= every as i64 => {
+                last_drop = now;
+                app.hub.drop_all(DropMode::Reset);
+            }
+            Some(_) => {}
+            None => last_drop = now,
+        }
+        match f.rotate_secret_every_ms {
+            Some(every) if now - last_rotate >= every as i64 => {
+                last_rotate = now;
+                app.rotate_im_secret();
+            }
+            Some(_) => {}
+            None => last_rotate = now,
+        }
+    }
+}
