@@ -1,1 +1,50 @@
-//! The Meituan push long connection: redundant sockets, keep-alive, reconnect, defensive decoding and dedupe into an ordered event stream.
+//! The Meituan push long connection (`wss://wpush.meituan.com`, §6 of the protocol
+//! document). This crate owns: fetching connection tokens through a [`TokenSource`] the
+//! engine implements; N redundant sockets (3 by default, 1–5), one task each; keep-alive every
+//! 10 s; declaring a socket silent for 30 s dead; reconnecting with exponential backoff,
+//! jitter and a fresh token; decoding frames defensively ([`frame`]) and decrypting
+//! `msg_content` through the one cipher module (`meituan_wire::cipher`); quarantining what it
+//! cannot understand ([`quarantine`]); dropping copies across connections; and handing out a
+//! typed stream of [`PushEvent`]s with per-connection [`ConnectionHealth`].
+//!
+//! It knows nothing of `meituan-api`, the database or the UI (architecture rule 1). The
+//! inferred parts each sit in one place (rule 3): the frame shape in `frame::shape`, the
+//! keep-alive payload in [`keepalive`], the URL in [`endpoint`], and the connection scope in
+//! [`ConnectionScope`].
+//!
+//! ```no_run
+//! # async fn demo(tokens: impl meituan_push::TokenSource) -> Result<(), meituan_push::PushError> {
+//! use meituan_push::{PushClient, PushConfig, PushEvent};
+//! let (handle, mut events) = PushClient::start(PushConfig::new("wss://wpush.meituan.com"), tokens)?;
+//! while let Some(event) = events.recv().await {
+//!     match event {
+//!         PushEvent::Message(m) => println!("{} {}", m.store, m.content.msg_id),
+//!         PushEvent::Quarantined(q) => println!("quarantined: {}", q.reason),
+//!     }
+//! }
+//! handle.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod client;
+pub mod config;
+mod connection;
+mod dedupe;
+pub mod endpoint;
+mod error;
+pub mod event;
+pub mod frame;
+pub mod health;
+pub mod keepalive;
+pub mod quarantine;
+mod tls;
+pub mod token;
+
+pub use client::{PushClient, PushHandle};
+pub use config::{BackoffConfig, ConnectionScope, KnownStores, PushConfig};
+pub use error::PushError;
+pub use event::{PushEvent, PushedMessage, QuarantinedFrame};
+pub use frame::{decode_frame, DecodedPush, Frame, FrameRules};
+pub use health::{ConnectionHealth, ConnectionState, Disconnect};
+pub use quarantine::{DedupeKey, Quarantine, QuarantineReason};
+pub use token::{ConnectionGrant, ConnectionSlot, TokenError, TokenSource};

@@ -1,0 +1,343 @@
+//! One redundant push connection: a task that leases a fresh token, opens the socket, sends
+//! keep-alives, treats silence as death, decodes frames and reconnects with backoff, until
+//! the client shuts down or the event receiver is dropped.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use backon::BackoffBuilder;
+use futures_util::{SinkExt, StreamExt};
+use meituan_wire::MsgCipher;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::Connector;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::PushConfig;
+use crate::dedupe::RecentKeys;
+use crate::endpoint;
+use crate::event::{PushEvent, PushedMessage, QuarantinedFrame};
+use crate::frame::{decode_frame, Frame, FrameRules};
+use crate::health::{ConnectionState, Disconnect, HealthBoard};
+use crate::keepalive::CLIENT_KEEPALIVE;
+use crate::quarantine::{Quarantine, QuarantineReason};
+use crate::token::{CipherSlot, TokenBroker, TokenSource};
+
+/// Socket-level message limit, as a multiple of `max_frame_bytes`: frames between the two are
+/// still read and quarantined as oversized; only larger ones break the connection.
+const SOCKET_LIMIT_FACTOR: usize = 16;
+/// Smallest socket-level message limit.
+const SOCKET_LIMIT_FLOOR: usize = 1 << 20;
+
+/// State shared by all connections of one client.
+pub(crate) struct Shared<S> {
+    pub config: PushConfig,
+    pub rules: FrameRules,
+    pub broker: TokenBroker<S>,
+    pub cipher: Arc<CipherSlot>,
+    pub dedupe: Mutex<RecentKeys>,
+    pub health: HealthBoard,
+    pub events: mpsc::Sender<PushEvent>,
+    pub connector: Connector,
+    pub cancel: CancellationToken,
+}
+
+/// How a session ended.
+enum SessionEnd {
+    /// The socket is gone; `proven` if it carried at least one frame (the token worked).
+    Lost { cause: Disconnect, proven: bool },
+    /// Nobody listens to events any more: stop for good.
+    ReceiverGone,
+}
+
+/// The event receiver was dropped.
+struct ReceiverGone;
+
+/// One connection task.
+pub(crate) struct PushConnection<S> {
+    index: usize,
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: TokenSource> PushConnection<S> {
+    pub(crate) fn new(index: usize, shared: Arc<Shared<S>>) -> Self {
+        Self { index, shared }
+    }
+
+    /// Runs sessions until cancelled, backing off between them.
+    pub(crate) async fn run(self) {
+        let cancel = self.shared.cancel.clone();
+        let backoff_config = self.shared.config.backoff;
+        let mut backoff = backoff_config.builder().build();
+        let mut attempt: u32 = 0;
+        let mut first = true;
+        loop {
+            self.shared.health.update(self.index, |h| {
+                h.state = ConnectionState::Connecting;
+                if !first {
+                    h.reconnects += 1;
+                }
+            });
+            first = false;
+            let end = tokio::select! {
+                () = cancel.cancelled() => break,
+                end = self.session() => end,
+            };
+            match end {
+                SessionEnd::ReceiverGone => break,
+                SessionEnd::Lost { cause, proven } => {
+                    tracing::info!(connection = self.index, %cause, "push connection lost");
+                    if proven {
+                        backoff = backoff_config.builder().build();
+                        attempt = 0;
+                    }
+                    self.shared
+                        .health
+                        .update(self.index, |h| h.last_disconnect = Some(cause));
+                }
+            }
+            attempt = attempt.saturating_add(1);
+            let delay = backoff.next().unwrap_or(backoff_config.max);
+            let until_ms = self
+                .now_ms()
+                .saturating_add(delay.as_millis().try_into().unwrap_or(0));
+            self.shared.health.update(self.index, |h| {
+                h.state = ConnectionState::Backoff { attempt, until_ms };
+            });
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(delay) => {}
+            }
+        }
+        self.shared
+            .health
+            .update(self.index, |h| h.state = ConnectionState::Stopped);
+    }
+
+    /// One socket's life: lease a fresh token, connect, then read, keep alive and watch for
+    /// silence until something ends it.
+    async fn session(&self) -> SessionEnd {
+        let shared = &self.shared;
+        let lease = match shared.broker.lease().await {
+            Ok(lease) => lease,
+            Err(error) => {
+                tracing::warn!(connection = self.index, %error, "no push token");
+                return SessionEnd::Lost {
+                    cause: Disconnect::TokenUnavailable,
+                    proven: false,
+                };
+            }
+        };
+        self.shared.health.update(self.index, |h| {
+            h.user_send_fail_count = lease.user_send_fail_count;
+        });
+        let Ok(url) = endpoint::connection_url(&shared.config.push_url, &lease.slot) else {
+            return SessionEnd::Lost {
+                cause: Disconnect::BadUrl,
+                proven: false,
+            };
+        };
+        let socket_limit = shared
+            .config
+            .max_frame_bytes
+            .saturating_mul(SOCKET_LIMIT_FACTOR)
+            .max(SOCKET_LIMIT_FLOOR);
+        let ws_config = WebSocketConfig::default()
+            .max_message_size(Some(socket_limit))
+            .max_frame_size(Some(socket_limit));
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            url.as_str(),
+            Some(ws_config),
+            true,
+            Some(shared.connector.clone()),
+        );
+        let socket = match tokio::time::timeout(shared.config.connect_timeout, connect).await {
+            Err(_) => {
+                return SessionEnd::Lost {
+                    cause: Disconnect::ConnectTimeout,
+                    proven: false,
+                }
+            }
+            Ok(Err(error)) => {
+                let status = match &error {
+                    WsError::Http(response) => Some(response.status().as_u16()),
+                    _ => None,
+                };
+                return SessionEnd::Lost {
+                    cause: Disconnect::ConnectFailed { status },
+                    proven: false,
+                };
+            }
+            Ok(Ok((socket, _response))) => socket,
+        };
+        self.shared
+            .health
+            .update(self.index, |h| h.state = ConnectionState::Open);
+        tracing::debug!(connection = self.index, "push connection open");
+
+        let (mut sink, mut stream) = socket.split();
+        let dead_after = shared.config.dead_after;
+        let silence = tokio::time::sleep(dead_after);
+        tokio::pin!(silence);
+        let mut keepalive = tokio::time::interval(shared.config.keepalive);
+        keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut proven = false;
+        loop {
+            tokio::select! {
+                biased;
+                message = stream.next() => {
+                    let message = match message {
+                        None => return SessionEnd::Lost { cause: Disconnect::Closed, proven },
+                        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                            let q = Quarantine::new(QuarantineReason::Oversized { len: size, limit: max_size }, "");
+                            if self.quarantine(q, size).await.is_err() {
+                                return SessionEnd::ReceiverGone;
+                            }
+                            return SessionEnd::Lost { cause: Disconnect::SocketError, proven };
+                        }
+                        Some(Err(
+                            WsError::ConnectionClosed
+                            | WsError::AlreadyClosed
+                            | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+                        )) => {
+                            return SessionEnd::Lost { cause: Disconnect::Closed, proven };
+                        }
+                        Some(Err(_)) => return SessionEnd::Lost { cause: Disconnect::SocketError, proven },
+                        Some(Ok(message)) => message,
+                    };
+                    silence.as_mut().reset(Instant::now() + dead_after);
+                    proven = true;
+                    let delivered = match message {
+                        Message::Text(text) => self.deliver(text.as_str(), &lease.cipher).await,
+                        Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
+                            Ok(text) => self.deliver(text, &lease.cipher).await,
+                            Err(_) => {
+                                let raw = String::from_utf8_lossy(&bytes);
+                                let q = Quarantine::new(QuarantineReason::BadUtf8, &raw);
+                                self.quarantine(q, bytes.len()).await
+                            }
+                        },
+                        Message::Close(_) => {
+                            return SessionEnd::Lost { cause: Disconnect::Closed, proven };
+                        }
+                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                            self.mark_activity(|_| {});
+                            Ok(())
+                        }
+                    };
+                    if delivered.is_err() {
+                        return SessionEnd::ReceiverGone;
+                    }
+                }
+                _ = keepalive.tick() => {
+                    if sink.send(Message::text(CLIENT_KEEPALIVE)).await.is_err() {
+                        return SessionEnd::Lost { cause: Disconnect::SocketError, proven };
+                    }
+                }
+                () = &mut silence => return SessionEnd::Lost { cause: Disconnect::Silent, proven },
+            }
+        }
+    }
+
+    /// Decodes one text frame and emits it, unless another connection was first.
+    async fn deliver(
+        &self,
+        raw: &str,
+        lease_cipher: &Arc<dyn MsgCipher>,
+    ) -> Result<(), ReceiverGone> {
+        let shared = &self.shared;
+        // The newest imSecret wins: it may have changed since this connection's token.
+        let cipher = shared
+            .cipher
+            .current()
+            .unwrap_or_else(|| lease_cipher.clone());
+        match decode_frame(raw, cipher.as_ref(), &shared.rules) {
+            Ok(Frame::KeepAlive) => {
+                self.mark_activity(|h| h.keepalives += 1);
+                Ok(())
+            }
+            Ok(Frame::Push(push)) => {
+                let push = *push;
+                let first = self.first_sighting(&push.key());
+                self.mark_activity(|h| {
+                    h.frames += 1;
+                    h.duplicates += u64::from(!first);
+                });
+                if !first {
+                    return Ok(());
+                }
+                let message = PushedMessage {
+                    store: push.store,
+                    app_id: push.app_id,
+                    biz_type: push.biz_type,
+                    content: push.content,
+                    text: push.text,
+                    received_at: shared.config.clock.now(),
+                    connection: self.index,
+                    raw_frame: raw.to_owned(),
+                };
+                shared
+                    .events
+                    .send(PushEvent::Message(message))
+                    .await
+                    .map_err(|_| ReceiverGone)
+            }
+            Err(q) => self.quarantine(q, raw.len()).await,
+        }
+    }
+
+    /// Counts and emits a quarantined frame (once across connections when it has a key).
+    async fn quarantine(&self, q: Quarantine, raw_len: usize) -> Result<(), ReceiverGone> {
+        let first = q.key.as_ref().is_none_or(|key| self.first_sighting(key));
+        self.mark_activity(|h| {
+            h.frames += 1;
+            h.quarantined += u64::from(first);
+            h.duplicates += u64::from(!first);
+        });
+        if !first {
+            return Ok(());
+        }
+        tracing::warn!(
+            connection = self.index,
+            reason = q.reason.code(),
+            raw_len,
+            "push frame quarantined"
+        );
+        let frame = QuarantinedFrame {
+            reason: q.reason,
+            raw: q.raw,
+            raw_len: q.raw_len.max(raw_len),
+            key: q.key,
+            connection: self.index,
+            at: self.shared.config.clock.now(),
+        };
+        self.shared
+            .events
+            .send(PushEvent::Quarantined(frame))
+            .await
+            .map_err(|_| ReceiverGone)
+    }
+
+    fn first_sighting(&self, key: &crate::quarantine::DedupeKey) -> bool {
+        self.shared
+            .dedupe
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_sighting(key)
+    }
+
+    /// Stamps the last-frame time and applies `count` to this connection's health.
+    fn mark_activity(&self, count: impl FnOnce(&mut crate::health::ConnectionHealth)) {
+        let now = self.now_ms();
+        self.shared.health.update(self.index, |h| {
+            h.last_frame_at_ms = Some(now);
+            count(h);
+        });
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.shared.config.clock.now().get()
+    }
+}

@@ -1,0 +1,61 @@
+//! Builds push frames the way the platform is assumed to (§6.3): JSON, percent-encoded like
+//! JavaScript's `encodeURIComponent`.
+
+use meituan_wire::{AesEcbCipher, MsgCipher};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::{json, Value};
+
+use super::SECRET;
+
+/// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// `encodeURIComponent(text)`.
+pub fn encode_uri_component(text: &str) -> String {
+    utf8_percent_encode(text, URI_COMPONENT).to_string()
+}
+
+/// The test cipher.
+pub fn cipher() -> AesEcbCipher {
+    AesEcbCipher::from_im_secret(SECRET).unwrap()
+}
+
+/// A two-party customer message's `push_content`, with `text` encrypted.
+pub fn content(msg_id: i64, text: &str) -> Value {
+    json!({
+        "msg_id": msg_id,
+        "msg_content": cipher().encrypt(text),
+        "msg_type": 1,
+        "msg_source": 2,
+        "cts": 1_700_000_000 + msg_id,
+        "order_id": 27_001_234_567_890_i64,
+        "open_user_id": 88_001_234,
+        "scene_tag": -1,
+        "scene_name": "",
+        "has_reply": 1
+    })
+}
+
+/// The wrapper frame as the sandbox sends it, encoded.
+pub fn message(store: &str, msg_id: i64, text: &str) -> String {
+    encode(&json!({
+        "app_id": 718,
+        "epoiId": store,
+        "biz_type": 1,
+        "push_content": content(msg_id, text)
+    }))
+}
+
+/// Any JSON value, encoded.
+pub fn encode(value: &Value) -> String {
+    encode_uri_component(&value.to_string())
+}
