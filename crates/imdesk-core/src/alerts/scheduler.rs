@@ -1,0 +1,303 @@
+//! [`AlertScheduler`]: the notification policy as a pure state machine. It owns the reply
+//! clocks, takes customer messages and replies, and on every tick returns the alerts to show.
+//! It reads no clock: every call gets `now`. The rules are listed in the `alerts` module docs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use meituan_wire::{StoreId, TimeMs};
+
+use super::alert::Alert;
+use super::rate_window::RateWindow;
+use super::reply_clock::{AwaitingRow, ReplyClocks, StageCrossing};
+use super::settings::{local_second_of_day, AlertSettings};
+
+/// A customer message as the policy needs it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IncomingMessage<C> {
+    /// The store it came to.
+    pub store: StoreId,
+    /// Its conversation.
+    pub conversation: C,
+    /// The customer's masked label (as the platform masks it).
+    pub customer: String,
+    /// The message text, or a short description of non-text content.
+    pub preview: String,
+    /// The platform's `scene_tag` (`-1` for a normal message and for group chats).
+    pub scene_tag: i32,
+    /// When the customer sent it (`cts`); the reply clock runs from here.
+    pub sent_at: TimeMs,
+}
+
+// Customer text must never reach logs.
+impl<C: fmt::Debug> fmt::Debug for IncomingMessage<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IncomingMessage")
+            .field("store", &self.store)
+            .field("conversation", &self.conversation)
+            .field("scene_tag", &self.scene_tag)
+            .field("sent_at", &self.sent_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the driver feeds the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertInput<C> {
+    /// A customer message awaiting a reply (`has_reply` = 1), once it is durable.
+    CustomerMessage(IncomingMessage<C>),
+    /// A merchant reply was sent (or the conversation was otherwise handled): stops its clock.
+    Replied {
+        /// The conversation answered.
+        conversation: C,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Pending<C> {
+    conversation: C,
+    store: StoreId,
+    customer: String,
+    preview: String,
+}
+
+#[derive(Debug, Clone)]
+struct StoreState<C> {
+    last_popup: Option<i64>,
+    pending: Vec<Pending<C>>,
+}
+
+impl<C> Default for StoreState<C> {
+    fn default() -> Self {
+        Self {
+            last_popup: None,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// The notification policy and the reply clocks it drives.
+#[derive(Debug, Clone)]
+pub struct AlertScheduler<C> {
+    settings: AlertSettings,
+    utc_offset_secs: i32,
+    paused_until: Option<TimeMs>,
+    clocks: ReplyClocks<C>,
+    stores: BTreeMap<StoreId, StoreState<C>>,
+    brand_window: RateWindow,
+    urgent_window: RateWindow,
+    urgent_backlog: Vec<Pending<C>>,
+    last_urgent_alert: Option<i64>,
+    reminders: BTreeMap<C, StageCrossing<C>>,
+    last_reminder: Option<i64>,
+    last_now: i64,
+}
+
+/// How long the rate logs keep events (far beyond any sensible window).
+const KEEP_LOG_MS: i64 = 3_600_000;
+
+#[path = "scheduler_flush.rs"]
+mod flush;
+
+fn secs_ms(secs: u32) -> i64 {
+    i64::from(secs.max(1)) * 1000
+}
+
+impl<C: Ord + Clone> AlertScheduler<C> {
+    /// A scheduler with no clocks, for a desk whose local time is UTC + `utc_offset_secs`.
+    pub fn new(settings: AlertSettings, utc_offset_secs: i32) -> Self {
+        Self {
+            settings,
+            utc_offset_secs,
+            paused_until: None,
+            clocks: ReplyClocks::default(),
+            stores: BTreeMap::new(),
+            brand_window: RateWindow::default(),
+            urgent_window: RateWindow::default(),
+            urgent_backlog: Vec::new(),
+            last_urgent_alert: None,
+            reminders: BTreeMap::new(),
+            last_reminder: None,
+            last_now: i64::MIN,
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &AlertSettings {
+        &self.settings
+    }
+
+    /// Replaces the settings. Running clocks keep their deadlines; new lengths apply to
+    /// clocks started afterwards.
+    pub fn set_settings(&mut self, settings: AlertSettings) {
+        self.settings = settings;
+        let now = TimeMs(self.last_now.max(0));
+        self.clocks.reschedule(&self.settings.reply_clock, now);
+    }
+
+    /// Updates the local UTC offset (call when the OS zone or daylight saving changes).
+    pub fn set_utc_offset(&mut self, utc_offset_secs: i32) {
+        self.utc_offset_secs = utc_offset_secs;
+    }
+
+    /// The tray's "pause notifications until": non-urgent alerts stay silent until `until`.
+    pub fn pause_until(&mut self, until: TimeMs) {
+        self.paused_until = Some(until);
+    }
+
+    /// Ends a pause early.
+    pub fn resume(&mut self) {
+        self.paused_until = None;
+    }
+
+    /// The end of the pause in force at `now`, if any.
+    pub fn paused_until(&self, now: TimeMs) -> Option<TimeMs> {
+        self.paused_until.filter(|u| now < *u)
+    }
+
+    /// The running reply clocks (for ordering the inbox and the countdowns).
+    pub fn clocks(&self) -> &ReplyClocks<C> {
+        &self.clocks
+    }
+
+    /// Derives clocks from persisted rows after a restart; see [`ReplyClocks::restore`].
+    /// Unanswered urgent customers re-alert on the next tick.
+    pub fn restore(&mut self, rows: impl IntoIterator<Item = AwaitingRow<C>>, now: TimeMs) {
+        self.clocks.restore(&self.settings.reply_clock, rows, now);
+    }
+
+    /// Feeds one input observed at `now` and returns the alerts to show, including any that
+    /// fell due up to `now`.
+    pub fn handle(&mut self, now: TimeMs, input: AlertInput<C>) -> Vec<Alert<C>> {
+        let mut out = self.tick(now);
+        let now = self.last_now;
+        match input {
+            AlertInput::CustomerMessage(m) => self.on_message(now, m, &mut out),
+            AlertInput::Replied { conversation } => {
+                self.clocks.on_reply(&conversation);
+                self.forget(&conversation);
+            }
+        }
+        out
+    }
+
+    /// Returns the alerts due at `now`: clock stages, urgent backlog and re-alerts, coalesced
+    /// new-message summaries and reminders. Times before the latest seen are taken as it.
+    pub fn tick(&mut self, now: TimeMs) -> Vec<Alert<C>> {
+        self.last_now = self.last_now.max(now.0);
+        let now = self.last_now;
+        let mut out = Vec::new();
+        let crossings = self.clocks.advance(&self.settings.reply_clock, TimeMs(now));
+        let (urgent, normal): (Vec<_>, Vec<_>) = crossings.into_iter().partition(|c| c.urgent);
+        for c in normal {
+            if !self.suppressed(now, &c.store) {
+                self.reminders.insert(c.conversation.clone(), c);
+            }
+        }
+        self.flush_urgent_backlog(now, &mut out);
+        self.urgent_crossings(now, urgent, &mut out);
+        self.urgent_repeat(now, &mut out);
+        self.flush_new_messages(now, &mut out);
+        self.flush_reminders(now, &mut out);
+        out
+    }
+
+    /// When the driver should call [`Self::tick`] next, at the latest; `None` when nothing is
+    /// scheduled. New inputs may bring it forward, so recompute after every call.
+    pub fn next_wakeup(&self, now: TimeMs) -> Option<TimeMs> {
+        let now = now.0.max(self.last_now);
+        let s = &self.settings.storm;
+        let window = secs_ms(s.window_secs);
+        let mut due: Vec<i64> = Vec::new();
+        if let Some(t) = self.clocks.next_due() {
+            due.push(t.0);
+        }
+        let brand_free = self
+            .brand_window
+            .free_at(now, window, s.brand_max_per_window);
+        for (store, st) in &self.stores {
+            if !st.pending.is_empty() {
+                let gap_end = st
+                    .last_popup
+                    .map_or(now, |t| t + self.store_gap_ms(now, store));
+                due.push(gap_end.max(brand_free));
+            }
+        }
+        let urgent_free = self
+            .urgent_window
+            .free_at(now, window, s.urgent_max_per_window);
+        if !self.urgent_backlog.is_empty() {
+            due.push(urgent_free);
+        }
+        if self.clocks.iter().any(|c| c.urgent) {
+            let repeat = self
+                .last_urgent_alert
+                .map_or(now, |t| t + secs_ms(self.settings.urgent_realert_secs));
+            due.push(repeat.max(urgent_free));
+        }
+        if !self.reminders.is_empty() {
+            due.push(
+                self.last_reminder
+                    .map_or(now, |t| t + secs_ms(s.reminder_min_gap_secs)),
+            );
+        }
+        due.into_iter().min().map(|t| TimeMs(t.max(now)))
+    }
+
+    fn local_second(&self, now: i64) -> u32 {
+        local_second_of_day(TimeMs(now), self.utc_offset_secs)
+    }
+
+    /// Whether non-urgent alerts for `store` are silenced at `now` (pause, DND or mute).
+    fn suppressed(&self, now: i64, store: &StoreId) -> bool {
+        self.paused_until(TimeMs(now)).is_some()
+            || self.settings.in_do_not_disturb(self.local_second(now))
+            || self.settings.is_muted(store)
+    }
+
+    fn store_gap_ms(&self, now: i64, store: &StoreId) -> i64 {
+        if self.settings.is_peak(store, self.local_second(now)) {
+            secs_ms(self.settings.storm.store_min_gap_secs)
+        } else {
+            secs_ms(self.settings.coalesce_window_secs)
+        }
+    }
+
+    fn forget(&mut self, conversation: &C) {
+        for st in self.stores.values_mut() {
+            st.pending.retain(|p| &p.conversation != conversation);
+        }
+        self.urgent_backlog
+            .retain(|p| &p.conversation != conversation);
+        self.reminders.remove(conversation);
+    }
+
+    fn on_message(&mut self, now: i64, m: IncomingMessage<C>, out: &mut Vec<Alert<C>>) {
+        let policy = &self.settings.reply_clock;
+        let urgent = policy.is_urgent(m.scene_tag);
+        self.clocks.on_customer_message(
+            policy,
+            &m.conversation,
+            &m.store,
+            &m.customer,
+            m.sent_at,
+            urgent,
+        );
+        let pending = Pending {
+            conversation: m.conversation,
+            store: m.store,
+            customer: m.customer,
+            preview: m.preview,
+        };
+        if urgent {
+            self.urgent_backlog
+                .retain(|p| p.conversation != pending.conversation);
+            self.urgent_backlog.push(pending);
+            self.flush_urgent_backlog(now, out);
+        } else if !self.suppressed(now, &pending.store) {
+            let store = pending.store.clone();
+            self.stores.entry(store).or_default().pending.push(pending);
+            self.flush_new_messages(now, out);
+        }
+    }
+}
