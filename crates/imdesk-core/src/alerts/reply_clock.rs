@@ -142,8 +142,36 @@ pub struct AwaitingRow<C> {
     pub customer: String,
     /// Sent time of the first customer message not yet replied to.
     pub awaiting_since: TimeMs,
-    /// Sent time of the first urgent one among them, if any.
-    pub first_urgent_at: Option<TimeMs>,
+    /// The persisted deadline (`imdesk_store::ReplyClock::deadline_ms`).
+    pub deadline: TimeMs,
+    /// Whether an urgent message set or tightened it.
+    pub urgent: bool,
+}
+
+impl<C> AwaitingRow<C> {
+    /// The clock this row describes. The deadline is kept as persisted; the window it ends
+    /// is the normal one from `awaiting_since` when it is that long, else the urgent window
+    /// (an urgent message tightened it), which places the pre-alerts as before the restart.
+    pub fn into_clock(self, policy: &ClockPolicy) -> (ReplyClock<C>, String) {
+        let since = self.awaiting_since.0;
+        let span = self.deadline.0.saturating_sub(since);
+        let started_at = if span >= i64::from(policy.normal_ms) {
+            since
+        } else {
+            self.deadline
+                .0
+                .saturating_sub(i64::from(policy.urgent_ms))
+                .max(since)
+        };
+        let clock = ReplyClock {
+            conversation: self.conversation,
+            store: self.store,
+            started_at: TimeMs(started_at),
+            deadline: self.deadline,
+            urgent: self.urgent,
+        };
+        (clock, self.customer)
+    }
 }
 
 /// A clock that crossed into a later stage.
@@ -249,18 +277,10 @@ impl<C: Ord + Clone> ReplyClocks<C> {
         now: TimeMs,
     ) {
         for row in rows {
-            let mut clock = ReplyClock::start(
-                policy,
-                row.conversation.clone(),
-                row.store,
-                row.awaiting_since,
-                false,
-            );
-            if let Some(u) = row.first_urgent_at {
-                clock.tighten(policy, u, true);
-            }
-            let entry = Entry::new(clock, row.customer, policy, Some(now));
-            self.entries.insert(row.conversation, entry);
+            let (clock, customer) = row.into_clock(policy);
+            let key = clock.conversation.clone();
+            self.entries
+                .insert(key, Entry::new(clock, customer, policy, Some(now)));
         }
     }
 

@@ -104,7 +104,8 @@ fn restore_replays_urgent_tightening_and_marks_past_stages_as_given() {
         store: StoreId::new("s"),
         customer: "顾客 a".to_owned(),
         awaiting_since: TimeMs(0),
-        first_urgent_at: Some(TimeMs(100_000)),
+        deadline: TimeMs(160_000), // tightened by an urgent message at 100 s
+        urgent: true,
     };
     b.restore(&p, [row], TimeMs(152_000));
     let c = b.get(&"a").unwrap();
@@ -138,4 +139,31 @@ fn reschedule_applies_new_fractions_to_running_clocks() {
         ClockStage::PreAlert(0)
     );
     assert_eq!(b.next_due(), Some(TimeMs(150_000)));
+}
+
+#[test]
+fn restored_windows_follow_the_persisted_deadline() {
+    let p = policy();
+    let row = |since: i64, deadline: i64, urgent: bool| AwaitingRow {
+        conversation: "a",
+        store: StoreId::new("s"),
+        customer: String::new(),
+        awaiting_since: TimeMs(since),
+        deadline: TimeMs(deadline),
+        urgent,
+    };
+    let start = |r: AwaitingRow<&'static str>| r.into_clock(&p).0.started_at;
+    assert_eq!(start(row(1_000, 301_000, false)), TimeMs(1_000));
+    assert_eq!(
+        start(row(1_000, 61_000, true)),
+        TimeMs(1_000),
+        "urgent from the start"
+    );
+    // Urgent message late in a normal window: the 5-minute deadline stood.
+    assert_eq!(start(row(1_000, 301_000, true)), TimeMs(1_000));
+    assert_eq!(
+        start(row(1_000, 31_000, true)),
+        TimeMs(1_000),
+        "never before the first message"
+    );
 }

@@ -307,14 +307,16 @@ fn restart_derives_clocks_without_replaying_old_stages() {
                 store: store(0),
                 customer: "顾客 n**".to_owned(),
                 awaiting_since: TimeMs(now.0 - 200 * SEC), // past 60 %, before 85 %
-                first_urgent_at: None,
+                deadline: TimeMs(now.0 + 100 * SEC),
+                urgent: false,
             },
             AwaitingRow {
                 conversation: "u".to_owned(),
                 store: store(1),
                 customer: "顾客 u**".to_owned(),
                 awaiting_since: TimeMs(now.0 - 100 * SEC),
-                first_urgent_at: Some(TimeMs(now.0 - 10 * SEC)),
+                deadline: TimeMs(now.0 + 50 * SEC), // an urgent message 10 s ago tightened it
+                urgent: true,
             },
         ],
         now,
