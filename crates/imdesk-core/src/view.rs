@@ -1,0 +1,501 @@
+//! What the front doors show: the view models that cross IPC to the web UI.
+//!
+//! These types are the contract between the engine and the UI. The shell generates their
+//! TypeScript twins into `ui/src/ipc/generated/` (never hand-edited; a test fails on drift).
+//! Rules: field names are camelCase; 64-bit ids travel as decimal strings, because a
+//! JavaScript number silently corrupts ids above 2^53 (protocol §4.3); times are UTC
+//! milliseconds as `number` (exact up to year 287396); money is in fen (integer cents).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A conversation's stable id: `"{epoiId}|{bizType}|{peer}"` where peer is the customer's
+/// open_user_id (two-party) or the group_id (groups). Opaque to the UI.
+pub type ConversationId = String;
+
+/// Which kind of chat a conversation is (biz_type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ConversationKind {
+    /// biz_type 1: merchant and customer (两方会话).
+    TwoParty,
+    /// biz_type 4: anonymous group about one review (评价联系).
+    ReviewContact,
+    /// biz_type 5: the store's fans group (粉丝群).
+    FansGroup,
+    /// biz_type 6: three-party chat with the rider (骑手群聊).
+    RiderGroup,
+}
+
+/// Where a two-party chat stands relative to its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum OrderState {
+    /// No order: a question before ordering (售前咨询).
+    PreOrder,
+    /// The order is under way (进行中).
+    InProgress,
+    /// Completed less than 48 hours ago (售后（48 小时内）).
+    AfterSale,
+    /// Completed more than 48 hours ago: the chat is read-only.
+    Closed,
+}
+
+/// Health of the push long connection(s), for the status bar and the store rail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum LinkState {
+    /// Every socket is open.
+    Online,
+    /// Some sockets are reconnecting; messages still flow through the others.
+    Degraded,
+    /// No socket is open; reconnecting.
+    Offline,
+    /// Not started (no credentials, or stopped).
+    Stopped,
+}
+
+/// One socket of the push connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SocketHealth {
+    /// 0-based index of the socket.
+    pub index: u32,
+    /// `open`, `connecting` or `backoff`.
+    pub state: String,
+    /// When the last frame (including `HB`) arrived, UTC ms.
+    pub last_frame_at: Option<i64>,
+    /// Reconnects since start.
+    pub reconnects: u32,
+    /// Frames kept in quarantine because they could not be read.
+    pub quarantined: u32,
+}
+
+/// The connection summary shown in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionStatus {
+    /// Overall state.
+    pub state: LinkState,
+    /// Per socket detail.
+    pub sockets: Vec<SocketHealth>,
+    /// Frames in quarantine in total (diagnostics).
+    pub quarantined_total: u32,
+}
+
+/// A store in the rail, with its counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreSummary {
+    /// The ePoiId.
+    pub epoi_id: String,
+    /// Display name (e.g. 望京店).
+    pub name: String,
+    /// 2 (接单) or 16 (非接单).
+    pub business_id: u32,
+    /// Unread customer messages.
+    pub unread: u32,
+    /// Conversations whose reply clock is running.
+    pub waiting: u32,
+    /// Conversations whose reply clock has passed its deadline.
+    pub overdue: u32,
+    /// Notifications muted for this store.
+    pub muted: bool,
+}
+
+/// Which conversations the inbox shows (the rail's filter chips).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum InboxFilter {
+    /// Everything.
+    All,
+    /// Urgent or overdue.
+    Urgent,
+    /// Two-party, no order.
+    PreOrder,
+    /// Two-party, order in progress.
+    InProgress,
+    /// Two-party, after-sale window open.
+    AfterSale,
+    /// Review-contact groups.
+    ReviewContact,
+    /// Fans groups.
+    FansGroup,
+    /// Rider three-party groups.
+    RiderGroup,
+    /// Conversations with a blocked customer.
+    Blocked,
+}
+
+/// A request for one page of the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxQuery {
+    /// Only this store (ePoiId), or all stores.
+    pub store: Option<String>,
+    /// The filter chip.
+    pub filter: InboxFilter,
+    /// Rows to skip (the list is virtualised and asks for windows of rows).
+    pub offset: u32,
+    /// Rows wanted.
+    pub limit: u32,
+}
+
+/// One inbox row. The list is ordered by reply deadline: running clocks first (earliest
+/// deadline first, so overdue and urgent rise), then the rest by last message, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationRow {
+    /// Stable id.
+    pub id: ConversationId,
+    /// Store ePoiId.
+    pub store_id: String,
+    /// Store display name.
+    pub store_name: String,
+    /// Kind of chat.
+    pub kind: ConversationKind,
+    /// The customer as the platform masks them, or the group name.
+    pub title: String,
+    /// Preview of the last message (text, or a marker such as `[图片]`).
+    pub last_text: String,
+    /// When the last message was sent, UTC ms.
+    pub last_at: i64,
+    /// Whether the last message came from the customer side.
+    pub last_from_customer: bool,
+    /// Order state for two-party chats.
+    pub order_state: Option<OrderState>,
+    /// Scene tag of the message that started the clock (9003 complaint, …), if any.
+    pub scene_tag: Option<i32>,
+    /// Scene name as the platform sent it.
+    pub scene_name: Option<String>,
+    /// The running clock is an urgent (1-minute) one.
+    pub urgent: bool,
+    /// Unread customer messages.
+    pub unread: u32,
+    /// Reply deadline of the running clock, UTC ms; `None` when nobody waits.
+    pub deadline_at: Option<i64>,
+    /// When the wait started, UTC ms.
+    pub awaiting_since: Option<i64>,
+    /// The customer is blocked.
+    pub blocked: bool,
+}
+
+/// A page of the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxPage {
+    /// Total rows matching the query (for the virtual list's height).
+    pub total: u32,
+    /// The rows from `offset`.
+    pub rows: Vec<ConversationRow>,
+    /// The clock the deadlines were computed against (UTC ms), so the UI's countdowns agree
+    /// with the core's even if the two clocks differ.
+    pub now: i64,
+}
+
+/// Who wrote a message, as the chat draws it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Author {
+    /// The customer.
+    Customer,
+    /// The store (us, or another device of the store).
+    Merchant,
+    /// The rider (three-party chats).
+    Rider,
+    /// The platform.
+    System,
+}
+
+/// The send state of a merchant message we wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SendState {
+    /// Written to the outbox, not yet attempted.
+    Queued,
+    /// Being sent (possibly retrying).
+    Sending,
+    /// The platform accepted it.
+    Sent,
+    /// The platform refused it or retries ran out; `fail_reason` says why.
+    Failed,
+}
+
+/// What a message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum MessageBody {
+    /// Text.
+    Text,
+    /// An image; `text` holds its URL.
+    Image,
+    /// Anything else (shown as a placeholder).
+    Other,
+}
+
+/// One chat bubble.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    /// Local row key, stable and unique within the conversation (also the scroll cursor).
+    pub key: String,
+    /// The platform msg_id (ours for merchant messages), as a decimal string.
+    pub msg_id: String,
+    /// Who wrote it.
+    pub author: Author,
+    /// Text, image or other.
+    pub body: MessageBody,
+    /// Decrypted text (or image URL); `None` when it could not be decrypted.
+    pub text: Option<String>,
+    /// Sent at, UTC ms.
+    pub at: i64,
+    /// Scene tag (> 0 for scene messages).
+    pub scene_tag: Option<i32>,
+    /// Scene name.
+    pub scene_name: Option<String>,
+    /// For our own messages: the send state.
+    pub send_state: Option<SendState>,
+    /// For failed sends: the platform's or the local reason, ready to show.
+    pub fail_reason: Option<String>,
+    /// For our own messages: the customer has read it (from their read time).
+    pub read: bool,
+}
+
+/// A page of history, newest last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    /// The messages, oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// Pass as `before` to load older messages; `None` at the beginning.
+    pub older_cursor: Option<String>,
+}
+
+/// Why the composer is disabled, when it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ComposeBlock {
+    /// The 48-hour after-sale window has closed.
+    WindowClosed,
+    /// The customer is blocked.
+    CustomerBlocked,
+    /// The store's IM switch is off.
+    ImClosed,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    /// Dish name.
+    pub name: String,
+    /// Quantity.
+    pub quantity: u32,
+    /// Line price in fen.
+    pub price_fen: i64,
+    /// Spec / attributes, if any.
+    pub spec: Option<String>,
+}
+
+/// The order card beside a two-party or rider chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCard {
+    /// Order id as shown to the customer.
+    pub order_id_view: String,
+    /// The store's daily number (#12).
+    pub day_seq: Option<u32>,
+    /// Platform status code (2 new, 4 accepted, 8 completed, 9 cancelled, …).
+    pub status: i32,
+    /// Chinese label for the status, e.g. 配送中.
+    pub status_label: String,
+    /// Items.
+    pub items: Vec<OrderItem>,
+    /// Amount paid, fen.
+    pub total_fen: i64,
+    /// Delivery fee, fen.
+    pub shipping_fee_fen: i64,
+    /// Placed at, UTC ms.
+    pub created_at: Option<i64>,
+    /// Estimated arrival, UTC ms.
+    pub estimated_arrival_at: Option<i64>,
+    /// Completed at, UTC ms.
+    pub completed_at: Option<i64>,
+    /// Recipient name, masked as the platform masks it.
+    pub recipient_name: String,
+    /// Recipient phone, masked.
+    pub recipient_phone: String,
+    /// Address, masked.
+    pub recipient_address: String,
+    /// Customer remark.
+    pub caution: Option<String>,
+    /// Rider name and phone (masked), when known.
+    pub rider: Option<String>,
+    /// When this card was fetched, UTC ms (the card is cached).
+    pub fetched_at: i64,
+}
+
+/// Everything beside one open conversation: header, composer state and context cards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDetail {
+    /// The inbox row of this conversation.
+    pub row: ConversationRow,
+    /// Set when the composer must be disabled, with the reason.
+    pub compose_block: Option<ComposeBlock>,
+    /// When the after-sale window closes, UTC ms (two-party chats with a completed order).
+    pub window_closes_at: Option<i64>,
+    /// The order card, when the chat refers to an order and it has been fetched.
+    pub order: Option<OrderCard>,
+    /// For review-contact chats: the review text and score.
+    pub review: Option<String>,
+    /// The saved draft of the composer.
+    pub draft: String,
+}
+
+/// A quick reply (常用语). Variables: {顾客}, {门店}, {订单号}, {预计送达}.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QuickReply {
+    /// Local id.
+    pub id: i64,
+    /// `None` for the brand, or one store's ePoiId.
+    pub store: Option<String>,
+    /// Short title shown in the picker and matched by `/` search (e.g. 催单).
+    pub title: String,
+    /// The text with variables.
+    pub text: String,
+}
+
+/// Search request over the local cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchQuery {
+    /// The words typed (two Chinese characters is the common case).
+    pub text: String,
+    /// Only this store.
+    pub store: Option<String>,
+    /// Only messages at or after this time, UTC ms.
+    pub since: Option<i64>,
+    /// Only messages before this time, UTC ms.
+    pub until: Option<i64>,
+    /// Only this kind of chat.
+    pub kind: Option<ConversationKind>,
+    /// At most this many hits (newest first).
+    pub limit: u32,
+}
+
+/// One search hit, with what is needed to jump to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    /// The conversation to open.
+    pub conversation_id: ConversationId,
+    /// The message's key within it.
+    pub message_key: String,
+    /// Store display name.
+    pub store_name: String,
+    /// Conversation title.
+    pub title: String,
+    /// The message text.
+    pub text: String,
+    /// Sent at, UTC ms.
+    pub at: i64,
+    /// Who wrote it.
+    pub author: Author,
+}
+
+/// A reply rate: `replied_in_time / counted`, with the counts behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Rate {
+    /// Messages answered within the window.
+    pub on_time: u32,
+    /// Messages whose window has closed (answered or not).
+    pub counted: u32,
+    /// on_time / counted, or `None` when nothing was counted.
+    pub ratio: Option<f64>,
+}
+
+/// Reply rates of one store or of the brand, locally computed and as Meituan reports them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyRates {
+    /// Store ePoiId, or `None` for the whole brand.
+    pub store: Option<String>,
+    /// Local 5-minute reply rate.
+    pub five_min: Rate,
+    /// Local 1-minute rate for urgent messages.
+    pub urgent_one_min: Rate,
+    /// Meituan's 5-minute figure (getReversionRateAndRightsList), as text, when fetched.
+    pub platform_five_min: Option<String>,
+    /// Meituan's urgent figure, when fetched.
+    pub platform_urgent: Option<String>,
+    /// Meituan's 5-minute target, when fetched.
+    pub target_five_min: Option<String>,
+    /// Meituan's urgent target, when fetched.
+    pub target_urgent: Option<String>,
+}
+
+/// Small, coalesced notices from the core to the UI (at most ~30 a second). They carry ids and
+/// counts; the UI fetches what it shows through commands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum DeskEvent {
+    /// These conversations changed (new message, clock, read state, send state).
+    ConversationsChanged {
+        /// The conversations, deduplicated within the batch.
+        ids: Vec<ConversationId>,
+    },
+    /// Store counters changed; refetch the rail.
+    StoresChanged,
+    /// Connection health changed.
+    Connection {
+        /// The new status.
+        status: ConnectionStatus,
+    },
+    /// The user activated a notification or the tray: open this conversation.
+    Focus {
+        /// The conversation to open.
+        conversation_id: ConversationId,
+    },
+}
+
+/// The one error shape that crosses IPC: a closed code the UI maps to Chinese text, and an
+/// English message for logs and tooltips. Never contains secrets or message text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IpcError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// Detail in English (ids, platform code and traceId where useful).
+    pub message: String,
+}
+
+/// The closed set of failures the UI branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    /// The text is empty.
+    EmptyText,
+    /// The text is longer than the platform accepts.
+    TextTooLong,
+    /// The customer is blocked.
+    CustomerBlocked,
+    /// The 48-hour after-sale window has closed.
+    WindowClosed,
+    /// The store's IM switch is off.
+    ImClosed,
+    /// No such conversation / store / message.
+    NotFound,
+    /// The platform refused (its code and traceId are in the message).
+    Platform,
+    /// The network failed; the action will be retried.
+    Network,
+    /// Credentials are missing or invalid.
+    Auth,
+    /// Bad input from the UI.
+    Invalid,
+    /// Anything else (a bug): see the log.
+    Internal,
+}
