@@ -2,7 +2,7 @@
 //! document alone: signing (§1.4), form encoding (§1.3), the assumed cipher (§6.4) and the
 //! push frame decoding (§6.3). It shares no code with the sandbox, so the two readings check
 //! each other.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test helpers panic on purpose
 
 use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, BlockEncryptMut, KeyInit};
 use base64::Engine as _;
@@ -14,11 +14,15 @@ use tokio_tungstenite::tungstenite::Message;
 
 use meituan_sandbox::{Sandbox, SandboxConfig, StoreInfo};
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// §1.4: sorted non-empty fields but `sign`, name+value joined, key in front, SHA-1 hex.
 pub fn sign(key: &str, fields: &[(String, String)]) -> String {
-    let mut f: Vec<&(String, String)> = fields.iter().filter(|(k, v)| k.to_lowercase() != "sign" && !v.is_empty()).collect();
+    let mut f: Vec<&(String, String)> = fields
+        .iter()
+        .filter(|(k, v)| k.to_lowercase() != "sign" && !v.is_empty())
+        .collect();
     f.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut s = key.to_string();
     for (k, v) in f {
@@ -33,7 +37,9 @@ pub fn form_value(v: &str) -> String {
     let mut out = String::new();
     for b in v.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -53,14 +59,19 @@ pub fn form_body(fields: &[(String, String)]) -> String {
 /// §6.4 (assumed): AES-128-ECB, PKCS#7, base64, key = first 16 bytes of imSecret.
 pub fn encrypt(secret: &str, plain: &str) -> String {
     let key: [u8; 16] = secret.as_bytes()[..16].try_into().unwrap();
-    let c = ecb::Encryptor::<aes::Aes128>::new(&key.into()).encrypt_padded_vec_mut::<Pkcs7>(plain.as_bytes());
+    let c = ecb::Encryptor::<aes::Aes128>::new(&key.into())
+        .encrypt_padded_vec_mut::<Pkcs7>(plain.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(c)
 }
 
 pub fn decrypt(secret: &str, text: &str) -> Option<String> {
     let key: [u8; 16] = secret.as_bytes()[..16].try_into().unwrap();
-    let raw = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
-    let p = ecb::Decryptor::<aes::Aes128>::new(&key.into()).decrypt_padded_vec_mut::<Pkcs7>(&raw).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    let p = ecb::Decryptor::<aes::Aes128>::new(&key.into())
+        .decrypt_padded_vec_mut::<Pkcs7>(&raw)
+        .ok()?;
     String::from_utf8(p).ok()
 }
 
@@ -91,7 +102,9 @@ pub fn now_secs() -> i64 {
 pub fn now_ms() -> i64 {
     #[allow(clippy::disallowed_methods)] // tests read the wall clock like a real client would
     let now = std::time::SystemTime::now();
-    now.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    now.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 /// The test's platform client.
@@ -139,7 +152,12 @@ impl Client {
     }
 
     /// The envelope fields of a business call, unsigned.
-    pub fn fields(&self, business_id: u8, token: Option<&str>, biz: Option<&str>) -> Vec<(String, String)> {
+    pub fn fields(
+        &self,
+        business_id: u8,
+        token: Option<&str>,
+        biz: Option<&str>,
+    ) -> Vec<(String, String)> {
         let mut f = vec![
             ("timestamp".to_string(), now_secs().to_string()),
             ("businessId".to_string(), business_id.to_string()),
@@ -157,37 +175,64 @@ impl Client {
     }
 
     /// Signs `fields` with `key` and posts them to `path`.
-    pub async fn post_signed(&self, path: &str, mut fields: Vec<(String, String)>, key: &str) -> Answer {
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        mut fields: Vec<(String, String)>,
+        key: &str,
+    ) -> Answer {
         let s = sign(key, &fields);
         fields.push(("sign".to_string(), s));
-        self.post_raw(path, form_body(&fields)).await.expect("transport error")
+        self.post_raw(path, form_body(&fields))
+            .await
+            .expect("transport error")
     }
 
     pub async fn post_raw(&self, path: &str, body: String) -> Result<Answer, reqwest::Error> {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
-            .header("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+            .header(
+                "Content-Type",
+                "application/x-www-form-urlencoded;charset=UTF-8",
+            )
             .body(body)
             .send()
             .await?;
         let status = r.status().as_u16();
-        Ok(Answer { status, body: r.text().await? })
+        Ok(Answer {
+            status,
+            body: r.text().await?,
+        })
     }
 
     /// A correctly signed call of IM `suffix` for `store` (path family from its businessId).
     pub async fn im(&self, store: &StoreInfo, suffix: &str, biz: Option<&str>) -> Answer {
         let path = format!("{}{suffix}", prefix(store.business_id));
-        self.call(&path, store.business_id, Some(&store.app_auth_token), biz).await
+        self.call(&path, store.business_id, Some(&store.app_auth_token), biz)
+            .await
     }
 
-    pub async fn call(&self, path: &str, business_id: u8, token: Option<&str>, biz: Option<&str>) -> Answer {
+    pub async fn call(
+        &self,
+        path: &str,
+        business_id: u8,
+        token: Option<&str>,
+        biz: Option<&str>,
+    ) -> Answer {
         let f = self.fields(business_id, token, biz);
         self.post_signed(path, f, &self.sign_key.clone()).await
     }
 
     /// `msg/send` with `push_content` whose `msg_content` is `text` encrypted under `secret`.
-    pub async fn send(&self, store: &StoreInfo, biz_type: i64, mut pc: Value, secret: &str, text: &str) -> Answer {
+    pub async fn send(
+        &self,
+        store: &StoreInfo,
+        biz_type: i64,
+        mut pc: Value,
+        secret: &str,
+        text: &str,
+    ) -> Answer {
         pc["msg_content"] = Value::String(encrypt(secret, text));
         let biz = serde_json::json!({"biz_type": biz_type, "push_content": pc}).to_string();
         self.im(store, "msg/send", Some(&biz)).await
@@ -231,14 +276,20 @@ pub async fn start(config: SandboxConfig) -> Sandbox {
 }
 
 pub async fn connect(push_url: &str, id: &str, token: &str) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("{push_url}/websocket/{id}/{token}")).await.unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(format!("{push_url}/websocket/{id}/{token}"))
+        .await
+        .unwrap();
     ws
 }
 
 /// The next push frame, decoded to JSON (HB answers are skipped). Panics after `wait`.
 pub async fn next_push(ws: &mut Ws, wait: Duration) -> Value {
     loop {
-        let m = tokio::time::timeout(wait, ws.next()).await.expect("no push in time").expect("closed").expect("ws error");
+        let m = tokio::time::timeout(wait, ws.next())
+            .await
+            .expect("no push in time")
+            .expect("closed")
+            .expect("ws error");
         if let Message::Text(t) = m {
             if t.as_str() != "HB" {
                 return serde_json::from_str(&decode_uri_component(t.as_str())).unwrap();
