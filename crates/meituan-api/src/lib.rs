@@ -1,1 +1,50 @@
-//! Signed, typed client for the Meituan open platform IM endpoints of both integrations (businessId 2 and 16).
+//! A signed, typed client for the IM endpoints of the Meituan open platform
+//! (美团技术服务合作中心), for both integrations: businessId 2 (接单, `/waimai/ng/im/`) and
+//! businessId 16 (非接单, `/wmoper/ng/im/`), plus the order, store and review endpoints that
+//! give a chat its context. It owns the gateway envelope and its SHA-1 signature (a pure
+//! function, [`sign::sign`]), the form body, OAuth code exchange and refresh, retries with
+//! backoff, client-side rate limiting and the error taxonomy. It knows nothing of storage,
+//! push connections or UI.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), meituan_api::ApiError> {
+//! use meituan_api::{im, ClientConfig, DeveloperCredentials, MeituanClient, StoreKey, StoreToken};
+//! use meituan_wire::BusinessId;
+//!
+//! let client = MeituanClient::new(
+//!     DeveloperCredentials::new(100_001, "signKey"),
+//!     ClientConfig::default(),
+//! )?;
+//! let store = StoreKey::new("epoi-1", BusinessId::Wmoper);
+//! client.set_token(store.clone(), StoreToken::static_token("appAuthToken"));
+//! let status = client.call(&store, &im::GetPoiImStatus).await?;
+//! println!("IM is {:?}", status.im_status);
+//! # Ok(()) }
+//! ```
+//!
+//! The protocol's inferred parts each live in one place: the businessId-2 opaque `data`
+//! keys in [`opaque`], the connectionId derivation in [`im::derived_connection_id`], and the
+//! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`].
+
+pub mod client;
+pub mod config;
+pub mod context;
+pub mod credentials;
+pub mod endpoint;
+pub mod envelope;
+pub mod error;
+pub mod im;
+pub mod oauth;
+pub mod opaque;
+pub mod sign;
+mod transport;
+pub mod types;
+
+pub use client::MeituanClient;
+pub use config::{ClientConfig, ErrorCodes, RateLimit, RetryPolicy, DEFAULT_BASE_URL};
+pub use credentials::{DeveloperCredentials, Secret, StoreKey, StoreToken, TokenSink};
+pub use endpoint::Endpoint;
+pub use envelope::{Biz, SignedForm};
+pub use error::{ApiError, TransportError};
+pub use oauth::TokenGrant;
+pub use types::{Ack, OneOrMany, OpResult};

@@ -1,0 +1,88 @@
+//! The [`Endpoint`] trait: one definition per endpoint, with the integration
+//! ([`BusinessId`]) choosing the path family, the `businessId` field and, where the two
+//! integrations differ, the shape of `biz`.
+
+use meituan_wire::BusinessId;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::envelope::Biz;
+use crate::error::ApiError;
+use crate::opaque;
+
+/// A typed platform endpoint. Implementations are plain request structs whose serde field
+/// names are the businessId-16 wire names; the client signs, sends and decodes them.
+pub trait Endpoint: Serialize {
+    /// The endpoint's name: the IM path suffix (`msg/send`, `getPoiIMStatus`), or a context
+    /// name (`order/detail`, `poi/info`, `comment/queryCommentList`). Used in errors too.
+    const NAME: &'static str;
+    /// `false` for endpoints without parameters: their `biz` field is left out entirely.
+    const HAS_PARAMS: bool = true;
+    /// Whether repeating the call after an unanswered attempt is harmless (sends are, by
+    /// `msg_id`). Non-idempotent calls are retried only when they surely were not processed.
+    const IDEMPOTENT: bool = true;
+    /// The decoded `data` of a successful response.
+    type Response: DeserializeOwned;
+
+    /// The request path for an integration. IM endpoints are `im_prefix` + [`Self::NAME`].
+    fn path(business_id: BusinessId) -> String {
+        im_path(business_id, Self::NAME)
+    }
+
+    /// The `biz` field for an integration. The default serializes `self` as an object, or
+    /// as the businessId-2 opaque `data` string where §1.2 says so (see [`crate::opaque`]).
+    fn biz(&self, business_id: BusinessId) -> Result<Biz, ApiError> {
+        if !Self::HAS_PARAMS {
+            return Ok(Biz::NONE);
+        }
+        opaque::biz_for(business_id, Self::NAME, self)
+            .map_err(|e| ApiError::validation(Self::NAME, crate::error::json_error_position(&e)))
+    }
+
+    /// Checks the request before anything is sent.
+    fn validate(&self, business_id: BusinessId) -> Result<(), ApiError> {
+        let _ = business_id;
+        Ok(())
+    }
+}
+
+/// The full path of an IM endpoint: `/waimai/ng/im/` or `/wmoper/ng/im/` + `suffix`.
+pub fn im_path(business_id: BusinessId, suffix: &str) -> String {
+    format!("{}{}", business_id.im_prefix(), suffix)
+}
+
+/// Every IM endpoint suffix of §4.0, as named in the protocol document.
+pub const IM_ENDPOINTS: [&str; 24] = [
+    "getConnectionToken",
+    "getConnectionTokenWithCount",
+    "msg/send",
+    "msgRead",
+    "userReadTime",
+    "getPoiIMStatus",
+    "setPoiIMStatus",
+    "blockUser",
+    "cancelBlockUser",
+    "createGroup",
+    "autosend/getAutoSendConfigInfo",
+    "autosend/setAutoSendConfigInfo",
+    "setAutoSendConfig",
+    "getReversionRateAndRightsList",
+    "queryStoreHaveBuild",
+    "createFansGroup",
+    "queryStoreFansGroup",
+    "createEnterCouponActivity",
+    "queryEnterCouponActivity",
+    "revokeEnterCouponActivity",
+    "sendFansGroupCoupon",
+    "queryCoupon",
+    "queryReceiveCouponDetail",
+    "remainCoupon",
+];
+
+/// The path of an endpoint named at run time (IM suffix or context name), if it is known.
+pub fn path_for_name(business_id: BusinessId, name: &str) -> Option<String> {
+    if IM_ENDPOINTS.contains(&name) {
+        return Some(im_path(business_id, name));
+    }
+    crate::context::context_path(business_id, name).map(str::to_owned)
+}
