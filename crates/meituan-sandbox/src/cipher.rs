@@ -1,4 +1,4 @@
-//! The `msg_content` cipher as the protocol document assumes it ([INF], §6.4).
+//! The `msg_content` cipher as the protocol document assumes it (\[INF\], §6.4).
 //!
 //! AES-128-ECB, PKCS#7 padding, standard base64 text, key = the first 16 bytes of `imSecret`
 //! (UTF-8). This is the only place the sandbox knows the cipher, so a correction from the live

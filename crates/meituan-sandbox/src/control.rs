@@ -1,27 +1,6 @@
 //! `/_sandbox/…`: the scripting API over HTTP (JSON), for tests that run out of process.
 //! Errors come back as HTTP 400/404 with `{"error": "..."}`.
-//!
-//! | method | path | body / query | answer |
-//! |---|---|---|---|
-//! | GET | `/_sandbox/coordinates` | | the front door's JSON |
-//! | POST | `/_sandbox/customer/says` | [`CustomerMessage`] | [`crate::Pushed`] |
-//! | POST | `/_sandbox/customer/read` | `{epoi_id, open_user_id}` | `{last_read_time}` |
-//! | GET | `/_sandbox/customers?epoi_id=` | | `[open_user_id]` |
-//! | GET | `/_sandbox/comments?epoi_id=` | | `[comment_id]` |
-//! | GET | `/_sandbox/order?epoi_id=&order_id=` | | [`crate::OrderInfo`] |
-//! | POST | `/_sandbox/order/complete` | `{epoi_id, order_id, completed_at_ms}` | [`crate::OrderInfo`] |
-//! | GET | `/_sandbox/blocked?epoi_id=` | | `[BlockRecord]` |
-//! | POST | `/_sandbox/im_status` | `{epoi_id, on}` | `{}` |
-//! | GET | `/_sandbox/merchant_messages?epoi_id=` | | `[MerchantMessage]` |
-//! | GET | `/_sandbox/reply_timings?epoi_id=` | | `[ReplyTiming]` |
-//! | GET / PUT | `/_sandbox/faults` | [`crate::Faults`] | [`crate::Faults`] |
-//! | GET | `/_sandbox/connections` | | `{open, pending}` |
-//! | POST | `/_sandbox/connections/drop` | `{mode: "reset" \| "silent"}` | `{dropped}` |
-//! | POST | `/_sandbox/connections/expire_tokens` | | `{}` |
-//! | POST | `/_sandbox/secret/rotate` | | `{}` |
-//! | POST | `/_sandbox/tokens/expire` | `{epoi_id}` | `{}` |
-//! | POST | `/_sandbox/oauth/code` | `{epoi_id}` | `{code}` |
-//! | POST | `/_sandbox/load` | `{count, rate}` | `[Pushed]` |
+//! The routes are listed in the crate documentation.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

@@ -1,7 +1,7 @@
 //! The platform's answer shapes: the business envelope `{code,msg,traceId,data}` (§2.1), the
 //! OAuth int-code envelope (§3) and the gateway's fault responses.
 //!
-//! The platform's own error codes are unknown [INF]; the sandbox answers with the fixed set in
+//! The platform's own error codes are unknown \[INF\]; the sandbox answers with the fixed set in
 //! [`ApiCode`], which the client crate treats as its defaults.
 
 use axum::http::{header, StatusCode};
@@ -98,7 +98,7 @@ pub fn business(trace_id: &str, result: ApiResult) -> Response {
     json_response(StatusCode::OK, &body)
 }
 
-/// OAuth error codes (§3 int envelope; 0 is success). The platform's values are unknown [INF].
+/// OAuth error codes (§3 int envelope; 0 is success). The platform's values are unknown \[INF\].
 pub mod oauth_code {
     /// Success.
     pub const OK: i64 = 0;

@@ -1,6 +1,6 @@
 //! The sandbox's own pictures and the one place that decides how an image message looks.
 //!
-//! Image messages [INF]: `msg_type` 2 whose decrypted `msg_content` is the URL text of a picture;
+//! Image messages \[INF\]: `msg_type` 2 whose decrypted `msg_content` is the URL text of a picture;
 //! the sandbox serves a few small generated PNGs at `{gateway_url}/img/{n}.png`.
 
 /// How many pictures the sandbox serves (numbered from 1).

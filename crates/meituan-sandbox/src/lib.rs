@@ -48,11 +48,41 @@
 //!
 //! # Scripting
 //!
-//! [`Sandbox`] methods (and the same under `/_sandbox/…`, see the `control` module's table)
+//! [`Sandbox`] methods (and the same routes under `/_sandbox/…`, below)
 //! inject customer messages ([`CustomerMessage`]), make customers read, complete orders at a
 //! chosen time, list what merchants sent ([`MerchantMessage`], decrypted), read reply clocks,
 //! switch [`Faults`], drop connections, rotate imSecret, expire tokens, mint OAuth codes and run
-//! bounded load ([`Sandbox::run_load`]).
+//! bounded load ([`Sandbox::run_load`]). Control routes answer JSON; errors are HTTP 400/404
+//! with `{"error": "..."}`:
+//!
+//! | method | path | body / query | answer |
+//! |---|---|---|---|
+//! | GET | `/_sandbox/coordinates` | | the front door's JSON |
+//! | POST | `/_sandbox/customer/says` | [`CustomerMessage`] | [`Pushed`] |
+//! | POST | `/_sandbox/customer/read` | `{epoi_id, open_user_id}` | `{last_read_time}` |
+//! | GET | `/_sandbox/customers?epoi_id=` | | `[open_user_id]` |
+//! | GET | `/_sandbox/comments?epoi_id=` | | `[comment_id]` |
+//! | GET | `/_sandbox/order?epoi_id=&order_id=` | | [`OrderInfo`] |
+//! | POST | `/_sandbox/order/complete` | `{epoi_id, order_id, completed_at_ms}` | [`OrderInfo`] |
+//! | GET | `/_sandbox/blocked?epoi_id=` | | `[BlockRecord]` |
+//! | POST | `/_sandbox/im_status` | `{epoi_id, on}` | `{}` |
+//! | GET | `/_sandbox/merchant_messages?epoi_id=` | | `[MerchantMessage]` |
+//! | GET | `/_sandbox/reply_timings?epoi_id=` | | `[ReplyTiming]` |
+//! | GET / PUT | `/_sandbox/faults` | [`Faults`] | [`Faults`] |
+//! | GET | `/_sandbox/connections` | | `{open, pending}` |
+//! | POST | `/_sandbox/connections/drop` | `{mode: "reset" \| "silent"}` | `{dropped}` |
+//! | POST | `/_sandbox/connections/expire_tokens` | | `{}` |
+//! | POST | `/_sandbox/secret/rotate` | | `{}` |
+//! | POST | `/_sandbox/tokens/expire` | `{epoi_id}` | `{}` |
+//! | POST | `/_sandbox/oauth/code` | `{epoi_id}` | `{code}` |
+//! | POST | `/_sandbox/load` | `{count, rate}` | `[Pushed]` |
+//!
+//! A [`CustomerMessage`] in JSON: `{"epoi_id": "mt-1002", "chat": "pre_order" | "in_progress" |
+//! "completed" | "review" | "fans" | "rider", "content": {"text": "…"} | {"image": 1}, and
+//! optionally "scene_tag", "open_user_id", "order_id", "group_id", "at_ms"}`.
+//!
+//! Memory: every pushed message keeps a small record (for `msgRead` checks), about 100 bytes;
+//! long unbounded load runs grow by that much per message.
 
 mod app;
 pub mod cipher;

@@ -35,7 +35,11 @@ impl Sandbox {
     /// Binds the port, generates the world from the seed, and starts serving (plus the
     /// simulated customers when `chatter` is on and the load loop when `rate` > 0).
     pub async fn start(config: SandboxConfig) -> Result<Sandbox> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let listener = tokio::net::TcpListener::bind(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            config.port,
+        )))
+        .await?;
         let addr = listener.local_addr()?;
         let world = state::gen::world(&config, clock::now_ms());
         let app = Arc::new(Shared::new(

@@ -1,7 +1,7 @@
 //! Fans-group and coupon endpoints (§4.13), as far as the document describes them.
 //!
 //! The SDK models `queryStoreFansGroup`, `queryEnterCouponActivity` and `queryCoupon` as single
-//! objects; the sandbox answers with the object at the requested page or cursor ([INF]).
+//! objects; the sandbox answers with the object at the requested page or cursor (\[INF\]).
 
 use serde_json::{json, Value};
 

@@ -58,7 +58,7 @@ impl Endpoint {
     /// Token scope of the endpoint on `business_id`.
     pub fn scope(self, business_id: u8) -> Scope {
         match self {
-            // Developer-scoped [INF]: works with any valid store token, or none.
+            // Developer-scoped \[INF\]: works with any valid store token, or none.
             Endpoint::ConnectionToken => Scope::Optional,
             // `poi/mget` (16) does not need auth; its store list is in biz.
             Endpoint::PoiInfo if business_id == 16 => Scope::Optional,

@@ -1,4 +1,4 @@
-//! The push frame [INF]: `{"app_id","epoiId","biz_type","push_content"}` with `msg_content`
+//! The push frame \[INF\]: `{"app_id","epoiId","biz_type","push_content"}` with `msg_content`
 //! encrypted under the current imSecret, percent-encoded exactly like JavaScript's
 //! `encodeURIComponent`. The one place the sandbox decides the frame shape.
 

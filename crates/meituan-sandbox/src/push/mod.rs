@@ -2,7 +2,7 @@
 //! what waits while none is open.
 //!
 //! Every customer message goes to every open connection of the developer (connections are
-//! developer-scoped [INF]). With none open, pushes wait in order (up to the configured
+//! developer-scoped \[INF\]). With none open, pushes wait in order (up to the configured
 //! capacity) and go to the next connection that opens. Faults can delay, duplicate or reorder
 //! a push; frames are encrypted when written, so a rotated imSecret applies to what is still
 //! waiting.
