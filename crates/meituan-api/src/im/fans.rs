@@ -290,15 +290,31 @@ impl Endpoint for SendFansGroupCoupon {
 
     fn biz(&self, business_id: BusinessId) -> Result<Biz, ApiError> {
         let unserializable = |_| ApiError::validation(Self::NAME, "cannot serialize");
-        let mut object = serde_json::to_value(self).map_err(unserializable)?;
-        if let (BusinessId::Wmoper, Some(code)) = (business_id, self.app_food_code.as_deref()) {
-            let number: i32 = code.trim().parse().map_err(|_| {
-                ApiError::validation(Self::NAME, "app_food_code must be an integer")
-            })?;
-            object["app_food_code"] = number.into();
+        if business_id == BusinessId::Waimai {
+            return Biz::object(self).map_err(unserializable);
         }
-        Biz::object(&object).map_err(unserializable)
+        // businessId 16 types app_food_code as an integer: send it after the other fields.
+        let mut rest = self.clone();
+        let app_food_code = match rest.app_food_code.take() {
+            None => None,
+            Some(code) => Some(code.trim().parse::<i32>().map_err(|_| {
+                ApiError::validation(Self::NAME, "app_food_code must be an integer")
+            })?),
+        };
+        Biz::object(&CouponOn16 {
+            rest: &rest,
+            app_food_code,
+        })
+        .map_err(unserializable)
     }
+}
+
+#[derive(Serialize)]
+struct CouponOn16<'a> {
+    #[serde(flatten)]
+    rest: &'a SendFansGroupCoupon,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_food_code: Option<i32>,
 }
 
 /// Response of [`SendFansGroupCoupon`].
