@@ -1,4 +1,49 @@
-//! The imdesk engine (Desk): composes client, push and store into ingest, outbox, reply clocks and alerts.
+//! The imdesk engine ([`Desk`]): composes the signed client (`meituan-api`), the push
+//! connection (`meituan-push`) and the SQLite cache (`imdesk-store`) into ingest, the outbox,
+//! reply clocks and alerts, behind one API that both front doors call (the Tauri shell: one
+//! command per method; `imdesk-cli`: headless, send, export).
+//!
+//! Rules it keeps (architecture.md): a pushed message is committed before any event about it
+//! leaves the core; a merchant message is in the outbox, with our own msg_id, before its first
+//! send attempt, and every retry reuses that id; no SQLite call runs on an executor thread;
+//! every error converts once into [`view::IpcError`]; events are small and coalesced.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), imdesk_core::DeskError> {
+//! use std::sync::Arc;
+//! use imdesk_core::{Desk, DeskConfig, NullSink};
+//! let desk = Desk::start(DeskConfig::load(None)?, Arc::new(NullSink)).await?;
+//! let page = desk.inbox(imdesk_core::view::InboxQuery {
+//!     store: None, filter: imdesk_core::view::InboxFilter::All, offset: 0, limit: 50,
+//! }).await?;
+//! desk.shutdown().await;
+//! # Ok(()) }
+//! ```
 
 pub mod alerts;
+mod alerts_driver;
+mod commands;
+pub mod config;
+pub mod convert;
+mod desk;
+mod detail;
+mod error;
+mod events;
+pub mod ingest;
+mod link;
+mod options;
+mod outbox;
+mod pollers;
+mod queries;
+mod rates;
+mod settings;
+mod tokens;
 pub mod view;
+
+pub use config::{ConfigError, DeskConfig, StoreCredentials};
+pub use desk::Desk;
+pub use detail::{order_card, status_label};
+pub use error::{DeskError, DeskResult};
+pub use events::{DeskSink, NullSink};
+pub use options::{CommitObserver, DeskOptions};
+pub use settings::SEED_QUICK_REPLIES;

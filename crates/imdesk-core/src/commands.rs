@@ -1,0 +1,297 @@
+//! The desk's write side: sending (through the outbox), read state, quick replies, drafts,
+//! alert settings and per-store mute.
+
+use std::time::Duration;
+
+use imdesk_store::{ConversationKey, NewOutboxMessage, OutboxState, QuickReply as StoreQuickReply};
+use meituan_api::im::MsgRead;
+use meituan_wire::{MsgId, OpenUserId, StoreId, TimeMs};
+
+use crate::alerts::AlertSettings;
+use crate::alerts_driver::AlertCmd;
+use crate::convert::{conversation_id, outbox_message, MessageKey};
+use crate::desk::Desk;
+use crate::error::{DeskError, DeskResult};
+use crate::settings::ALERT_SETTINGS_KEY;
+use crate::view::{ChatMessage, ConversationId, QuickReply, SendState};
+
+impl Desk {
+    /// Writes a merchant text to the outbox (durable before this returns) and wakes the outbox
+    /// worker, which sends it. Refused locally, with the matching error code, when the text is
+    /// empty or too long, the customer is blocked, or the after-sale window has closed.
+    pub async fn send_text(&self, conversation_id: &str, text: &str) -> DeskResult<ChatMessage> {
+        let mut conv = self.conversation_by_id(conversation_id).await?;
+        // The after-sale rule needs the completion time: fetch an order never fetched before.
+        if conv.key.biz_type == 1 {
+            if let Some(o) = conv.order_id {
+                if self.inner.store.order_async(o).await?.is_none()
+                    && self.refresh_order(&conv).await
+                {
+                    conv = self.conversation_by_id(conversation_id).await?;
+                }
+            }
+        }
+        let item = self
+            .inner
+            .store
+            .enqueue_outbox_async(NewOutboxMessage {
+                conversation_id: conv.id,
+                msg_id: None,
+                msg_type: if conv.key.biz_type == 1 { 1 } else { 0 },
+                text: text.to_owned(),
+                now_ms: self.inner.now(),
+            })
+            .await?;
+        self.inner.outbox_wake.notify_one();
+        self.inner
+            .notices
+            .conversations(vec![conversation_id.to_owned()]);
+        Ok(outbox_message(&item))
+    }
+
+    /// Queues a failed send again (same msg_id, so it can never be delivered twice).
+    pub async fn retry_send(&self, message_key: &str) -> DeskResult<ChatMessage> {
+        let MessageKey::Outbox(id) = MessageKey::parse(message_key)? else {
+            return Err(DeskError::Invalid(format!(
+                "{message_key} is not an unsent message"
+            )));
+        };
+        let store = &self.inner.store;
+        let item = store
+            .outbox_item_async(id)
+            .await?
+            .ok_or_else(|| DeskError::not_found("outbox item", id))?;
+        if item.state == OutboxState::Sent {
+            return Ok(outbox_message(&item));
+        }
+        // A new attempt starts from "sending", which the worker resumes like any pending item.
+        let item = store.mark_sending_async(id, self.inner.now()).await?;
+        self.inner.outbox_wake.notify_one();
+        Ok(outbox_message(&item))
+    }
+
+    /// Waits until an outbox item is sent (its bubble) or has failed (the platform's reason as
+    /// [`DeskError::SendFailed`]), for at most `timeout`.
+    pub async fn wait_sent(&self, message_key: &str, timeout: Duration) -> DeskResult<ChatMessage> {
+        let MessageKey::Outbox(id) = MessageKey::parse(message_key)? else {
+            return Err(DeskError::Invalid(format!(
+                "{message_key} is not an outbox item"
+            )));
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let item = self
+                .inner
+                .store
+                .outbox_item_async(id)
+                .await?
+                .ok_or_else(|| DeskError::not_found("outbox item", id))?;
+            let bubble = outbox_message(&item);
+            match bubble.send_state {
+                Some(SendState::Sent) => return Ok(bubble),
+                Some(SendState::Failed) => {
+                    let e = item.last_error.unwrap_or(imdesk_store::SendFailure {
+                        code: 0,
+                        message: String::new(),
+                    });
+                    let (code, reason) = match e.message.split_once(": ") {
+                        Some((c, r)) => (c.to_owned(), r.to_owned()),
+                        None => (e.code.to_string(), e.message),
+                    };
+                    return Err(DeskError::SendFailed { id, code, reason });
+                }
+                _ if tokio::time::Instant::now() >= deadline => {
+                    return Err(DeskError::SendFailed {
+                        id,
+                        code: "network".into(),
+                        reason: "not sent in time; it stays queued".into(),
+                    })
+                }
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    /// The conversation for a store and peer, created empty when the cache has none yet (the
+    /// CLI's `send` may address a customer before any message was received).
+    pub async fn open_conversation(
+        &self,
+        store: &str,
+        biz_type: i32,
+        open_user_id: Option<i64>,
+        order_id: Option<i64>,
+        group_id: Option<i64>,
+    ) -> DeskResult<ConversationId> {
+        if self.inner.store_entry(store).is_none() {
+            return Err(DeskError::not_found("store", store));
+        }
+        let key =
+            ConversationKey::of(store, biz_type, open_user_id, group_id).ok_or_else(|| {
+                DeskError::Invalid("biz_type 1 needs open_user_id; 4, 5 and 6 need group_id".into())
+            })?;
+        let (k, order) = (key.clone(), order_id.filter(|&o| o > 0));
+        self.inner
+            .store
+            .write_async(move |conn| {
+                // The store's schema: a bare summary row, as ingest would create it.
+                conn.execute(
+                    "INSERT INTO conversations (store, biz_type, peer_id, open_user_id, group_id,
+                         order_id, order_state, blocked)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 IS NULL THEN 0 ELSE 1 END,
+                         EXISTS (SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?4))
+                     ON CONFLICT (store, biz_type, peer_id) DO UPDATE SET
+                         order_id = coalesce(excluded.order_id, order_id),
+                         order_state = CASE WHEN excluded.order_id IS NOT NULL
+                             AND excluded.order_id IS NOT order_id THEN 1 ELSE order_state END",
+                    rusqlite::params![
+                        k.store,
+                        k.biz_type,
+                        k.peer_id,
+                        open_user_id,
+                        group_id,
+                        order
+                    ],
+                )?;
+                Ok(())
+            })
+            .await?;
+        Ok(conversation_id(&key))
+    }
+
+    /// An agent has seen the conversation: unread to zero locally, and `msgRead` for its
+    /// latest customer message on the platform in the background.
+    pub async fn mark_read(&self, conversation_id: &str) -> DeskResult<()> {
+        let conv = self.conversation_by_id(conversation_id).await?;
+        let store = &self.inner.store;
+        store.mark_read_async(conv.id).await?;
+        self.inner
+            .notices
+            .conversations(vec![conversation_id.to_owned()]);
+        self.inner.notices.stores();
+        let (Some(user), Some(platform), Some(entry)) = (
+            conv.open_user_id,
+            self.inner.platform.clone(),
+            self.inner.store_entry(&conv.key.store),
+        ) else {
+            return Ok(());
+        };
+        let recent = store.history_async(conv.id, None, 20).await?;
+        let Some(last) = recent
+            .iter()
+            .rev()
+            .find(|m| m.msg_source == imdesk_store::SOURCE_CUSTOMER)
+        else {
+            return Ok(());
+        };
+        let request = MsgRead {
+            open_user_id: OpenUserId(user),
+            msg_id: MsgId(last.msg_id),
+        };
+        tokio::spawn(async move {
+            if let Err(e) = platform.client.call(&entry.key, &request).await {
+                tracing::debug!(store = %entry.key.store, "msgRead failed: {e}");
+            }
+        });
+        Ok(())
+    }
+
+    /// Quick replies of the brand plus, when given, one store's.
+    pub async fn quick_replies(&self, store: Option<String>) -> DeskResult<Vec<QuickReply>> {
+        let rows = self.inner.store.quick_replies_async(store).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| QuickReply {
+                id: r.id.unwrap_or_default(),
+                store: r.store,
+                title: r.title,
+                text: r.text,
+            })
+            .collect())
+    }
+
+    /// Creates (id 0) or updates a quick reply; returns it with its id.
+    pub async fn save_quick_reply(&self, reply: QuickReply) -> DeskResult<QuickReply> {
+        if reply.title.trim().is_empty() || reply.text.trim().is_empty() {
+            return Err(DeskError::Invalid(
+                "a quick reply needs a title and a text".into(),
+            ));
+        }
+        let id = self
+            .inner
+            .store
+            .save_quick_reply_async(StoreQuickReply {
+                id: (reply.id > 0).then_some(reply.id),
+                store: reply.store.clone(),
+                title: reply.title.clone(),
+                text: reply.text.clone(),
+                sort: 100,
+            })
+            .await?;
+        Ok(QuickReply { id, ..reply })
+    }
+
+    /// Deletes a quick reply.
+    pub async fn delete_quick_reply(&self, id: i64) -> DeskResult<()> {
+        Ok(self.inner.store.delete_quick_reply_async(id).await?)
+    }
+
+    /// Saves the composer's draft (empty deletes it).
+    pub async fn set_draft(&self, conversation_id: &str, text: &str) -> DeskResult<()> {
+        let conv = self.conversation_by_id(conversation_id).await?;
+        Ok(self
+            .inner
+            .store
+            .set_draft_async(conv.id, text.to_owned(), self.inner.now())
+            .await?)
+    }
+
+    /// The alert settings in force.
+    pub async fn alert_settings(&self) -> DeskResult<AlertSettings> {
+        crate::settings::load_alert_settings(&self.inner.store).await
+    }
+
+    /// Validates, persists and applies alert settings (per-store mute included).
+    pub async fn set_alert_settings(&self, settings: AlertSettings) -> DeskResult<()> {
+        settings
+            .validate()
+            .map_err(|e| DeskError::Invalid(e.to_string()))?;
+        let json =
+            serde_json::to_string(&settings).map_err(|e| DeskError::Invalid(e.to_string()))?;
+        let store = &self.inner.store;
+        store
+            .set_setting_async(ALERT_SETTINGS_KEY.into(), json)
+            .await?;
+        for mut row in store.stores_async().await? {
+            let muted = settings
+                .muted_stores
+                .contains(&StoreId::new(row.epoi_id.clone()));
+            if row.muted != muted {
+                row.muted = muted;
+                store.upsert_store_async(row).await?;
+            }
+        }
+        let _ = self.inner.alerts.send(AlertCmd::Settings(settings));
+        self.inner.notices.stores();
+        Ok(())
+    }
+
+    /// Mutes or unmutes a store's non-urgent alerts.
+    pub async fn set_store_muted(&self, store: &str, muted: bool) -> DeskResult<()> {
+        if self.inner.store_entry(store).is_none() {
+            return Err(DeskError::not_found("store", store));
+        }
+        let mut settings = self.alert_settings().await?;
+        let id = StoreId::new(store);
+        if muted {
+            settings.muted_stores.insert(id);
+        } else {
+            settings.muted_stores.remove(&id);
+        }
+        self.set_alert_settings(settings).await
+    }
+
+    /// Pauses non-urgent alerts until `until` (UTC ms), or resumes them with `None`.
+    pub fn pause_alerts(&self, until: Option<i64>) {
+        let _ = self.inner.alerts.send(AlertCmd::Pause(until.map(TimeMs)));
+    }
+}

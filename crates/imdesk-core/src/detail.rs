@@ -1,0 +1,245 @@
+//! The side of an open conversation: composer state, the order card (from the cached order
+//! endpoint, fetched in the background on first open) and the review of review-contact chats.
+
+use std::sync::Arc;
+
+use imdesk_store::{Conversation, OrderRecord};
+use meituan_api::context::{Comment, CommentList, Order, ORDER_DETAIL};
+
+use crate::convert::{self, conversation_id};
+use crate::desk::{Desk, Inner};
+use crate::error::DeskResult;
+use crate::view::{ComposeBlock, ConversationDetail, OrderCard, OrderItem, OrderState};
+
+/// Settings key under which a review's text is cached.
+fn review_key(comment_id: i64) -> String {
+    format!("review.{comment_id}")
+}
+
+/// Chinese label of an order status.
+pub fn status_label(status: i32) -> String {
+    match status {
+        1 => "已提交".into(),
+        2 => "新订单".into(),
+        3 => "商家已收到".into(),
+        4 => "已接单".into(),
+        6 => "配送中".into(),
+        7 => "已送达".into(),
+        8 => "已完成".into(),
+        9 => "已取消".into(),
+        other => format!("状态 {other}"),
+    }
+}
+
+fn fen(yuan: Option<f64>) -> i64 {
+    (yuan.unwrap_or(0.0) * 100.0).round() as i64
+}
+
+fn ms(secs: Option<meituan_wire::UnixSeconds>) -> Option<i64> {
+    secs.filter(|s| s.0 > 0).map(|s| s.to_ms().0)
+}
+
+/// The card of a cached order.
+pub fn order_card(record: &OrderRecord) -> Option<OrderCard> {
+    let o: Order = serde_json::from_str(&record.json).ok()?;
+    let rider = match (&o.logistics_dispatcher_name, &o.logistics_dispatcher_mobile) {
+        (Some(n), Some(m)) if !n.is_empty() => Some(format!("{n} {m}")),
+        (Some(n), _) if !n.is_empty() => Some(n.clone()),
+        _ => None,
+    };
+    Some(OrderCard {
+        order_id_view: o
+            .order_id_view
+            .or(o.order_id)
+            .map_or_else(|| record.order_id.to_string(), |id| id.0.to_string()),
+        day_seq: o.day_seq.and_then(|d| u32::try_from(d).ok()),
+        status: record.status,
+        status_label: status_label(record.status),
+        items: o
+            .detail
+            .iter()
+            .map(|i| {
+                let qty = i.quantity.unwrap_or(1.0);
+                OrderItem {
+                    name: i.food_name.clone().unwrap_or_default(),
+                    quantity: qty.max(0.0).round() as u32,
+                    price_fen: fen(i.price.map(|p| p * qty)),
+                    spec: i.spec.clone().filter(|s| !s.is_empty()),
+                }
+            })
+            .collect(),
+        total_fen: fen(o.total),
+        shipping_fee_fen: fen(o.shipping_fee),
+        created_at: ms(o.c_time),
+        estimated_arrival_at: ms(o.estimate_arrival_time),
+        completed_at: record.completed_at_ms,
+        recipient_name: o.recipient_name.unwrap_or_default(),
+        recipient_phone: o.recipient_phone.unwrap_or_default(),
+        recipient_address: o.recipient_address.unwrap_or_default(),
+        caution: o.caution.filter(|c| !c.is_empty()),
+        rider,
+        fetched_at: record.fetched_at_ms,
+    })
+}
+
+/// Fetches an order from the platform and caches it (which also updates the order context of
+/// its conversations). Errors are logged: the card simply stays absent.
+pub(crate) async fn fetch_order(inner: &Inner, epoi_id: &str, order_id: i64) -> bool {
+    let (Some(platform), Some(entry)) = (&inner.platform, inner.store_entry(epoi_id)) else {
+        return false;
+    };
+    let value = match platform
+        .client
+        .call_raw(
+            &entry.key,
+            ORDER_DETAIL,
+            Some(&serde_json::json!({ "orderId": order_id })),
+        )
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::debug!(order_id, store = epoi_id, "order detail unavailable: {e}");
+            return false;
+        }
+    };
+    let Ok(order) = serde_json::from_value::<Order>(value.clone()) else {
+        tracing::warn!(order_id, "order detail unreadable");
+        return false;
+    };
+    let status = order.status.unwrap_or(0);
+    let completed_at_ms =
+        (status == 8).then(|| ms(order.order_completed_time).unwrap_or_else(|| inner.now()));
+    let record = OrderRecord {
+        order_id,
+        store: epoi_id.to_owned(),
+        status,
+        completed_at_ms,
+        json: value.to_string(),
+        fetched_at_ms: inner.now(),
+    };
+    inner.store.upsert_order_async(record).await.is_ok()
+}
+
+async fn fetch_review(inner: &Inner, epoi_id: &str, comment_id: i64) -> Option<String> {
+    let platform = inner.platform.as_ref()?;
+    let entry = inner.store_entry(epoi_id)?;
+    let now_s = inner.now() / 1000;
+    let mut offset = 0;
+    while offset < 500 {
+        let page: Vec<Comment> = platform
+            .client
+            .call(
+                &entry.key,
+                &CommentList {
+                    start_time: (now_s - 90 * 86_400).to_string(),
+                    end_time: now_s.to_string(),
+                    offset,
+                    limit: 100,
+                    reply_status: None,
+                    biz_key: None,
+                },
+            )
+            .await
+            .ok()?;
+        if let Some(c) = page.iter().find(|c| c.comment_id.0 == comment_id) {
+            let score = c
+                .food_comment_score
+                .map(|s| format!("{s}星 · "))
+                .unwrap_or_default();
+            return Some(format!(
+                "{score}{}",
+                c.comment_content.clone().unwrap_or_default()
+            ));
+        }
+        if page.len() < 100 {
+            return None;
+        }
+        offset += 100;
+    }
+    None
+}
+
+fn spawn_context_fetch(inner: &Arc<Inner>, conv: &Conversation, order: bool, review: bool) {
+    let inner = inner.clone();
+    let (store, order_id, comment_id) = (conv.key.store.clone(), conv.order_id, conv.comment_id);
+    let view_id = conversation_id(&conv.key);
+    tokio::spawn(async move {
+        let mut changed = false;
+        if let (true, Some(o)) = (order, order_id) {
+            changed |= fetch_order(&inner, &store, o).await;
+        }
+        if let (true, Some(c)) = (review, comment_id) {
+            if let Some(text) = fetch_review(&inner, &store, c).await {
+                changed |= inner
+                    .store
+                    .set_setting_async(review_key(c), text)
+                    .await
+                    .is_ok();
+            }
+        }
+        if changed {
+            inner.notices.conversations(vec![view_id]);
+        }
+    });
+}
+
+impl Desk {
+    /// Everything beside an open conversation. A missing order card or review is fetched in
+    /// the background; a `ConversationsChanged` event says when it arrived.
+    pub async fn detail(&self, conversation_id: &str) -> DeskResult<ConversationDetail> {
+        let conv = self.conversation_by_id(conversation_id).await?;
+        let store = &self.inner.store;
+        let now = self.inner.now();
+        let window = self.window_ms();
+        let row = convert::row(&conv, &self.inner.store_name(&conv.key.store), now, window);
+        let im_off = store
+            .stores_async()
+            .await?
+            .iter()
+            .any(|s| s.epoi_id == conv.key.store && s.im_status == Some(0));
+        let compose_block = if conv.blocked && matches!(conv.key.biz_type, 1 | 6) {
+            Some(ComposeBlock::CustomerBlocked)
+        } else if row.order_state == Some(OrderState::Closed) {
+            Some(ComposeBlock::WindowClosed)
+        } else if im_off {
+            Some(ComposeBlock::ImClosed)
+        } else {
+            None
+        };
+        let window_closes_at = match (row.order_state, conv.order_completed_at_ms) {
+            (Some(OrderState::AfterSale | OrderState::Closed), Some(done)) => Some(done + window),
+            _ => None,
+        };
+        let cached = match conv.order_id {
+            Some(o) => store.order_async(o).await?,
+            None => None,
+        };
+        let review = match conv.comment_id {
+            Some(c) if conv.key.biz_type == 4 => store.setting_async(review_key(c)).await?,
+            _ => None,
+        };
+        let need_order = conv.order_id.is_some() && cached.is_none();
+        let need_review = conv.key.biz_type == 4 && conv.comment_id.is_some() && review.is_none();
+        if need_order || need_review {
+            spawn_context_fetch(&self.inner, &conv, need_order, need_review);
+        }
+        Ok(ConversationDetail {
+            row,
+            compose_block,
+            window_closes_at,
+            order: cached.as_ref().and_then(order_card),
+            review,
+            draft: store.draft_async(conv.id).await?.unwrap_or_default(),
+        })
+    }
+
+    /// Fetches the order a conversation refers to now (before a send, so the after-sale rule
+    /// sees the completion time). Returns whether it was fetched.
+    pub(crate) async fn refresh_order(&self, conv: &Conversation) -> bool {
+        match conv.order_id {
+            Some(o) => fetch_order(&self.inner, &conv.key.store, o).await,
+            None => false,
+        }
+    }
+}

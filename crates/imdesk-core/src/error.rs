@@ -1,0 +1,125 @@
+//! [`DeskError`]: the engine's errors, and their one conversion into the IPC shape
+//! ([`crate::view::IpcError`]). Messages carry ids and platform codes, never secrets or
+//! message text.
+
+use imdesk_store::{OutboxRefusal, StoreError};
+use meituan_api::ApiError;
+
+use crate::config::ConfigError;
+use crate::view::{ErrorCode, IpcError};
+
+/// Everything the desk can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The local cache failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A platform call failed.
+    #[error("platform: {0}")]
+    Api(#[from] ApiError),
+    /// The push connection could not start.
+    #[error("push: {0}")]
+    Push(#[from] meituan_push::PushError),
+    /// No such conversation, message, store or quick reply.
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its id as given.
+        id: String,
+    },
+    /// The UI passed something malformed.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// No developer credentials are configured.
+    #[error("no developer credentials configured")]
+    NoCredentials,
+    /// The store's IM switch is off.
+    #[error("IM is switched off for store {0}")]
+    ImClosed(String),
+    /// A send failed for good; `code` is the platform's (or `network`).
+    #[error("send of outbox item {id} failed: {code}: {reason}")]
+    SendFailed {
+        /// Outbox item id.
+        id: i64,
+        /// Platform error code, or `network`.
+        code: String,
+        /// The platform's reason.
+        reason: String,
+    },
+    /// The engine has shut down.
+    #[error("the desk has shut down")]
+    Stopped,
+}
+
+impl DeskError {
+    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
+        Self::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
+    /// The code the UI branches on.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DeskError::Store(StoreError::Refused(refusal)) => match refusal {
+                OutboxRefusal::EmptyText => ErrorCode::EmptyText,
+                OutboxRefusal::TextTooLong { .. } => ErrorCode::TextTooLong,
+                OutboxRefusal::CustomerBlocked => ErrorCode::CustomerBlocked,
+                OutboxRefusal::AfterSaleClosed { .. } => ErrorCode::WindowClosed,
+            },
+            DeskError::Store(
+                StoreError::ConversationNotFound(_) | StoreError::OutboxNotFound(_),
+            )
+            | DeskError::NotFound { .. } => ErrorCode::NotFound,
+            DeskError::Store(_) | DeskError::Push(_) | DeskError::Stopped => ErrorCode::Internal,
+            DeskError::Api(e) => api_code(e),
+            DeskError::SendFailed { code, .. } => platform_code(code),
+            DeskError::Invalid(_) => ErrorCode::Invalid,
+            DeskError::Config(_) | DeskError::NoCredentials => ErrorCode::Auth,
+            DeskError::ImClosed(_) => ErrorCode::ImClosed,
+        }
+    }
+}
+
+/// The sandbox's (and, we assume, the platform's) codes that map to a dedicated UI case.
+fn platform_code(code: &str) -> ErrorCode {
+    match code {
+        "OP_USER_BLOCKED" => ErrorCode::CustomerBlocked,
+        "OP_CHAT_EXPIRED" => ErrorCode::WindowClosed,
+        "OP_IM_CLOSED" => ErrorCode::ImClosed,
+        "OP_AUTH_TOKEN_EXPIRED"
+        | "OP_AUTH_TOKEN_INVALID"
+        | "OP_SIGN_INVALID"
+        | "OP_DEVELOPER_INVALID" => ErrorCode::Auth,
+        "network" => ErrorCode::Network,
+        _ => ErrorCode::Platform,
+    }
+}
+
+fn api_code(e: &ApiError) -> ErrorCode {
+    match e {
+        ApiError::Platform { code, .. } => platform_code(code),
+        ApiError::Transport { .. } => ErrorCode::Network,
+        ApiError::OAuth { .. } | ApiError::MissingToken { .. } | ApiError::Config { .. } => {
+            ErrorCode::Auth
+        }
+        ApiError::Validation { .. } => ErrorCode::Invalid,
+    }
+}
+
+impl From<DeskError> for IpcError {
+    fn from(e: DeskError) -> Self {
+        IpcError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Short alias.
+pub type DeskResult<T> = Result<T, DeskError>;

@@ -1,0 +1,181 @@
+//! Ingest: the push stream into the cache. Events are taken in adaptive batches (whatever
+//! queued while the previous batch committed), committed in one transaction, and only then
+//! announced: UI notices, alert inputs, the commit observer. Frames the push client could not
+//! read, and messages that name no conversation, land in the quarantine table.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
+use meituan_push::{PushEvent, PushedMessage, QuarantinedFrame};
+use meituan_wire::{StoreId, TimeMs};
+use tokio::sync::mpsc;
+
+use crate::alerts::{AlertInput, IncomingMessage};
+use crate::alerts_driver::AlertCmd;
+use crate::convert::{conversation_id, customer_label};
+use crate::desk::Inner;
+
+/// Converts a pushed message into the store's input row.
+pub fn new_message(m: &PushedMessage) -> NewMessage {
+    let c = &m.content;
+    NewMessage {
+        store: m.store.as_str().to_owned(),
+        biz_type: m.biz_type.code(),
+        msg_id: c.msg_id.0,
+        msg_source: c.msg_source.code(),
+        msg_type: c.msg_type.0,
+        text: Some(m.text.clone()),
+        msg_content: String::new(),
+        decrypt_failed: false,
+        cts_ms: c.cts_ms().0,
+        order_id: c.order_id.map(|o| o.0).filter(|&o| o > 0),
+        open_user_id: c.open_user_id.map(|u| u.0),
+        group_id: c.group_id.map(|g| g.0),
+        comment_id: c.comment_id.map(|x| x.0),
+        rider_id: c.rider_id.map(|r| r.0),
+        scene_tag: c.scene_tag.map_or(-1, |s| s.0),
+        scene_name: c.scene_name.clone().unwrap_or_default(),
+        has_reply: c.has_reply.map_or(0, |h| h.code()),
+        group_name: c.group_name.clone(),
+        received_at_ms: m.received_at.0,
+    }
+}
+
+pub(crate) async fn run(inner: Arc<Inner>, mut rx: mpsc::Receiver<PushEvent>) {
+    let max = inner.opts.ingest_batch.max(1);
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(ev) => batch.push(ev),
+                Err(_) => break,
+            }
+        }
+        handle_batch(&inner, batch).await;
+    }
+}
+
+async fn handle_batch(inner: &Arc<Inner>, batch: Vec<PushEvent>) {
+    let mut pushed = Vec::new();
+    let mut quarantined = Vec::new();
+    for ev in batch {
+        match ev {
+            PushEvent::Message(m) => pushed.push(m),
+            PushEvent::Quarantined(q) => quarantined.push(q),
+        }
+    }
+    for q in quarantined {
+        keep(inner, q.raw.clone(), reason_text(&q), q.at).await;
+    }
+    if pushed.is_empty() {
+        return;
+    }
+    let rows: Vec<NewMessage> = pushed.iter().map(new_message).collect();
+    let outcomes = match commit(inner, rows.clone()).await {
+        Some(o) => o,
+        None => {
+            // The cache refused the batch after retries: keep every frame rather than lose it.
+            for m in &pushed {
+                keep(
+                    inner,
+                    m.raw_frame.clone(),
+                    "store_error".into(),
+                    m.received_at,
+                )
+                .await;
+            }
+            return;
+        }
+    };
+    let mut changed = Vec::new();
+    let mut committed = Vec::new();
+    for ((outcome, row), m) in outcomes.iter().zip(&rows).zip(&pushed) {
+        match outcome {
+            IngestOutcome::Inserted { .. } => {
+                committed.push(row.msg_id);
+                if let Some(key) =
+                    ConversationKey::of(&row.store, row.biz_type, row.open_user_id, row.group_id)
+                {
+                    let id = conversation_id(&key);
+                    announce(inner, row, &id);
+                    changed.push(id);
+                }
+            }
+            IngestOutcome::Duplicate { .. } => {}
+            IngestOutcome::NoConversationKey => {
+                keep(
+                    inner,
+                    m.raw_frame.clone(),
+                    "no_conversation_key".into(),
+                    m.received_at,
+                )
+                .await;
+            }
+        }
+    }
+    if let Some(observer) = &inner.opts.commit_observer {
+        observer(&committed);
+    }
+    if !changed.is_empty() {
+        inner.notices.conversations(changed);
+        inner.notices.stores();
+    }
+}
+
+/// Commits with a few retries (a busy disk); `None` when the cache keeps refusing.
+async fn commit(inner: &Inner, rows: Vec<NewMessage>) -> Option<Vec<IngestOutcome>> {
+    for attempt in 0..3u64 {
+        match inner.store.ingest_async(rows.clone()).await {
+            Ok(o) => return Some(o),
+            Err(e) => {
+                tracing::error!(attempt, messages = rows.len(), "ingest commit failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
+            }
+        }
+    }
+    None
+}
+
+/// Tells the alert policy about a durable message.
+fn announce(inner: &Inner, row: &NewMessage, conversation: &str) {
+    let input = if row.msg_source == SOURCE_CUSTOMER {
+        let awaits = row.has_reply == 1 || matches!(row.biz_type, 4..=6);
+        if !awaits {
+            return;
+        }
+        AlertInput::CustomerMessage(IncomingMessage {
+            store: StoreId::new(row.store.clone()),
+            conversation: conversation.to_owned(),
+            customer: match row.open_user_id {
+                Some(u) => customer_label(u),
+                None => "匿名顾客".to_owned(),
+            },
+            preview: row.text.clone().unwrap_or_default(),
+            scene_tag: row.scene_tag,
+            sent_at: TimeMs(row.cts_ms),
+        })
+    } else if row.msg_source == SOURCE_MERCHANT {
+        AlertInput::Replied {
+            conversation: conversation.to_owned(),
+        }
+    } else {
+        return;
+    };
+    let _ = inner.alerts.send(AlertCmd::Input(input));
+}
+
+fn reason_text(q: &QuarantinedFrame) -> String {
+    // The reason's serde form carries field names and codes, never content.
+    serde_json::to_string(&q.reason).unwrap_or_else(|_| q.reason.code().to_owned())
+}
+
+async fn keep(inner: &Inner, raw: String, reason: String, at: TimeMs) {
+    if let Err(e) = inner
+        .store
+        .quarantine_async(raw, reason.clone(), at.0)
+        .await
+    {
+        tracing::error!(reason, "cannot quarantine a frame: {e}");
+    }
+}

@@ -1,0 +1,70 @@
+//! Push-connection health into the status bar's [`ConnectionStatus`], announced on change.
+
+use std::sync::{Arc, PoisonError};
+
+use meituan_push::{ConnectionHealth, ConnectionState};
+use tokio::sync::watch;
+
+use crate::desk::Inner;
+use crate::view::{ConnectionStatus, LinkState, SocketHealth};
+
+/// The status bar's summary of the sockets.
+pub(crate) fn status(health: &[ConnectionHealth]) -> ConnectionStatus {
+    let sockets: Vec<SocketHealth> = health
+        .iter()
+        .map(|h| SocketHealth {
+            index: u32::try_from(h.index).unwrap_or(u32::MAX),
+            state: match h.state {
+                ConnectionState::Open => "open",
+                ConnectionState::Connecting => "connecting",
+                ConnectionState::Backoff { .. } => "backoff",
+                ConnectionState::Stopped => "stopped",
+            }
+            .to_owned(),
+            last_frame_at: h.last_frame_at_ms,
+            reconnects: u32::try_from(h.reconnects).unwrap_or(u32::MAX),
+            quarantined: u32::try_from(h.quarantined).unwrap_or(u32::MAX),
+        })
+        .collect();
+    let open = health
+        .iter()
+        .filter(|h| h.state == ConnectionState::Open)
+        .count();
+    let stopped = health.iter().all(|h| h.state == ConnectionState::Stopped);
+    let state = if stopped {
+        LinkState::Stopped
+    } else if open == health.len() {
+        LinkState::Online
+    } else if open > 0 {
+        LinkState::Degraded
+    } else {
+        LinkState::Offline
+    };
+    ConnectionStatus {
+        state,
+        quarantined_total: sockets.iter().map(|s| s.quarantined).sum(),
+        sockets,
+    }
+}
+
+/// Follows the health watch until the push client stops.
+pub(crate) async fn watch(inner: Arc<Inner>, mut health: watch::Receiver<Vec<ConnectionHealth>>) {
+    let mut last_state = None;
+    loop {
+        let current = status(&health.borrow_and_update());
+        *inner.link.lock().unwrap_or_else(PoisonError::into_inner) = current.clone();
+        // Frame counters change on every push; announce only state changes.
+        let shape: Vec<String> = current.sockets.iter().map(|s| s.state.clone()).collect();
+        if last_state.as_ref() != Some(&shape) {
+            last_state = Some(shape);
+            inner.notices.connection(current);
+        }
+        tokio::select! {
+            () = inner.cancel.cancelled() => return,
+            changed = health.changed() => if changed.is_err() { return },
+        }
+        // Frames change the watch thousands of times a second under load; look at most 20
+        // times a second (the watch keeps only the newest value).
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,119 @@
+//! Background polls of the platform: customers' read times (read receipts) and Meituan's own
+//! reply-rate figures. Both are bounded per round and stop with the desk.
+
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use meituan_api::im::{GetReversionRateAndRightsList, UserReadTime};
+use meituan_wire::OpenUserId;
+
+use crate::convert::conversation_id;
+use crate::desk::Inner;
+
+/// Conversations whose read state may still change: two-party, last message ours and newer
+/// than the customer's known read time, within the last day.
+const UNREAD_OURS: &str = "SELECT id FROM conversations
+     WHERE biz_type = 1 AND last_msg_source = 1 AND last_msg_at_ms > coalesce(last_read_ms, 0)
+       AND last_msg_at_ms > ?1
+     ORDER BY last_msg_at_ms DESC LIMIT ?2";
+
+async fn pause(inner: &Inner, every: Duration) -> bool {
+    tokio::select! {
+        () = inner.cancel.cancelled() => false,
+        () = tokio::time::sleep(every) => true,
+    }
+}
+
+/// Polls `userReadTime` for conversations with unread merchant messages; a message is read
+/// when `cts_ms <= last_read_time`, which the history computes from the stored read time.
+pub(crate) async fn read_receipts(inner: Arc<Inner>) {
+    while pause(&inner, inner.opts.read_receipt_interval).await {
+        let since = inner.now() - 24 * 3600 * 1000;
+        let limit = inner.opts.read_receipt_batch;
+        let ids = inner
+            .store
+            .read_async(move |conn| {
+                let mut stmt = conn.prepare_cached(UNREAD_OURS)?;
+                let ids = stmt
+                    .query_map(rusqlite::params![since, limit], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<i64>>>()?;
+                Ok(ids)
+            })
+            .await;
+        let ids = match ids {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!("read receipts: cannot list conversations: {e}");
+                continue;
+            }
+        };
+        let mut changed = Vec::new();
+        for id in ids {
+            if let Some(view_id) = poll_one(&inner, id).await {
+                changed.push(view_id);
+            }
+        }
+        inner.notices.conversations(changed);
+    }
+}
+
+/// Polls one conversation; returns its view id when the read time moved.
+async fn poll_one(inner: &Inner, id: i64) -> Option<String> {
+    let platform = inner.platform.as_ref()?;
+    let conv = inner.store.conversation_async(id).await.ok()??;
+    let entry = inner.store_entry(&conv.key.store)?;
+    let user = conv.open_user_id?;
+    let read = match platform
+        .client
+        .call(
+            &entry.key,
+            &UserReadTime {
+                open_user_id: OpenUserId(user),
+            },
+        )
+        .await
+    {
+        Ok(r) => r.last_read_time.0,
+        Err(e) => {
+            tracing::debug!(conversation = id, "userReadTime failed: {e}");
+            return None;
+        }
+    };
+    if conv.last_read_ms.is_some_and(|known| known >= read) || read <= 0 {
+        return None;
+    }
+    inner
+        .store
+        .set_customer_read_time_async(id, read)
+        .await
+        .ok()?;
+    Some(conversation_id(&conv.key))
+}
+
+/// Fetches `getReversionRateAndRightsList` for every store now and then.
+pub(crate) async fn platform_rates(inner: Arc<Inner>) {
+    loop {
+        let Some(platform) = inner.platform.clone() else {
+            return;
+        };
+        for key in inner.store_keys() {
+            match platform
+                .client
+                .call(&key, &GetReversionRateAndRightsList)
+                .await
+            {
+                Ok(rate) => {
+                    inner
+                        .platform_rates
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(key.store.as_str().to_owned(), rate);
+                }
+                Err(e) => tracing::debug!(store = %key.store, "reply rates unavailable: {e}"),
+            }
+        }
+        if !pause(&inner, inner.opts.platform_rates_interval).await {
+            return;
+        }
+    }
+}
