@@ -10,8 +10,7 @@ use crate::conversations::{self, Conversation, ConversationKey, InboxFilter, Sto
 use crate::db::Store;
 use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
 use crate::error::Result;
-use crate::ingest::{self, IngestOutcome};
-use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow, NewMessage};
+use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow};
 use crate::outbox::{self, NewOutboxMessage, OutboxItem, SendFailure};
 use crate::quarantine::{self, QuarantinedFrame};
 use crate::reply_rates::{self, ReplyRates};
@@ -46,10 +45,6 @@ macro_rules! operations {
 }
 
 operations! {
-    write
-    /// Stores a batch of messages in one transaction (see [`IngestOutcome`]); answers after
-    /// the commit, so that no event about them leaves the core before they are durable.
-    fn ingest / ingest_async(messages: Vec<NewMessage>) -> Vec<IngestOutcome> = ingest::ingest;
     read
     /// An inbox page (see [`InboxFilter`]).
     fn inbox / inbox_async(filter: InboxFilter) -> Vec<Conversation> = conversations::inbox;

@@ -12,7 +12,9 @@ use crossbeam_channel::{Receiver, Sender};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::error::{Result, StoreError};
-use crate::options::StoreOptions;
+use crate::ingest::{self, IngestOutcome};
+use crate::messages::NewMessage;
+use crate::options::{ClockPolicy, StoreOptions};
 use crate::schema;
 
 /// A handle to the message cache. Cheap to clone; the writer thread stops when the last clone
@@ -23,7 +25,7 @@ pub struct Store {
 }
 
 pub(crate) struct Inner {
-    jobs: Option<Sender<Box<dyn WriteJob>>>,
+    jobs: Option<Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     readers: (Sender<Connection>, Receiver<Connection>),
     pub(crate) options: Arc<StoreOptions>,
@@ -102,11 +104,14 @@ impl Store {
             // The channel has room for exactly these connections.
             let _ = readers.0.send(conn);
         }
-        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Box<dyn WriteJob>>();
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Job>();
         let max_batch = options.max_batch_jobs.max(1);
         let handle = std::thread::Builder::new()
             .name("imdesk-store-writer".into())
-            .spawn(move || writer_loop(writer, jobs_rx, max_batch))
+            .spawn({
+                let clock = options.clock.clone();
+                move || writer_loop(writer, jobs_rx, max_batch, &clock)
+            })
             .map_err(StoreError::WriterStart)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -184,10 +189,42 @@ impl Store {
             f,
             reply: Box::new(reply),
         });
+        self.send(Job::Generic(job))
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
         match &self.inner.jobs {
             Some(jobs) => jobs.send(job).map_err(|_| StoreError::WriterGone),
             None => Err(StoreError::WriterGone),
         }
+    }
+
+    /// Stores a batch of messages in one transaction (see [`IngestOutcome`]) and blocks until
+    /// it is committed, so that no event about them leaves the core before they are durable.
+    pub fn ingest(&self, messages: Vec<NewMessage>) -> Result<Vec<IngestOutcome>> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Job::Ingest(IngestJob {
+            messages,
+            reply: Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        }))?;
+        rx.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Async form of [`Store::ingest`]: resolves after the commit, never blocks the executor.
+    /// Calls queued together are merged into one savepoint of one transaction (FTS5 flushes
+    /// its pending index at every savepoint, so one per call would cost a third of the rate);
+    /// if that merged write fails, every call in it gets the error.
+    pub async fn ingest_async(&self, messages: Vec<NewMessage>) -> Result<Vec<IngestOutcome>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Job::Ingest(IngestJob {
+            messages,
+            reply: Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        }))?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 
@@ -203,6 +240,19 @@ impl Drop for Lease<'_> {
             let _ = self.give_back.send(conn);
         }
     }
+}
+
+/// What the writer thread receives.
+enum Job {
+    /// Any closure, run in its own savepoint.
+    Generic(Box<dyn WriteJob>),
+    /// Messages to ingest; consecutive ingest jobs share one savepoint.
+    Ingest(IngestJob),
+}
+
+struct IngestJob {
+    messages: Vec<NewMessage>,
+    reply: Box<dyn FnOnce(Result<Vec<IngestOutcome>>) + Send>,
 }
 
 /// What the writer calls after the batch commit: `None` when it succeeded.
@@ -260,7 +310,7 @@ fn run_in_savepoint<T>(
     }
 }
 
-fn writer_loop(mut conn: Connection, jobs: Receiver<Box<dyn WriteJob>>, max_batch: usize) {
+fn writer_loop(mut conn: Connection, jobs: Receiver<Job>, max_batch: usize, clock: &ClockPolicy) {
     // Adaptive batching: block for the first job, then take whatever else is already queued,
     // and commit once. Under load batches grow by themselves; when idle, latency stays low.
     while let Ok(first) = jobs.recv() {
@@ -271,7 +321,7 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Box<dyn WriteJob>>, max_batc
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, batch);
+        run_batch(&mut conn, batch, clock);
     }
     // Keep the planner's statistics fresh for the next start.
     if let Err(e) = conn.execute_batch("PRAGMA optimize") {
@@ -279,18 +329,39 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Box<dyn WriteJob>>, max_batc
     }
 }
 
-fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn WriteJob>>) {
+fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy) {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             let e = Arc::new(e);
             for job in batch {
-                job.fail(Arc::clone(&e));
+                match job {
+                    Job::Generic(job) => job.fail(Arc::clone(&e)),
+                    Job::Ingest(job) => {
+                        (job.reply)(Err(StoreError::CommitFailed(Arc::clone(&e))));
+                    }
+                }
             }
             return;
         }
     };
-    let acks: Vec<Ack> = batch.into_iter().map(|job| job.run(&mut tx)).collect();
+    let mut acks: Vec<Ack> = Vec::with_capacity(batch.len());
+    let mut ingests: Vec<IngestJob> = Vec::new();
+    for job in batch {
+        match job {
+            Job::Ingest(job) => ingests.push(job),
+            Job::Generic(job) => {
+                // Keep queue order: ingests queued before this job are written first.
+                if !ingests.is_empty() {
+                    acks.extend(run_ingests(&mut tx, std::mem::take(&mut ingests), clock));
+                }
+                acks.push(job.run(&mut tx));
+            }
+        }
+    }
+    if !ingests.is_empty() {
+        acks.extend(run_ingests(&mut tx, ingests, clock));
+    }
     match tx.commit() {
         Ok(()) => acks.into_iter().for_each(|ack| ack(None)),
         Err(e) => {
@@ -299,4 +370,36 @@ fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn WriteJob>>) {
             acks.into_iter().for_each(|ack| ack(Some(&e)));
         }
     }
+}
+
+/// Runs consecutive ingest jobs in one savepoint and splits the outcomes back per job.
+fn run_ingests(
+    tx: &mut rusqlite::Transaction<'_>,
+    jobs: Vec<IngestJob>,
+    clock: &ClockPolicy,
+) -> Vec<Ack> {
+    let sizes: Vec<usize> = jobs.iter().map(|j| j.messages.len()).collect();
+    let (messages, replies): (Vec<Vec<NewMessage>>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.messages, j.reply)).unzip();
+    let all: Vec<NewMessage> = messages.into_iter().flatten().collect();
+    let result = run_in_savepoint(tx, |conn| ingest::ingest_batch(conn, clock, &all));
+    let shared_error = match &result {
+        Err(e) => Some(Arc::new(e.to_string())),
+        Ok(_) => None,
+    };
+    let mut outcomes = result.unwrap_or_default().into_iter();
+    sizes
+        .into_iter()
+        .zip(replies)
+        .map(|(size, reply)| {
+            let mine: Vec<IngestOutcome> = outcomes.by_ref().take(size).collect();
+            let shared_error = shared_error.clone();
+            let ack: Ack = Box::new(move |commit_error| match (commit_error, shared_error) {
+                (Some(e), _) => reply(Err(StoreError::CommitFailed(Arc::clone(e)))),
+                (None, Some(message)) => reply(Err(StoreError::IngestFailed(message))),
+                (None, None) => reply(Ok(mine)),
+            });
+            ack
+        })
+        .collect()
 }

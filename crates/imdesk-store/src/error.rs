@@ -11,6 +11,10 @@ pub enum StoreError {
     /// The batch this operation ran in could not be committed; nothing of it was written.
     #[error("batch commit failed: {0}")]
     CommitFailed(Arc<rusqlite::Error>),
+    /// An ingest (possibly merged with other ingest calls queued at the same time) failed and
+    /// was rolled back; carries the storage error's description (never message text).
+    #[error("ingest failed and was rolled back: {0}")]
+    IngestFailed(Arc<String>),
     /// The file was written by a newer imdesk.
     #[error("database schema version {found} is newer than this build supports ({supported})")]
     SchemaTooNew {

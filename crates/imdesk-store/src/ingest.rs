@@ -1,12 +1,12 @@
 //! Ingest: a batch of messages becomes, in one transaction, message rows, search rows,
 //! conversation summaries, reply clocks and reply-log rows. Duplicates are no-ops.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 
 use crate::conversations::{ConversationKey, OrderState};
 use crate::error::Result;
 use crate::messages::{NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
-use crate::options::{ClockPolicy, StoreOptions};
+use crate::options::ClockPolicy;
 use crate::search_text::index_text;
 
 /// Characters of a message kept as the conversation's preview.
@@ -48,55 +48,99 @@ struct Summary {
     clock_urgent: bool,
 }
 
+/// The statements every message uses, prepared once per batch: looking each up in the
+/// statement cache per message (hashing its SQL) cost more than some of the statements.
+struct Hot<'c> {
+    conn: &'c Connection,
+    select_conversation: CachedStatement<'c>,
+    insert_message: CachedStatement<'c>,
+    insert_search: CachedStatement<'c>,
+    update_conversation: CachedStatement<'c>,
+    insert_event: CachedStatement<'c>,
+    close_events: CachedStatement<'c>,
+}
+
+impl<'c> Hot<'c> {
+    fn new(conn: &'c Connection) -> Result<Self> {
+        Ok(Self {
+            conn,
+            select_conversation: conn.prepare_cached(
+                "SELECT id, order_id, order_state, order_completed_at_ms, last_msg_at_ms,
+                     unread_count, awaiting_since_ms, deadline_ms, clock_urgent
+                 FROM conversations WHERE store = ?1 AND biz_type = ?2 AND peer_id = ?3",
+            )?,
+            // A duplicate (same store, biz_type, msg_id) changes nothing.
+            insert_message: conn.prepare_cached(
+                "INSERT INTO messages (conversation_id, store, biz_type, msg_id, msg_source,
+                     msg_type, text, raw_content, decrypt_failed, cts_ms, order_id, open_user_id,
+                     group_id, comment_id, rider_id, scene_tag, scene_name, has_reply, group_name,
+                     received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19, ?20)
+                 ON CONFLICT (store, biz_type, msg_id) DO NOTHING",
+            )?,
+            insert_search: conn
+                .prepare_cached("INSERT INTO message_search (rowid, body) VALUES (?1, ?2)")?,
+            // One statement per message: the last-message fields change only for the newest.
+            update_conversation: conn.prepare_cached(
+                "UPDATE conversations SET
+                     order_id = ?2, order_state = ?3, order_completed_at_ms = ?4,
+                     unread_count = ?5, awaiting_since_ms = ?6, deadline_ms = ?7,
+                     clock_urgent = ?8, group_name = coalesce(?9, group_name),
+                     comment_id = coalesce(?10, comment_id), rider_id = coalesce(?11, rider_id),
+                     last_msg_rowid = CASE WHEN ?12 THEN ?13 ELSE last_msg_rowid END,
+                     last_msg_at_ms = CASE WHEN ?12 THEN ?14 ELSE last_msg_at_ms END,
+                     last_msg_source = CASE WHEN ?12 THEN ?15 ELSE last_msg_source END,
+                     last_msg_type = CASE WHEN ?12 THEN ?16 ELSE last_msg_type END,
+                     last_msg_preview = CASE WHEN ?12 THEN ?17 ELSE last_msg_preview END
+                 WHERE id = ?1",
+            )?,
+            insert_event: conn.prepare_cached(
+                "INSERT INTO reply_events
+                     (store, conversation_id, message_id, customer_at_ms, urgent, started_clock)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?,
+            close_events: conn.prepare_cached(
+                "UPDATE reply_events SET replied_at_ms = ?2
+                 WHERE conversation_id = ?1 AND replied_at_ms IS NULL AND customer_at_ms <= ?2",
+            )?,
+        })
+    }
+}
+
 /// Stores a batch in the current transaction. See [`IngestOutcome`].
-pub fn ingest(
+pub(crate) fn ingest_batch(
     conn: &Connection,
-    opts: &StoreOptions,
-    messages: Vec<NewMessage>,
+    policy: &ClockPolicy,
+    messages: &[NewMessage],
 ) -> Result<Vec<IngestOutcome>> {
+    let mut hot = Hot::new(conn)?;
     messages
         .iter()
-        .map(|m| ingest_one(conn, &opts.clock, m))
+        .map(|m| ingest_with(&mut hot, policy, m))
         .collect()
 }
 
+/// Stores one message (used by the outbox when a send succeeds).
 pub(crate) fn ingest_one(
     conn: &Connection,
     policy: &ClockPolicy,
     m: &NewMessage,
 ) -> Result<IngestOutcome> {
+    ingest_with(&mut Hot::new(conn)?, policy, m)
+}
+
+fn ingest_with(hot: &mut Hot<'_>, policy: &ClockPolicy, m: &NewMessage) -> Result<IngestOutcome> {
     let Some(key) = ConversationKey::of(&m.store, m.biz_type, m.open_user_id, m.group_id) else {
         return Ok(IngestOutcome::NoConversationKey);
     };
-    let existing: Option<(i64, i64)> = conn
-        .prepare_cached(
-            "SELECT id, conversation_id FROM messages
-             WHERE store = ?1 AND biz_type = ?2 AND msg_id = ?3",
-        )?
-        .query_row(params![m.store, m.biz_type, m.msg_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    if let Some((message_id, conversation_id)) = existing {
-        return Ok(IngestOutcome::Duplicate {
-            message_id,
-            conversation_id,
-        });
-    }
-    let mut summary = load_or_create(conn, &key, m)?;
+    let mut summary = load_or_create(hot, &key, m)?;
     let raw = if m.text.is_none() {
         Some(m.msg_content.as_str())
     } else {
         None
     };
-    conn.prepare_cached(
-        "INSERT INTO messages (conversation_id, store, biz_type, msg_id, msg_source, msg_type,
-             text, raw_content, decrypt_failed, cts_ms, order_id, open_user_id, group_id,
-             comment_id, rider_id, scene_tag, scene_name, has_reply, group_name, received_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-             ?18, ?19, ?20)",
-    )?
-    .execute(params![
+    let inserted = hot.insert_message.execute(params![
         summary.id,
         m.store,
         m.biz_type,
@@ -118,28 +162,38 @@ pub(crate) fn ingest_one(
         m.group_name,
         m.received_at_ms
     ])?;
-    let message_id = conn.last_insert_rowid();
+    if inserted == 0 {
+        let (message_id, conversation_id) = hot
+            .conn
+            .prepare_cached(
+                "SELECT id, conversation_id FROM messages
+                 WHERE store = ?1 AND biz_type = ?2 AND msg_id = ?3",
+            )?
+            .query_row(params![m.store, m.biz_type, m.msg_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        return Ok(IngestOutcome::Duplicate {
+            message_id,
+            conversation_id,
+        });
+    }
+    let message_id = hot.conn.last_insert_rowid();
     if let Some(text) = &m.text {
         let body = index_text(text);
         if !body.is_empty() {
-            conn.prepare_cached("INSERT INTO message_search (rowid, body) VALUES (?1, ?2)")?
-                .execute(params![message_id, body])?;
+            hot.insert_search.execute(params![message_id, body])?;
         }
     }
-    update_summary(conn, policy, &mut summary, m, message_id)?;
+    update_summary(hot, policy, &mut summary, m, message_id)?;
     Ok(IngestOutcome::Inserted {
         message_id,
         conversation_id: summary.id,
     })
 }
 
-fn load_or_create(conn: &Connection, key: &ConversationKey, m: &NewMessage) -> Result<Summary> {
-    let found = conn
-        .prepare_cached(
-            "SELECT id, order_id, order_state, order_completed_at_ms, last_msg_at_ms,
-                 unread_count, awaiting_since_ms, deadline_ms, clock_urgent
-             FROM conversations WHERE store = ?1 AND biz_type = ?2 AND peer_id = ?3",
-        )?
+fn load_or_create(hot: &mut Hot<'_>, key: &ConversationKey, m: &NewMessage) -> Result<Summary> {
+    let found = hot
+        .select_conversation
         .query_row(params![key.store, key.biz_type, key.peer_id], |r| {
             Ok(Summary {
                 id: r.get(0)?,
@@ -157,6 +211,7 @@ fn load_or_create(conn: &Connection, key: &ConversationKey, m: &NewMessage) -> R
     if let Some(summary) = found {
         return Ok(summary);
     }
+    let conn = hot.conn;
     let blocked: bool = match m.open_user_id {
         Some(user) => conn
             .prepare_cached("SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?2")?
@@ -218,7 +273,7 @@ fn order_context(conn: &Connection, s: &Summary, m: &NewMessage) -> Result<Optio
 }
 
 fn update_summary(
-    conn: &Connection,
+    hot: &mut Hot<'_>,
     policy: &ClockPolicy,
     s: &mut Summary,
     m: &NewMessage,
@@ -226,7 +281,7 @@ fn update_summary(
 ) -> Result<()> {
     let is_latest = m.cts_ms >= s.last_msg_at_ms;
     if is_latest {
-        if let Some((order_id, state, completed)) = order_context(conn, s, m)? {
+        if let Some((order_id, state, completed)) = order_context(hot.conn, s, m)? {
             s.order_id = order_id;
             s.order_state = state;
             s.order_completed_at_ms = completed;
@@ -236,7 +291,7 @@ fn update_summary(
         s.unread_count += 1;
         let starts_clock = m.has_reply == 1 || matches!(m.biz_type, 4..=6);
         if starts_clock {
-            start_or_tighten(conn, policy, s, m, message_id)?;
+            start_or_tighten(hot, policy, s, m, message_id)?;
         }
     } else if m.msg_source == SOURCE_MERCHANT {
         if is_latest {
@@ -246,32 +301,14 @@ fn update_summary(
             s.awaiting_since_ms = None;
             s.deadline_ms = None;
             s.clock_urgent = false;
-            conn.prepare_cached(
-                "UPDATE reply_events SET replied_at_ms = ?2
-                 WHERE conversation_id = ?1 AND replied_at_ms IS NULL AND customer_at_ms <= ?2",
-            )?
-            .execute(params![s.id, m.cts_ms])?;
+            hot.close_events.execute(params![s.id, m.cts_ms])?;
         }
     }
     let preview: Option<String> = m
         .text
         .as_ref()
         .map(|t| t.chars().take(PREVIEW_CHARS).collect());
-    // One statement per message: the last-message fields change only for the newest message.
-    conn.prepare_cached(
-        "UPDATE conversations SET
-             order_id = ?2, order_state = ?3, order_completed_at_ms = ?4, unread_count = ?5,
-             awaiting_since_ms = ?6, deadline_ms = ?7, clock_urgent = ?8,
-             group_name = coalesce(?9, group_name), comment_id = coalesce(?10, comment_id),
-             rider_id = coalesce(?11, rider_id),
-             last_msg_rowid = CASE WHEN ?12 THEN ?13 ELSE last_msg_rowid END,
-             last_msg_at_ms = CASE WHEN ?12 THEN ?14 ELSE last_msg_at_ms END,
-             last_msg_source = CASE WHEN ?12 THEN ?15 ELSE last_msg_source END,
-             last_msg_type = CASE WHEN ?12 THEN ?16 ELSE last_msg_type END,
-             last_msg_preview = CASE WHEN ?12 THEN ?17 ELSE last_msg_preview END
-         WHERE id = ?1",
-    )?
-    .execute(params![
+    hot.update_conversation.execute(params![
         s.id,
         s.order_id,
         s.order_state.code(),
@@ -299,7 +336,7 @@ fn update_summary(
 /// A customer message that needs an answer starts the clock, or tightens a running one when
 /// it is urgent and due earlier. Each start and each tightening is logged for reply rates.
 fn start_or_tighten(
-    conn: &Connection,
+    hot: &mut Hot<'_>,
     policy: &ClockPolicy,
     s: &mut Summary,
     m: &NewMessage,
@@ -327,12 +364,7 @@ fn start_or_tighten(
         }
     };
     if logged {
-        conn.prepare_cached(
-            "INSERT INTO reply_events
-                 (store, conversation_id, message_id, customer_at_ms, urgent, started_clock)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
+        hot.insert_event.execute(params![
             m.store, s.id, message_id, m.cts_ms, urgent, started
         ])?;
     }

@@ -56,8 +56,6 @@ CREATE INDEX conversations_inbox ON conversations (inbox_key);
 CREATE INDEX conversations_store_inbox ON conversations (store, inbox_key);
 CREATE INDEX conversations_blocked_inbox ON conversations (inbox_key) WHERE blocked = 1;
 CREATE INDEX conversations_order ON conversations (order_id) WHERE order_id IS NOT NULL;
-CREATE INDEX conversations_unread ON conversations (store, unread_count) WHERE unread_count > 0;
-CREATE INDEX conversations_clock ON conversations (store, deadline_ms) WHERE deadline_ms IS NOT NULL;
 
 -- id grows with arrival, so the full-text rowid order is "newest first" when reversed.
 CREATE TABLE messages (
