@@ -1,18 +1,52 @@
 //! [`DeskConfig`]: what the desk needs to reach the platform and where its cache lives, from a
-//! TOML file overridden by `IMDESK_*` environment variables (architecture.md, "Configuration").
+//! TOML file in the platform config directory overridden by `IMDESK_*` environment variables
+//! (architecture.md, "Configuration"), so headless runs and tests need no file.
 //!
-//! Secrets (`IMDESK_SIGN_KEY`, the stores' `app_auth_token`) are held as
-//! [`meituan_api::Secret`], whose `Debug` never shows them.
+//! Loading is a pure function of (file text, environment map), [`DeskConfig::from_sources`];
+//! [`DeskConfig::load_default`] only adds the reading of the real file and environment.
+//! Precedence: environment, then file, then [`SecretStore`] (the keyring seam, for secrets
+//! only), then defaults. Secrets (`IMDESK_SIGN_KEY`, the stores' `app_auth_token`) are held as
+//! [`meituan_api::Secret`], whose `Debug` never shows them; errors never quote them.
+//!
+//! File example (`config.toml`):
+//!
+//! ```toml
+//! gateway_url = "https://api-open-cater.meituan.com"
+//! developer_id = 100001
+//! sign_key = "…"            # better kept in the keyring
+//! db_path = "/home/agent/.local/share/imdesk/imdesk.sqlite3"
+//! [[stores]]
+//! epoi_id = "mt-1001"
+//! name = "望京店"
+//! business_id = 16
+//! app_auth_token = "…"      # may be left out when the keyring holds it
+//! ```
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use meituan_api::{Secret, DEFAULT_BASE_URL};
+use meituan_api::{Secret, StoreKey, DEFAULT_BASE_URL};
+use meituan_wire::BusinessId;
 use serde::Deserialize;
 
 /// The production push base URL.
 pub const DEFAULT_PUSH_URL: &str = "wss://wpush.meituan.com";
+/// The cache file name, inside the platform data directory by default.
+pub const DEFAULT_DB_FILE: &str = "imdesk.sqlite3";
+/// The configuration file name, inside the platform config directory.
+pub const CONFIG_FILE: &str = "config.toml";
 
-/// Why a configuration could not be read.
+/// The environment variables that override the file.
+pub const ENV_VARS: [&str; 6] = [
+    "IMDESK_GATEWAY_URL",
+    "IMDESK_PUSH_URL",
+    "IMDESK_DEVELOPER_ID",
+    "IMDESK_SIGN_KEY",
+    "IMDESK_DB",
+    "IMDESK_STORES",
+];
+
+/// Why a configuration could not be read. Never contains a secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
@@ -33,7 +67,7 @@ pub enum ConfigError {
     },
 }
 
-/// One authorised store.
+/// One authorised store, as `IMDESK_STORES` and the file's `[[stores]]` list it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct StoreCredentials {
     /// The ePoiId.
@@ -41,15 +75,40 @@ pub struct StoreCredentials {
     /// Display name.
     #[serde(default)]
     pub name: String,
-    /// 2 or 16.
+    /// 2 or 16 (checked at load).
     pub business_id: u8,
-    /// The store's appAuthToken for (store, business_id).
+    /// The store's appAuthToken for (store, business_id); blank until a [`SecretStore`]
+    /// fills it, when neither the file nor the environment gives it.
+    #[serde(default)]
     pub app_auth_token: Secret,
 }
 
+impl StoreCredentials {
+    /// The integration, checked.
+    pub fn business(&self) -> Result<BusinessId, ConfigError> {
+        BusinessId::from_code(i64::from(self.business_id)).map_err(|_| ConfigError::Invalid {
+            what: format!("store {}", self.epoi_id),
+            reason: format!("business_id {} is not 2 or 16", self.business_id),
+        })
+    }
+
+    /// The client's key for this store.
+    pub fn key(&self) -> Result<StoreKey, ConfigError> {
+        Ok(StoreKey::new(self.epoi_id.as_str(), self.business()?))
+    }
+}
+
+/// Where secrets live when the file and environment do not give them (the OS keyring,
+/// implemented in the shell). Only blank secrets are asked for.
+pub trait SecretStore {
+    /// The signKey of `developer_id`.
+    fn sign_key(&self, developer_id: i64) -> Option<Secret>;
+    /// The appAuthToken of a store.
+    fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret>;
+}
+
 /// Everything the engine reads at start.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeskConfig {
     /// Gateway base URL (`IMDESK_GATEWAY_URL`).
     pub gateway_url: String,
@@ -72,21 +131,58 @@ impl Default for DeskConfig {
             push_url: DEFAULT_PUSH_URL.to_owned(),
             developer_id: None,
             sign_key: None,
-            db_path: PathBuf::from("imdesk.sqlite3"),
+            db_path: PathBuf::from(DEFAULT_DB_FILE),
             stores: Vec::new(),
         }
     }
 }
 
+/// The file's shape: every key optional, unknown keys ignored (other parts of the app may
+/// keep their own settings in the same file).
+#[derive(Debug, Default, Deserialize)]
+struct FileConfig {
+    gateway_url: Option<String>,
+    push_url: Option<String>,
+    developer_id: Option<i64>,
+    sign_key: Option<Secret>,
+    db_path: Option<PathBuf>,
+    stores: Option<Vec<StoreCredentials>>,
+}
+
+fn invalid(what: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        what: what.to_owned(),
+        reason: reason.into(),
+    }
+}
+
 impl DeskConfig {
-    /// Reads `file` when given and present, then applies the `IMDESK_*` environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut config = match file {
-            Some(path) if path.exists() => Self::from_toml_file(path)?,
-            _ => Self::default(),
+    /// The configuration from a file's text (if any) and an environment map: a pure function.
+    pub fn from_sources(
+        file_text: Option<&str>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file_text {
+            Some(text) => Self::from_toml(text, "config file")?,
+            None => Self::default(),
         };
-        config.apply_env(|name| std::env::var(name).ok())?;
+        config.apply_env(|name| env.get(name).cloned())?;
+        config.check()?;
         Ok(config)
+    }
+
+    /// Parses TOML text; `what` names the source in errors.
+    pub fn from_toml(text: &str, what: &str) -> Result<Self, ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| invalid(what, e.message()))?;
+        let defaults = Self::default();
+        Ok(Self {
+            gateway_url: file.gateway_url.unwrap_or(defaults.gateway_url),
+            push_url: file.push_url.unwrap_or(defaults.push_url),
+            developer_id: file.developer_id,
+            sign_key: file.sign_key,
+            db_path: file.db_path.unwrap_or(defaults.db_path),
+            stores: file.stores.unwrap_or_default(),
+        })
     }
 
     /// Parses a TOML file.
@@ -95,26 +191,56 @@ impl DeskConfig {
             path: path.to_owned(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
-            what: path.display().to_string(),
-            reason: e.message().to_owned(),
-        })
+        Self::from_toml(&text, &path.display().to_string())
     }
 
-    /// Overrides fields from variables read through `var` (the environment, or a map in tests).
+    /// Reads `file` when given and present, then applies the process's `IMDESK_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let text = match file {
+            Some(path) if path.exists() => Some(std::fs::read_to_string(path).map_err(
+                |source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                },
+            )?),
+            _ => None,
+        };
+        Self::from_sources(text.as_deref(), &process_env())
+    }
+
+    /// Loads from the platform config file ([`DeskConfig::default_path`]) and the process
+    /// environment. A cache path left at its relative default moves to the platform data
+    /// directory.
+    pub fn load_default() -> Result<Self, ConfigError> {
+        let mut config = Self::load(Self::default_path().as_deref())?;
+        if config.db_path == Path::new(DEFAULT_DB_FILE) {
+            if let Some(dirs) = project_dirs() {
+                config.db_path = dirs.data_dir().join(DEFAULT_DB_FILE);
+            }
+        }
+        Ok(config)
+    }
+
+    /// `config.toml` in the platform config directory (for example
+    /// `~/.config/imdesk/config.toml` on Linux), if the platform has one.
+    pub fn default_path() -> Option<PathBuf> {
+        project_dirs().map(|d| d.config_dir().join(CONFIG_FILE))
+    }
+
+    /// Overrides fields from variables read through `var` (the environment, or a map in
+    /// tests). Empty variables are ignored.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         if let Some(v) = set("IMDESK_GATEWAY_URL") {
-            self.gateway_url = v;
+            self.gateway_url = v.trim().to_owned();
         }
         if let Some(v) = set("IMDESK_PUSH_URL") {
-            self.push_url = v;
+            self.push_url = v.trim().to_owned();
         }
         if let Some(v) = set("IMDESK_DEVELOPER_ID") {
-            self.developer_id = Some(v.trim().parse().map_err(|_| ConfigError::Invalid {
-                what: "IMDESK_DEVELOPER_ID".into(),
-                reason: "not an integer".into(),
-            })?);
+            let id = v.trim().parse();
+            self.developer_id =
+                Some(id.map_err(|_| invalid("IMDESK_DEVELOPER_ID", "not an integer"))?);
         }
         if let Some(v) = set("IMDESK_SIGN_KEY") {
             self.sign_key = Some(Secret::new(v));
@@ -123,51 +249,73 @@ impl DeskConfig {
             self.db_path = PathBuf::from(v);
         }
         if let Some(v) = set("IMDESK_STORES") {
-            self.stores = serde_json::from_str(&v).map_err(|e| ConfigError::Invalid {
-                what: "IMDESK_STORES".into(),
-                reason: format!(
-                    "not a JSON list of stores (line {} column {})",
-                    e.line(),
-                    e.column()
-                ),
+            self.stores = serde_json::from_str(&v).map_err(|e| {
+                let at = format!("line {} column {}", e.line(), e.column());
+                invalid("IMDESK_STORES", format!("not a JSON list of stores ({at})"))
             })?;
         }
         Ok(())
     }
 
+    /// Fills blank secrets from `secrets` (the keyring seam); given values win.
+    pub fn fill_secrets(&mut self, secrets: &dyn SecretStore) {
+        if let Some(id) = self.developer_id {
+            if self.sign_key.as_ref().is_none_or(Secret::is_blank) {
+                self.sign_key = secrets.sign_key(id).or(self.sign_key.take());
+            }
+        }
+        for store in &mut self.stores {
+            if store.app_auth_token.is_blank() {
+                if let Some(token) = secrets.store_token(&store.epoi_id, store.business_id) {
+                    store.app_auth_token = token;
+                }
+            }
+        }
+    }
+
+    /// Whether developer credentials are present; without them the app runs demo mode.
+    pub fn has_credentials(&self) -> bool {
+        self.developer_id.is_some() && self.sign_key.as_ref().is_some_and(|k| !k.is_blank())
+    }
+
     /// No developer credentials: the app runs its in-process demo platform.
     pub fn is_demo(&self) -> bool {
-        self.developer_id.is_none() || self.sign_key.as_ref().is_none_or(Secret::is_blank)
+        !self.has_credentials()
     }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        for (what, value) in [
+            ("gateway_url", &self.gateway_url),
+            ("push_url", &self.push_url),
+        ] {
+            url::Url::parse(value).map_err(|e| invalid(what, e.to_string()))?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for store in &self.stores {
+            store.business()?;
+            if !seen.insert((store.epoi_id.as_str(), store.business_id)) {
+                return Err(invalid(
+                    "stores",
+                    format!("store {} is listed twice", store.epoi_id),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("com", "imdesk", "imdesk")
+}
+
+/// The process's `IMDESK_*` variables (non-Unicode values are ignored).
+fn process_env() -> HashMap<String, String> {
+    ENV_VARS
+        .iter()
+        .filter_map(|name| std::env::var(name).ok().map(|v| ((*name).to_owned(), v)))
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn environment_overrides_and_secrets_stay_hidden() {
-        let mut c = DeskConfig::default();
-        assert!(c.is_demo());
-        c.apply_env(|name| {
-            Some(match name {
-                "IMDESK_DEVELOPER_ID" => "100001".into(),
-                "IMDESK_SIGN_KEY" => "topsecret".into(),
-                "IMDESK_DB" => "/tmp/x.sqlite3".into(),
-                "IMDESK_STORES" => {
-                    r#"[{"epoi_id":"mt-1","name":"望京店","business_id":16,"app_auth_token":"tok"}]"#.into()
-                }
-                _ => return None,
-            })
-        })
-        .unwrap();
-        assert!(!c.is_demo());
-        assert_eq!(c.stores[0].epoi_id, "mt-1");
-        assert_eq!(c.db_path, PathBuf::from("/tmp/x.sqlite3"));
-        let shown = format!("{c:?}");
-        assert!(!shown.contains("topsecret") && !shown.contains("\"tok\""));
-        assert!(c
-            .apply_env(|n| (n == "IMDESK_DEVELOPER_ID").then(|| "x".into()))
-            .is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;
