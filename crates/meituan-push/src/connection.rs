@@ -55,6 +55,28 @@ enum SessionEnd {
 /// The event receiver was dropped.
 struct ReceiverGone;
 
+/// Sorts socket errors: the peer going away (close frame, FIN, reset) versus anything else.
+fn disconnect_cause(error: &WsError) -> Disconnect {
+    use std::io::ErrorKind;
+    match error {
+        WsError::ConnectionClosed
+        | WsError::AlreadyClosed
+        | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => Disconnect::Closed,
+        WsError::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Disconnect::Closed
+        }
+        _ => Disconnect::SocketError,
+    }
+}
+
 /// One connection task.
 pub(crate) struct PushConnection<S> {
     index: usize,
@@ -197,14 +219,9 @@ impl<S: TokenSource> PushConnection<S> {
                             }
                             return SessionEnd::Lost { cause: Disconnect::SocketError, proven };
                         }
-                        Some(Err(
-                            WsError::ConnectionClosed
-                            | WsError::AlreadyClosed
-                            | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
-                        )) => {
-                            return SessionEnd::Lost { cause: Disconnect::Closed, proven };
+                        Some(Err(error)) => {
+                            return SessionEnd::Lost { cause: disconnect_cause(&error), proven };
                         }
-                        Some(Err(_)) => return SessionEnd::Lost { cause: Disconnect::SocketError, proven },
                         Some(Ok(message)) => message,
                     };
                     silence.as_mut().reset(Instant::now() + dead_after);
@@ -232,8 +249,8 @@ impl<S: TokenSource> PushConnection<S> {
                     }
                 }
                 _ = keepalive.tick() => {
-                    if sink.send(Message::text(CLIENT_KEEPALIVE)).await.is_err() {
-                        return SessionEnd::Lost { cause: Disconnect::SocketError, proven };
+                    if let Err(error) = sink.send(Message::text(CLIENT_KEEPALIVE)).await {
+                        return SessionEnd::Lost { cause: disconnect_cause(&error), proven };
                     }
                 }
                 () = &mut silence => return SessionEnd::Lost { cause: Disconnect::Silent, proven },
@@ -248,12 +265,23 @@ impl<S: TokenSource> PushConnection<S> {
         lease_cipher: &Arc<dyn MsgCipher>,
     ) -> Result<(), ReceiverGone> {
         let shared = &self.shared;
-        // The newest imSecret wins: it may have changed since this connection's token.
-        let cipher = shared
+        // The newest imSecret first (it may have changed since this connection's token);
+        // a frame the platform sent before the change still opens with the lease's key.
+        let newest = shared
             .cipher
             .current()
             .unwrap_or_else(|| lease_cipher.clone());
-        match decode_frame(raw, cipher.as_ref(), &shared.rules) {
+        let mut decoded = decode_frame(raw, newest.as_ref(), &shared.rules);
+        if let Err(Quarantine {
+            reason: QuarantineReason::UndecryptableContent { .. },
+            ..
+        }) = &decoded
+        {
+            if !Arc::ptr_eq(&newest, lease_cipher) {
+                decoded = decode_frame(raw, lease_cipher.as_ref(), &shared.rules);
+            }
+        }
+        match decoded {
             Ok(Frame::KeepAlive) => {
                 self.mark_activity(|h| h.keepalives += 1);
                 Ok(())

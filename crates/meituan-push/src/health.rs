@@ -41,7 +41,7 @@ pub enum Disconnect {
     ConnectTimeout,
     /// No frame at all for `dead_after`.
     Silent,
-    /// The server closed the socket, with or without a close frame.
+    /// The server closed or reset the socket, with or without a close frame.
     Closed,
     /// Reading or writing the socket failed.
     SocketError,

@@ -1,0 +1,310 @@
+//! Frame decoding vectors: every accepted shape, and one frame for every quarantine reason.
+//! Plus a property: decoding never panics, whatever arrives.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test may panic
+
+mod common;
+
+use common::frames::{self, cipher, content, encode, encode_uri_component};
+use meituan_push::{
+    decode_frame, ConnectionScope, DecodedPush, Frame, FrameRules, KnownStores, QuarantineReason,
+};
+use meituan_wire::{AesEcbCipher, AppId, BizType, MsgId, StoreId};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn rules() -> FrameRules {
+    FrameRules {
+        max_frame_bytes: 64 * 1024,
+        scope: ConnectionScope::Developer,
+        known_stores: None,
+    }
+}
+
+fn decode(raw: &str) -> Result<DecodedPush, QuarantineReason> {
+    decode_with(raw, &rules())
+}
+
+fn decode_with(raw: &str, rules: &FrameRules) -> Result<DecodedPush, QuarantineReason> {
+    match decode_frame(raw, &cipher(), rules) {
+        Ok(Frame::Push(p)) => Ok(*p),
+        Ok(Frame::KeepAlive) => panic!("not a keep-alive"),
+        Err(q) => {
+            assert!(raw.starts_with(&q.raw), "the raw frame is kept");
+            Err(q.reason)
+        }
+    }
+}
+
+#[test]
+fn keepalive_is_recognised() {
+    assert_eq!(
+        decode_frame("HB", &cipher(), &rules()),
+        Ok(Frame::KeepAlive)
+    );
+}
+
+#[test]
+fn sandbox_wrapper_decodes_and_decrypts() {
+    let p = decode(&frames::message(
+        "store-7",
+        7_012_345_678_901_234_567,
+        "你好，订单已出餐",
+    ))
+    .unwrap();
+    assert_eq!(p.store, StoreId::from("store-7"));
+    assert_eq!(p.app_id, Some(AppId(718)));
+    assert_eq!(p.biz_type, BizType::TwoParty);
+    assert_eq!(p.content.msg_id, MsgId(7_012_345_678_901_234_567));
+    assert_eq!(p.text, "你好，订单已出餐");
+    assert_eq!(p.key().msg_id, p.content.msg_id);
+}
+
+#[test]
+fn push_content_as_json_string_and_bare_object_are_accepted() {
+    let as_string =
+        json!({"epoiId": "s", "biz_type": 1, "push_content": content(5, "a+b").to_string()});
+    assert_eq!(decode(&encode(&as_string)).unwrap().text, "a+b");
+    let mut bare = content(6, "bare");
+    bare["biz_type"] = json!(5);
+    bare["epoiId"] = json!(42);
+    bare["group_id"] = json!("900");
+    let p = decode(&encode(&bare)).unwrap();
+    assert_eq!(
+        (p.biz_type, p.store.as_str(), p.text.as_str()),
+        (BizType::FansGroup, "42", "bare")
+    );
+}
+
+#[test]
+fn plus_is_not_a_space() {
+    let raw = encode_uri_component(
+        &json!({"epoiId": "a+b", "biz_type": 1, "push_content": content(1, "x")}).to_string(),
+    )
+    .replace("%2B", "+");
+    assert_eq!(decode(&raw).unwrap().store.as_str(), "a+b");
+}
+
+#[test]
+fn store_scope_attributes_unnamed_frames_and_refuses_others() {
+    let store_rules = FrameRules {
+        scope: ConnectionScope::Store("mine".into()),
+        ..rules()
+    };
+    let unnamed = encode(&json!({"biz_type": 1, "push_content": content(1, "x")}));
+    assert_eq!(
+        decode_with(&unnamed, &store_rules).unwrap().store.as_str(),
+        "mine"
+    );
+    assert_eq!(
+        decode(&unnamed),
+        Err(QuarantineReason::MissingField { field: "epoiId" })
+    );
+    assert_eq!(
+        decode_with(&frames::message("theirs", 1, "x"), &store_rules),
+        Err(QuarantineReason::UnknownStore {
+            store: "theirs".into()
+        })
+    );
+}
+
+#[test]
+fn every_quarantine_reason_has_a_vector() {
+    let wrap =
+        |pc: serde_json::Value| encode(&json!({"epoiId": "s", "biz_type": 1, "push_content": pc}));
+    let with = |field: &str, value: serde_json::Value| {
+        let mut pc = content(1, "x");
+        pc[field] = value;
+        wrap(pc)
+    };
+    let without = |field: &str| {
+        let mut pc = content(1, "x");
+        pc.as_object_mut().unwrap().remove(field);
+        wrap(pc)
+    };
+    let small = FrameRules {
+        max_frame_bytes: 10,
+        ..rules()
+    };
+    assert_eq!(
+        decode_with(&"a".repeat(11), &small),
+        Err(QuarantineReason::Oversized { len: 11, limit: 10 })
+    );
+    let cases = [
+        ("%7B%zz".to_owned(), QuarantineReason::NotPercentEncoded),
+        ("%7B%FF%7D".to_owned(), QuarantineReason::BadUtf8),
+        (encode_uri_component("{not json"), QuarantineReason::NotJson),
+        (encode(&json!([1, 2, 3])), QuarantineReason::UnknownShape),
+        (
+            encode(&json!({"hello": "world"})),
+            QuarantineReason::UnknownShape,
+        ),
+        (
+            encode(&json!({"epoiId": "s", "push_content": content(1, "x")})),
+            QuarantineReason::MissingField { field: "biz_type" },
+        ),
+        (
+            without("msg_id"),
+            QuarantineReason::MissingField { field: "msg_id" },
+        ),
+        (
+            without("msg_content"),
+            QuarantineReason::MissingField {
+                field: "msg_content",
+            },
+        ),
+        (
+            with("cts", json!(null)),
+            QuarantineReason::MissingField { field: "cts" },
+        ),
+        (
+            with("msg_content", json!(12)),
+            QuarantineReason::BadField {
+                field: "msg_content",
+            },
+        ),
+        (
+            with("msg_type", json!("text")),
+            QuarantineReason::BadField { field: "msg_type" },
+        ),
+        (
+            with("msg_id", json!(18_446_744_073_709_551_615_u64)),
+            QuarantineReason::IdOutOfRange { field: "msg_id" },
+        ),
+        (
+            with("msg_id", json!(-3)),
+            QuarantineReason::IdOutOfRange { field: "msg_id" },
+        ),
+        (
+            with("order_id", json!(1.5)),
+            QuarantineReason::IdOutOfRange { field: "order_id" },
+        ),
+        (
+            with("open_user_id", json!("99999999999999999999")),
+            QuarantineReason::IdOutOfRange {
+                field: "open_user_id",
+            },
+        ),
+        (
+            encode(
+                &json!({"epoiId": "s", "biz_type": 1, "app_id": 1e40, "push_content": content(1, "x")}),
+            ),
+            QuarantineReason::IdOutOfRange { field: "app_id" },
+        ),
+        (
+            encode(&json!({"epoiId": "s", "biz_type": 9, "push_content": content(1, "x")})),
+            QuarantineReason::UnknownBizType { biz_type: 9 },
+        ),
+        (
+            encode(&json!({"epoiId": true, "biz_type": 1, "push_content": content(1, "x")})),
+            QuarantineReason::BadField { field: "epoiId" },
+        ),
+        (
+            encode(&json!({"epoiId": "s", "biz_type": 1, "push_content": 7})),
+            QuarantineReason::BadField {
+                field: "push_content",
+            },
+        ),
+    ];
+    for (raw, want) in cases {
+        assert_eq!(decode(&raw), Err(want.clone()), "{want}");
+    }
+}
+
+#[test]
+fn unknown_store_and_undecryptable_content_keep_the_message_identity() {
+    let known = FrameRules {
+        known_stores: Some(KnownStores::from_set(["s1".into()].into_iter().collect())),
+        ..rules()
+    };
+    let q = decode_frame(&frames::message("s2", 77, "x"), &cipher(), &known).unwrap_err();
+    assert_eq!(
+        q.reason,
+        QuarantineReason::UnknownStore { store: "s2".into() }
+    );
+    assert_eq!(
+        q.key.map(|k| (k.store, k.msg_id)),
+        Some(("s2".into(), MsgId(77)))
+    );
+
+    let other_key = AesEcbCipher::from_im_secret("0000000000000000").unwrap();
+    let q = decode_frame(
+        &frames::message("s1", 78, "secret text"),
+        &other_key,
+        &known,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(q.reason, QuarantineReason::UndecryptableContent { .. }),
+        "{}",
+        q.reason
+    );
+    assert_eq!(q.key.map(|k| k.msg_id), Some(MsgId(78)));
+    assert!(!q.reason.to_string().contains("secret text"));
+
+    let mut pc = content(79, "x");
+    pc["msg_content"] = json!("not base64!");
+    let raw = encode(&json!({"epoiId": "s1", "biz_type": 1, "push_content": pc}));
+    let q = decode_frame(&raw, &cipher(), &known).unwrap_err();
+    assert_eq!(q.reason.code(), "undecryptable_content");
+    assert_eq!(q.raw, raw);
+}
+
+#[test]
+fn oversized_frames_keep_only_a_prefix() {
+    let raw = "x".repeat(100_000);
+    let q = decode_frame(&raw, &cipher(), &rules()).unwrap_err();
+    assert_eq!(q.raw_len, 100_000);
+    assert_eq!(q.raw.len(), meituan_push::quarantine::OVERSIZED_RAW_KEPT);
+}
+
+fn json_ish() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|n| n.to_string()),
+        ".{0,12}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+    ];
+    let keys = prop_oneof![
+        Just("biz_type"),
+        Just("push_content"),
+        Just("epoiId"),
+        Just("app_id"),
+        Just("msg_id"),
+        Just("msg_content"),
+        Just("msg_type"),
+        Just("msg_source"),
+        Just("cts"),
+        Just("order_id"),
+    ];
+    leaf.prop_recursive(3, 24, 6, move |inner| {
+        prop::collection::vec((keys.clone(), inner), 0..6).prop_map(|pairs| {
+            let body: Vec<String> = pairs.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            format!("{{{}}}", body.join(","))
+        })
+    })
+}
+
+proptest! {
+    #[test]
+    fn decoding_arbitrary_text_never_panics(raw in ".{0,300}") {
+        let _ = decode_frame(&raw, &cipher(), &rules());
+    }
+
+    #[test]
+    fn decoding_arbitrary_encoded_json_never_panics(json in json_ish(), as_string in any::<bool>()) {
+        let raw = if as_string {
+            encode_uri_component(&format!("{{\"biz_type\":1,\"epoiId\":\"s\",\"push_content\":{}}}",
+                serde_json::to_string(&json).unwrap()))
+        } else {
+            encode_uri_component(&json)
+        };
+        match decode_frame(&raw, &cipher(), &rules()) {
+            Ok(Frame::Push(p)) => prop_assert!(p.content.msg_id.get() > 0),
+            Ok(Frame::KeepAlive) => prop_assert!(false, "only HB is a keep-alive"),
+            Err(q) => prop_assert_eq!(q.raw, raw),
+        }
+    }
+}
