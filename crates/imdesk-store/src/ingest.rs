@@ -46,6 +46,10 @@ struct Summary {
     awaiting_since_ms: Option<i64>,
     deadline_ms: Option<i64>,
     clock_urgent: bool,
+    /// Reply-log row of the running clock's first message.
+    clock_event_id: Option<i64>,
+    /// Reply-log row of the urgent message that tightened the running clock.
+    urgent_event_id: Option<i64>,
 }
 
 /// The statements every message uses, prepared once per batch: looking each up in the
@@ -66,7 +70,8 @@ impl<'c> Hot<'c> {
             conn,
             select_conversation: conn.prepare_cached(
                 "SELECT id, order_id, order_state, order_completed_at_ms, last_msg_at_ms,
-                     unread_count, awaiting_since_ms, deadline_ms, clock_urgent
+                     unread_count, awaiting_since_ms, deadline_ms, clock_urgent, clock_event_id,
+                     urgent_event_id
                  FROM conversations WHERE store = ?1 AND biz_type = ?2 AND peer_id = ?3",
             )?,
             // A duplicate (same store, biz_type, msg_id) changes nothing.
@@ -87,6 +92,7 @@ impl<'c> Hot<'c> {
                      order_id = ?2, order_state = ?3, order_completed_at_ms = ?4,
                      unread_count = ?5, awaiting_since_ms = ?6, deadline_ms = ?7,
                      clock_urgent = ?8, group_name = coalesce(?9, group_name),
+                     clock_event_id = ?18, urgent_event_id = ?19,
                      comment_id = coalesce(?10, comment_id), rider_id = coalesce(?11, rider_id),
                      last_msg_rowid = CASE WHEN ?12 THEN ?13 ELSE last_msg_rowid END,
                      last_msg_at_ms = CASE WHEN ?12 THEN ?14 ELSE last_msg_at_ms END,
@@ -101,8 +107,8 @@ impl<'c> Hot<'c> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?,
             close_events: conn.prepare_cached(
-                "UPDATE reply_events SET replied_at_ms = ?2
-                 WHERE conversation_id = ?1 AND replied_at_ms IS NULL AND customer_at_ms <= ?2",
+                "UPDATE reply_events SET replied_at_ms = ?3
+                 WHERE id IN (?1, ?2) AND replied_at_ms IS NULL",
             )?,
         })
     }
@@ -205,6 +211,8 @@ fn load_or_create(hot: &mut Hot<'_>, key: &ConversationKey, m: &NewMessage) -> R
                 awaiting_since_ms: r.get(6)?,
                 deadline_ms: r.get(7)?,
                 clock_urgent: r.get(8)?,
+                clock_event_id: r.get(9)?,
+                urgent_event_id: r.get(10)?,
             })
         })
         .optional()?;
@@ -240,6 +248,8 @@ fn load_or_create(hot: &mut Hot<'_>, key: &ConversationKey, m: &NewMessage) -> R
         awaiting_since_ms: None,
         deadline_ms: None,
         clock_urgent: false,
+        clock_event_id: None,
+        urgent_event_id: None,
     })
 }
 
@@ -301,7 +311,10 @@ fn update_summary(
             s.awaiting_since_ms = None;
             s.deadline_ms = None;
             s.clock_urgent = false;
-            hot.close_events.execute(params![s.id, m.cts_ms])?;
+            hot.close_events
+                .execute(params![s.clock_event_id, s.urgent_event_id, m.cts_ms])?;
+            s.clock_event_id = None;
+            s.urgent_event_id = None;
         }
     }
     let preview: Option<String> = m
@@ -325,7 +338,9 @@ fn update_summary(
         m.cts_ms,
         m.msg_source,
         m.msg_type,
-        preview
+        preview,
+        s.clock_event_id,
+        s.urgent_event_id
     ])?;
     if is_latest {
         s.last_msg_at_ms = m.cts_ms;
@@ -367,6 +382,12 @@ fn start_or_tighten(
         hot.insert_event.execute(params![
             m.store, s.id, message_id, m.cts_ms, urgent, started
         ])?;
+        let event = hot.conn.last_insert_rowid();
+        if started {
+            s.clock_event_id = Some(event);
+        } else {
+            s.urgent_event_id = Some(event);
+        }
     }
     Ok(())
 }

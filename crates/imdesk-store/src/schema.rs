@@ -175,8 +175,24 @@ CREATE INDEX reply_events_by_time ON reply_events (store, customer_at_ms);
 CREATE INDEX reply_events_open ON reply_events (conversation_id) WHERE replied_at_ms IS NULL;
 "#;
 
+/// Version 4: a reply closes its clock's reply-log rows by id (kept on the conversation)
+/// instead of through a partial index, which cost every ingest a random index page.
+const V4_CLOCK_EVENT_IDS: &str = r#"
+ALTER TABLE conversations ADD COLUMN clock_event_id INTEGER;
+ALTER TABLE conversations ADD COLUMN urgent_event_id INTEGER;
+UPDATE conversations SET clock_event_id = (
+    SELECT min(id) FROM reply_events e
+    WHERE e.conversation_id = conversations.id AND e.replied_at_ms IS NULL)
+WHERE deadline_ms IS NOT NULL;
+UPDATE conversations SET urgent_event_id = (
+    SELECT max(id) FROM reply_events e
+    WHERE e.conversation_id = conversations.id AND e.replied_at_ms IS NULL AND e.started_clock = 0)
+WHERE deadline_ms IS NOT NULL;
+DROP INDEX reply_events_open;
+"#;
+
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
-pub const MIGRATIONS: &[&str] = &[V1_MESSAGES, V2_DESK, V3_REPLY_EVENTS];
+pub const MIGRATIONS: &[&str] = &[V1_MESSAGES, V2_DESK, V3_REPLY_EVENTS, V4_CLOCK_EVENT_IDS];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
