@@ -16,7 +16,7 @@ pub const MIN_CONNECTIONS: u8 = 1;
 /// Most redundant connections `getConnectionTokenWithCount` grants (§4.2).
 pub const MAX_CONNECTIONS: u8 = 5;
 
-/// Whose pushes one connection carries. **[INF]** (§6.3, open question 3): this switch is the
+/// Whose pushes one connection carries. **\[INF\]** (§6.3, open question 3): this switch is the
 /// one place the assumption lives.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ConnectionScope {
@@ -123,7 +123,7 @@ pub struct PushConfig {
     pub backoff: BackoffConfig,
     /// Frames longer than this (bytes, before decoding) are quarantined (default 64 KiB).
     pub max_frame_bytes: usize,
-    /// Developer- or store-scoped connection [INF].
+    /// Developer- or store-scoped connection \[INF\].
     pub scope: ConnectionScope,
     /// Stores frames may name; `None` accepts any store.
     pub known_stores: Option<KnownStores>,

@@ -210,43 +210,12 @@ impl<S: TokenSource> PushConnection<S> {
             tokio::select! {
                 biased;
                 message = stream.next() => {
-                    let message = match message {
-                        None => return SessionEnd::Lost { cause: Disconnect::Closed, proven },
-                        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
-                            let q = Quarantine::new(QuarantineReason::Oversized { len: size, limit: max_size }, "");
-                            if self.quarantine(q, size).await.is_err() {
-                                return SessionEnd::ReceiverGone;
-                            }
-                            return SessionEnd::Lost { cause: Disconnect::SocketError, proven };
-                        }
-                        Some(Err(error)) => {
-                            return SessionEnd::Lost { cause: disconnect_cause(&error), proven };
-                        }
-                        Some(Ok(message)) => message,
-                    };
-                    silence.as_mut().reset(Instant::now() + dead_after);
-                    proven = true;
-                    let delivered = match message {
-                        Message::Text(text) => self.deliver(text.as_str(), &lease.cipher).await,
-                        Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
-                            Ok(text) => self.deliver(text, &lease.cipher).await,
-                            Err(_) => {
-                                let raw = String::from_utf8_lossy(&bytes);
-                                let q = Quarantine::new(QuarantineReason::BadUtf8, &raw);
-                                self.quarantine(q, bytes.len()).await
-                            }
-                        },
-                        Message::Close(_) => {
-                            return SessionEnd::Lost { cause: Disconnect::Closed, proven };
-                        }
-                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
-                            self.mark_activity(|_| {});
-                            Ok(())
-                        }
-                    };
-                    if delivered.is_err() {
-                        return SessionEnd::ReceiverGone;
+                    if let Err(end) = self.on_message(message, &lease.cipher, &mut proven).await {
+                        return end;
                     }
+                    // Measured from here, so a slow event consumer (backpressure) is not
+                    // mistaken for a silent server.
+                    silence.as_mut().reset(Instant::now() + dead_after);
                 }
                 _ = keepalive.tick() => {
                     if let Err(error) = sink.send(Message::text(CLIENT_KEEPALIVE)).await {
@@ -256,6 +225,57 @@ impl<S: TokenSource> PushConnection<S> {
                 () = &mut silence => return SessionEnd::Lost { cause: Disconnect::Silent, proven },
             }
         }
+    }
+
+    /// Handles what the socket yielded; `Err` ends the session.
+    async fn on_message(
+        &self,
+        message: Option<Result<Message, WsError>>,
+        lease_cipher: &Arc<dyn MsgCipher>,
+        proven: &mut bool,
+    ) -> Result<(), SessionEnd> {
+        let lost = |cause, proven: &mut bool| SessionEnd::Lost {
+            cause,
+            proven: *proven,
+        };
+        let message = match message {
+            None => return Err(lost(Disconnect::Closed, proven)),
+            Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                // Too big even to read: quarantined by length alone, and the socket is gone.
+                let reason = QuarantineReason::Oversized {
+                    len: size,
+                    limit: max_size,
+                };
+                if self
+                    .quarantine(Quarantine::new(reason, ""), size)
+                    .await
+                    .is_err()
+                {
+                    return Err(SessionEnd::ReceiverGone);
+                }
+                return Err(lost(Disconnect::SocketError, proven));
+            }
+            Some(Err(error)) => return Err(lost(disconnect_cause(&error), proven)),
+            Some(Ok(message)) => message,
+        };
+        *proven = true;
+        let delivered = match message {
+            Message::Text(text) => self.deliver(text.as_str(), lease_cipher).await,
+            Message::Binary(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(text) => self.deliver(text, lease_cipher).await,
+                Err(_) => {
+                    let raw = String::from_utf8_lossy(&bytes);
+                    let q = Quarantine::new(QuarantineReason::BadUtf8, &raw);
+                    self.quarantine(q, bytes.len()).await
+                }
+            },
+            Message::Close(_) => return Err(lost(Disconnect::Closed, proven)),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                self.mark_activity(|_| {});
+                Ok(())
+            }
+        };
+        delivered.map_err(|ReceiverGone| SessionEnd::ReceiverGone)
     }
 
     /// Decodes one text frame and emits it, unless another connection was first.

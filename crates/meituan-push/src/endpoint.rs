@@ -1,4 +1,4 @@
-//! The WebSocket URL of one connection. **[INF]** (§6.2): the path shape and the
+//! The WebSocket URL of one connection. **\[INF\]** (§6.2): the path shape and the
 //! `connectionId` of `getConnectionTokenWithCount` tokens are inferred; this module is the one
 //! place to correct them.
 
@@ -7,7 +7,7 @@ use url::Url;
 use crate::token::ConnectionSlot;
 
 /// `connectionId` for tokens from `getConnectionTokenWithCount`, whose response has only an
-/// `appkey` [INF]: the publicly seen `<number>_WMOPEN` shape.
+/// `appkey` \[INF\]: the publicly seen `<number>_WMOPEN` shape.
 pub fn with_count_connection_id(appkey: i64) -> String {
     format!("{appkey}_WMOPEN")
 }

@@ -1,4 +1,4 @@
-//! The keep-alive exchange. **[INF]** (§6.3): the client's payload is not confirmed; the
+//! The keep-alive exchange. **\[INF\]** (§6.3): the client's payload is not confirmed; the
 //! server's answer is the text frame `HB`. Both live here and nowhere else.
 
 /// What the client sends every keep-alive interval.

@@ -17,7 +17,7 @@ use crate::config::CipherFactory;
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionSlot {
     /// `connectionId` from `getConnectionToken`, or [`crate::endpoint::with_count_connection_id`]
-    /// of the `appkey` for `getConnectionTokenWithCount` tokens [INF].
+    /// of the `appkey` for `getConnectionTokenWithCount` tokens \[INF\].
     pub connection_id: String,
     /// The connection token. Secret: never logged, redacted in `Debug`.
     pub connection_token: String,

@@ -185,3 +185,33 @@ async fn bad_frames_are_quarantined_counted_and_copies_dropped() {
     assert_eq!(h.iter().map(|h| h.quarantined).sum::<u64>(), 5);
     assert_eq!(h.iter().map(|h| h.duplicates).sum::<u64>(), 6);
 }
+
+#[tokio::test]
+async fn a_slow_event_consumer_is_not_mistaken_for_a_silent_server() {
+    let server = FakeWpush::start().await;
+    let tokens = Arc::new(CountingTokens::default());
+    let mut cfg = config(&server.url, 1, 50, 400);
+    cfg.event_buffer = 1;
+    let (handle, mut events) = PushClient::start(cfg, tokens).unwrap();
+    eventually("an open socket", || server.open().len() == 1).await;
+    // One message fills the channel; the connection then blocks on the second, the last
+    // frame it has, for longer than dead_after.
+    for id in 1..=2 {
+        server.send_to(0, &frames::message("s1", id, "排队"));
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    for want in 1..=2 {
+        match events.recv().await.unwrap() {
+            PushEvent::Message(m) => assert_eq!(m.content.msg_id.get(), want),
+            PushEvent::Quarantined(q) => panic!("{}", q.reason),
+        }
+    }
+    let keepalives = server.keepalives();
+    eventually("keep-alives flowing again", || {
+        server.keepalives() >= keepalives + 2
+    })
+    .await;
+    assert_eq!(handle.health().borrow()[0].reconnects, 0);
+    assert_eq!(server.accepted(), 1);
+    handle.shutdown().await;
+}

@@ -1,9 +1,9 @@
 //! Turning one WebSocket text frame into a typed push, or into a [`Quarantine`] with a
 //! reason. Pure and panic-free on any input, so it is the fuzz target's entry point.
 //!
-//! Steps: size limit → keep-alive → `decodeURIComponent` → JSON → shape ([`shape`], [INF]) →
-//! field checks → `PushContent` → store → `msg_content` decryption through the one cipher
-//! module (`meituan_wire::cipher`). A message that does not decrypt is quarantined with its
+//! Steps: size limit → keep-alive → `decodeURIComponent` → JSON → shape (`frame::shape`,
+//! \[INF\]) → field checks → `PushContent` → store → `msg_content` decryption through the one
+//! cipher module (`meituan_wire::cipher`). A message that does not decrypt is quarantined with its
 //! identity, never delivered without text and never dropped.
 
 mod fields;
@@ -24,7 +24,7 @@ use self::percent::PercentError;
 pub struct FrameRules {
     /// Frames longer than this many bytes are quarantined as oversized.
     pub max_frame_bytes: usize,
-    /// Developer- or store-scoped connection [INF].
+    /// Developer- or store-scoped connection \[INF\].
     pub scope: ConnectionScope,
     /// Stores frames may name; `None` accepts any.
     pub known_stores: Option<KnownStores>,
@@ -178,7 +178,7 @@ fn named_store(v: Option<&Value>) -> Result<Option<StoreId>, QuarantineReason> {
     }
 }
 
-/// Applies the connection scope [INF] to the store a frame names.
+/// Applies the connection scope \[INF\] to the store a frame names.
 fn resolve_store(named: Option<StoreId>, rules: &FrameRules) -> Result<StoreId, QuarantineReason> {
     match (&rules.scope, named) {
         (ConnectionScope::Developer, Some(store)) => Ok(store),

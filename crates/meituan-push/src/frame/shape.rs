@@ -1,4 +1,4 @@
-//! The push frame's JSON shape. **[INF]** (§6.3): the shape is not documented, so this module
+//! The push frame's JSON shape. **\[INF\]** (§6.3): the shape is not documented, so this module
 //! is the one place that knows it. Accepted:
 //!
 //! - a wrapper `{"app_id", "epoiId", "biz_type", "push_content": {…} | "<json text>"}`;
