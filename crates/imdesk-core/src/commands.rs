@@ -21,12 +21,20 @@ impl Desk {
     /// empty or too long, the customer is blocked, or the after-sale window has closed.
     pub async fn send_text(&self, conversation_id: &str, text: &str) -> DeskResult<ChatMessage> {
         let mut conv = self.conversation_by_id(conversation_id).await?;
-        // The after-sale rule needs the completion time: fetch an order never fetched before.
+        // The after-sale rule needs the completion time: fetch an order not known to be
+        // completed unless its cached copy is fresh.
         if conv.key.biz_type == 1 {
             if let Some(o) = conv.order_id {
-                if self.inner.store.order_async(o).await?.is_none()
-                    && self.refresh_order(&conv).await
-                {
+                let fresh_ms =
+                    i64::try_from(self.inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
+                let stale = match self.inner.store.order_async(o).await? {
+                    None => true,
+                    Some(r) => {
+                        r.completed_at_ms.is_none()
+                            && self.inner.now() - r.fetched_at_ms >= fresh_ms
+                    }
+                };
+                if stale && self.refresh_order(&conv).await {
                     conv = self.conversation_by_id(conversation_id).await?;
                 }
             }

@@ -53,6 +53,9 @@ pub struct DeskOptions {
     pub event_window: Duration,
     /// Largest ingest batch.
     pub ingest_batch: usize,
+    /// Before a send, an order not known to be completed is fetched again when its cached copy
+    /// is older than this (the after-sale rule needs the completion time).
+    pub order_fresh: Duration,
     /// Local time = UTC + this (peaks and do-not-disturb); China by default.
     pub utc_offset_secs: i32,
     /// Options of the SQLite cache.
@@ -82,6 +85,7 @@ impl Default for DeskOptions {
             alert_poll: Duration::from_secs(1),
             event_window: Duration::from_millis(33),
             ingest_batch: 1000,
+            order_fresh: Duration::from_secs(60),
             utc_offset_secs: 8 * 3600,
             store: StoreOptions::default(),
             commit_observer: None,
@@ -116,6 +120,7 @@ impl DeskOptions {
             platform_rates_interval: Duration::from_secs(600),
             alert_poll: Duration::from_millis(20),
             event_window: Duration::from_millis(10),
+            order_fresh: Duration::ZERO,
             ..Self::default()
         }
     }

@@ -189,6 +189,11 @@ impl Sandbox {
     pub fn drop_connections(&self, mode: DropMode) -> usize {
         self.app.hub.drop_all(mode)
     }
+    /// Sends `text` verbatim as a text frame on every open long connection (malformed-frame
+    /// tests: the client must quarantine it); returns how many connections got it.
+    pub fn push_raw_frame(&self, text: &str) -> usize {
+        self.app.hub.publish_raw(text)
+    }
     /// Rotates imSecret: connection tokens stop working and open connections are reset.
     pub fn rotate_im_secret(&self) -> String {
         self.app.rotate_im_secret()

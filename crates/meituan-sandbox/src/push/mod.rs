@@ -34,6 +34,9 @@ pub(crate) struct PushItem {
 #[derive(Debug)]
 pub(crate) enum Outgoing {
     Push(Arc<PushItem>),
+    /// A text frame sent exactly as given (malformed-frame tests); not queued when no
+    /// connection is open.
+    Raw(Arc<str>),
     Drop(DropMode),
 }
 
@@ -147,6 +150,15 @@ impl Hub {
                 self.deliver(&mut st, item);
             }
         }
+    }
+
+    /// Sends `text` as it is to every open connection; returns how many.
+    pub fn publish_raw(&self, text: &str) -> usize {
+        let text: Arc<str> = Arc::from(text);
+        let mut st = self.lock();
+        st.conns
+            .retain(|_, tx| tx.send(Outgoing::Raw(Arc::clone(&text))).is_ok());
+        st.conns.len()
     }
 
     /// Number of open connections.

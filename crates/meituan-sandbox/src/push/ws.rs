@@ -90,6 +90,11 @@ async fn serve(app: Arc<Shared>, token: String, mut socket: WebSocket) {
                         break;
                     }
                 }
+                Some(Outgoing::Raw(text)) => {
+                    if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
+                        break;
+                    }
+                }
                 Some(Outgoing::Drop(DropMode::Reset)) | None => break,
                 Some(Outgoing::Drop(DropMode::Silent)) => {
                     silent = true;

@@ -1,0 +1,145 @@
+//! Shared by the Desk tests: a sandbox platform on loopback, a desk configured for it on a
+//! temporary SQLite file, a sink that records what the desk emits, and polling helpers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use imdesk_core::alerts::Alert;
+use imdesk_core::view::{ConversationId, DeskEvent};
+use imdesk_core::{Desk, DeskConfig, DeskOptions, DeskSink, StoreCredentials};
+use imdesk_store::{ExportFilter, MessageRow};
+use meituan_sandbox::{Faults, Sandbox, SandboxConfig};
+
+/// Records events and alerts.
+#[derive(Debug, Default)]
+pub struct RecordingSink {
+    pub events: Mutex<Vec<DeskEvent>>,
+    pub alerts: Mutex<Vec<Alert<ConversationId>>>,
+}
+
+impl DeskSink for RecordingSink {
+    fn event(&self, event: DeskEvent) {
+        self.events.lock().unwrap().push(event);
+    }
+    fn alert(&self, alert: Alert<ConversationId>) {
+        self.alerts.lock().unwrap().push(alert);
+    }
+}
+
+impl RecordingSink {
+    pub fn alerts(&self) -> Vec<Alert<ConversationId>> {
+        self.alerts.lock().unwrap().clone()
+    }
+    pub fn changed(&self, id: &str) -> bool {
+        self.events.lock().unwrap().iter().any(
+            |e| matches!(e, DeskEvent::ConversationsChanged { ids } if ids.iter().any(|i| i == id)),
+        )
+    }
+}
+
+/// A sandbox with `faults` and three stores.
+pub async fn sandbox(faults: Faults) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        faults,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The desk's configuration for a sandbox and a database file.
+pub fn config(sandbox: &Sandbox, db: &Path) -> DeskConfig {
+    DeskConfig {
+        gateway_url: sandbox.gateway_url().to_owned(),
+        push_url: sandbox.push_url().to_owned(),
+        developer_id: Some(sandbox.developer_id()),
+        sign_key: Some(sandbox.sign_key().into()),
+        db_path: db.to_owned(),
+        stores: sandbox
+            .stores()
+            .into_iter()
+            .map(|s| StoreCredentials {
+                epoi_id: s.epoi_id,
+                name: s.name,
+                business_id: s.business_id,
+                app_auth_token: s.app_auth_token.into(),
+            })
+            .collect(),
+    }
+}
+
+/// A desk with fast intervals on `db`.
+pub async fn desk(sandbox: &Sandbox, db: &Path, sink: Arc<RecordingSink>) -> Desk {
+    desk_with(sandbox, db, sink, DeskOptions::fast()).await
+}
+
+pub async fn desk_with(
+    sandbox: &Sandbox,
+    db: &Path,
+    sink: Arc<RecordingSink>,
+    opts: DeskOptions,
+) -> Desk {
+    Desk::start_with(config(sandbox, db), opts, sink)
+        .await
+        .unwrap()
+}
+
+pub fn db_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("desk.sqlite3")
+}
+
+/// Polls `check` every 10 ms until it returns true or `secs` pass.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Every stored message, in arrival order.
+pub fn stored(desk: &Desk) -> Vec<MessageRow> {
+    let mut out = Vec::new();
+    desk.store()
+        .export_messages(&ExportFilter::default(), |m| {
+            out.push(m);
+            true
+        })
+        .unwrap();
+    out
+}
+
+/// Stored messages from the executor (off-thread).
+pub async fn stored_async(desk: &Desk) -> Vec<MessageRow> {
+    let store = desk.store().clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        store
+            .export_messages(&ExportFilter::default(), |m| {
+                out.push(m);
+                true
+            })
+            .unwrap();
+        out
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits until the desk's push sockets are open on the sandbox.
+pub async fn connected(sandbox: &Sandbox, n: usize) {
+    eventually(10, "push connections open", || async {
+        sandbox.open_connections() >= n
+    })
+    .await;
+}

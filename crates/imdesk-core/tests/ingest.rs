@@ -1,0 +1,297 @@
+//! Ingest against the sandbox: duplicates across three connections, dropped connections,
+//! malformed frames, the urgent clock and read receipts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use common::*;
+use imdesk_core::convert::conversation_id;
+use imdesk_core::view::{InboxFilter, InboxQuery};
+use imdesk_store::ConversationKey;
+use meituan_sandbox::{ChatKind, CustomerMessage, DropMode, Faults};
+
+fn counts(rows: &[imdesk_store::MessageRow]) -> HashMap<(String, i64), usize> {
+    let mut m = HashMap::new();
+    for r in rows {
+        *m.entry((r.store.clone(), r.msg_id)).or_default() += 1;
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_connections_with_duplicated_pushes_store_each_message_once() {
+    let sb = sandbox(Faults {
+        duplicate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Arc::new(RecordingSink::default());
+    let desk = desk(&sb, &db_path(&dir), sink.clone()).await;
+    connected(&sb, 3).await;
+    let stores = sb.stores();
+    let mut pushed = Vec::new();
+    for i in 0..30 {
+        let store = &stores[i % stores.len()].epoi_id;
+        let kind = if i % 2 == 0 {
+            ChatKind::PreOrder
+        } else {
+            ChatKind::InProgress
+        };
+        pushed.push(
+            sb.customer_says(CustomerMessage::text(store, kind, format!("在吗 {i}")))
+                .unwrap(),
+        );
+    }
+    eventually(10, "30 messages stored", || async {
+        stored_async(&desk).await.len() >= 30
+    })
+    .await;
+    // Each frame arrived six times (3 sockets × duplicate); give stragglers time to land.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let rows = stored_async(&desk).await;
+    let c = counts(&rows);
+    assert_eq!(rows.len(), 30);
+    for p in &pushed {
+        assert_eq!(
+            c.get(&(p.epoi_id.clone(), p.msg_id)),
+            Some(&1),
+            "msg {}",
+            p.msg_id
+        );
+    }
+    let texts: Vec<_> = rows.iter().filter_map(|r| r.text.clone()).collect();
+    assert!(texts.iter().any(|t| t == "在吗 7"), "decrypted text stored");
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_dropped_mid_stream_lose_nothing_across_reconnects() {
+    let sb = Arc::new(sandbox(Faults::default()).await);
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let load = {
+        let sb = sb.clone();
+        tokio::spawn(async move { sb.run_load(300, 300.0).await })
+    };
+    for mode in [DropMode::Reset, DropMode::Silent, DropMode::Reset] {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        sb.drop_connections(mode);
+    }
+    let pushed = load.await.unwrap();
+    assert_eq!(pushed.len(), 300);
+    eventually(15, "every pushed message stored", || async {
+        let c = counts(&stored_async(&desk).await);
+        pushed
+            .iter()
+            .all(|p| c.contains_key(&(p.epoi_id.clone(), p.msg_id)))
+    })
+    .await;
+    let rows = stored_async(&desk).await;
+    assert_eq!(rows.len(), 300, "no message stored twice");
+    assert!(desk
+        .connection_status()
+        .sockets
+        .iter()
+        .any(|s| s.reconnects > 0));
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_class_of_malformed_frame_lands_in_quarantine() {
+    use meituan_sandbox::encode_uri_component as enc;
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = imdesk_core::DeskOptions::fast();
+    opts.connections = 1;
+    let desk = desk_with(
+        &sb,
+        &db_path(&dir),
+        Arc::new(RecordingSink::default()),
+        opts,
+    )
+    .await;
+    connected(&sb, 1).await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let secret = sb.im_secret();
+    let content = meituan_sandbox::cipher::encrypt(&secret, "你好").unwrap();
+    let frame = |store: &str, biz: i64, pc: serde_json::Value| {
+        enc(&serde_json::json!({"app_id": 718, "epoiId": store, "biz_type": biz, "push_content": pc}).to_string())
+    };
+    let pc = |id: serde_json::Value, content: &str| {
+        serde_json::json!({"msg_id": id, "msg_content": content, "msg_type": 1, "msg_source": 2,
+            "cts": 1_700_000_000, "order_id": 0, "open_user_id": 42, "scene_tag": -1, "has_reply": 1})
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("not_percent_encoded", "%7B%zz".into()),
+        ("bad_utf8", "%FF%FE%FD".into()),
+        ("not_json", enc("hello, not json")),
+        ("unknown_shape", enc(r#"{"hello":1}"#)),
+        (
+            "missing_field",
+            frame(&store, 1, serde_json::json!({"msg_id": 5, "msg_type": 1})),
+        ),
+        (
+            "bad_field",
+            frame(&store, 1, pc(serde_json::json!({"x": 1}), &content)),
+        ),
+        (
+            "id_out_of_range",
+            frame(&store, 1, pc(serde_json::json!(-5), &content)),
+        ),
+        (
+            "unknown_biz_type",
+            frame(&store, 9, pc(serde_json::json!(11), &content)),
+        ),
+        (
+            "unknown_store",
+            frame("mt-9999", 1, pc(serde_json::json!(12), &content)),
+        ),
+        (
+            "undecryptable_content",
+            frame(&store, 1, pc(serde_json::json!(13), "not-base64!!")),
+        ),
+        ("oversized", "x".repeat(70 * 1024)),
+    ];
+    for (_, raw) in &cases {
+        assert_eq!(sb.push_raw_frame(raw), 1);
+    }
+    let n = cases.len() as i64;
+    eventually(10, "every malformed frame quarantined", || async {
+        desk.store().quarantine_count_async().await.unwrap() >= n
+    })
+    .await;
+    let kept = desk.store().quarantined_async(None, 100).await.unwrap();
+    assert_eq!(kept.len(), cases.len());
+    for (class, _) in &cases {
+        assert!(
+            kept.iter().any(|q| q.reason.contains(class)),
+            "{class} missing from {:?}",
+            kept.iter().map(|q| &q.reason).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        stored_async(&desk).await.is_empty(),
+        "nothing malformed became a message"
+    );
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_urgent_complaint_gets_a_one_minute_clock_and_leads_the_inbox() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let normal = sb
+        .customer_says(CustomerMessage::text(
+            &store,
+            ChatKind::InProgress,
+            "到哪了",
+        ))
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let urgent = sb
+        .customer_says(
+            CustomerMessage::text(&store, ChatKind::InProgress, "菜里有异物").scene(9003),
+        )
+        .unwrap();
+    assert_ne!(normal.open_user_id, urgent.open_user_id);
+    eventually(10, "both stored", || async {
+        stored_async(&desk).await.len() == 2
+    })
+    .await;
+    let page = desk
+        .inbox(InboxQuery {
+            store: None,
+            filter: InboxFilter::All,
+            offset: 0,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 2);
+    let first = &page.rows[0];
+    let key = ConversationKey {
+        store: store.clone(),
+        biz_type: 1,
+        peer_id: urgent.open_user_id.unwrap(),
+    };
+    assert_eq!(first.id, conversation_id(&key));
+    assert!(first.urgent);
+    assert_eq!(
+        first.deadline_at.unwrap() - first.awaiting_since.unwrap(),
+        60_000
+    );
+    let second = &page.rows[1];
+    assert!(!second.urgent);
+    assert_eq!(
+        second.deadline_at.unwrap() - second.awaiting_since.unwrap(),
+        300_000
+    );
+    let urgent_only = desk
+        .inbox(InboxQuery {
+            store: Some(store),
+            filter: InboxFilter::Urgent,
+            offset: 0,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(urgent_only.total, 1);
+    assert_eq!(urgent_only.rows[0].id, first.id);
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_receipts_appear_after_the_customer_reads() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Arc::new(RecordingSink::default());
+    let desk = desk(&sb, &db_path(&dir), sink.clone()).await;
+    connected(&sb, 3).await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let p = sb
+        .customer_says(CustomerMessage::text(
+            &store,
+            ChatKind::PreOrder,
+            "有优惠吗",
+        ))
+        .unwrap();
+    let id = conversation_id(&ConversationKey {
+        store: store.clone(),
+        biz_type: 1,
+        peer_id: p.open_user_id.unwrap(),
+    });
+    eventually(10, "stored", || async {
+        stored_async(&desk).await.len() == 1
+    })
+    .await;
+    let sent = desk.send_text(&id, "您好，今天满30减5").await.unwrap();
+    desk.wait_sent(&sent.key, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    let ours = |h: &imdesk_core::view::HistoryPage| {
+        h.messages
+            .iter()
+            .find(|m| m.author == imdesk_core::view::Author::Merchant)
+            .cloned()
+            .unwrap()
+    };
+    let before = desk.history(&id, None, 50).await.unwrap();
+    assert!(!ours(&before).read);
+    // The read time is compared with cts in ms; read strictly after our send.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    sb.customer_reads(&store, p.open_user_id.unwrap()).unwrap();
+    eventually(10, "our message read", || async {
+        ours(&desk.history(&id, None, 50).await.unwrap()).read
+    })
+    .await;
+    eventually(5, "the UI was told", || async { sink.changed(&id) }).await;
+    desk.shutdown().await;
+}

@@ -1,0 +1,192 @@
+//! The outbox against the sandbox: a storm of 5xx with a lost response, local refusals with
+//! their error codes, and items queued before a shutdown sent once after the restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use imdesk_core::convert::conversation_id;
+use imdesk_core::view::{ErrorCode, IpcError, SendState};
+use imdesk_core::Desk;
+use imdesk_store::{ConversationKey, OutboxState};
+use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Pushed, Sandbox};
+
+/// A customer writes; returns the conversation's view id once it is stored.
+async fn conversation(sb: &Sandbox, desk: &Desk, kind: ChatKind) -> (String, Pushed) {
+    let store = sb.stores()[0].epoi_id.clone();
+    let p = sb
+        .customer_says(CustomerMessage::text(&store, kind, "请问还有吗"))
+        .unwrap();
+    let id = conversation_id(&ConversationKey {
+        store,
+        biz_type: 1,
+        peer_id: p.open_user_id.unwrap(),
+    });
+    eventually(10, "conversation stored", || async {
+        desk.detail(&id).await.is_ok()
+    })
+    .await;
+    (id, p)
+}
+
+fn outbox_id(key: &str) -> i64 {
+    key.strip_prefix('o').unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_through_a_5xx_storm_and_a_lost_response_is_delivered_once() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
+    // First the platform keeps the message but its answer never arrives in time.
+    sb.set_faults(Faults {
+        timeout: 1.0,
+        timeout_hold_ms: Some(1_000),
+        ..Faults::default()
+    });
+    let queued = desk.send_text(&id, "正在为您加急配送").await.unwrap();
+    assert_eq!(queued.send_state, Some(SendState::Queued));
+    eventually(10, "the platform kept it", || async {
+        sb.merchant_messages(&p.epoi_id).unwrap().len() == 1
+    })
+    .await;
+    // Then a storm of 500s and 503s while the outbox retries with the same msg_id.
+    sb.set_faults(Faults {
+        http_500: 0.45,
+        http_503: 0.45,
+        ..Faults::default()
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    sb.set_faults(Faults {
+        http_500: 0.3,
+        http_503: 0.3,
+        ..Faults::default()
+    });
+    let sent = desk
+        .wait_sent(&queued.key, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(sent.send_state, Some(SendState::Sent));
+    sb.clear_faults();
+    let kept = sb.merchant_messages(&p.epoi_id).unwrap();
+    assert_eq!(kept.len(), 1, "delivered exactly once");
+    assert_eq!(kept[0].text, "正在为您加急配送");
+    assert_eq!(kept[0].msg_id.to_string(), sent.msg_id);
+    let item = desk
+        .store()
+        .outbox_item_async(outbox_id(&queued.key))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.state, OutboxState::Sent);
+    // The sent message is in the history once, and the reply clock stopped.
+    let h = desk.history(&id, None, 50).await.unwrap();
+    assert_eq!(
+        h.messages
+            .iter()
+            .filter(|m| m.msg_id == sent.msg_id)
+            .count(),
+        1
+    );
+    assert_eq!(desk.detail(&id).await.unwrap().row.deadline_at, None);
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_refusals_carry_their_error_codes() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
+    let code = |r: Result<imdesk_core::view::ChatMessage, imdesk_core::DeskError>| {
+        IpcError::from(r.unwrap_err()).code
+    };
+    assert_eq!(code(desk.send_text(&id, "   ").await), ErrorCode::EmptyText);
+    assert_eq!(
+        code(desk.send_text(&id, &"好".repeat(501)).await),
+        ErrorCode::TextTooLong
+    );
+    assert_eq!(
+        code(desk.send_text("mt-1|1|nope", "x").await),
+        ErrorCode::Invalid
+    );
+    assert_eq!(
+        code(desk.send_text("mt-404|1|5", "x").await),
+        ErrorCode::NotFound
+    );
+    // The order completed three days ago: the 48-hour window has closed.
+    let order = p.order_id.unwrap();
+    let now = meituan_wire::Clock::now(&meituan_wire::SystemClock).0;
+    sb.complete_order(&p.epoi_id, order, now - 72 * 3600 * 1000)
+        .unwrap();
+    let refused = desk.send_text(&id, "您好").await.unwrap_err();
+    let ipc = IpcError::from(refused);
+    assert_eq!(ipc.code, ErrorCode::WindowClosed);
+    assert!(!ipc.message.contains("您好"), "no message text in errors");
+    let detail = desk.detail(&id).await.unwrap();
+    assert_eq!(
+        detail.compose_block,
+        Some(imdesk_core::view::ComposeBlock::WindowClosed)
+    );
+    // A blocked customer (another conversation).
+    let (id2, p2) = conversation(&sb, &desk, ChatKind::PreOrder).await;
+    desk.store()
+        .block_customer_async(
+            p2.epoi_id.clone(),
+            p2.open_user_id.unwrap(),
+            "harassment".into(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        code(desk.send_text(&id2, "您好").await),
+        ErrorCode::CustomerBlocked
+    );
+    assert!(
+        sb.merchant_messages(&p.epoi_id).unwrap().is_empty(),
+        "nothing was sent"
+    );
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_queued_before_a_shutdown_are_sent_once_after_the_restart() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_path(&dir);
+    let desk1 = desk(&sb, &db, Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let (id, p) = conversation(&sb, &desk1, ChatKind::PreOrder).await;
+    // The gateway is down: the sends stay queued/sending.
+    sb.set_faults(Faults {
+        http_503: 1.0,
+        ..Faults::default()
+    });
+    let a = desk1.send_text(&id, "第一条").await.unwrap();
+    let b = desk1.send_text(&id, "第二条").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    desk1.shutdown().await;
+    drop(desk1);
+    assert!(sb.merchant_messages(&p.epoi_id).unwrap().is_empty());
+    sb.clear_faults();
+    let desk2 = desk(&sb, &db, Arc::new(RecordingSink::default())).await;
+    for key in [&a.key, &b.key] {
+        desk2.wait_sent(key, Duration::from_secs(10)).await.unwrap();
+    }
+    let kept = sb.merchant_messages(&p.epoi_id).unwrap();
+    let texts: Vec<_> = kept.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, vec!["第一条", "第二条"], "each sent once, in order");
+    assert_eq!(
+        kept[0].msg_id.to_string(),
+        a.msg_id,
+        "the msg_id written before the first attempt"
+    );
+    desk2.shutdown().await;
+}
