@@ -7,7 +7,10 @@
 use clap::{Parser, Subcommand};
 
 mod api_cmd;
+mod export_cmd;
+mod headless_cmd;
 mod sandbox_cmd;
+mod send_cmd;
 
 #[derive(Debug, Parser)]
 #[command(name = "imdesk-cli", version, about = "imdesk headless front door")]
@@ -22,6 +25,12 @@ enum Command {
     Api(api_cmd::Args),
     /// Serve a local Meituan sandbox until SIGTERM; prints its coordinates as one JSON line.
     Sandbox(sandbox_cmd::Args),
+    /// Run ingest and the outbox without a window until SIGTERM (an always-on archiver).
+    Headless(headless_cmd::Args),
+    /// Queue one merchant message, send it, and exit non-zero with the reason if it failed.
+    Send(send_cmd::Args),
+    /// Print stored messages as JSON lines.
+    Export(export_cmd::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +53,9 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Api(args) => api_cmd::run(args).await,
             Command::Sandbox(args) => sandbox_cmd::run(args).await,
+            Command::Headless(args) => headless_cmd::run(args).await,
+            Command::Send(args) => send_cmd::run(args).await,
+            Command::Export(args) => export_cmd::run(args).await,
         }
     });
     match result {
