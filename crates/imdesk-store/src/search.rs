@@ -6,6 +6,8 @@
 //! limit is reached. A query whose only searchable characters are single CJK characters
 //! (for example "退") cannot use the bigram index and falls back to a newest-first scan with
 //! `instr`: fast for common characters, a full scan (≈0.5 s at 1 M messages) for rare ones.
+//! A search within one store scans that store's messages newest first (an `instr`
+//! pre-filter for CJK terms, then the same verification) instead of the brand-wide hit list.
 
 use rusqlite::{Connection, Statement};
 
@@ -70,8 +72,31 @@ pub fn search(
     if limit == 0 {
         return Ok(hits);
     }
-    match &plan.fts_match {
-        Some(expr) => {
+    match (&plan.fts_match, &filter.store) {
+        // One store holds ~1/200 of the messages: scanning its rows newest first beats
+        // walking the whole-brand hit list of a common term and discarding 199 of 200.
+        (_, Some(store)) => {
+            let mut scan = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE store = ?1 AND instr(text, ?2) > 0
+                 ORDER BY id DESC"
+            ))?;
+            let prefilter = if plan.first_term().chars().all(|c| !c.is_ascii()) {
+                plan.first_term()
+            } else {
+                ""
+            };
+            let mut rows = scan.query(rusqlite::params![store, prefilter])?;
+            while let Some(row) = rows.next()? {
+                let m = MessageRow::from_row(row)?;
+                if keep(&plan, &filter, &m) {
+                    hits.push(m);
+                    if hits.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        (Some(expr), None) => {
             let mut candidates = conn.prepare_cached(
                 "SELECT rowid FROM message_search WHERE message_search MATCH ?1
                  ORDER BY rowid DESC",
@@ -92,7 +117,7 @@ pub fn search(
                 }
             }
         }
-        None => {
+        (None, None) => {
             let mut scan = conn.prepare_cached(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE instr(text, ?1) > 0
                  ORDER BY id DESC"
