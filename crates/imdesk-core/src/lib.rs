@@ -21,6 +21,8 @@
 //! ```
 
 pub mod alerts;
+pub mod bindings;
+
 mod alerts_driver;
 mod commands;
 pub mod config;

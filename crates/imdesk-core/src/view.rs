@@ -9,6 +9,18 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+/// What the window shows about the running app: proves the typed IPC path end to end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    /// The app version.
+    pub version: String,
+    /// Where the SQLite cache and logs live.
+    pub data_dir: String,
+    /// True when no credentials are configured and an in-process sandbox serves a demo brand.
+    pub demo: bool,
+}
+
 /// A conversation's stable id: `"{epoiId}|{bizType}|{peer}"` where peer is the customer's
 /// open_user_id (two-party) or the group_id (groups). Opaque to the UI.
 pub type ConversationId = String;
@@ -440,7 +452,7 @@ pub struct ReplyRates {
 /// Small, coalesced notices from the core to the UI (at most ~30 a second). They carry ids and
 /// counts; the UI fetches what it shows through commands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 pub enum DeskEvent {
     /// These conversations changed (new message, clock, read state, send state).
     ConversationsChanged {

@@ -1,0 +1,70 @@
+//! The TypeScript twins of the IPC types, generated into `ui/src/ipc/generated/`.
+//!
+//! `cargo test -p imdesk-core --test bindings` fails when a committed file differs from what
+//! these Rust types generate; `IMDESK_UPDATE_BINDINGS=1 cargo test -p imdesk-core --test
+//! bindings` rewrites them. A new IPC type is one line in [`render_all`].
+
+use std::path::PathBuf;
+
+use ts_rs::TS;
+
+use crate::alerts as alert_settings;
+use crate::view;
+
+/// Renders every exported type as `(file name, file text)`.
+pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
+    // i64 fields in the view are times (UTC ms) and money (fen), exact as JS numbers; 64-bit
+    // ids travel as strings (see `view`), so `number` is right and `bigint` would be a lie.
+    let cfg = ts_rs::Config::default().with_large_int("number");
+    let mut out = Vec::new();
+    macro_rules! each {
+        ($($t:ty),* $(,)?) => { $( out.push(render::<$t>(&cfg)?); )* };
+    }
+    each!(
+        view::AppInfo,
+        view::ConversationKind,
+        view::OrderState,
+        view::LinkState,
+        view::SocketHealth,
+        view::ConnectionStatus,
+        view::StoreSummary,
+        view::InboxFilter,
+        view::InboxQuery,
+        view::ConversationRow,
+        view::InboxPage,
+        view::Author,
+        view::SendState,
+        view::MessageBody,
+        view::ChatMessage,
+        view::HistoryPage,
+        view::ComposeBlock,
+        view::OrderItem,
+        view::OrderCard,
+        view::ConversationDetail,
+        view::QuickReply,
+        view::SearchQuery,
+        view::SearchHit,
+        view::Rate,
+        view::ReplyRates,
+        view::DeskEvent,
+        view::IpcError,
+        view::ErrorCode,
+        alert_settings::AlertSettings,
+        alert_settings::TimeOfDay,
+        alert_settings::TimeRange,
+        alert_settings::ClockPolicy,
+        alert_settings::StormLimits,
+    );
+    Ok(out)
+}
+
+fn render<T: TS + 'static + ?Sized>(
+    cfg: &ts_rs::Config,
+) -> Result<(String, String), ts_rs::ExportError> {
+    Ok((format!("{}.ts", T::ident(cfg)), T::export_to_string(cfg)?))
+}
+
+/// The folder the UI imports generated types from.
+pub fn generated_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/ipc/generated")
+}
