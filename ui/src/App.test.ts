@@ -35,8 +35,8 @@ describe('App shell', () => {
   });
 
   it('explains a failed appInfo in Chinese', async () => {
-    renderApp(new MockBackend({ appInfo: { code: 'storage', message: 'disk I/O error' } }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('本地数据读写失败，请检查磁盘空间');
+    renderApp(new MockBackend({ appInfo: { code: 'internal', message: 'disk I/O error' } }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('程序内部错误，请重启后重试；如仍出现请联系技术支持');
     expect(screen.getByTestId('app-version')).toHaveTextContent('版本 …');
   });
 

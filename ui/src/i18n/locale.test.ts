@@ -29,7 +29,7 @@ describe('t', () => {
   });
 
   it('fills parameters', () => {
-    expect(t('status.connection.live', { live: 2, total: 3 })).toBe('已连接 2/3');
+    expect(t('status.connection.online', { live: 2, total: 3 })).toBe('已连接 2/3');
   });
 
   it('remembers the chosen language and marks the document', () => {

@@ -6,17 +6,45 @@
  * and for previewing the UI in a plain browser. A new core command becomes one method
  * here plus one line in each implementation; a new event becomes one variant of `DeskEvent`.
  */
+import type { AlertSettings } from './generated/AlertSettings';
 import type { AppInfo } from './generated/AppInfo';
+import type { ChatMessage } from './generated/ChatMessage';
+import type { ConnectionStatus } from './generated/ConnectionStatus';
+import type { ConversationDetail } from './generated/ConversationDetail';
+import type { DeskEvent } from './generated/DeskEvent';
+import type { HistoryPage } from './generated/HistoryPage';
+import type { InboxPage } from './generated/InboxPage';
+import type { InboxQuery } from './generated/InboxQuery';
+import type { QuickReply } from './generated/QuickReply';
+import type { ReplyRates } from './generated/ReplyRates';
+import type { SearchHit } from './generated/SearchHit';
+import type { SearchQuery } from './generated/SearchQuery';
+import type { StoreSummary } from './generated/StoreSummary';
 
-export type { AppInfo };
-
-/**
- * An event pushed by the core (small: ids and counts; the UI fetches pages by command).
- *
- * Placeholder until the Rust side generates the event union with ts-rs; it is expected to
- * be an internally tagged enum (`#[serde(tag = "kind")]`), so handlers switch on `kind`.
- */
-export type DeskEvent = { kind: string; [field: string]: unknown };
+export type { AlertSettings } from './generated/AlertSettings';
+export type { AppInfo } from './generated/AppInfo';
+export type { Author } from './generated/Author';
+export type { ChatMessage } from './generated/ChatMessage';
+export type { ComposeBlock } from './generated/ComposeBlock';
+export type { ConnectionStatus } from './generated/ConnectionStatus';
+export type { ConversationDetail } from './generated/ConversationDetail';
+export type { ConversationKind } from './generated/ConversationKind';
+export type { ConversationRow } from './generated/ConversationRow';
+export type { DeskEvent } from './generated/DeskEvent';
+export type { ErrorCode } from './generated/ErrorCode';
+export type { HistoryPage } from './generated/HistoryPage';
+export type { InboxFilter } from './generated/InboxFilter';
+export type { InboxPage } from './generated/InboxPage';
+export type { InboxQuery } from './generated/InboxQuery';
+export type { OrderCard } from './generated/OrderCard';
+export type { OrderState } from './generated/OrderState';
+export type { QuickReply } from './generated/QuickReply';
+export type { ReplyRates } from './generated/ReplyRates';
+export type { SearchHit } from './generated/SearchHit';
+export type { SearchQuery } from './generated/SearchQuery';
+export type { SendState } from './generated/SendState';
+export type { StoreSummary } from './generated/StoreSummary';
+export type { TimeRange } from './generated/TimeRange';
 
 /** The single Tauri event name that carries every `DeskEvent`. */
 export const DESK_EVENT = 'desk://event';
@@ -25,8 +53,9 @@ export const DESK_EVENT = 'desk://event';
 export type Unsubscribe = () => void;
 
 /**
- * The error shape that crosses IPC: `code` comes from a closed enum in Rust, `message` is a
- * developer-facing English sentence. The UI shows text from the catalogue (see `errorText`).
+ * The error shape that crosses IPC: `code` normally comes from the closed `ErrorCode` enum,
+ * `message` is a developer-facing English sentence. Typed loosely (string) because Tauri itself
+ * can reject with other shapes, which `tauri.ts` normalises to `internal`.
  */
 export type IpcError = { code: string; message: string };
 
@@ -37,10 +66,44 @@ export function isIpcError(value: unknown): value is IpcError {
   return typeof candidate.code === 'string' && typeof candidate.message === 'string';
 }
 
-/** Everything the UI can ask of, or hear from, the core. */
+/** Everything the UI can ask of, or hear from, the core. One method per Tauri command. */
 export interface Backend {
-  /** Version, data directory and whether the app runs on the built-in demo sandbox. */
+  /** `app_info`: version, data directory and whether the app runs on the demo sandbox. */
   appInfo(): Promise<AppInfo>;
+  /** `list_stores`: the brand's stores with their counters. */
+  listStores(): Promise<StoreSummary[]>;
+  /** `inbox_page`: one window of the deadline-ordered inbox. */
+  inboxPage(query: InboxQuery): Promise<InboxPage>;
+  /** `conversation_history`: messages before `before` (newest page when null), oldest first. */
+  conversationHistory(conversationId: string, before: string | null, limit: number): Promise<HistoryPage>;
+  /** `conversation_detail`: header row, compose block, order card, review and draft. */
+  conversationDetail(conversationId: string): Promise<ConversationDetail>;
+  /** `send_text`: durable in the outbox when it resolves; state changes arrive as events. */
+  sendText(conversationId: string, text: string): Promise<ChatMessage>;
+  /** `retry_send`: queue a failed message again. */
+  retrySend(messageKey: string): Promise<ChatMessage>;
+  /** `mark_read`: tell the platform the agent has read the conversation (msgRead). */
+  markRead(conversationId: string): Promise<null>;
+  /** `search_messages`: the local cache across stores, newest first. */
+  searchMessages(query: SearchQuery): Promise<SearchHit[]>;
+  /** `list_quick_replies`: the brand's quick replies plus those of `store` when given. */
+  listQuickReplies(store: string | null): Promise<QuickReply[]>;
+  /** `save_quick_reply`: id 0 creates. */
+  saveQuickReply(reply: QuickReply): Promise<QuickReply>;
+  /** `delete_quick_reply`. */
+  deleteQuickReply(id: number): Promise<null>;
+  /** `set_draft`: keep the composer text across switches and restarts. */
+  setDraft(conversationId: string, text: string): Promise<null>;
+  /** `connection_status`: the push sockets' health. */
+  connectionStatus(): Promise<ConnectionStatus>;
+  /** `reply_rates`: the brand (store null) and each store. */
+  replyRates(): Promise<ReplyRates[]>;
+  /** `get_alert_settings`. */
+  getAlertSettings(): Promise<AlertSettings>;
+  /** `set_alert_settings`. */
+  setAlertSettings(settings: AlertSettings): Promise<null>;
+  /** `set_store_muted`: mute non-urgent alerts of one store. */
+  setStoreMuted(store: string, muted: boolean): Promise<null>;
 
   /**
    * Subscribe to core events. Returns synchronously so it can be the cleanup of a Svelte

@@ -1,7 +1,27 @@
 /** `Backend` over Tauri IPC: commands by `invoke`, core events by `listen`. */
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { DESK_EVENT, isIpcError, type AppInfo, type Backend, type DeskEvent, type IpcError, type Unsubscribe } from './backend';
+import {
+  DESK_EVENT,
+  isIpcError,
+  type AlertSettings,
+  type AppInfo,
+  type Backend,
+  type ChatMessage,
+  type ConnectionStatus,
+  type ConversationDetail,
+  type DeskEvent,
+  type HistoryPage,
+  type InboxPage,
+  type InboxQuery,
+  type IpcError,
+  type QuickReply,
+  type ReplyRates,
+  type SearchHit,
+  type SearchQuery,
+  type StoreSummary,
+  type Unsubscribe,
+} from './backend';
 
 /** Calls a command and normalises whatever it rejects with into an `IpcError`. */
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -19,9 +39,25 @@ function toIpcError(error: unknown): IpcError {
 }
 
 export class TauriBackend implements Backend {
-  appInfo(): Promise<AppInfo> {
-    return call<AppInfo>('app_info');
-  }
+  appInfo = () => call<AppInfo>('app_info');
+  listStores = () => call<StoreSummary[]>('list_stores');
+  inboxPage = (query: InboxQuery) => call<InboxPage>('inbox_page', { query });
+  conversationHistory = (conversationId: string, before: string | null, limit: number) =>
+    call<HistoryPage>('conversation_history', { conversationId, before, limit });
+  conversationDetail = (conversationId: string) => call<ConversationDetail>('conversation_detail', { conversationId });
+  sendText = (conversationId: string, text: string) => call<ChatMessage>('send_text', { conversationId, text });
+  retrySend = (messageKey: string) => call<ChatMessage>('retry_send', { messageKey });
+  markRead = (conversationId: string) => call<null>('mark_read', { conversationId });
+  searchMessages = (query: SearchQuery) => call<SearchHit[]>('search_messages', { query });
+  listQuickReplies = (store: string | null) => call<QuickReply[]>('list_quick_replies', { store });
+  saveQuickReply = (reply: QuickReply) => call<QuickReply>('save_quick_reply', { reply });
+  deleteQuickReply = (id: number) => call<null>('delete_quick_reply', { id });
+  setDraft = (conversationId: string, text: string) => call<null>('set_draft', { conversationId, text });
+  connectionStatus = () => call<ConnectionStatus>('connection_status');
+  replyRates = () => call<ReplyRates[]>('reply_rates');
+  getAlertSettings = () => call<AlertSettings>('get_alert_settings');
+  setAlertSettings = (settings: AlertSettings) => call<null>('set_alert_settings', { settings });
+  setStoreMuted = (store: string, muted: boolean) => call<null>('set_store_muted', { store, muted });
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
     let active = true;

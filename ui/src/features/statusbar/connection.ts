@@ -1,25 +1,34 @@
 /** What the status bar says about the push connections to the platform. */
 import { t } from '../../i18n/locale.svelte';
+import type { ConnectionStatus, ReplyRates } from '../../ipc/backend';
 
-/**
- * Summary of the push sockets. Filled from core events once they exist; until then the
- * shell starts from `OFFLINE`.
- */
-export type ConnectionSummary = {
-  /** Sockets currently alive. */
-  live: number;
-  /** Sockets configured. */
-  total: number;
-  /** Set while a lost socket is being re-established: the attempt number (1-based). */
-  reconnectAttempt?: number;
-};
-
-export const OFFLINE: ConnectionSummary = { live: 0, total: 0 };
-
-export function connectionText(summary: ConnectionSummary): string {
-  if (summary.reconnectAttempt !== undefined) {
-    return t('status.connection.reconnecting', { attempt: summary.reconnectAttempt });
+/** `已连接 3/3`, `部分连接 2/3，正在重连`, … ; `null` until the first status arrives. */
+export function connectionText(status: ConnectionStatus | null): string {
+  if (!status) return t('status.connection.unknown');
+  const live = status.sockets.filter((s) => s.state === 'open').length;
+  const total = status.sockets.length;
+  switch (status.state) {
+    case 'online':
+      return t('status.connection.online', { live, total });
+    case 'degraded':
+      return t('status.connection.degraded', { live, total });
+    case 'offline':
+      return t('status.connection.offline');
+    case 'stopped':
+      return t('status.connection.stopped');
   }
-  if (summary.total === 0 || summary.live === 0) return t('status.connection.offline');
-  return t('status.connection.live', { live: summary.live, total: summary.total });
+}
+
+/** `97.8%`, or `—` when nothing was counted yet. */
+export function percent(ratio: number | null): string {
+  if (ratio === null) return t('status.rates.none');
+  return `${(Math.floor(ratio * 1000) / 10).toFixed(1)}%`;
+}
+
+/** The brand line of the status bar. */
+export function ratesText(brand: ReplyRates | undefined): string {
+  return t('status.rates', {
+    five: percent(brand?.fiveMin.ratio ?? null),
+    urgent: percent(brand?.urgentOneMin.ratio ?? null),
+  });
 }

@@ -1,0 +1,157 @@
+/**
+ * The workstation: every feature's state, wired to the core's events, plus the few actions that
+ * cross features (open a conversation, next urgent, jump to a search hit). One per window,
+ * handed to components through context.
+ */
+import { createContext } from 'svelte';
+import type { Backend, ConversationRow, DeskEvent, InboxFilter, SearchHit } from '../ipc/backend';
+import { DisplayTick } from '../lib/tick.svelte';
+import { ChatState } from './chat/chat.svelte';
+import { FILTERS, InboxState } from './inbox/inbox.svelte';
+import { QuickRepliesState } from './quick-replies/quick-replies.svelte';
+import { SearchState } from './search/search.svelte';
+import { StatusState } from './statusbar/status.svelte';
+import { StoresState } from './stores/stores.svelte';
+
+const VIEW_KEY = 'imdesk.view';
+/** How far down the deadline-ordered list "next urgent/unread" looks. */
+const SCAN_LIMIT = 300;
+
+type SavedView = { store: string | null; filter: InboxFilter; last: string | null };
+
+function loadView(): SavedView {
+  try {
+    const saved = JSON.parse(globalThis.localStorage?.getItem(VIEW_KEY) ?? 'null') as Partial<SavedView> | null;
+    return {
+      store: typeof saved?.store === 'string' ? saved.store : null,
+      filter: FILTERS.includes(saved?.filter as InboxFilter) ? (saved?.filter as InboxFilter) : 'all',
+      last: typeof saved?.last === 'string' ? saved.last : null,
+    };
+  } catch {
+    return { store: null, filter: 'all', last: null };
+  }
+}
+
+export class Desk {
+  readonly stores: StoresState;
+  readonly inbox: InboxState;
+  readonly chat: ChatState;
+  readonly quickReplies: QuickRepliesState;
+  readonly search: SearchState;
+  readonly status: StatusState;
+  readonly tick = new DisplayTick();
+  helpOpen = $state(false);
+  settingsOpen = $state(false);
+  /** Bumped to ask the search box / quick-reply picker to take focus. */
+  searchFocus = $state(0);
+  quickReplyOpen = $state(0);
+
+  readonly #backend: Backend;
+
+  constructor(backend: Backend) {
+    this.#backend = backend;
+    this.stores = new StoresState(backend);
+    this.inbox = new InboxState(backend);
+    this.chat = new ChatState(backend);
+    this.quickReplies = new QuickRepliesState(backend);
+    this.search = new SearchState(backend);
+    this.status = new StatusState(backend);
+  }
+
+  get backend(): Backend {
+    return this.#backend;
+  }
+
+  /** Subscribes to events and loads everything; returns the cleanup. */
+  start(): () => void {
+    const unsubscribe = this.#backend.onEvent((event) => this.#onEvent(event));
+    const view = loadView();
+    void this.status.load();
+    void this.stores.refresh();
+    void this.inbox.setQuery(view.store, view.filter);
+    if (view.last) void this.open(view.last);
+    const stopTick = this.tick.start();
+    return () => {
+      unsubscribe();
+      stopTick();
+    };
+  }
+
+  #onEvent(event: DeskEvent): void {
+    switch (event.kind) {
+      case 'conversationsChanged':
+        void this.inbox.refresh();
+        void this.stores.refresh();
+        void this.status.refreshRates();
+        if (this.chat.id !== null && event.ids.includes(this.chat.id)) void this.chat.refresh();
+        break;
+      case 'storesChanged':
+        void this.stores.refresh();
+        break;
+      case 'connection':
+        this.status.connection = event.status;
+        break;
+      case 'focus':
+        void this.open(event.conversationId);
+        break;
+    }
+  }
+
+  #save(): void {
+    try {
+      const view: SavedView = { store: this.inbox.store, filter: this.inbox.filter, last: this.inbox.selectedId };
+      globalThis.localStorage?.setItem(VIEW_KEY, JSON.stringify(view));
+    } catch {
+      // Forgetting the view across restarts is harmless.
+    }
+  }
+
+  async open(id: string): Promise<void> {
+    if (this.chat.id === id && this.chat.detail) return;
+    this.inbox.select(id);
+    this.#save();
+    await this.chat.open(id);
+    if (this.chat.id === id) await this.quickReplies.load(this.chat.detail?.row.storeId ?? null);
+  }
+
+  async setFilter(filter: InboxFilter): Promise<void> {
+    await this.inbox.setQuery(this.inbox.store, filter);
+    this.#save();
+  }
+
+  async setStore(store: string | null): Promise<void> {
+    await this.inbox.setQuery(store, this.inbox.filter);
+    this.#save();
+  }
+
+  /** Opens the most pressing urgent or overdue conversation after the current one. */
+  async nextUrgent(): Promise<void> {
+    await this.#next((row, now) => row.deadlineAt !== null && (row.urgent || row.deadlineAt < now));
+  }
+
+  async nextUnread(): Promise<void> {
+    await this.#next((row) => row.unread > 0);
+  }
+
+  async #next(wanted: (row: ConversationRow, now: number) => boolean): Promise<void> {
+    try {
+      const page = await this.#backend.inboxPage({ store: this.inbox.store, filter: 'all', offset: 0, limit: SCAN_LIMIT });
+      const candidates = page.rows.filter((row) => wanted(row, page.now));
+      const current = candidates.findIndex((row) => row.id === this.chat.id);
+      const target = candidates[(current + 1) % Math.max(1, candidates.length)];
+      if (target && target.id !== this.chat.id) await this.open(target.id);
+    } catch (error) {
+      this.inbox.error = error;
+    }
+  }
+
+  /** Opens the hit's conversation and scrolls to the message. */
+  async openHit(hit: SearchHit): Promise<void> {
+    this.inbox.select(hit.conversationId);
+    this.#save();
+    await this.chat.jumpTo(hit.conversationId, hit.messageKey);
+    await this.quickReplies.load(this.chat.detail?.row.storeId ?? null);
+  }
+}
+
+export const [getDesk, setDesk] = createContext<Desk>();

@@ -1,0 +1,422 @@
+/**
+ * In-memory `Backend` for unit tests and for previewing the UI in a plain browser
+ * (`npm run dev` outside Tauri). It never touches `@tauri-apps/api`. It behaves like the core
+ * where the UI can tell: deadline ordering, filters, paging cursors, refusals with the same
+ * error codes, coalesced `conversationsChanged` events, send states and read receipts.
+ */
+import type {
+  AlertSettings,
+  AppInfo,
+  Backend,
+  ChatMessage,
+  ConnectionStatus,
+  ConversationDetail,
+  ConversationRow,
+  DeskEvent,
+  HistoryPage,
+  InboxFilter,
+  InboxPage,
+  InboxQuery,
+  IpcError,
+  QuickReply,
+  ReplyRates,
+  SearchHit,
+  SearchQuery,
+  StoreSummary,
+  Unsubscribe,
+} from '../backend';
+import { buildDemoBrand, nextMessageKey, previewOf, SCENES, type MockBrand, type MockConversation } from './brand';
+
+export type MockBackendOptions = {
+  /** What `appInfo()` resolves with, or the `IpcError` it rejects with. */
+  appInfo?: AppInfo | IpcError;
+  /** The brand to serve; the seeded demo brand by default. */
+  brand?: MockBrand;
+  /** The core's clock (UTC ms). */
+  clock?: () => number;
+  /** Deliver sends, read receipts and customer replies on timers (browser preview). */
+  live?: boolean;
+};
+
+export const PREVIEW_APP_INFO: AppInfo = { version: '0.0.0-preview', dataDir: '(browser preview)', demo: true };
+export const MAX_TEXT = 500;
+
+const DEFAULT_ALERTS: AlertSettings = {
+  peakWindows: [
+    { start: '10:30', end: '13:30' },
+    { start: '16:30', end: '20:30' },
+  ],
+  storePeakWindows: {},
+  doNotDisturb: [],
+  mutedStores: [],
+  coalesceWindowSecs: 60,
+  urgentRealertSecs: 30,
+  hidePreview: false,
+  sound: true,
+  urgentSound: true,
+  replyClock: { normalMs: 300_000, urgentMs: 60_000, urgentTags: [9003], preAlertFractions: [0.6, 0.8] },
+  storm: { storeMinGapSecs: 10, windowSecs: 60, brandMaxPerWindow: 20, urgentMaxPerWindow: 30, reminderMinGapSecs: 30 },
+};
+
+const fail = (code: string, message: string): Promise<never> => Promise.reject({ code, message } satisfies IpcError);
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** The core's inbox order: running clocks by deadline, then the rest by last message, newest first. */
+export function compareRows(a: ConversationRow, b: ConversationRow): number {
+  if (a.deadlineAt !== null && b.deadlineAt !== null) return a.deadlineAt - b.deadlineAt || b.lastAt - a.lastAt;
+  if (a.deadlineAt !== null) return -1;
+  if (b.deadlineAt !== null) return 1;
+  return b.lastAt - a.lastAt;
+}
+
+function matchesFilter(row: ConversationRow, filter: InboxFilter, now: number): boolean {
+  switch (filter) {
+    case 'all':
+      return true;
+    case 'urgent':
+      return row.deadlineAt !== null && (row.urgent || row.deadlineAt < now);
+    case 'preOrder':
+    case 'inProgress':
+    case 'afterSale':
+      return row.kind === 'twoParty' && row.orderState === filter;
+    case 'blocked':
+      return row.blocked;
+    default:
+      return row.kind === filter;
+  }
+}
+
+export class MockBackend implements Backend {
+  private readonly handlers = new Set<(event: DeskEvent) => void>();
+  private readonly info: AppInfo | IpcError;
+  readonly clock: () => number;
+  readonly brand: MockBrand;
+  private readonly byId = new Map<string, MockConversation>();
+  private readonly live: boolean;
+  private pendingIds = new Set<string>();
+  private storesDirty = false;
+  private flushScheduled = false;
+  private failNext: string | null = null;
+  private nextReplyId: number;
+  alerts: AlertSettings = copy(DEFAULT_ALERTS);
+  connection: ConnectionStatus;
+  /** Every command call, for tests that check what the UI asked (name and arguments). */
+  readonly calls: { name: string; args: unknown[] }[] = [];
+
+  constructor(options: MockBackendOptions = {}) {
+    this.info = options.appInfo ?? PREVIEW_APP_INFO;
+    this.clock = options.clock ?? (() => Date.now());
+    this.brand = options.brand ?? buildDemoBrand({ now: this.clock() });
+    for (const conversation of this.brand.conversations) this.byId.set(conversation.row.id, conversation);
+    this.live = options.live ?? false;
+    this.nextReplyId = Math.max(0, ...this.brand.quickReplies.map((r) => r.id)) + 1;
+    const sockets = [0, 1, 2].map((index) => ({ index, state: 'open', lastFrameAt: this.clock(), reconnects: 0, quarantined: 0 }));
+    this.connection = { state: 'online', sockets, quarantinedTotal: 0 };
+  }
+
+  private record(name: string, ...args: unknown[]): void {
+    this.calls.push({ name, args: copy(args) });
+  }
+
+  private conversation(id: string): MockConversation | undefined {
+    return this.byId.get(id);
+  }
+
+  appInfo(): Promise<AppInfo> {
+    this.record('appInfo');
+    const info = this.info;
+    return 'code' in info ? Promise.reject(info) : Promise.resolve({ ...info });
+  }
+
+  async listStores(): Promise<StoreSummary[]> {
+    this.record('listStores');
+    const now = this.clock();
+    return this.brand.stores.map((store) => {
+      const rows = this.brand.conversations.filter((c) => c.row.storeId === store.epoiId).map((c) => c.row);
+      return {
+        epoiId: store.epoiId,
+        name: store.name,
+        businessId: store.businessId,
+        unread: rows.reduce((sum, row) => sum + row.unread, 0),
+        waiting: rows.filter((row) => row.deadlineAt !== null).length,
+        overdue: rows.filter((row) => row.deadlineAt !== null && row.deadlineAt < now).length,
+        muted: this.alerts.mutedStores.includes(store.epoiId),
+      };
+    });
+  }
+
+  async inboxPage(query: InboxQuery): Promise<InboxPage> {
+    this.record('inboxPage', query);
+    const now = this.clock();
+    const rows = this.brand.conversations
+      .map((c) => c.row)
+      .filter((row) => (query.store === null || row.storeId === query.store) && matchesFilter(row, query.filter, now))
+      .sort(compareRows);
+    return { total: rows.length, rows: copy(rows.slice(query.offset, query.offset + query.limit)), now };
+  }
+
+  async conversationHistory(conversationId: string, before: string | null, limit: number): Promise<HistoryPage> {
+    this.record('conversationHistory', conversationId, before, limit);
+    const conversation = this.conversation(conversationId);
+    if (!conversation) return fail('notFound', `conversation ${conversationId}`);
+    const { messages } = conversation;
+    const end = before === null ? messages.length : messages.findIndex((m) => m.key === before);
+    if (end < 0) return fail('notFound', `message ${before}`);
+    const start = Math.max(0, end - limit);
+    return { messages: copy(messages.slice(start, end)), olderCursor: start > 0 ? (messages[start]?.key ?? null) : null };
+  }
+
+  async conversationDetail(conversationId: string): Promise<ConversationDetail> {
+    this.record('conversationDetail', conversationId);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId}`);
+    return copy({ row: c.row, composeBlock: c.composeBlock, windowClosesAt: c.windowClosesAt, order: c.order, review: c.review, draft: c.draft });
+  }
+
+  async sendText(conversationId: string, text: string): Promise<ChatMessage> {
+    this.record('sendText', conversationId, text);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId}`);
+    if (text.trim() === '') return fail('emptyText', 'empty text');
+    if ([...text].length > MAX_TEXT) return fail('textTooLong', `text longer than ${MAX_TEXT}`);
+    if (c.row.blocked) return fail('customerBlocked', `conversation ${conversationId}`);
+    if (c.composeBlock) return fail(c.composeBlock, `conversation ${conversationId}`);
+    const now = this.clock();
+    const message: ChatMessage = {
+      key: nextMessageKey(conversationId),
+      msgId: String(now),
+      author: 'merchant',
+      body: 'text',
+      text,
+      at: now,
+      sceneTag: null,
+      sceneName: null,
+      sendState: 'sending',
+      failReason: null,
+      read: false,
+    };
+    c.messages.push(message);
+    Object.assign(c.row, { lastText: text, lastAt: now, lastFromCustomer: false, deadlineAt: null, awaitingSince: null, urgent: false, unread: 0 });
+    c.draft = '';
+    this.changed([conversationId], true);
+    if (this.live) setTimeout(() => this.deliverPending(), 400);
+    return copy(message);
+  }
+
+  async retrySend(messageKey: string): Promise<ChatMessage> {
+    this.record('retrySend', messageKey);
+    for (const c of this.brand.conversations) {
+      const message = c.messages.find((m) => m.key === messageKey);
+      if (!message) continue;
+      if (message.sendState !== 'failed') return fail('invalid', `message ${messageKey} has not failed`);
+      Object.assign(message, { sendState: 'sending', failReason: null, at: this.clock() });
+      this.changed([c.row.id]);
+      if (this.live) setTimeout(() => this.deliverPending(), 400);
+      return copy(message);
+    }
+    return fail('notFound', `message ${messageKey}`);
+  }
+
+  async markRead(conversationId: string): Promise<null> {
+    this.record('markRead', conversationId);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId}`);
+    if (c.row.unread > 0) {
+      c.row.unread = 0;
+      this.changed([conversationId], true);
+    }
+    return null;
+  }
+
+  async searchMessages(query: SearchQuery): Promise<SearchHit[]> {
+    this.record('searchMessages', query);
+    const needle = query.text.trim().toLowerCase();
+    if (needle === '') return [];
+    const hits: SearchHit[] = [];
+    for (const c of this.brand.conversations) {
+      if (query.store !== null && c.row.storeId !== query.store) continue;
+      if (query.kind !== null && c.row.kind !== query.kind) continue;
+      for (const m of c.messages) {
+        if (m.body !== 'text' || !m.text?.toLowerCase().includes(needle)) continue;
+        if ((query.since !== null && m.at < query.since) || (query.until !== null && m.at >= query.until)) continue;
+        hits.push({ conversationId: c.row.id, messageKey: m.key, storeName: c.row.storeName, title: c.row.title, text: m.text, at: m.at, author: m.author });
+      }
+    }
+    return hits.sort((a, b) => b.at - a.at).slice(0, query.limit);
+  }
+
+  async listQuickReplies(store: string | null): Promise<QuickReply[]> {
+    this.record('listQuickReplies', store);
+    return copy(this.brand.quickReplies.filter((r) => r.store === null || r.store === store));
+  }
+
+  async saveQuickReply(reply: QuickReply): Promise<QuickReply> {
+    this.record('saveQuickReply', reply);
+    if (reply.title.trim() === '' || reply.text.trim() === '') return fail('invalid', 'empty quick reply');
+    const saved = { ...reply, id: reply.id === 0 ? this.nextReplyId++ : reply.id };
+    const at = this.brand.quickReplies.findIndex((r) => r.id === saved.id);
+    if (at >= 0) this.brand.quickReplies[at] = saved;
+    else this.brand.quickReplies.push(saved);
+    return copy(saved);
+  }
+
+  async deleteQuickReply(id: number): Promise<null> {
+    this.record('deleteQuickReply', id);
+    const at = this.brand.quickReplies.findIndex((r) => r.id === id);
+    if (at < 0) return fail('notFound', `quick reply ${id}`);
+    this.brand.quickReplies.splice(at, 1);
+    return null;
+  }
+
+  async setDraft(conversationId: string, text: string): Promise<null> {
+    this.record('setDraft', conversationId, text);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId}`);
+    c.draft = text;
+    return null;
+  }
+
+  async connectionStatus(): Promise<ConnectionStatus> {
+    this.record('connectionStatus');
+    return copy(this.connection);
+  }
+
+  async replyRates(): Promise<ReplyRates[]> {
+    this.record('replyRates');
+    const rate = (onTime: number, counted: number) => ({ onTime, counted, ratio: counted > 0 ? onTime / counted : null });
+    const stores = this.brand.stores.map((store, i) => ({
+      store: store.epoiId,
+      fiveMin: rate(120 - (i % 4) * 3, 122),
+      urgentOneMin: rate(i % 6 === 5 ? 3 : 4, 4),
+      platformFiveMin: null,
+      platformUrgent: null,
+      targetFiveMin: '95%',
+      targetUrgent: '90%',
+    }));
+    const sum = (pick: (r: ReplyRates) => { onTime: number; counted: number }) =>
+      rate(stores.reduce((s, r) => s + pick(r).onTime, 0), stores.reduce((s, r) => s + pick(r).counted, 0));
+    const brand: ReplyRates = { store: null, fiveMin: sum((r) => r.fiveMin), urgentOneMin: sum((r) => r.urgentOneMin), platformFiveMin: '97.6%', platformUrgent: '95.0%', targetFiveMin: '95%', targetUrgent: '90%' };
+    return [brand, ...stores];
+  }
+
+  async getAlertSettings(): Promise<AlertSettings> {
+    this.record('getAlertSettings');
+    return copy(this.alerts);
+  }
+
+  async setAlertSettings(settings: AlertSettings): Promise<null> {
+    this.record('setAlertSettings', settings);
+    this.alerts = copy(settings);
+    return null;
+  }
+
+  async setStoreMuted(store: string, muted: boolean): Promise<null> {
+    this.record('setStoreMuted', store, muted);
+    const others = this.alerts.mutedStores.filter((id) => id !== store);
+    this.alerts.mutedStores = muted ? [...others, store] : others;
+    this.changed([], true);
+    return null;
+  }
+
+  onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
+    const own = (event: DeskEvent) => handler(event);
+    this.handlers.add(own);
+    return () => this.handlers.delete(own);
+  }
+
+  /** Test hook: deliver `event` to every current subscriber now. */
+  emit(event: DeskEvent): void {
+    for (const handler of [...this.handlers]) handler(event);
+  }
+
+  /** Test hook: how many subscriptions are live (catches leaked listeners). */
+  get subscriberCount(): number {
+    return this.handlers.size;
+  }
+
+  /** Coalesce changes into one event per microtask, as the core batches its notices. */
+  private changed(ids: string[], stores = false): void {
+    for (const id of ids) this.pendingIds.add(id);
+    this.storesDirty ||= stores;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Sends the pending notices now (tests may call it instead of awaiting a microtask). */
+  flush(): void {
+    this.flushScheduled = false;
+    const ids = [...this.pendingIds];
+    this.pendingIds = new Set();
+    if (ids.length > 0) this.emit({ kind: 'conversationsChanged', ids });
+    if (this.storesDirty) this.emit({ kind: 'storesChanged' });
+    this.storesDirty = false;
+  }
+
+  /** Simulates a customer (or rider) message arriving from the platform. */
+  simulateIncoming(
+    conversationId: string,
+    incoming: { text?: string; sceneTag?: number; author?: 'customer' | 'rider'; image?: string } = {},
+  ): ChatMessage {
+    const c = this.conversation(conversationId);
+    if (!c) throw new Error(`no conversation ${conversationId}`);
+    const now = this.clock();
+    const sceneTag = incoming.sceneTag ?? null;
+    const message: ChatMessage = {
+      key: nextMessageKey(conversationId),
+      msgId: String(now),
+      author: incoming.author ?? 'customer',
+      body: incoming.image ? 'image' : 'text',
+      text: incoming.image ?? incoming.text ?? '在吗？',
+      at: now,
+      sceneTag,
+      sceneName: sceneTag ? (SCENES[sceneTag] ?? null) : null,
+      sendState: null,
+      failReason: null,
+      read: false,
+    };
+    c.messages.push(message);
+    const row = c.row;
+    const urgent = sceneTag !== null && this.alerts.replyClock.urgentTags.includes(sceneTag);
+    const deadline = now + (urgent ? this.alerts.replyClock.urgentMs : this.alerts.replyClock.normalMs);
+    Object.assign(row, { lastText: previewOf(message), lastAt: now, lastFromCustomer: true, unread: row.unread + 1 });
+    if (row.deadlineAt === null) Object.assign(row, { deadlineAt: deadline, awaitingSince: now, urgent });
+    else if (urgent) Object.assign(row, { deadlineAt: Math.min(row.deadlineAt, deadline), urgent: true });
+    if (sceneTag !== null) Object.assign(row, { sceneTag, sceneName: message.sceneName });
+    this.changed([conversationId], true);
+    return copy(message);
+  }
+
+  /** Makes the next delivery of a sending message fail with `reason`. */
+  failNextSend(reason: string): void {
+    this.failNext = reason;
+  }
+
+  /** Moves every `sending` message to `sent` (or `failed`, see `failNextSend`). */
+  deliverPending(): void {
+    for (const c of this.brand.conversations) {
+      for (const m of c.messages) {
+        if (m.sendState !== 'sending' && m.sendState !== 'queued') continue;
+        if (this.failNext !== null) Object.assign(m, { sendState: 'failed', failReason: this.failNext });
+        else m.sendState = 'sent';
+        this.failNext = null;
+        this.changed([c.row.id]);
+        if (this.live && m.sendState === 'sent') setTimeout(() => this.markCustomerRead(c.row.id), 2500);
+      }
+    }
+  }
+
+  /** The customer opened the chat: our sent messages read 已读. */
+  markCustomerRead(conversationId: string): void {
+    const c = this.conversation(conversationId);
+    if (!c) return;
+    for (const m of c.messages) if (m.author === 'merchant' && m.sendState === 'sent') m.read = true;
+    this.changed([conversationId]);
+  }
+
+  /** Replaces the connection status and tells subscribers. */
+  setConnection(status: ConnectionStatus): void {
+    this.connection = copy(status);
+    this.emit({ kind: 'connection', status: copy(status) });
+  }
+}
