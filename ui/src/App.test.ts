@@ -76,6 +76,40 @@ describe('App shell', () => {
   });
 });
 
+describe('store rail and settings', () => {
+  it('shows one store’s conversations after a click, with its counters', async () => {
+    const user = userEvent.setup();
+    const { backend } = await renderApp();
+    const store = screen.getAllByTestId('store-item')[2] as HTMLElement;
+    const id = store.dataset.storeId ?? '';
+    await user.click(store);
+    await settle();
+    const expected = backend.brand.conversations.filter((c) => c.row.storeId === id).length;
+    expect(expected).toBeGreaterThan(0);
+    expect(rows()).toHaveLength(expected);
+    const summary = (await backend.listStores()).find((s) => s.epoiId === id);
+    if (summary && summary.unread > 0) expect(store).toHaveTextContent(String(summary.unread));
+  });
+
+  it('mutes a store from settings and saves alert settings', async () => {
+    const user = userEvent.setup();
+    const { backend } = await renderApp();
+    await user.click(screen.getByTestId('settings-button'));
+    const panel = await screen.findByTestId('settings-panel');
+    const first = within(panel).getAllByTestId('mute-store')[0] as HTMLInputElement;
+    await user.click(first);
+    await settle();
+    expect(backend.calls.filter((c) => c.name === 'setStoreMuted').map((c) => c.args)).toEqual([[first.dataset.storeId, true]]);
+    expect(screen.getAllByTestId('store-item')[0]).toHaveTextContent('🔕');
+    const dnd = within(panel).getByLabelText(/免打扰时段/);
+    await user.type(dnd, '22:00-07:00');
+    await user.click(within(panel).getByRole('button', { name: '保存' }));
+    await settle();
+    expect(backend.alerts.doNotDisturb).toEqual([{ start: '22:00', end: '07:00' }]);
+    expect(within(panel).getByRole('button', { name: '已保存' })).toBeInTheDocument();
+  });
+});
+
 describe('events', () => {
   it('moves a new urgent complaint to the top while the open conversation stays selected', async () => {
     const { backend } = await renderApp();

@@ -1,11 +1,36 @@
 import { describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../ipc/backend';
 import { errorText } from './errors';
 import { setLocale } from './locale.svelte';
 
+/** Every code the core can send; `satisfies` fails to compile when ErrorCode grows. */
+const ALL_CODES = {
+  emptyText: '请输入回复内容',
+  textTooLong: '消息太长（最多 500 字），请分段发送',
+  customerBlocked: '该顾客已被屏蔽，无法发送',
+  windowClosed: '售后窗口已关闭（订单完成超过 48 小时），无法发送',
+  imClosed: '该会话已关闭，无法发送',
+  notFound: '找不到该会话或消息，可能已被删除',
+  platform: '美团平台拒绝了请求，请稍后重试',
+  network: '网络中断，请检查网络后重试',
+  auth: '门店授权已失效，请重新授权',
+  invalid: '输入内容有误，请检查后重试',
+  internal: '程序内部错误，请重启后重试；如仍出现请联系技术支持',
+} satisfies Record<ErrorCode, string>;
+
 describe('errorText', () => {
-  it('maps a known code to catalogue text, not the developer message', () => {
-    const text = errorText({ code: 'network', message: 'connection reset by peer' });
-    expect(text).toBe('网络中断，请检查网络后重试');
+  it('maps every ErrorCode to its own Chinese sentence, never the developer message', () => {
+    for (const [code, text] of Object.entries(ALL_CODES)) {
+      expect(errorText({ code, message: 'connection reset by peer' }), code).toBe(text);
+    }
+  });
+
+  it('has an English sentence for every code', () => {
+    setLocale('en');
+    const texts = Object.keys(ALL_CODES).map((code) => errorText({ code, message: '' }));
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(texts.every((text) => /^[\x20-\x7e’–]+$/.test(text))).toBe(true);
+    expect(errorText({ code: 'auth', message: '' })).toBe('Store authorisation has expired; authorise the store again');
   });
 
   it('names an unknown code in the generic sentence', () => {
@@ -18,10 +43,5 @@ describe('errorText', () => {
 
   it('does not let the code select the generic entry itself', () => {
     expect(errorText({ code: 'unknown', message: '' })).toBe('操作失败（unknown），请稍后重试');
-  });
-
-  it('follows the language switch', () => {
-    setLocale('en');
-    expect(errorText({ code: 'auth', message: '' })).toBe('Store authorisation has expired; authorise the store again');
   });
 });

@@ -21,11 +21,57 @@ describe('TauriBackend', () => {
     expect(calls).toEqual(['app_info']);
   });
 
+  it('calls every core command by its name with camelCase arguments', async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    const b = new TauriBackend();
+    const query = { store: null, filter: 'all' as const, offset: 0, limit: 50 };
+    const search = { text: '退款', store: null, since: null, until: null, kind: null, limit: 20 };
+    const reply = { id: 0, store: null, title: '催单', text: '{顾客}您好' };
+    await b.listStores();
+    await b.inboxPage(query);
+    await b.conversationHistory('c1', 'k9', 30);
+    await b.conversationDetail('c1');
+    await b.sendText('c1', '您好');
+    await b.retrySend('k9');
+    await b.markRead('c1');
+    await b.searchMessages(search);
+    await b.listQuickReplies('s1');
+    await b.saveQuickReply(reply);
+    await b.deleteQuickReply(3);
+    await b.setDraft('c1', '稍等');
+    await b.connectionStatus();
+    await b.replyRates();
+    await b.getAlertSettings();
+    await b.setStoreMuted('s1', true);
+    expect(calls).toEqual([
+      ['list_stores', {}],
+      ['inbox_page', { query }],
+      ['conversation_history', { conversationId: 'c1', before: 'k9', limit: 30 }],
+      ['conversation_detail', { conversationId: 'c1' }],
+      ['send_text', { conversationId: 'c1', text: '您好' }],
+      ['retry_send', { messageKey: 'k9' }],
+      ['mark_read', { conversationId: 'c1' }],
+      ['search_messages', { query: search }],
+      ['list_quick_replies', { store: 's1' }],
+      ['save_quick_reply', { reply }],
+      ['delete_quick_reply', { id: 3 }],
+      ['set_draft', { conversationId: 'c1', text: '稍等' }],
+      ['connection_status', {}],
+      ['reply_rates', {}],
+      ['get_alert_settings', {}],
+      ['set_store_muted', { store: 's1', muted: true }],
+    ]);
+  });
+
   it('passes a { code, message } rejection through unchanged', async () => {
     mockIPC(() => {
-      throw { code: 'storage', message: 'database is locked' };
+      throw { code: 'internal', message: 'database is locked' };
     });
-    await expect(new TauriBackend().appInfo()).rejects.toEqual({ code: 'storage', message: 'database is locked' });
+    await expect(new TauriBackend().appInfo()).rejects.toEqual({ code: 'internal', message: 'database is locked' });
   });
 
   it('turns a bare string rejection into an internal IpcError', async () => {
