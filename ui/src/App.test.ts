@@ -110,6 +110,27 @@ describe('store rail and settings', () => {
   });
 });
 
+describe('quick-reply management', () => {
+  it('adds a store quick reply that the composer then offers for that store only', async () => {
+    const user = userEvent.setup();
+    const { backend } = await renderApp();
+    await user.click(screen.getByTestId('settings-button'));
+    const editor = await screen.findByTestId('quick-reply-editor');
+    const store = backend.brand.stores[1];
+    await user.selectOptions(within(editor).getByRole('combobox'), store?.name ?? '');
+    await user.click(within(editor).getByRole('button', { name: '新建常用语' }));
+    await user.type(within(editor).getByLabelText(/标题/), '停车');
+    await user.type(within(editor).getByLabelText('内容'), '{{门店}门口可临时停车');
+    await user.click(within(editor).getByRole('button', { name: '保存常用语' }));
+    await settle();
+    expect(within(editor).getByText('停车')).toBeInTheDocument();
+    expect(backend.brand.quickReplies.at(-1)).toMatchObject({ store: store?.epoiId, title: '停车', text: '{门店}门口可临时停车' });
+    await user.click(within(editor).getAllByRole('button', { name: '删除' }).at(-1) as HTMLElement);
+    await settle();
+    expect(within(editor).queryByText('停车')).not.toBeInTheDocument();
+  });
+});
+
 describe('events', () => {
   it('moves a new urgent complaint to the top while the open conversation stays selected', async () => {
     const { backend } = await renderApp();

@@ -11,10 +11,8 @@ import type {
   ChatMessage,
   ConnectionStatus,
   ConversationDetail,
-  ConversationRow,
   DeskEvent,
   HistoryPage,
-  InboxFilter,
   InboxPage,
   InboxQuery,
   IpcError,
@@ -26,6 +24,7 @@ import type {
   Unsubscribe,
 } from '../backend';
 import { buildDemoBrand, nextMessageKey, previewOf, SCENES, type MockBrand, type MockConversation } from './brand';
+import { compareRows, DEFAULT_ALERTS, matchesFilter } from './rules';
 
 export type MockBackendOptions = {
   /** What `appInfo()` resolves with, or the `IpcError` it rejects with. */
@@ -41,50 +40,8 @@ export type MockBackendOptions = {
 export const PREVIEW_APP_INFO: AppInfo = { version: '0.0.0-preview', dataDir: '(browser preview)', demo: true };
 export const MAX_TEXT = 500;
 
-const DEFAULT_ALERTS: AlertSettings = {
-  peakWindows: [
-    { start: '10:30', end: '13:30' },
-    { start: '16:30', end: '20:30' },
-  ],
-  storePeakWindows: {},
-  doNotDisturb: [],
-  mutedStores: [],
-  coalesceWindowSecs: 60,
-  urgentRealertSecs: 30,
-  hidePreview: false,
-  sound: true,
-  urgentSound: true,
-  replyClock: { normalMs: 300_000, urgentMs: 60_000, urgentTags: [9003], preAlertFractions: [0.6, 0.8] },
-  storm: { storeMinGapSecs: 10, windowSecs: 60, brandMaxPerWindow: 20, urgentMaxPerWindow: 30, reminderMinGapSecs: 30 },
-};
-
 const fail = (code: string, message: string): Promise<never> => Promise.reject({ code, message } satisfies IpcError);
 const copy = <T>(value: T): T => structuredClone(value);
-
-/** The core's inbox order: running clocks by deadline, then the rest by last message, newest first. */
-export function compareRows(a: ConversationRow, b: ConversationRow): number {
-  if (a.deadlineAt !== null && b.deadlineAt !== null) return a.deadlineAt - b.deadlineAt || b.lastAt - a.lastAt;
-  if (a.deadlineAt !== null) return -1;
-  if (b.deadlineAt !== null) return 1;
-  return b.lastAt - a.lastAt;
-}
-
-function matchesFilter(row: ConversationRow, filter: InboxFilter, now: number): boolean {
-  switch (filter) {
-    case 'all':
-      return true;
-    case 'urgent':
-      return row.deadlineAt !== null && (row.urgent || row.deadlineAt < now);
-    case 'preOrder':
-    case 'inProgress':
-    case 'afterSale':
-      return row.kind === 'twoParty' && row.orderState === filter;
-    case 'blocked':
-      return row.blocked;
-    default:
-      return row.kind === filter;
-  }
-}
 
 export class MockBackend implements Backend {
   private readonly handlers = new Set<(event: DeskEvent) => void>();
