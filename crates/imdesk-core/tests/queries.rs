@@ -1,0 +1,117 @@
+//! The desk's query and command surface the shell calls: store rail, read state, search,
+//! quick replies, drafts, order card, reply rates and mute.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use imdesk_core::convert::conversation_id;
+use imdesk_core::view::{QuickReply, SearchQuery};
+use imdesk_store::ConversationKey;
+use meituan_sandbox::{ChatKind, CustomerMessage, Faults};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_surface_reads_and_writes_through_the_desk() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let p = sb
+        .customer_says(CustomerMessage::text(
+            &store,
+            ChatKind::InProgress,
+            "汤里有异物，退款",
+        ))
+        .unwrap();
+    let id = conversation_id(&ConversationKey {
+        store: store.clone(),
+        biz_type: 1,
+        peer_id: p.open_user_id.unwrap(),
+    });
+    eventually(10, "stored", || async { desk.detail(&id).await.is_ok() }).await;
+
+    // Store rail and read state.
+    let rail = desk.stores().await.unwrap();
+    assert_eq!(rail.len(), 3);
+    let s = rail.iter().find(|s| s.epoi_id == store).unwrap();
+    assert_eq!((s.unread, s.waiting), (1, 1));
+    desk.mark_read(&id).await.unwrap();
+    let s = desk.stores().await.unwrap();
+    assert_eq!(s.iter().find(|s| s.epoi_id == store).unwrap().unread, 0);
+
+    // Two-character search finds the message and names its conversation.
+    let hits = desk
+        .search(SearchQuery {
+            text: "异物".into(),
+            store: None,
+            since: None,
+            until: None,
+            kind: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].conversation_id, id);
+
+    // Seeded quick replies, then save and delete one.
+    let replies = desk.quick_replies(None).await.unwrap();
+    assert!(replies
+        .iter()
+        .any(|r| r.title == "催单" && r.text.contains("{订单号}")));
+    let saved = desk
+        .save_quick_reply(QuickReply {
+            id: 0,
+            store: Some(store.clone()),
+            title: "出餐".into(),
+            text: "您的餐已出，马上送到".into(),
+        })
+        .await
+        .unwrap();
+    assert!(saved.id > 0);
+    assert!(desk
+        .quick_replies(Some(store.clone()))
+        .await
+        .unwrap()
+        .contains(&saved));
+    desk.delete_quick_reply(saved.id).await.unwrap();
+    assert!(!desk
+        .quick_replies(Some(store.clone()))
+        .await
+        .unwrap()
+        .contains(&saved));
+
+    // Drafts survive in the detail; the order card arrives in the background.
+    desk.set_draft(&id, "稍等，我查一下").await.unwrap();
+    eventually(10, "order card fetched", || async {
+        desk.detail(&id).await.unwrap().order.is_some()
+    })
+    .await;
+    let detail = desk.detail(&id).await.unwrap();
+    assert_eq!(detail.draft, "稍等，我查一下");
+    let card = detail.order.unwrap();
+    assert!(!card.items.is_empty() && card.total_fen > 0);
+
+    // A reply within the window counts on time.
+    let sent = desk.send_text(&id, "非常抱歉，马上为您退款").await.unwrap();
+    desk.wait_sent(&sent.key, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let rates = desk.reply_rates().await.unwrap();
+    let brand = &rates[0];
+    assert_eq!(brand.store, None);
+    assert_eq!((brand.five_min.on_time, brand.five_min.counted), (1, 1));
+    assert_eq!(brand.five_min.ratio, Some(1.0));
+
+    // Mute is persisted in the alert settings and shown on the rail.
+    desk.set_store_muted(&store, true).await.unwrap();
+    let settings = desk.alert_settings().await.unwrap();
+    assert!(settings.muted_stores.iter().any(|s| s.as_str() == store));
+    let rail = desk.stores().await.unwrap();
+    assert!(rail.iter().find(|s| s.epoi_id == store).unwrap().muted);
+    desk.shutdown().await;
+}
