@@ -1,30 +1,162 @@
-//! Tauri commands: thin adapters from IPC to the core.
+//! Tauri commands: each takes the shell state, calls one `imdesk-core` method and returns its
+//! result or its `IpcError` (the one error shape that crosses IPC).
 
-use imdesk_core::view::AppInfo;
+use std::sync::Arc;
+
+use imdesk_core::alerts::AlertSettings;
+use imdesk_core::view::{
+    AppInfo, ChatMessage, ConnectionStatus, ConversationDetail, HistoryPage, InboxPage, InboxQuery,
+    IpcError, QuickReply, ReplyRates, SearchHit, SearchQuery, StoreSummary,
+};
+use tauri::State;
+
+use crate::host::DeskHost;
 use crate::paths::AppPaths;
+use crate::settings::UiLanguage;
 
-/// Shell-owned state handed to commands.
-#[derive(Debug)]
-pub struct ShellState {
-    paths: AppPaths,
-    demo: bool,
-}
-
-impl ShellState {
-    /// Builds the state from the resolved directories and the environment.
-    pub fn new(paths: AppPaths) -> Self {
-        // Demo mode until credentials exist: the same rule as imdesk-core's configuration.
-        let demo = std::env::var_os("IMDESK_DEVELOPER_ID").is_none_or(|v| v.is_empty());
-        Self { paths, demo }
-    }
-}
+type Host<'a> = State<'a, Arc<DeskHost>>;
+type Reply<T> = Result<T, IpcError>;
 
 /// Version, data directory and mode of the running app.
 #[tauri::command]
-pub fn app_info(state: tauri::State<'_, ShellState>) -> AppInfo {
+pub fn app_info(host: Host<'_>, paths: State<'_, AppPaths>) -> AppInfo {
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        data_dir: state.paths.data_dir.display().to_string(),
-        demo: state.demo,
+        data_dir: paths.data_dir.display().to_string(),
+        demo: host.is_demo(),
+    }
+}
+
+/// The brand's stores with their counters.
+#[tauri::command]
+pub async fn list_stores(host: Host<'_>) -> Reply<Vec<StoreSummary>> {
+    Ok(host.desk().await?.stores().await?)
+}
+
+/// One window of the inbox, ordered by reply deadline.
+#[tauri::command]
+pub async fn inbox_page(host: Host<'_>, query: InboxQuery) -> Reply<InboxPage> {
+    Ok(host.desk().await?.inbox(query).await?)
+}
+
+/// History of one conversation before a cursor, oldest first.
+#[tauri::command]
+pub async fn conversation_history(
+    host: Host<'_>,
+    conversation_id: String,
+    before: Option<String>,
+    limit: u32,
+) -> Reply<HistoryPage> {
+    Ok(host
+        .desk()
+        .await?
+        .history(&conversation_id, before, limit)
+        .await?)
+}
+
+/// Header, composer state and context cards of one conversation.
+#[tauri::command]
+pub async fn conversation_detail(
+    host: Host<'_>,
+    conversation_id: String,
+) -> Reply<ConversationDetail> {
+    Ok(host.desk().await?.detail(&conversation_id).await?)
+}
+
+/// Queues a text reply (durable in the outbox when this returns).
+#[tauri::command]
+pub async fn send_text(
+    host: Host<'_>,
+    conversation_id: String,
+    text: String,
+) -> Reply<ChatMessage> {
+    Ok(host
+        .desk()
+        .await?
+        .send_text(&conversation_id, &text)
+        .await?)
+}
+
+/// Sends a failed reply again, with the same msg_id.
+#[tauri::command]
+pub async fn retry_send(host: Host<'_>, message_key: String) -> Reply<ChatMessage> {
+    Ok(host.desk().await?.retry_send(&message_key).await?)
+}
+
+/// Marks a conversation read, locally and on the platform.
+#[tauri::command]
+pub async fn mark_read(host: Host<'_>, conversation_id: String) -> Reply<()> {
+    Ok(host.desk().await?.mark_read(&conversation_id).await?)
+}
+
+/// Full-text search over the local cache, newest first.
+#[tauri::command]
+pub async fn search_messages(host: Host<'_>, query: SearchQuery) -> Reply<Vec<SearchHit>> {
+    Ok(host.desk().await?.search(query).await?)
+}
+
+/// Quick replies of the brand and, when given, one store.
+#[tauri::command]
+pub async fn list_quick_replies(host: Host<'_>, store: Option<String>) -> Reply<Vec<QuickReply>> {
+    Ok(host.desk().await?.quick_replies(store).await?)
+}
+
+/// Creates (id 0) or updates a quick reply.
+#[tauri::command]
+pub async fn save_quick_reply(host: Host<'_>, reply: QuickReply) -> Reply<QuickReply> {
+    Ok(host.desk().await?.save_quick_reply(reply).await?)
+}
+
+/// Deletes a quick reply.
+#[tauri::command]
+pub async fn delete_quick_reply(host: Host<'_>, id: i64) -> Reply<()> {
+    Ok(host.desk().await?.delete_quick_reply(id).await?)
+}
+
+/// Saves the composer draft of a conversation.
+#[tauri::command]
+pub async fn set_draft(host: Host<'_>, conversation_id: String, text: String) -> Reply<()> {
+    Ok(host
+        .desk()
+        .await?
+        .set_draft(&conversation_id, &text)
+        .await?)
+}
+
+/// Health of the push connection.
+#[tauri::command]
+pub async fn connection_status(host: Host<'_>) -> Reply<ConnectionStatus> {
+    Ok(host.desk().await?.connection_status())
+}
+
+/// Local and platform reply rates of the brand and each store.
+#[tauri::command]
+pub async fn reply_rates(host: Host<'_>) -> Reply<Vec<ReplyRates>> {
+    Ok(host.desk().await?.reply_rates().await?)
+}
+
+/// The notification policy's settings.
+#[tauri::command]
+pub async fn get_alert_settings(host: Host<'_>) -> Reply<AlertSettings> {
+    Ok(host.desk().await?.alert_settings().await?)
+}
+
+/// Replaces the notification policy's settings.
+#[tauri::command]
+pub async fn set_alert_settings(host: Host<'_>, settings: AlertSettings) -> Reply<()> {
+    Ok(host.desk().await?.set_alert_settings(settings).await?)
+}
+
+/// Mutes or unmutes one store's (non-urgent) notifications.
+#[tauri::command]
+pub async fn set_store_muted(host: Host<'_>, store: String, muted: bool) -> Reply<()> {
+    Ok(host.desk().await?.set_store_muted(&store, muted).await?)
+}
+
+/// Tells the shell which language the UI shows, so notifications match it.
+#[tauri::command]
+pub fn set_ui_language(lang: State<'_, UiLanguage>, code: String) {
+    if let Ok(mut current) = lang.0.write() {
+        *current = code;
     }
 }

@@ -1,39 +1,114 @@
 //! The imdesk desktop shell.
 //!
-//! This crate is a shell in the GitButler sense: it registers commands, bridges core events to
-//! the webview and owns the things only a desktop app has (window, tray, notifications,
-//! keyring). Business rules live in `imdesk-core`; each command here calls one core function
-//! and maps its error, in about fifteen lines.
+//! This crate is a shell in the GitButler sense: it registers commands, bridges the engine's
+//! events to the webview and owns what only a desktop app has (window, tray, notifications,
+//! sounds, keyring). Business rules live in `imdesk-core`; each command calls one engine
+//! method and maps its error.
 
+mod clock;
 mod commands;
+mod host;
+mod keyring_store;
 mod logging;
+mod notifier;
 mod paths;
+mod settings;
+mod sink;
+mod tray;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use imdesk_core::DeskConfig;
+use tauri::Manager;
+
+use crate::host::DeskHost;
 
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() -> ExitCode {
-    let dirs = match paths::AppPaths::resolve() {
-        Ok(dirs) => dirs,
+    let paths = match paths::AppPaths::resolve() {
+        Ok(paths) => paths,
         Err(e) => {
             eprintln!("无法确定数据目录 / cannot determine the data directory: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let _log_guard = logging::init(&dirs.log_dir);
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %dirs.data_dir.display(), "imdesk starting");
+    let _log_guard = logging::init(&paths.log_dir);
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "imdesk starting");
 
-    let state = commands::ShellState::new(dirs);
+    let mut config = match DeskConfig::load_default() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(error = %e, "configuration unreadable");
+            eprintln!("配置无法读取 / configuration unreadable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    config.fill_secrets(&keyring_store::OsKeyring);
+    let host = Arc::new(DeskHost::new(&config));
+
     let result = tauri::Builder::default()
-        .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::app_info])
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+        .manage(host.clone())
+        .manage(paths.clone())
+        .manage(settings::UiLanguage::default())
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let notifier = Arc::new(notifier::Notifier::new(handle.clone()));
+            let sink = Arc::new(sink::ShellSink::new(handle.clone(), notifier));
+            sink.set_store_names(
+                config
+                    .stores
+                    .iter()
+                    .map(|s| (s.epoi_id.clone(), s.name.clone())),
+            );
+            tray::install(&handle);
+            let host = host.clone();
+            tauri::async_runtime::spawn(async move {
+                host.start(config, &paths, sink.clone()).await;
+                if let Ok(desk) = host.desk().await {
+                    if let Ok(stores) = desk.stores().await {
+                        sink.set_store_names(stores.into_iter().map(|s| (s.epoi_id, s.name)));
+                    }
+                }
+                tray::refresh(&handle);
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::list_stores,
+            commands::inbox_page,
+            commands::conversation_history,
+            commands::conversation_detail,
+            commands::send_text,
+            commands::retry_send,
+            commands::mark_read,
+            commands::search_messages,
+            commands::list_quick_replies,
+            commands::save_quick_reply,
+            commands::delete_quick_reply,
+            commands::set_draft,
+            commands::connection_status,
+            commands::reply_rates,
+            commands::get_alert_settings,
+            commands::set_alert_settings,
+            commands::set_store_muted,
+            commands::set_ui_language,
+        ])
+        .build(tauri::generate_context!());
+    let app = match result {
+        Ok(app) => app,
         Err(e) => {
             tracing::error!(error = %e, "the window could not be started");
             eprintln!("无法打开窗口 / cannot open the window: {e}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            let host = handle.state::<Arc<DeskHost>>().inner().clone();
+            tauri::async_runtime::block_on(host.shutdown());
+        }
+    });
+    ExitCode::SUCCESS
 }

@@ -1,0 +1,196 @@
+//! Starts the engine for the window: real credentials when configured, otherwise demo mode
+//! (an in-process sandbox with a fictional brand whose customers chat). Commands wait for the
+//! engine through [`DeskHost::desk`], so the window opens at once and never blocks on it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use imdesk_core::view::{ErrorCode, IpcError};
+use imdesk_core::{Desk, DeskConfig, DeskSink};
+use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
+use tokio::sync::watch;
+
+use crate::paths::AppPaths;
+
+/// The engine once started, or why it could not start.
+#[derive(Debug, Clone)]
+enum Slot {
+    Starting,
+    Ready(Arc<Desk>),
+    Failed(IpcError),
+}
+
+/// Owns the engine (and the demo sandbox) for the life of the window.
+#[derive(Debug)]
+pub struct DeskHost {
+    slot: watch::Receiver<Slot>,
+    sender: watch::Sender<Slot>,
+    demo: bool,
+    sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+}
+
+impl DeskHost {
+    /// Decides the mode from the configuration (file, keyring, `IMDESK_*`).
+    pub fn new(config: &DeskConfig) -> Self {
+        let (sender, slot) = watch::channel(Slot::Starting);
+        Self {
+            slot,
+            sender,
+            demo: config.is_demo(),
+            sandbox: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether this window runs on the demo platform.
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    /// Starts the engine (and the demo sandbox first, in demo mode).
+    pub async fn start(&self, mut config: DeskConfig, paths: &AppPaths, sink: Arc<dyn DeskSink>) {
+        let result = async {
+            if self.demo {
+                let sandbox = Sandbox::start(SandboxConfig {
+                    seed: 2026,
+                    stores: 12,
+                    chatter: true,
+                    chatter_per_minute: 30.0,
+                    ..SandboxConfig::default()
+                })
+                .await
+                .map_err(|e| internal(format!("demo platform: {e}")))?;
+                config = demo_config(&sandbox, paths)?;
+                demo_warmup(&sandbox);
+                *self.sandbox.lock().await = Some(sandbox);
+            } else if std::env::var_os("IMDESK_DB").is_none() {
+                config.db_path = paths.data_dir.join("imdesk.db");
+            }
+            Desk::start(config, sink).await.map_err(IpcError::from)
+        }
+        .await;
+        match result {
+            Ok(desk) => {
+                tracing::info!(demo = self.demo, "engine started");
+                let _ = self.sender.send(Slot::Ready(Arc::new(desk)));
+            }
+            Err(e) => {
+                tracing::error!(code = ?e.code, message = %e.message, "engine failed to start");
+                let _ = self.sender.send(Slot::Failed(e));
+            }
+        }
+    }
+
+    /// The engine, waiting up to 20 s for it to start.
+    pub async fn desk(&self) -> Result<Arc<Desk>, IpcError> {
+        let mut slot = self.slot.clone();
+        let waited = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                match &*slot.borrow_and_update() {
+                    Slot::Ready(desk) => return Ok(desk.clone()),
+                    Slot::Failed(e) => return Err(e.clone()),
+                    Slot::Starting => {}
+                }
+                if slot.changed().await.is_err() {
+                    return Err(internal("engine host dropped".into()));
+                }
+            }
+        })
+        .await;
+        waited.unwrap_or_else(|_| Err(internal("the engine is still starting".into())))
+    }
+
+    /// Stops the engine and the demo platform.
+    pub async fn shutdown(&self) {
+        if let Slot::Ready(desk) = &*self.slot.borrow() {
+            let desk = desk.clone();
+            desk.shutdown().await;
+        }
+        if let Some(sandbox) = self.sandbox.lock().await.take() {
+            sandbox.shutdown().await;
+        }
+    }
+}
+
+fn internal(message: String) -> IpcError {
+    IpcError {
+        code: ErrorCode::Internal,
+        message,
+    }
+}
+
+/// The engine configuration pointing at the demo sandbox; the demo keeps its own cache file so
+/// it never mixes with a real brand's history.
+fn demo_config(sandbox: &Sandbox, paths: &AppPaths) -> Result<DeskConfig, IpcError> {
+    let stores: Vec<serde_json::Value> = sandbox
+        .stores()
+        .into_iter()
+        .map(|s| {
+            serde_json::json!({
+                "epoi_id": s.epoi_id, "name": s.name,
+                "business_id": s.business_id, "app_auth_token": s.app_auth_token,
+            })
+        })
+        .collect();
+    let env: std::collections::HashMap<String, String> = [
+        ("IMDESK_GATEWAY_URL", sandbox.gateway_url().to_owned()),
+        ("IMDESK_PUSH_URL", sandbox.push_url().to_owned()),
+        ("IMDESK_DEVELOPER_ID", sandbox.developer_id().to_string()),
+        ("IMDESK_SIGN_KEY", sandbox.sign_key()),
+        (
+            "IMDESK_STORES",
+            serde_json::Value::Array(stores).to_string(),
+        ),
+        (
+            "IMDESK_DB",
+            paths.data_dir.join("demo.db").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    DeskConfig::from_sources(None, &env).map_err(|e| internal(format!("demo config: {e}")))
+}
+
+/// A first screen that is alive: every demo store has customers waiting in each kind of chat,
+/// and two have urgent complaints (the sandbox holds the pushes until the engine connects).
+fn demo_warmup(sandbox: &Sandbox) {
+    const LINES: [(ChatKind, &str, i32); 6] = [
+        (
+            ChatKind::PreOrder,
+            "你好，请问现在还能送到望京 SOHO 吗？大概多久？",
+            -1,
+        ),
+        (
+            ChatKind::InProgress,
+            "我的外卖怎么还没到，已经超过预计时间 20 分钟了",
+            -1,
+        ),
+        (
+            ChatKind::Completed,
+            "少送了一份米饭，麻烦处理一下退款",
+            3001,
+        ),
+        (
+            ChatKind::Completed,
+            "菜里有头发，太恶心了，我要投诉！",
+            9003,
+        ),
+        (ChatKind::Review, "看到你们的回复了，下次注意包装就好", -1),
+        (ChatKind::Rider, "骑手说店里还没出餐，能快点吗？", -1),
+    ];
+    for (i, store) in sandbox.stores().iter().enumerate() {
+        for (j, (kind, text, scene)) in LINES.iter().enumerate() {
+            // Urgent complaints at two stores only, so they stand out as they would.
+            if *scene == 9003 && i % 6 != 0 || (i + j) % 3 == 2 {
+                continue;
+            }
+            let mut msg = CustomerMessage::text(store.epoi_id.clone(), *kind, *text);
+            if *scene > 0 {
+                msg = msg.scene(*scene);
+            }
+            if let Err(e) = sandbox.customer_says(msg) {
+                tracing::debug!(error = %e, "demo warm-up message skipped");
+            }
+        }
+    }
+}

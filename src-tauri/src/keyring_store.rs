@@ -1,0 +1,35 @@
+//! Secrets in the OS keyring (Keychain, Credential Manager, Secret Service): the signKey and
+//! store tokens never live in the config file, the SQLite cache or the webview.
+
+use imdesk_core::config::SecretStore;
+use meituan_api::Secret;
+
+const SERVICE: &str = "imdesk";
+
+/// Reads secrets from the OS keyring; a missing keyring or entry is simply "not there".
+#[derive(Debug, Default)]
+pub struct OsKeyring;
+
+impl OsKeyring {
+    fn get(user: &str) -> Option<Secret> {
+        let entry = keyring::Entry::new(SERVICE, user).ok()?;
+        match entry.get_password() {
+            Ok(value) if !value.trim().is_empty() => Some(Secret::new(value)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::debug!(entry = user, error = %e, "no keyring secret");
+                None
+            }
+        }
+    }
+}
+
+impl SecretStore for OsKeyring {
+    fn sign_key(&self, developer_id: i64) -> Option<Secret> {
+        Self::get(&format!("signKey:{developer_id}"))
+    }
+
+    fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
+        Self::get(&format!("appAuthToken:{epoi_id}:{business_id}"))
+    }
+}
