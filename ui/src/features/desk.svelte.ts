@@ -87,6 +87,8 @@ export class Desk {
         break;
       case 'storesChanged':
         void this.stores.refresh();
+        // The core may still have been starting when the first inbox page was asked for.
+        if (!this.inbox.loaded || this.inbox.error) void this.inbox.refresh();
         break;
       case 'connection':
         this.status.connection = event.status;

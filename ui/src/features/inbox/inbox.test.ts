@@ -94,4 +94,20 @@ describe('InboxState', () => {
     await inbox.setQuery(null, 'all');
     expect(inbox.error).toEqual({ code: 'internal', message: 'db locked' });
   });
+
+  it('recovers when the core reports its stores after a failed first page', async () => {
+    const { backend } = testBackend(10);
+    const real = backend.inboxPage.bind(backend);
+    backend.inboxPage = () => Promise.reject({ code: 'internal', message: 'desk starting' });
+    const desk = new Desk(backend);
+    const stop = desk.start();
+    await settle();
+    expect(desk.inbox.error).toMatchObject({ code: 'internal' });
+    backend.inboxPage = real;
+    backend.emit({ kind: 'storesChanged' });
+    await settle();
+    expect(desk.inbox.error).toBeNull();
+    expect(desk.inbox.total).toBe(10);
+    stop();
+  });
 });
