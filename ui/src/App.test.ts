@@ -35,6 +35,13 @@ describe('App shell', () => {
     expect(screen.getByTestId('reply-rates')).toHaveTextContent(/5 分钟回复率 \d+\.\d% · 紧急 1 分钟回复率 \d+\.\d%/);
   });
 
+  it('serves the full preview brand: 12 stores, hundreds of conversations, urgent complaints first', async () => {
+    await renderApp(new MockBackend({ appInfo: info }));
+    expect(screen.getAllByTestId('store-item')).toHaveLength(12);
+    expect(screen.getByRole('list', { name: /共 \d{3} 个会话/ })).toBeInTheDocument();
+    expect(rows().slice(0, 4).every((r) => r.dataset.urgent === 'true')).toBe(true);
+  });
+
   it('shows the demo banner, version and data directory from appInfo', async () => {
     await renderApp();
     expect(screen.getByTestId('demo-banner')).toHaveTextContent('这是演示模式：数据来自内置模拟平台');
