@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p imdesk-store --bench ingest`
 //! Sizes: IMDESK_BENCH_INGEST (messages, default 200000), IMDESK_BENCH_STORES (200),
-//! IMDESK_BENCH_CONVERSATIONS (50000), IMDESK_BENCH_BATCH (1000).
+//! IMDESK_BENCH_CONVERSATIONS (50000), IMDESK_BENCH_BATCH (1000), IMDESK_BENCH_SEED (100000
+//! messages already cached). For profiling one side: IMDESK_BENCH_SIDE=ours|base (default both)
+//! and IMDESK_BENCH_SEED_FILE=path (reuse a seeded cache between runs; made when missing).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmarks abort on failure
 
 mod common;
@@ -191,11 +193,34 @@ fn main() {
         "ingest: {n} messages appended to a cache of {seed}, {stores} stores, {conversations} conversations, batch {batch}"
     );
     // Both sides append to the same seeded cache (conversations mostly exist, as in a shift).
-    {
-        let store = Store::open(dir.path().join(SEED), StoreOptions::default()).unwrap();
-        for chunk in seed_msgs.chunks(5000) {
-            store.ingest(chunk.to_vec()).unwrap();
+    let seed_file = std::env::var_os("IMDESK_BENCH_SEED_FILE").map(std::path::PathBuf::from);
+    match &seed_file {
+        Some(kept) if kept.exists() => {
+            std::fs::copy(kept, dir.path().join(SEED)).unwrap();
         }
+        _ => {
+            let store = Store::open(dir.path().join(SEED), StoreOptions::default()).unwrap();
+            for chunk in seed_msgs.chunks(5000) {
+                store.ingest(chunk.to_vec()).unwrap();
+            }
+            drop(store);
+            if let Some(kept) = &seed_file {
+                std::fs::copy(dir.path().join(SEED), kept).unwrap();
+            }
+        }
+    }
+    let side = std::env::var("IMDESK_BENCH_SIDE").unwrap_or_default();
+    if side == "ours" || side == "base" {
+        let rate = if side == "ours" {
+            ours(&dir, "ours1.sqlite3", msgs, batch, 1)
+        } else {
+            baseline(&dir, "base1.sqlite3", msgs, batch)
+        };
+        println!(
+            "{side} only: {:.0} msg/s wall, {:.0} msg/CPU-s",
+            rate.wall, rate.cpu
+        );
+        return;
     }
     // Alternate runs so that machine noise hits both sides alike.
     let base1 = baseline(&dir, "base1.sqlite3", msgs, batch);

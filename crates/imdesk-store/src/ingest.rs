@@ -1,16 +1,21 @@
 //! Ingest: a batch of messages becomes, in one transaction, message rows, search rows,
 //! conversation summaries, reply clocks and reply-log rows. Duplicates are no-ops.
+//!
+//! Each conversation of a batch is read once, changed in memory by its messages in input
+//! order (`ingest_summary`) and written back once at the end of the batch: the summary row
+//! and its inbox indexes are the costliest writes of an ingest, so they are not repeated per
+//! message.
+
+use std::collections::HashMap;
 
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 
 use crate::conversations::{ConversationKey, OrderState};
 use crate::error::Result;
-use crate::messages::{NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
+use crate::ingest_summary::{preview, ClockEffect, OrderContext, Summary};
+use crate::messages::{NewMessage, SOURCE_CUSTOMER};
 use crate::options::ClockPolicy;
 use crate::search_text::index_text;
-
-/// Characters of a message kept as the conversation's preview.
-const PREVIEW_CHARS: usize = 60;
 
 /// What happened to one message of a batch, in input order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,24 +39,6 @@ pub enum IngestOutcome {
     NoConversationKey,
 }
 
-/// The parts of a conversation row that ingest reads and rewrites.
-#[derive(Debug)]
-struct Summary {
-    id: i64,
-    order_id: Option<i64>,
-    order_state: OrderState,
-    order_completed_at_ms: Option<i64>,
-    last_msg_at_ms: i64,
-    unread_count: i64,
-    awaiting_since_ms: Option<i64>,
-    deadline_ms: Option<i64>,
-    clock_urgent: bool,
-    /// Reply-log row of the running clock's first message.
-    clock_event_id: Option<i64>,
-    /// Reply-log row of the urgent message that tightened the running clock.
-    urgent_event_id: Option<i64>,
-}
-
 /// The statements every message uses, prepared once per batch: looking each up in the
 /// statement cache per message (hashing its SQL) cost more than some of the statements.
 struct Hot<'c> {
@@ -59,10 +46,36 @@ struct Hot<'c> {
     select_conversation: CachedStatement<'c>,
     insert_message: CachedStatement<'c>,
     insert_search: CachedStatement<'c>,
-    update_conversation: CachedStatement<'c>,
     insert_event: CachedStatement<'c>,
     close_events: CachedStatement<'c>,
+    /// Completion time of orders already looked up in this batch.
+    orders: HashMap<i64, Option<i64>>,
 }
+
+/// Writes a summary back without touching the order columns (and so the order index).
+const UPDATE_SUMMARY: &str = "UPDATE conversations SET
+     unread_count = ?2, awaiting_since_ms = ?3, deadline_ms = ?4, clock_urgent = ?5,
+     clock_event_id = ?6, urgent_event_id = ?7, group_name = coalesce(?8, group_name),
+     comment_id = coalesce(?9, comment_id), rider_id = coalesce(?10, rider_id),
+     last_msg_rowid = CASE WHEN ?11 THEN ?12 ELSE last_msg_rowid END,
+     last_msg_at_ms = CASE WHEN ?11 THEN ?13 ELSE last_msg_at_ms END,
+     last_msg_source = CASE WHEN ?11 THEN ?14 ELSE last_msg_source END,
+     last_msg_type = CASE WHEN ?11 THEN ?15 ELSE last_msg_type END,
+     last_msg_preview = CASE WHEN ?11 THEN ?16 ELSE last_msg_preview END
+     WHERE id = ?1";
+
+/// The same, with a changed order context.
+const UPDATE_SUMMARY_AND_ORDER: &str = "UPDATE conversations SET
+     unread_count = ?2, awaiting_since_ms = ?3, deadline_ms = ?4, clock_urgent = ?5,
+     clock_event_id = ?6, urgent_event_id = ?7, group_name = coalesce(?8, group_name),
+     comment_id = coalesce(?9, comment_id), rider_id = coalesce(?10, rider_id),
+     last_msg_rowid = CASE WHEN ?11 THEN ?12 ELSE last_msg_rowid END,
+     last_msg_at_ms = CASE WHEN ?11 THEN ?13 ELSE last_msg_at_ms END,
+     last_msg_source = CASE WHEN ?11 THEN ?14 ELSE last_msg_source END,
+     last_msg_type = CASE WHEN ?11 THEN ?15 ELSE last_msg_type END,
+     last_msg_preview = CASE WHEN ?11 THEN ?16 ELSE last_msg_preview END,
+     order_id = ?17, order_state = ?18, order_completed_at_ms = ?19
+     WHERE id = ?1";
 
 impl<'c> Hot<'c> {
     fn new(conn: &'c Connection) -> Result<Self> {
@@ -86,21 +99,6 @@ impl<'c> Hot<'c> {
             )?,
             insert_search: conn
                 .prepare_cached("INSERT INTO message_search (rowid, body) VALUES (?1, ?2)")?,
-            // One statement per message: the last-message fields change only for the newest.
-            update_conversation: conn.prepare_cached(
-                "UPDATE conversations SET
-                     order_id = ?2, order_state = ?3, order_completed_at_ms = ?4,
-                     unread_count = ?5, awaiting_since_ms = ?6, deadline_ms = ?7,
-                     clock_urgent = ?8, group_name = coalesce(?9, group_name),
-                     clock_event_id = ?18, urgent_event_id = ?19,
-                     comment_id = coalesce(?10, comment_id), rider_id = coalesce(?11, rider_id),
-                     last_msg_rowid = CASE WHEN ?12 THEN ?13 ELSE last_msg_rowid END,
-                     last_msg_at_ms = CASE WHEN ?12 THEN ?14 ELSE last_msg_at_ms END,
-                     last_msg_source = CASE WHEN ?12 THEN ?15 ELSE last_msg_source END,
-                     last_msg_type = CASE WHEN ?12 THEN ?16 ELSE last_msg_type END,
-                     last_msg_preview = CASE WHEN ?12 THEN ?17 ELSE last_msg_preview END
-                 WHERE id = ?1",
-            )?,
             insert_event: conn.prepare_cached(
                 "INSERT INTO reply_events
                      (store, conversation_id, message_id, customer_at_ms, urgent, started_clock)
@@ -110,6 +108,7 @@ impl<'c> Hot<'c> {
                 "UPDATE reply_events SET replied_at_ms = ?3
                  WHERE id IN (?1, ?2) AND replied_at_ms IS NULL",
             )?,
+            orders: HashMap::new(),
         })
     }
 }
@@ -121,10 +120,31 @@ pub(crate) fn ingest_batch(
     messages: &[NewMessage],
 ) -> Result<Vec<IngestOutcome>> {
     let mut hot = Hot::new(conn)?;
-    messages
-        .iter()
-        .map(|m| ingest_with(&mut hot, policy, m))
-        .collect()
+    // Conversations of this batch, in first-seen order, and where each key sits.
+    let mut summaries: Vec<Summary> = Vec::new();
+    let mut slots: HashMap<ConversationKey, usize> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for (index, m) in messages.iter().enumerate() {
+        let Some(key) = ConversationKey::of(&m.store, m.biz_type, m.open_user_id, m.group_id)
+        else {
+            outcomes.push(IngestOutcome::NoConversationKey);
+            continue;
+        };
+        let slot = match slots.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                summaries.push(load_or_create(&mut hot, &key, m)?);
+                slots.insert(key, summaries.len() - 1);
+                summaries.len() - 1
+            }
+        };
+        let summary = &mut summaries[slot];
+        outcomes.push(ingest_with(&mut hot, policy, summary, m, index)?);
+    }
+    for summary in &summaries {
+        write_summary(conn, summary, messages)?;
+    }
+    Ok(outcomes)
 }
 
 /// Stores one message (used by the outbox when a send succeeds).
@@ -133,14 +153,20 @@ pub(crate) fn ingest_one(
     policy: &ClockPolicy,
     m: &NewMessage,
 ) -> Result<IngestOutcome> {
-    ingest_with(&mut Hot::new(conn)?, policy, m)
+    let outcomes = ingest_batch(conn, policy, std::slice::from_ref(m))?;
+    Ok(outcomes
+        .into_iter()
+        .next()
+        .unwrap_or(IngestOutcome::NoConversationKey))
 }
 
-fn ingest_with(hot: &mut Hot<'_>, policy: &ClockPolicy, m: &NewMessage) -> Result<IngestOutcome> {
-    let Some(key) = ConversationKey::of(&m.store, m.biz_type, m.open_user_id, m.group_id) else {
-        return Ok(IngestOutcome::NoConversationKey);
-    };
-    let mut summary = load_or_create(hot, &key, m)?;
+fn ingest_with(
+    hot: &mut Hot<'_>,
+    policy: &ClockPolicy,
+    summary: &mut Summary,
+    m: &NewMessage,
+    index: usize,
+) -> Result<IngestOutcome> {
     let raw = if m.text.is_none() {
         Some(m.msg_content.as_str())
     } else {
@@ -190,7 +216,27 @@ fn ingest_with(hot: &mut Hot<'_>, policy: &ClockPolicy, m: &NewMessage) -> Resul
             hot.insert_search.execute(params![message_id, body])?;
         }
     }
-    update_summary(hot, policy, &mut summary, m, message_id)?;
+    if summary.is_latest(m) {
+        if let Some(context) = order_context(hot, summary, m)? {
+            summary.set_order(context);
+        }
+    }
+    match summary.apply(policy, m, index, message_id) {
+        ClockEffect::None => {}
+        ClockEffect::Log { urgent, started } => {
+            hot.insert_event.execute(params![
+                m.store, summary.id, message_id, m.cts_ms, urgent, started
+            ])?;
+            summary.logged(started, hot.conn.last_insert_rowid());
+        }
+        ClockEffect::Stop {
+            clock_event_id,
+            urgent_event_id,
+        } => {
+            hot.close_events
+                .execute(params![clock_event_id, urgent_event_id, m.cts_ms])?;
+        }
+    }
     Ok(IngestOutcome::Inserted {
         message_id,
         conversation_id: summary.id,
@@ -213,6 +259,7 @@ fn load_or_create(hot: &mut Hot<'_>, key: &ConversationKey, m: &NewMessage) -> R
                 clock_urgent: r.get(8)?,
                 clock_event_id: r.get(9)?,
                 urgent_event_id: r.get(10)?,
+                pending: Default::default(),
             })
         })
         .optional()?;
@@ -238,35 +285,28 @@ fn load_or_create(hot: &mut Hot<'_>, key: &ConversationKey, m: &NewMessage) -> R
         m.group_id,
         blocked
     ])?;
-    Ok(Summary {
-        id: conn.last_insert_rowid(),
-        order_id: None,
-        order_state: OrderState::PreOrder,
-        order_completed_at_ms: None,
-        last_msg_at_ms: 0,
-        unread_count: 0,
-        awaiting_since_ms: None,
-        deadline_ms: None,
-        clock_urgent: false,
-        clock_event_id: None,
-        urgent_event_id: None,
-    })
+    Ok(Summary::fresh(conn.last_insert_rowid()))
 }
-
-/// An order context: order id, state, completion time.
-type OrderContext = (Option<i64>, OrderState, Option<i64>);
 
 /// The order context a message implies, with the completion time from the order cache;
 /// `None` when the message leaves the conversation's context as it is.
-fn order_context(conn: &Connection, s: &Summary, m: &NewMessage) -> Result<Option<OrderContext>> {
+fn order_context(hot: &mut Hot<'_>, s: &Summary, m: &NewMessage) -> Result<Option<OrderContext>> {
     match m.order_id.filter(|&o| o > 0) {
         Some(order) if Some(order) == s.order_id => Ok(None),
         Some(order) => {
-            let completed: Option<Option<i64>> = conn
-                .prepare_cached("SELECT completed_at_ms FROM orders WHERE order_id = ?1")?
-                .query_row([order], |r| r.get(0))
-                .optional()?;
-            let completed_at = completed.flatten();
+            let completed_at = match hot.orders.get(&order) {
+                Some(&known) => known,
+                None => {
+                    let completed: Option<Option<i64>> = hot
+                        .conn
+                        .prepare_cached("SELECT completed_at_ms FROM orders WHERE order_id = ?1")?
+                        .query_row([order], |r| r.get(0))
+                        .optional()?;
+                    let completed = completed.flatten();
+                    hot.orders.insert(order, completed);
+                    completed
+                }
+            };
             let state = if completed_at.is_some() {
                 OrderState::Completed
             } else {
@@ -282,112 +322,49 @@ fn order_context(conn: &Connection, s: &Summary, m: &NewMessage) -> Result<Optio
     }
 }
 
-fn update_summary(
-    hot: &mut Hot<'_>,
-    policy: &ClockPolicy,
-    s: &mut Summary,
-    m: &NewMessage,
-    message_id: i64,
-) -> Result<()> {
-    let is_latest = m.cts_ms >= s.last_msg_at_ms;
-    if is_latest {
-        if let Some((order_id, state, completed)) = order_context(hot.conn, s, m)? {
-            s.order_id = order_id;
-            s.order_state = state;
-            s.order_completed_at_ms = completed;
-        }
+/// Writes what the batch changed in one conversation, in one statement.
+fn write_summary(conn: &Connection, s: &Summary, messages: &[NewMessage]) -> Result<()> {
+    let p = &s.pending;
+    if !p.touched {
+        return Ok(());
     }
-    if m.msg_source == SOURCE_CUSTOMER {
-        s.unread_count += 1;
-        let starts_clock = m.has_reply == 1 || matches!(m.biz_type, 4..=6);
-        if starts_clock {
-            start_or_tighten(hot, policy, s, m, message_id)?;
-        }
-    } else if m.msg_source == SOURCE_MERCHANT {
-        if is_latest {
-            s.unread_count = 0;
-        }
-        if s.awaiting_since_ms.is_some_and(|since| m.cts_ms >= since) {
-            s.awaiting_since_ms = None;
-            s.deadline_ms = None;
-            s.clock_urgent = false;
-            hot.close_events
-                .execute(params![s.clock_event_id, s.urgent_event_id, m.cts_ms])?;
-            s.clock_event_id = None;
-            s.urgent_event_id = None;
-        }
-    }
-    let preview: Option<String> = m
-        .text
-        .as_ref()
-        .map(|t| t.chars().take(PREVIEW_CHARS).collect());
-    hot.update_conversation.execute(params![
+    let last = p
+        .last
+        .and_then(|(rowid, i)| Some((rowid, messages.get(i)?)));
+    let group_name = p
+        .group_name
+        .and_then(|i| messages.get(i))
+        .and_then(|m| m.group_name.as_deref());
+    let common = params![
         s.id,
-        s.order_id,
-        s.order_state.code(),
-        s.order_completed_at_ms,
         s.unread_count,
         s.awaiting_since_ms,
         s.deadline_ms,
         s.clock_urgent,
-        m.group_name,
-        m.comment_id,
-        m.rider_id,
-        is_latest,
-        message_id,
-        m.cts_ms,
-        m.msg_source,
-        m.msg_type,
-        preview,
         s.clock_event_id,
-        s.urgent_event_id
-    ])?;
-    if is_latest {
-        s.last_msg_at_ms = m.cts_ms;
-    }
-    Ok(())
-}
-
-/// A customer message that needs an answer starts the clock, or tightens a running one when
-/// it is urgent and due earlier. Each start and each tightening is logged for reply rates.
-fn start_or_tighten(
-    hot: &mut Hot<'_>,
-    policy: &ClockPolicy,
-    s: &mut Summary,
-    m: &NewMessage,
-    message_id: i64,
-) -> Result<()> {
-    let urgent = policy.is_urgent(m.scene_tag);
-    let deadline = m.cts_ms + policy.window_ms(urgent);
-    // (log an event?, did it start the clock?)
-    let (logged, started) = match (s.awaiting_since_ms, s.deadline_ms) {
-        (Some(since), Some(current)) => {
-            s.awaiting_since_ms = Some(since.min(m.cts_ms));
-            if deadline < current {
-                s.deadline_ms = Some(deadline);
-                s.clock_urgent |= urgent;
-                (urgent, false)
-            } else {
-                (false, false)
-            }
-        }
-        _ => {
-            s.awaiting_since_ms = Some(m.cts_ms);
-            s.deadline_ms = Some(deadline);
-            s.clock_urgent = urgent;
-            (true, true)
-        }
-    };
-    if logged {
-        hot.insert_event.execute(params![
-            m.store, s.id, message_id, m.cts_ms, urgent, started
-        ])?;
-        let event = hot.conn.last_insert_rowid();
-        if started {
-            s.clock_event_id = Some(event);
-        } else {
-            s.urgent_event_id = Some(event);
-        }
+        s.urgent_event_id,
+        group_name,
+        p.comment_id,
+        p.rider_id,
+        last.is_some(),
+        last.map(|(rowid, _)| rowid),
+        last.map(|(_, m)| m.cts_ms),
+        last.map(|(_, m)| m.msg_source),
+        last.map(|(_, m)| m.msg_type),
+        last.and_then(|(_, m)| preview(m)),
+    ];
+    if p.order_changed {
+        let mut args: Vec<&dyn rusqlite::ToSql> = common.to_vec();
+        let state = s.order_state.code();
+        args.extend([
+            &s.order_id as &dyn rusqlite::ToSql,
+            &state,
+            &s.order_completed_at_ms,
+        ]);
+        conn.prepare_cached(UPDATE_SUMMARY_AND_ORDER)?
+            .execute(args.as_slice())?;
+    } else {
+        conn.prepare_cached(UPDATE_SUMMARY)?.execute(common)?;
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ mod db;
 mod desk_tables;
 mod error;
 mod ingest;
+mod ingest_summary;
 mod messages;
 mod options;
 mod outbox;
