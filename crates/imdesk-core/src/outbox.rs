@@ -174,7 +174,14 @@ pub(crate) async fn send(inner: &Inner, item: OutboxItem) {
         };
         match result {
             Ok(()) => {
-                match inner.store.mark_sent_async(item.id, inner.now()).await {
+                // A reply answers everything before it: when our clock runs behind the
+                // platform's cts, stamp the reply at the conversation's latest message.
+                let latest = match inner.store.conversation_async(conv.id).await {
+                    Ok(Some(c)) => c.last_msg_at_ms,
+                    _ => 0,
+                };
+                let sent_at = inner.now().max(latest);
+                match inner.store.mark_sent_async(item.id, sent_at).await {
                     Ok(_) => {
                         let _ = inner.alerts.send(AlertCmd::Input(AlertInput::Replied {
                             conversation: view_id.clone(),
