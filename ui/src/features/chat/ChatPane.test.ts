@@ -130,7 +130,9 @@ describe('chat', () => {
     expect(within(screen.getAllByTestId('chat-message').at(-1) as HTMLElement).getByTestId('send-state')).toHaveTextContent('发送中');
     backend.deliverPending();
     await settle();
-    expect(within(screen.getAllByTestId('chat-message').at(-1) as HTMLElement).getByTestId('message-read')).toHaveTextContent('未读');
+    const delivered = screen.getAllByTestId('chat-message').at(-1) as HTMLElement;
+    expect(within(delivered).getByTestId('send-state')).toHaveTextContent('已发送');
+    expect(within(delivered).getByTestId('message-read')).toHaveTextContent('未读');
     backend.markCustomerRead('c0001');
     await settle();
     expect(within(screen.getAllByTestId('chat-message').at(-1) as HTMLElement).getByTestId('message-read')).toHaveTextContent('已读');
