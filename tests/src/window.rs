@@ -43,6 +43,7 @@ pub struct AppWindow {
     client: Client,
     out_dir: PathBuf,
     data_dir: PathBuf,
+    bus_address: String,
 }
 
 /// How long `wait_*` helpers poll before failing.
@@ -61,6 +62,36 @@ impl AppWindow {
     /// The app's private data directory (its SQLite file and logs live here).
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The address of the app's private D-Bus session (tests serve a notification daemon there).
+    pub fn bus_address(&self) -> &str {
+        &self.bus_address
+    }
+
+    /// Calls one of the app's Tauri commands from inside the page, as the UI would, and
+    /// returns its JSON result (errors come back as `Err` with the IPC error text).
+    pub async fn invoke(
+        &self,
+        command: &str,
+        args: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let result = self
+            .client
+            .execute_async(
+                "const [cmd, args, done] = arguments;\
+                 window.__TAURI_INTERNALS__.invoke(cmd, args)\
+                   .then(v => done({ ok: v === undefined ? null : v }), e => done({ err: e }));",
+                vec![serde_json::Value::String(command.to_owned()), args],
+            )
+            .await?;
+        match result.get("ok") {
+            Some(v) => Ok(v.clone()),
+            None => bail!(
+                "{command} failed: {}",
+                result.get("err").cloned().unwrap_or_default()
+            ),
+        }
     }
 
     /// Waits until an element with this `data-testid` exists and returns it.
@@ -256,6 +287,7 @@ where
         client: client.clone(),
         out_dir: out_dir.clone(),
         data_dir: rig._data.path().to_path_buf(),
+        bus_address: rig._bus.address.clone(),
     };
 
     // Run the body on its own task so a panic is caught and teardown still happens.
