@@ -12,6 +12,8 @@
 #[cfg(target_os = "linux")]
 pub mod process;
 #[cfg(target_os = "linux")]
+pub mod sandbox_app;
+#[cfg(target_os = "linux")]
 pub mod window;
 
 use std::path::PathBuf;
