@@ -3,6 +3,8 @@
 //! private D-Bus session and records every `Notify` call (the only stand-in is for the
 //! desktop; imdesk itself and the sandbox platform are real).
 #![cfg(target_os = "linux")]
+// Test code: a poisoned lock or a missing field is a test failure, and should panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
