@@ -452,7 +452,11 @@ pub struct ReplyRates {
 /// Small, coalesced notices from the core to the UI (at most ~30 a second). They carry ids and
 /// counts; the UI fetches what it shows through commands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum DeskEvent {
     /// These conversations changed (new message, clock, read state, send state).
     ConversationsChanged {

@@ -36,9 +36,16 @@ fn committed_typescript_matches_the_rust_types() {
     let names: BTreeSet<String> = files.iter().map(|(n, _)| n.clone()).collect();
     for (name, text) in &files {
         for line in text.lines().filter(|l| l.starts_with("import type")) {
-            let target = line.rsplit('"').nth(1).unwrap_or_default().trim_start_matches("./");
+            let target = line
+                .rsplit('"')
+                .nth(1)
+                .unwrap_or_default()
+                .trim_start_matches("./");
             let file = format!("{target}.ts");
-            assert!(names.contains(&file), "{name} imports {file}, which is not generated");
+            assert!(
+                names.contains(&file),
+                "{name} imports {file}, which is not generated"
+            );
         }
     }
     let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
@@ -46,5 +53,10 @@ fn committed_typescript_matches_the_rust_types() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".ts"))
         .collect();
-    assert_eq!(on_disk, names, "stray or missing files in {}", dir.display());
+    assert_eq!(
+        on_disk,
+        names,
+        "stray or missing files in {}",
+        dir.display()
+    );
 }
