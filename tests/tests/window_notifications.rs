@@ -66,6 +66,14 @@ impl FakeDaemon {
     }
 
     fn close_notification(&self, _id: u32) {}
+
+    /// What a daemon emits when the user clicks a notification (or one of its actions).
+    #[zbus(signal)]
+    async fn action_invoked(
+        emitter: &zbus::object_server::SignalEmitter<'_>,
+        id: u32,
+        action_key: &str,
+    ) -> zbus::Result<()>;
 }
 
 async fn until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> anyhow::Result<()> {
@@ -108,7 +116,7 @@ async fn minimised_window_still_notifies_exactly_once_per_customer() -> anyhow::
     let sb = sandbox.clone();
     run("minimised_window_notifies", launch, move |w| async move {
         let daemon = FakeDaemon::default();
-        let _bus = zbus::connection::Builder::address(w.bus_address())
+        let bus = zbus::connection::Builder::address(w.bus_address())
             .name("org.freedesktop.Notifications")
             .serve_at("/org/freedesktop/Notifications", daemon.clone())
             .build()
@@ -186,6 +194,16 @@ async fn minimised_window_still_notifies_exactly_once_per_customer() -> anyhow::
             "normal notice names its store: {normal:?}"
         );
         assert!(normal.body.contains("多久"), "{normal:?}");
+
+        // Clicking the urgent notification brings the window back on that conversation.
+        let id = shown.iter().position(|n| n.urgency == Some(2)).unwrap() as u32 + 1;
+        let iface = bus
+            .object_server()
+            .interface::<_, FakeDaemon>("/org/freedesktop/Notifications")
+            .await?;
+        FakeDaemon::action_invoked(iface.signal_emitter(), id, "default").await?;
+        w.wait_text("chat-pane", |t| t.contains("菜里有异物"))
+            .await?;
         Ok(())
     })
     .await

@@ -159,3 +159,45 @@ async fn agent_flows_in_the_real_window() -> anyhow::Result<()> {
     })
     .await
 }
+
+/// Issue 7: an urgent complaint's 1-minute clock turns the row's countdown to overdue at the
+/// breach, driven by the core's clock (the row's `data-overdue` and its text both change).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urgent_countdown_turns_overdue_at_breach() -> anyhow::Result<()> {
+    let sandbox = quiet_sandbox(1).await?;
+    let launch = launch_against(&sandbox)?;
+    let sb = sandbox.clone();
+    run("countdown_overdue", launch, move |w| async move {
+        let store = sb.stores()[0].epoi_id.clone();
+        until("a push connection", Duration::from_secs(20), || {
+            sb.open_connections() > 0
+        })
+        .await?;
+        sb.customer_says(
+            CustomerMessage::text(store, ChatKind::Completed, "少送了一份饮料，投诉！").scene(9003),
+        )?;
+        let before = w
+            .wait_text("row-countdown", |t| t.starts_with("0:"))
+            .await?;
+        assert!(
+            !before.contains("超时"),
+            "still within the minute: {before}"
+        );
+        let overdue = "return document.querySelector('[data-testid=inbox-row]')?.dataset.overdue;";
+        assert_eq!(w.eval(overdue).await?, "false");
+        // The deadline is 60 s after the message; allow the breach plus a little.
+        let deadline = std::time::Instant::now() + Duration::from_secs(80);
+        loop {
+            if w.eval(overdue).await? == "true" {
+                break;
+            }
+            anyhow::ensure!(std::time::Instant::now() < deadline, "never turned overdue");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let after = w.text("row-countdown").await?;
+        assert!(after.contains("超时"), "countdown says overdue: {after}");
+        w.document("countdown-overdue").await?;
+        Ok(())
+    })
+    .await
+}
