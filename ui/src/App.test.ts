@@ -70,6 +70,16 @@ describe('App shell', () => {
     expect(screen.getByTestId('app-version')).toHaveTextContent('版本 …');
   });
 
+  it('tells the core which language notifications should use', async () => {
+    const user = userEvent.setup();
+    const backend = testBackend(5).backend;
+    await renderApp(backend);
+    const languages = () => backend.calls.filter((c) => c.name === 'setUiLanguage').map((c) => c.args[0]);
+    expect(languages()).toEqual(['zh-CN']);
+    await user.click(screen.getByTestId('lang-switch'));
+    expect(languages()).toEqual(['zh-CN', 'en']);
+  });
+
   it('switches every visible string with the language switch, and back', async () => {
     const user = userEvent.setup();
     await renderApp();

@@ -104,6 +104,8 @@ export interface Backend {
   setAlertSettings(settings: AlertSettings): Promise<null>;
   /** `set_store_muted`: mute non-urgent alerts of one store. */
   setStoreMuted(store: string, muted: boolean): Promise<null>;
+  /** `set_ui_language`: notifications are written by Rust in the language the UI shows. */
+  setUiLanguage(code: string): Promise<null>;
 
   /**
    * Subscribe to core events. Returns synchronously so it can be the cleanup of a Svelte

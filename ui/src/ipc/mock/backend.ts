@@ -267,6 +267,11 @@ export class MockBackend implements Backend {
     return null;
   }
 
+  async setUiLanguage(code: string): Promise<null> {
+    this.record('setUiLanguage', code);
+    return null;
+  }
+
   async setStoreMuted(store: string, muted: boolean): Promise<null> {
     this.record('setStoreMuted', store, muted);
     const others = this.alerts.mutedStores.filter((id) => id !== store);
