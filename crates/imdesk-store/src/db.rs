@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use crate::checkpoint;
 use crate::error::{Result, StoreError};
 use crate::ingest::{self, IngestOutcome};
 use crate::messages::NewMessage;
@@ -27,6 +28,7 @@ pub struct Store {
 pub(crate) struct Inner {
     jobs: Option<Sender<Job>>,
     writer: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     readers: (Sender<Connection>, Receiver<Connection>),
     pub(crate) options: Arc<StoreOptions>,
     path: PathBuf,
@@ -50,14 +52,23 @@ impl Drop for Inner {
                 tracing::error!("store writer thread panicked");
             }
         }
+        // The writer's connection held the checkpoint thread's only request sender.
+        if let Some(handle) = self.checkpointer.take() {
+            if handle.join().is_err() {
+                tracing::error!("store checkpoint thread panicked");
+            }
+        }
     }
 }
+
+/// How long a connection waits for another's lock before reporting SQLITE_BUSY.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Pragmas shared by every connection, each with its reason.
 fn common_pragmas(conn: &Connection, cache_kib: i64) -> Result<()> {
     // Another process (imdesk-cli export beside the app) may hold a lock briefly: wait for it
     // instead of failing with SQLITE_BUSY.
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     // A bounded page cache: enough for the hot index pages, small enough for the RSS budget.
     conn.pragma_update(None, "cache_size", -cache_kib)?;
     // Sorts and temporary indexes are small; keep them off the disk.
@@ -97,7 +108,9 @@ impl Store {
     /// the writer thread and the reader pool.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let writer = open_writer(&path, &options)?;
+        let mut writer = open_writer(&path, &options)?;
+        let (checkpoints, checkpointer) = checkpoint::start(&path, BUSY_TIMEOUT)?;
+        checkpoint::install_hook(&mut writer, checkpoints)?;
         let readers = crossbeam_channel::bounded(options.readers.max(1));
         for _ in 0..options.readers.max(1) {
             let conn = open_reader(&path, &options)?;
@@ -117,6 +130,7 @@ impl Store {
             inner: Arc::new(Inner {
                 jobs: Some(jobs_tx),
                 writer: Some(handle),
+                checkpointer: Some(checkpointer),
                 readers,
                 options: Arc::new(options),
                 path,

@@ -18,6 +18,7 @@
 //! ```
 
 mod api;
+mod checkpoint;
 mod conversations;
 mod db;
 mod desk_tables;
