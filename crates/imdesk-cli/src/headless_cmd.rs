@@ -27,25 +27,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .context("无法启动 / cannot start the desk")?;
     tracing::info!("headless desk running; SIGTERM stops it");
-    wait_for_stop().await?;
+    crate::stop::wait_for_stop().await?;
     desk.shutdown().await;
     Ok(())
-}
-
-#[cfg(unix)]
-async fn wait_for_stop() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C")?,
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-async fn wait_for_stop() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")
 }

@@ -11,6 +11,7 @@ mod export_cmd;
 mod headless_cmd;
 mod sandbox_cmd;
 mod send_cmd;
+mod stop;
 
 #[derive(Debug, Parser)]
 #[command(name = "imdesk-cli", version, about = "imdesk headless front door")]

@@ -56,25 +56,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         writeln!(out, "{}", sandbox.coordinates())?;
         out.flush()?;
     }
-    wait_for_stop().await?;
+    crate::stop::wait_for_stop().await?;
     sandbox.shutdown().await;
     Ok(())
-}
-
-#[cfg(unix)]
-async fn wait_for_stop() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C")?,
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-async fn wait_for_stop() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")
 }
