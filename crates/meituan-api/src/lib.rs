@@ -26,6 +26,8 @@
 //! keys in [`opaque`], the connectionId derivation in [`im::derived_connection_id`], and the
 //! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`].
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod config;
 pub mod context;

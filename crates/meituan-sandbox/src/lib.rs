@@ -84,6 +84,8 @@
 //! Memory: every pushed message keeps a small record (for `msgRead` checks), about 100 bytes;
 //! long unbounded load runs grow by that much per message.
 
+#![warn(missing_docs)]
+
 mod app;
 pub mod cipher;
 mod clock;

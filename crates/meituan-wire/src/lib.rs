@@ -7,6 +7,8 @@
 //! This crate does no I/O. Every decoder returns a `Result`; ids are parsed as `i64` from
 //! either JSON numbers or strings and never pass through `f64`.
 
+#![warn(missing_docs)]
+
 pub mod cipher;
 pub mod codes;
 pub mod ids;
