@@ -5,9 +5,9 @@
 //! can answer the batch or start the next one. During an ingest burst that was about a third
 //! of the writer's time. Instead, the writer's WAL hook asks a checkpoint thread with its own
 //! connection to run a passive checkpoint, which SQLite lets proceed while the writer keeps
-//! appending; the WAL restarts from its beginning once a checkpoint has caught up. Should the
-//! checkpoint thread fall far behind (a reader holding an old snapshot for long), the writer
-//! checkpoints itself past [`WRITER_CHECKPOINT_FRAMES`], as the automatic checkpoint would.
+//! appending. The WAL restarts from its beginning only when a checkpoint has caught up at the
+//! moment of a commit, so past [`WRITER_CHECKPOINT_FRAMES`] the writer checkpoints itself, as
+//! the automatic checkpoint would, but copying only what the thread has not yet copied.
 
 use std::ffi::c_int;
 use std::path::Path;
@@ -22,9 +22,11 @@ use crate::error::{Result, StoreError};
 /// WAL frames after which a checkpoint is asked for (SQLite's automatic checkpoint default).
 const CHECKPOINT_AFTER_FRAMES: c_int = 1000;
 
-/// WAL frames (≈64 MiB of 4 KiB pages, the journal size limit) after which the writer stops
-/// waiting for the checkpoint thread and checkpoints itself.
-const WRITER_CHECKPOINT_FRAMES: c_int = 16 * 1024;
+/// WAL frames (≈32 MiB of 4 KiB pages) after which the writer checkpoints itself, right
+/// after its commit. While the writer keeps committing, the thread's passive checkpoints
+/// rarely catch up at the moment of a commit, which is when the WAL could restart; the
+/// writer's own checkpoint then copies only what the thread has not, and the WAL restarts.
+const WRITER_CHECKPOINT_FRAMES: c_int = 8 * 1024;
 
 /// The checkpoint thread. It stops when the writer connection (which holds the only sender,
 /// in its WAL hook) is closed.

@@ -179,3 +179,34 @@ fn a_batch_continues_summaries_left_by_earlier_batches() {
         assert_eq!(snapshot(&batched), snapshot(&single), "after seed {seed}");
     }
 }
+
+#[test]
+fn the_preview_is_the_start_of_the_last_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let long: String = "退款".repeat(40);
+    let out = store
+        .ingest(vec![
+            customer("s1", 1, 1, T0, &long),
+            customer("s1", 1, 2, T0 - 1000, "更早的消息"),
+        ])
+        .unwrap();
+    let IngestOutcome::Inserted {
+        conversation_id, ..
+    } = out[0]
+    else {
+        panic!("not stored: {out:?}")
+    };
+    let conv = store.conversation(conversation_id).unwrap().unwrap();
+    let expected: String = long.chars().take(60).collect();
+    assert_eq!(conv.last_msg_preview.as_deref(), Some(expected.as_str()));
+    let undecryptable = NewMessage {
+        text: None,
+        decrypt_failed: true,
+        ..customer("s1", 1, 3, T0 + 1000, "")
+    };
+    store.ingest(vec![undecryptable]).unwrap();
+    let page = store.inbox(Default::default()).unwrap();
+    assert_eq!(page[0].id, conversation_id);
+    assert_eq!(page[0].last_msg_preview, None);
+}
