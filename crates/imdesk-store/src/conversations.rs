@@ -127,15 +127,9 @@ pub struct Conversation {
     pub inbox_key: i64,
 }
 
-/// Columns of [`Conversation::from_row`], for `FROM conversations`. The preview (the first 60
-/// characters of the last message) is read from that message by its row id: kept in the
-/// summary row it made every ingest rewrite ~180 more bytes per conversation, and the row three
-/// times wider (more pages dirtied per batch), while a page of the inbox reads at most its
-/// `LIMIT` of messages by primary key. SQLite's `substr` counts characters, as `chars()` does.
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, store, biz_type, peer_id, open_user_id, \
      group_id, group_name, comment_id, rider_id, order_id, order_state, order_completed_at_ms, \
-     last_msg_rowid, last_msg_at_ms, last_msg_source, last_msg_type, \
-     (SELECT substr(m.text, 1, 60) FROM messages m WHERE m.id = conversations.last_msg_rowid), \
+     last_msg_rowid, last_msg_at_ms, last_msg_source, last_msg_type, last_msg_preview, \
      unread_count, last_read_ms, awaiting_since_ms, deadline_ms, clock_urgent, blocked, inbox_key";
 
 impl Conversation {

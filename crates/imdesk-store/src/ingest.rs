@@ -12,7 +12,7 @@ use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 
 use crate::conversations::{ConversationKey, OrderState};
 use crate::error::Result;
-use crate::ingest_summary::{ClockEffect, OrderContext, Summary};
+use crate::ingest_summary::{preview, ClockEffect, OrderContext, Summary};
 use crate::messages::{NewMessage, SOURCE_CUSTOMER};
 use crate::options::ClockPolicy;
 use crate::search_text::index_text;
@@ -52,8 +52,7 @@ struct Hot<'c> {
     orders: HashMap<i64, Option<i64>>,
 }
 
-/// Writes a summary back without touching the order columns (and so the order index). The
-/// preview is not stored: readers take it from the last message (see `CONVERSATION_COLUMNS`).
+/// Writes a summary back without touching the order columns (and so the order index).
 const UPDATE_SUMMARY: &str = "UPDATE conversations SET
      unread_count = ?2, awaiting_since_ms = ?3, deadline_ms = ?4, clock_urgent = ?5,
      clock_event_id = ?6, urgent_event_id = ?7, group_name = coalesce(?8, group_name),
@@ -61,7 +60,8 @@ const UPDATE_SUMMARY: &str = "UPDATE conversations SET
      last_msg_rowid = CASE WHEN ?11 THEN ?12 ELSE last_msg_rowid END,
      last_msg_at_ms = CASE WHEN ?11 THEN ?13 ELSE last_msg_at_ms END,
      last_msg_source = CASE WHEN ?11 THEN ?14 ELSE last_msg_source END,
-     last_msg_type = CASE WHEN ?11 THEN ?15 ELSE last_msg_type END
+     last_msg_type = CASE WHEN ?11 THEN ?15 ELSE last_msg_type END,
+     last_msg_preview = CASE WHEN ?11 THEN ?16 ELSE last_msg_preview END
      WHERE id = ?1";
 
 /// The same, with a changed order context.
@@ -73,7 +73,8 @@ const UPDATE_SUMMARY_AND_ORDER: &str = "UPDATE conversations SET
      last_msg_at_ms = CASE WHEN ?11 THEN ?13 ELSE last_msg_at_ms END,
      last_msg_source = CASE WHEN ?11 THEN ?14 ELSE last_msg_source END,
      last_msg_type = CASE WHEN ?11 THEN ?15 ELSE last_msg_type END,
-     order_id = ?16, order_state = ?17, order_completed_at_ms = ?18
+     last_msg_preview = CASE WHEN ?11 THEN ?16 ELSE last_msg_preview END,
+     order_id = ?17, order_state = ?18, order_completed_at_ms = ?19
      WHERE id = ?1";
 
 impl<'c> Hot<'c> {
@@ -350,6 +351,7 @@ fn write_summary(conn: &Connection, s: &Summary, messages: &[NewMessage]) -> Res
         last.map(|(_, m)| m.cts_ms),
         last.map(|(_, m)| m.msg_source),
         last.map(|(_, m)| m.msg_type),
+        last.and_then(|(_, m)| preview(m)),
     ];
     if p.order_changed {
         let mut args: Vec<&dyn rusqlite::ToSql> = common.to_vec();

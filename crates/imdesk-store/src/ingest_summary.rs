@@ -6,6 +6,9 @@ use crate::conversations::OrderState;
 use crate::messages::{NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
 use crate::options::ClockPolicy;
 
+/// Characters of a message kept as the conversation's preview.
+pub(crate) const PREVIEW_CHARS: usize = 60;
+
 /// An order context: order id, state, completion time.
 pub(crate) type OrderContext = (Option<i64>, OrderState, Option<i64>);
 
@@ -187,4 +190,11 @@ pub(crate) enum ClockEffect {
         clock_event_id: Option<i64>,
         urgent_event_id: Option<i64>,
     },
+}
+
+/// The preview kept for a last message.
+pub(crate) fn preview(m: &NewMessage) -> Option<String> {
+    m.text
+        .as_ref()
+        .map(|t| t.chars().take(PREVIEW_CHARS).collect())
 }

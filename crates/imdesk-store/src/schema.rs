@@ -200,13 +200,6 @@ DROP INDEX reply_events_by_time;
 CREATE INDEX reply_events_by_customer_time ON reply_events (customer_at_ms);
 "#;
 
-/// Version 6: the conversation preview is read from the last message (`last_msg_rowid`) and
-/// no longer stored; emptying the column frees ~180 bytes of every summary row, which ingest
-/// rewrites for each batch. The column stays (dropping it would rebuild the table).
-const V6_PREVIEW_FROM_LAST_MESSAGE: &str = r#"
-UPDATE conversations SET last_msg_preview = NULL WHERE last_msg_preview IS NOT NULL;
-"#;
-
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
 pub const MIGRATIONS: &[&str] = &[
     V1_MESSAGES,
@@ -214,7 +207,6 @@ pub const MIGRATIONS: &[&str] = &[
     V3_REPLY_EVENTS,
     V4_CLOCK_EVENT_IDS,
     V5_REPLY_EVENTS_BY_TIME,
-    V6_PREVIEW_FROM_LAST_MESSAGE,
 ];
 
 /// The schema version this build writes.
