@@ -19,7 +19,8 @@ step "rust: unit and integration tests"
 dbus-run-session -- cargo test --workspace --exclude imdesk-tests
 
 step "end-to-end: real window"
-cargo test -p imdesk-tests -- --test-threads=1
+# --nocapture: the burst test prints its input-to-paint figures into the log.
+cargo test -p imdesk-tests -- --test-threads=1 --nocapture
 
 if [ -d crates/meituan-push/fuzz ]; then
   step "fuzz: push frame decoder (${IMDESK_FUZZ_SECONDS:-60} s)"
