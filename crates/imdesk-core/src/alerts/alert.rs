@@ -21,6 +21,8 @@ pub enum AlertKind {
     PreAlert,
     /// Reply clocks passed their deadline.
     Overdue,
+    /// A pause or do-not-disturb period ended: who waited meanwhile (non-muted stores).
+    CatchUp,
 }
 
 /// Which sound to play with the notification.
@@ -57,6 +59,8 @@ pub struct Alert<C> {
     /// Customers awaiting a reply: urgent ones brand-wide for the urgent kinds; otherwise
     /// all of them in `store`, or brand-wide when `store` is `None`.
     pub waiting_count: u32,
+    /// How many of the customers the alert stands for are past their deadline.
+    pub overdue_count: u32,
     /// Seconds left on the focused conversation's clock (negative once overdue).
     pub remaining_secs: Option<i64>,
     /// Sound to play.
@@ -91,6 +95,7 @@ impl<C: fmt::Debug> fmt::Debug for Alert<C> {
             .field("count", &self.count)
             .field("store_count", &self.store_count)
             .field("waiting_count", &self.waiting_count)
+            .field("overdue_count", &self.overdue_count)
             .field("remaining_secs", &self.remaining_secs)
             .field("sound", &self.sound)
             .field("attention", &self.attention)

@@ -133,6 +133,21 @@ pub fn render<C>(alert: &Alert<C>, lang: Lang, store_name: Option<&str>) -> Aler
             };
             (at(base), Some(body))
         }
+        AlertKind::CatchUp => {
+            let overdue = alert.overdue_count;
+            let title = if zh {
+                "通知已恢复"
+            } else {
+                "Notifications resumed"
+            };
+            let body = match (zh, overdue) {
+                (true, 0) => format!("{n} 位顾客等待回复"),
+                (true, o) => format!("{n} 位顾客等待回复，其中 {o} 位已超时"),
+                (false, 0) => format!("{} waiting", plural(n, "customer")),
+                (false, o) => format!("{} waiting, {o} overdue", plural(n, "customer")),
+            };
+            (at(title), Some(body))
+        }
     };
     AlertText { title, body }
 }

@@ -14,6 +14,7 @@ fn alert(kind: AlertKind, count: u32, store: bool) -> Alert<u32> {
         count,
         store_count: if store { 1 } else { 3 },
         waiting_count: 5,
+        overdue_count: 0,
         remaining_secs: Some(45),
         sound: Sound::Normal,
         attention: false,
@@ -96,4 +97,25 @@ fn long_previews_are_cut_to_the_limit() {
 fn lang_serialises_as_bcp47_tags() {
     assert_eq!(serde_json::to_string(&Lang::ZhCn).unwrap(), "\"zh-CN\"");
     assert_eq!(serde_json::from_str::<Lang>("\"en\"").unwrap(), Lang::En);
+}
+
+#[test]
+fn catch_up_says_who_waited_and_who_is_overdue() {
+    let mut a = alert(AlertKind::CatchUp, 4, false);
+    let t = render(&a, Lang::ZhCn, None);
+    assert_eq!(
+        (t.title.as_str(), t.body.as_deref()),
+        ("通知已恢复", Some("4 位顾客等待回复"))
+    );
+    a.overdue_count = 2;
+    assert_eq!(
+        render(&a, Lang::ZhCn, None).body.as_deref(),
+        Some("4 位顾客等待回复，其中 2 位已超时")
+    );
+    let one = alert(AlertKind::CatchUp, 1, true);
+    let t = render(&one, Lang::En, Some("Wangjing"));
+    assert_eq!(
+        (t.title.as_str(), t.body.as_deref()),
+        ("Notifications resumed · Wangjing", Some("1 customer waiting"))
+    );
 }

@@ -90,6 +90,8 @@ pub struct AlertScheduler<C> {
     last_urgent_alert: Option<i64>,
     reminders: BTreeMap<C, StageCrossing<C>>,
     last_reminder: Option<i64>,
+    /// Since when a pause or do-not-disturb has silenced the desk (cleared by the catch-up).
+    quiet_since: Option<i64>,
     last_now: i64,
 }
 
@@ -118,6 +120,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             last_urgent_alert: None,
             reminders: BTreeMap::new(),
             last_reminder: None,
+            quiet_since: None,
             last_now: i64::MIN,
         }
     }
@@ -143,6 +146,9 @@ impl<C: Ord + Clone> AlertScheduler<C> {
     /// The tray's "pause notifications until": non-urgent alerts stay silent until `until`.
     pub fn pause_until(&mut self, until: TimeMs) {
         self.paused_until = Some(until);
+        if self.quiet_since.is_none() {
+            self.quiet_since = Some(self.last_now);
+        }
     }
 
     /// Ends a pause early.
@@ -199,7 +205,26 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.urgent_repeat(now, &mut out);
         self.flush_new_messages(now, &mut out);
         self.flush_reminders(now, &mut out);
+        self.watch_quiet(now, &mut out);
         out
+    }
+
+    /// Whether a pause or do-not-disturb (not a per-store mute) silences the desk at `now`.
+    fn quiet(&self, now: i64) -> bool {
+        self.paused_until(TimeMs(now)).is_some()
+            || self.settings.in_do_not_disturb(self.local_second(now))
+    }
+
+    /// Notes when a quiet period starts, and raises the catch-up alert when it ends.
+    fn watch_quiet(&mut self, now: i64, out: &mut Vec<Alert<C>>) {
+        match (self.quiet(now), self.quiet_since) {
+            (true, None) => self.quiet_since = Some(now),
+            (false, Some(_)) => {
+                self.quiet_since = None;
+                self.catch_up(now, out);
+            }
+            _ => {}
+        }
     }
 
     /// When the driver should call [`Self::tick`] next, at the latest; `None` when nothing is
@@ -240,6 +265,18 @@ impl<C: Ord + Clone> AlertScheduler<C> {
                 self.last_reminder
                     .map_or(now, |t| t + secs_ms(s.reminder_min_gap_secs)),
             );
+        }
+        if self.quiet_since.is_some() || self.quiet(now) {
+            // Wake when the quiet ends: at the pause's end, or at the next local minute
+            // (do-not-disturb ranges have minute precision).
+            let pause_end = self.paused_until(TimeMs(now)).map(|t| t.0);
+            let in_dnd = self.settings.in_do_not_disturb(self.local_second(now));
+            let next_minute = (now.div_euclid(60_000) + 1) * 60_000;
+            match (pause_end, in_dnd) {
+                (Some(end), false) => due.push(end),
+                (_, true) => due.push(next_minute),
+                (None, false) => due.push(now), // ended since the last tick: catch up now
+            }
         }
         due.into_iter().min().map(|t| TimeMs(t.max(now)))
     }

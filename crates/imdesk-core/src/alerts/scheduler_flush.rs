@@ -182,6 +182,32 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.last_reminder = Some(now);
     }
 
+    /// After a pause or do-not-disturb ends: one alert listing the customers of non-muted
+    /// stores still waiting, so nothing that arrived in the quiet is forgotten.
+    pub(super) fn catch_up(&mut self, now: i64, out: &mut Vec<Alert<C>>) {
+        let open: Vec<(C, StoreId)> = self
+            .clocks
+            .by_deadline()
+            .into_iter()
+            .filter(|c| !self.settings.is_muted(&c.store))
+            .map(|c| (c.conversation.clone(), c.store.clone()))
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        let mut alert = self.batch_alert(
+            now,
+            AlertKind::CatchUp,
+            open.iter().map(|(c, s)| (c, s)),
+            false,
+        );
+        alert.attention = true;
+        // The catch-up replaces the reminders that piled up for the same customers.
+        self.reminders.clear();
+        self.last_reminder = Some(now);
+        out.push(alert);
+    }
+
     fn preview(&self, text: &str) -> Option<String> {
         (!self.settings.hide_preview).then(|| text.to_owned())
     }
@@ -206,6 +232,11 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             .iter()
             .filter_map(|(c, _)| self.clocks.get(c))
             .min_by_key(|c| c.deadline);
+        let overdue_count = items
+            .iter()
+            .filter_map(|(c, _)| self.clocks.get(c))
+            .filter(|c| c.remaining_ms(TimeMs(now)) < 0)
+            .count();
         let scope = match stores.as_slice() {
             [one] => Some((*one).clone()),
             _ => None,
@@ -232,6 +263,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             count: u32::try_from(items.len()).unwrap_or(u32::MAX),
             store_count: u32::try_from(stores.len()).unwrap_or(u32::MAX),
             waiting_count,
+            overdue_count: u32::try_from(overdue_count).unwrap_or(u32::MAX),
             remaining_secs: focus.map(|c| c.remaining_ms(TimeMs(now)).div_euclid(1000)),
             sound,
             attention: urgent || kind == AlertKind::Overdue,

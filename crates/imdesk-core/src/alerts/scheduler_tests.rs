@@ -343,3 +343,65 @@ fn restart_derives_clocks_without_replaying_old_stages() {
         ]
     );
 }
+
+#[test]
+fn the_end_of_a_pause_announces_everyone_still_waiting_once() {
+    let mut settings = AlertSettings::default();
+    settings.muted_stores.insert(store(2));
+    let t0 = local(15, 0, 0);
+    let mut sim = Sim::new(settings, t0);
+    sim.s.pause_until(TimeMs(t0.0 + 30 * MIN));
+    sim.msg(0, "a", false);
+    sim.advance(MIN);
+    sim.msg(1, "b", false);
+    sim.msg(1, "c", false);
+    sim.msg(2, "muted", false);
+    sim.advance(MIN);
+    sim.reply("c");
+    sim.advance(40 * MIN);
+    let shown = sim.since(0);
+    assert_eq!(shown.len(), 1, "silent during the pause, one catch-up after: {shown:?}");
+    let a = &shown[0];
+    assert_eq!(
+        (secs_after(t0, a), a.kind, a.count, a.overdue_count, a.store.clone()),
+        (30 * 60, AlertKind::CatchUp, 2, 2, None),
+        "a and b wait (both past 5 minutes); c was answered; the muted store is left out"
+    );
+    assert_eq!(a.conversation.as_deref(), Some("a"), "focus on the earliest deadline");
+    assert!(a.attention);
+}
+
+#[test]
+fn resuming_early_and_an_empty_queue() {
+    let t0 = local(15, 0, 0);
+    let mut sim = Sim::new(AlertSettings::default(), t0);
+    sim.s.pause_until(TimeMs(t0.0 + 30 * MIN));
+    sim.msg(0, "a", false);
+    sim.advance(MIN);
+    sim.s.resume();
+    sim.advance(SEC);
+    let kinds: Vec<_> = sim.since(0).iter().map(|a| (secs_after(t0, a), a.kind)).collect();
+    assert_eq!(kinds, vec![(60, AlertKind::CatchUp)]);
+    // A pause with nobody waiting ends without a notification.
+    sim.reply("a");
+    let before = sim.log.len();
+    sim.s.pause_until(TimeMs(sim.now().0 + 10 * MIN));
+    sim.advance(20 * MIN);
+    assert_eq!(sim.log.len(), before);
+}
+
+#[test]
+fn do_not_disturb_ends_with_a_catch_up_at_its_last_minute() {
+    let mut settings = AlertSettings::default();
+    let h = |h, m| TimeOfDay::new(h, m).unwrap();
+    settings.do_not_disturb = vec![TimeRange::new(h(22, 0), h(7, 0))];
+    let t0 = local(6, 50, 0);
+    let mut sim = Sim::new(settings, t0);
+    sim.msg(0, "a", false);
+    sim.msg(1, "u", true);
+    sim.reply("u");
+    let from = sim.log.len();
+    sim.run_until(local(7, 5, 0));
+    let kinds: Vec<_> = sim.since(from).iter().map(|a| (secs_after(t0, a), a.kind, a.count)).collect();
+    assert_eq!(kinds, vec![(10 * 60, AlertKind::CatchUp, 1)]);
+}
