@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
+import type { Component } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import type { AlertSettings } from '../../ipc/backend';
 import { settle, testBackend } from '../../test/brand';
@@ -13,7 +14,8 @@ async function openSettings() {
   const desk = new Desk(backend);
   const stop = desk.start();
   await desk.stores.refresh();
-  render(WithDesk, { props: { desk, component: SettingsPanel } });
+  // onclose is not exercised here; WithDesk renders the panel without props.
+  render(WithDesk, { props: { desk, component: SettingsPanel as unknown as Component } });
   await settle();
   return { backend, desk, stop, user: userEvent.setup() };
 }
