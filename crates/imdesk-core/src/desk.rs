@@ -224,6 +224,7 @@ impl Desk {
         if inner.opts.run_pollers && inner.platform.is_some() {
             tasks.push(tokio::spawn(pollers::read_receipts(inner.clone())));
             tasks.push(tokio::spawn(pollers::platform_rates(inner.clone())));
+            tasks.push(tokio::spawn(pollers::orders(inner.clone())));
         }
         Ok(Desk {
             inner,

@@ -44,6 +44,12 @@ pub struct DeskOptions {
     pub read_receipt_interval: Duration,
     /// At most this many conversations are polled per round.
     pub read_receipt_batch: u32,
+    /// How often conversations' orders are fetched in the background (new orders, and open
+    /// ones whose cached copy is older than `order_fresh`), so the inbox shows the real order
+    /// state without the agent opening the chat.
+    pub order_poll_interval: Duration,
+    /// At most this many orders are fetched per round.
+    pub order_poll_batch: u32,
     /// How often Meituan's reply-rate figures are fetched.
     pub platform_rates_interval: Duration,
     /// The alert driver looks at the clock at least this often (a manual clock in tests moves
@@ -81,6 +87,8 @@ impl Default for DeskOptions {
             send_backoff: (Duration::from_millis(500), Duration::from_secs(30)),
             read_receipt_interval: Duration::from_secs(3),
             read_receipt_batch: 20,
+            order_poll_interval: Duration::from_secs(10),
+            order_poll_batch: 10,
             platform_rates_interval: Duration::from_secs(600),
             alert_poll: Duration::from_secs(1),
             event_window: Duration::from_millis(33),
@@ -117,6 +125,7 @@ impl DeskOptions {
             send_attempts: 30,
             send_backoff: (Duration::from_millis(10), Duration::from_millis(50)),
             read_receipt_interval: Duration::from_millis(50),
+            order_poll_interval: Duration::from_millis(100),
             platform_rates_interval: Duration::from_secs(600),
             alert_poll: Duration::from_millis(20),
             event_window: Duration::from_millis(10),

@@ -1,9 +1,11 @@
-//! Background polls of the platform: customers' read times (read receipts) and Meituan's own
-//! reply-rate figures. Both are bounded per round and stop with the desk.
+//! Background polls of the platform: customers' read times (read receipts), the orders the
+//! conversations refer to, and Meituan's own reply-rate figures. Each is bounded per round and
+//! stops with the desk.
 
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use imdesk_store::ConversationKey;
 use meituan_api::im::{GetReversionRateAndRightsList, UserReadTime};
 use meituan_wire::OpenUserId;
 
@@ -16,6 +18,15 @@ const UNREAD_OURS: &str = "SELECT id FROM conversations
      WHERE biz_type = 1 AND last_msg_source = 1 AND last_msg_at_ms > coalesce(last_read_ms, 0)
        AND last_msg_at_ms > ?1
      ORDER BY last_msg_at_ms DESC LIMIT ?2";
+
+/// Orders worth fetching: referred to by a conversation active in the last three days, and
+/// either never fetched or still open (not completed 8, not cancelled 9) and older than
+/// `?2`. Most recently active first.
+const ORDERS_TO_FETCH: &str = "SELECT c.store, c.order_id, max(c.last_msg_at_ms) AS active
+     FROM conversations c LEFT JOIN orders o ON o.order_id = c.order_id
+     WHERE c.order_id IS NOT NULL AND c.order_id > 0 AND c.last_msg_at_ms > ?1
+       AND (o.order_id IS NULL OR (o.status NOT IN (8, 9) AND o.fetched_at_ms < ?2))
+     GROUP BY c.order_id ORDER BY active DESC LIMIT ?3";
 
 async fn pause(inner: &Inner, every: Duration) -> bool {
     tokio::select! {
@@ -88,6 +99,63 @@ async fn poll_one(inner: &Inner, id: i64) -> Option<String> {
         .await
         .ok()?;
     Some(conversation_id(&conv.key))
+}
+
+/// Keeps the order context of active conversations current, so a complaint about a completed
+/// order shows "after-sale" in the inbox (and the after-sale window is known) before the agent
+/// opens the chat.
+pub(crate) async fn orders(inner: Arc<Inner>) {
+    while pause(&inner, inner.opts.order_poll_interval).await {
+        let now = inner.now();
+        let fresh = i64::try_from(inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
+        let (since, stale_before) = (now - 3 * 24 * 3600 * 1000, now.saturating_sub(fresh));
+        let limit = inner.opts.order_poll_batch;
+        let due = inner
+            .store
+            .read_async(move |conn| {
+                let mut stmt = conn.prepare_cached(ORDERS_TO_FETCH)?;
+                let rows = stmt
+                    .query_map(rusqlite::params![since, stale_before, limit], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(rows)
+            })
+            .await;
+        let due = match due {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!("orders: cannot list conversations: {e}");
+                continue;
+            }
+        };
+        for (store, order_id) in due {
+            if crate::detail::fetch_order(&inner, &store, order_id).await {
+                let keys = inner
+                    .store
+                    .read_async(move |conn| {
+                        let mut stmt = conn.prepare_cached(
+                            "SELECT store, biz_type, peer_id FROM conversations WHERE order_id = ?1",
+                        )?;
+                        let keys = stmt
+                            .query_map([order_id], |r| {
+                                Ok(ConversationKey {
+                                    store: r.get(0)?,
+                                    biz_type: r.get(1)?,
+                                    peer_id: r.get(2)?,
+                                })
+                            })?
+                            .collect::<rusqlite::Result<Vec<_>>>()?;
+                        Ok(keys)
+                    })
+                    .await
+                    .unwrap_or_default();
+                inner
+                    .notices
+                    .conversations(keys.iter().map(conversation_id).collect());
+            }
+        }
+    }
 }
 
 /// Fetches `getReversionRateAndRightsList` for every store now and then.

@@ -115,3 +115,72 @@ async fn the_shell_surface_reads_and_writes_through_the_desk() {
     assert!(rail.iter().find(|s| s.epoi_id == store).unwrap().muted);
     desk.shutdown().await;
 }
+
+/// A complaint about a completed order shows "after-sale" in the inbox without the agent
+/// opening the chat: the order is fetched in the background. When the platform completes an
+/// order that was in progress, the row follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_learns_order_states_in_the_background() {
+    use imdesk_core::view::{InboxFilter, InboxQuery, OrderState};
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let id_of = |p: &meituan_sandbox::Pushed| {
+        conversation_id(&ConversationKey {
+            store: store.clone(),
+            biz_type: 1,
+            peer_id: p.open_user_id.unwrap(),
+        })
+    };
+    let done = sb
+        .customer_says(
+            CustomerMessage::text(&store, ChatKind::Completed, "少送了一份米饭").scene(3001),
+        )
+        .unwrap();
+    let open = sb
+        .customer_says(CustomerMessage::text(
+            &store,
+            ChatKind::InProgress,
+            "到哪了",
+        ))
+        .unwrap();
+    let (done_id, open_id) = (id_of(&done), id_of(&open));
+    let state_of = |id: String| {
+        let desk = &desk;
+        async move {
+            let page = desk
+                .inbox(InboxQuery {
+                    store: None,
+                    filter: InboxFilter::All,
+                    offset: 0,
+                    limit: 50,
+                })
+                .await
+                .unwrap();
+            page.rows
+                .into_iter()
+                .find(|r| r.id == id)
+                .and_then(|r| r.order_state)
+        }
+    };
+    eventually(10, "completed order shows after-sale", || {
+        let id = done_id.clone();
+        async { state_of(id).await == Some(OrderState::AfterSale) }
+    })
+    .await;
+    assert_eq!(
+        state_of(open_id.clone()).await,
+        Some(OrderState::InProgress)
+    );
+    let now = meituan_wire::Clock::now(&meituan_wire::SystemClock).0;
+    sb.complete_order(&store, open.order_id.unwrap(), now)
+        .unwrap();
+    eventually(10, "the open order's completion reaches the inbox", || {
+        let id = open_id.clone();
+        async { state_of(id).await == Some(OrderState::AfterSale) }
+    })
+    .await;
+    desk.shutdown().await;
+}
