@@ -116,6 +116,9 @@ fn catch_up_says_who_waited_and_who_is_overdue() {
     let t = render(&one, Lang::En, Some("Wangjing"));
     assert_eq!(
         (t.title.as_str(), t.body.as_deref()),
-        ("Notifications resumed · Wangjing", Some("1 customer waiting"))
+        (
+            "Notifications resumed · Wangjing",
+            Some("1 customer waiting")
+        )
     );
 }

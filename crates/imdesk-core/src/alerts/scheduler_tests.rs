@@ -360,14 +360,28 @@ fn the_end_of_a_pause_announces_everyone_still_waiting_once() {
     sim.reply("c");
     sim.advance(40 * MIN);
     let shown = sim.since(0);
-    assert_eq!(shown.len(), 1, "silent during the pause, one catch-up after: {shown:?}");
+    assert_eq!(
+        shown.len(),
+        1,
+        "silent during the pause, one catch-up after: {shown:?}"
+    );
     let a = &shown[0];
     assert_eq!(
-        (secs_after(t0, a), a.kind, a.count, a.overdue_count, a.store.clone()),
+        (
+            secs_after(t0, a),
+            a.kind,
+            a.count,
+            a.overdue_count,
+            a.store.clone()
+        ),
         (30 * 60, AlertKind::CatchUp, 2, 2, None),
         "a and b wait (both past 5 minutes); c was answered; the muted store is left out"
     );
-    assert_eq!(a.conversation.as_deref(), Some("a"), "focus on the earliest deadline");
+    assert_eq!(
+        a.conversation.as_deref(),
+        Some("a"),
+        "focus on the earliest deadline"
+    );
     assert!(a.attention);
 }
 
@@ -380,7 +394,11 @@ fn resuming_early_and_an_empty_queue() {
     sim.advance(MIN);
     sim.s.resume();
     sim.advance(SEC);
-    let kinds: Vec<_> = sim.since(0).iter().map(|a| (secs_after(t0, a), a.kind)).collect();
+    let kinds: Vec<_> = sim
+        .since(0)
+        .iter()
+        .map(|a| (secs_after(t0, a), a.kind))
+        .collect();
     assert_eq!(kinds, vec![(60, AlertKind::CatchUp)]);
     // A pause with nobody waiting ends without a notification.
     sim.reply("a");
@@ -402,6 +420,10 @@ fn do_not_disturb_ends_with_a_catch_up_at_its_last_minute() {
     sim.reply("u");
     let from = sim.log.len();
     sim.run_until(local(7, 5, 0));
-    let kinds: Vec<_> = sim.since(from).iter().map(|a| (secs_after(t0, a), a.kind, a.count)).collect();
+    let kinds: Vec<_> = sim
+        .since(from)
+        .iter()
+        .map(|a| (secs_after(t0, a), a.kind, a.count))
+        .collect();
     assert_eq!(kinds, vec![(10 * 60, AlertKind::CatchUp, 1)]);
 }
