@@ -47,7 +47,17 @@ pub fn run() -> ExitCode {
     config.fill_secrets(&keyring_store::OsKeyring);
     let host = Arc::new(DeskHost::new(&config));
 
+    // The window comes back where the agent left it: size, position and maximised state (not
+    // visibility, so a window closed to the tray still opens on launch).
+    let window_state = tauri_plugin_window_state::Builder::default()
+        .with_state_flags(
+            tauri_plugin_window_state::StateFlags::SIZE
+                | tauri_plugin_window_state::StateFlags::POSITION
+                | tauri_plugin_window_state::StateFlags::MAXIMIZED,
+        )
+        .build();
     let result = tauri::Builder::default()
+        .plugin(window_state)
         .manage(host.clone())
         .manage(paths.clone())
         .manage(settings::UiLanguage::default())
