@@ -103,6 +103,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/merchant_messages",
             get(|State(a): App, Query(q): Query<StoreQ>| async move { reply(a.merchant_messages(&q.epoi_id)) }),
         )
+        .route("/uploads", get(|State(a): App, Query(q): Query<StoreQ>| async move { reply(a.uploads(&q.epoi_id)) }))
         .route("/reply_timings", get(|State(a): App, Query(q): Query<StoreQ>| async move { reply(a.reply_timings(&q.epoi_id)) }))
         .route(
             "/faults",

@@ -36,8 +36,13 @@
 //!   "push_content":{…§4.3 wire names…}}`, `msg_content` encrypted ([`cipher`]: AES-128-ECB,
 //!   PKCS#7, base64, key = first 16 bytes of imSecret). Pre-order two-party pushes carry
 //!   `order_id` 0. Review-contact pushes carry no `open_user_id` (anonymous).
-//! * **Images** ([`images`]): `msg_type` 2 whose decrypted content is a URL; the sandbox serves
-//!   `{gateway_url}/img/{1..4}.png`.
+//! * **Images** ([`images`], \[INF\]): `msg_type` 2 whose decrypted content is the URL of a
+//!   picture the sandbox serves: its own `{gateway_url}/img/{1..4}.png`, or an upload's
+//!   `pic_url` `{gateway_url}/img/up/{pic_code}.png|jpg`; any other content is refused.
+//!   Uploads: `POST /wmoper/ng/foodop/image/uploadNoWater` (businessId 16 only; store token;
+//!   `img_name`, `img` base64 PNG/JPEG up to 2 MiB decoded, `pic_type` 1–3) answers
+//!   `{pic_code, pic_url}`. `blockUser.voucher_pic_ids` must be `pic_code`s the same store
+//!   uploaded, so businessId-2 stores (no upload) cannot block.
 //! * **businessId 2 opaque endpoints** (`msgRead`, `userReadTime`, `setPoiIMStatus`, comment
 //!   list): `biz` is a JSON string literal holding the businessId-16 keys (`openUserId`,
 //!   `msgId`, `imStatus`, …); a raw object is refused there.
@@ -50,7 +55,8 @@
 //!
 //! [`Sandbox`] methods (and the same routes under `/_sandbox/…`, below)
 //! inject customer messages ([`CustomerMessage`]), make customers read, complete orders at a
-//! chosen time, list what merchants sent ([`MerchantMessage`], decrypted), read reply clocks,
+//! chosen time, list what merchants sent ([`MerchantMessage`], decrypted, with the picture an
+//! image message showed) and uploaded ([`UploadInfo`]), read reply clocks,
 //! switch [`Faults`], drop connections, rotate imSecret, expire tokens, mint OAuth codes and run
 //! bounded load ([`Sandbox::run_load`]). Control routes answer JSON; errors are HTTP 400/404
 //! with `{"error": "..."}`:
@@ -67,6 +73,7 @@
 //! | GET | `/_sandbox/blocked?epoi_id=` | | `[BlockRecord]` |
 //! | POST | `/_sandbox/im_status` | `{epoi_id, on}` | `{}` |
 //! | GET | `/_sandbox/merchant_messages?epoi_id=` | | `[MerchantMessage]` |
+//! | GET | `/_sandbox/uploads?epoi_id=` | | `[UploadInfo]` |
 //! | GET | `/_sandbox/reply_timings?epoi_id=` | | `[ReplyTiming]` |
 //! | GET / PUT | `/_sandbox/faults` | [`Faults`] | [`Faults`] |
 //! | GET | `/_sandbox/connections` | | `{open, pending}` |
@@ -82,7 +89,8 @@
 //! optionally "scene_tag", "open_user_id", "order_id", "group_id", "at_ms"}`.
 //!
 //! Memory: every pushed message keeps a small record (for `msgRead` checks), about 100 bytes;
-//! long unbounded load runs grow by that much per message.
+//! long unbounded load runs grow by that much per message. Uploaded pictures are kept whole
+//! (up to 2 MiB each) for the life of the sandbox.
 
 #![warn(missing_docs)]
 
@@ -110,9 +118,10 @@ pub use envelope::{ApiCode, OP_SUCCESS};
 pub use error::{Result, SandboxError};
 pub use faults::{Faults, DEFAULT_TIMEOUT_HOLD_MS};
 pub use gateway::sign::sign as sign_fields;
+pub use images::ImageRef;
 pub use model::{
     BlockRecord, ChatKind, Content, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed,
-    ReplyTiming, StoreInfo,
+    ReplyTiming, StoreInfo, UploadInfo,
 };
 pub use push::frame::encode_uri_component;
 pub use sandbox::Sandbox;

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::images::ImageRef;
+
 /// One store as the front door prints it and as `IMDESK_STORES` expects it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreInfo {
@@ -184,6 +186,9 @@ pub struct MerchantMessage {
     pub msg_type: i32,
     /// Decrypted `msg_content` (an image URL for msg_type 2).
     pub text: String,
+    /// For msg_type 2: the picture the URL names (the sandbox's own or an upload).
+    #[serde(default)]
+    pub image: Option<ImageRef>,
     /// Customer addressed (two-party and rider chats).
     pub open_user_id: Option<i64>,
     /// Order referred to.
@@ -249,4 +254,25 @@ pub enum DropMode {
     Reset,
     /// Keep the TCP connection open but go silent: no `HB`, no pushes (a half-dead link).
     Silent,
+}
+
+/// A picture a store uploaded through `image/uploadNoWater`, as tests see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadInfo {
+    /// Store that uploaded it.
+    pub epoi_id: String,
+    /// The id `blockUser.voucher_pic_ids` lists.
+    pub pic_code: String,
+    /// Where the gateway serves it (what an image message carries).
+    pub pic_url: String,
+    /// The `img_name` sent.
+    pub img_name: String,
+    /// The `pic_type` sent (1 poster, 2 signboard, 3 safety card).
+    pub pic_type: i64,
+    /// `image/png` or `image/jpeg`, from the magic bytes.
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+    /// When it was uploaded (Unix ms).
+    pub uploaded_at_ms: i64,
 }

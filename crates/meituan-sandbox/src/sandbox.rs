@@ -1,6 +1,6 @@
 //! [`Sandbox`]: start, coordinates, scripting, shutdown.
 
-use axum::extract::Path;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::faults::Faults;
 use crate::model::{
     BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed, ReplyTiming,
-    StoreInfo,
+    StoreInfo, UploadInfo,
 };
 use crate::{clock, control, customers, gateway, images, load, push, state};
 
@@ -27,6 +27,9 @@ pub struct Sandbox {
     server: Option<JoinHandle<()>>,
     load_seq: AtomicU64,
 }
+
+/// Largest request body: a 2 MiB upload is about 3 MB once base64- and form-encoded.
+const GATEWAY_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// How often the fault clock looks at timed faults (drops, secret rotation).
 const FAULT_CLOCK: Duration = Duration::from_millis(50);
@@ -54,7 +57,9 @@ impl Sandbox {
             .route("/oauth/{*rest}", post(gateway::handle))
             .route("/websocket/{connection_id}/{token}", get(push::ws::upgrade))
             .route("/img/{file}", get(image))
+            .route("/img/up/{file}", get(uploaded_image))
             .nest("/_sandbox", control::router())
+            .layer(DefaultBodyLimit::max(GATEWAY_BODY_LIMIT))
             .with_state(Arc::clone(&app));
         let cancel = app.cancel.clone();
         let server = tokio::spawn(async move {
@@ -160,6 +165,10 @@ impl Sandbox {
     pub fn merchant_messages(&self, epoi_id: &str) -> Result<Vec<MerchantMessage>> {
         self.app.merchant_messages(epoi_id)
     }
+    /// The pictures a store uploaded (`image/uploadNoWater`), by `pic_code`.
+    pub fn uploads(&self, epoi_id: &str) -> Result<Vec<UploadInfo>> {
+        self.app.uploads(epoi_id)
+    }
     /// The reply clocks the sandbox observed for a store.
     pub fn reply_timings(&self, epoi_id: &str) -> Result<Vec<ReplyTiming>> {
         self.app.reply_timings(epoi_id)
@@ -255,6 +264,15 @@ async fn image(Path(file): Path<String>) -> Response {
         .and_then(images::png);
     match png {
         Some(bytes) => ([(header::CONTENT_TYPE, "image/png")], bytes).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn uploaded_image(State(app): State<Arc<Shared>>, Path(file): Path<String>) -> Response {
+    match app.uploaded_picture(&file) {
+        Some((content_type, bytes)) => {
+            ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -6,9 +6,10 @@ use serde_json::json;
 use crate::app::Shared;
 use crate::clock;
 use crate::error::{Result, SandboxError};
+use crate::images;
 use crate::model::{
     BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed, ReplyTiming,
-    StoreInfo,
+    StoreInfo, UploadInfo,
 };
 use crate::state::chat;
 use crate::state::store::status;
@@ -142,6 +143,40 @@ impl Shared {
     pub fn merchant_messages(&self, epoi_id: &str) -> Result<Vec<MerchantMessage>> {
         let w = self.world();
         Ok(w.stores[store_of(&w, epoi_id)?].merchant_msgs.clone())
+    }
+
+    pub fn uploads(&self, epoi_id: &str) -> Result<Vec<UploadInfo>> {
+        let w = self.world();
+        let s = &w.stores[store_of(&w, epoi_id)?];
+        Ok(s.uploads
+            .iter()
+            .map(|(code, u)| UploadInfo {
+                epoi_id: s.epoi_id.clone(),
+                pic_code: code.clone(),
+                pic_url: format!(
+                    "{}{}",
+                    self.gateway_url,
+                    images::upload_path(code, u.format.extension())
+                ),
+                img_name: u.img_name.clone(),
+                pic_type: u.pic_type,
+                content_type: u.format.content_type().to_string(),
+                size: u.bytes.len(),
+                uploaded_at_ms: u.uploaded_at_ms,
+            })
+            .collect())
+    }
+
+    /// The bytes and content type served at `/img/up/{file}`, if an upload has that name.
+    pub fn uploaded_picture(&self, file: &str) -> Option<(&'static str, axum::body::Bytes)> {
+        let (code, ext) = file.split_once('.')?;
+        let w = self.world();
+        w.stores.iter().find_map(|s| {
+            s.uploads
+                .get(code)
+                .filter(|u| u.format.extension() == ext)
+                .map(|u| (u.format.content_type(), u.bytes.clone()))
+        })
     }
 
     pub fn reply_timings(&self, epoi_id: &str) -> Result<Vec<ReplyTiming>> {

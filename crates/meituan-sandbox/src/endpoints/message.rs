@@ -2,7 +2,8 @@
 //!
 //! `msg/send` checks `push_content` for its `biz_type`: the allowed `msg_type`s, the ids each
 //! chat needs, `msg_source` 1, 10-digit `cts`, and a `msg_content` that decrypts under the
-//! current imSecret (an http(s) URL for images). It refuses sends to blocked customers, to
+//! current imSecret (for images, the URL of a picture the platform serves: see
+//! [`crate::images`]). It refuses sends to blocked customers, to
 //! two-party chats whose order completed more than 48 hours ago, and when the store's IM switch
 //! is off. A `msg_id` the developer already used is the same message: success, recorded once.
 
@@ -62,13 +63,11 @@ pub(super) fn send(call: &Call<'_>, w: &mut World) -> ApiResult {
     }
     let text =
         cipher::decrypt(&w.im_secret, content).map_err(|e| param(&format!("msg_content: {e}")))?;
-    match msg_type {
-        2 if !images::is_image_reference(&text) => {
-            return Err(param("an image msg_content must be an http(s) URL"))
-        }
+    let image = match msg_type {
+        2 => Some(images::image_message(w, &call.app.gateway_url, &text).map_err(ApiError::param)?),
         0 | 1 if text.trim().is_empty() => return Err(param("msg_content is empty")),
-        _ => {}
-    }
+        _ => None,
+    };
     let (open_user_id, order_id, group_id) = check_conversation(call, w, store, biz_type, &pc)?;
     let s = &mut w.stores[store];
     if let Some(user) = open_user_id.filter(|_| biz_type == 1) {
@@ -80,6 +79,7 @@ pub(super) fn send(call: &Call<'_>, w: &mut World) -> ApiResult {
         biz_type: biz_type as i32,
         msg_type: msg_type as i32,
         text,
+        image,
         open_user_id,
         order_id,
         group_id,

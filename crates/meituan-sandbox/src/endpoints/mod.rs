@@ -1,11 +1,13 @@
 //! Every business API the sandbox serves, by path, with the scope of its token.
 //!
 //! The IM endpoints of §4 exist in both families (`/waimai/ng/im/…` for businessId 2,
-//! `/wmoper/ng/im/…` for 16); the context endpoints of §5 under their own paths.
+//! `/wmoper/ng/im/…` for 16); the context endpoints of §5 under their own paths; the image
+//! upload of §5.5 only on businessId 16 (`/wmoper/ng/foodop/image/uploadNoWater`).
 
 mod connection;
 mod context;
 mod fans;
+mod image;
 mod message;
 mod settings;
 
@@ -43,6 +45,7 @@ pub(crate) enum Endpoint {
     OrderDetail,
     PoiInfo,
     CommentList,
+    ImageUpload,
 }
 
 /// Whether a call must name its store with a token.
@@ -112,6 +115,7 @@ pub(crate) fn route(path: &str) -> Option<(u8, Endpoint)> {
         "/wmoper/ng/poi/mget" | "/wmoper/ng/poi/detail" => (16, Endpoint::PoiInfo),
         "/waimai/ng/comment/queryCommentList" => (2, Endpoint::CommentList),
         "/wmoper/ng/comment/queryCommentList" => (16, Endpoint::CommentList),
+        crate::images::UPLOAD_PATH => (16, Endpoint::ImageUpload),
         _ => return None,
     })
 }
@@ -147,5 +151,6 @@ pub(crate) fn dispatch(call: &Call<'_>, w: &mut World, endpoint: Endpoint) -> Ap
         E::OrderDetail => context::order(call, w),
         E::PoiInfo => context::poi(call, w),
         E::CommentList => context::comments(call, w),
+        E::ImageUpload => image::upload(call, w),
     }
 }

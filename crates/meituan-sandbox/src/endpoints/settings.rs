@@ -1,10 +1,12 @@
-//! Store-level IM settings: the IM switch (§4.6–4.7), blocking (§4.8–4.9), review-contact
+//! Store-level IM settings: the IM switch (§4.6–4.7), blocking (§4.8–4.9, evidence checked by
+//! [`crate::images`]), review-contact
 //! groups (§4.10), the auto-reply robot (§4.11) and reply rates with rights (§4.12).
 
 use serde_json::{json, Value};
 
 use crate::envelope::{ApiError, ApiResult};
 use crate::gateway::{biz::Biz, Call};
+use crate::images;
 use crate::model::BlockRecord;
 use crate::state::chat::add_group;
 use crate::state::reply::{TARGET_PERCENT, URGENT_TARGET_PERCENT};
@@ -73,6 +75,7 @@ pub(super) fn block(call: &Call<'_>, w: &mut World) -> ApiResult {
             "open_user_id is not a customer of this store",
         ));
     }
+    images::check_vouchers(s, &pics).map_err(ApiError::param)?;
     s.blocked.insert(
         user,
         BlockRecord {

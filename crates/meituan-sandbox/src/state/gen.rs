@@ -96,6 +96,7 @@ fn new_store(w: &mut World, i: usize) -> Store {
         merchant_msgs: Vec::new(),
         replies: Default::default(),
         merchant_read: HashSet::new(),
+        uploads: crate::images::Uploads::default(),
         day_seq: 0,
     }
 }

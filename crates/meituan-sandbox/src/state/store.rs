@@ -1,4 +1,5 @@
-//! One store's records: customers, orders, reviews, groups, switches, blocks and messages.
+//! One store's records: customers, orders, reviews, groups, switches, blocks, messages and
+//! uploaded pictures.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -197,6 +198,8 @@ pub(crate) struct Store {
     pub replies: ReplyBook,
     /// Customer messages the merchant marked read (`msgRead`).
     pub merchant_read: HashSet<i64>,
+    /// Pictures the store uploaded (`image/uploadNoWater`), by `pic_code`.
+    pub uploads: crate::images::Uploads,
     pub day_seq: i32,
 }
 

@@ -238,6 +238,26 @@ impl Client {
         self.im(store, "msg/send", Some(&biz)).await
     }
 
+    /// Uploads the sandbox's picture `n` for a businessId-16 store → (pic_code, pic_url).
+    pub async fn upload_png(&self, store: &StoreInfo, n: u32) -> (String, String) {
+        let img = base64::engine::general_purpose::STANDARD
+            .encode(meituan_sandbox::images::png(n).unwrap());
+        let biz = serde_json::json!({"img_name": format!("p{n}.png"), "img": img, "pic_type": 1});
+        let d = self
+            .call(
+                meituan_sandbox::images::UPLOAD_PATH,
+                16,
+                Some(&store.app_auth_token),
+                Some(&biz.to_string()),
+            )
+            .await
+            .data();
+        (
+            d["pic_code"].as_str().unwrap().to_string(),
+            d["pic_url"].as_str().unwrap().to_string(),
+        )
+    }
+
     /// getConnectionToken → (connectionId, token, imSecret).
     pub async fn connection_token(&self, store: &StoreInfo) -> (String, String, String) {
         let d = self.im(store, "getConnectionToken", None).await.data();

@@ -1,23 +1,6 @@
-//! The sandbox's own pictures and the one place that decides how an image message looks.
-//!
-//! Image messages \[INF\]: `msg_type` 2 whose decrypted `msg_content` is the URL text of a picture;
-//! the sandbox serves a few small generated PNGs at `{gateway_url}/img/{n}.png`.
+//! The sandbox's own pictures: a few small PNGs generated without an image library.
 
-/// How many pictures the sandbox serves (numbered from 1).
-pub const IMAGE_COUNT: u32 = 4;
-
-/// URL of picture `n`, if it exists.
-pub fn image_url(gateway_url: &str, n: u32) -> Option<String> {
-    (1..=IMAGE_COUNT)
-        .contains(&n)
-        .then(|| format!("{gateway_url}/img/{n}.png"))
-}
-
-/// Whether a merchant's image `msg_content` is acceptable: an http(s) URL.
-pub fn is_image_reference(text: &str) -> bool {
-    url::Url::parse(text)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-}
+use super::IMAGE_COUNT;
 
 /// PNG bytes of picture `n`: a 32×32 square in one of a few food-ish colours.
 pub fn png(n: u32) -> Option<Vec<u8>> {
@@ -100,17 +83,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pictures_and_urls() {
-        assert_eq!(
-            image_url("http://h:1", 2).as_deref(),
-            Some("http://h:1/img/2.png")
-        );
-        assert!(image_url("http://h:1", 0).is_none() && image_url("http://h:1", 5).is_none());
+    fn pictures_are_pngs() {
         let p = png(1).unwrap();
         assert_eq!(&p[..8], &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]);
-        assert!(png(9).is_none());
-        assert!(is_image_reference("https://img.example/a.png"));
-        assert!(!is_image_reference("just text"));
+        assert!(png(0).is_none() && png(9).is_none());
         // The well-known CRC of "IEND" with no data.
         assert_eq!(crc32(b"IEND"), 0xae42_6082);
     }
