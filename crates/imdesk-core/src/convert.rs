@@ -141,8 +141,18 @@ fn marker(biz_type: i32, msg_type: i32) -> Option<&'static str> {
     }
 }
 
-/// An inbox row.
-pub fn row(c: &Conversation, store_name: &str, now: i64, window_ms: i64) -> ConversationRow {
+/// An inbox row; `scene` is the tag and name of the scene message awaiting a reply, if any.
+pub fn row(
+    c: &Conversation,
+    scene: Option<(i32, String)>,
+    store_name: &str,
+    now: i64,
+    window_ms: i64,
+) -> ConversationRow {
+    let (scene_tag, scene_name) = match scene {
+        Some((tag, name)) => (Some(tag), (!name.is_empty()).then_some(name)),
+        None => (None, None),
+    };
     let last_text = match c.last_msg_type.and_then(|t| marker(c.key.biz_type, t)) {
         Some(m) => m.to_owned(),
         None => c.last_msg_preview.clone().unwrap_or_default(),
@@ -157,8 +167,8 @@ pub fn row(c: &Conversation, store_name: &str, now: i64, window_ms: i64) -> Conv
         last_at: c.last_msg_at_ms,
         last_from_customer: c.last_msg_source == Some(SOURCE_CUSTOMER),
         order_state: order_state(c, now, window_ms),
-        scene_tag: None,
-        scene_name: None,
+        scene_tag,
+        scene_name,
         urgent: c.clock.is_some_and(|k| k.urgent),
         unread: u32::try_from(c.unread_count.max(0)).unwrap_or(u32::MAX),
         deadline_at: c.clock.map(|k| k.deadline_ms),

@@ -8,7 +8,7 @@ use meituan_api::context::{Comment, CommentList, Order, ORDER_DETAIL};
 
 use crate::convert::{self, conversation_id};
 use crate::desk::{Desk, Inner};
-use crate::error::DeskResult;
+use crate::error::{DeskError, DeskResult};
 use crate::view::{ComposeBlock, ConversationDetail, OrderCard, OrderItem, OrderState};
 
 /// Settings key under which a review's text is cached.
@@ -192,7 +192,14 @@ impl Desk {
         let store = &self.inner.store;
         let now = self.inner.now();
         let window = self.window_ms();
-        let row = convert::row(&conv, &self.inner.store_name(&conv.key.store), now, window);
+        let scene = {
+            let (store, conv) = (store.clone(), conv.clone());
+            tokio::task::spawn_blocking(move || crate::queries::awaiting_scene(&store, &conv))
+                .await
+                .map_err(|_| DeskError::Stopped)??
+        };
+        let name = self.inner.store_name(&conv.key.store);
+        let row = convert::row(&conv, scene, &name, now, window);
         let im_off = store
             .stores_async()
             .await?

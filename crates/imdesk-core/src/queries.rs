@@ -51,13 +51,42 @@ fn inbox_where(q: &InboxQuery, now: i64, window_ms: i64) -> (String, Vec<Value>)
     (sql, args)
 }
 
+/// The scene a row shows: the newest scene message (complaint, wrong items, remark...) from
+/// the customer while the conversation awaits a reply. Found through the conversation's
+/// message index, only for rows with a running clock.
+const AWAITING_SCENE: &str = "SELECT scene_tag, scene_name FROM messages
+     WHERE conversation_id = ?1 AND cts_ms >= ?2 AND msg_source = 2 AND scene_tag > 0
+     ORDER BY cts_ms DESC LIMIT 1";
+
+/// A conversation and the scene its row shows.
+pub(crate) type SceneRow = (Conversation, Option<(i32, String)>);
+
+/// [`AWAITING_SCENE`] of `c` (blocking).
+pub(crate) fn awaiting_scene(
+    store: &Store,
+    c: &Conversation,
+) -> imdesk_store::Result<Option<(i32, String)>> {
+    let Some(clock) = c.clock else {
+        return Ok(None);
+    };
+    let (id, since) = (c.id, clock.awaiting_since_ms);
+    store.read(move |conn| {
+        let mut stmt = conn.prepare_cached(AWAITING_SCENE)?;
+        let mut rows = stmt.query(rusqlite::params![id, since])?;
+        match rows.next()? {
+            Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),
+            None => Ok(None),
+        }
+    })
+}
+
 /// Inbox ids in order, and the total, then the rows (blocking; run in spawn_blocking).
 fn inbox_page(
     store: &Store,
     q: &InboxQuery,
     now: i64,
     window_ms: i64,
-) -> imdesk_store::Result<(u32, Vec<Conversation>)> {
+) -> imdesk_store::Result<(u32, Vec<SceneRow>)> {
     let (clause, args) = inbox_where(q, now, window_ms);
     let (limit, offset) = (q.limit.min(500), q.offset);
     let (total, ids) = store.read(|conn| {
@@ -80,7 +109,8 @@ fn inbox_page(
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(c) = store.conversation(id)? {
-            rows.push(c);
+            let scene = awaiting_scene(store, &c)?;
+            rows.push((c, scene));
         }
     }
     Ok((u32::try_from(total).unwrap_or(u32::MAX), rows))
@@ -141,7 +171,10 @@ impl Desk {
                 .map_err(blocking_err)??;
         let rows = convs
             .iter()
-            .map(|c| convert::row(c, &self.inner.store_name(&c.key.store), now, window))
+            .map(|(c, scene)| {
+                let name = self.inner.store_name(&c.key.store);
+                convert::row(c, scene.clone(), &name, now, window)
+            })
             .collect();
         Ok(InboxPage { total, rows, now })
     }

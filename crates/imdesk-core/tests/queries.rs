@@ -118,7 +118,8 @@ async fn the_shell_surface_reads_and_writes_through_the_desk() {
 
 /// A complaint about a completed order shows "after-sale" in the inbox without the agent
 /// opening the chat: the order is fetched in the background. When the platform completes an
-/// order that was in progress, the row follows.
+/// order that was in progress, the row follows. The row shows the complaint's scene until the
+/// agent answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inbox_learns_order_states_in_the_background() {
     use imdesk_core::view::{InboxFilter, InboxQuery, OrderState};
@@ -147,33 +148,44 @@ async fn the_inbox_learns_order_states_in_the_background() {
         ))
         .unwrap();
     let (done_id, open_id) = (id_of(&done), id_of(&open));
-    let state_of = |id: String| {
+    let row_of = |id: String| {
         let desk = &desk;
         async move {
-            let page = desk
-                .inbox(InboxQuery {
-                    store: None,
-                    filter: InboxFilter::All,
-                    offset: 0,
-                    limit: 50,
-                })
-                .await
-                .unwrap();
-            page.rows
-                .into_iter()
-                .find(|r| r.id == id)
-                .and_then(|r| r.order_state)
+            let query = InboxQuery {
+                store: None,
+                filter: InboxFilter::All,
+                offset: 0,
+                limit: 50,
+            };
+            let page = desk.inbox(query).await.unwrap();
+            page.rows.into_iter().find(|r| r.id == id)
         }
+    };
+    let state_of = |id: String| {
+        let row = row_of(id);
+        async move { row.await.and_then(|r| r.order_state) }
     };
     eventually(10, "completed order shows after-sale", || {
         let id = done_id.clone();
         async { state_of(id).await == Some(OrderState::AfterSale) }
     })
     .await;
-    assert_eq!(
-        state_of(open_id.clone()).await,
-        Some(OrderState::InProgress)
-    );
+    let open_state = state_of(open_id.clone()).await;
+    assert_eq!(open_state, Some(OrderState::InProgress));
+
+    // The complaint's scene shows on its row until the agent answers.
+    let complaint = row_of(done_id.clone()).await.unwrap();
+    assert_eq!(complaint.scene_tag, Some(3001));
+    assert!(complaint.scene_name.is_some_and(|n| !n.is_empty()));
+    assert_eq!(row_of(open_id.clone()).await.unwrap().scene_tag, None);
+    let reply = desk.send_text(&done_id, "马上给您补送").await.unwrap();
+    desk.wait_sent(&reply.key, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let answered = row_of(done_id.clone()).await.unwrap();
+    assert_eq!((answered.scene_tag, answered.scene_name), (None, None));
+    assert_eq!(desk.detail(&done_id).await.unwrap().row.scene_tag, None);
+
     let now = meituan_wire::Clock::now(&meituan_wire::SystemClock).0;
     sb.complete_order(&store, open.order_id.unwrap(), now)
         .unwrap();
