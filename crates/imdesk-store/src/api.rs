@@ -85,6 +85,10 @@ operations! {
     /// The platform accepted the item; it is ingested as a merchant message.
     fn mark_sent / mark_sent_async(id: i64, now_ms: i64) -> OutboxItem = outbox::mark_sent;
     write
+    /// Replaces an unsent item's content (same msg_id), e.g. a staged picture by its upload.
+    fn set_outbox_content / set_outbox_content_async(id: i64, text: String, now_ms: i64) -> OutboxItem
+        = outbox::set_content;
+    write
     /// The attempt failed with the platform's reason.
     fn mark_failed / mark_failed_async(id: i64, failure: SendFailure, now_ms: i64) -> OutboxItem
         = outbox::mark_failed;

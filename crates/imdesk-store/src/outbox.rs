@@ -228,6 +228,24 @@ pub fn mark_sending(
     existing(conn, id)
 }
 
+/// Replaces an unsent item's content, keeping its msg_id: an image message's local picture
+/// becomes the uploaded picture's reference before the send. Refuses a sent item.
+pub fn set_content(
+    conn: &Connection,
+    _opts: &StoreOptions,
+    id: i64,
+    text: String,
+    now_ms: i64,
+) -> Result<OutboxItem> {
+    let item = existing(conn, id)?;
+    if item.state == OutboxState::Sent {
+        return Err(StoreError::AlreadySent { id });
+    }
+    conn.prepare_cached("UPDATE outbox SET text = ?2, updated_at_ms = ?3 WHERE id = ?1")?
+        .execute(params![id, text, now_ms])?;
+    existing(conn, id)
+}
+
 /// The platform accepted it. Also ingests it as a merchant message (stopping the reply clock)
 /// in the same transaction. Marking a sent item again is a no-op.
 pub fn mark_sent(

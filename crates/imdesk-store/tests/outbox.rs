@@ -325,3 +325,35 @@ fn drafts_quick_replies_settings_and_stores() {
     assert_eq!(stores.len(), 1);
     assert!(stores[0].muted);
 }
+
+#[test]
+fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let conv = conversation(&store, customer("s1", 1, 1, T0, "发张图看看"));
+    let staged = store
+        .enqueue_outbox(NewOutboxMessage {
+            msg_type: 2,
+            ..reply(conv, "local:abc.png", T0 + 1000)
+        })
+        .unwrap();
+    let url = "https://img.example/up/abc.png".to_owned();
+    let uploaded = store
+        .set_outbox_content(staged.id, url.clone(), T0 + 1100)
+        .unwrap();
+    assert_eq!(
+        (uploaded.msg_id, uploaded.text.as_str(), uploaded.msg_type),
+        (staged.msg_id, url.as_str(), 2),
+        "same msg_id, new content"
+    );
+    store.mark_sending(staged.id, T0 + 1200).unwrap();
+    store.mark_sent(staged.id, T0 + 1300).unwrap();
+    let history = store.history(conv, None, 10).unwrap();
+    let mine = history.last().unwrap();
+    assert_eq!((mine.msg_type, mine.text.as_deref()), (2, Some(url.as_str())));
+    // A sent item's content is history: it cannot change any more.
+    assert!(matches!(
+        store.set_outbox_content(staged.id, "x".into(), T0 + 2000),
+        Err(StoreError::AlreadySent { .. })
+    ));
+}
