@@ -350,7 +350,10 @@ fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it(
     store.mark_sent(staged.id, T0 + 1300).unwrap();
     let history = store.history(conv, None, 10).unwrap();
     let mine = history.last().unwrap();
-    assert_eq!((mine.msg_type, mine.text.as_deref()), (2, Some(url.as_str())));
+    assert_eq!(
+        (mine.msg_type, mine.text.as_deref()),
+        (2, Some(url.as_str()))
+    );
     // A sent item's content is history: it cannot change any more.
     assert!(matches!(
         store.set_outbox_content(staged.id, "x".into(), T0 + 2000),
