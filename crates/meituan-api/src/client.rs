@@ -152,7 +152,8 @@ impl MeituanClient {
     }
 
     /// Calls an endpoint named at run time (an IM suffix of §4.0 such as `msg/send`, or
-    /// `order/detail`, `poi/info`, `comment/queryCommentList`) with `biz` given as JSON in
+    /// `order/detail`, `poi/info`, `comment/queryCommentList`, `image/uploadNoWater`;
+    /// see [`crate::endpoint::OTHER_ENDPOINTS`]) with `biz` given as JSON in
     /// the businessId-16 shape; the opaque businessId-2 form is applied as for typed calls.
     /// Returns `data` (JSON `null` when absent). Treated as idempotent.
     pub async fn call_raw(
@@ -161,6 +162,9 @@ impl MeituanClient {
         name: &str,
         biz: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value, ApiError> {
+        if name == crate::image::IMAGE_UPLOAD && !crate::image::can_upload(key.business_id) {
+            return Err(crate::image::unsupported(key.business_id));
+        }
         let path = path_for_name(key.business_id, name)
             .ok_or_else(|| ApiError::validation(name, "unknown endpoint name"))?;
         let biz = match biz {

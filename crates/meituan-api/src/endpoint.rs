@@ -79,10 +79,23 @@ pub const IM_ENDPOINTS: [&str; 24] = [
     "remainCoupon",
 ];
 
-/// The path of an endpoint named at run time (IM suffix or context name), if it is known.
+/// Every endpoint outside §4.0 the client knows, by name: the context endpoints of §5.1–§5.4
+/// and the image upload of §5.5 (businessId 16 only, see [`crate::image`]).
+pub const OTHER_ENDPOINTS: [&str; 4] = [
+    crate::context::ORDER_DETAIL,
+    crate::context::STORE_INFO,
+    crate::context::COMMENT_LIST,
+    crate::image::IMAGE_UPLOAD,
+];
+
+/// The path of an endpoint named at run time (IM suffix, context name or
+/// [`crate::image::IMAGE_UPLOAD`]) in an integration, if it exists there.
 pub fn path_for_name(business_id: BusinessId, name: &str) -> Option<String> {
     if IM_ENDPOINTS.contains(&name) {
         return Some(im_path(business_id, name));
+    }
+    if name == crate::image::IMAGE_UPLOAD {
+        return crate::image::image_upload_path(business_id).map(str::to_owned);
     }
     crate::context::context_path(business_id, name).map(str::to_owned)
 }

@@ -87,6 +87,10 @@ pub enum ApiError {
         endpoint: String,
         /// What is wrong.
         reason: String,
+        /// `Some(b)` when the endpoint does not exist at all in integration `b` (image upload
+        /// on businessId 2): no request can succeed for such a store, so a front end should
+        /// hide the action instead of offering a retry. See [`ApiError::unsupported_in`].
+        unsupported_in: Option<BusinessId>,
     },
     /// No appAuthToken is known for the store, or it expired and cannot be refreshed.
     #[error("{endpoint}: no usable appAuthToken for store {store} (businessId {business_id})")]
@@ -141,10 +145,29 @@ impl ApiError {
         }
     }
 
+    /// The integration in which the endpoint does not exist, when the request was refused
+    /// for that reason (for example `Some(BusinessId::Waimai)` for an image upload).
+    pub fn unsupported_in(&self) -> Option<BusinessId> {
+        match self {
+            Self::Validation { unsupported_in, .. } => *unsupported_in,
+            _ => None,
+        }
+    }
+
     pub(crate) fn validation(endpoint: &str, reason: impl Into<String>) -> Self {
         Self::Validation {
             endpoint: endpoint.to_owned(),
             reason: reason.into(),
+            unsupported_in: None,
+        }
+    }
+
+    /// The endpoint has no path in `business_id`: refused locally, nothing is sent.
+    pub(crate) fn unsupported(endpoint: &str, what: &str, business_id: BusinessId) -> Self {
+        Self::Validation {
+            endpoint: endpoint.to_owned(),
+            reason: format!("no {what} endpoint for businessId {business_id}"),
+            unsupported_in: Some(business_id),
         }
     }
 

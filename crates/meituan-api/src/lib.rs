@@ -23,8 +23,9 @@
 //! ```
 //!
 //! The protocol's inferred parts each live in one place: the businessId-2 opaque `data`
-//! keys in [`opaque`], the connectionId derivation in [`im::derived_connection_id`], and the
-//! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`].
+//! keys in [`opaque`], the connectionId derivation in [`im::derived_connection_id`], the
+//! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`], and the image upload
+//! (businessId 16 only), the image message content and the evidence ids in [`image`].
 
 #![warn(missing_docs)]
 
@@ -36,6 +37,7 @@ pub mod endpoint;
 pub mod envelope;
 pub mod error;
 pub mod im;
+pub mod image;
 pub mod oauth;
 pub mod opaque;
 pub mod sign;

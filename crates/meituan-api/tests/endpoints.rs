@@ -4,15 +4,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
 use meituan_api::context::{CommentList, OrderDetail, StoreInfo};
-use meituan_api::endpoint::IM_ENDPOINTS;
+use meituan_api::endpoint::{path_for_name, IM_ENDPOINTS, OTHER_ENDPOINTS};
 use meituan_api::im::*;
+use meituan_api::image::{image_msg_content, voucher_pic_id, UploadImage};
 use meituan_api::{Ack, ApiError, Endpoint, OpResult};
 use meituan_wire::*;
 
 #[derive(serde::Deserialize)]
 struct Fixture {
     name: String,
-    path_2: String,
+    /// `null` where the endpoint does not exist on businessId 2 (image upload).
+    path_2: Option<String>,
     path_16: String,
     biz_2: Option<String>,
     biz_16: Option<String>,
@@ -34,7 +36,7 @@ fn fixture(name: &str) -> Fixture {
 fn check<E: Endpoint>(req2: &E, req16: &E) -> (E::Response, E::Response) {
     let f = fixture(E::NAME);
     assert_eq!(f.name, E::NAME);
-    assert_eq!(E::path(BusinessId::Waimai), f.path_2, "{}", E::NAME);
+    assert_eq!(Some(E::path(BusinessId::Waimai)), f.path_2, "{}", E::NAME);
     assert_eq!(E::path(BusinessId::Wmoper), f.path_16, "{}", E::NAME);
     req2.validate(BusinessId::Waimai).unwrap();
     req16.validate(BusinessId::Wmoper).unwrap();
@@ -58,6 +60,44 @@ fn every_im_endpoint_has_a_fixture() {
         let f = fixture(name);
         assert_eq!(f.name, name);
     }
+}
+
+#[test]
+fn every_other_endpoint_has_a_fixture_with_its_paths() {
+    for name in OTHER_ENDPOINTS {
+        let f = fixture(name);
+        assert_eq!(f.name, name);
+        assert_eq!(path_for_name(BusinessId::Waimai, name), f.path_2, "{name}");
+        assert_eq!(
+            path_for_name(BusinessId::Wmoper, name).as_deref(),
+            Some(f.path_16.as_str())
+        );
+    }
+}
+
+#[test]
+fn image_upload_exists_only_on_business_id_16() {
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    let f = fixture(UploadImage::NAME);
+    let up = UploadImage::named("a1.png", PNG).unwrap();
+    assert_eq!(UploadImage::path(BusinessId::Wmoper), f.path_16);
+    up.validate(BusinessId::Wmoper).unwrap();
+    let biz = up.biz(BusinessId::Wmoper).unwrap();
+    assert_eq!(biz.as_str(), f.biz_16.as_deref());
+    let done: <UploadImage as Endpoint>::Response = serde_json::from_value(f.data_16).unwrap();
+    assert_eq!(
+        image_msg_content(&done),
+        "https://p0.meituan.net/wmproduct/5f3a9c.png"
+    );
+    assert_eq!(voucher_pic_id(&done), "5f3a9c");
+
+    assert_eq!((f.path_2, f.biz_2), (None, None));
+    let refused = up.validate(BusinessId::Waimai).unwrap_err();
+    assert!(matches!(
+        &refused,
+        ApiError::Validation { reason, unsupported_in: Some(BusinessId::Waimai), .. }
+            if reason == "no image upload endpoint for businessId 2"
+    ));
 }
 
 #[test]
@@ -159,6 +199,13 @@ fn store_settings_and_moderation() {
         ..block
     };
     assert!(no_pics.validate(BusinessId::Waimai).is_err());
+    for bad in ["", " ", "a,b"] {
+        let blank = BlockUser {
+            voucher_pic_ids: vec![bad.into()],
+            ..no_pics.clone()
+        };
+        assert!(blank.validate(BusinessId::Wmoper).is_err(), "{bad:?}");
+    }
 
     let two = CancelBlockUser {
         open_user_ids: vec![OpenUserId(88001), OpenUserId(88002)],

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use meituan_api::context::{CommentList, OrderDetail, StoreInfo};
 use meituan_api::im::*;
+use meituan_api::image::UploadImage;
 use meituan_api::{
     ClientConfig, DeveloperCredentials, MeituanClient, StoreKey, StoreToken, TokenSink,
 };
@@ -271,11 +272,17 @@ async fn platform_refusals_keep_their_code_and_trace_id() {
             "在吗",
         ))
         .unwrap();
+    let evidence = meituan_sandbox::images::png(1).unwrap();
+    let uploaded = w
+        .client
+        .call(key, &UploadImage::from_bytes(&evidence).unwrap())
+        .await
+        .unwrap();
     let block = BlockUser {
         open_user_id: OpenUserId(asked.open_user_id.unwrap()),
         block_code: BlockCode::Harassment,
         block_reason_desc: None,
-        voucher_pic_ids: vec!["pic-1".into()],
+        voucher_pic_ids: vec![uploaded.pic_code],
     };
     w.client.call(key, &block).await.unwrap();
     let err = w

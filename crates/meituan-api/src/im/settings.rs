@@ -107,7 +107,8 @@ pub struct BlockUser {
     /// Required when `block_code` is [`BlockCode::Other`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block_reason_desc: Option<String>,
-    /// Evidence picture ids from an image upload, sent comma-separated.
+    /// Evidence picture ids from an image upload, sent comma-separated: the `pic_code`s of
+    /// [`crate::image::UploadImage`] results (\[INF\], see [`crate::image::voucher_pic_id`]).
     #[serde(serialize_with = "comma_joined")]
     pub voucher_pic_ids: Vec<String>,
 }
@@ -125,6 +126,16 @@ impl Endpoint for BlockUser {
             return Err(ApiError::validation(
                 Self::NAME,
                 "voucher_pic_ids needs 1 to 9 ids",
+            ));
+        }
+        if self
+            .voucher_pic_ids
+            .iter()
+            .any(|id| id.trim().is_empty() || id.contains(','))
+        {
+            return Err(ApiError::validation(
+                Self::NAME,
+                "a voucher_pic_id is blank or contains a comma",
             ));
         }
         let blank_reason = self
