@@ -12,37 +12,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use imdesk_core::{Desk, DeskConfig, DeskOptions, NullSink, StoreCredentials};
-use imdesk_store::search_text::index_text;
-use imdesk_store::{ExportFilter, MessageRow, Store, StoreOptions};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::config;
+use imdesk_core::{Desk, DeskOptions, NullSink};
+use imdesk_store::bench_support::{as_new_message, bare_insert, Rate, Stopwatch};
+use imdesk_store::{ExportFilter, MessageRow, NewMessage, Store, StoreOptions};
 use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
-use rusqlite::{params, Connection};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn config(sb: &Sandbox, db: &std::path::Path) -> DeskConfig {
-    DeskConfig {
-        gateway_url: sb.gateway_url().to_owned(),
-        push_url: sb.push_url().to_owned(),
-        developer_id: Some(sb.developer_id()),
-        sign_key: Some(sb.sign_key().into()),
-        db_path: db.to_owned(),
-        stores: sb
-            .stores()
-            .into_iter()
-            .map(|s| StoreCredentials {
-                epoi_id: s.epoi_id,
-                name: s.name,
-                business_id: s.business_id,
-                app_auth_token: s.app_auth_token.into(),
-            })
-            .collect(),
-    }
 }
 
 fn options(observer: imdesk_core::CommitObserver) -> DeskOptions {
@@ -55,13 +38,11 @@ fn options(observer: imdesk_core::CommitObserver) -> DeskOptions {
 }
 
 async fn connected(sb: &Sandbox) {
-    while sb.open_connections() < env_usize("IMDESK_BENCH_CONNECTIONS", 3) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    common::connected(sb, env_usize("IMDESK_BENCH_CONNECTIONS", 3)).await;
 }
 
 /// Throughput of the whole pipeline for `n` messages pushed as fast as the sandbox can.
-async fn pipeline(dir: &tempfile::TempDir, n: usize) -> (f64, Vec<MessageRow>) {
+async fn pipeline(dir: &tempfile::TempDir, n: usize) -> (Rate, Vec<MessageRow>) {
     let sb = Sandbox::start(SandboxConfig {
         stores: 12,
         ..SandboxConfig::default()
@@ -78,12 +59,12 @@ async fn pipeline(dir: &tempfile::TempDir, n: usize) -> (f64, Vec<MessageRow>) {
         .await
         .unwrap();
     connected(&sb).await;
-    let start = Instant::now();
+    let watch = Stopwatch::start();
     let pushed = sb.run_load(n as u64, 1_000_000.0).await;
     while committed.load(Ordering::Relaxed) < pushed.len() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    let rate = pushed.len() as f64 / start.elapsed().as_secs_f64();
+    let rate = watch.rate(pushed.len());
     desk.shutdown().await;
     let mut rows = Vec::new();
     desk.store()
@@ -95,121 +76,28 @@ async fn pipeline(dir: &tempfile::TempDir, n: usize) -> (f64, Vec<MessageRow>) {
     (rate, rows)
 }
 
-/// The same rows with their search rows, inserted by prepared statements in transactions of
-/// 1,000 into a fresh file of the same schema (conversations created beforehand, untimed).
-fn baseline(dir: &tempfile::TempDir, rows: &[MessageRow]) -> f64 {
-    let path = dir.path().join("baseline.sqlite3");
+/// The baseline (`imdesk_store::bench_support::bare_insert`, the one definition shared with
+/// the store benchmark): the same rows, in transactions of 1,000, into a fresh file of the same
+/// schema, as the pipeline's file was fresh.
+fn baseline(dir: &tempfile::TempDir, name: &str, rows: &[NewMessage]) -> Rate {
+    let path = dir.path().join(name);
     drop(Store::open(&path, StoreOptions::default()).unwrap()); // the schema, migrated
-    let mut conn = Connection::open(&path).unwrap();
-    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
-    conn.pragma_update(None, "cache_size", -32 * 1024).unwrap();
-    let mut conv = HashMap::new();
-    {
-        let tx = conn.transaction().unwrap();
-        for m in rows {
-            let peer = m.open_user_id.or(m.group_id).unwrap();
-            let key = (m.store.clone(), m.biz_type, peer);
-            if let std::collections::hash_map::Entry::Vacant(slot) = conv.entry(key) {
-                let (store, biz_type, peer) = slot.key();
-                tx.execute(
-                    "INSERT INTO conversations (store, biz_type, peer_id) VALUES (?1, ?2, ?3)",
-                    params![store, biz_type, peer],
-                )
-                .unwrap();
-                slot.insert(tx.last_insert_rowid());
-            }
-        }
-        tx.commit().unwrap();
-    }
-    let start = Instant::now();
-    for chunk in rows.chunks(1000) {
-        let tx = conn.transaction().unwrap();
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO messages (conversation_id, store, biz_type, msg_id, msg_source,
-                         msg_type, text, raw_content, decrypt_failed, cts_ms, order_id,
-                         open_user_id, group_id, comment_id, rider_id, scene_tag, scene_name,
-                         has_reply, group_name, received_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 0, ?8, ?9, ?10, ?11, NULL, NULL,
-                         ?12, ?13, ?14, ?15, ?16)",
-                )
-                .unwrap();
-            let mut search = tx
-                .prepare_cached("INSERT INTO message_search (rowid, body) VALUES (?1, ?2)")
-                .unwrap();
-            for m in chunk {
-                let peer = m.open_user_id.or(m.group_id).unwrap();
-                let c = conv[&(m.store.clone(), m.biz_type, peer)];
-                insert
-                    .execute(params![
-                        c,
-                        m.store,
-                        m.biz_type,
-                        m.msg_id,
-                        m.msg_source,
-                        m.msg_type,
-                        m.text,
-                        m.cts_ms,
-                        m.order_id,
-                        m.open_user_id,
-                        m.group_id,
-                        m.scene_tag,
-                        m.scene_name,
-                        m.has_reply,
-                        m.group_name,
-                        m.received_at_ms
-                    ])
-                    .unwrap();
-                let id = tx.last_insert_rowid();
-                search
-                    .execute(params![id, index_text(m.text.as_deref().unwrap_or(""))])
-                    .unwrap();
-            }
-        }
-        tx.commit().unwrap();
-    }
-    rows.len() as f64 / start.elapsed().as_secs_f64()
+    bare_insert(&path, rows, 1000).unwrap()
 }
 
 /// The store alone: the same rows through `Store::ingest` in batches of 1,000 (FTS, summaries,
-/// clocks), to attribute the pipeline's cost.
-fn store_only(dir: &tempfile::TempDir, rows: &[MessageRow]) -> f64 {
+/// clocks) into a fresh file, to attribute the pipeline's cost.
+fn store_only(dir: &tempfile::TempDir, rows: &[NewMessage]) -> Rate {
     let store = Store::open(
         dir.path().join("store-only.sqlite3"),
         StoreOptions::default(),
     )
     .unwrap();
-    let msgs: Vec<imdesk_store::NewMessage> = rows
-        .iter()
-        .map(|m| imdesk_store::NewMessage {
-            store: m.store.clone(),
-            biz_type: m.biz_type,
-            msg_id: m.msg_id,
-            msg_source: m.msg_source,
-            msg_type: m.msg_type,
-            text: m.text.clone(),
-            msg_content: String::new(),
-            decrypt_failed: false,
-            cts_ms: m.cts_ms,
-            order_id: m.order_id,
-            open_user_id: m.open_user_id,
-            group_id: m.group_id,
-            comment_id: m.comment_id,
-            rider_id: m.rider_id,
-            scene_tag: m.scene_tag,
-            scene_name: m.scene_name.clone(),
-            has_reply: m.has_reply,
-            group_name: m.group_name.clone(),
-            received_at_ms: m.received_at_ms,
-        })
-        .collect();
-    let start = Instant::now();
-    for chunk in msgs.chunks(1000) {
+    let watch = Stopwatch::start();
+    for chunk in rows.chunks(1000) {
         store.ingest(chunk.to_vec()).unwrap();
     }
-    rows.len() as f64 / start.elapsed().as_secs_f64()
+    watch.rate(rows.len())
 }
 
 /// The sandbox alone: generating, encrypting and queueing `n` pushes with no client connected.
@@ -296,22 +184,36 @@ fn main() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (ours, rows) = runtime.block_on(pipeline(&dir, n));
-    let base = baseline(&dir, &rows);
+    let (ours, exported) = runtime.block_on(pipeline(&dir, n));
+    let rows: Vec<NewMessage> = exported.iter().map(as_new_message).collect();
+    // Two baseline runs, as in the store benchmark; the pipeline ran between them would be
+    // fairer still, but it needs their rows first.
+    let base = Rate::mean(
+        baseline(&dir, "base1.sqlite3", &rows),
+        baseline(&dir, "base2.sqlite3", &rows),
+    );
     println!(
         "ingest {n} msgs via sandbox → {} sockets → decode/decrypt/dedupe → SQLite (FTS + summaries): \
-         {ours:.0} msg/s; bare rusqlite batched insert of the same {} rows: {base:.0} msg/s; \
-         ratio {:.0} % (target ≥ 70 %)",
+         ours {:.0} msg/s | bare rusqlite batched insert of the same {} rows into the same schema: \
+         {:.0} msg/s | ours/base {:.1} % wall (target ≥ 70 %)",
         env_usize("IMDESK_BENCH_CONNECTIONS", 3),
+        ours.wall,
         rows.len(),
-        100.0 * ours / base
+        base.wall,
+        100.0 * ours.wall / base.wall
     );
     let store = store_only(&dir, &rows);
     let source = runtime.block_on(sandbox_only(n));
     println!(
-        "attribution: Store::ingest alone {store:.0} msg/s ({:.0} % of baseline); \
-         the in-process sandbox alone generates {source:.0} msg/s",
-        100.0 * store / base
+        "attribution: Store::ingest alone {:.0} msg/s ({:.1} % of baseline), {:.0} msg/CPU-s \
+         (baseline {:.0} msg/CPU-s, {:.1} %); the pipeline used {:.0} msg/CPU-s of the process \
+         (sandbox included); the in-process sandbox alone generates {source:.0} msg/s",
+        store.wall,
+        100.0 * store.wall / base.wall,
+        store.cpu,
+        base.cpu,
+        100.0 * store.cpu / base.cpu,
+        ours.cpu,
     );
     let (p50, p99, got) = runtime.block_on(latency(&dir, 1000, secs));
     println!(

@@ -20,25 +20,7 @@ impl Desk {
     /// worker, which sends it. Refused locally, with the matching error code, when the text is
     /// empty or too long, the customer is blocked, or the after-sale window has closed.
     pub async fn send_text(&self, conversation_id: &str, text: &str) -> DeskResult<ChatMessage> {
-        let mut conv = self.conversation_by_id(conversation_id).await?;
-        // The after-sale rule needs the completion time: fetch an order not known to be
-        // completed unless its cached copy is fresh.
-        if conv.key.biz_type == 1 {
-            if let Some(o) = conv.order_id {
-                let fresh_ms =
-                    i64::try_from(self.inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
-                let stale = match self.inner.store.order_async(o).await? {
-                    None => true,
-                    Some(r) => {
-                        r.completed_at_ms.is_none()
-                            && self.inner.now() - r.fetched_at_ms >= fresh_ms
-                    }
-                };
-                if stale && self.refresh_order(&conv).await {
-                    conv = self.conversation_by_id(conversation_id).await?;
-                }
-            }
-        }
+        let conv = self.conversation_for_send(conversation_id).await?;
         let item = self
             .inner
             .store
@@ -55,6 +37,33 @@ impl Desk {
             .notices
             .conversations(vec![conversation_id.to_owned()]);
         Ok(outbox_message(&item))
+    }
+
+    /// The conversation a send goes to, with a current order context: the after-sale rule
+    /// needs the completion time, so an order not known to be completed is fetched again
+    /// unless its cached copy is fresh.
+    pub(crate) async fn conversation_for_send(
+        &self,
+        conversation_id: &str,
+    ) -> DeskResult<imdesk_store::Conversation> {
+        let mut conv = self.conversation_by_id(conversation_id).await?;
+        if conv.key.biz_type == 1 {
+            if let Some(o) = conv.order_id {
+                let fresh_ms =
+                    i64::try_from(self.inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
+                let stale = match self.inner.store.order_async(o).await? {
+                    None => true,
+                    Some(r) => {
+                        r.completed_at_ms.is_none()
+                            && self.inner.now() - r.fetched_at_ms >= fresh_ms
+                    }
+                };
+                if stale && self.refresh_order(&conv).await {
+                    conv = self.conversation_by_id(conversation_id).await?;
+                }
+            }
+        }
+        Ok(conv)
     }
 
     /// Queues a failed send again (same msg_id, so it can never be delivered twice).

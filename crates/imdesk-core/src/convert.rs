@@ -227,7 +227,10 @@ pub fn outbox_message(item: &OutboxItem) -> ChatMessage {
         msg_id: item.msg_id.to_string(),
         author: Author::Merchant,
         body: body(item.biz_type, item.msg_type),
-        text: Some(item.text.clone()),
+        // A picture not uploaded yet has no URL to show (the UI shows its local preview).
+        text: crate::attachments::staged_name(&item.text)
+            .is_none()
+            .then(|| item.text.clone()),
         at: item.created_at_ms,
         scene_tag: None,
         scene_name: None,

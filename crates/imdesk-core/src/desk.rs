@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::AlertSettings;
 use crate::alerts_driver::{self, AlertCmd};
+use crate::attachments::Attachments;
 use crate::config::DeskConfig;
 use crate::error::{DeskError, DeskResult};
 use crate::events::{self, DeskSink, Notices};
@@ -51,6 +52,7 @@ pub(crate) struct Inner {
     pub outbox_wake: Notify,
     pub link: Mutex<ConnectionStatus>,
     pub platform_rates: Mutex<BTreeMap<String, ReversionRate>>,
+    pub attachments: Attachments,
     pub cancel: CancellationToken,
 }
 
@@ -201,6 +203,7 @@ impl Desk {
                 quarantined_total: 0,
             }),
             platform_rates: Mutex::new(BTreeMap::new()),
+            attachments: Attachments::beside(&config.db_path),
             cancel: cancel.clone(),
         });
         let restored = alerts_driver::restore_rows(&inner).await?;

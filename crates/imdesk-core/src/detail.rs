@@ -231,7 +231,13 @@ impl Desk {
         if need_order || need_review {
             spawn_context_fetch(&self.inner, &conv, need_order, need_review);
         }
+        let uploads = self
+            .inner
+            .store_entry(&conv.key.store)
+            .is_some_and(|e| meituan_api::image::can_upload(e.key.business_id));
         Ok(ConversationDetail {
+            can_send_images: uploads && compose_block.is_none(),
+            can_block: uploads && conv.key.biz_type == 1 && !conv.blocked,
             row,
             compose_block,
             window_closes_at,

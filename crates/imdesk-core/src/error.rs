@@ -50,6 +50,20 @@ pub enum DeskError {
         /// The platform's reason.
         reason: String,
     },
+    /// A picture the platform would not take (format or size), with the reason.
+    #[error("picture refused: {0}")]
+    BadImage(String),
+    /// The store's integration has no endpoint for the action.
+    #[error("not available for store {store}: {what}")]
+    Unsupported {
+        /// The store.
+        store: String,
+        /// What is missing.
+        what: String,
+    },
+    /// A staged picture could not be written or read.
+    #[error(transparent)]
+    Attachment(#[from] crate::attachments::AttachmentError),
     /// The engine has shut down.
     #[error("the desk has shut down")]
     Stopped,
@@ -76,7 +90,12 @@ impl DeskError {
                 StoreError::ConversationNotFound(_) | StoreError::OutboxNotFound(_),
             )
             | DeskError::NotFound { .. } => ErrorCode::NotFound,
-            DeskError::Store(_) | DeskError::Push(_) | DeskError::Stopped => ErrorCode::Internal,
+            DeskError::Store(_)
+            | DeskError::Push(_)
+            | DeskError::Attachment(_)
+            | DeskError::Stopped => ErrorCode::Internal,
+            DeskError::BadImage(_) => ErrorCode::BadImage,
+            DeskError::Unsupported { .. } => ErrorCode::Unsupported,
             DeskError::Api(e) => api_code(e),
             DeskError::SendFailed { code, .. } => platform_code(code),
             DeskError::Invalid(_) => ErrorCode::Invalid,
@@ -108,6 +127,7 @@ fn api_code(e: &ApiError) -> ErrorCode {
         ApiError::OAuth { .. } | ApiError::MissingToken { .. } | ApiError::Config { .. } => {
             ErrorCode::Auth
         }
+        ApiError::Validation { .. } if e.unsupported_in().is_some() => ErrorCode::Unsupported,
         ApiError::Validation { .. } => ErrorCode::Invalid,
     }
 }

@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod bindings;
 
 mod alerts_driver;
+pub mod attachments;
 mod commands;
 pub mod config;
 pub mod convert;
@@ -35,6 +36,7 @@ pub mod ingest;
 mod link;
 mod options;
 mod outbox;
+mod pictures;
 mod pollers;
 mod queries;
 mod rates;

@@ -16,8 +16,10 @@ use meituan_wire::{
 
 use crate::alerts::AlertInput;
 use crate::alerts_driver::AlertCmd;
+use crate::attachments::staged_name;
 use crate::convert::conversation_id;
 use crate::desk::Inner;
+use crate::pictures::{self, UploadFailure};
 
 /// Failure categories in the outbox's numeric `code` column; the message carries the
 /// platform's own code and text.
@@ -128,7 +130,8 @@ async fn fail(inner: &Inner, item: &OutboxItem, f: SendFailure) {
 }
 
 /// Sends one item until it is sent, refused, or out of attempts.
-pub(crate) async fn send(inner: &Inner, item: OutboxItem) {
+pub(crate) async fn send(inner: &Inner, mut item: OutboxItem) {
+    let staged = staged_name(&item.text).map(str::to_owned);
     let conv = match inner.store.conversation_async(item.conversation_id).await {
         Ok(Some(c)) => c,
         _ => {
@@ -161,12 +164,30 @@ pub(crate) async fn send(inner: &Inner, item: OutboxItem) {
             Err(e) => return tracing::error!(outbox = item.id, "cannot mark sending: {e}"),
         }
         inner.notices.conversations(vec![view_id.clone()]);
-        let result = match platform.tokens.cipher(false).await {
-            Ok(cipher) => {
+        // A staged picture is uploaded first; its reference then replaces it in the item.
+        let uploaded = match pictures::upload_staged(inner, &entry, &item).await {
+            Ok(updated) => {
+                item = updated;
+                Ok(())
+            }
+            Err(UploadFailure::Api(e)) => Err(e),
+            Err(UploadFailure::Local(message)) => {
+                let f = SendFailure {
+                    code: FAIL_LOCAL,
+                    message,
+                };
+                fail(inner, &item, f).await;
+                inner.notices.conversations(vec![view_id]);
+                return;
+            }
+        };
+        let result = match (uploaded, platform.tokens.cipher(false).await) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Ok(cipher)) => {
                 let req = request(&item, &conv, cipher.encrypt(&item.text), inner.now());
                 platform.client.call(&entry.key, &req).await.map(|_| ())
             }
-            Err(e) => Err(ApiError::Transport {
+            (Ok(()), Err(e)) => Err(ApiError::Transport {
                 endpoint: "getConnectionToken".into(),
                 kind: TransportError::Other,
                 trace_id: Some(e.to_string()),
@@ -189,6 +210,7 @@ pub(crate) async fn send(inner: &Inner, item: OutboxItem) {
                     }
                     Err(e) => tracing::error!(outbox = item.id, "cannot mark sent: {e}"),
                 }
+                pictures::forget_staged(inner, staged.as_deref());
                 inner.notices.conversations(vec![view_id]);
                 inner.notices.stores();
                 return;

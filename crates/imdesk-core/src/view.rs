@@ -363,6 +363,45 @@ pub struct ConversationDetail {
     pub review: Option<String>,
     /// The saved draft of the composer.
     pub draft: String,
+    /// Whether pictures can be sent here: the store's integration can upload them \[INF\].
+    pub can_send_images: bool,
+    /// Whether the customer can be blocked from here: a two-party chat, not blocked yet, in
+    /// a store that can upload the evidence pictures blocking needs.
+    pub can_block: bool,
+}
+
+/// A picture from the agent's disk or clipboard, base64 over IPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PictureFile {
+    /// The file's name as the agent chose it (only its extension is looked at).
+    pub name: String,
+    /// The bytes, standard base64.
+    pub data_base64: String,
+}
+
+/// Why a customer is blocked (`blockUser.block_code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum BlockReason {
+    /// 1: harassment or abuse.
+    Harassment,
+    /// 2: asked to add WeChat without ordering (suspected fraud).
+    WechatFraud,
+    /// 3: other; a description is required.
+    Other,
+}
+
+/// Blocking a customer: the reason and 1 to 9 evidence pictures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockRequest {
+    /// The reason.
+    pub reason: BlockReason,
+    /// Required for [`BlockReason::Other`].
+    pub description: Option<String>,
+    /// Screenshots of the abuse, 1 to 9.
+    pub evidence: Vec<PictureFile>,
 }
 
 /// A quick reply (常用语). Variables: {顾客}, {门店}, {订单号}, {预计送达}.
@@ -512,6 +551,10 @@ pub enum ErrorCode {
     Auth,
     /// Bad input from the UI.
     Invalid,
+    /// A picture that is not PNG or JPEG, or larger than the limit.
+    BadImage,
+    /// The store's integration has no endpoint for this (pictures on businessId 2).
+    Unsupported,
     /// Anything else (a bug): see the log.
     Internal,
 }

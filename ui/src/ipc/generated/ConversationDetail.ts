@@ -30,4 +30,13 @@ review: string | null,
 /**
  * The saved draft of the composer.
  */
-draft: string, };
+draft: string, 
+/**
+ * Whether pictures can be sent here: the store's integration can upload them \[INF\].
+ */
+canSendImages: boolean, 
+/**
+ * Whether the customer can be blocked from here: a two-party chat, not blocked yet, in
+ * a store that can upload the evidence pictures blocking needs.
+ */
+canBlock: boolean, };

@@ -1,0 +1,274 @@
+//! Pictures: sending one into a chat, and blocking a customer with evidence pictures.
+//!
+//! Both rest on the platform's image upload, which only businessId 16 has (\[INF\], see
+//! `meituan_api::image`). A picture to send is staged durably in [`crate::attachments`] and
+//! queued in the outbox with a `local:` reference before anything leaves the machine; the
+//! outbox worker uploads it, stores the platform's reference in the item (same msg_id), then
+//! sends it like text ([`upload_staged`]). Blocking is a direct platform action the agent
+//! waits for: evidence uploads, then `blockUser`, then the local mirror.
+
+use base64::Engine as _;
+use imdesk_store::{NewOutboxMessage, OutboxItem};
+use meituan_api::im::{BlockCode, BlockUser, CancelBlockUser};
+use meituan_api::image::{self, ImageFormat, UploadImage, MAX_IMAGE_BYTES};
+use meituan_api::ApiError;
+use meituan_wire::OpenUserId;
+
+use crate::attachments::{local_reference, staged_name};
+use crate::convert::outbox_message;
+use crate::desk::{Desk, Inner, StoreEntry};
+use crate::error::{DeskError, DeskResult};
+use crate::view::{BlockReason, BlockRequest, ChatMessage, PictureFile};
+
+/// Most evidence pictures `blockUser` takes.
+const MAX_EVIDENCE: usize = 9;
+
+/// The bytes of a picture from the UI, checked as the upload will check them.
+fn decode(file: &PictureFile) -> DeskResult<(Vec<u8>, ImageFormat)> {
+    // Refuse oversized text before decoding it.
+    if file.data_base64.len() > MAX_IMAGE_BYTES.div_ceil(3) * 4 + 4 {
+        return Err(DeskError::BadImage(format!(
+            "{} is larger than {} MiB",
+            file.name,
+            MAX_IMAGE_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(file.data_base64.trim())
+        .map_err(|_| DeskError::Invalid(format!("{} is not valid base64", file.name)))?;
+    // The upload's own checks (non-empty, size, PNG or JPEG by content) decide.
+    UploadImage::from_bytes(&bytes).map_err(|e| DeskError::BadImage(e.to_string()))?;
+    let format = ImageFormat::sniff(&bytes)
+        .ok_or_else(|| DeskError::BadImage(format!("{} is not PNG or JPEG", file.name)))?;
+    Ok((bytes, format))
+}
+
+impl Desk {
+    fn uploads_for(&self, store: &str) -> DeskResult<StoreEntry> {
+        let entry = self
+            .inner
+            .store_entry(store)
+            .ok_or_else(|| DeskError::not_found("store", store))?;
+        if !image::can_upload(entry.key.business_id) {
+            return Err(DeskError::Unsupported {
+                store: store.to_owned(),
+                what: "its integration (businessId 2) has no image upload".into(),
+            });
+        }
+        Ok(entry)
+    }
+
+    /// Queues a picture for a conversation: staged on disk and written to the outbox (durable
+    /// before this returns), then uploaded and sent by the outbox worker. Refused like text
+    /// (blocked customer, closed after-sale window), and for pictures that are not PNG or
+    /// JPEG or larger than the limit, or in a store without image upload.
+    pub async fn send_image(
+        &self,
+        conversation_id: &str,
+        file: PictureFile,
+    ) -> DeskResult<ChatMessage> {
+        let conv = self.conversation_for_send(conversation_id).await?;
+        self.uploads_for(&conv.key.store)?;
+        let (bytes, format) = decode(&file)?;
+        let attachments = self.inner.attachments.clone();
+        let key = format!("{}-{}", conv.id, self.inner.now());
+        let name = tokio::task::spawn_blocking(move || attachments.stage(&key, format, &bytes))
+            .await
+            .map_err(|_| DeskError::Stopped)??;
+        let queued = self
+            .inner
+            .store
+            .enqueue_outbox_async(NewOutboxMessage {
+                conversation_id: conv.id,
+                msg_id: None,
+                msg_type: 2,
+                text: local_reference(&name),
+                now_ms: self.inner.now(),
+            })
+            .await;
+        let item = match queued {
+            Ok(item) => item,
+            Err(e) => {
+                self.inner.attachments.remove(&name);
+                return Err(e.into());
+            }
+        };
+        self.inner.outbox_wake.notify_one();
+        self.inner
+            .notices
+            .conversations(vec![conversation_id.to_owned()]);
+        Ok(outbox_message(&item))
+    }
+
+    /// Blocks the customer of a two-party conversation on the platform, with the reason and
+    /// 1 to 9 evidence pictures, then mirrors it locally (the composer closes, the chat moves
+    /// to the blocked filter).
+    pub async fn block_customer(
+        &self,
+        conversation_id: &str,
+        request: BlockRequest,
+    ) -> DeskResult<()> {
+        let conv = self.conversation_by_id(conversation_id).await?;
+        let user = match (conv.key.biz_type, conv.open_user_id) {
+            (1, Some(user)) => user,
+            _ => {
+                return Err(DeskError::Invalid(format!(
+                    "{conversation_id} is not a two-party chat with a customer"
+                )))
+            }
+        };
+        let entry = self.uploads_for(&conv.key.store)?;
+        let description = request
+            .description
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned);
+        if request.reason == BlockReason::Other && description.is_none() {
+            return Err(DeskError::Invalid(
+                "a reason \"other\" needs a description".into(),
+            ));
+        }
+        if !(1..=MAX_EVIDENCE).contains(&request.evidence.len()) {
+            return Err(DeskError::Invalid(format!(
+                "blocking needs 1 to {MAX_EVIDENCE} evidence pictures, got {}",
+                request.evidence.len()
+            )));
+        }
+        let uploads = request
+            .evidence
+            .iter()
+            .map(|f| {
+                let (bytes, _) = decode(f)?;
+                UploadImage::from_bytes(&bytes).map_err(|e| DeskError::BadImage(e.to_string()))
+            })
+            .collect::<DeskResult<Vec<_>>>()?;
+        let platform = self
+            .inner
+            .platform
+            .as_ref()
+            .ok_or(DeskError::NoCredentials)?;
+        let mut pic_ids = Vec::with_capacity(uploads.len());
+        for upload in &uploads {
+            let uploaded = platform.client.call(&entry.key, upload).await?;
+            pic_ids.push(image::voucher_pic_id(&uploaded));
+        }
+        let block_code = match request.reason {
+            BlockReason::Harassment => BlockCode::Harassment,
+            BlockReason::WechatFraud => BlockCode::SuspectedFraud,
+            BlockReason::Other => BlockCode::Other,
+        };
+        platform
+            .client
+            .call(
+                &entry.key,
+                &BlockUser {
+                    open_user_id: OpenUserId(user),
+                    block_code,
+                    block_reason_desc: description.clone(),
+                    voucher_pic_ids: pic_ids,
+                },
+            )
+            .await?;
+        let reason = description.unwrap_or_else(|| format!("{:?}", request.reason));
+        self.inner
+            .store
+            .block_customer_async(conv.key.store.clone(), user, reason, self.inner.now())
+            .await?;
+        self.inner
+            .notices
+            .conversations(vec![conversation_id.to_owned()]);
+        self.inner.notices.stores();
+        Ok(())
+    }
+
+    /// Lifts a block on the platform (`cancelBlockUser`), then locally.
+    pub async fn unblock_customer(&self, conversation_id: &str) -> DeskResult<()> {
+        let conv = self.conversation_by_id(conversation_id).await?;
+        let user = match (conv.key.biz_type, conv.open_user_id) {
+            (1, Some(user)) => user,
+            _ => {
+                return Err(DeskError::Invalid(format!(
+                    "{conversation_id} is not a two-party chat with a customer"
+                )))
+            }
+        };
+        let entry = self
+            .inner
+            .store_entry(&conv.key.store)
+            .ok_or_else(|| DeskError::not_found("store", &conv.key.store))?;
+        let platform = self
+            .inner
+            .platform
+            .as_ref()
+            .ok_or(DeskError::NoCredentials)?;
+        platform
+            .client
+            .call(
+                &entry.key,
+                &CancelBlockUser {
+                    open_user_ids: vec![OpenUserId(user)],
+                },
+            )
+            .await?;
+        self.inner
+            .store
+            .unblock_customer_async(conv.key.store.clone(), user)
+            .await?;
+        self.inner
+            .notices
+            .conversations(vec![conversation_id.to_owned()]);
+        self.inner.notices.stores();
+        Ok(())
+    }
+}
+
+/// What the outbox worker sends for `item`: its content, after uploading a staged picture
+/// and recording the platform's reference in the item (so a retry or a restart reuses it).
+pub(crate) async fn upload_staged(
+    inner: &Inner,
+    entry: &StoreEntry,
+    item: &OutboxItem,
+) -> Result<OutboxItem, UploadFailure> {
+    let Some(name) = staged_name(&item.text) else {
+        return Ok(item.clone());
+    };
+    let attachments = inner.attachments.clone();
+    let owned = name.to_owned();
+    let bytes = tokio::task::spawn_blocking(move || attachments.read(&owned))
+        .await
+        .map_err(|_| UploadFailure::Local("the desk is stopping".into()))?
+        .map_err(|e| UploadFailure::Local(format!("the staged picture is gone: {e}")))?;
+    let upload =
+        UploadImage::from_bytes(&bytes).map_err(|e| UploadFailure::Local(e.to_string()))?;
+    let platform = inner
+        .platform
+        .as_ref()
+        .ok_or_else(|| UploadFailure::Local("no credentials".into()))?;
+    let uploaded = platform
+        .client
+        .call(&entry.key, &upload)
+        .await
+        .map_err(UploadFailure::Api)?;
+    inner
+        .store
+        .set_outbox_content_async(item.id, image::image_msg_content(&uploaded), inner.now())
+        .await
+        .map_err(|e| UploadFailure::Local(format!("cannot record the upload: {e}")))
+}
+
+/// Removes the staged file of a sent item, if it had one.
+pub(crate) fn forget_staged(inner: &Inner, staged: Option<&str>) {
+    if let Some(name) = staged {
+        inner.attachments.remove(name);
+    }
+}
+
+/// Why a staged picture could not be uploaded.
+#[derive(Debug)]
+pub(crate) enum UploadFailure {
+    /// The platform call failed (retried like a send when transient).
+    Api(ApiError),
+    /// Nothing to upload with (file gone, no credentials): fails the item for good.
+    Local(String),
+}
