@@ -78,6 +78,14 @@ fn common_pragmas(conn: &Connection, cache_kib: i64) -> Result<()> {
 
 fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
+    writer_pragmas(&conn, options)?;
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// The writer connection's pragmas (also applied by the benchmarks' bare baseline, so that
+/// both sides write under the same settings).
+pub(crate) fn writer_pragmas(conn: &Connection, options: &StoreOptions) -> Result<()> {
     // WAL: readers never block the writer nor the writer them, and a commit is one append.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // NORMAL is durable against application crashes in WAL mode; a power cut may lose the
@@ -87,9 +95,7 @@ fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Truncate the WAL after checkpoints so a long ingest burst does not leave a huge file.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
-    common_pragmas(&conn, options.writer_cache_kib)?;
-    schema::migrate(&mut conn)?;
-    Ok(conn)
+    common_pragmas(conn, options.writer_cache_kib)
 }
 
 fn open_reader(path: &Path, options: &StoreOptions) -> Result<Connection> {

@@ -20,6 +20,8 @@
 #![warn(missing_docs)]
 
 mod api;
+#[cfg(feature = "bench-support")]
+pub mod bench_support;
 mod checkpoint;
 mod conversations;
 mod db;
