@@ -200,6 +200,15 @@ DROP INDEX reply_events_by_time;
 CREATE INDEX reply_events_by_customer_time ON reply_events (customer_at_ms);
 "#;
 
+/// Version 6: no per-store inbox index. Every ingest batch rewrites the inbox key of each
+/// conversation it touches, and this index made that two more random index pages per
+/// conversation (+14 % ingest CPU measured). One store's inbox page is now read through the
+/// conversation key's index (store first: ~250 rows at 50,000 conversations over 200 stores)
+/// and sorted, which costs under a millisecond more.
+const V6_NO_STORE_INBOX_INDEX: &str = r#"
+DROP INDEX conversations_store_inbox;
+"#;
+
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
 pub const MIGRATIONS: &[&str] = &[
     V1_MESSAGES,
@@ -207,6 +216,7 @@ pub const MIGRATIONS: &[&str] = &[
     V3_REPLY_EVENTS,
     V4_CLOCK_EVENT_IDS,
     V5_REPLY_EVENTS_BY_TIME,
+    V6_NO_STORE_INBOX_INDEX,
 ];
 
 /// The schema version this build writes.

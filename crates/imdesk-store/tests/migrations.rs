@@ -75,3 +75,54 @@ fn a_newer_schema_is_refused() {
         "{err}"
     );
 }
+
+/// Version 6 drops the per-store inbox index; a store's inbox page keeps its rows and order.
+#[test]
+fn a_v5_cache_upgrades_without_the_store_inbox_index_and_keeps_store_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.sqlite3");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        migrate_to(&mut conn, 5).unwrap();
+        // Three conversations of s1 (one with a running clock) and one of s2.
+        conn.execute_batch(
+            "INSERT INTO conversations (store, biz_type, peer_id, open_user_id, last_msg_at_ms, deadline_ms)
+             VALUES ('s1', 1, 11, 11, 1000, NULL),
+                    ('s1', 1, 12, 12, 3000, NULL),
+                    ('s2', 1, 21, 21, 5000, NULL),
+                    ('s1', 1, 13, 13, 2000, 9000);",
+        )
+        .unwrap();
+    }
+    let index_count = |name: &str| -> i64 {
+        Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(index_count("conversations_store_inbox"), 1, "v5 has it");
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    let page = store
+        .inbox(imdesk_store::InboxFilter {
+            store: Some("s1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let peers: Vec<i64> = page.iter().map(|c| c.key.peer_id).collect();
+    assert_eq!(
+        peers,
+        [13, 12, 11],
+        "running clock first, then newest first"
+    );
+    drop(store);
+    assert_eq!(index_count("conversations_store_inbox"), 0, "v6 dropped it");
+    assert_eq!(
+        index_count("conversations_inbox"),
+        1,
+        "the brand inbox keeps its index"
+    );
+}
