@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use imdesk_core::alerts::AlertSettings;
 use imdesk_core::view::{
-    AppInfo, ChatMessage, ConnectionStatus, ConversationDetail, HistoryPage, InboxPage, InboxQuery,
-    IpcError, QuickReply, ReplyRates, SearchHit, SearchQuery, StoreSummary,
+    AppInfo, BlockRequest, ChatMessage, ConnectionStatus, ConversationDetail, HistoryPage,
+    InboxPage, InboxQuery, IpcError, PictureFile, QuickReply, ReplyRates, SearchHit, SearchQuery,
+    StoreSummary,
 };
 use tauri::State;
 
@@ -51,6 +52,44 @@ pub async fn conversation_history(
         .desk()
         .await?
         .history(&conversation_id, before, limit)
+        .await?)
+}
+
+/// Queues a picture (pasted, dropped or picked) for a conversation.
+#[tauri::command]
+pub async fn send_image(
+    host: Host<'_>,
+    conversation_id: String,
+    file: PictureFile,
+) -> Reply<ChatMessage> {
+    Ok(host
+        .desk()
+        .await?
+        .send_image(&conversation_id, file)
+        .await?)
+}
+
+/// Blocks the conversation's customer on the platform, with reason and evidence.
+#[tauri::command]
+pub async fn block_customer(
+    host: Host<'_>,
+    conversation_id: String,
+    request: BlockRequest,
+) -> Reply<()> {
+    Ok(host
+        .desk()
+        .await?
+        .block_customer(&conversation_id, request)
+        .await?)
+}
+
+/// Lifts the block on the conversation's customer.
+#[tauri::command]
+pub async fn unblock_customer(host: Host<'_>, conversation_id: String) -> Reply<()> {
+    Ok(host
+        .desk()
+        .await?
+        .unblock_customer(&conversation_id)
         .await?)
 }
 
