@@ -19,7 +19,7 @@ use crate::config::PushConfig;
 use crate::dedupe::RecentKeys;
 use crate::endpoint;
 use crate::event::{PushEvent, PushedMessage, QuarantinedFrame};
-use crate::frame::{decode_frame, Frame, FrameRules};
+use crate::frame::{read_frame, FrameRules, SealedFrame};
 use crate::health::{ConnectionState, Disconnect, HealthBoard};
 use crate::keepalive::CLIENT_KEEPALIVE;
 use crate::quarantine::{Quarantine, QuarantineReason};
@@ -30,6 +30,10 @@ use crate::token::{CipherSlot, TokenBroker, TokenSource};
 const SOCKET_LIMIT_FACTOR: usize = 16;
 /// Smallest socket-level message limit.
 const SOCKET_LIMIT_FLOOR: usize = 1 << 20;
+/// Socket read chunk. tungstenite zero-fills this much of its buffer before every read
+/// (snapview/tungstenite-rs#547); at its 128 KiB default that memset was a tenth of the
+/// pipeline's CPU for pushes of under 1 KiB. Larger frames still arrive, over several reads.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 
 /// State shared by all connections of one client.
 pub(crate) struct Shared<S> {
@@ -167,6 +171,7 @@ impl<S: TokenSource> PushConnection<S> {
             .saturating_mul(SOCKET_LIMIT_FACTOR)
             .max(SOCKET_LIMIT_FLOOR);
         let ws_config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_BYTES)
             .max_message_size(Some(socket_limit))
             .max_frame_size(Some(socket_limit));
         let connect = tokio_tungstenite::connect_async_tls_with_config(
@@ -278,75 +283,83 @@ impl<S: TokenSource> PushConnection<S> {
         delivered.map_err(|ReceiverGone| SessionEnd::ReceiverGone)
     }
 
-    /// Decodes one text frame and emits it, unless another connection was first.
+    /// Reads one text frame and, unless another connection delivered it first, decrypts and
+    /// emits it. Copies are dropped before decryption: each message is decrypted once.
     async fn deliver(
         &self,
         raw: &str,
         lease_cipher: &Arc<dyn MsgCipher>,
     ) -> Result<(), ReceiverGone> {
         let shared = &self.shared;
+        let sealed = match read_frame(raw, &shared.rules) {
+            Ok(SealedFrame::KeepAlive) => {
+                self.mark_activity(|h| h.keepalives += 1);
+                return Ok(());
+            }
+            Ok(SealedFrame::Push(sealed)) => *sealed,
+            Err(q) => return self.quarantine(q, raw.len()).await,
+        };
+        let first = self.first_sighting(&sealed.key());
+        if !first {
+            self.mark_activity(|h| {
+                h.frames += 1;
+                h.duplicates += 1;
+            });
+            return Ok(());
+        }
         // The newest imSecret first (it may have changed since this connection's token);
         // a frame the platform sent before the change still opens with the lease's key.
         let newest = shared
             .cipher
             .current()
             .unwrap_or_else(|| lease_cipher.clone());
-        let mut decoded = decode_frame(raw, newest.as_ref(), &shared.rules);
-        if let Err(Quarantine {
-            reason: QuarantineReason::UndecryptableContent { .. },
-            ..
-        }) = &decoded
-        {
-            if !Arc::ptr_eq(&newest, lease_cipher) {
-                decoded = decode_frame(raw, lease_cipher.as_ref(), &shared.rules);
-            }
-        }
-        match decoded {
-            Ok(Frame::KeepAlive) => {
-                self.mark_activity(|h| h.keepalives += 1);
-                Ok(())
-            }
-            Ok(Frame::Push(push)) => {
-                let push = *push;
-                let first = self.first_sighting(&push.key());
-                self.mark_activity(|h| {
-                    h.frames += 1;
-                    h.duplicates += u64::from(!first);
-                });
-                if !first {
-                    return Ok(());
-                }
-                let message = PushedMessage {
-                    store: push.store,
-                    app_id: push.app_id,
-                    biz_type: push.biz_type,
-                    content: push.content,
-                    text: push.text,
-                    received_at: shared.config.clock.now(),
-                    connection: self.index,
-                    raw_frame: raw.to_owned(),
-                };
-                shared
-                    .events
-                    .send(PushEvent::Message(message))
-                    .await
-                    .map_err(|_| ReceiverGone)
-            }
-            Err(q) => self.quarantine(q, raw.len()).await,
-        }
+        let opened = if Arc::ptr_eq(&newest, lease_cipher) {
+            sealed.open(newest.as_ref(), raw)
+        } else {
+            sealed.open_with(&[newest.as_ref(), lease_cipher.as_ref()], raw)
+        };
+        let push = match opened {
+            Ok(push) => push,
+            // Its key is already taken by this sighting: emitted as the first, not re-checked.
+            Err(q) => return self.emit_quarantine(q, raw.len()).await,
+        };
+        self.mark_activity(|h| h.frames += 1);
+        let message = PushedMessage {
+            store: push.store,
+            app_id: push.app_id,
+            biz_type: push.biz_type,
+            content: push.content,
+            text: push.text,
+            received_at: shared.config.clock.now(),
+            connection: self.index,
+            raw_frame: raw.to_owned(),
+        };
+        shared
+            .events
+            .send(PushEvent::Message(message))
+            .await
+            .map_err(|_| ReceiverGone)
     }
 
     /// Counts and emits a quarantined frame (once across connections when it has a key).
     async fn quarantine(&self, q: Quarantine, raw_len: usize) -> Result<(), ReceiverGone> {
         let first = q.key.as_ref().is_none_or(|key| self.first_sighting(key));
-        self.mark_activity(|h| {
-            h.frames += 1;
-            h.quarantined += u64::from(first);
-            h.duplicates += u64::from(!first);
-        });
         if !first {
+            self.mark_activity(|h| {
+                h.frames += 1;
+                h.duplicates += 1;
+            });
             return Ok(());
         }
+        self.emit_quarantine(q, raw_len).await
+    }
+
+    /// Counts and emits a quarantined frame seen first on this connection.
+    async fn emit_quarantine(&self, q: Quarantine, raw_len: usize) -> Result<(), ReceiverGone> {
+        self.mark_activity(|h| {
+            h.frames += 1;
+            h.quarantined += 1;
+        });
         tracing::warn!(
             connection = self.index,
             reason = q.reason.code(),

@@ -46,7 +46,9 @@ pub use client::{PushClient, PushHandle};
 pub use config::{BackoffConfig, ConnectionScope, KnownStores, PushConfig};
 pub use error::PushError;
 pub use event::{PushEvent, PushedMessage, QuarantinedFrame};
-pub use frame::{decode_frame, DecodedPush, Frame, FrameRules};
+pub use frame::{
+    decode_frame, read_frame, DecodedPush, Frame, FrameRules, SealedFrame, SealedPush,
+};
 pub use health::{ConnectionHealth, ConnectionState, Disconnect};
 pub use quarantine::{DedupeKey, Quarantine, QuarantineReason};
 pub use token::{ConnectionGrant, ConnectionSlot, TokenError, TokenSource};

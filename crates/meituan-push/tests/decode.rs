@@ -308,3 +308,31 @@ proptest! {
         }
     }
 }
+
+/// A push is read, and its identity known, before decryption; opening it then tries the
+/// newest secret first and falls back to an older one, and quarantines with the identity
+/// when neither opens it.
+#[test]
+fn sealed_push_has_its_key_before_decryption_and_opens_with_a_fallback_secret() {
+    use meituan_push::{read_frame, SealedFrame};
+    let raw = frames::message("store-3", 42, "少送了一杯饮料");
+    let Ok(SealedFrame::Push(sealed)) = read_frame(&raw, &rules()) else {
+        panic!("a push")
+    };
+    assert_eq!(sealed.key().msg_id, MsgId(42));
+    assert_eq!(sealed.key().store, StoreId::from("store-3"));
+    let other = AesEcbCipher::from_im_secret("ZZZZZZZZZZZZZZZZZZZZ").unwrap();
+    let opened = sealed
+        .clone()
+        .open_with(&[&other, &cipher()], &raw)
+        .unwrap();
+    assert_eq!(opened.text, "少送了一杯饮料");
+    let q = sealed.open(&other, &raw).unwrap_err();
+    assert!(matches!(
+        q.reason,
+        QuarantineReason::UndecryptableContent { .. }
+    ));
+    assert_eq!(q.key.map(|k| k.msg_id), Some(MsgId(42)));
+    assert_eq!(q.raw, raw);
+    assert_eq!(read_frame("HB", &rules()), Ok(SealedFrame::KeepAlive));
+}

@@ -2,9 +2,11 @@
 //! reason. Pure and panic-free on any input, so it is the fuzz target's entry point.
 //!
 //! Steps: size limit → keep-alive → `decodeURIComponent` → JSON → shape (`frame::shape`,
-//! \[INF\]) → field checks → `PushContent` → store → `msg_content` decryption through the one
-//! cipher module (`meituan_wire::cipher`). A message that does not decrypt is quarantined with its
-//! identity, never delivered without text and never dropped.
+//! \[INF\]) → field checks → `PushContent` → store ([`read_frame`]) → `msg_content` decryption
+//! through the one cipher module, `meituan_wire::cipher` ([`SealedPush::open`]). The connections
+//! read first and decrypt only a message no other connection delivered. A message that does
+//! not decrypt is quarantined with its identity, never delivered without text and never
+//! dropped.
 
 mod fields;
 mod percent;
@@ -90,12 +92,88 @@ impl std::fmt::Debug for DecodedPush {
 }
 
 /// Decodes one text frame. Never panics; every refusal is a [`Quarantine`] holding the raw
-/// frame and the reason.
+/// frame and the reason. The same as [`read_frame`] followed by [`SealedPush::open`].
 pub fn decode_frame(
     raw: &str,
     cipher: &dyn MsgCipher,
     rules: &FrameRules,
 ) -> Result<Frame, Quarantine> {
+    match read_frame(raw, rules)? {
+        SealedFrame::KeepAlive => Ok(Frame::KeepAlive),
+        SealedFrame::Push(sealed) => Ok(Frame::Push(Box::new(sealed.open(cipher, raw)?))),
+    }
+}
+
+/// A frame read up to, but not including, decryption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedFrame {
+    /// The server's keep-alive answer.
+    KeepAlive,
+    /// A message push whose `msg_content` is still encrypted.
+    Push(Box<SealedPush>),
+}
+
+/// A message push read and checked, `msg_content` not yet decrypted: its identity
+/// ([`SealedPush::key`]) is known, so copies from redundant connections can be dropped
+/// before paying for decryption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedPush {
+    /// The store it belongs to.
+    pub store: StoreId,
+    /// The developer application id, when the frame carries one.
+    pub app_id: Option<AppId>,
+    /// The conversation kind.
+    pub biz_type: BizType,
+    /// The message as the platform sent it (`msg_content` encrypted).
+    pub content: PushContent,
+}
+
+impl SealedPush {
+    /// The cross-connection identity of this message.
+    pub fn key(&self) -> DedupeKey {
+        DedupeKey {
+            store: self.store.clone(),
+            biz_type: self.biz_type,
+            msg_id: self.content.msg_id,
+        }
+    }
+
+    /// Decrypts `msg_content` with `cipher`; `raw` is the frame, kept in the quarantine when
+    /// it does not decrypt (with the message's identity).
+    pub fn open(self, cipher: &dyn MsgCipher, raw: &str) -> Result<DecodedPush, Quarantine> {
+        self.open_with(&[cipher], raw)
+    }
+
+    /// Decrypts `msg_content` with the first of `ciphers` that opens it (the newest imSecret,
+    /// then an older one); quarantined with the last cipher's error when none does.
+    pub fn open_with(
+        self,
+        ciphers: &[&dyn MsgCipher],
+        raw: &str,
+    ) -> Result<DecodedPush, Quarantine> {
+        let mut cause = String::from("no cipher");
+        for cipher in ciphers {
+            match cipher.decrypt(&self.content.msg_content) {
+                Ok(text) => {
+                    return Ok(DecodedPush {
+                        store: self.store,
+                        app_id: self.app_id,
+                        biz_type: self.biz_type,
+                        content: self.content,
+                        text,
+                    })
+                }
+                Err(e) => cause = e.to_string(),
+            }
+        }
+        let key = self.key();
+        Err(Quarantine::new(QuarantineReason::UndecryptableContent { cause }, raw).with_key(key))
+    }
+}
+
+/// Reads one text frame without decrypting it. Never panics; every refusal is a
+/// [`Quarantine`] holding the raw frame and the reason.
+pub fn read_frame(raw: &str, rules: &FrameRules) -> Result<SealedFrame, Quarantine> {
     let quarantine = |reason| Quarantine::new(reason, raw);
     if raw.len() > rules.max_frame_bytes {
         return Err(quarantine(QuarantineReason::Oversized {
@@ -104,7 +182,7 @@ pub fn decode_frame(
         }));
     }
     if keepalive::is_server_keepalive(raw) {
-        return Ok(Frame::KeepAlive);
+        return Ok(SealedFrame::KeepAlive);
     }
     let text = percent::decode_uri_component(raw).map_err(|e| {
         quarantine(match e {
@@ -141,30 +219,21 @@ pub fn decode_frame(
         })?;
     let named = named_store(envelope.store.as_ref()).map_err(quarantine)?;
     let store = resolve_store(named, rules).map_err(quarantine)?;
-
-    let key = DedupeKey {
-        store: store.clone(),
-        biz_type,
-        msg_id: content.msg_id,
-    };
-    if let Some(known) = &rules.known_stores {
-        if !known.contains(&store) {
-            return Err(quarantine(QuarantineReason::UnknownStore { store }).with_key(key));
-        }
-    }
-    let text = cipher.decrypt(&content.msg_content).map_err(|e| {
-        quarantine(QuarantineReason::UndecryptableContent {
-            cause: e.to_string(),
-        })
-        .with_key(key.clone())
-    })?;
-    Ok(Frame::Push(Box::new(DecodedPush {
+    let sealed = SealedPush {
         store,
         app_id,
         biz_type,
         content,
-        text,
-    })))
+    };
+    if let Some(known) = &rules.known_stores {
+        if !known.contains(&sealed.store) {
+            return Err(quarantine(QuarantineReason::UnknownStore {
+                store: sealed.store.clone(),
+            })
+            .with_key(sealed.key()));
+        }
+    }
+    Ok(SealedFrame::Push(Box::new(sealed)))
 }
 
 /// The store a frame names, if any: a non-empty string or an integer.
