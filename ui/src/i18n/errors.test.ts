@@ -15,6 +15,8 @@ const ALL_CODES = {
   network: '网络中断，请检查网络后重试',
   auth: '门店授权已失效，请重新授权',
   invalid: '输入内容有误，请检查后重试',
+  badImage: '图片须为 PNG 或 JPEG 格式，且不超过 2 MB',
+  unsupported: '该门店的接入方式不支持此操作（无法上传图片）',
   internal: '程序内部错误，请重启后重试；如仍出现请联系技术支持',
 } satisfies Record<ErrorCode, string>;
 

@@ -8,6 +8,7 @@
  */
 import type { AlertSettings } from './generated/AlertSettings';
 import type { AppInfo } from './generated/AppInfo';
+import type { BlockRequest } from './generated/BlockRequest';
 import type { ChatMessage } from './generated/ChatMessage';
 import type { ConnectionStatus } from './generated/ConnectionStatus';
 import type { ConversationDetail } from './generated/ConversationDetail';
@@ -15,6 +16,7 @@ import type { DeskEvent } from './generated/DeskEvent';
 import type { HistoryPage } from './generated/HistoryPage';
 import type { InboxPage } from './generated/InboxPage';
 import type { InboxQuery } from './generated/InboxQuery';
+import type { PictureFile } from './generated/PictureFile';
 import type { QuickReply } from './generated/QuickReply';
 import type { ReplyRates } from './generated/ReplyRates';
 import type { SearchHit } from './generated/SearchHit';
@@ -24,6 +26,8 @@ import type { StoreSummary } from './generated/StoreSummary';
 export type { AlertSettings } from './generated/AlertSettings';
 export type { AppInfo } from './generated/AppInfo';
 export type { Author } from './generated/Author';
+export type { BlockReason } from './generated/BlockReason';
+export type { BlockRequest } from './generated/BlockRequest';
 export type { ChatMessage } from './generated/ChatMessage';
 export type { ComposeBlock } from './generated/ComposeBlock';
 export type { ConnectionStatus } from './generated/ConnectionStatus';
@@ -36,8 +40,10 @@ export type { HistoryPage } from './generated/HistoryPage';
 export type { InboxFilter } from './generated/InboxFilter';
 export type { InboxPage } from './generated/InboxPage';
 export type { InboxQuery } from './generated/InboxQuery';
+export type { MessageBody } from './generated/MessageBody';
 export type { OrderCard } from './generated/OrderCard';
 export type { OrderState } from './generated/OrderState';
+export type { PictureFile } from './generated/PictureFile';
 export type { QuickReply } from './generated/QuickReply';
 export type { ReplyRates } from './generated/ReplyRates';
 export type { SearchHit } from './generated/SearchHit';
@@ -80,6 +86,16 @@ export interface Backend {
   conversationDetail(conversationId: string): Promise<ConversationDetail>;
   /** `send_text`: durable in the outbox when it resolves; state changes arrive as events. */
   sendText(conversationId: string, text: string): Promise<ChatMessage>;
+  /**
+   * `send_image`: durable in the outbox when it resolves. The bubble has `body: 'image'` and
+   * `text: null` until the picture is uploaded; then `text` is its URL. Refused with `badImage`
+   * (not PNG/JPEG or over 2 MiB) and `unsupported` (the store's integration cannot upload).
+   */
+  sendImage(conversationId: string, file: PictureFile): Promise<ChatMessage>;
+  /** `block_customer`: uploads the 1–9 evidence pictures and blocks on the platform; waited for. */
+  blockCustomer(conversationId: string, request: BlockRequest): Promise<null>;
+  /** `unblock_customer`: lifts the block on the platform, then locally. */
+  unblockCustomer(conversationId: string): Promise<null>;
   /** `retry_send`: queue a failed message again. */
   retrySend(messageKey: string): Promise<ChatMessage>;
   /** `mark_read`: tell the platform the agent has read the conversation (msgRead). */

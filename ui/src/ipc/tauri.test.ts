@@ -31,11 +31,16 @@ describe('TauriBackend', () => {
     const query = { store: null, filter: 'all' as const, offset: 0, limit: 50 };
     const search = { text: '退款', store: null, since: null, until: null, kind: null, limit: 20 };
     const reply = { id: 0, store: null, title: '催单', text: '{顾客}您好' };
+    const picture = { name: 'a.png', dataBase64: 'iVBORw0KGgo=' };
+    const block = { reason: 'other' as const, description: '辱骂', evidence: [picture] };
     await b.listStores();
     await b.inboxPage(query);
     await b.conversationHistory('c1', 'k9', 30);
     await b.conversationDetail('c1');
     await b.sendText('c1', '您好');
+    await b.sendImage('c1', picture);
+    await b.blockCustomer('c1', block);
+    await b.unblockCustomer('c1');
     await b.retrySend('k9');
     await b.markRead('c1');
     await b.searchMessages(search);
@@ -53,6 +58,9 @@ describe('TauriBackend', () => {
       ['conversation_history', { conversationId: 'c1', before: 'k9', limit: 30 }],
       ['conversation_detail', { conversationId: 'c1' }],
       ['send_text', { conversationId: 'c1', text: '您好' }],
+      ['send_image', { conversationId: 'c1', file: picture }],
+      ['block_customer', { conversationId: 'c1', request: block }],
+      ['unblock_customer', { conversationId: 'c1' }],
       ['retry_send', { messageKey: 'k9' }],
       ['mark_read', { conversationId: 'c1' }],
       ['search_messages', { query: search }],

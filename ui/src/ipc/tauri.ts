@@ -7,6 +7,7 @@ import {
   type AlertSettings,
   type AppInfo,
   type Backend,
+  type BlockRequest,
   type ChatMessage,
   type ConnectionStatus,
   type ConversationDetail,
@@ -15,6 +16,7 @@ import {
   type InboxPage,
   type InboxQuery,
   type IpcError,
+  type PictureFile,
   type QuickReply,
   type ReplyRates,
   type SearchHit,
@@ -46,6 +48,9 @@ export class TauriBackend implements Backend {
     call<HistoryPage>('conversation_history', { conversationId, before, limit });
   conversationDetail = (conversationId: string) => call<ConversationDetail>('conversation_detail', { conversationId });
   sendText = (conversationId: string, text: string) => call<ChatMessage>('send_text', { conversationId, text });
+  sendImage = (conversationId: string, file: PictureFile) => call<ChatMessage>('send_image', { conversationId, file });
+  blockCustomer = (conversationId: string, request: BlockRequest) => call<null>('block_customer', { conversationId, request });
+  unblockCustomer = (conversationId: string) => call<null>('unblock_customer', { conversationId });
   retrySend = (messageKey: string) => call<ChatMessage>('retry_send', { messageKey });
   markRead = (conversationId: string) => call<null>('mark_read', { conversationId });
   searchMessages = (query: SearchQuery) => call<SearchHit[]>('search_messages', { query });

@@ -1,10 +1,13 @@
 /**
  * The open conversation: its detail (composer block, order card, review, draft) and its history,
  * paged upward from the local cache. New messages arrive as `conversationsChanged` events and
- * are merged by key, so an optimistic bubble from `send_text` is never duplicated.
+ * are merged by key, so an optimistic bubble from `send_text` is never duplicated. Pictures the
+ * agent sent keep a local preview (object URL, this session only) until the core has their URL.
  */
-import type { Backend, ChatMessage, ConversationDetail } from '../../ipc/backend';
+import { SvelteMap } from 'svelte/reactivity';
+import type { Backend, BlockRequest, ChatMessage, ConversationDetail } from '../../ipc/backend';
 import { coalesce } from '../../lib/coalesce';
+import { previewUrl, readPicture, revokePreview } from '../../lib/pictures';
 
 export const HISTORY_PAGE = 30;
 
@@ -20,6 +23,11 @@ export class ChatState {
   loadingOlder = $state(false);
   error = $state<unknown>(null);
   sendError = $state<unknown>(null);
+  /**
+   * Local previews of our pictures still being uploaded (message key → object URL). Kept across
+   * conversation switches; revoked once the message shows its uploaded URL.
+   */
+  readonly previews = new SvelteMap<string, string>();
   /** The message a search jump landed on. */
   highlightKey = $state<string | null>(null);
 
@@ -115,6 +123,52 @@ export class ChatState {
     }
   }
 
+  /**
+   * Sends each picture as its own message, in order. A refused picture (wrong format, too big)
+   * does not stop the others; the first refusal is shown. Where pictures cannot be sent at all
+   * the reason is shown and nothing is read.
+   */
+  async sendPictures(files: readonly File[]): Promise<void> {
+    const id = this.id;
+    const detail = this.detail;
+    if (!id || !detail || files.length === 0) return;
+    this.sendError = null;
+    if (!detail.canSendImages) {
+      this.sendError = { code: detail.composeBlock ?? 'unsupported', message: `pictures cannot be sent in ${id}` };
+      return;
+    }
+    let refused: unknown = null;
+    for (const file of files) {
+      try {
+        const message = await this.#backend.sendImage(id, await readPicture(file));
+        if (message.text === null) {
+          const url = previewUrl(file);
+          if (url) this.previews.set(message.key, url);
+        }
+        if (this.id === id) this.#upsert(message);
+      } catch (error) {
+        refused ??= error;
+      }
+    }
+    if (refused !== null && this.id === id) this.sendError = refused;
+  }
+
+  /** Blocks the customer (the core uploads the evidence first); rejects with the IPC error. */
+  async blockCustomer(request: BlockRequest): Promise<void> {
+    const id = this.id;
+    if (!id) return;
+    await this.#backend.blockCustomer(id, request);
+    if (this.id === id) await this.refresh();
+  }
+
+  /** Lifts the block; rejects with the IPC error. */
+  async unblockCustomer(): Promise<void> {
+    const id = this.id;
+    if (!id) return;
+    await this.#backend.unblockCustomer(id);
+    if (this.id === id) await this.refresh();
+  }
+
   async retry(messageKey: string): Promise<void> {
     this.sendError = null;
     try {
@@ -132,6 +186,18 @@ export class ChatState {
   #upsert(message: ChatMessage): void {
     const at = this.messages.findIndex((m) => m.key === message.key);
     this.messages = at >= 0 ? this.messages.map((m, i) => (i === at ? message : m)) : [...this.messages, message];
+    this.#releasePreviews();
+  }
+
+  /** Revokes the previews of pictures that now show their uploaded URL. */
+  #releasePreviews(): void {
+    if (this.previews.size === 0) return;
+    for (const m of this.messages) {
+      const url = m.text !== null ? this.previews.get(m.key) : undefined;
+      if (url === undefined) continue;
+      revokePreview(url);
+      this.previews.delete(m.key);
+    }
   }
 
   #markReadIfSeen(opening: boolean): void {
@@ -161,6 +227,7 @@ export class ChatState {
         this.messages = page.messages;
         this.olderCursor = page.olderCursor;
       }
+      this.#releasePreviews();
       this.#markReadIfSeen(false);
     } catch (error) {
       if (generation === this.#generation) this.error = error;

@@ -2,12 +2,14 @@
  * In-memory `Backend` for unit tests and for previewing the UI in a plain browser
  * (`npm run dev` outside Tauri). It never touches `@tauri-apps/api`. It behaves like the core
  * where the UI can tell: deadline ordering, filters, paging cursors, refusals with the same
- * error codes, coalesced `conversationsChanged` events, send states and read receipts.
+ * error codes, coalesced `conversationsChanged` events, send states and read receipts, pictures
+ * (sending → sent with a URL) and blocking customers.
  */
 import type {
   AlertSettings,
   AppInfo,
   Backend,
+  BlockRequest,
   ChatMessage,
   ConnectionStatus,
   ConversationDetail,
@@ -16,6 +18,7 @@ import type {
   InboxPage,
   InboxQuery,
   IpcError,
+  PictureFile,
   QuickReply,
   ReplyRates,
   SearchHit,
@@ -24,7 +27,8 @@ import type {
   Unsubscribe,
 } from '../backend';
 import { buildDemoBrand, nextMessageKey, previewOf, SCENES, type MockBrand, type MockConversation } from './brand';
-import { compareRows, DEFAULT_ALERTS, matchesFilter } from './rules';
+import { canUpload, checkBlockRequest, checkPicture } from './pictures';
+import { compareRows, DEFAULT_ALERTS, demoReplyRates, matchesFilter } from './rules';
 
 export type MockBackendOptions = {
   /** What `appInfo()` resolves with, or the `IpcError` it rejects with. */
@@ -55,6 +59,8 @@ export class MockBackend implements Backend {
   private flushScheduled = false;
   private failNext: string | null = null;
   private nextReplyId: number;
+  /** Pictures queued but not yet "uploaded": message key → the URL they get once sent. */
+  private readonly uploaded = new Map<string, string>();
   alerts: AlertSettings = copy(DEFAULT_ALERTS);
   connection: ConnectionStatus;
   /** Every command call, for tests that check what the UI asked (name and arguments). */
@@ -127,7 +133,11 @@ export class MockBackend implements Backend {
     this.record('conversationDetail', conversationId);
     const c = this.conversation(conversationId);
     if (!c) return fail('notFound', `conversation ${conversationId}`);
-    return copy({ row: c.row, composeBlock: c.composeBlock, windowClosesAt: c.windowClosesAt, order: c.order, review: c.review, draft: c.draft });
+    const uploads = this.uploads(c);
+    const composeBlock = c.row.blocked ? 'customerBlocked' : c.composeBlock;
+    const { row, windowClosesAt, order, review, draft } = c;
+    const canSendImages = uploads && composeBlock === null;
+    return copy({ row, composeBlock, windowClosesAt, order, review, draft, canSendImages, canBlock: uploads && row.kind === 'twoParty' && !row.blocked });
   }
 
   async sendText(conversationId: string, text: string): Promise<ChatMessage> {
@@ -136,28 +146,76 @@ export class MockBackend implements Backend {
     if (!c) return fail('notFound', `conversation ${conversationId}`);
     if (text.trim() === '') return fail('emptyText', 'empty text');
     if ([...text].length > MAX_TEXT) return fail('textTooLong', `text longer than ${MAX_TEXT}`);
-    if (c.row.blocked) return fail('customerBlocked', `conversation ${conversationId}`);
-    if (c.composeBlock) return fail(c.composeBlock, `conversation ${conversationId}`);
-    const now = this.clock();
-    const message: ChatMessage = {
-      key: nextMessageKey(conversationId),
-      msgId: String(now),
-      author: 'merchant',
-      body: 'text',
-      text,
-      at: now,
-      sceneTag: null,
-      sceneName: null,
-      sendState: 'sending',
-      failReason: null,
-      read: false,
-    };
-    c.messages.push(message);
-    Object.assign(c.row, { lastText: text, lastAt: now, lastFromCustomer: false, deadlineAt: null, awaitingSince: null, urgent: false, unread: 0 });
-    c.draft = '';
-    this.changed([conversationId], true);
-    if (this.live) setTimeout(() => this.deliverPending(), 400);
+    const refused = this.sendRefusal(c);
+    if (refused) return Promise.reject(refused);
+    return copy(this.queue(c, 'text', text));
+  }
+
+  async sendImage(conversationId: string, file: PictureFile): Promise<ChatMessage> {
+    this.record('sendImage', conversationId, file);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId}`);
+    const refused = this.sendRefusal(c);
+    if (refused) return Promise.reject(refused);
+    if (!this.uploads(c)) return fail('unsupported', `store ${c.row.storeId}: its integration (businessId 2) has no image upload`);
+    const checked = checkPicture(file);
+    if ('code' in checked) return Promise.reject(checked);
+    const message = this.queue(c, 'image', null);
+    this.uploaded.set(message.key, checked.url);
     return copy(message);
+  }
+
+  async blockCustomer(conversationId: string, request: BlockRequest): Promise<null> {
+    this.record('blockCustomer', conversationId, request);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId}`);
+    if (c.row.kind !== 'twoParty') return fail('invalid', `${conversationId} is not a two-party chat with a customer`);
+    if (!this.uploads(c)) return fail('unsupported', `store ${c.row.storeId}: its integration (businessId 2) has no image upload`);
+    const refused = checkBlockRequest(request);
+    if (refused) return Promise.reject(refused);
+    // The core uploads every evidence picture, then calls blockUser: the agent waits a moment.
+    if (this.live) await new Promise((resolve) => setTimeout(resolve, 300 * request.evidence.length + 300));
+    c.row.blocked = true;
+    c.composeBlock = 'customerBlocked';
+    this.changed([conversationId], true);
+    return null;
+  }
+
+  async unblockCustomer(conversationId: string): Promise<null> {
+    this.record('unblockCustomer', conversationId);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId}`);
+    if (c.row.kind !== 'twoParty') return fail('invalid', `${conversationId} is not a two-party chat with a customer`);
+    if (this.live) await new Promise((resolve) => setTimeout(resolve, 400));
+    c.row.blocked = false;
+    if (c.composeBlock === 'customerBlocked') c.composeBlock = c.row.orderState === 'closed' ? 'windowClosed' : null;
+    this.changed([conversationId], true);
+    return null;
+  }
+
+  /** Why the core would refuse any send into `c` (blocked customer, closed window or IM). */
+  private sendRefusal(c: MockConversation): IpcError | null {
+    if (c.row.blocked) return { code: 'customerBlocked', message: `conversation ${c.row.id}` };
+    if (c.composeBlock) return { code: c.composeBlock, message: `conversation ${c.row.id}` };
+    return null;
+  }
+
+  /** Whether the store of `c` can upload pictures (its integration is businessId 16). */
+  private uploads(c: MockConversation): boolean {
+    return canUpload(this.brand.stores.find((store) => store.epoiId === c.row.storeId)?.businessId);
+  }
+
+  /** Writes our message to the "outbox": shown at once as 发送中, delivered by `deliverPending`. */
+  private queue(c: MockConversation, body: 'text' | 'image', text: string | null): ChatMessage {
+    const now = this.clock();
+    const key = nextMessageKey(c.row.id);
+    const message: ChatMessage = { key, msgId: String(now), author: 'merchant', body, text, at: now, sceneTag: null, sceneName: null, sendState: 'sending', failReason: null, read: false };
+    c.messages.push(message);
+    Object.assign(c.row, { lastText: previewOf(message), lastAt: now, lastFromCustomer: false, deadlineAt: null, awaitingSince: null, urgent: false, unread: 0 });
+    if (body === 'text') c.draft = '';
+    this.changed([c.row.id], true);
+    if (this.live) setTimeout(() => this.deliverPending(), body === 'image' ? 1200 : 400);
+    return message;
   }
 
   async retrySend(messageKey: string): Promise<ChatMessage> {
@@ -240,20 +298,7 @@ export class MockBackend implements Backend {
 
   async replyRates(): Promise<ReplyRates[]> {
     this.record('replyRates');
-    const rate = (onTime: number, counted: number) => ({ onTime, counted, ratio: counted > 0 ? onTime / counted : null });
-    const stores = this.brand.stores.map((store, i) => ({
-      store: store.epoiId,
-      fiveMin: rate(120 - (i % 4) * 3, 122),
-      urgentOneMin: rate(i % 6 === 5 ? 3 : 4, 4),
-      platformFiveMin: null,
-      platformUrgent: null,
-      targetFiveMin: '95%',
-      targetUrgent: '90%',
-    }));
-    const sum = (pick: (r: ReplyRates) => { onTime: number; counted: number }) =>
-      rate(stores.reduce((s, r) => s + pick(r).onTime, 0), stores.reduce((s, r) => s + pick(r).counted, 0));
-    const brand: ReplyRates = { store: null, fiveMin: sum((r) => r.fiveMin), urgentOneMin: sum((r) => r.urgentOneMin), platformFiveMin: '97.6%', platformUrgent: '95.0%', targetFiveMin: '95%', targetUrgent: '90%' };
-    return [brand, ...stores];
+    return demoReplyRates(this.brand.stores.map((store) => store.epoiId));
   }
 
   async getAlertSettings(): Promise<AlertSettings> {
@@ -359,8 +404,14 @@ export class MockBackend implements Backend {
     for (const c of this.brand.conversations) {
       for (const m of c.messages) {
         if (m.sendState !== 'sending' && m.sendState !== 'queued') continue;
-        if (this.failNext !== null) Object.assign(m, { sendState: 'failed', failReason: this.failNext });
-        else m.sendState = 'sent';
+        if (this.failNext !== null) {
+          Object.assign(m, { sendState: 'failed', failReason: this.failNext });
+        } else {
+          m.sendState = 'sent';
+          // A picture has its URL once uploaded.
+          if (m.body === 'image' && m.text === null) m.text = this.uploaded.get(m.key) ?? null;
+          this.uploaded.delete(m.key);
+        }
         this.failNext = null;
         this.changed([c.row.id]);
         if (this.live && m.sendState === 'sent') setTimeout(() => this.markCustomerRead(c.row.id), 2500);

@@ -1,5 +1,5 @@
-/** The core's rules the mock imitates: inbox order, filter chips and default alert settings. */
-import type { AlertSettings, ConversationRow, InboxFilter } from '../backend';
+/** The core's rules the mock imitates: inbox order, filter chips, default alert settings and reply rates. */
+import type { AlertSettings, ConversationRow, InboxFilter, ReplyRates } from '../backend';
 
 export const DEFAULT_ALERTS: AlertSettings = {
   peakWindows: [
@@ -41,4 +41,22 @@ export function matchesFilter(row: ConversationRow, filter: InboxFilter, now: nu
     default:
       return row.kind === filter;
   }
+}
+
+/** Believable reply rates: the brand (store null) first, then each store. */
+export function demoReplyRates(storeIds: string[]): ReplyRates[] {
+  const rate = (onTime: number, counted: number) => ({ onTime, counted, ratio: counted > 0 ? onTime / counted : null });
+  const stores = storeIds.map((store, i) => ({
+    store,
+    fiveMin: rate(120 - (i % 4) * 3, 122),
+    urgentOneMin: rate(i % 6 === 5 ? 3 : 4, 4),
+    platformFiveMin: null,
+    platformUrgent: null,
+    targetFiveMin: '95%',
+    targetUrgent: '90%',
+  }));
+  const sum = (pick: (r: ReplyRates) => { onTime: number; counted: number }) =>
+    rate(stores.reduce((s, r) => s + pick(r).onTime, 0), stores.reduce((s, r) => s + pick(r).counted, 0));
+  const brand: ReplyRates = { store: null, fiveMin: sum((r) => r.fiveMin), urgentOneMin: sum((r) => r.urgentOneMin), platformFiveMin: '97.6%', platformUrgent: '95.0%', targetFiveMin: '95%', targetUrgent: '90%' };
+  return [brand, ...stores];
 }
