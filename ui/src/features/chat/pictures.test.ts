@@ -10,7 +10,7 @@ import ChatPane from './ChatPane.svelte';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
 const GIF = new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0]);
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
 const png = (name = 'shot.png') => new File([PNG], name, { type: 'image/png' });
 
 /** A chat the customer can be written to, in a store whose integration uploads (or not). */
