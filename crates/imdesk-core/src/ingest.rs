@@ -1,12 +1,15 @@
 //! Ingest: the push stream into the cache. Events are taken in adaptive batches (whatever
-//! queued while the previous batch committed), committed in one transaction, and only then
-//! announced: UI notices, alert inputs, the commit observer. Frames the push client could not
+//! queued since the previous batch was queued), queued on the store's writer while the
+//! previous batch commits, and announced in order only once committed: UI notices, alert
+//! inputs, the commit observer. Frames the push client could not
 //! read, and messages that name no conversation, land in the quarantine table.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
+use imdesk_store::{
+    ConversationKey, IngestOutcome, NewMessage, QueuedIngest, SOURCE_CUSTOMER, SOURCE_MERCHANT,
+};
 use meituan_push::{PushEvent, PushedMessage, QuarantinedFrame};
 use meituan_wire::{StoreId, TimeMs};
 use tokio::sync::mpsc;
@@ -42,8 +45,25 @@ pub fn new_message(m: &PushedMessage) -> NewMessage {
     }
 }
 
+/// Batches queued on the store's writer and not yet announced. Two: one committing and the
+/// next waiting, so the writer never idles between batches; more would only lengthen the
+/// queue (the writer merges whatever is queued into one transaction).
+const IN_FLIGHT: usize = 2;
+
+/// A batch on the writer's queue, waiting for its commit before anything is announced.
+struct Queued {
+    pushed: Vec<PushedMessage>,
+    rows: Vec<NewMessage>,
+    commit: Option<QueuedIngest>,
+}
+
 pub(crate) async fn run(inner: Arc<Inner>, mut rx: mpsc::Receiver<PushEvent>) {
     let max = inner.opts.ingest_batch.max(1);
+    // Batches are queued here in arrival order and announced, in that order, by a second
+    // task once each is committed: the next batch is gathered and queued while the previous
+    // one commits (pipelined commits), and nothing about a message leaves before its commit.
+    let (queued_tx, queued_rx) = mpsc::channel::<Queued>(IN_FLIGHT);
+    let announcer = tokio::spawn(announce_committed(inner.clone(), queued_rx));
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < max {
@@ -52,11 +72,21 @@ pub(crate) async fn run(inner: Arc<Inner>, mut rx: mpsc::Receiver<PushEvent>) {
                 Err(_) => break,
             }
         }
-        handle_batch(&inner, batch).await;
+        let Some(queued) = queue_batch(&inner, batch).await else {
+            continue;
+        };
+        if queued_tx.send(queued).await.is_err() {
+            break;
+        }
+    }
+    drop(queued_tx);
+    if let Err(e) = announcer.await {
+        tracing::error!("ingest announcer failed: {e}");
     }
 }
 
-async fn handle_batch(inner: &Arc<Inner>, batch: Vec<PushEvent>) {
+/// Keeps a batch's unreadable frames and queues its messages on the writer.
+async fn queue_batch(inner: &Arc<Inner>, batch: Vec<PushEvent>) -> Option<Queued> {
     let mut pushed = Vec::new();
     let mut quarantined = Vec::new();
     for ev in batch {
@@ -69,28 +99,63 @@ async fn handle_batch(inner: &Arc<Inner>, batch: Vec<PushEvent>) {
         keep(inner, q.raw.clone(), reason_text(&q), q.at).await;
     }
     if pushed.is_empty() {
-        return;
+        return None;
     }
     let rows: Vec<NewMessage> = pushed.iter().map(new_message).collect();
-    let outcomes = match commit(inner, rows.clone()).await {
-        Some(o) => o,
-        None => {
-            // The cache refused the batch after retries: keep every frame rather than lose it.
-            for m in &pushed {
-                keep(
-                    inner,
-                    m.raw_frame.clone(),
-                    "store_error".into(),
-                    m.received_at,
-                )
-                .await;
-            }
-            return;
+    let commit = match inner.store.ingest_queued(rows.clone()) {
+        Ok(commit) => Some(commit),
+        Err(e) => {
+            tracing::error!(messages = rows.len(), "ingest queue refused a batch: {e}");
+            None
         }
+    };
+    Some(Queued {
+        pushed,
+        rows,
+        commit,
+    })
+}
+
+/// Waits for each queued batch's commit, in queue order, then announces it.
+async fn announce_committed(inner: Arc<Inner>, mut queued: mpsc::Receiver<Queued>) {
+    while let Some(batch) = queued.recv().await {
+        let first_try = match batch.commit {
+            Some(commit) => commit.committed().await,
+            None => Err(imdesk_store::StoreError::WriterGone),
+        };
+        let outcomes = match first_try {
+            Ok(o) => Some(o),
+            Err(e) => {
+                tracing::error!(messages = batch.rows.len(), "ingest commit failed: {e}");
+                retry_commit(&inner, &batch.rows).await
+            }
+        };
+        announce_batch(&inner, &batch.pushed, &batch.rows, outcomes).await;
+    }
+}
+
+async fn announce_batch(
+    inner: &Arc<Inner>,
+    pushed: &[PushedMessage],
+    rows: &[NewMessage],
+    outcomes: Option<Vec<IngestOutcome>>,
+) {
+    let Some(outcomes) = outcomes else {
+        // The cache refused the batch after retries: keep every frame rather than lose it.
+        for m in pushed {
+            keep(
+                inner,
+                m.raw_frame.clone(),
+                "store_error".into(),
+                m.received_at,
+            )
+            .await;
+        }
+        return;
     };
     let mut changed = Vec::new();
     let mut committed = Vec::new();
-    for ((outcome, row), m) in outcomes.iter().zip(&rows).zip(&pushed) {
+    for ((outcome, row), m) in outcomes.iter().zip(rows).zip(pushed) {
         match outcome {
             IngestOutcome::Inserted { .. } => {
                 committed.push(row.msg_id);
@@ -123,14 +188,15 @@ async fn handle_batch(inner: &Arc<Inner>, batch: Vec<PushEvent>) {
     }
 }
 
-/// Commits with a few retries (a busy disk); `None` when the cache keeps refusing.
-async fn commit(inner: &Inner, rows: Vec<NewMessage>) -> Option<Vec<IngestOutcome>> {
+/// Commits again after a failed commit, with a few retries (a busy disk); `None` when the
+/// cache keeps refusing. Copies already stored by then are absorbed as duplicates.
+async fn retry_commit(inner: &Inner, rows: &[NewMessage]) -> Option<Vec<IngestOutcome>> {
     for attempt in 0..3u64 {
-        match inner.store.ingest_async(rows.clone()).await {
+        tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
+        match inner.store.ingest_async(rows.to_vec()).await {
             Ok(o) => return Some(o),
             Err(e) => {
                 tracing::error!(attempt, messages = rows.len(), "ingest commit failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
             }
         }
     }

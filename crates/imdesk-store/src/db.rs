@@ -237,6 +237,14 @@ impl Store {
     /// its pending index at every savepoint, so one per call would cost a third of the rate);
     /// if that merged write fails, every call in it gets the error.
     pub async fn ingest_async(&self, messages: Vec<NewMessage>) -> Result<Vec<IngestOutcome>> {
+        self.ingest_queued(messages)?.committed().await
+    }
+
+    /// Puts a batch on the writer's queue now, behind every batch queued before it, and
+    /// returns a handle that resolves once it is committed. A caller can queue the next batch
+    /// while this one commits (the writer merges what is queued), yet still learn of each
+    /// commit in order and announce nothing before it.
+    pub fn ingest_queued(&self, messages: Vec<NewMessage>) -> Result<QueuedIngest> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Job::Ingest(IngestJob {
             messages,
@@ -244,7 +252,21 @@ impl Store {
                 let _ = tx.send(r);
             }),
         }))?;
-        rx.await.map_err(|_| StoreError::WriterGone)?
+        Ok(QueuedIngest { committed: rx })
+    }
+}
+
+/// A batch on the writer's queue (see [`Store::ingest_queued`]).
+#[derive(Debug)]
+#[must_use = "a queued batch is only known durable once `committed` resolves"]
+pub struct QueuedIngest {
+    committed: tokio::sync::oneshot::Receiver<Result<Vec<IngestOutcome>>>,
+}
+
+impl QueuedIngest {
+    /// Resolves after the batch's transaction is committed, with one outcome per message.
+    pub async fn committed(self) -> Result<Vec<IngestOutcome>> {
+        self.committed.await.map_err(|_| StoreError::WriterGone)?
     }
 }
 

@@ -41,7 +41,7 @@ pub mod search_text;
 pub use conversations::{
     Conversation, ConversationKey, InboxCursor, InboxFilter, OrderState, ReplyClock, StoreCounts,
 };
-pub use db::Store;
+pub use db::{QueuedIngest, Store};
 pub use desk_tables::{OrderRecord, QuickReply, StoreRow};
 pub use error::{OutboxRefusal, Result, StoreError};
 pub use ingest::IngestOutcome;

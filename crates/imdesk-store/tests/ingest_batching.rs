@@ -210,3 +210,40 @@ fn the_preview_is_the_start_of_the_last_message() {
     assert_eq!(page[0].id, conversation_id);
     assert_eq!(page[0].last_msg_preview, None);
 }
+
+/// Batches queued one after another are written in queue order, whoever awaits first: the
+/// second batch's copy of a message from the first is a duplicate, and the second batch's
+/// reply stops the clock the first batch started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn queued_batches_commit_in_queue_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = store
+        .ingest_queued(vec![customer("s1", 7, 1, T0, "在吗")])
+        .unwrap();
+    let second = store
+        .ingest_queued(vec![
+            customer("s1", 7, 1, T0, "在吗"),
+            merchant("s1", 7, 2, T0 + MINUTE, "在的"),
+        ])
+        .unwrap();
+    let later = second.committed().await.unwrap();
+    let earlier = first.committed().await.unwrap();
+    let IngestOutcome::Inserted {
+        message_id,
+        conversation_id,
+    } = earlier[0]
+    else {
+        panic!("the first copy is stored: {earlier:?}")
+    };
+    assert_eq!(
+        later[0],
+        IngestOutcome::Duplicate {
+            message_id,
+            conversation_id
+        }
+    );
+    assert!(matches!(later[1], IngestOutcome::Inserted { .. }));
+    let c = store.conversation(conversation_id).unwrap().unwrap();
+    assert_eq!(c.clock, None, "the reply stopped the clock");
+}
