@@ -116,7 +116,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'composer.placeholder': 'Type a reply: Enter sends, Shift+Enter breaks the line, / opens quick replies',
   'composer.send': 'Send',
   'composer.quickReplies': 'Quick replies',
-  'composer.image': 'Picture',
+  'composer.image': 'Send picture',
   'composer.image.title': 'Send a picture (PNG or JPEG, 2 MB at most; you can also paste it or drop it on the chat)',
   'composer.image.unsupported': 'This store’s integration cannot send pictures',
   'composer.image.drop': 'Drop to send the picture',

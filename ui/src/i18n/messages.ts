@@ -118,7 +118,7 @@ export const zhCN = {
   'composer.placeholder': '输入回复，Enter 发送，Shift+Enter 换行，/ 打开常用语',
   'composer.send': '发送',
   'composer.quickReplies': '常用语',
-  'composer.image': '图片',
+  'composer.image': '发送图片',
   'composer.image.title': '发送图片（PNG 或 JPEG，不超过 2 MB；也可粘贴或拖入聊天区）',
   'composer.image.unsupported': '该门店的接入方式不支持发送图片',
   'composer.image.drop': '松开即可发送图片',
