@@ -67,6 +67,11 @@ pub fn refresh(app: &AppHandle) {
         };
         let waiting: u32 = stores.iter().map(|s| s.waiting).sum();
         let overdue: u32 = stores.iter().map(|s| s.overdue).sum();
+        // Windows and macOS show the tooltip. On Linux the tooltip is dropped (tray-icon's
+        // libayatana backend has none) and the title becomes the item's `XAyatanaLabel`, the
+        // text GNOME's AppIndicator extension and the Ayatana panels draw beside the icon
+        // (tests/tests/window_tray.rs reads it over D-Bus). KDE Plasma does not draw that
+        // label; its tooltip falls back to the item's `Title`, which tray-icon does not expose.
         let _ = tray.set_tooltip(Some(format!("imdesk · 等待 {waiting} · 超时 {overdue}")));
         #[cfg(target_os = "linux")]
         let _ = tray.set_title(Some(if overdue > 0 {

@@ -10,6 +10,8 @@
 //! workspace compile this crate to nothing.
 
 #[cfg(target_os = "linux")]
+pub mod iconify;
+#[cfg(target_os = "linux")]
 pub mod process;
 #[cfg(target_os = "linux")]
 pub mod sandbox_app;

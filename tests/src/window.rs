@@ -224,11 +224,38 @@ struct Rig {
     _data: tempfile::TempDir,
 }
 
+/// What a test may reach before the app starts: the app's X display and private D-Bus session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The app's `DISPLAY`.
+    pub display: String,
+    /// The app's `DBUS_SESSION_BUS_ADDRESS`.
+    pub bus_address: String,
+}
+
 /// Launches the app, runs `body` against its window, and always tears everything down.
 /// On failure (error or panic) the screenshot and logs are kept in `tests/output/<name>/`.
 pub async fn run<F, Fut>(name: &str, launch: Launch, body: F) -> anyhow::Result<()>
 where
     F: FnOnce(AppWindow) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    run_with(name, launch, |_| async { Ok(()) }, |w, ()| body(w)).await
+}
+
+/// Like [`run`], but first runs `setup` on the test's display and session bus, before the app
+/// starts (for desktop services the app looks for at startup, such as a status-notifier
+/// watcher); what `setup` returns is handed to `body` and lives as long as it does.
+pub async fn run_with<S, SFut, T, F, Fut>(
+    name: &str,
+    launch: Launch,
+    setup: S,
+    body: F,
+) -> anyhow::Result<()>
+where
+    S: FnOnce(Session) -> SFut,
+    SFut: Future<Output = anyhow::Result<T>>,
+    F: FnOnce(AppWindow, T) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let out_dir = crate::output_dir(name);
@@ -239,6 +266,12 @@ where
     let display = Display::start()?;
     let bus = SessionBus::start()?;
     let data = tempfile::Builder::new().prefix("imdesk-e2e-").tempdir()?;
+    let services = setup(Session {
+        display: display.name.clone(),
+        bus_address: bus.address.clone(),
+    })
+    .await
+    .context("setting up the desktop services before launch")?;
     let port = free_port()?;
     let native_port = free_port()?;
     let driver_log = std::fs::File::create(out_dir.join("tauri-driver.log"))?;
@@ -291,7 +324,7 @@ where
     };
 
     // Run the body on its own task so a panic is caught and teardown still happens.
-    let outcome = tokio::spawn(body(window.clone())).await;
+    let outcome = tokio::spawn(body(window.clone(), services)).await;
     let failure = match &outcome {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(format!("{e:#}")),
