@@ -118,3 +118,53 @@ describe('isIpcError', () => {
     expect(isIpcError(new Error('x'))).toBe(false);
   });
 });
+
+describe('MockBackend pictures and blocking', () => {
+  const PNG = btoa(String.fromCharCode(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2));
+  const chatIn = (backend: MockBackend, businessId: number) => {
+    const stores = new Set(backend.brand.stores.filter((s) => s.businessId === businessId).map((s) => s.epoiId));
+    const c = backend.brand.conversations.find((x) => x.row.kind === 'twoParty' && stores.has(x.row.storeId) && !x.row.blocked && !x.composeBlock);
+    if (!c) throw new Error('no such conversation');
+    return c;
+  };
+
+  it('queues a picture without a URL, then gives it the uploaded URL when sent', async () => {
+    const backend = mock();
+    const c = chatIn(backend, 16);
+    expect(await backend.conversationDetail(c.row.id)).toMatchObject({ canSendImages: true, canBlock: true });
+    const queued = await backend.sendImage(c.row.id, { name: 'a.png', dataBase64: PNG });
+    expect(queued).toMatchObject({ author: 'merchant', body: 'image', text: null, sendState: 'sending' });
+    expect(c.row.lastText).toBe('[图片]');
+    backend.deliverPending();
+    expect(c.messages.at(-1)).toMatchObject({ key: queued.key, sendState: 'sent', text: `data:image/png;base64,${PNG}` });
+  });
+
+  it('refuses GIFs, oversized pictures and stores without upload', async () => {
+    const backend = mock();
+    const ok = chatIn(backend, 16);
+    const gif = { name: 'a.gif', dataBase64: btoa('GIF89a....') };
+    await expect(backend.sendImage(ok.row.id, gif)).rejects.toMatchObject({ code: 'badImage' });
+    const huge = { name: 'b.png', dataBase64: btoa(String.fromCharCode(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a) + 'x'.repeat(2 * 1024 * 1024)) };
+    await expect(backend.sendImage(ok.row.id, huge)).rejects.toMatchObject({ code: 'badImage' });
+    const legacy = chatIn(backend, 2);
+    expect(await backend.conversationDetail(legacy.row.id)).toMatchObject({ canSendImages: false, canBlock: false });
+    await expect(backend.sendImage(legacy.row.id, { name: 'a.png', dataBase64: PNG })).rejects.toMatchObject({ code: 'unsupported' });
+    await expect(backend.blockCustomer(legacy.row.id, { reason: 'harassment', description: null, evidence: [{ name: 'a.png', dataBase64: PNG }] })).rejects.toMatchObject({ code: 'unsupported' });
+    expect(ok.messages.filter((m) => m.body === 'image' && m.author === 'merchant')).toEqual([]);
+  });
+
+  it('blocks with 1-9 pictures and a description for other, closing the composer until unblocked', async () => {
+    const backend = mock();
+    const c = chatIn(backend, 16);
+    const evidence = [{ name: 'a.png', dataBase64: PNG }];
+    await expect(backend.blockCustomer(c.row.id, { reason: 'harassment', description: null, evidence: [] })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(backend.blockCustomer(c.row.id, { reason: 'harassment', description: null, evidence: Array(10).fill(evidence[0]) })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(backend.blockCustomer(c.row.id, { reason: 'other', description: '  ', evidence })).rejects.toMatchObject({ code: 'invalid' });
+    expect(c.row.blocked).toBe(false);
+    await backend.blockCustomer(c.row.id, { reason: 'other', description: '辱骂', evidence });
+    expect(await backend.conversationDetail(c.row.id)).toMatchObject({ row: { blocked: true }, composeBlock: 'customerBlocked', canSendImages: false, canBlock: false });
+    await expect(backend.sendText(c.row.id, '您好')).rejects.toMatchObject({ code: 'customerBlocked' });
+    await backend.unblockCustomer(c.row.id);
+    expect(await backend.conversationDetail(c.row.id)).toMatchObject({ row: { blocked: false }, composeBlock: null, canSendImages: true, canBlock: true });
+  });
+});
