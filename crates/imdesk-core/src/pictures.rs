@@ -8,7 +8,7 @@
 //! waits for: evidence uploads, then `blockUser`, then the local mirror.
 
 use base64::Engine as _;
-use imdesk_store::{NewOutboxMessage, OutboxItem};
+use imdesk_store::{Conversation, NewOutboxMessage, OutboxItem};
 use meituan_api::im::{BlockCode, BlockUser, CancelBlockUser};
 use meituan_api::image::{self, ImageFormat, UploadImage, MAX_IMAGE_BYTES};
 use meituan_api::ApiError;
@@ -43,7 +43,25 @@ fn decode(file: &PictureFile) -> DeskResult<(Vec<u8>, ImageFormat)> {
     Ok((bytes, format))
 }
 
+/// The customer of a two-party chat (the only chats where blocking applies).
+fn customer_of(conv: &Conversation, conversation_id: &str) -> DeskResult<i64> {
+    match (conv.key.biz_type, conv.open_user_id) {
+        (1, Some(user)) => Ok(user),
+        _ => Err(DeskError::Invalid(format!(
+            "{conversation_id} is not a two-party chat with a customer"
+        ))),
+    }
+}
+
 impl Desk {
+    /// The chat's composer and the store rail's blocked filter changed.
+    fn block_changed(&self, conversation_id: &str) {
+        self.inner
+            .notices
+            .conversations(vec![conversation_id.to_owned()]);
+        self.inner.notices.stores();
+    }
+
     fn uploads_for(&self, store: &str) -> DeskResult<StoreEntry> {
         let entry = self
             .inner
@@ -109,14 +127,7 @@ impl Desk {
         request: BlockRequest,
     ) -> DeskResult<()> {
         let conv = self.conversation_by_id(conversation_id).await?;
-        let user = match (conv.key.biz_type, conv.open_user_id) {
-            (1, Some(user)) => user,
-            _ => {
-                return Err(DeskError::Invalid(format!(
-                    "{conversation_id} is not a two-party chat with a customer"
-                )))
-            }
-        };
+        let user = customer_of(&conv, conversation_id)?;
         let entry = self.uploads_for(&conv.key.store)?;
         let description = request
             .description
@@ -175,24 +186,14 @@ impl Desk {
             .store
             .block_customer_async(conv.key.store.clone(), user, reason, self.inner.now())
             .await?;
-        self.inner
-            .notices
-            .conversations(vec![conversation_id.to_owned()]);
-        self.inner.notices.stores();
+        self.block_changed(conversation_id);
         Ok(())
     }
 
     /// Lifts a block on the platform (`cancelBlockUser`), then locally.
     pub async fn unblock_customer(&self, conversation_id: &str) -> DeskResult<()> {
         let conv = self.conversation_by_id(conversation_id).await?;
-        let user = match (conv.key.biz_type, conv.open_user_id) {
-            (1, Some(user)) => user,
-            _ => {
-                return Err(DeskError::Invalid(format!(
-                    "{conversation_id} is not a two-party chat with a customer"
-                )))
-            }
-        };
+        let user = customer_of(&conv, conversation_id)?;
         let entry = self
             .inner
             .store_entry(&conv.key.store)
@@ -215,10 +216,7 @@ impl Desk {
             .store
             .unblock_customer_async(conv.key.store.clone(), user)
             .await?;
-        self.inner
-            .notices
-            .conversations(vec![conversation_id.to_owned()]);
-        self.inner.notices.stores();
+        self.block_changed(conversation_id);
         Ok(())
     }
 }
