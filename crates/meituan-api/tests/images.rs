@@ -4,74 +4,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
+mod common;
+
 use base64::Engine as _;
 use meituan_api::im::{BlockCode, BlockUser, SendMessage};
 use meituan_api::image::{
     image_msg_content, voucher_pic_id, UploadImage, UploadedImage, MAX_IMAGE_BYTES,
 };
-use meituan_api::{
-    ApiError, ClientConfig, DeveloperCredentials, MeituanClient, StoreKey, StoreToken,
-};
-use meituan_sandbox::{ChatKind, CustomerMessage, ImageRef, Pushed, Sandbox, SandboxConfig};
+use meituan_api::ApiError;
+use meituan_sandbox::{ChatKind, CustomerMessage, ImageRef, Pushed, Sandbox};
 use meituan_wire::*;
 
-struct World {
-    sandbox: Sandbox,
-    client: MeituanClient,
-    on16: StoreKey,
-    on2: StoreKey,
-}
-
-async fn world() -> World {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let client = MeituanClient::new(
-        DeveloperCredentials::new(sandbox.developer_id(), sandbox.sign_key()),
-        ClientConfig::with_base_url(sandbox.gateway_url()),
-    )
-    .unwrap();
-    let (mut on16, mut on2) = (None, None);
-    for s in sandbox.stores() {
-        let business_id = BusinessId::from_code(i64::from(s.business_id)).unwrap();
-        let key = StoreKey::new(s.epoi_id.as_str(), business_id);
-        client.set_token(key.clone(), StoreToken::static_token(s.app_auth_token));
-        match business_id {
-            BusinessId::Wmoper => on16 = on16.or(Some(key)),
-            BusinessId::Waimai => on2 = on2.or(Some(key)),
-        }
-    }
-    World {
-        sandbox,
-        client,
-        on16: on16.unwrap(),
-        on2: on2.unwrap(),
-    }
-}
+use common::{reply_of, world};
 
 fn png() -> Vec<u8> {
     meituan_sandbox::images::png(4).unwrap()
 }
 
 fn image_message(cipher: &AesEcbCipher, to: &Pushed, msg_id: i64, plain: &str) -> SendMessage {
-    SendMessage {
-        biz_type: BizType::TwoParty,
-        push_content: PushContent {
-            msg_id: MsgId(msg_id),
-            msg_content: cipher.encrypt(plain),
-            msg_type: MsgType::IMAGE,
-            msg_source: MsgSource::Merchant,
-            cts: UnixSeconds(to.cts),
-            order_id: to.order_id.map(OrderId),
-            open_user_id: to.open_user_id.map(OpenUserId),
-            scene_tag: None,
-            scene_name: None,
-            has_reply: None,
-            comment_id: None,
-            group_id: None,
-            group_name: None,
-            rider_id: None,
-        },
-        extended_field: None,
-    }
+    reply_of(cipher, to, msg_id, MsgType::IMAGE, plain)
 }
 
 fn block(to: &Pushed, ids: Vec<String>) -> BlockUser {

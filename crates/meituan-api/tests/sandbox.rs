@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on bad fixtures
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use meituan_api::context::{CommentList, OrderDetail, StoreInfo};
@@ -12,69 +14,19 @@ use meituan_api::image::UploadImage;
 use meituan_api::{
     ClientConfig, DeveloperCredentials, MeituanClient, StoreKey, StoreToken, TokenSink,
 };
-use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
+use meituan_sandbox::{ChatKind, CustomerMessage, Pushed};
 use meituan_wire::*;
 
-struct World {
-    sandbox: Sandbox,
-    client: MeituanClient,
-    /// (key, epoi_id) of a businessId-16 and a businessId-2 store.
-    on16: StoreKey,
-    on2: StoreKey,
-}
+use common::{reply_of, world};
 
-async fn world() -> World {
-    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-    let client = MeituanClient::new(
-        DeveloperCredentials::new(sandbox.developer_id(), sandbox.sign_key()),
-        ClientConfig::with_base_url(sandbox.gateway_url()),
+fn reply(cipher: &AesEcbCipher, to: &Pushed, msg_id: i64, plain: &str) -> SendMessage {
+    reply_of(
+        cipher,
+        to,
+        msg_id,
+        MsgType::text_for(BizType::TwoParty),
+        plain,
     )
-    .unwrap();
-    let mut on16 = None;
-    let mut on2 = None;
-    for s in sandbox.stores() {
-        let business_id = BusinessId::from_code(i64::from(s.business_id)).unwrap();
-        let key = StoreKey::new(s.epoi_id.as_str(), business_id);
-        client.set_token(key.clone(), StoreToken::static_token(s.app_auth_token));
-        match business_id {
-            BusinessId::Wmoper => on16 = on16.or(Some(key)),
-            BusinessId::Waimai => on2 = on2.or(Some(key)),
-        }
-    }
-    World {
-        sandbox,
-        client,
-        on16: on16.unwrap(),
-        on2: on2.unwrap(),
-    }
-}
-
-fn reply(
-    cipher: &AesEcbCipher,
-    to: &meituan_sandbox::Pushed,
-    msg_id: i64,
-    text: &str,
-) -> SendMessage {
-    SendMessage {
-        biz_type: BizType::TwoParty,
-        push_content: PushContent {
-            msg_id: MsgId(msg_id),
-            msg_content: cipher.encrypt(text),
-            msg_type: MsgType::text_for(BizType::TwoParty),
-            msg_source: MsgSource::Merchant,
-            cts: UnixSeconds(to.cts),
-            order_id: to.order_id.map(OrderId),
-            open_user_id: to.open_user_id.map(OpenUserId),
-            scene_tag: None,
-            scene_name: None,
-            has_reply: None,
-            comment_id: None,
-            group_id: None,
-            group_name: None,
-            rider_id: None,
-        },
-        extended_field: None,
-    }
 }
 
 #[tokio::test]
