@@ -291,6 +291,13 @@ impl<S: TokenSource> PushConnection<S> {
         lease_cipher: &Arc<dyn MsgCipher>,
     ) -> Result<(), ReceiverGone> {
         let shared = &self.shared;
+        if self.dedupe().is_known_copy(raw) {
+            self.mark_activity(|h| {
+                h.frames += 1;
+                h.duplicates += 1;
+            });
+            return Ok(());
+        }
         let sealed = match read_frame(raw, &shared.rules) {
             Ok(SealedFrame::KeepAlive) => {
                 self.mark_activity(|h| h.keepalives += 1);
@@ -299,7 +306,7 @@ impl<S: TokenSource> PushConnection<S> {
             Ok(SealedFrame::Push(sealed)) => *sealed,
             Err(q) => return self.quarantine(q, raw.len()).await,
         };
-        let first = self.first_sighting(&sealed.key());
+        let first = self.dedupe().first_sighting_of_frame(&sealed.key(), raw);
         if !first {
             self.mark_activity(|h| {
                 h.frames += 1;
@@ -382,11 +389,14 @@ impl<S: TokenSource> PushConnection<S> {
     }
 
     fn first_sighting(&self, key: &crate::quarantine::DedupeKey) -> bool {
+        self.dedupe().first_sighting(key)
+    }
+
+    fn dedupe(&self) -> std::sync::MutexGuard<'_, RecentKeys> {
         self.shared
             .dedupe
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .first_sighting(key)
     }
 
     /// Stamps the last-frame time and applies `count` to this connection's health.
