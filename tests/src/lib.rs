@@ -12,6 +12,8 @@
 #[cfg(target_os = "linux")]
 pub mod iconify;
 #[cfg(target_os = "linux")]
+pub mod notifications;
+#[cfg(target_os = "linux")]
 pub mod process;
 #[cfg(target_os = "linux")]
 pub mod sandbox_app;

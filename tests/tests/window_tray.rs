@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use imdesk_tests::iconify::Iconifier;
+use imdesk_tests::notifications::{self, NotificationDaemon};
 use imdesk_tests::sandbox_app::{launch_against, quiet_sandbox, until};
 use imdesk_tests::window::{run_with, AppWindow, Session};
 use meituan_sandbox::{ChatKind, CustomerMessage};
@@ -95,64 +96,22 @@ impl FakeWatcher {
     ) -> zbus::Result<()>;
 }
 
-/// A notification daemon that only counts what it was asked to show (urgent or not).
-#[derive(Debug, Default, Clone)]
-struct CountingDaemon {
-    urgent: Arc<Mutex<Vec<bool>>>,
-}
-
-#[zbus::interface(name = "org.freedesktop.Notifications")]
-impl CountingDaemon {
-    #[allow(clippy::too_many_arguments)]
-    fn notify(
-        &self,
-        _app_name: String,
-        _replaces_id: u32,
-        _app_icon: String,
-        _summary: String,
-        _body: String,
-        _actions: Vec<String>,
-        hints: HashMap<String, OwnedVariant>,
-        _expire_timeout: i32,
-    ) -> u32 {
-        let urgent = hints.get("urgency").and_then(|v| u8::try_from(v).ok()) == Some(2);
-        let mut shown = self.urgent.lock().unwrap();
-        shown.push(urgent);
-        shown.len() as u32
-    }
-
-    fn get_capabilities(&self) -> Vec<String> {
-        vec!["body".into()]
-    }
-
-    fn get_server_information(&self) -> (String, String, String, String) {
-        (
-            "fake".into(),
-            "imdesk-tests".into(),
-            "1".into(),
-            "1.2".into(),
-        )
-    }
-
-    fn close_notification(&self, _id: u32) {}
-}
-
 /// The desktop the app starts into; lives as long as the test body.
 struct Desktop {
     bus: Connection,
     watcher: FakeWatcher,
-    daemon: CountingDaemon,
+    daemon: NotificationDaemon,
     wm: Iconifier,
 }
 
 async fn start_desktop(session: Session) -> anyhow::Result<Desktop> {
     let watcher = FakeWatcher::default();
-    let daemon = CountingDaemon::default();
+    let daemon = NotificationDaemon::default();
     let bus = zbus::connection::Builder::address(session.bus_address.as_str())
         .name("org.kde.StatusNotifierWatcher")
-        .name("org.freedesktop.Notifications")
+        .name(notifications::NAME)
         .serve_at("/StatusNotifierWatcher", watcher.clone())
-        .serve_at("/org/freedesktop/Notifications", daemon.clone())
+        .serve_at(notifications::PATH, daemon.clone())
         .build()
         .await?;
     let wm = Iconifier::start(&session.display)?;
@@ -308,9 +267,16 @@ async fn tray_counts_waiting_customers_and_its_menu_works() -> anyhow::Result<()
         };
         sb.customer_says(says(customers[0], "请问还要多久送到？"))?;
         wait_label(bus, &item, "1").await?;
-        let shown = desk.daemon.urgent.clone();
+        let daemon = desk.daemon.clone();
+        let urgent = move || {
+            daemon
+                .shown()
+                .iter()
+                .map(|n| n.is_urgent())
+                .collect::<Vec<_>>()
+        };
         until("the first notification", Duration::from_secs(10), || {
-            shown.lock().unwrap().len() == 1
+            urgent().len() == 1
         })
         .await?;
 
@@ -336,17 +302,17 @@ async fn tray_counts_waiting_customers_and_its_menu_works() -> anyhow::Result<()
         wait_label(bus, &item, "2").await?;
         tokio::time::sleep(gap * 3).await;
         assert_eq!(
-            *shown.lock().unwrap(),
+            urgent(),
             vec![false],
             "paused: no notification for the second customer"
         );
         sb.customer_says(says(customers[2], "菜里有异物，我要投诉").scene(9003))?;
         wait_label(bus, &item, "3").await?;
         until("the urgent notification", Duration::from_secs(10), || {
-            shown.lock().unwrap().len() == 2
+            urgent().len() == 2
         })
         .await?;
-        assert_eq!(*shown.lock().unwrap(), vec![false, true]);
+        assert_eq!(urgent(), vec![false, true]);
 
         // Show brings a minimised window back.
         w.client().minimize_window().await?;
