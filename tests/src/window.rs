@@ -139,6 +139,20 @@ impl AppWindow {
         Ok(())
     }
 
+    /// Clicks the inbox row of a conversation (its view id), once it is listed.
+    pub async fn open_conversation(&self, conversation_id: &str) -> anyhow::Result<()> {
+        let sel = format!("[data-testid=inbox-row][data-conversation-id=\"{conversation_id}\"]");
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&sel))
+            .await
+            .with_context(|| format!("no inbox row {conversation_id} within {WAIT:?}"))?
+            .click()
+            .await?;
+        Ok(())
+    }
+
     /// Types into the element (which gets focus first).
     pub async fn type_into(&self, id: &str, text: &str) -> anyhow::Result<()> {
         self.find(id).await?.send_keys(text).await?;

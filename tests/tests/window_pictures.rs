@@ -35,18 +35,6 @@ async fn pick_png(w: &AppWindow, testid: &str, name: &str) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn open(w: &AppWindow, conversation_id: &str) -> anyhow::Result<()> {
-    let sel = format!("[data-testid=inbox-row][data-conversation-id=\"{conversation_id}\"]");
-    for _ in 0..100 {
-        if let Ok(row) = w.client().find(fantoccini::Locator::Css(&sel)).await {
-            row.click().await?;
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("no inbox row {conversation_id}")
-}
-
 async fn eventually_js(w: &AppWindow, what: &str, js: &str) -> anyhow::Result<()> {
     for _ in 0..150 {
         if w.eval(js).await? == true {
@@ -77,7 +65,7 @@ async fn pictures_and_blocking_in_the_real_window() -> anyhow::Result<()> {
         ))?;
         let user = asked.open_user_id.unwrap_or_default();
         let conv_a = format!("{}|1|{}", a.epoi_id, user);
-        open(&w, &conv_a).await?;
+        w.open_conversation(&conv_a).await?;
         w.wait_text("chat-pane", |t| t.contains("汤洒了")).await?;
         pick_png(&w, "image-input", "photo.png").await?;
         until("the customer to receive the picture", Duration::from_secs(15), || {
@@ -137,7 +125,7 @@ async fn pictures_and_blocking_in_the_real_window() -> anyhow::Result<()> {
         // 4. A businessId-2 store has no image upload: the picture and block buttons are
         //    disabled and say why.
         let other = sb.customer_says(CustomerMessage::text(b.epoi_id.clone(), ChatKind::PreOrder, "有优惠吗"))?;
-        open(&w, &format!("{}|1|{}", b.epoi_id, other.open_user_id.unwrap_or_default())).await?;
+        w.open_conversation(&format!("{}|1|{}", b.epoi_id, other.open_user_id.unwrap_or_default())).await?;
         w.wait_text("chat-pane", |t| t.contains("有优惠吗")).await?;
         eventually_js(
             &w,

@@ -39,16 +39,6 @@ async fn wait_rows(
     anyhow::bail!("inbox never showed {what}; rows: {:#?}", rows(w).await?)
 }
 
-async fn open(w: &AppWindow, conversation_id: &str) -> anyhow::Result<()> {
-    let sel = format!("[data-testid=inbox-row][data-conversation-id=\"{conversation_id}\"]");
-    w.client()
-        .find(fantoccini::Locator::Css(&sel))
-        .await?
-        .click()
-        .await?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_flows_in_the_real_window() -> anyhow::Result<()> {
     let sandbox = quiet_sandbox(3).await?;
@@ -78,7 +68,7 @@ async fn agent_flows_in_the_real_window() -> anyhow::Result<()> {
 
         // 2. The agent answers with a quick reply (`/` trigger, {门店} filled in), Enter sends,
         //    and the sandbox customer receives exactly that text.
-        open(&w, &conv_a).await?;
+        w.open_conversation(&conv_a).await?;
         w.wait_text("chat-pane", |t| t.contains("还要多久")).await?;
         w.click("composer-input").await?;
         w.type_into("composer-input", "/问候").await?;
@@ -152,7 +142,7 @@ async fn agent_flows_in_the_real_window() -> anyhow::Result<()> {
         let conv_late = format!("{}|1|{}", b.epoi_id, late.open_user_id.unwrap_or_default());
         wait_rows(&w, "the late conversation", |r| r.iter().any(|x| x["id"] == conv_late.as_str()))
             .await?;
-        open(&w, &conv_late).await?;
+        w.open_conversation(&conv_late).await?;
         let reason = w.wait_text("composer-block-reason", |t| t.contains("48")).await?;
         assert!(reason.contains("售后"), "reason shown in Chinese: {reason}");
         Ok(())
