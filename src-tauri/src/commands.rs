@@ -192,6 +192,22 @@ pub async fn set_store_muted(host: Host<'_>, store: String, muted: bool) -> Repl
     Ok(host.desk().await?.set_store_muted(&store, muted).await?)
 }
 
+/// Pauses non-urgent notifications for `minutes` (resumes them with `null`); returns the end of
+/// the pause (UTC ms). Urgent alerts still come.
+#[tauri::command]
+pub async fn pause_alerts(host: Host<'_>, minutes: Option<u32>) -> Reply<Option<i64>> {
+    let desk = host.desk().await?;
+    let until = minutes.map(|m| crate::clock::now_ms() + i64::from(m) * 60_000);
+    desk.pause_alerts(until);
+    Ok(desk.alerts_paused_until())
+}
+
+/// The end of the pause in force (UTC ms), or `null`.
+#[tauri::command]
+pub async fn alerts_paused_until(host: Host<'_>) -> Reply<Option<i64>> {
+    Ok(host.desk().await?.alerts_paused_until())
+}
+
 /// Tells the shell which language the UI shows, so notifications match it.
 #[tauri::command]
 pub fn set_ui_language(lang: State<'_, UiLanguage>, code: String) {

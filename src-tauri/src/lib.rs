@@ -106,6 +106,8 @@ pub fn run() -> ExitCode {
             commands::get_alert_settings,
             commands::set_alert_settings,
             commands::set_store_muted,
+            commands::pause_alerts,
+            commands::alerts_paused_until,
             commands::set_ui_language,
         ])
         .build(tauri::generate_context!());

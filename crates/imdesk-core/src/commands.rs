@@ -309,6 +309,23 @@ impl Desk {
 
     /// Pauses non-urgent alerts until `until` (UTC ms), or resumes them with `None`.
     pub fn pause_alerts(&self, until: Option<i64>) {
+        let until = until.filter(|u| *u > self.inner.now());
+        *self
+            .inner
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = until;
         let _ = self.inner.alerts.send(AlertCmd::Pause(until.map(TimeMs)));
+        self.inner.notices.paused(until);
+    }
+
+    /// The end of the pause in force (UTC ms), if notifications are paused now.
+    pub fn alerts_paused_until(&self) -> Option<i64> {
+        let now = self.inner.now();
+        self.inner
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .filter(|u| *u > now)
     }
 }

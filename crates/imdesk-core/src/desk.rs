@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub link: Mutex<ConnectionStatus>,
     pub platform_rates: Mutex<BTreeMap<String, ReversionRate>>,
     pub attachments: Attachments,
+    /// The end of the pause the agent asked for (what the UI shows).
+    pub paused_until: Mutex<Option<i64>>,
     pub cancel: CancellationToken,
 }
 
@@ -204,6 +206,7 @@ impl Desk {
             }),
             platform_rates: Mutex::new(BTreeMap::new()),
             attachments: Attachments::beside(&config.db_path),
+            paused_until: Mutex::new(None),
             cancel: cancel.clone(),
         });
         let restored = alerts_driver::restore_rows(&inner).await?;

@@ -36,6 +36,7 @@ pub(crate) enum Notice {
     Conversations(Vec<ConversationId>),
     Stores,
     Connection(ConnectionStatus),
+    Paused(Option<i64>),
 }
 
 /// The sending side the engine's tasks use.
@@ -61,6 +62,10 @@ impl Notices {
 
     pub(crate) fn connection(&self, status: ConnectionStatus) {
         let _ = self.0.send(Notice::Connection(status));
+    }
+
+    pub(crate) fn paused(&self, until: Option<i64>) {
+        let _ = self.0.send(Notice::Paused(until));
     }
 }
 
@@ -93,10 +98,12 @@ async fn run(
         let mut ids = BTreeSet::new();
         let mut stores = false;
         let mut connection = None;
+        let mut paused = None;
         let mut take = |n: Notice| match n {
             Notice::Conversations(v) => ids.extend(v),
             Notice::Stores => stores = true,
             Notice::Connection(s) => connection = Some(s),
+            Notice::Paused(until) => paused = Some(until),
         };
         take(first);
         while let Ok(n) = rx.try_recv() {
@@ -112,6 +119,9 @@ async fn run(
         }
         if let Some(status) = connection {
             sink.event(DeskEvent::Connection { status });
+        }
+        if let Some(until) = paused {
+            sink.event(DeskEvent::AlertsPaused { until });
         }
     }
 }

@@ -509,6 +509,11 @@ pub enum DeskEvent {
         /// The new status.
         status: ConnectionStatus,
     },
+    /// Non-urgent notifications were paused (until this UTC ms) or resumed (`None`).
+    AlertsPaused {
+        /// End of the pause.
+        until: Option<i64>,
+    },
     /// The user activated a notification or the tray: open this conversation.
     Focus {
         /// The conversation to open.

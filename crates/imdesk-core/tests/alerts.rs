@@ -113,3 +113,75 @@ async fn alerts_follow_the_scripted_clock() {
     );
     desk.shutdown().await;
 }
+
+/// A pause is visible (its end, and an event each time it changes), and its end brings the
+/// catch-up: one notification for the customer who wrote during it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_is_visible_and_ends_with_a_catch_up() {
+    use imdesk_core::view::DeskEvent;
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = Arc::new(RecordingSink::default());
+    let clock = Arc::new(FixedClock::new(SystemClock.now()));
+    let opts = DeskOptions {
+        clock: clock.clone(),
+        ..DeskOptions::fast()
+    };
+    let desk = desk_with(&sb, &db_path(&dir), sink.clone(), opts).await;
+    connected(&sb, 3).await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let t0 = clock.now().0;
+    let paused_events = || {
+        sink.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                DeskEvent::AlertsPaused { until } => Some(*until),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+
+    desk.pause_alerts(Some(t0 + 30 * 60_000));
+    assert_eq!(desk.alerts_paused_until(), Some(t0 + 30 * 60_000));
+    eventually(10, "the pause event", || async {
+        paused_events() == vec![Some(t0 + 30 * 60_000)]
+    })
+    .await;
+
+    sb.customer_says(CustomerMessage::text(&store, ChatKind::InProgress, "在吗"))
+        .unwrap();
+    eventually(10, "the message stored", || async {
+        !stored_async(&desk).await.is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        sink.alerts().is_empty(),
+        "silent while paused: {:?}",
+        sink.alerts()
+    );
+
+    // The pause runs out: it is no longer shown, and the catch-up names the waiting customer.
+    clock.set(meituan_wire::TimeMs(t0 + 31 * 60_000));
+    assert_eq!(desk.alerts_paused_until(), None);
+    eventually(10, "the catch-up", || async {
+        sink.alerts()
+            .iter()
+            .any(|a| a.kind == AlertKind::CatchUp && a.count == 1)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kinds: Vec<AlertKind> = sink.alerts().iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, vec![AlertKind::CatchUp], "one notice, not a reminder besides");
+
+    // Resuming is announced too.
+    desk.pause_alerts(Some(t0 + 40 * 60_000));
+    desk.pause_alerts(None);
+    eventually(10, "the resume event", || async {
+        paused_events().last() == Some(&None)
+    })
+    .await;
+    desk.shutdown().await;
+}

@@ -200,12 +200,13 @@ impl<C: Ord + Clone> AlertScheduler<C> {
                 self.reminders.insert(c.conversation.clone(), c);
             }
         }
+        // Before the reminders: a catch-up covers the clocks that crossed at the same time.
+        self.watch_quiet(now, &mut out);
         self.flush_urgent_backlog(now, &mut out);
         self.urgent_crossings(now, urgent, &mut out);
         self.urgent_repeat(now, &mut out);
         self.flush_new_messages(now, &mut out);
         self.flush_reminders(now, &mut out);
-        self.watch_quiet(now, &mut out);
         out
     }
 

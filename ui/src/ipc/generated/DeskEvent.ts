@@ -13,7 +13,11 @@ ids: Array<string>, } | { "kind": "storesChanged" } | { "kind": "connection",
 /**
  * The new status.
  */
-status: ConnectionStatus, } | { "kind": "focus", 
+status: ConnectionStatus, } | { "kind": "alertsPaused", 
+/**
+ * End of the pause.
+ */
+until: number | null, } | { "kind": "focus", 
 /**
  * The conversation to open.
  */
