@@ -297,7 +297,12 @@ async fn tray_counts_waiting_customers_and_its_menu_works() -> anyhow::Result<()
         let gap = Duration::from_secs(STORE_GAP_SECS);
         tokio::time::sleep(gap).await;
         click(bus, &item, menu, pause).await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The window's status bar shows the pause once the core has it.
+        let shown_pause = w.wait_text("alerts-paused", |t| t.contains("暂停")).await?;
+        assert!(
+            shown_pause.contains(':'),
+            "paused until a time: {shown_pause}"
+        );
         sb.customer_says(says(customers[1], "能不能多给点餐具"))?;
         wait_label(bus, &item, "2").await?;
         tokio::time::sleep(gap * 3).await;

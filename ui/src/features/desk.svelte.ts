@@ -93,6 +93,9 @@ export class Desk {
       case 'connection':
         this.status.connection = event.status;
         break;
+      case 'alertsPaused':
+        this.status.pausedUntil = event.until;
+        break;
       case 'focus':
         void this.open(event.conversationId);
         break;

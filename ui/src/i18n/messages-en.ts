@@ -152,6 +152,10 @@ export const en: { readonly [K in MessageKey]: string } = {
   'search.clear': 'Clear search',
   'search.results': '{count} results',
 
+  'status.pause': 'Pause notifications {minutes} min',
+  'status.pausedUntil': 'Notifications paused until {time}',
+  'status.pausedHint': 'While paused, ordinary messages do not notify (urgent ones still do); when it ends, one summary lists the customers waiting',
+  'status.resume': 'Resume',
   'status.connection.online': 'Connected {live}/{total}',
   'status.connection.degraded': 'Connected {live}/{total}, reconnecting',
   'status.connection.offline': 'Offline, reconnecting',

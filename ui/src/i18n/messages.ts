@@ -154,6 +154,10 @@ export const zhCN = {
   'search.clear': '清除搜索',
   'search.results': '{count} 条结果',
 
+  'status.pause': '暂停通知 {minutes} 分钟',
+  'status.pausedUntil': '通知已暂停至 {time}',
+  'status.pausedHint': '暂停期间普通消息不弹通知（紧急消息照常提醒），结束时汇总提醒等待中的顾客',
+  'status.resume': '恢复',
   'status.connection.online': '已连接 {live}/{total}',
   'status.connection.degraded': '部分连接 {live}/{total}，正在重连',
   'status.connection.offline': '未连接，正在重连',

@@ -120,6 +120,13 @@ export interface Backend {
   setAlertSettings(settings: AlertSettings): Promise<null>;
   /** `set_store_muted`: mute non-urgent alerts of one store. */
   setStoreMuted(store: string, muted: boolean): Promise<null>;
+  /**
+   * `pause_alerts`: silence non-urgent notifications for `minutes` (null resumes them); resolves
+   * to the end of the pause (UTC ms) or null. Urgent alerts still come.
+   */
+  pauseAlerts(minutes: number | null): Promise<number | null>;
+  /** `alerts_paused_until`: the end of the pause in force, or null. */
+  alertsPausedUntil(): Promise<number | null>;
   /** `set_ui_language`: notifications are written by Rust in the language the UI shows. */
   setUiLanguage(code: string): Promise<null>;
 

@@ -63,6 +63,8 @@ export class TauriBackend implements Backend {
   getAlertSettings = () => call<AlertSettings>('get_alert_settings');
   setAlertSettings = (settings: AlertSettings) => call<null>('set_alert_settings', { settings });
   setStoreMuted = (store: string, muted: boolean) => call<null>('set_store_muted', { store, muted });
+  pauseAlerts = (minutes: number | null) => call<number | null>('pause_alerts', { minutes });
+  alertsPausedUntil = () => call<number | null>('alerts_paused_until', {});
   setUiLanguage = (code: string) => call<null>('set_ui_language', { code });
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {

@@ -8,6 +8,10 @@ export class StatusState {
   error = $state<unknown>(null);
   connection = $state.raw<ConnectionStatus | null>(null);
   rates = $state.raw<ReplyRates[]>([]);
+  /** End of the notification pause (UTC ms) as the core last said, or null. */
+  pausedUntil = $state<number | null>(null);
+  /** What the last pause or resume rejected with. */
+  pauseError = $state<unknown>(null);
   readonly #backend: Backend;
   readonly refreshRates: () => Promise<void>;
 
@@ -38,6 +42,25 @@ export class StatusState {
       (status) => (this.connection = status),
       () => undefined,
     );
-    await Promise.all([info, connection, this.refreshRates()]);
+    const paused = this.#backend.alertsPausedUntil().then(
+      (until) => (this.pausedUntil = until),
+      () => undefined,
+    );
+    await Promise.all([info, connection, paused, this.refreshRates()]);
+  }
+
+  /** Whether a pause is in force at `now`. */
+  paused(now: number): boolean {
+    return this.pausedUntil !== null && this.pausedUntil > now;
+  }
+
+  /** Pauses non-urgent notifications for `minutes`, or resumes them with null. */
+  async pause(minutes: number | null): Promise<void> {
+    try {
+      this.pausedUntil = await this.#backend.pauseAlerts(minutes);
+      this.pauseError = null;
+    } catch (error) {
+      this.pauseError = error;
+    }
   }
 }

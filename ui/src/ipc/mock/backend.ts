@@ -62,6 +62,8 @@ export class MockBackend implements Backend {
   /** Pictures queued but not yet "uploaded": message key → the URL they get once sent. */
   private readonly uploaded = new Map<string, string>();
   alerts: AlertSettings = copy(DEFAULT_ALERTS);
+  /** End of the agent's notification pause (UTC ms), if one was asked for. */
+  pausedUntil: number | null = null;
   connection: ConnectionStatus;
   /** Every command call, for tests that check what the UI asked (name and arguments). */
   readonly calls: { name: string; args: unknown[] }[] = [];
@@ -323,6 +325,18 @@ export class MockBackend implements Backend {
     this.alerts.mutedStores = muted ? [...others, store] : others;
     this.changed([], true);
     return null;
+  }
+
+  async pauseAlerts(minutes: number | null): Promise<number | null> {
+    this.record('pauseAlerts', minutes);
+    this.pausedUntil = minutes === null ? null : this.clock() + minutes * 60_000;
+    this.emit({ kind: 'alertsPaused', until: this.pausedUntil });
+    return this.pausedUntil;
+  }
+
+  async alertsPausedUntil(): Promise<number | null> {
+    this.record('alertsPausedUntil');
+    return this.pausedUntil !== null && this.pausedUntil > this.clock() ? this.pausedUntil : null;
   }
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {

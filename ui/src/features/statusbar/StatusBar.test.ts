@@ -1,0 +1,58 @@
+// @vitest-environment jsdom
+import { render, screen } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { MockBackend } from '../../ipc/mock/backend';
+import { settle } from '../../test/brand';
+import WithDesk from '../../test/WithDesk.svelte';
+import { Desk } from '../desk.svelte';
+import StatusBar from './StatusBar.svelte';
+
+/** A desk whose core clock is the wall clock, as in the app (the pause is shown against it). */
+async function bar() {
+  const backend = new MockBackend();
+  const desk = new Desk(backend);
+  const stop = desk.start();
+  render(WithDesk, { props: { desk, component: StatusBar } });
+  await settle();
+  return { backend, desk, stop, user: userEvent.setup() };
+}
+
+const calls = (backend: MockBackend, name: string) => backend.calls.filter((c) => c.name === name).map((c) => c.args);
+
+describe('status bar: pausing notifications', () => {
+  it('pauses for 30 minutes, shows until when, and resumes', async () => {
+    const { backend, user } = await bar();
+    await user.click(screen.getByTestId('pause-alerts'));
+    await settle();
+    expect(calls(backend, 'pauseAlerts')).toEqual([[30]]);
+    expect(screen.getByTestId('alerts-paused')).toHaveTextContent('通知已暂停至');
+    expect(screen.queryByTestId('pause-alerts')).not.toBeInTheDocument();
+    await user.click(screen.getByTestId('resume-alerts'));
+    await settle();
+    expect(calls(backend, 'pauseAlerts')).toEqual([[30], [null]]);
+    expect(screen.queryByTestId('alerts-paused')).not.toBeInTheDocument();
+    expect(screen.getByTestId('pause-alerts')).toBeInTheDocument();
+  });
+
+  it('follows a pause started elsewhere (the tray) through the core event', async () => {
+    const { backend } = await bar();
+    expect(screen.queryByTestId('alerts-paused')).not.toBeInTheDocument();
+    backend.emit({ kind: 'alertsPaused', until: Date.now() + 10 * 60_000 });
+    await settle();
+    expect(screen.getByTestId('alerts-paused')).toBeInTheDocument();
+    backend.emit({ kind: 'alertsPaused', until: null });
+    await settle();
+    expect(screen.queryByTestId('alerts-paused')).not.toBeInTheDocument();
+  });
+
+  it('shows a pause already in force when the window opens', async () => {
+    const backend = new MockBackend();
+    await backend.pauseAlerts(5);
+    const desk = new Desk(backend);
+    desk.start();
+    render(WithDesk, { props: { desk, component: StatusBar } });
+    await settle();
+    expect(screen.getByTestId('alerts-paused')).toBeInTheDocument();
+  });
+});
