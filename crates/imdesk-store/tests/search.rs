@@ -133,6 +133,23 @@ fn filters_and_limit() {
         }),
         vec!["款了，之后退款", "退款什么时候到账", "我想申请退款可以吗"]
     );
+    // A store's hits of a term and of a single character (scanned), with a limit.
+    let in_s2 = |query: &str, limit: u32| {
+        texts(
+            &store,
+            query,
+            SearchFilter {
+                store: Some("s2".into()),
+                limit,
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(in_s2("退款", 50), vec!["款了没退款了"]);
+    assert_eq!(in_s2("退", 50), vec!["款了没退款了"], "退一下款 is in s1");
+    assert_eq!(in_s2("米饭", 1), vec!["外卖少送了一份米饭"]);
+    assert_eq!(in_s2("了", 1), vec!["款了没退款了"], "newest first");
+    assert!(in_s2("申请", 50).is_empty(), "申请 is only in s1");
     assert_eq!(
         only(SearchFilter {
             limit: 1,
