@@ -196,10 +196,7 @@ pub async fn set_store_muted(host: Host<'_>, store: String, muted: bool) -> Repl
 /// the pause (UTC ms). Urgent alerts still come.
 #[tauri::command]
 pub async fn pause_alerts(host: Host<'_>, minutes: Option<u32>) -> Reply<Option<i64>> {
-    let desk = host.desk().await?;
-    let until = minutes.map(|m| crate::clock::now_ms() + i64::from(m) * 60_000);
-    desk.pause_alerts(until);
-    Ok(desk.alerts_paused_until())
+    Ok(host.desk().await?.pause_alerts_for(minutes))
 }
 
 /// The end of the pause in force (UTC ms), or `null`.

@@ -5,7 +5,6 @@
 //! sounds, keyring). Business rules live in `imdesk-core`; each command calls one engine
 //! method and maps its error.
 
-mod clock;
 mod commands;
 mod host;
 mod keyring_store;

@@ -10,7 +10,7 @@ use tauri::{AppHandle, Manager};
 use crate::host::DeskHost;
 
 const TRAY_ID: &str = "imdesk";
-const PAUSE_MS: i64 = 30 * 60 * 1000;
+const PAUSE_MINUTES: u32 = 30;
 
 /// Creates the tray icon. A desktop without a tray (or a status-notifier host) just logs.
 pub fn install(app: &AppHandle) {
@@ -39,7 +39,7 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
                 let app = app.clone();
                 tauri::async_runtime::spawn(async move {
                     if let Ok(desk) = app.state::<Arc<DeskHost>>().desk().await {
-                        desk.pause_alerts(Some(crate::clock::now_ms() + PAUSE_MS));
+                        desk.pause_alerts_for(Some(PAUSE_MINUTES));
                     }
                 });
             }

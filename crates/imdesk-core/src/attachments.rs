@@ -10,6 +10,10 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use imdesk_store::OutboxItem;
 use meituan_api::image::ImageFormat;
 
 /// Prefix of an outbox content that names a staged picture.
@@ -35,6 +39,8 @@ pub enum AttachmentError {
 #[derive(Debug, Clone)]
 pub struct Attachments {
     dir: PathBuf,
+    /// Makes names unique within a run (the caller's key carries the time).
+    seq: Arc<AtomicU64>,
 }
 
 /// The `local:` reference of a staged file name.
@@ -45,6 +51,14 @@ pub fn local_reference(name: &str) -> String {
 /// The staged file name an outbox content refers to, when it is a `local:` reference.
 pub fn staged_name(content: &str) -> Option<&str> {
     content.strip_prefix(LOCAL_PREFIX)
+}
+
+/// The staged picture of an unsent outbox item: only image items (`msg_type` 2) have one, so
+/// a text that happens to start with `local:` stays text.
+pub fn staged_picture(item: &OutboxItem) -> Option<&str> {
+    (item.msg_type == 2)
+        .then(|| staged_name(&item.text))
+        .flatten()
 }
 
 /// A name is one path component of ASCII letters, digits, `-`, `_` and one `.`.
@@ -63,6 +77,7 @@ impl Attachments {
         let parent = db_path.parent().unwrap_or(Path::new("."));
         Self {
             dir: parent.join("attachments"),
+            seq: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -74,14 +89,16 @@ impl Attachments {
         }
     }
 
-    /// Writes `bytes` as `<key>.<ext>` and returns the file name once it is durable.
+    /// Writes `bytes` as `<key>-<n>.<ext>` (never over an existing file) and returns the file
+    /// name once it is durable.
     pub fn stage(
         &self,
         key: &str,
         format: ImageFormat,
         bytes: &[u8],
     ) -> Result<String, AttachmentError> {
-        let name = format!("{key}.{}", format.extension());
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{key}-{n}.{}", format.extension());
         let path = self.path(&name)?;
         let io = |source| AttachmentError::Io {
             name: name.clone(),
@@ -90,13 +107,40 @@ impl Attachments {
         fs::create_dir_all(&self.dir).map_err(io)?;
         let tmp = self.dir.join(format!(".{name}.tmp"));
         {
-            let mut f = File::create(&tmp).map_err(io)?;
+            let mut f = File::options()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(io)?;
             f.write_all(bytes).map_err(io)?;
             f.sync_all().map_err(io)?;
         }
-        fs::rename(&tmp, &path).map_err(io)?;
+        // A hard link fails where a rename would replace: an existing picture is never lost.
+        let placed = fs::hard_link(&tmp, &path);
+        let _ = fs::remove_file(&tmp);
+        placed.map_err(io)?;
         sync_dir(&self.dir).map_err(io)?;
         Ok(name)
+    }
+
+    /// Removes every file in the folder that `keep` does not name (pictures whose message was
+    /// sent before a crash could remove them, half-written temporary files). Returns how many.
+    pub fn remove_all_but(&self, keep: &std::collections::BTreeSet<String>) -> usize {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if keep.contains(&name) {
+                continue;
+            }
+            match fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!(attachment = name, "cannot remove a stale picture: {e}"),
+            }
+        }
+        removed
     }
 
     /// The bytes of a staged file.
@@ -144,7 +188,12 @@ mod tests {
         let name = a
             .stage("1700000000000", ImageFormat::Png, b"\x89PNG\r\n\x1a\nxx")
             .unwrap();
-        assert_eq!(name, "1700000000000.png");
+        assert_eq!(name, "1700000000000-0.png");
+        // The same key at the same moment is a different file, not a replacement.
+        let second = a.stage("1700000000000", ImageFormat::Png, b"second").unwrap();
+        assert_ne!(second, name);
+        assert_eq!(a.read(&second).unwrap(), b"second");
+        a.remove(&second);
         assert!(dir.path().join("attachments").join(&name).is_file());
         let reference = local_reference(&name);
         assert_eq!(staged_name(&reference), Some(name.as_str()));
@@ -153,6 +202,13 @@ mod tests {
         a.remove(&name);
         a.remove(&name); // twice is fine
         assert!(matches!(a.read(&name), Err(AttachmentError::Io { .. })));
+        // Only what is still referenced survives a clean-up.
+        let kept = a.stage("k", ImageFormat::Jpeg, b"keep").unwrap();
+        let stale = a.stage("s", ImageFormat::Jpeg, b"stale").unwrap();
+        std::fs::write(dir.path().join("attachments/.x.tmp"), b"half").unwrap();
+        let keep = std::collections::BTreeSet::from([kept.clone()]);
+        assert_eq!(a.remove_all_but(&keep), 2);
+        assert!(a.read(&kept).is_ok() && a.read(&stale).is_err());
         for bad in ["../desk.sqlite3", "a/b.png", "", "x", ".."] {
             assert!(
                 matches!(a.read(bad), Err(AttachmentError::BadReference(_))),

@@ -307,16 +307,27 @@ impl Desk {
         self.set_alert_settings(settings).await
     }
 
-    /// Pauses non-urgent alerts until `until` (UTC ms), or resumes them with `None`.
+    /// Pauses non-urgent alerts until `until` (UTC ms), or resumes them with `None`. The
+    /// scheduler and the UI hear of it in the order the calls were made.
     pub fn pause_alerts(&self, until: Option<i64>) {
         let until = until.filter(|u| *u > self.inner.now());
-        *self
+        let mut current = self
             .inner
             .paused_until
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = until;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *current = until;
+        // Both sends only queue; holding the lock orders them with a concurrent call.
         let _ = self.inner.alerts.send(AlertCmd::Pause(until.map(TimeMs)));
         self.inner.notices.paused(until);
+    }
+
+    /// Pauses non-urgent alerts for `minutes` from now on the desk's clock (`None` resumes);
+    /// returns the end of the pause.
+    pub fn pause_alerts_for(&self, minutes: Option<u32>) -> Option<i64> {
+        let until = minutes.map(|m| self.inner.now() + i64::from(m) * 60_000);
+        self.pause_alerts(until);
+        self.alerts_paused_until()
     }
 
     /// The end of the pause in force (UTC ms), if notifications are paused now.

@@ -228,7 +228,7 @@ pub fn outbox_message(item: &OutboxItem) -> ChatMessage {
         author: Author::Merchant,
         body: body(item.biz_type, item.msg_type),
         // A picture not uploaded yet has no URL to show (the UI shows its local preview).
-        text: crate::attachments::staged_name(&item.text)
+        text: crate::attachments::staged_picture(item)
             .is_none()
             .then(|| item.text.clone()),
         at: item.created_at_ms,

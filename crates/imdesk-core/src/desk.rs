@@ -209,6 +209,7 @@ impl Desk {
             paused_until: Mutex::new(None),
             cancel: cancel.clone(),
         });
+        clean_attachments(&inner).await?;
         let restored = alerts_driver::restore_rows(&inner).await?;
         tasks.push(tokio::spawn(alerts_driver::run(
             inner.clone(),
@@ -271,6 +272,35 @@ impl Desk {
     pub fn store(&self) -> &Store {
         &self.inner.store
     }
+}
+
+/// Removes staged pictures no unsent outbox item refers to (left by a crash after their send,
+/// or half-written). Failed items keep theirs: the agent may retry them.
+async fn clean_attachments(inner: &Arc<Inner>) -> DeskResult<()> {
+    let texts = inner
+        .store
+        .read_async(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT text FROM outbox WHERE state != 2 AND msg_type = 2")?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await?;
+    let keep: std::collections::BTreeSet<String> = texts
+        .iter()
+        .filter_map(|t| crate::attachments::staged_name(t))
+        .map(str::to_owned)
+        .collect();
+    let attachments = inner.attachments.clone();
+    let removed = tokio::task::spawn_blocking(move || attachments.remove_all_but(&keep))
+        .await
+        .map_err(|_| DeskError::Stopped)?;
+    if removed > 0 {
+        tracing::info!(removed, "stale staged pictures removed");
+    }
+    Ok(())
 }
 
 fn push_config(config: &DeskConfig, inner: &Arc<Inner>) -> PushConfig {

@@ -88,6 +88,8 @@ pub(crate) async fn fetch_order(inner: &Inner, epoi_id: &str, order_id: i64) -> 
     let (Some(platform), Some(entry)) = (&inner.platform, inner.store_entry(epoi_id)) else {
         return false;
     };
+    // The cache keeps the answer of the latest request, whatever order answers arrive in.
+    let started = inner.now();
     let value = match platform
         .client
         .call_raw(
@@ -116,7 +118,7 @@ pub(crate) async fn fetch_order(inner: &Inner, epoi_id: &str, order_id: i64) -> 
         status,
         completed_at_ms,
         json: value.to_string(),
-        fetched_at_ms: inner.now(),
+        fetched_at_ms: started,
     };
     inner.store.upsert_order_async(record).await.is_ok()
 }

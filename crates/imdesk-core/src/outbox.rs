@@ -16,7 +16,7 @@ use meituan_wire::{
 
 use crate::alerts::AlertInput;
 use crate::alerts_driver::AlertCmd;
-use crate::attachments::staged_name;
+use crate::attachments::staged_picture;
 use crate::convert::conversation_id;
 use crate::desk::Inner;
 use crate::pictures::{self, UploadFailure};
@@ -131,7 +131,7 @@ async fn fail(inner: &Inner, item: &OutboxItem, f: SendFailure) {
 
 /// Sends one item until it is sent, refused, or out of attempts.
 pub(crate) async fn send(inner: &Inner, mut item: OutboxItem) {
-    let staged = staged_name(&item.text).map(str::to_owned);
+    let staged = staged_picture(&item).map(str::to_owned);
     let conv = match inner.store.conversation_async(item.conversation_id).await {
         Ok(Some(c)) => c,
         _ => {

@@ -14,7 +14,7 @@ use meituan_api::image::{self, ImageFormat, UploadImage, MAX_IMAGE_BYTES};
 use meituan_api::ApiError;
 use meituan_wire::OpenUserId;
 
-use crate::attachments::{local_reference, staged_name};
+use crate::attachments::{local_reference, staged_picture};
 use crate::convert::outbox_message;
 use crate::desk::{Desk, Inner, StoreEntry};
 use crate::error::{DeskError, DeskResult};
@@ -228,7 +228,7 @@ pub(crate) async fn upload_staged(
     entry: &StoreEntry,
     item: &OutboxItem,
 ) -> Result<OutboxItem, UploadFailure> {
-    let Some(name) = staged_name(&item.text) else {
+    let Some(name) = staged_picture(item) else {
         return Ok(item.clone());
     };
     let attachments = inner.attachments.clone();

@@ -2,6 +2,7 @@
 //! conversations refer to, and Meituan's own reply-rate figures. Each is bounded per round and
 //! stops with the desk.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ const UNREAD_OURS: &str = "SELECT id FROM conversations
      WHERE biz_type = 1 AND last_msg_source = 1 AND last_msg_at_ms > coalesce(last_read_ms, 0)
        AND last_msg_at_ms > ?1
      ORDER BY last_msg_at_ms DESC LIMIT ?2";
+
+/// The longest wait before an order whose fetch keeps failing is tried again.
+const MAX_ORDER_BACKOFF_MS: i64 = 10 * 60 * 1000;
 
 /// Orders worth fetching: referred to by a conversation active in the last three days, and
 /// either never fetched or still open (not completed 8, not cancelled 9) and older than
@@ -105,11 +109,16 @@ async fn poll_one(inner: &Inner, id: i64) -> Option<String> {
 /// order shows "after-sale" in the inbox (and the after-sale window is known) before the agent
 /// opens the chat.
 pub(crate) async fn orders(inner: Arc<Inner>) {
+    // Orders whose fetch failed (or whose store is no longer configured) wait before the next
+    // try, doubling each time, so they never starve the others or spend the rate limit.
+    let mut backoff: BTreeMap<i64, (u32, i64)> = BTreeMap::new();
+    let round = i64::try_from(inner.opts.order_poll_interval.as_millis()).unwrap_or(i64::MAX);
     while pause(&inner, inner.opts.order_poll_interval).await {
         let now = inner.now();
         let fresh = i64::try_from(inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
         let (since, stale_before) = (now - 3 * 24 * 3600 * 1000, now.saturating_sub(fresh));
-        let limit = inner.opts.order_poll_batch;
+        // Ask for more than a round's worth: orders in back-off are skipped below.
+        let limit = inner.opts.order_poll_batch.saturating_mul(4);
         let due = inner
             .store
             .read_async(move |conn| {
@@ -129,31 +138,47 @@ pub(crate) async fn orders(inner: Arc<Inner>) {
                 continue;
             }
         };
+        let now = inner.now();
+        let batch = usize::try_from(inner.opts.order_poll_batch).unwrap_or(usize::MAX);
+        let due: Vec<(String, i64)> = due
+            .into_iter()
+            .filter(|(_, o)| backoff.get(o).is_none_or(|(_, next)| *next <= now))
+            .take(batch)
+            .collect();
         for (store, order_id) in due {
-            if crate::detail::fetch_order(&inner, &store, order_id).await {
-                let keys = inner
-                    .store
-                    .read_async(move |conn| {
-                        let mut stmt = conn.prepare_cached(
-                            "SELECT store, biz_type, peer_id FROM conversations WHERE order_id = ?1",
-                        )?;
-                        let keys = stmt
-                            .query_map([order_id], |r| {
-                                Ok(ConversationKey {
-                                    store: r.get(0)?,
-                                    biz_type: r.get(1)?,
-                                    peer_id: r.get(2)?,
-                                })
-                            })?
-                            .collect::<rusqlite::Result<Vec<_>>>()?;
-                        Ok(keys)
-                    })
-                    .await
-                    .unwrap_or_default();
-                inner
-                    .notices
-                    .conversations(keys.iter().map(conversation_id).collect());
+            let fetched = inner.store_entry(&store).is_some()
+                && crate::detail::fetch_order(&inner, &store, order_id).await;
+            if !fetched {
+                let (failures, _) = backoff.get(&order_id).copied().unwrap_or((0, 0));
+                let wait = round
+                    .saturating_mul(1_i64 << failures.min(16))
+                    .min(MAX_ORDER_BACKOFF_MS);
+                backoff.insert(order_id, (failures + 1, now.saturating_add(wait)));
+                continue;
             }
+            backoff.remove(&order_id);
+            let keys = inner
+                .store
+                .read_async(move |conn| {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT store, biz_type, peer_id FROM conversations WHERE order_id = ?1",
+                    )?;
+                    let keys = stmt
+                        .query_map([order_id], |r| {
+                            Ok(ConversationKey {
+                                store: r.get(0)?,
+                                biz_type: r.get(1)?,
+                                peer_id: r.get(2)?,
+                            })
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    Ok(keys)
+                })
+                .await
+                .unwrap_or_default();
+            inner
+                .notices
+                .conversations(keys.iter().map(conversation_id).collect());
         }
     }
 }

@@ -174,7 +174,11 @@ async fn a_pause_is_visible_and_ends_with_a_catch_up() {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let kinds: Vec<AlertKind> = sink.alerts().iter().map(|a| a.kind).collect();
-    assert_eq!(kinds, vec![AlertKind::CatchUp], "one notice, not a reminder besides");
+    assert_eq!(
+        kinds,
+        vec![AlertKind::CatchUp],
+        "one notice, not a reminder besides"
+    );
 
     // Resuming is announced too.
     desk.pause_alerts(Some(t0 + 40 * 60_000));

@@ -235,3 +235,81 @@ async fn blocking_uploads_evidence_blocks_on_the_platform_and_closes_the_compose
         .unwrap();
     desk.shutdown().await;
 }
+
+/// A picture queued while the platform fails survives a restart: the staged file is still
+/// there, the next run uploads and sends it once, then removes it; stale files are cleaned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staged_picture_survives_a_restart_and_is_sent_once() {
+    use imdesk_core::DeskOptions;
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = || DeskOptions {
+        send_attempts: 10_000, // keep trying until the shutdown
+        ..DeskOptions::fast()
+    };
+    let sink = Arc::new(RecordingSink::default());
+    let first = desk_with(&sb, &db_path(&dir), sink.clone(), opts()).await;
+    connected(&sb, 3).await;
+    let (store, _, id) = chat(&sb, &first, 0, "发个图看看").await;
+    sb.set_faults(Faults {
+        http_503: 1.0,
+        ..Faults::default()
+    });
+    let queued = first
+        .send_image(&id, file("photo.png", &png(9)))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.shutdown().await;
+    drop(first);
+    assert!(
+        sb.uploads(&store).unwrap().is_empty(),
+        "nothing got through"
+    );
+    assert_eq!(staged_files(&dir), 1, "the picture waits on disk");
+    std::fs::write(dir.path().join("attachments").join("stale-1.png"), b"x").unwrap();
+
+    sb.set_faults(Faults::default());
+    let second = desk_with(&sb, &db_path(&dir), sink, opts()).await;
+    let sent = second
+        .wait_sent(&queued.key, Duration::from_secs(15))
+        .await
+        .unwrap();
+    let pictures: Vec<_> = sb
+        .merchant_messages(&store)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.msg_type == 2)
+        .collect();
+    assert_eq!(pictures.len(), 1, "sent exactly once");
+    assert_eq!(pictures[0].msg_id.to_string(), queued.msg_id);
+    assert_eq!(sent.text.as_deref(), Some(pictures[0].text.as_str()));
+    eventually(5, "the staged file removed", || async {
+        staged_files(&dir) == 0
+    })
+    .await;
+    second.shutdown().await;
+}
+
+/// A text that happens to start with `local:` is text, not a picture reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_starting_with_local_is_sent_as_text() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let (store, _, id) = chat(&sb, &desk, 0, "地址写哪").await;
+    let queued = desk.send_text(&id, "local:楼下").await.unwrap();
+    assert_eq!(queued.text.as_deref(), Some("local:楼下"));
+    desk.wait_sent(&queued.key, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let texts: Vec<String> = sb
+        .merchant_messages(&store)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(texts, vec!["local:楼下".to_owned()]);
+    desk.shutdown().await;
+}

@@ -135,15 +135,21 @@ pub struct OrderRecord {
     pub fetched_at_ms: i64,
 }
 
-/// Caches an order and updates the order context of the conversations about it.
+/// Caches an order and updates the order context of the conversations about it. Several
+/// fetches of one order may race (chat opened, send, background poll): `fetched_at_ms` is
+/// when the request started, an answer older than the cached one is ignored, and a completed
+/// order never goes back to in progress.
 pub fn upsert_order(conn: &Connection, _opts: &StoreOptions, order: OrderRecord) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO orders (order_id, store, status, completed_at_ms, json, fetched_at_ms)
+    let written = conn
+        .prepare_cached(
+            "INSERT INTO orders (order_id, store, status, completed_at_ms, json, fetched_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (order_id) DO UPDATE SET store = excluded.store, status = excluded.status,
              completed_at_ms = excluded.completed_at_ms, json = excluded.json,
-             fetched_at_ms = excluded.fetched_at_ms",
-    )?
+             fetched_at_ms = excluded.fetched_at_ms
+         WHERE excluded.fetched_at_ms >= orders.fetched_at_ms
+           AND NOT (orders.completed_at_ms IS NOT NULL AND excluded.completed_at_ms IS NULL)",
+        )?
     .execute(params![
         order.order_id,
         order.store,
@@ -152,6 +158,9 @@ pub fn upsert_order(conn: &Connection, _opts: &StoreOptions, order: OrderRecord)
         order.json,
         order.fetched_at_ms
     ])?;
+    if written == 0 {
+        return Ok(());
+    }
     let state = if order.completed_at_ms.is_some() {
         OrderState::Completed
     } else {

@@ -360,3 +360,48 @@ fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it(
         Err(StoreError::AlreadySent { .. })
     ));
 }
+
+#[test]
+fn a_late_answer_never_moves_an_order_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let about_order = NewMessage {
+        order_id: Some(9),
+        ..customer("s1", 1, 1, T0, "到哪了")
+    };
+    let conv = conversation(&store, about_order);
+    let order = |status: i32, completed: Option<i64>, started: i64| OrderRecord {
+        order_id: 9,
+        store: "s1".into(),
+        status,
+        completed_at_ms: completed,
+        json: "{}".into(),
+        fetched_at_ms: started,
+    };
+    let completed_at = |store: &Store| {
+        store
+            .conversation(conv)
+            .unwrap()
+            .unwrap()
+            .order_completed_at_ms
+    };
+    store.upsert_order(order(4, None, T0)).unwrap();
+    // Two fetches raced: the newer request saw it completed and answered first.
+    store
+        .upsert_order(order(8, Some(T0 + 5 * MINUTE), T0 + 2 * MINUTE))
+        .unwrap();
+    store.upsert_order(order(4, None, T0 + MINUTE)).unwrap();
+    assert_eq!(completed_at(&store), Some(T0 + 5 * MINUTE));
+    assert_eq!(store.order(9).unwrap().unwrap().status, 8);
+    // Even a newer answer does not reopen a completed order.
+    store.upsert_order(order(4, None, T0 + 9 * MINUTE)).unwrap();
+    assert_eq!(completed_at(&store), Some(T0 + 5 * MINUTE));
+    // The window still closes 48 h after completion.
+    let closes = T0 + 5 * MINUTE + 48 * 3600 * 1000;
+    assert_eq!(
+        refusal(store.enqueue_outbox(reply(conv, "您好", closes))),
+        OutboxRefusal::AfterSaleClosed {
+            closed_at_ms: closes
+        }
+    );
+}
