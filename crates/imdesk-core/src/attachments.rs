@@ -190,7 +190,9 @@ mod tests {
             .unwrap();
         assert_eq!(name, "1700000000000-0.png");
         // The same key at the same moment is a different file, not a replacement.
-        let second = a.stage("1700000000000", ImageFormat::Png, b"second").unwrap();
+        let second = a
+            .stage("1700000000000", ImageFormat::Png, b"second")
+            .unwrap();
         assert_ne!(second, name);
         assert_eq!(a.read(&second).unwrap(), b"second");
         a.remove(&second);
