@@ -150,14 +150,14 @@ pub fn upsert_order(conn: &Connection, _opts: &StoreOptions, order: OrderRecord)
          WHERE excluded.fetched_at_ms >= orders.fetched_at_ms
            AND NOT (orders.completed_at_ms IS NOT NULL AND excluded.completed_at_ms IS NULL)",
         )?
-    .execute(params![
-        order.order_id,
-        order.store,
-        order.status,
-        order.completed_at_ms,
-        order.json,
-        order.fetched_at_ms
-    ])?;
+        .execute(params![
+            order.order_id,
+            order.store,
+            order.status,
+            order.completed_at_ms,
+            order.json,
+            order.fetched_at_ms
+        ])?;
     if written == 0 {
         return Ok(());
     }
