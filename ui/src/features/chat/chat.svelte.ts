@@ -24,8 +24,9 @@ export class ChatState {
   error = $state<unknown>(null);
   sendError = $state<unknown>(null);
   /**
-   * Local previews of our pictures still being uploaded (message key → object URL). Kept across
-   * conversation switches; revoked once the message shows its uploaded URL.
+   * Local previews of our pictures still being uploaded (msgId → object URL: the msgId stays
+   * when the sent message becomes a history row with another key). Kept across conversation
+   * switches; revoked once the message shows its uploaded URL.
    */
   readonly previews = new SvelteMap<string, string>();
   /** The message a search jump landed on. */
@@ -143,7 +144,7 @@ export class ChatState {
         const message = await this.#backend.sendImage(id, await readPicture(file));
         if (message.text === null) {
           const url = previewUrl(file);
-          if (url) this.previews.set(message.key, url);
+          if (url) this.previews.set(message.msgId, url);
         }
         if (this.id === id) this.#upsert(message);
       } catch (error) {
@@ -193,10 +194,10 @@ export class ChatState {
   #releasePreviews(): void {
     if (this.previews.size === 0) return;
     for (const m of this.messages) {
-      const url = m.text !== null ? this.previews.get(m.key) : undefined;
+      const url = m.text !== null ? this.previews.get(m.msgId) : undefined;
       if (url === undefined) continue;
       revokePreview(url);
-      this.previews.delete(m.key);
+      this.previews.delete(m.msgId);
     }
   }
 

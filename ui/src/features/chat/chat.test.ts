@@ -39,7 +39,7 @@ describe('ChatState', () => {
     expect(chat.highlightKey).toBe(old);
   });
 
-  it('shows the sent message at once and merges later states by key', async () => {
+  it('shows the sent message at once and replaces it by its history row once sent', async () => {
     const { backend } = testBackend();
     const chat = new ChatState(backend, () => true);
     await chat.open('c0001');
@@ -48,7 +48,9 @@ describe('ChatState', () => {
     expect(mine).toMatchObject({ text: '马上为您处理', sendState: 'sending', author: 'merchant' });
     backend.deliverPending();
     await chat.refresh();
-    expect(chat.messages.filter((m) => m.key === mine?.key)).toEqual([expect.objectContaining({ sendState: 'sent' })]);
+    // Sent, it is a history row (a key of its own, the same msgId), shown once.
+    expect(chat.messages.filter((m) => m.msgId === mine?.msgId)).toEqual([expect.objectContaining({ sendState: 'sent' })]);
+    expect(chat.messages.some((m) => m.key === mine?.key)).toBe(false);
   });
 
   it('refreshes on new customer messages and keeps the error of a refused send', async () => {

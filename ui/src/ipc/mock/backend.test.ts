@@ -136,7 +136,8 @@ describe('MockBackend pictures and blocking', () => {
     expect(queued).toMatchObject({ author: 'merchant', body: 'image', text: null, sendState: 'sending' });
     expect(c.row.lastText).toBe('[图片]');
     backend.deliverPending();
-    expect(c.messages.at(-1)).toMatchObject({ key: queued.key, sendState: 'sent', text: `data:image/png;base64,${PNG}` });
+    expect(c.messages.at(-1)).toMatchObject({ msgId: queued.msgId, sendState: 'sent', text: `data:image/png;base64,${PNG}` });
+    expect(c.messages.at(-1)?.key).not.toBe(queued.key);
   });
 
   it('refuses GIFs, oversized pictures and stores without upload', async () => {

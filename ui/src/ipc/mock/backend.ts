@@ -425,6 +425,9 @@ export class MockBackend implements Backend {
           // A picture has its URL once uploaded.
           if (m.body === 'image' && m.text === null) m.text = this.uploaded.get(m.key) ?? null;
           this.uploaded.delete(m.key);
+          // As in the core: once sent, the message is a history row with a key of its own (the
+          // outbox item's key is gone); its msgId stays.
+          m.key = nextMessageKey(c.row.id);
         }
         this.failNext = null;
         this.changed([c.row.id]);
