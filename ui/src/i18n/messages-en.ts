@@ -191,7 +191,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'settings.urgentSound': 'Sound for urgent messages',
   'settings.urgentHint': 'Urgent messages always notify, whatever mute and do-not-disturb say',
   'settings.storePeaks': 'Store peak hours',
-  'settings.storePeaksHint': 'Give a store its own peak hours; leave it empty to follow the brand peak hours above.',
+  'settings.storePeaksHint': 'Give a store its own peak hours; leave it empty to follow the brand peak hours above, or write “none” for no peak hours.',
   'settings.storePeaksBrand': 'Brand peak hours',
   'settings.mute': 'Mute stores',
   'settings.muteHint': 'Muting silences normal messages only; urgent ones still alert',

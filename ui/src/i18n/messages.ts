@@ -193,7 +193,7 @@ export const zhCN = {
   'settings.urgentSound': '紧急消息提示音',
   'settings.urgentHint': '紧急消息始终弹出通知，不受静音和免打扰影响',
   'settings.storePeaks': '门店高峰时段',
-  'settings.storePeaksHint': '为个别门店设置不同的高峰时段；留空则沿用上面的品牌高峰时段。',
+  'settings.storePeaksHint': '为个别门店设置不同的高峰时段；留空则沿用上面的品牌高峰时段，填“无”表示该门店没有高峰时段。',
   'settings.storePeaksBrand': '沿用品牌设置',
   'settings.mute': '门店静音',
   'settings.muteHint': '静音只影响普通消息，紧急消息照常提醒',

@@ -54,3 +54,17 @@ describe('settings: peak hours per store', () => {
     expect(desk.stores.list.length).toBeGreaterThan(1);
   });
 });
+
+describe('settings: a store without peak hours', () => {
+  it('keeps an explicit "no peaks" (无) instead of falling back to the brand', async () => {
+    const { backend, desk, user } = await openSettings();
+    const [first] = desk.stores.list;
+    const field = screen
+      .getAllByTestId('store-peaks')
+      .find((f) => (f as HTMLInputElement).dataset.storeId === first?.epoiId) as HTMLInputElement;
+    await user.type(field, '无');
+    await user.click(screen.getByRole('button', { name: '保存' }));
+    await settle();
+    expect(savedSettings(backend).at(-1)?.storePeakWindows).toEqual({ [first?.epoiId ?? '']: [] });
+  });
+});

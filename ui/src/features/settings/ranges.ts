@@ -18,3 +18,22 @@ export function parseRanges(text: string): TimeRange[] | null {
   }
   return ranges;
 }
+
+/** What a store's peak field may say besides ranges: the store has no peak hours at all. */
+export const NO_PEAKS = ['无', 'none'];
+
+/** A store's override as the field shows it: its ranges, or 无 for an explicit "no peaks". */
+export function formatStorePeaks(ranges: TimeRange[]): string {
+  return ranges.length === 0 ? NO_PEAKS[0] ?? '' : formatRanges(ranges);
+}
+
+/**
+ * A store's field: empty follows the brand (`'brand'`), 无/none means no peak hours (`[]`),
+ * otherwise the ranges; null when it is none of these.
+ */
+export function parseStorePeaks(text: string): TimeRange[] | 'brand' | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return 'brand';
+  if (NO_PEAKS.includes(trimmed.toLowerCase())) return [];
+  return parseRanges(trimmed);
+}
