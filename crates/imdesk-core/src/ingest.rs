@@ -157,13 +157,13 @@ async fn announce_batch(
     let mut committed = Vec::new();
     for ((outcome, row), m) in outcomes.iter().zip(rows).zip(pushed) {
         match outcome {
-            IngestOutcome::Inserted { .. } => {
+            IngestOutcome::Inserted { awaits_reply, .. } => {
                 committed.push(row.msg_id);
                 if let Some(key) =
                     ConversationKey::of(&row.store, row.biz_type, row.open_user_id, row.group_id)
                 {
                     let id = conversation_id(&key);
-                    announce(inner, row, &id);
+                    announce(inner, row, *awaits_reply, &id);
                     changed.push(id);
                 }
             }
@@ -204,10 +204,11 @@ async fn retry_commit(inner: &Inner, rows: &[NewMessage]) -> Option<Vec<IngestOu
 }
 
 /// Tells the alert policy about a durable message.
-fn announce(inner: &Inner, row: &NewMessage, conversation: &str) {
+/// Feeds the alert policy: a customer message the conversation now awaits a reply to (as the
+/// cache decided in the same commit), or our reply.
+fn announce(inner: &Inner, row: &NewMessage, awaits_reply: bool, conversation: &str) {
     let input = if row.msg_source == SOURCE_CUSTOMER {
-        let awaits = row.has_reply == 1 || matches!(row.biz_type, 4..=6);
-        if !awaits {
+        if !awaits_reply {
             return;
         }
         AlertInput::CustomerMessage(IncomingMessage {

@@ -13,7 +13,7 @@ use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 use crate::conversations::{ConversationKey, OrderState};
 use crate::error::Result;
 use crate::ingest_summary::{preview, ClockEffect, OrderContext, Summary};
-use crate::messages::{NewMessage, SOURCE_CUSTOMER};
+use crate::messages::{NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
 use crate::options::ClockPolicy;
 use crate::search_text::index_text;
 
@@ -26,6 +26,9 @@ pub enum IngestOutcome {
         message_id: i64,
         /// Its conversation.
         conversation_id: i64,
+        /// A customer message whose conversation now awaits a reply: false for a message that
+        /// arrived after our later reply (answered already) and for every other message.
+        awaits_reply: bool,
     },
     /// Already stored (same store, biz_type and msg_id): nothing changed.
     Duplicate {
@@ -84,7 +87,7 @@ impl<'c> Hot<'c> {
             select_conversation: conn.prepare_cached(
                 "SELECT id, order_id, order_state, order_completed_at_ms, last_msg_at_ms,
                      unread_count, awaiting_since_ms, deadline_ms, clock_urgent, clock_event_id,
-                     urgent_event_id
+                     urgent_event_id, last_msg_source
                  FROM conversations WHERE store = ?1 AND biz_type = ?2 AND peer_id = ?3",
             )?,
             // A duplicate (same store, biz_type, msg_id) changes nothing.
@@ -240,6 +243,7 @@ fn ingest_with(
     Ok(IngestOutcome::Inserted {
         message_id,
         conversation_id: summary.id,
+        awaits_reply: m.msg_source == SOURCE_CUSTOMER && summary.awaiting_since_ms.is_some(),
     })
 }
 
@@ -259,6 +263,7 @@ fn load_or_create(hot: &mut Hot<'_>, key: &ConversationKey, m: &NewMessage) -> R
                 clock_urgent: r.get(8)?,
                 clock_event_id: r.get(9)?,
                 urgent_event_id: r.get(10)?,
+                last_from_merchant: r.get::<_, Option<i32>>(11)? == Some(SOURCE_MERCHANT),
                 pending: Default::default(),
             })
         })

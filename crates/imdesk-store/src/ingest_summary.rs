@@ -21,6 +21,9 @@ pub(crate) struct Summary {
     pub order_state: OrderState,
     pub order_completed_at_ms: Option<i64>,
     pub last_msg_at_ms: i64,
+    /// The conversation's latest message is ours: a customer message older than it that
+    /// arrives late (reordered pushes, a retried batch) was answered already.
+    pub last_from_merchant: bool,
     pub unread_count: i64,
     pub awaiting_since_ms: Option<i64>,
     pub deadline_ms: Option<i64>,
@@ -59,6 +62,7 @@ impl Summary {
             order_state: OrderState::PreOrder,
             order_completed_at_ms: None,
             last_msg_at_ms: 0,
+            last_from_merchant: false,
             unread_count: 0,
             awaiting_since_ms: None,
             deadline_ms: None,
@@ -100,7 +104,8 @@ impl Summary {
         let mut effect = ClockEffect::None;
         if m.msg_source == SOURCE_CUSTOMER {
             self.unread_count += 1;
-            if m.has_reply == 1 || matches!(m.biz_type, 4..=6) {
+            let answered = !is_latest && self.last_from_merchant;
+            if (m.has_reply == 1 || matches!(m.biz_type, 4..=6)) && !answered {
                 effect = self.start_or_tighten(policy, m);
             }
         } else if m.msg_source == SOURCE_MERCHANT {
@@ -130,6 +135,7 @@ impl Summary {
         if is_latest {
             p.last = Some((message_id, index));
             self.last_msg_at_ms = m.cts_ms;
+            self.last_from_merchant = m.msg_source == SOURCE_MERCHANT;
         }
         effect
     }

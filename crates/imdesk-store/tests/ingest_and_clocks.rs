@@ -31,6 +31,7 @@ fn duplicates_are_stored_once() {
     let IngestOutcome::Inserted {
         message_id,
         conversation_id,
+        ..
     } = out[0]
     else {
         unreachable!()
@@ -380,4 +381,34 @@ fn quarantine_keeps_frames_newest_first() {
     assert_eq!(list.iter().map(|f| f.id).collect::<Vec<_>>(), vec![b, a]);
     assert_eq!(list[1].raw, "{bad");
     assert_eq!(store.quarantined(Some(b), 10).unwrap().len(), 1);
+}
+
+#[test]
+fn a_customer_message_arriving_after_our_later_reply_starts_no_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // Our reply at T0 + 1 min is stored before the customer message of T0 it answered
+    // (reordered pushes, or a batch committed again after a failure).
+    let out = store
+        .ingest(vec![merchant("s1", 7, 2, T0 + MINUTE, "已为您加急")])
+        .unwrap();
+    let id = conversation_id(&out[0]);
+    let late = store
+        .ingest(vec![customer("s1", 7, 1, T0, "快点")])
+        .unwrap();
+    assert!(matches!(
+        late[0],
+        IngestOutcome::Inserted {
+            awaits_reply: false,
+            ..
+        }
+    ));
+    let conv = store.conversation(id).unwrap().unwrap();
+    assert_eq!(conv.clock, None, "answered already");
+    // A newer customer message still starts one.
+    store
+        .ingest(vec![customer("s1", 7, 3, T0 + 2 * MINUTE, "还没到")])
+        .unwrap();
+    let clock = store.conversation(id).unwrap().unwrap().clock.unwrap();
+    assert_eq!(clock.awaiting_since_ms, T0 + 2 * MINUTE);
 }

@@ -232,6 +232,7 @@ async fn queued_batches_commit_in_queue_order() {
     let IngestOutcome::Inserted {
         message_id,
         conversation_id,
+        ..
     } = earlier[0]
     else {
         panic!("the first copy is stored: {earlier:?}")
