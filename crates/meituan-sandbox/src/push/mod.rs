@@ -28,6 +28,29 @@ pub(crate) struct PushItem {
     /// `push_content` without `msg_content`.
     pub fields: Map<String, Value>,
     pub open_user_id: i64,
+    /// The wire text, made once per imSecret and shared by every connection that sends it.
+    pub frame: Arc<Mutex<Option<FrameCache>>>,
+}
+
+/// A push's wire text and the imSecret it was encrypted with.
+type FrameCache = (String, Arc<str>);
+
+impl PushItem {
+    /// The frame for `im_secret` (encrypted and percent-encoded once, not once per socket).
+    pub(crate) fn frame_text(&self, app_id: i64, im_secret: &str) -> Arc<str> {
+        let mut cached = self
+            .frame
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((secret, text)) = cached.as_ref() {
+            if secret == im_secret {
+                return Arc::clone(text);
+            }
+        }
+        let text: Arc<str> = frame::frame_text(app_id, im_secret, self).into();
+        *cached = Some((im_secret.to_owned(), Arc::clone(&text)));
+        text
+    }
 }
 
 /// What a connection task is told.

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tokio::time::Instant;
 
-use super::{frame, Outgoing, PushItem};
+use super::{Outgoing, PushItem};
 use crate::app::Shared;
 use crate::clock;
 use crate::model::DropMode;
@@ -45,7 +45,10 @@ pub(crate) async fn upgrade(
     }
     let failed_app = Arc::clone(&app);
     let failed_token = token.clone();
-    ws.on_failed_upgrade(move |_| release(&failed_app, &failed_token))
+    // 8 KiB reads: tungstenite zero-fills its whole read buffer (128 KiB by default) before
+    // every read, which dominated the sandbox's CPU under load.
+    ws.read_buffer_size(8 * 1024)
+        .on_failed_upgrade(move |_| release(&failed_app, &failed_token))
         .on_upgrade(move |socket| serve(app, token, socket))
 }
 
@@ -81,11 +84,12 @@ async fn serve(app: Arc<Shared>, token: String, mut socket: WebSocket) {
             },
             out = rx.recv() => match out {
                 Some(Outgoing::Push(item)) => {
-                    let text = {
+                    let (app_id, secret) = {
                         let w = app.world();
-                        frame::frame_text(w.app_id, &w.im_secret, &item)
+                        (w.app_id, w.im_secret.clone())
                     };
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                    let text = item.frame_text(app_id, &secret);
+                    if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
                         unsent.push(item);
                         break;
                     }

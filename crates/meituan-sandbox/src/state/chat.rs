@@ -104,6 +104,7 @@ pub(crate) fn customer_message(
         plain,
         fields: f,
         open_user_id: r.customer,
+        frame: Default::default(),
     };
     Ok((pushed, item))
 }
