@@ -82,16 +82,35 @@ pub(crate) async fn run(
             cmd = rx.recv() => cmd,
             () = tokio::time::sleep(wait) => continue,
         };
-        match cmd {
-            None => return,
-            Some(AlertCmd::Input(input)) => {
-                for alert in scheduler.handle(clock.now(), input) {
-                    sink.alert(alert);
-                }
+        let Some(first) = cmd else { return };
+        // A burst is fed whole, then the loop ticks once: a tick passes over every clock.
+        apply(&mut scheduler, clock.now(), first, sink.as_ref());
+        for _ in 0..BURST {
+            match rx.try_recv() {
+                Ok(cmd) => apply(&mut scheduler, clock.now(), cmd, sink.as_ref()),
+                Err(_) => break,
             }
-            Some(AlertCmd::Settings(s)) => scheduler.set_settings(s),
-            Some(AlertCmd::Pause(Some(until))) => scheduler.pause_until(until),
-            Some(AlertCmd::Pause(None)) => scheduler.resume(),
         }
+    }
+}
+
+/// Most commands fed between two ticks.
+const BURST: usize = 1024;
+
+fn apply(
+    scheduler: &mut AlertScheduler<ConversationId>,
+    now: meituan_wire::TimeMs,
+    cmd: AlertCmd,
+    sink: &dyn DeskSink,
+) {
+    match cmd {
+        AlertCmd::Input(input) => {
+            for alert in scheduler.input(now, input) {
+                sink.alert(alert);
+            }
+        }
+        AlertCmd::Settings(s) => scheduler.set_settings(s),
+        AlertCmd::Pause(Some(until)) => scheduler.pause_until(until),
+        AlertCmd::Pause(None) => scheduler.resume(),
     }
 }

@@ -176,7 +176,17 @@ impl<C: Ord + Clone> AlertScheduler<C> {
     /// fell due up to `now`.
     pub fn handle(&mut self, now: TimeMs, input: AlertInput<C>) -> Vec<Alert<C>> {
         let mut out = self.tick(now);
+        out.extend(self.input(now, input));
+        out
+    }
+
+    /// Feeds one input observed at `now` without looking at what fell due first: for a
+    /// driver that feeds a burst of inputs and then calls [`Self::tick`] once (what `handle`
+    /// does per input costs a pass over every clock).
+    pub fn input(&mut self, now: TimeMs, input: AlertInput<C>) -> Vec<Alert<C>> {
+        self.last_now = self.last_now.max(now.0);
         let now = self.last_now;
+        let mut out = Vec::new();
         match input {
             AlertInput::CustomerMessage(m) => self.on_message(now, m, &mut out),
             AlertInput::Replied { conversation } => {
