@@ -15,8 +15,16 @@ use imdesk_store::ConversationKey;
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults};
 use meituan_wire::{Clock, FixedClock, SystemClock};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alerts_follow_the_scripted_clock() {
+/// A sandbox and a connected desk whose clock the test moves.
+struct Scripted {
+    sb: meituan_sandbox::Sandbox,
+    _dir: tempfile::TempDir,
+    sink: Arc<RecordingSink>,
+    clock: Arc<FixedClock>,
+    desk: imdesk_core::Desk,
+}
+
+async fn scripted() -> Scripted {
     let sb = sandbox(Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let sink = Arc::new(RecordingSink::default());
@@ -27,6 +35,24 @@ async fn alerts_follow_the_scripted_clock() {
     };
     let desk = desk_with(&sb, &db_path(&dir), sink.clone(), opts).await;
     connected(&sb, 3).await;
+    Scripted {
+        sb,
+        _dir: dir,
+        sink,
+        clock,
+        desk,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_follow_the_scripted_clock() {
+    let Scripted {
+        sb,
+        _dir,
+        sink,
+        clock,
+        desk,
+    } = scripted().await;
     let stores = sb.stores();
     let (a, b) = (stores[0].epoi_id.clone(), stores[1].epoi_id.clone());
 
@@ -119,16 +145,13 @@ async fn alerts_follow_the_scripted_clock() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pause_is_visible_and_ends_with_a_catch_up() {
     use imdesk_core::view::DeskEvent;
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let sink = Arc::new(RecordingSink::default());
-    let clock = Arc::new(FixedClock::new(SystemClock.now()));
-    let opts = DeskOptions {
-        clock: clock.clone(),
-        ..DeskOptions::fast()
-    };
-    let desk = desk_with(&sb, &db_path(&dir), sink.clone(), opts).await;
-    connected(&sb, 3).await;
+    let Scripted {
+        sb,
+        _dir,
+        sink,
+        clock,
+        desk,
+    } = scripted().await;
     let store = sb.stores()[0].epoi_id.clone();
     let t0 = clock.now().0;
     let paused_events = || {
