@@ -205,6 +205,22 @@ pub async fn alerts_paused_until(host: Host<'_>) -> Reply<Option<i64>> {
     Ok(host.desk().await?.alerts_paused_until())
 }
 
+/// Saves real credentials: secrets to the OS keyring, the rest to the config file. They apply
+/// at the next start; nothing secret is ever sent back to the webview.
+#[tauri::command]
+pub fn save_credentials(form: imdesk_core::credentials::CredentialsForm) -> Reply<()> {
+    let path = imdesk_core::DeskConfig::default_path().ok_or_else(|| IpcError {
+        code: imdesk_core::view::ErrorCode::Internal,
+        message: "this platform has no config directory".into(),
+    })?;
+    imdesk_core::credentials::save_credentials(&form, &path, &crate::keyring_store::OsKeyring)?;
+    tracing::info!(
+        stores = form.stores.len(),
+        "credentials saved; they apply at the next start"
+    );
+    Ok(())
+}
+
 /// Tells the shell which language the UI shows, so notifications match it.
 #[tauri::command]
 pub fn set_ui_language(lang: State<'_, UiLanguage>, code: String) {

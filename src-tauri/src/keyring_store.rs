@@ -2,6 +2,7 @@
 //! store tokens never live in the config file, the SQLite cache or the webview.
 
 use imdesk_core::config::SecretStore;
+use imdesk_core::credentials::SecretSink;
 use meituan_api::Secret;
 
 const SERVICE: &str = "imdesk";
@@ -31,5 +32,29 @@ impl SecretStore for OsKeyring {
 
     fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
         Self::get(&format!("appAuthToken:{epoi_id}:{business_id}"))
+    }
+}
+
+impl OsKeyring {
+    fn set(user: &str, secret: &Secret) -> Result<(), String> {
+        let entry = keyring::Entry::new(SERVICE, user).map_err(|e| e.to_string())?;
+        entry
+            .set_password(secret.expose())
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl SecretSink for OsKeyring {
+    fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String> {
+        Self::set(&format!("signKey:{developer_id}"), sign_key)
+    }
+
+    fn set_store_token(
+        &self,
+        epoi_id: &str,
+        business_id: u8,
+        token: &Secret,
+    ) -> Result<(), String> {
+        Self::set(&format!("appAuthToken:{epoi_id}:{business_id}"), token)
     }
 }

@@ -107,6 +107,7 @@ pub fn run() -> ExitCode {
             commands::set_store_muted,
             commands::pause_alerts,
             commands::alerts_paused_until,
+            commands::save_credentials,
             commands::set_ui_language,
         ])
         .build(tauri::generate_context!());

@@ -42,6 +42,8 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::OrderCard,
         view::ConversationDetail,
         view::PictureFile,
+        crate::credentials::StoreEntryForm,
+        crate::credentials::CredentialsForm,
         view::BlockReason,
         view::BlockRequest,
         view::QuickReply,

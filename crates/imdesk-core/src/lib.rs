@@ -28,6 +28,7 @@ pub mod attachments;
 mod commands;
 pub mod config;
 pub mod convert;
+pub mod credentials;
 mod desk;
 mod detail;
 mod error;

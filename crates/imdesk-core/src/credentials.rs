@@ -1,0 +1,216 @@
+//! Entering real credentials from the settings: the signKey and each store's appAuthToken go
+//! to the OS keyring (through [`SecretSink`], implemented by the shell), the rest (developerId,
+//! the stores' ids, names and integrations) to the config file. Secrets never reach the file,
+//! and nothing reads them back to the webview. The new configuration applies at the next start.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use meituan_api::Secret;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::config::{ConfigError, DeskConfig};
+
+/// Where secrets are written (the OS keyring in the app). Errors are short reasons without
+/// the secret.
+pub trait SecretSink {
+    /// Keeps the signKey of `developer_id`.
+    fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String>;
+    /// Keeps a store's appAuthToken.
+    fn set_store_token(&self, epoi_id: &str, business_id: u8, token: &Secret)
+        -> Result<(), String>;
+}
+
+/// One store as the agent enters it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreEntryForm {
+    /// The store's ePoiId.
+    pub epoi_id: String,
+    /// Display name.
+    pub name: String,
+    /// 2 (接单) or 16 (非接单).
+    pub business_id: u8,
+    /// The store's appAuthToken.
+    pub app_auth_token: String,
+}
+
+/// The credentials form.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsForm {
+    /// developerId, digits.
+    pub developer_id: String,
+    /// signKey.
+    pub sign_key: String,
+    /// The authorised stores.
+    pub stores: Vec<StoreEntryForm>,
+}
+
+// Secrets must never reach logs.
+impl std::fmt::Debug for CredentialsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsForm")
+            .field("developer_id", &self.developer_id)
+            .field("stores", &self.stores.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for StoreEntryForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreEntryForm")
+            .field("epoi_id", &self.epoi_id)
+            .field("business_id", &self.business_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the credentials were not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// A field is missing or malformed (never quotes a secret).
+    #[error("credentials: {0}")]
+    Invalid(String),
+    /// The keyring refused a secret.
+    #[error("the OS keyring refused the {what}: {reason}")]
+    Keyring {
+        /// Which secret (`signKey`, or a store's token).
+        what: String,
+        /// The keyring's reason.
+        reason: String,
+    },
+    /// The config file could not be read, parsed or written.
+    #[error("config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<CredentialsError> for crate::view::IpcError {
+    fn from(e: CredentialsError) -> Self {
+        let code = match e {
+            CredentialsError::Invalid(_) => crate::view::ErrorCode::Invalid,
+            CredentialsError::Keyring { .. } | CredentialsError::File { .. } => {
+                crate::view::ErrorCode::Internal
+            }
+        };
+        Self {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> CredentialsError {
+    CredentialsError::Invalid(reason.into())
+}
+
+/// Checks the form; returns the developer id.
+fn check(form: &CredentialsForm) -> Result<i64, CredentialsError> {
+    let developer_id: i64 = form
+        .developer_id
+        .trim()
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| invalid("developerId must be a positive integer"))?;
+    if form.sign_key.trim().is_empty() {
+        return Err(invalid("signKey is empty"));
+    }
+    if form.stores.is_empty() {
+        return Err(invalid("at least one store is needed"));
+    }
+    let mut seen = HashSet::new();
+    for s in &form.stores {
+        let id = s.epoi_id.trim();
+        if id.is_empty() || id.chars().any(char::is_whitespace) {
+            return Err(invalid("a store's ePoiId is empty or contains spaces"));
+        }
+        if !matches!(s.business_id, 2 | 16) {
+            return Err(invalid(format!("store {id}: businessId must be 2 or 16")));
+        }
+        if s.app_auth_token.trim().is_empty() {
+            return Err(invalid(format!("store {id}: appAuthToken is empty")));
+        }
+        if !seen.insert((id.to_owned(), s.business_id)) {
+            return Err(invalid(format!("store {id} is listed twice")));
+        }
+    }
+    Ok(developer_id)
+}
+
+/// Validates the form, writes the secrets to `secrets`, then the rest to the config file at
+/// `path` (other keys of the file are kept; a `sign_key` or token written there by hand is
+/// removed, since the keyring now holds it). Returns the configuration the next start will
+/// load from the file (secrets not filled in).
+pub fn save_credentials(
+    form: &CredentialsForm,
+    path: &Path,
+    secrets: &dyn SecretSink,
+) -> Result<DeskConfig, CredentialsError> {
+    let developer_id = check(form)?;
+    let file_err = |reason: String| CredentialsError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut table: toml::Table = match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .parse()
+            .map_err(|e: toml::de::Error| file_err(e.message().to_owned()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+        Err(e) => return Err(file_err(e.to_string())),
+    };
+    secrets
+        .set_sign_key(developer_id, &Secret::new(form.sign_key.trim()))
+        .map_err(|reason| CredentialsError::Keyring {
+            what: "signKey".into(),
+            reason,
+        })?;
+    for s in &form.stores {
+        let id = s.epoi_id.trim();
+        secrets
+            .set_store_token(id, s.business_id, &Secret::new(s.app_auth_token.trim()))
+            .map_err(|reason| CredentialsError::Keyring {
+                what: format!("appAuthToken of store {id}"),
+                reason,
+            })?;
+    }
+    table.remove("sign_key");
+    table.insert("developer_id".into(), toml::Value::Integer(developer_id));
+    let stores = form
+        .stores
+        .iter()
+        .map(|s| {
+            let mut t = toml::Table::new();
+            t.insert("epoi_id".into(), s.epoi_id.trim().into());
+            t.insert("name".into(), s.name.trim().into());
+            t.insert("business_id".into(), i64::from(s.business_id).into());
+            toml::Value::Table(t)
+        })
+        .collect();
+    table.insert("stores".into(), toml::Value::Array(stores));
+    let text = toml::to_string(&table).map_err(|e| file_err(e.to_string()))?;
+    write_atomically(path, &text).map_err(|e| file_err(e.to_string()))?;
+    DeskConfig::from_toml(&text, &path.display().to_string())
+        .map_err(|e: ConfigError| file_err(e.to_string()))
+}
+
+/// Writes `text` next to `path` and renames it into place, so a crash leaves the old file.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+#[path = "credentials_tests.rs"]
+mod tests;

@@ -1,0 +1,176 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::*;
+use crate::config::SecretStore;
+
+/// An in-memory keyring: what the shell's OS keyring does, for the round trip.
+#[derive(Default)]
+struct MemoryKeyring {
+    entries: Mutex<HashMap<String, String>>,
+    refuse: bool,
+}
+
+impl SecretSink for MemoryKeyring {
+    fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String> {
+        if self.refuse {
+            return Err("locked".into());
+        }
+        self.entries.lock().unwrap().insert(
+            format!("signKey:{developer_id}"),
+            sign_key.expose().to_owned(),
+        );
+        Ok(())
+    }
+    fn set_store_token(
+        &self,
+        epoi_id: &str,
+        business_id: u8,
+        token: &Secret,
+    ) -> Result<(), String> {
+        self.entries.lock().unwrap().insert(
+            format!("appAuthToken:{epoi_id}:{business_id}"),
+            token.expose().to_owned(),
+        );
+        Ok(())
+    }
+}
+
+impl SecretStore for MemoryKeyring {
+    fn sign_key(&self, developer_id: i64) -> Option<Secret> {
+        let e = self.entries.lock().unwrap();
+        e.get(&format!("signKey:{developer_id}")).map(Secret::new)
+    }
+    fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
+        let e = self.entries.lock().unwrap();
+        e.get(&format!("appAuthToken:{epoi_id}:{business_id}"))
+            .map(Secret::new)
+    }
+}
+
+fn form() -> CredentialsForm {
+    CredentialsForm {
+        developer_id: " 106158 ".into(),
+        sign_key: "s3cr3t-sign-key".into(),
+        stores: vec![
+            StoreEntryForm {
+                epoi_id: "mt-1001".into(),
+                name: "望京店".into(),
+                business_id: 16,
+                app_auth_token: "token-one".into(),
+            },
+            StoreEntryForm {
+                epoi_id: "mt-1002".into(),
+                name: "国贸店".into(),
+                business_id: 2,
+                app_auth_token: "token-two".into(),
+            },
+        ],
+    }
+}
+
+#[test]
+fn secrets_go_to_the_keyring_the_rest_to_the_file_and_the_next_start_has_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("imdesk").join("config.toml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        "db_path = \"/data/desk.sqlite3\"\nsign_key = \"old-plain-key\"\n",
+    )
+    .unwrap();
+    let keyring = MemoryKeyring::default();
+    save_credentials(&form(), &path, &keyring).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    for secret in ["s3cr3t-sign-key", "token-one", "token-two", "old-plain-key"] {
+        assert!(
+            !text.contains(secret),
+            "{secret} must not be in the file:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("/data/desk.sqlite3"),
+        "other keys kept:\n{text}"
+    );
+
+    // What the next start does: load the file, fill the blanks from the keyring.
+    let mut config = DeskConfig::from_toml_file(&path).unwrap();
+    assert!(config.is_demo(), "no secret in the file alone");
+    config.fill_secrets(&keyring);
+    assert!(config.has_credentials());
+    assert_eq!(config.developer_id, Some(106158));
+    assert_eq!(
+        config.db_path,
+        std::path::PathBuf::from("/data/desk.sqlite3")
+    );
+    let stores: Vec<_> = config
+        .stores
+        .iter()
+        .map(|s| {
+            (
+                s.epoi_id.as_str(),
+                s.name.as_str(),
+                s.business_id,
+                s.app_auth_token.expose(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stores,
+        vec![
+            ("mt-1001", "望京店", 16, "token-one"),
+            ("mt-1002", "国贸店", 2, "token-two"),
+        ]
+    );
+}
+
+#[test]
+fn bad_forms_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let keyring = MemoryKeyring::default();
+    let cases: Vec<(&str, Box<dyn Fn(&mut CredentialsForm)>)> = vec![
+        ("developerId", Box::new(|f| f.developer_id = "abc".into())),
+        ("developerId", Box::new(|f| f.developer_id = "-5".into())),
+        ("signKey", Box::new(|f| f.sign_key = "  ".into())),
+        ("at least one store", Box::new(|f| f.stores.clear())),
+        ("businessId", Box::new(|f| f.stores[0].business_id = 3)),
+        (
+            "appAuthToken",
+            Box::new(|f| f.stores[1].app_auth_token = String::new()),
+        ),
+        ("ePoiId", Box::new(|f| f.stores[0].epoi_id = "mt 1".into())),
+        ("twice", Box::new(|f| f.stores[1] = f.stores[0].clone())),
+    ];
+    for (word, spoil) in cases {
+        let mut f = form();
+        spoil(&mut f);
+        let err = save_credentials(&f, &path, &keyring).unwrap_err();
+        assert!(
+            matches!(&err, CredentialsError::Invalid(m) if m.contains(word)),
+            "{word}: {err}"
+        );
+        assert!(!err.to_string().contains("s3cr3t"), "no secret in errors");
+    }
+    assert!(keyring.entries.lock().unwrap().is_empty());
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_refusing_keyring_leaves_the_file_alone_and_debug_hides_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let keyring = MemoryKeyring {
+        refuse: true,
+        ..MemoryKeyring::default()
+    };
+    let err = save_credentials(&form(), &path, &keyring).unwrap_err();
+    assert!(matches!(err, CredentialsError::Keyring { .. }), "{err}");
+    assert!(!path.exists());
+    let shown = format!("{:?}", form());
+    assert!(
+        !shown.contains("s3cr3t") && !shown.contains("token-one"),
+        "{shown}"
+    );
+}
