@@ -11,6 +11,7 @@ import type { AppInfo } from './generated/AppInfo';
 import type { BlockRequest } from './generated/BlockRequest';
 import type { ChatMessage } from './generated/ChatMessage';
 import type { ConnectionStatus } from './generated/ConnectionStatus';
+import type { CredentialsForm } from './generated/CredentialsForm';
 import type { ConversationDetail } from './generated/ConversationDetail';
 import type { DeskEvent } from './generated/DeskEvent';
 import type { HistoryPage } from './generated/HistoryPage';
@@ -31,6 +32,8 @@ export type { BlockRequest } from './generated/BlockRequest';
 export type { ChatMessage } from './generated/ChatMessage';
 export type { ComposeBlock } from './generated/ComposeBlock';
 export type { ConnectionStatus } from './generated/ConnectionStatus';
+export type { CredentialsForm } from './generated/CredentialsForm';
+export type { StoreEntryForm } from './generated/StoreEntryForm';
 export type { ConversationDetail } from './generated/ConversationDetail';
 export type { ConversationKind } from './generated/ConversationKind';
 export type { ConversationRow } from './generated/ConversationRow';
@@ -127,6 +130,11 @@ export interface Backend {
   pauseAlerts(minutes: number | null): Promise<number | null>;
   /** `alerts_paused_until`: the end of the pause in force, or null. */
   alertsPausedUntil(): Promise<number | null>;
+  /**
+   * `save_credentials`: secrets to the OS keyring, the rest to the config file; they apply at
+   * the next start. Nothing secret is ever read back.
+   */
+  saveCredentials(form: CredentialsForm): Promise<null>;
   /** `set_ui_language`: notifications are written by Rust in the language the UI shows. */
   setUiLanguage(code: string): Promise<null>;
 

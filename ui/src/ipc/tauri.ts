@@ -11,6 +11,7 @@ import {
   type ChatMessage,
   type ConnectionStatus,
   type ConversationDetail,
+  type CredentialsForm,
   type DeskEvent,
   type HistoryPage,
   type InboxPage,
@@ -65,6 +66,7 @@ export class TauriBackend implements Backend {
   setStoreMuted = (store: string, muted: boolean) => call<null>('set_store_muted', { store, muted });
   pauseAlerts = (minutes: number | null) => call<number | null>('pause_alerts', { minutes });
   alertsPausedUntil = () => call<number | null>('alerts_paused_until', {});
+  saveCredentials = (form: CredentialsForm) => call<null>('save_credentials', { form });
   setUiLanguage = (code: string) => call<null>('set_ui_language', { code });
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {

@@ -13,6 +13,7 @@ import type {
   ChatMessage,
   ConnectionStatus,
   ConversationDetail,
+  CredentialsForm,
   DeskEvent,
   HistoryPage,
   InboxPage,
@@ -337,6 +338,14 @@ export class MockBackend implements Backend {
   async alertsPausedUntil(): Promise<number | null> {
     this.record('alertsPausedUntil');
     return this.pausedUntil !== null && this.pausedUntil > this.clock() ? this.pausedUntil : null;
+  }
+
+  async saveCredentials(form: CredentialsForm): Promise<null> {
+    this.record('saveCredentials', form);
+    if (!/^\d+$/.test(form.developerId.trim())) return fail('invalid', 'credentials: developerId must be a positive integer');
+    if (form.signKey.trim() === '') return fail('invalid', 'credentials: signKey is empty');
+    if (form.stores.length === 0) return fail('invalid', 'credentials: at least one store is needed');
+    return null;
   }
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {

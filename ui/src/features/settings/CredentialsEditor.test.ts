@@ -1,0 +1,64 @@
+// @vitest-environment jsdom
+import { render, screen } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import type { Component } from 'svelte';
+import { describe, expect, it } from 'vitest';
+import type { CredentialsForm } from '../../ipc/backend';
+import { settle, testBackend } from '../../test/brand';
+import WithDesk from '../../test/WithDesk.svelte';
+import { Desk } from '../desk.svelte';
+import CredentialsEditor from './CredentialsEditor.svelte';
+
+async function editor() {
+  const { backend } = testBackend();
+  const desk = new Desk(backend);
+  render(WithDesk, { props: { desk, component: CredentialsEditor as unknown as Component } });
+  await settle();
+  return { backend, user: userEvent.setup() };
+}
+
+const field = (id: string, at = 0) => screen.getAllByTestId(id)[at] as HTMLInputElement;
+
+describe('credentials editor', () => {
+  it('saves developerId, signKey and each store, then forgets the secrets in the page', async () => {
+    const { backend, user } = await editor();
+    const save = screen.getByTestId('cred-save');
+    expect(save).toBeDisabled();
+    await user.type(field('cred-developer-id'), '106158');
+    await user.type(field('cred-sign-key'), 'sign-secret');
+    await user.type(field('cred-epoi-id'), 'mt-1001');
+    await user.type(field('cred-store-name'), '望京店');
+    await user.type(field('cred-token'), 'token-one');
+    await user.click(screen.getByTestId('cred-add-store'));
+    await user.type(field('cred-epoi-id', 1), 'mt-1002');
+    await user.selectOptions(field('cred-business-id', 1) as unknown as HTMLSelectElement, '2');
+    expect(save).toBeDisabled(); // the second store has no token yet
+    await user.type(field('cred-token', 1), 'token-two');
+    await user.click(save);
+    await settle();
+    const sent = backend.calls.filter((c) => c.name === 'saveCredentials').map((c) => c.args[0] as CredentialsForm);
+    expect(sent).toEqual([
+      {
+        developerId: '106158',
+        signKey: 'sign-secret',
+        stores: [
+          { epoiId: 'mt-1001', name: '望京店', businessId: 16, appAuthToken: 'token-one' },
+          { epoiId: 'mt-1002', name: '', businessId: 2, appAuthToken: 'token-two' },
+        ],
+      },
+    ]);
+    expect(screen.getByTestId('cred-saved')).toHaveTextContent('重启 imdesk 后生效');
+    expect(field('cred-sign-key').value).toBe('');
+    expect(field('cred-token').value).toBe('');
+    expect(field('cred-token', 1).value).toBe('');
+  });
+
+  it('needs a numeric developerId', async () => {
+    const { user } = await editor();
+    await user.type(field('cred-developer-id'), 'abc');
+    await user.type(field('cred-sign-key'), 'k');
+    await user.type(field('cred-epoi-id'), 'mt-1');
+    await user.type(field('cred-token'), 't');
+    expect(screen.getByTestId('cred-save')).toBeDisabled();
+  });
+});
