@@ -49,6 +49,9 @@ pub struct AppWindow {
 /// How long `wait_*` helpers poll before failing.
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// Session requests tried before giving up (tauri-driver may answer before its WebKitWebDriver).
+const SESSION_ATTEMPTS: u32 = 10;
+
 fn testid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
@@ -325,11 +328,27 @@ where
         serde_json::Value::Object(map) => map,
         _ => bail!("capabilities must be an object"),
     };
-    let client = ClientBuilder::rustls()?
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .context("WebDriver session did not start (is WebKitWebDriver installed?)")?;
+    // tauri-driver listens before the WebKitWebDriver it starts does: on a busy machine the
+    // first session request can reach it too early ("connection refused" behind the proxy).
+    let mut attempt = 0;
+    let client = loop {
+        attempt += 1;
+        match ClientBuilder::rustls()?
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => break client,
+            Err(e) if attempt < SESSION_ATTEMPTS => {
+                tracing::debug!(attempt, "WebDriver session not ready yet: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context("WebDriver session did not start (is WebKitWebDriver installed?)"))
+            }
+        }
+    };
     let window = AppWindow {
         client: client.clone(),
         out_dir: out_dir.clone(),
