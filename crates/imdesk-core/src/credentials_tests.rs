@@ -48,6 +48,9 @@ impl SecretStore for MemoryKeyring {
     }
 }
 
+/// A change that makes the form invalid.
+type Spoil = Box<dyn Fn(&mut CredentialsForm)>;
+
 fn form() -> CredentialsForm {
     CredentialsForm {
         developer_id: " 106158 ".into(),
@@ -130,7 +133,7 @@ fn bad_forms_are_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
     let keyring = MemoryKeyring::default();
-    let cases: Vec<(&str, Box<dyn Fn(&mut CredentialsForm)>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         ("developerId", Box::new(|f| f.developer_id = "abc".into())),
         ("developerId", Box::new(|f| f.developer_id = "-5".into())),
         ("signKey", Box::new(|f| f.sign_key = "  ".into())),
