@@ -2,7 +2,7 @@
 //! store tokens never live in the config file, the SQLite cache or the webview.
 
 use imdesk_core::config::SecretStore;
-use imdesk_core::credentials::SecretSink;
+use imdesk_core::credentials::{sign_key_entry, store_token_entry, SecretSink};
 use meituan_api::Secret;
 
 const SERVICE: &str = "imdesk";
@@ -27,11 +27,11 @@ impl OsKeyring {
 
 impl SecretStore for OsKeyring {
     fn sign_key(&self, developer_id: i64) -> Option<Secret> {
-        Self::get(&format!("signKey:{developer_id}"))
+        Self::get(&sign_key_entry(developer_id))
     }
 
     fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
-        Self::get(&format!("appAuthToken:{epoi_id}:{business_id}"))
+        Self::get(&store_token_entry(epoi_id, business_id))
     }
 }
 
@@ -46,7 +46,7 @@ impl OsKeyring {
 
 impl SecretSink for OsKeyring {
     fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String> {
-        Self::set(&format!("signKey:{developer_id}"), sign_key)
+        Self::set(&sign_key_entry(developer_id), sign_key)
     }
 
     fn set_store_token(
@@ -55,6 +55,6 @@ impl SecretSink for OsKeyring {
         business_id: u8,
         token: &Secret,
     ) -> Result<(), String> {
-        Self::set(&format!("appAuthToken:{epoi_id}:{business_id}"), token)
+        Self::set(&store_token_entry(epoi_id, business_id), token)
     }
 }

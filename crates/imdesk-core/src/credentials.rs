@@ -12,6 +12,16 @@ use ts_rs::TS;
 
 use crate::config::{ConfigError, DeskConfig};
 
+/// The keyring entry (user name under the `imdesk` service) of a developer's signKey.
+pub fn sign_key_entry(developer_id: i64) -> String {
+    format!("signKey:{developer_id}")
+}
+
+/// The keyring entry of a store's appAuthToken.
+pub fn store_token_entry(epoi_id: &str, business_id: u8) -> String {
+    format!("appAuthToken:{epoi_id}:{business_id}")
+}
+
 /// Where secrets are written (the OS keyring in the app). Errors are short reasons without
 /// the secret.
 pub trait SecretSink {

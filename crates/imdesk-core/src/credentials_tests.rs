@@ -16,10 +16,10 @@ impl SecretSink for MemoryKeyring {
         if self.refuse {
             return Err("locked".into());
         }
-        self.entries.lock().unwrap().insert(
-            format!("signKey:{developer_id}"),
-            sign_key.expose().to_owned(),
-        );
+        self.entries
+            .lock()
+            .unwrap()
+            .insert(sign_key_entry(developer_id), sign_key.expose().to_owned());
         Ok(())
     }
     fn set_store_token(
@@ -29,7 +29,7 @@ impl SecretSink for MemoryKeyring {
         token: &Secret,
     ) -> Result<(), String> {
         self.entries.lock().unwrap().insert(
-            format!("appAuthToken:{epoi_id}:{business_id}"),
+            store_token_entry(epoi_id, business_id),
             token.expose().to_owned(),
         );
         Ok(())
@@ -39,11 +39,11 @@ impl SecretSink for MemoryKeyring {
 impl SecretStore for MemoryKeyring {
     fn sign_key(&self, developer_id: i64) -> Option<Secret> {
         let e = self.entries.lock().unwrap();
-        e.get(&format!("signKey:{developer_id}")).map(Secret::new)
+        e.get(&sign_key_entry(developer_id)).map(Secret::new)
     }
     fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
         let e = self.entries.lock().unwrap();
-        e.get(&format!("appAuthToken:{epoi_id}:{business_id}"))
+        e.get(&store_token_entry(epoi_id, business_id))
             .map(Secret::new)
     }
 }
