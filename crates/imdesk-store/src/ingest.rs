@@ -55,8 +55,10 @@ struct Hot<'c> {
     orders: HashMap<i64, Option<i64>>,
 }
 
-/// Writes a summary back without touching the order columns (and so the order index).
-const UPDATE_SUMMARY: &str = "UPDATE conversations SET
+/// The summary columns ingest writes back (parameters ?1 to ?16).
+macro_rules! summary_set {
+    () => {
+        "UPDATE conversations SET
      unread_count = ?2, awaiting_since_ms = ?3, deadline_ms = ?4, clock_urgent = ?5,
      clock_event_id = ?6, urgent_event_id = ?7, group_name = coalesce(?8, group_name),
      comment_id = coalesce(?9, comment_id), rider_id = coalesce(?10, rider_id),
@@ -64,21 +66,18 @@ const UPDATE_SUMMARY: &str = "UPDATE conversations SET
      last_msg_at_ms = CASE WHEN ?11 THEN ?13 ELSE last_msg_at_ms END,
      last_msg_source = CASE WHEN ?11 THEN ?14 ELSE last_msg_source END,
      last_msg_type = CASE WHEN ?11 THEN ?15 ELSE last_msg_type END,
-     last_msg_preview = CASE WHEN ?11 THEN ?16 ELSE last_msg_preview END
-     WHERE id = ?1";
+     last_msg_preview = CASE WHEN ?11 THEN ?16 ELSE last_msg_preview END"
+    };
+}
+
+/// Writes a summary back without touching the order columns (and so the order index).
+const UPDATE_SUMMARY: &str = concat!(summary_set!(), " WHERE id = ?1");
 
 /// The same, with a changed order context.
-const UPDATE_SUMMARY_AND_ORDER: &str = "UPDATE conversations SET
-     unread_count = ?2, awaiting_since_ms = ?3, deadline_ms = ?4, clock_urgent = ?5,
-     clock_event_id = ?6, urgent_event_id = ?7, group_name = coalesce(?8, group_name),
-     comment_id = coalesce(?9, comment_id), rider_id = coalesce(?10, rider_id),
-     last_msg_rowid = CASE WHEN ?11 THEN ?12 ELSE last_msg_rowid END,
-     last_msg_at_ms = CASE WHEN ?11 THEN ?13 ELSE last_msg_at_ms END,
-     last_msg_source = CASE WHEN ?11 THEN ?14 ELSE last_msg_source END,
-     last_msg_type = CASE WHEN ?11 THEN ?15 ELSE last_msg_type END,
-     last_msg_preview = CASE WHEN ?11 THEN ?16 ELSE last_msg_preview END,
-     order_id = ?17, order_state = ?18, order_completed_at_ms = ?19
-     WHERE id = ?1";
+const UPDATE_SUMMARY_AND_ORDER: &str = concat!(
+    summary_set!(),
+    ", order_id = ?17, order_state = ?18, order_completed_at_ms = ?19 WHERE id = ?1"
+);
 
 impl<'c> Hot<'c> {
     fn new(conn: &'c Connection) -> Result<Self> {

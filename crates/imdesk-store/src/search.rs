@@ -76,14 +76,21 @@ pub fn search(
         return Ok(hits);
     }
     match (&plan.fts_match, &filter.store) {
-        // One store holds ~1/200 of the messages. Its message ids come from the unique
-        // (store, biz_type, msg_id) index alone (no table rows), and the brand-wide hit list
-        // is walked newest first against them: only hits of this store are fetched.
-        (Some(expr), Some(store)) => {
-            let mut ids = conn.prepare_cached("SELECT id FROM messages WHERE store = ?1")?;
-            let mine: HashSet<i64> = ids
-                .query_map([store], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+        // The hit list is walked newest first and each hit fetched. For one store (~1/200 of
+        // the messages) its message ids come first, from the unique (store, biz_type, msg_id)
+        // index alone (no table rows), so only that store's hits are fetched.
+        (Some(expr), store) => {
+            let mine: Option<HashSet<i64>> = match store {
+                Some(store) => {
+                    let mut ids =
+                        conn.prepare_cached("SELECT id FROM messages WHERE store = ?1")?;
+                    let ids = ids
+                        .query_map([store], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    Some(ids)
+                }
+                None => None,
+            };
             let mut candidates = conn.prepare_cached(
                 "SELECT rowid FROM message_search WHERE message_search MATCH ?1
                  ORDER BY rowid DESC",
@@ -94,7 +101,7 @@ pub fn search(
             let mut rows = candidates.query([expr])?;
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
-                if !mine.contains(&id) {
+                if mine.as_ref().is_some_and(|m| !m.contains(&id)) {
                     continue;
                 }
                 if let Some(m) = fetch_one(&mut fetch, id)? {
@@ -126,27 +133,6 @@ pub fn search(
                     hits.push(m);
                     if hits.len() >= limit {
                         break;
-                    }
-                }
-            }
-        }
-        (Some(expr), None) => {
-            let mut candidates = conn.prepare_cached(
-                "SELECT rowid FROM message_search WHERE message_search MATCH ?1
-                 ORDER BY rowid DESC",
-            )?;
-            let mut fetch = conn.prepare_cached(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
-            ))?;
-            let mut rows = candidates.query([expr])?;
-            while let Some(row) = rows.next()? {
-                let id: i64 = row.get(0)?;
-                if let Some(m) = fetch_one(&mut fetch, id)? {
-                    if keep(&plan, &filter, &m) {
-                        hits.push(m);
-                        if hits.len() >= limit {
-                            break;
-                        }
                     }
                 }
             }
