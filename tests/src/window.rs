@@ -97,6 +97,23 @@ impl AppWindow {
         }
     }
 
+    /// Reads the alert settings through the app, lets `edit` change them, and saves them.
+    pub async fn edit_alert_settings(
+        &self,
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> anyhow::Result<()> {
+        let mut settings = self
+            .invoke("get_alert_settings", serde_json::json!({}))
+            .await?;
+        edit(&mut settings);
+        self.invoke(
+            "set_alert_settings",
+            serde_json::json!({ "settings": settings }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Waits until an element with this `data-testid` exists and returns it.
     pub async fn find(&self, id: &str) -> anyhow::Result<Element> {
         let sel = testid(id);

@@ -36,14 +36,9 @@ async fn minimised_window_still_notifies_exactly_once_per_customer() -> anyhow::
         .await?;
 
         // Make every hour a peak, so the expectation does not depend on when CI runs.
-        let mut settings = w
-            .invoke("get_alert_settings", serde_json::json!({}))
-            .await?;
-        settings["peakWindows"] = serde_json::json!([{ "start": "00:00", "end": "23:59" }]);
-        w.invoke(
-            "set_alert_settings",
-            serde_json::json!({ "settings": settings }),
-        )
+        w.edit_alert_settings(|s| {
+            s["peakWindows"] = serde_json::json!([{ "start": "00:00", "end": "23:59" }]);
+        })
         .await?;
 
         w.client().minimize_window().await?;

@@ -249,15 +249,10 @@ async fn tray_counts_waiting_customers_and_its_menu_works() -> anyhow::Result<()
             sb.open_connections() > 0
         })
         .await?;
-        let mut settings = w
-            .invoke("get_alert_settings", serde_json::json!({}))
-            .await?;
-        settings["peakWindows"] = serde_json::json!([{ "start": "00:00", "end": "23:59" }]);
-        settings["storm"]["storeMinGapSecs"] = serde_json::json!(STORE_GAP_SECS);
-        w.invoke(
-            "set_alert_settings",
-            serde_json::json!({ "settings": settings }),
-        )
+        w.edit_alert_settings(|s| {
+            s["peakWindows"] = serde_json::json!([{ "start": "00:00", "end": "23:59" }]);
+            s["storm"]["storeMinGapSecs"] = serde_json::json!(STORE_GAP_SECS);
+        })
         .await?;
         wait_label(bus, &item, "0").await?;
 
