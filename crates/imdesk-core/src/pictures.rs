@@ -37,9 +37,7 @@ fn decode(file: &PictureFile) -> DeskResult<(Vec<u8>, ImageFormat)> {
         .decode(file.data_base64.trim())
         .map_err(|_| DeskError::Invalid(format!("{} is not valid base64", file.name)))?;
     // The upload's own checks (non-empty, size, PNG or JPEG by content) decide.
-    UploadImage::from_bytes(&bytes).map_err(|e| DeskError::BadImage(e.to_string()))?;
-    let format = ImageFormat::sniff(&bytes)
-        .ok_or_else(|| DeskError::BadImage(format!("{} is not PNG or JPEG", file.name)))?;
+    let format = image::check_bytes(&bytes).map_err(|e| DeskError::BadImage(e.to_string()))?;
     Ok((bytes, format))
 }
 

@@ -196,7 +196,9 @@ fn too_large() -> ApiError {
     )
 }
 
-fn check_bytes(bytes: &[u8]) -> Result<ImageFormat, ApiError> {
+/// The checks an upload applies to the picture itself (non-empty, at most
+/// [`MAX_IMAGE_BYTES`], PNG or JPEG by content): its format, or the refusal.
+pub fn check_bytes(bytes: &[u8]) -> Result<ImageFormat, ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::validation(IMAGE_UPLOAD, "img is empty"));
     }
