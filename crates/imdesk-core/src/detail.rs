@@ -196,9 +196,13 @@ impl Desk {
         let window = self.window_ms();
         let scene = {
             let (store, conv) = (store.clone(), conv.clone());
-            tokio::task::spawn_blocking(move || crate::queries::awaiting_scene(&store, &conv))
-                .await
-                .map_err(|_| DeskError::Stopped)??
+            tokio::task::spawn_blocking(move || {
+                crate::queries::awaiting_scenes(&store, std::slice::from_ref(&conv))
+            })
+            .await
+            .map_err(|_| DeskError::Stopped)??
+            .pop()
+            .flatten()
         };
         let name = self.inner.store_name(&conv.key.store);
         let row = convert::row(&conv, scene, &name, now, window);

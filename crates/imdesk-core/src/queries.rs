@@ -61,22 +61,28 @@ const AWAITING_SCENE: &str = "SELECT scene_tag, scene_name FROM messages
 /// A conversation and the scene its row shows.
 pub(crate) type SceneRow = (Conversation, Option<(i32, String)>);
 
-/// [`AWAITING_SCENE`] of `c` (blocking).
-pub(crate) fn awaiting_scene(
+/// [`AWAITING_SCENE`] of each conversation, in one read (blocking).
+pub(crate) fn awaiting_scenes(
     store: &Store,
-    c: &Conversation,
-) -> imdesk_store::Result<Option<(i32, String)>> {
-    let Some(clock) = c.clock else {
-        return Ok(None);
-    };
-    let (id, since) = (c.id, clock.awaiting_since_ms);
-    store.read(move |conn| {
+    convs: &[Conversation],
+) -> imdesk_store::Result<Vec<Option<(i32, String)>>> {
+    store.read(|conn| {
         let mut stmt = conn.prepare_cached(AWAITING_SCENE)?;
-        let mut rows = stmt.query(rusqlite::params![id, since])?;
-        match rows.next()? {
-            Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),
-            None => Ok(None),
+        let mut scenes = Vec::with_capacity(convs.len());
+        for c in convs {
+            let scene = match c.clock {
+                Some(clock) => {
+                    let mut rows = stmt.query(rusqlite::params![c.id, clock.awaiting_since_ms])?;
+                    match rows.next()? {
+                        Some(r) => Some((r.get(0)?, r.get(1)?)),
+                        None => None,
+                    }
+                }
+                None => None,
+            };
+            scenes.push(scene);
         }
+        Ok(scenes)
     })
 }
 
@@ -106,13 +112,14 @@ fn inbox_page(
             .collect::<rusqlite::Result<Vec<i64>>>()?;
         Ok((total, ids))
     })?;
-    let mut rows = Vec::with_capacity(ids.len());
+    let mut convs = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(c) = store.conversation(id)? {
-            let scene = awaiting_scene(store, &c)?;
-            rows.push((c, scene));
+            convs.push(c);
         }
     }
+    let scenes = awaiting_scenes(store, &convs)?;
+    let rows = convs.into_iter().zip(scenes).collect();
     Ok((u32::try_from(total).unwrap_or(u32::MAX), rows))
 }
 
