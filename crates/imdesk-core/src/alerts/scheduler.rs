@@ -298,9 +298,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
 
     /// Whether non-urgent alerts for `store` are silenced at `now` (pause, DND or mute).
     fn suppressed(&self, now: i64, store: &StoreId) -> bool {
-        self.paused_until(TimeMs(now)).is_some()
-            || self.settings.in_do_not_disturb(self.local_second(now))
-            || self.settings.is_muted(store)
+        self.quiet(now) || self.settings.is_muted(store)
     }
 
     fn store_gap_ms(&self, now: i64, store: &StoreId) -> i64 {
