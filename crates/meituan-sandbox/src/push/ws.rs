@@ -8,6 +8,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
 use std::sync::Arc;
 use tokio::time::Instant;
 
@@ -52,6 +53,66 @@ pub(crate) async fn upgrade(
         .on_upgrade(move |socket| serve(app, token, socket))
 }
 
+/// At most this many queued frames are written before one flush.
+const MAX_BATCH: usize = 64;
+
+/// How a batch of queued frames ended.
+enum Batch {
+    Sent,
+    /// The socket failed; these pushes may not have reached the client.
+    Failed(Vec<Arc<PushItem>>),
+    /// The frames before the drop were flushed; now drop the connection.
+    Drop(DropMode),
+}
+
+/// Writes `first` and whatever else is already queued (up to [`MAX_BATCH`]) with one flush,
+/// as a server under load does: one write for many frames instead of one each.
+async fn send_batch(
+    app: &Shared,
+    socket: &mut WebSocket,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
+    first: Outgoing,
+) -> Batch {
+    let (app_id, secret) = {
+        let w = app.world();
+        (w.app_id, w.im_secret.clone())
+    };
+    let mut pushes: Vec<Arc<PushItem>> = Vec::new();
+    let mut next = Some(first);
+    let mut drop = None;
+    let (mut failed, mut fed) = (false, 0);
+    while let Some(out) = next.take() {
+        let text = match out {
+            Outgoing::Push(item) => {
+                let text = item.frame_text(app_id, &secret);
+                pushes.push(item);
+                text
+            }
+            Outgoing::Raw(text) => text,
+            Outgoing::Drop(mode) => {
+                drop = Some(mode);
+                break;
+            }
+        };
+        if socket
+            .feed(Message::Text(text.as_ref().into()))
+            .await
+            .is_err()
+        {
+            failed = true;
+            break;
+        }
+        fed += 1;
+        if fed < MAX_BATCH {
+            next = rx.try_recv().ok();
+        }
+    }
+    if failed || socket.flush().await.is_err() {
+        return Batch::Failed(pushes);
+    }
+    drop.map_or(Batch::Sent, Batch::Drop)
+}
+
 fn release(app: &Shared, token: &str) {
     if let Some(t) = app.world().conn_tokens.get_mut(token) {
         t.in_use = false;
@@ -82,29 +143,21 @@ async fn serve(app: Arc<Shared>, token: String, mut socket: WebSocket) {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                 Some(Ok(_)) => last_activity = Instant::now(),
             },
-            out = rx.recv() => match out {
-                Some(Outgoing::Push(item)) => {
-                    let (app_id, secret) = {
-                        let w = app.world();
-                        (w.app_id, w.im_secret.clone())
-                    };
-                    let text = item.frame_text(app_id, &secret);
-                    if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
-                        unsent.push(item);
+            out = rx.recv() => {
+                let Some(first) = out else { break };
+                match send_batch(&app, &mut socket, &mut rx, first).await {
+                    Batch::Sent => {}
+                    Batch::Failed(batch) => {
+                        unsent.extend(batch);
+                        break;
+                    }
+                    Batch::Drop(DropMode::Reset) => break,
+                    Batch::Drop(DropMode::Silent) => {
+                        silent = true;
                         break;
                     }
                 }
-                Some(Outgoing::Raw(text)) => {
-                    if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Outgoing::Drop(DropMode::Reset)) | None => break,
-                Some(Outgoing::Drop(DropMode::Silent)) => {
-                    silent = true;
-                    break;
-                }
-            },
+            }
         }
     }
     rx.close();
