@@ -21,7 +21,7 @@ use crate::endpoint;
 use crate::event::{PushEvent, PushedMessage, QuarantinedFrame};
 use crate::frame::{read_frame, FrameRules, SealedFrame};
 use crate::health::{ConnectionState, Disconnect, HealthBoard};
-use crate::keepalive::CLIENT_KEEPALIVE;
+use crate::keepalive::{is_server_keepalive, CLIENT_KEEPALIVE};
 use crate::quarantine::{Quarantine, QuarantineReason};
 use crate::token::{CipherSlot, TokenBroker, TokenSource};
 
@@ -284,14 +284,16 @@ impl<S: TokenSource> PushConnection<S> {
     }
 
     /// Reads one text frame and, unless another connection delivered it first, decrypts and
-    /// emits it. Copies are dropped before decryption: each message is decrypted once.
+    /// emits it. A byte-identical copy is dropped on arrival, before it is read; a copy with
+    /// other bytes (re-encrypted), once its key is known. Each message is decrypted once.
     async fn deliver(
         &self,
         raw: &str,
         lease_cipher: &Arc<dyn MsgCipher>,
     ) -> Result<(), ReceiverGone> {
         let shared = &self.shared;
-        if self.dedupe().is_known_copy(raw) {
+        let claimable = raw.len() <= shared.rules.max_frame_bytes && !is_server_keepalive(raw);
+        if claimable && !self.dedupe().claim_frame(raw) {
             self.mark_activity(|h| {
                 h.frames += 1;
                 h.duplicates += 1;
@@ -306,8 +308,7 @@ impl<S: TokenSource> PushConnection<S> {
             Ok(SealedFrame::Push(sealed)) => *sealed,
             Err(q) => return self.quarantine(q, raw.len()).await,
         };
-        let first = self.dedupe().first_sighting_of_frame(&sealed.key(), raw);
-        if !first {
+        if !self.first_sighting(&sealed.key()) {
             self.mark_activity(|h| {
                 h.frames += 1;
                 h.duplicates += 1;

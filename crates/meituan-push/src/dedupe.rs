@@ -2,13 +2,19 @@
 //! bounded: the oldest keys are forgotten first. This only saves double work; the durable
 //! dedupe is the store's unique key on (store, biz_type, msg_id).
 //!
-//! The redundant sockets usually carry byte-identical frames, so the most recent frames whose
-//! key was taken are also kept whole: an identical frame is then known to be a copy without
-//! being read again (percent-decoding and JSON). The comparison is exact, and the frame
-//! window is smaller than the key window, so it drops exactly what the key check would.
+//! The redundant sockets carry byte-identical frames, usually within microseconds of each
+//! other (the platform writes the same batch to every socket). So a frame is claimed whole
+//! the moment it arrives, before it is read: an identical frame arriving on another socket
+//! while the first copy is still being decoded is already known to be a copy, and each
+//! message is percent-decoded, parsed and decrypted once. Identical bytes decode
+//! identically, so a copy carries nothing its first sighting did not, a malformed one
+//! included (kept once, its copies counted as duplicates). Frames with different bytes but
+//! the same message key (re-encrypted after an imSecret change) are caught by the key check.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
+
+use foldhash::fast::RandomState;
 
 use crate::quarantine::DedupeKey;
 
@@ -16,14 +22,13 @@ use crate::quarantine::DedupeKey;
 /// frames of ~1 KiB bound the memory to about a megabyte.
 const RECENT_FRAMES: usize = 1024;
 
-/// The most recent `capacity` message keys, in arrival order, and the most recent frames
-/// that carried them.
+/// The most recent `capacity` message keys, in arrival order, and the most recent frames.
 #[derive(Debug)]
 pub(crate) struct RecentKeys {
     capacity: usize,
-    seen: HashSet<DedupeKey>,
+    seen: HashSet<DedupeKey, RandomState>,
     order: VecDeque<DedupeKey>,
-    frames: HashSet<Arc<str>>,
+    frames: HashSet<Arc<str>, RandomState>,
     frame_order: VecDeque<Arc<str>>,
 }
 
@@ -32,9 +37,9 @@ impl RecentKeys {
         let capacity = capacity.max(1);
         Self {
             capacity,
-            seen: HashSet::with_capacity(capacity),
+            seen: HashSet::with_capacity_and_hasher(capacity, RandomState::default()),
             order: VecDeque::new(),
-            frames: HashSet::new(),
+            frames: HashSet::with_hasher(RandomState::default()),
             frame_order: VecDeque::new(),
         }
     }
@@ -54,10 +59,10 @@ impl RecentKeys {
         true
     }
 
-    /// Like [`RecentKeys::first_sighting`], and on a first sighting also remembers `raw`,
-    /// the frame that carried the key, for [`RecentKeys::is_known_copy`].
-    pub(crate) fn first_sighting_of_frame(&mut self, key: &DedupeKey, raw: &str) -> bool {
-        if !self.first_sighting(key) {
+    /// True the first time these exact bytes arrive (within the frame window), and then
+    /// remembered; false for a byte-identical copy of a recent frame.
+    pub(crate) fn claim_frame(&mut self, raw: &str) -> bool {
+        if self.frames.contains(raw) {
             return false;
         }
         let window = RECENT_FRAMES.min(self.capacity);
@@ -67,15 +72,9 @@ impl RecentKeys {
             }
         }
         let raw: Arc<str> = Arc::from(raw);
-        if self.frames.insert(raw.clone()) {
-            self.frame_order.push_back(raw);
-        }
+        self.frames.insert(Arc::clone(&raw));
+        self.frame_order.push_back(raw);
         true
-    }
-
-    /// True when `raw` is identical to a recent frame whose key was taken: a copy.
-    pub(crate) fn is_known_copy(&self, raw: &str) -> bool {
-        self.frames.contains(raw)
     }
 }
 
@@ -104,20 +103,21 @@ mod tests {
     }
 
     #[test]
-    fn identical_frames_are_known_copies_only_after_their_key_was_taken() {
+    fn identical_frames_are_claimed_once_and_the_window_is_bounded() {
         let mut r = RecentKeys::new(2);
-        assert!(!r.is_known_copy("frame-1"));
-        assert!(r.first_sighting_of_frame(&key("s", BizType::TwoParty, 1), "frame-1"));
-        assert!(r.is_known_copy("frame-1"));
-        assert!(!r.is_known_copy("frame-1 "), "exact comparison");
-        // A different frame with a taken key is refused but not remembered.
-        assert!(!r.first_sighting_of_frame(&key("s", BizType::TwoParty, 1), "frame-1b"));
-        assert!(!r.is_known_copy("frame-1b"));
-        // The frame window never outlives the key window.
-        assert!(r.first_sighting_of_frame(&key("s", BizType::TwoParty, 2), "frame-2"));
-        assert!(r.first_sighting_of_frame(&key("s", BizType::TwoParty, 3), "frame-3"));
-        assert!(!r.is_known_copy("frame-1"), "evicted with its key");
+        assert!(r.claim_frame("frame-1"));
+        assert!(!r.claim_frame("frame-1"), "a byte-identical copy");
+        assert!(r.claim_frame("frame-1 "), "exact comparison");
+        assert!(r.claim_frame("frame-2"));
+        assert_eq!(
+            r.frames.len(),
+            2,
+            "the frame window never outgrows the key window"
+        );
+        assert!(r.claim_frame("frame-1"), "the oldest frame was forgotten");
+        // Claims and keys are separate: a claimed frame still takes its key once.
         assert!(r.first_sighting(&key("s", BizType::TwoParty, 1)));
+        assert!(!r.first_sighting(&key("s", BizType::TwoParty, 1)));
     }
 
     #[test]

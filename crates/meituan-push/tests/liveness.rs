@@ -173,17 +173,17 @@ async fn bad_frames_are_quarantined_counted_and_copies_dropped() {
     assert_eq!(messages, vec![4]);
     let want: HashMap<&'static str, usize> = [
         ("unknown_store", 1),
-        ("not_percent_encoded", 3),
+        ("not_percent_encoded", 1),
         ("undecryptable_content", 1),
     ]
     .into();
     assert_eq!(
         reasons, want,
-        "keyed quarantines once, unkeyed ones per copy"
+        "each frame once: identical copies are duplicates, malformed or not"
     );
     let h = health.borrow();
-    assert_eq!(h.iter().map(|h| h.quarantined).sum::<u64>(), 5);
-    assert_eq!(h.iter().map(|h| h.duplicates).sum::<u64>(), 6);
+    assert_eq!(h.iter().map(|h| h.quarantined).sum::<u64>(), 3);
+    assert_eq!(h.iter().map(|h| h.duplicates).sum::<u64>(), 8);
 }
 
 #[tokio::test]
