@@ -1,6 +1,10 @@
 // Release builds on Windows have no console window; debug builds keep it for logs.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+/// The same allocator as `imdesk-cli` (mimalloc; see there why).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     imdesk_app::run()
 }

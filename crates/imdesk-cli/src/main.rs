@@ -6,6 +6,12 @@
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than the system allocator: ingest moves every frame, row and event
+/// between threads, where glibc's allocator spent a tenth of the desk's CPU in `free`
+/// (`cargo bench -p imdesk-core --bench ingest`, which uses the same allocator).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod api_cmd;
 mod export_cmd;
 mod headless_cmd;

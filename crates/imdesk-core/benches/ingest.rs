@@ -12,8 +12,13 @@
 //! own runtime), and `Store::ingest` alone on the same rows.
 //!
 //! `cargo bench -p imdesk-core --bench ingest`; sizes: `IMDESK_BENCH_N` (default 20000),
-//! `IMDESK_BENCH_LATENCY_SECS` (default 5), `IMDESK_BENCH_CONNECTIONS` (push sockets, default 3).
+//! `IMDESK_BENCH_LATENCY_SECS` (default 5), `IMDESK_BENCH_CONNECTIONS` (push sockets, default 3);
+//! `IMDESK_BENCH_PIPELINE_ONLY=1` runs the pipeline alone (for a profiler).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark aborts on failure
+
+/// The allocator the application binaries use (`imdesk-cli`, the Tauri shell).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,7 +64,13 @@ const SANDBOX_THREADS: &str = "sandbox-rt";
 struct PipelineRun {
     rate: Rate,
     ours_cpu: f64,
+    /// CPU microseconds per message of each group of threads (name prefix, µs).
+    per_message: Vec<(&'static str, f64)>,
 }
+
+/// Thread groups whose CPU the bench attributes: the platform, the desk's runtime (sockets,
+/// decoding, dedupe, ingest, alerts) and the store's writer thread.
+const THREAD_GROUPS: [&str; 3] = [SANDBOX_THREADS, "tokio-rt-worker", "imdesk-store-wr"];
 
 /// Throughput of the whole pipeline for `n` messages pushed as fast as the sandbox can. The
 /// sandbox runs on its own runtime (`sandbox`), the desk on the caller's.
@@ -89,6 +100,7 @@ async fn pipeline(
     connected(&sb).await;
     let watch = Stopwatch::start();
     let (cpu_before, sandbox_before) = (cpu_seconds(), cpu_seconds_of_threads(SANDBOX_THREADS));
+    let groups_before = THREAD_GROUPS.map(cpu_seconds_of_threads);
     let load = {
         let sb = sb.clone();
         sandbox.spawn(async move { sb.run_load(n as u64, 1_000_000.0).await })
@@ -100,6 +112,14 @@ async fn pipeline(
     let rate = watch.rate(pushed.len());
     let sandbox_cpu = cpu_seconds_of_threads(SANDBOX_THREADS) - sandbox_before;
     let ours_cpu = pushed.len() as f64 / (cpu_seconds() - cpu_before - sandbox_cpu).max(1e-9);
+    let per_message = THREAD_GROUPS
+        .iter()
+        .zip(groups_before)
+        .map(|(group, before)| {
+            let spent = cpu_seconds_of_threads(group) - before;
+            (*group, spent * 1e6 / pushed.len().max(1) as f64)
+        })
+        .collect();
     desk.shutdown().await;
     let mut rows = Vec::new();
     desk.store()
@@ -108,7 +128,14 @@ async fn pipeline(
             true
         })
         .unwrap();
-    (PipelineRun { rate, ours_cpu }, rows)
+    (
+        PipelineRun {
+            rate,
+            ours_cpu,
+            per_message,
+        },
+        rows,
+    )
 }
 
 /// The baseline (`imdesk_store::bench_support::bare_insert`, the one definition shared with
@@ -226,6 +253,10 @@ fn main() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (ours, exported) = runtime.block_on(pipeline(&dir, &sandbox, n));
+    if std::env::var_os("IMDESK_BENCH_PIPELINE_ONLY").is_some() {
+        println!("pipeline alone: {:.0} msg/s wall", ours.rate.wall);
+        return;
+    }
     let rows: Vec<NewMessage> = exported.iter().map(as_new_message).collect();
     // Two baseline runs, as in the store benchmark, on the rows the pipeline stored.
     let base = Rate::mean(
@@ -249,6 +280,16 @@ fn main() {
         ours.rate.cpu,
         base.cpu,
         100.0 * ours.ours_cpu / base.cpu
+    );
+    let groups: Vec<String> = ours
+        .per_message
+        .iter()
+        .map(|(group, us)| format!("{group} {us:.1}"))
+        .collect();
+    println!(
+        "  CPU µs per message by thread group: {} | bare insert {:.1}",
+        groups.join(", "),
+        1e6 / base.cpu
     );
     let store = store_only(&dir, &rows);
     let source = runtime.block_on(sandbox_only(n));
