@@ -10,6 +10,7 @@
 pub mod frame;
 pub(crate) mod ws;
 
+use axum::extract::ws::Utf8Bytes;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -32,23 +33,24 @@ pub(crate) struct PushItem {
     pub frame: Arc<Mutex<Option<FrameCache>>>,
 }
 
-/// A push's wire text and the imSecret it was encrypted with.
-type FrameCache = (String, Arc<str>);
+/// A push's wire text and the imSecret it was encrypted with. The text is a shared buffer:
+/// each socket's frame references it instead of copying it.
+type FrameCache = (String, Utf8Bytes);
 
 impl PushItem {
     /// The frame for `im_secret` (encrypted and percent-encoded once, not once per socket).
-    pub(crate) fn frame_text(&self, app_id: i64, im_secret: &str) -> Arc<str> {
+    pub(crate) fn frame_text(&self, app_id: i64, im_secret: &str) -> Utf8Bytes {
         let mut cached = self
             .frame
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((secret, text)) = cached.as_ref() {
             if secret == im_secret {
-                return Arc::clone(text);
+                return text.clone();
             }
         }
-        let text: Arc<str> = frame::frame_text(app_id, im_secret, self).into();
-        *cached = Some((im_secret.to_owned(), Arc::clone(&text)));
+        let text = Utf8Bytes::from(frame::frame_text(app_id, im_secret, self));
+        *cached = Some((im_secret.to_owned(), text.clone()));
         text
     }
 }
@@ -59,7 +61,7 @@ pub(crate) enum Outgoing {
     Push(Arc<PushItem>),
     /// A text frame sent exactly as given (malformed-frame tests); not queued when no
     /// connection is open.
-    Raw(Arc<str>),
+    Raw(Utf8Bytes),
     Drop(DropMode),
 }
 
@@ -177,10 +179,10 @@ impl Hub {
 
     /// Sends `text` as it is to every open connection; returns how many.
     pub fn publish_raw(&self, text: &str) -> usize {
-        let text: Arc<str> = Arc::from(text);
+        let text = Utf8Bytes::from(text);
         let mut st = self.lock();
         st.conns
-            .retain(|_, tx| tx.send(Outgoing::Raw(Arc::clone(&text))).is_ok());
+            .retain(|_, tx| tx.send(Outgoing::Raw(text.clone())).is_ok());
         st.conns.len()
     }
 

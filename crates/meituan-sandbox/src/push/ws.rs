@@ -94,11 +94,7 @@ async fn send_batch(
                 break;
             }
         };
-        if socket
-            .feed(Message::Text(text.as_ref().into()))
-            .await
-            .is_err()
-        {
+        if socket.feed(Message::Text(text)).await.is_err() {
             failed = true;
             break;
         }
