@@ -325,6 +325,61 @@ async fn dropped_connections_lose_nothing() {
     assert_eq!(msg_id(&next_push(&mut fresh, WAIT).await), p.msg_id);
 }
 
+/// Every push frame the socket yields until it ends, as msg_ids.
+async fn drain_pushes(ws: &mut Ws) -> Vec<i64> {
+    let mut ids = Vec::new();
+    while let Ok(Some(Ok(m))) = tokio::time::timeout(WAIT, ws.next()).await {
+        if let Message::Text(t) = m {
+            if t.as_str() != "HB" {
+                let v: Value = serde_json::from_str(&decode_uri_component(t.as_str())).unwrap();
+                ids.push(msg_id(&v));
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_burst_is_written_in_batches_in_order_and_a_drop_after_it_loses_nothing() {
+    let sb = start(quick()).await;
+    let c = Client::new(&sb);
+    let s = sb.stores()[0].epoi_id.clone();
+    let say = |i: usize| {
+        sb.customer_says(CustomerMessage::text(
+            &s,
+            ChatKind::PreOrder,
+            &format!("第{i}条"),
+        ))
+        .unwrap()
+        .msg_id
+    };
+    // 200 waiting pushes reach the next connection at once: more than one batch, in order.
+    let waiting: Vec<i64> = (0..200).map(say).collect();
+    let (mut ws, _) = open(&sb, &c).await;
+    let mut got = Vec::new();
+    for _ in 0..waiting.len() {
+        got.push(msg_id(&next_push(&mut ws, WAIT).await));
+    }
+    assert_eq!(got, waiting);
+
+    // A burst queued on an open socket, then a reset: what this socket did not deliver
+    // waits for the next one.
+    let burst: Vec<i64> = (200..400).map(say).collect();
+    assert_eq!(sb.drop_connections(DropMode::Reset), 1);
+    let mut seen = drain_pushes(&mut ws).await;
+    assert!(eventually(WAIT, || sb.open_connections() == 0).await);
+    let pending = sb.pending_pushes();
+    if pending > 0 {
+        let (mut next, _) = open(&sb, &c).await;
+        for _ in 0..pending {
+            seen.push(msg_id(&next_push(&mut next, WAIT).await));
+        }
+    }
+    for id in &burst {
+        assert!(seen.contains(id), "push {id} was lost across the drop");
+    }
+}
+
 #[tokio::test]
 async fn push_faults_duplicate_reorder_and_delay() {
     let sb = start(quick()).await;
