@@ -348,7 +348,7 @@ async fn a_burst_is_written_in_batches_in_order_and_a_drop_after_it_loses_nothin
         sb.customer_says(CustomerMessage::text(
             &s,
             ChatKind::PreOrder,
-            &format!("第{i}条"),
+            format!("第{i}条"),
         ))
         .unwrap()
         .msg_id
