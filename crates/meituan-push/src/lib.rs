@@ -46,6 +46,8 @@ pub use client::{PushClient, PushHandle};
 pub use config::{BackoffConfig, ConnectionScope, KnownStores, PushConfig};
 pub use error::PushError;
 pub use event::{PushEvent, PushedMessage, QuarantinedFrame};
+#[doc(hidden)]
+pub use frame::read_frame_general;
 pub use frame::{
     decode_frame, read_frame, DecodedPush, Frame, FrameRules, SealedFrame, SealedPush,
 };

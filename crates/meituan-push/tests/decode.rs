@@ -336,3 +336,178 @@ fn sealed_push_has_its_key_before_decryption_and_opens_with_a_fallback_secret() 
     assert_eq!(q.raw, raw);
     assert_eq!(read_frame("HB", &rules()), Ok(SealedFrame::KeepAlive));
 }
+
+/// A value that leaves the common shape when put in place of a field (or `None`: the field
+/// is removed).
+fn odd_value() -> impl Strategy<Value = Option<serde_json::Value>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(json!(null))),
+        Just(Some(json!(0))),
+        Just(Some(json!(-3))),
+        Just(Some(json!(1.5))),
+        Just(Some(json!(u64::MAX))),
+        Just(Some(json!(1_i64 << 40))),
+        (1i64..1000).prop_map(|n| Some(json!(format!(" {n} ")))),
+        Just(Some(json!(""))),
+        Just(Some(json!("  "))),
+        Just(Some(json!(" s2 "))),
+        Just(Some(json!(1234))),
+        Just(Some(json!(99))),
+        Just(Some(json!(true))),
+        Just(Some(json!([1]))),
+        Just(Some(json!("a-very-long-store"))),
+    ]
+}
+
+/// Fields a mutation can replace; the first three sit on the wrapper.
+const FIELDS: [&str; 17] = [
+    "app_id",
+    "epoiId",
+    "biz_type",
+    "msg_id",
+    "msg_content",
+    "msg_type",
+    "msg_source",
+    "cts",
+    "order_id",
+    "open_user_id",
+    "comment_id",
+    "group_id",
+    "rider_id",
+    "scene_tag",
+    "has_reply",
+    "scene_name",
+    "group_name",
+];
+
+/// How a frame's layout can leave the common shape.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    Common,
+    ContentAsText,
+    Bare,
+    OtherStoreSpelling,
+    DuplicateKey,
+}
+
+/// A frame of the common shape (optional fields present or not) with zero to three fields
+/// replaced by odd values and, sometimes, another layout: every way of leaving the common
+/// shape, one or a few at a time.
+fn varied_frame() -> impl Strategy<Value = String> {
+    let common = (
+        1i64..1_000_000_000_000,
+        prop::sample::select(vec![1, 4, 5, 6]),
+        prop::collection::vec(prop::option::of(0i64..1_000_000_000_000), 5),
+        prop::option::of("[a-z退款 ]{0,6}"),
+        "[a-z退款 ]{0,6}",
+    );
+    let mutations = prop::collection::vec((0..FIELDS.len(), odd_value()), 0..3);
+    let layout = prop_oneof![
+        8 => Just(Layout::Common),
+        1 => Just(Layout::ContentAsText),
+        1 => Just(Layout::Bare),
+        1 => Just(Layout::OtherStoreSpelling),
+        1 => Just(Layout::DuplicateKey),
+    ];
+    (common, mutations, layout).prop_map(|((msg_id, biz, ids, scene, text), mutations, layout)| {
+        let mut root = json!({"app_id": 718, "epoiId": "s1", "biz_type": biz});
+        let mut content = json!({
+            "msg_id": msg_id, "msg_content": text, "msg_type": 1, "msg_source": 2,
+            "cts": 1_700_000_000, "scene_tag": -1, "has_reply": 0,
+        });
+        for (name, id) in [
+            "order_id",
+            "open_user_id",
+            "comment_id",
+            "group_id",
+            "rider_id",
+        ]
+        .iter()
+        .zip(ids)
+        {
+            if let Some(id) = id {
+                content[*name] = json!(id);
+            }
+        }
+        if let Some(scene) = scene {
+            content["scene_name"] = json!(scene);
+        }
+        for (index, value) in mutations {
+            let target = if index < 3 { &mut root } else { &mut content };
+            let Some(map) = target.as_object_mut() else {
+                continue;
+            };
+            match value {
+                Some(v) => map.insert(FIELDS[index].into(), v),
+                None => map.remove(FIELDS[index]),
+            };
+        }
+        let (Some(root_map), serde_json::Value::Object(content_map)) =
+            (root.as_object_mut(), content)
+        else {
+            unreachable!("both are objects")
+        };
+        let text = match layout {
+            Layout::Bare => {
+                root_map.extend(content_map);
+                root.to_string()
+            }
+            Layout::ContentAsText => {
+                let inner = serde_json::Value::Object(content_map).to_string();
+                root_map.insert("push_content".into(), json!(inner));
+                root.to_string()
+            }
+            Layout::OtherStoreSpelling => {
+                if let Some(store) = root_map.remove("epoiId") {
+                    root_map.insert("ePoiId".into(), store);
+                }
+                root_map.insert(
+                    "push_content".into(),
+                    serde_json::Value::Object(content_map),
+                );
+                root.to_string()
+            }
+            Layout::DuplicateKey => {
+                root_map.insert(
+                    "push_content".into(),
+                    serde_json::Value::Object(content_map),
+                );
+                // The general reader keeps the last of a repeated key; the typed one refuses.
+                root.to_string().replacen('{', "{\"biz_type\":4,", 1)
+            }
+            Layout::Common => {
+                root_map.insert(
+                    "push_content".into(),
+                    serde_json::Value::Object(content_map),
+                );
+                root.to_string()
+            }
+        };
+        encode_uri_component(&text)
+    })
+}
+
+proptest! {
+    // Each case leaves the common shape in at most a few ways; enough cases to meet each.
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// The typed fast path (common shape) and the general reader agree on every frame: the
+    /// same push, or the same quarantine reason, under every kind of connection rules.
+    #[test]
+    fn the_fast_path_and_the_general_reader_agree(raw in varied_frame()) {
+        use meituan_push::{read_frame, read_frame_general};
+        let store_scope = FrameRules {
+            max_frame_bytes: 64 * 1024,
+            scope: ConnectionScope::Store("s1".into()),
+            known_stores: None,
+        };
+        let known = FrameRules {
+            known_stores: Some(KnownStores::from_fn(|s| s.as_str().len() < 8)),
+            ..rules()
+        };
+        for r in [&rules(), &store_scope, &known] {
+            prop_assert_eq!(read_frame(&raw, r), read_frame_general(&raw, r));
+        }
+    }
+}

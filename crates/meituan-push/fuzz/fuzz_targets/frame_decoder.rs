@@ -1,13 +1,16 @@
 //! Feeds arbitrary bytes, as lossy UTF-8 text, to the push frame decoder under both
 //! connection scopes and with a known-store filter. Any panic is a bug: network input must
-//! only ever decode or be quarantined.
+//! only ever decode or be quarantined. The reader's typed fast path must agree with the
+//! general reader on every input.
 
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use meituan_push::{decode_frame, ConnectionScope, Frame, FrameRules, KnownStores};
+use meituan_push::{
+    decode_frame, read_frame, read_frame_general, ConnectionScope, Frame, FrameRules, KnownStores,
+};
 use meituan_wire::AesEcbCipher;
 
 struct Fixture {
@@ -40,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
     let raw = String::from_utf8_lossy(data);
     let f = fixture();
     for rules in [&f.developer, &f.store] {
+        assert_eq!(read_frame(&raw, rules), read_frame_general(&raw, rules));
         match decode_frame(&raw, &f.cipher, rules) {
             Ok(Frame::Push(push)) => assert!(push.content.msg_id.get() > 0),
             Ok(Frame::KeepAlive) => assert_eq!(raw.trim(), "HB"),

@@ -8,6 +8,7 @@
 //! not decrypt is quarantined with its identity, never delivered without text and never
 //! dropped.
 
+mod fast;
 mod fields;
 mod percent;
 mod shape;
@@ -174,6 +175,17 @@ impl SealedPush {
 /// Reads one text frame without decrypting it. Never panics; every refusal is a
 /// [`Quarantine`] holding the raw frame and the reason.
 pub fn read_frame(raw: &str, rules: &FrameRules) -> Result<SealedFrame, Quarantine> {
+    read_frame_with(raw, rules, true)
+}
+
+/// [`read_frame`] without the typed fast path (`frame::fast`): every frame goes through the
+/// general reader. Only for checking that both agree (tests and the fuzz target).
+#[doc(hidden)]
+pub fn read_frame_general(raw: &str, rules: &FrameRules) -> Result<SealedFrame, Quarantine> {
+    read_frame_with(raw, rules, false)
+}
+
+fn read_frame_with(raw: &str, rules: &FrameRules, fast: bool) -> Result<SealedFrame, Quarantine> {
     let quarantine = |reason| Quarantine::new(reason, raw);
     if raw.len() > rules.max_frame_bytes {
         return Err(quarantine(QuarantineReason::Oversized {
@@ -190,34 +202,11 @@ pub fn read_frame(raw: &str, rules: &FrameRules) -> Result<SealedFrame, Quaranti
             PercentError::NotUtf8 => QuarantineReason::BadUtf8,
         })
     })?;
-    let json: Value =
-        serde_json::from_str(&text).map_err(|_| quarantine(QuarantineReason::NotJson))?;
-    let envelope = shape::envelope(json).map_err(quarantine)?;
-
-    let biz_type = envelope
-        .biz_type
-        .as_ref()
-        .ok_or(QuarantineReason::MissingField { field: "biz_type" })
-        .and_then(|v| fields::code_i32(v, "biz_type"))
-        .map(BizType::from)
-        .map_err(quarantine)?;
-    if let BizType::Unknown(code) = biz_type {
-        return Err(quarantine(QuarantineReason::UnknownBizType {
-            biz_type: code,
-        }));
-    }
-    let app_id = match &envelope.app_id {
-        Some(v) => Some(AppId(fields::id_i64(v, "app_id").map_err(quarantine)?)),
-        None => None,
+    let read = match fast.then(|| fast::read(&text)).flatten() {
+        Some(read) => read,
+        None => read_general(&text).map_err(quarantine)?,
     };
-    fields::check_content(&envelope.content).map_err(quarantine)?;
-    let content: PushContent =
-        serde_json::from_value(Value::Object(envelope.content)).map_err(|_| {
-            quarantine(QuarantineReason::BadField {
-                field: "push_content",
-            })
-        })?;
-    let named = named_store(envelope.store.as_ref()).map_err(quarantine)?;
+    let (named, app_id, biz_type, content) = read;
     let store = resolve_store(named, rules).map_err(quarantine)?;
     let sealed = SealedPush {
         store,
@@ -234,6 +223,35 @@ pub fn read_frame(raw: &str, rules: &FrameRules) -> Result<SealedFrame, Quaranti
         }
     }
     Ok(SealedFrame::Push(Box::new(sealed)))
+}
+
+/// The general reader: JSON into a tree, the shape (`frame::shape`), then each field checked
+/// so that a refusal names it.
+fn read_general(text: &str) -> Result<fast::Read, QuarantineReason> {
+    let json: Value = serde_json::from_str(text).map_err(|_| QuarantineReason::NotJson)?;
+    let envelope = shape::envelope(json)?;
+    let biz_type = envelope
+        .biz_type
+        .as_ref()
+        .ok_or(QuarantineReason::MissingField { field: "biz_type" })
+        .and_then(|v| fields::code_i32(v, "biz_type"))
+        .map(BizType::from)?;
+    if let BizType::Unknown(code) = biz_type {
+        return Err(QuarantineReason::UnknownBizType { biz_type: code });
+    }
+    let app_id = match &envelope.app_id {
+        Some(v) => Some(AppId(fields::id_i64(v, "app_id")?)),
+        None => None,
+    };
+    fields::check_content(&envelope.content)?;
+    let content: PushContent =
+        serde_json::from_value(Value::Object(envelope.content)).map_err(|_| {
+            QuarantineReason::BadField {
+                field: "push_content",
+            }
+        })?;
+    let named = named_store(envelope.store.as_ref())?;
+    Ok((named, app_id, biz_type, content))
 }
 
 /// The store a frame names, if any: a non-empty string or an integer.
