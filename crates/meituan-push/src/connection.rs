@@ -364,7 +364,10 @@ impl<S: TokenSource> PushConnection<S> {
 
     /// Counts and emits a quarantined frame seen first on this connection.
     async fn emit_quarantine(&self, q: Quarantine, raw_len: usize) -> Result<(), ReceiverGone> {
-        self.mark_activity(|h| {
+        // Rare and shown in the status bar: watchers are woken at once.
+        let now = self.now_ms();
+        self.shared.health.update(self.index, |h| {
+            h.last_frame_at_ms = Some(now);
             h.frames += 1;
             h.quarantined += 1;
         });
@@ -400,10 +403,11 @@ impl<S: TokenSource> PushConnection<S> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stamps the last-frame time and applies `count` to this connection's health.
+    /// Stamps the last-frame time and applies `count` to this connection's health (watchers
+    /// are woken at most every few tens of milliseconds for these).
     fn mark_activity(&self, count: impl FnOnce(&mut crate::health::ConnectionHealth)) {
         let now = self.now_ms();
-        self.shared.health.update(self.index, |h| {
+        self.shared.health.count(self.index, |h| {
             h.last_frame_at_ms = Some(now);
             count(h);
         });

@@ -104,10 +104,18 @@ impl ConnectionHealth {
     }
 }
 
+/// Frame counters (and the last-frame time) wake the watchers at most this often; the value
+/// itself is always current for whoever reads it. Under load they change thousands of times
+/// a second, and each wake-up costs every watcher's notify locks.
+const COUNTS_NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The write side of the health watch, shared by the connection tasks.
 #[derive(Debug, Clone)]
 pub(crate) struct HealthBoard {
     tx: std::sync::Arc<watch::Sender<Vec<ConnectionHealth>>>,
+    /// When counts last woke the watchers, in milliseconds since `epoch` plus one (0: never).
+    notified_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    epoch: std::time::Instant,
 }
 
 impl HealthBoard {
@@ -115,7 +123,31 @@ impl HealthBoard {
         let (tx, _) = watch::channel((0..connections).map(ConnectionHealth::new).collect());
         Self {
             tx: std::sync::Arc::new(tx),
+            notified_ms: std::sync::Arc::default(),
+            epoch: std::time::Instant::now(),
         }
+    }
+
+    /// Applies a counter change to connection `index`'s entry at once, and wakes watchers
+    /// only if they were not woken within [`COUNTS_NOTIFY_EVERY`]. A later change, or the
+    /// next keep-alive, wakes them for what they missed.
+    pub(crate) fn count(&self, index: usize, change: impl FnOnce(&mut ConnectionHealth)) {
+        use std::sync::atomic::Ordering;
+        self.tx.send_if_modified(|all| {
+            if let Some(entry) = all.get_mut(index) {
+                change(entry);
+            }
+            let now = u64::try_from(self.epoch.elapsed().as_millis())
+                .unwrap_or(u64::MAX)
+                .saturating_add(1);
+            let last = self.notified_ms.load(Ordering::Relaxed);
+            let wake =
+                last == 0 || now.saturating_sub(last) >= COUNTS_NOTIFY_EVERY.as_millis() as u64;
+            if wake {
+                self.notified_ms.store(now, Ordering::Relaxed);
+            }
+            wake
+        });
     }
 
     pub(crate) fn subscribe(&self) -> watch::Receiver<Vec<ConnectionHealth>> {
@@ -129,5 +161,43 @@ impl HealthBoard {
                 change(entry);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn counts_are_always_current_but_wake_watchers_at_most_once_per_window() {
+        let board = HealthBoard::new(2);
+        let mut rx = board.subscribe();
+        for _ in 0..100 {
+            board.count(1, |h| h.frames += 1);
+        }
+        assert!(rx.has_changed().unwrap_or(false), "the first count wakes");
+        assert_eq!(
+            rx.borrow_and_update()[1].frames,
+            100,
+            "the value is current"
+        );
+        board.count(1, |h| h.duplicates += 1);
+        assert!(
+            !rx.has_changed().unwrap_or(true),
+            "within the window: no wake-up"
+        );
+        assert_eq!(rx.borrow()[1].duplicates, 1, "yet the value is current");
+        board.update(0, |h| h.state = ConnectionState::Open);
+        assert!(
+            rx.has_changed().unwrap_or(false),
+            "a state change always wakes"
+        );
+        rx.borrow_and_update();
+        tokio::time::sleep(COUNTS_NOTIFY_EVERY + std::time::Duration::from_millis(5)).await;
+        board.count(1, |h| h.frames += 1);
+        assert!(
+            rx.has_changed().unwrap_or(false),
+            "a new window wakes again"
+        );
     }
 }
