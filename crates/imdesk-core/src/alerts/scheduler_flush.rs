@@ -99,18 +99,26 @@ impl<C: Ord + Clone> AlertScheduler<C> {
     }
 
     pub(super) fn flush_new_messages(&mut self, now: i64, out: &mut Vec<Alert<C>>) {
+        // Called for every message: only stores with something pending are looked at (a
+        // brand has hundreds of stores, most with nothing waiting).
         let mut due: Vec<StoreId> = Vec::new();
-        let stores: Vec<StoreId> = self.stores.keys().cloned().collect();
-        for store in stores {
-            let suppressed = self.suppressed(now, &store);
-            let gap = self.store_gap_ms(now, &store);
-            let Some(st) = self.stores.get_mut(&store) else {
+        let mut silenced: Vec<StoreId> = Vec::new();
+        for (store, st) in &self.stores {
+            if st.pending.is_empty() {
                 continue;
-            };
-            if suppressed {
+            }
+            if self.suppressed(now, store) {
+                silenced.push(store.clone());
+            } else if st
+                .last_popup
+                .is_none_or(|t| now >= t + self.store_gap_ms(now, store))
+            {
+                due.push(store.clone());
+            }
+        }
+        for store in &silenced {
+            if let Some(st) = self.stores.get_mut(store) {
                 st.pending.clear();
-            } else if !st.pending.is_empty() && st.last_popup.is_none_or(|t| now >= t + gap) {
-                due.push(store);
             }
         }
         let budget = usize::try_from(self.brand_budget(now)).unwrap_or(usize::MAX);
