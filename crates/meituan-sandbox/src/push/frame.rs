@@ -3,7 +3,8 @@
 //! `encodeURIComponent`. The one place the sandbox decides the frame shape.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::PushItem;
 use crate::cipher;
@@ -25,19 +26,40 @@ pub fn encode_uri_component(text: &str) -> String {
     utf8_percent_encode(text, URI_COMPONENT).to_string()
 }
 
-/// The frame JSON of `item` (before percent-encoding).
-pub(crate) fn frame_json(app_id: i64, im_secret: &str, item: &PushItem) -> Value {
-    let mut content = item.fields.clone();
+/// The wrapper, serialized straight from the push item (no JSON tree is built).
+#[derive(Serialize)]
+struct Wire<'a> {
+    app_id: i64,
+    #[serde(rename = "epoiId")]
+    epoi_id: &'a str,
+    biz_type: i32,
+    push_content: WireContent<'a>,
+}
+
+#[derive(Serialize)]
+struct WireContent<'a> {
+    #[serde(flatten)]
+    fields: &'a Map<String, Value>,
+    msg_content: &'a str,
+}
+
+/// The text frame sent on the wire: the frame JSON, percent-encoded.
+pub(crate) fn frame_text(app_id: i64, im_secret: &str, item: &PushItem) -> String {
     // A secret shorter than 16 bytes cannot happen (the sandbox makes 20-character ones);
     // fall back to the plain text rather than panic.
     let text = cipher::encrypt(im_secret, &item.plain).unwrap_or_else(|_| item.plain.clone());
-    content.insert("msg_content".into(), Value::String(text));
-    json!({"app_id": app_id, "epoiId": item.epoi_id, "biz_type": item.biz_type, "push_content": content})
-}
-
-/// The text frame sent on the wire.
-pub(crate) fn frame_text(app_id: i64, im_secret: &str, item: &PushItem) -> String {
-    encode_uri_component(&frame_json(app_id, im_secret, item).to_string())
+    let wire = Wire {
+        app_id,
+        epoi_id: &item.epoi_id,
+        biz_type: item.biz_type,
+        push_content: WireContent {
+            fields: &item.fields,
+            msg_content: &text,
+        },
+    };
+    // Serializing strings, integers and a map of JSON values cannot fail.
+    let json = serde_json::to_string(&wire).unwrap_or_default();
+    encode_uri_component(&json)
 }
 
 #[cfg(test)]
