@@ -71,6 +71,14 @@ impl Inner {
             .cloned()
     }
 
+    /// Whether `epoi_id` is one of the configured stores (asked for every pushed frame).
+    pub(crate) fn has_store(&self, epoi_id: &str) -> bool {
+        self.stores
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(epoi_id)
+    }
+
     pub(crate) fn store_name(&self, epoi_id: &str) -> String {
         self.store_entry(epoi_id)
             .map_or_else(|| epoi_id.to_owned(), |e| e.name)
@@ -319,7 +327,7 @@ fn push_config(config: &DeskConfig, inner: &Arc<Inner>) -> PushConfig {
     let weak = Arc::downgrade(inner);
     c.known_stores = Some(KnownStores::from_fn(move |s: &StoreId| {
         weak.upgrade()
-            .is_some_and(|i| i.store_entry(s.as_str()).is_some())
+            .is_some_and(|i| i.has_store(s.as_str()))
     }));
     c
 }
