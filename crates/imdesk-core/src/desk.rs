@@ -326,8 +326,7 @@ fn push_config(config: &DeskConfig, inner: &Arc<Inner>) -> PushConfig {
     c.clock = o.clock.clone();
     let weak = Arc::downgrade(inner);
     c.known_stores = Some(KnownStores::from_fn(move |s: &StoreId| {
-        weak.upgrade()
-            .is_some_and(|i| i.has_store(s.as_str()))
+        weak.upgrade().is_some_and(|i| i.has_store(s.as_str()))
     }));
     c
 }
