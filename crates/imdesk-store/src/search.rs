@@ -114,35 +114,31 @@ pub fn search(
                 }
             }
         }
-        // No indexable token (one CJK character): the store's rows newest first, with an
-        // `instr` pre-filter.
-        (None, Some(store)) => {
-            let mut scan = conn.prepare_cached(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE store = ?1 AND instr(text, ?2) > 0
-                 ORDER BY id DESC"
-            ))?;
+        // No indexable token (single CJK characters): the rows newest first, the store's
+        // only when there is a store filter, with an `instr` pre-filter.
+        (None, store) => {
+            let sql = match store {
+                Some(_) => format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE store = ?1 AND instr(text, ?2) > 0
+                     ORDER BY id DESC"
+                ),
+                None => format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE instr(text, ?1) > 0
+                     ORDER BY id DESC"
+                ),
+            };
+            // The stored text is not folded: pre-filter only on a term that folding leaves
+            // as it is (no ASCII after folding, so nothing full-width or upper-case).
             let prefilter = if plan.first_term().chars().all(|c| !c.is_ascii()) {
                 plan.first_term()
             } else {
                 ""
             };
-            let mut rows = scan.query(rusqlite::params![store, prefilter])?;
-            while let Some(row) = rows.next()? {
-                let m = MessageRow::from_row(row)?;
-                if keep(&plan, &filter, &m) {
-                    hits.push(m);
-                    if hits.len() >= limit {
-                        break;
-                    }
-                }
-            }
-        }
-        (None, None) => {
-            let mut scan = conn.prepare_cached(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE instr(text, ?1) > 0
-                 ORDER BY id DESC"
-            ))?;
-            let mut rows = scan.query([plan.first_term()])?;
+            let mut scan = conn.prepare_cached(&sql)?;
+            let mut rows = match store {
+                Some(store) => scan.query(rusqlite::params![store, prefilter])?,
+                None => scan.query([prefilter])?,
+            };
             while let Some(row) = rows.next()? {
                 let m = MessageRow::from_row(row)?;
                 if keep(&plan, &filter, &m) {

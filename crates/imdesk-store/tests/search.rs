@@ -117,6 +117,17 @@ fn latin_words_digits_and_single_characters() {
     );
     // One character cannot use the bigram index: the scan fallback still finds it.
     assert_eq!(texts(&store, "饭", all.clone()), vec!["外卖少送了一份米饭"]);
+    // A full-width comma folds to ',' in the query but stays full-width in the stored text:
+    // the scan must not pre-filter on the folded term, with a store filter or without.
+    assert_eq!(
+        texts(&store, "吗，", all.clone()),
+        vec!["能帮我催单吗，很久了"]
+    );
+    let s1 = SearchFilter {
+        store: Some("s1".into()),
+        ..Default::default()
+    };
+    assert_eq!(texts(&store, "吗，", s1), vec!["能帮我催单吗，很久了"]);
     assert!(texts(&store, "，。", all).is_empty());
 }
 
