@@ -6,8 +6,10 @@
 //! spelling of the store field, a string or bare `push_content`, a field of an unexpected
 //! type, a duplicate key, an id out of range) returns `None` and is left to the general
 //! reader, which accepts every shape and names the reason for a refusal. So this path only
-//! ever accepts what the general reader accepts, with the same result; a unit property test
-//! and the fuzz target check exactly that.
+//! ever accepts what the general reader accepts, with the same result; a property test
+//! (`tests/decode.rs`) and the fuzz target check exactly that. The checks below restate, in
+//! types, those of `frame::fields` (ids positive or non-negative) and `named_store` (a
+//! trimmed, non-empty store); that test is what keeps the two in step.
 
 use std::borrow::Cow;
 
