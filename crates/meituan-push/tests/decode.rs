@@ -389,6 +389,8 @@ enum Layout {
     Bare,
     OtherStoreSpelling,
     DuplicateKey,
+    /// A field no reader uses, holding a number beyond f64 (the fuzz target's find).
+    UnknownHugeNumber,
 }
 
 /// A frame of the common shape (optional fields present or not) with zero to three fields
@@ -409,6 +411,7 @@ fn varied_frame() -> impl Strategy<Value = String> {
         1 => Just(Layout::Bare),
         1 => Just(Layout::OtherStoreSpelling),
         1 => Just(Layout::DuplicateKey),
+        1 => Just(Layout::UnknownHugeNumber),
     ];
     (common, mutations, layout).prop_map(|((msg_id, biz, ids, scene, text), mutations, layout)| {
         let mut root = json!({"app_id": 718, "epoiId": "s1", "biz_type": biz});
@@ -475,6 +478,14 @@ fn varied_frame() -> impl Strategy<Value = String> {
                 );
                 // The general reader keeps the last of a repeated key; the typed one refuses.
                 root.to_string().replacen('{', "{\"biz_type\":4,", 1)
+            }
+            Layout::UnknownHugeNumber => {
+                root_map.insert(
+                    "push_content".into(),
+                    serde_json::Value::Object(content_map),
+                );
+                root.to_string()
+                    .replacen('{', "{\"o_rder_id\":27001234561e407890,", 1)
             }
             Layout::Common => {
                 root_map.insert(

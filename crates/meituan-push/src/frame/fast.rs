@@ -2,10 +2,11 @@
 //!
 //! It covers the shape the platform normally sends (\[INF\], see `frame::shape`): a wrapper with
 //! a numeric `app_id`, a string `epoiId`, a numeric `biz_type` and an object `push_content`
-//! whose ids and codes are JSON integers. Anything else (ids written as strings, another
-//! spelling of the store field, a string or bare `push_content`, a field of an unexpected
-//! type, a duplicate key, an id out of range) returns `None` and is left to the general
-//! reader, which accepts every shape and names the reason for a refusal. So this path only
+//! whose ids and codes are JSON integers, and no other field. Anything else (ids written as
+//! strings, another spelling of the store field, a string or bare `push_content`, a field of
+//! an unexpected type, a duplicate key, an id out of range, a field this reader does not know)
+//! returns `None` and is left to the general reader, which accepts every shape and names the
+//! reason for a refusal. So this path only
 //! ever accepts what the general reader accepts, with the same result; a property test
 //! (`tests/decode.rs`) and the fuzz target check exactly that. The checks below restate, in
 //! types, those of `frame::fields` (ids positive or non-negative) and `named_store` (a
@@ -19,8 +20,11 @@ use meituan_wire::{
 };
 use serde::Deserialize;
 
-/// The wrapper; unknown fields are ignored, as the general reader ignores them.
+/// The wrapper. Unknown fields are refused rather than skipped: the general reader parses
+/// every value into its JSON tree and refuses one it cannot hold (a number beyond `f64`, for
+/// one), which skipping would not notice (found by the fuzz target).
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Wrapper<'a> {
     app_id: Option<i64>,
     #[serde(rename = "epoiId", borrow)]
@@ -29,8 +33,9 @@ struct Wrapper<'a> {
     push_content: Content,
 }
 
-/// `push_content` with every field in its canonical JSON type.
+/// `push_content` with every field in its canonical JSON type, and no other field.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Content {
     msg_id: i64,
     msg_content: String,
@@ -106,7 +111,7 @@ mod tests {
         json!({"app_id": 718, "epoiId": " s1 ", "biz_type": 1, "push_content": {
             "msg_id": 9_007_199_254_740_993_i64, "msg_content": "x", "msg_type": 1,
             "msg_source": 2, "cts": 1_700_000_000, "open_user_id": 5, "order_id": 6,
-            "scene_tag": 3, "scene_name": "退款", "has_reply": 0, "unknown": [1]
+            "scene_tag": 3, "scene_name": "退款", "has_reply": 0
         }})
     }
 
@@ -126,7 +131,11 @@ mod tests {
 
     #[test]
     fn anything_else_is_left_to_the_general_reader() {
-        let edits: [fn(&mut serde_json::Value); 7] = [
+        let edits: [fn(&mut serde_json::Value); 9] = [
+            // An unknown field: the general reader checks its value (here a number beyond
+            // f64, which it refuses as not JSON).
+            |v| v["push_content"]["extra"] = json!([1]),
+            |v| v["extra"] = json!(1),
             |v| v["push_content"]["msg_id"] = json!("5"),
             |v| v["push_content"]["open_user_id"] = json!(-1),
             |v| v["push_content"]["msg_id"] = json!(0),
