@@ -2,28 +2,51 @@
 //! encrypted under the current imSecret, percent-encoded exactly like JavaScript's
 //! `encodeURIComponent`. The one place the sandbox decides the frame shape.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::PushItem;
 use crate::cipher;
 
-/// The characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
+/// True for the bytes `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+/// Percent-encodes what is written to it, as `encodeURIComponent` does, so the frame JSON is
+/// encoded as it is serialized, in one pass and without an intermediate string.
+struct UriComponentWriter(String);
+
+impl std::io::Write for UriComponentWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for &b in bytes {
+            if unreserved(b) {
+                self.0.push(char::from(b));
+            } else {
+                self.0.push('%');
+                self.0.push(char::from(HEX[usize::from(b >> 4)]));
+                self.0.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// Percent-encodes `text` as `encodeURIComponent` does.
 pub fn encode_uri_component(text: &str) -> String {
-    utf8_percent_encode(text, URI_COMPONENT).to_string()
+    let mut out = UriComponentWriter(String::with_capacity(text.len() * 3));
+    // Writing into a string cannot fail.
+    let _ = std::io::Write::write_all(&mut out, text.as_bytes());
+    out.0
 }
 
 /// The wrapper, serialized straight from the push item (no JSON tree is built).
@@ -57,9 +80,10 @@ pub(crate) fn frame_text(app_id: i64, im_secret: &str, item: &PushItem) -> Strin
             msg_content: &text,
         },
     };
-    // Serializing strings, integers and a map of JSON values cannot fail.
-    let json = serde_json::to_string(&wire).unwrap_or_default();
-    encode_uri_component(&json)
+    // Serializing strings, integers and a map of JSON values into a string cannot fail.
+    let mut out = UriComponentWriter(String::with_capacity(3 * (text.len() + 160)));
+    let _ = serde_json::to_writer(&mut out, &wire);
+    out.0
 }
 
 #[cfg(test)]
@@ -73,5 +97,27 @@ mod tests {
             encode_uri_component("{\"a\":\"你好 +/?\"}!*'()~"),
             "%7B%22a%22%3A%22%E4%BD%A0%E5%A5%BD%20%2B%2F%3F%22%7D!*'()~"
         );
+    }
+
+    #[test]
+    fn agrees_with_the_percent_encoding_crate_on_every_byte() {
+        use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+        const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'!')
+            .remove(b'~')
+            .remove(b'*')
+            .remove(b'\'')
+            .remove(b'(')
+            .remove(b')');
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        for text in [every_ascii.as_str(), "你好，订单已出餐 emoji 🍜", ""] {
+            assert_eq!(
+                encode_uri_component(text),
+                utf8_percent_encode(text, URI_COMPONENT).to_string()
+            );
+        }
     }
 }
