@@ -293,13 +293,18 @@ impl<S: TokenSource> PushConnection<S> {
     ) -> Result<(), ReceiverGone> {
         let shared = &self.shared;
         let claimable = raw.len() <= shared.rules.max_frame_bytes && !is_server_keepalive(raw);
-        if claimable && !self.dedupe().claim_frame(raw) {
-            self.mark_activity(|h| {
-                h.frames += 1;
-                h.duplicates += 1;
-            });
-            return Ok(());
-        }
+        let claimed = if claimable {
+            let Some(claimed) = self.dedupe().claim_frame(raw) else {
+                self.mark_activity(|h| {
+                    h.frames += 1;
+                    h.duplicates += 1;
+                });
+                return Ok(());
+            };
+            Some(claimed)
+        } else {
+            None
+        };
         let sealed = match read_frame(raw, &shared.rules) {
             Ok(SealedFrame::KeepAlive) => {
                 self.mark_activity(|h| h.keepalives += 1);
@@ -340,7 +345,7 @@ impl<S: TokenSource> PushConnection<S> {
             text: push.text,
             received_at: shared.config.clock.now(),
             connection: self.index,
-            raw_frame: raw.to_owned(),
+            raw_frame: claimed.unwrap_or_else(|| Arc::from(raw)),
         };
         shared
             .events

@@ -59,11 +59,11 @@ impl RecentKeys {
         true
     }
 
-    /// True the first time these exact bytes arrive (within the frame window), and then
-    /// remembered; false for a byte-identical copy of a recent frame.
-    pub(crate) fn claim_frame(&mut self, raw: &str) -> bool {
+    /// The frame, now remembered, the first time these exact bytes arrive (within the frame
+    /// window); `None` for a byte-identical copy of a recent frame.
+    pub(crate) fn claim_frame(&mut self, raw: &str) -> Option<Arc<str>> {
         if self.frames.contains(raw) {
-            return false;
+            return None;
         }
         let window = RECENT_FRAMES.min(self.capacity);
         if self.frame_order.len() == window {
@@ -73,8 +73,8 @@ impl RecentKeys {
         }
         let raw: Arc<str> = Arc::from(raw);
         self.frames.insert(Arc::clone(&raw));
-        self.frame_order.push_back(raw);
-        true
+        self.frame_order.push_back(Arc::clone(&raw));
+        Some(raw)
     }
 }
 
@@ -105,16 +105,19 @@ mod tests {
     #[test]
     fn identical_frames_are_claimed_once_and_the_window_is_bounded() {
         let mut r = RecentKeys::new(2);
-        assert!(r.claim_frame("frame-1"));
-        assert!(!r.claim_frame("frame-1"), "a byte-identical copy");
-        assert!(r.claim_frame("frame-1 "), "exact comparison");
-        assert!(r.claim_frame("frame-2"));
+        assert_eq!(r.claim_frame("frame-1").as_deref(), Some("frame-1"));
+        assert!(r.claim_frame("frame-1").is_none(), "a byte-identical copy");
+        assert!(r.claim_frame("frame-1 ").is_some(), "exact comparison");
+        assert!(r.claim_frame("frame-2").is_some());
         assert_eq!(
             r.frames.len(),
             2,
             "the frame window never outgrows the key window"
         );
-        assert!(r.claim_frame("frame-1"), "the oldest frame was forgotten");
+        assert!(
+            r.claim_frame("frame-1").is_some(),
+            "the oldest frame was forgotten"
+        );
         // Claims and keys are separate: a claimed frame still takes its key once.
         assert!(r.first_sighting(&key("s", BizType::TwoParty, 1)));
         assert!(!r.first_sighting(&key("s", BizType::TwoParty, 1)));

@@ -38,8 +38,9 @@ pub struct PushedMessage {
     pub received_at: TimeMs,
     /// The connection that delivered it, 0-based.
     pub connection: usize,
-    /// The frame as received, for diagnostics.
-    pub raw_frame: String,
+    /// The frame as received, for diagnostics. Shared with the dedupe window's copy: it is
+    /// kept only if the cache cannot place the message.
+    pub raw_frame: std::sync::Arc<str>,
 }
 
 impl PushedMessage {
