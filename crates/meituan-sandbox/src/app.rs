@@ -60,6 +60,14 @@ impl Shared {
 
     /// Pushes a customer message to the developer's connections, with the push faults.
     pub fn publish(&self, item: PushItem) {
+        if self.hub.holding() {
+            // A held-back burst leaves as fast as the sockets take it: make its frame now.
+            let (app_id, secret) = {
+                let w = self.world();
+                (w.app_id, w.im_secret.clone())
+            };
+            let _ = item.frame_text(app_id, &secret);
+        }
         self.counters
             .customer_messages
             .fetch_add(1, Ordering::Relaxed);

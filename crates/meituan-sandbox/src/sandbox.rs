@@ -229,6 +229,20 @@ impl Sandbox {
         )
     }
 
+    /// Holds every push back, as a platform backlog does, until [`Sandbox::release_pushes`].
+    /// Their frames are made (encrypted and encoded) as they are held, so the released burst
+    /// costs the platform only its socket writes: a load benchmark can make its load first
+    /// and time only its delivery, on machines where the platform shares the client's cores.
+    pub fn hold_pushes(&self) {
+        self.app.hub.hold();
+    }
+
+    /// Sends every held push, in order, to every open connection (or, with none open, keeps
+    /// it for the next, as any push), and stops holding. Returns how many were held.
+    pub fn release_pushes(&self) -> usize {
+        self.app.hub.release()
+    }
+
     /// Load: `count` customer messages at `rate` per second, round-robin over the stores;
     /// returns exactly the messages that were pushed.
     pub async fn run_load(&self, count: u64, rate: f64) -> Vec<Pushed> {

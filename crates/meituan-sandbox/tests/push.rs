@@ -495,3 +495,45 @@ async fn timed_drops_and_secret_rotation() {
         "OP_SUCCESS"
     );
 }
+
+#[tokio::test]
+async fn held_pushes_wait_and_are_released_in_order_to_every_connection() {
+    let sb = start(quick()).await;
+    let c = Client::new(&sb);
+    let (mut first, _) = open(&sb, &c).await;
+    let (mut second, _) = open(&sb, &c).await;
+    assert!(eventually(WAIT, || sb.open_connections() == 2).await);
+    let s = sb.stores()[0].epoi_id.clone();
+    sb.hold_pushes();
+    let held: Vec<i64> = (0..5)
+        .map(|i| {
+            sb.customer_says(CustomerMessage::text(
+                &s,
+                ChatKind::PreOrder,
+                format!("积压{i}"),
+            ))
+            .unwrap()
+            .msg_id
+        })
+        .collect();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), first.next())
+            .await
+            .is_err(),
+        "nothing leaves while held"
+    );
+    assert_eq!(sb.release_pushes(), 5);
+    for ws in [&mut first, &mut second] {
+        let mut got = Vec::new();
+        for _ in 0..held.len() {
+            got.push(msg_id(&next_push(ws, WAIT).await));
+        }
+        assert_eq!(got, held, "each connection gets the burst, in order");
+    }
+    // Released, pushes flow again at once.
+    let next = sb
+        .customer_says(CustomerMessage::text(&s, ChatKind::PreOrder, "之后"))
+        .unwrap();
+    assert_eq!(msg_id(&next_push(&mut first, WAIT).await), next.msg_id);
+    assert_eq!(sb.release_pushes(), 0, "nothing is held any more");
+}

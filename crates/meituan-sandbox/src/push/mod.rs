@@ -72,6 +72,8 @@ struct HubState {
     pending: VecDeque<Arc<PushItem>>,
     held: Option<Arc<PushItem>>,
     overflowed: u64,
+    /// Pushes held back by [`Hub::hold`], in order, until [`Hub::release`].
+    gate: Option<VecDeque<Arc<PushItem>>>,
 }
 
 /// Open connections and waiting pushes.
@@ -136,6 +138,10 @@ impl Hub {
     }
 
     fn deliver(&self, st: &mut HubState, item: Arc<PushItem>) {
+        if let Some(gate) = st.gate.as_mut() {
+            gate.push_back(item);
+            return;
+        }
         st.conns
             .retain(|_, tx| tx.send(Outgoing::Push(Arc::clone(&item))).is_ok());
         if st.conns.is_empty() {
@@ -145,6 +151,28 @@ impl Hub {
             }
             st.pending.push_back(item);
         }
+    }
+
+    /// Holds every push back from now on, as a platform backlog (until [`Hub::release`]).
+    pub fn hold(&self) {
+        self.lock().gate.get_or_insert_with(VecDeque::new);
+    }
+
+    /// True while pushes are held back.
+    pub fn holding(&self) -> bool {
+        self.lock().gate.is_some()
+    }
+
+    /// Sends what was held back, in order, to every open connection (or queues it for the
+    /// next one, as any push), and stops holding. Returns how many pushes were held.
+    pub fn release(&self) -> usize {
+        let mut st = self.lock();
+        let held = st.gate.take().unwrap_or_default();
+        let n = held.len();
+        for item in held {
+            self.deliver(&mut st, item);
+        }
+        n
     }
 
     /// Registers a new connection; what waited is queued to it first.
