@@ -270,26 +270,21 @@ fn load_or_create(hot: &mut Hot<'_>, key: &ConversationKey, m: &NewMessage) -> R
     if let Some(summary) = found {
         return Ok(summary);
     }
-    let conn = hot.conn;
-    let blocked: bool = match m.open_user_id {
-        Some(user) => conn
-            .prepare_cached("SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?2")?
-            .exists(params![key.store, user])?,
-        None => false,
-    };
-    conn.prepare_cached(
-        "INSERT INTO conversations (store, biz_type, peer_id, open_user_id, group_id, blocked)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        key.store,
-        key.biz_type,
-        key.peer_id,
-        m.open_user_id,
-        m.group_id,
-        blocked
-    ])?;
-    Ok(Summary::fresh(conn.last_insert_rowid()))
+    // A customer blocked before writing starts blocked (no open_user_id: never blocked).
+    hot.conn
+        .prepare_cached(
+            "INSERT INTO conversations (store, biz_type, peer_id, open_user_id, group_id, blocked)
+             VALUES (?1, ?2, ?3, ?4, ?5,
+                 EXISTS (SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?4))",
+        )?
+        .execute(params![
+            key.store,
+            key.biz_type,
+            key.peer_id,
+            m.open_user_id,
+            m.group_id
+        ])?;
+    Ok(Summary::fresh(hot.conn.last_insert_rowid()))
 }
 
 /// The order context a message implies, with the completion time from the order cache;
