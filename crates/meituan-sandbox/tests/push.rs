@@ -498,7 +498,8 @@ async fn timed_drops_and_secret_rotation() {
 
 #[tokio::test]
 async fn held_pushes_wait_and_are_released_in_order_to_every_connection() {
-    let sb = start(quick()).await;
+    // The client stays silent while waiting, longer than `quick()` lets a socket idle.
+    let sb = start(SandboxConfig::default()).await;
     let c = Client::new(&sb);
     let (mut first, _) = open(&sb, &c).await;
     let (mut second, _) = open(&sb, &c).await;

@@ -154,6 +154,8 @@ impl Hub {
     }
 
     /// Holds every push back from now on, as a platform backlog (until [`Hub::release`]).
+    /// Held pushes are neither "waiting for a connection" ([`Hub::pending`]) nor undelivered
+    /// (`userCount`): nothing has failed to reach anyone yet.
     pub fn hold(&self) {
         self.lock().gate.get_or_insert_with(VecDeque::new);
     }
@@ -190,11 +192,16 @@ impl Hub {
 
     /// Removes a connection. Pushes it had not written wait again (in order) when no connection
     /// is open, or go to the open ones; one of those may then see a push twice, as a client of
-    /// the real platform must expect, but none is lost.
+    /// the real platform must expect, but none is lost. While pushes are held, they rejoin the
+    /// held ones, ahead of them (they were published first).
     pub fn unregister(&self, id: u64, unsent: Vec<Arc<PushItem>>) {
         let mut st = self.lock();
         st.conns.remove(&id);
-        if st.conns.is_empty() {
+        if let Some(gate) = st.gate.as_mut() {
+            for item in unsent.into_iter().rev() {
+                gate.push_front(item);
+            }
+        } else if st.conns.is_empty() {
             for item in unsent.into_iter().rev() {
                 st.pending.push_front(item);
             }
@@ -205,7 +212,7 @@ impl Hub {
         }
     }
 
-    /// Sends `text` as it is to every open connection; returns how many.
+    /// Sends `text` as it is to every open connection (held pushes or not); returns how many.
     pub fn publish_raw(&self, text: &str) -> usize {
         let text = Utf8Bytes::from(text);
         let mut st = self.lock();
