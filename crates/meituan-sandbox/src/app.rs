@@ -58,14 +58,17 @@ impl Shared {
         format!("sbx{:08x}{:08x}", self.config.seed as u32, n)
     }
 
+    /// What a push frame is made with now: the app id and the current imSecret.
+    pub fn frame_keys(&self) -> (i64, String) {
+        let w = self.world();
+        (w.app_id, w.im_secret.clone())
+    }
+
     /// Pushes a customer message to the developer's connections, with the push faults.
     pub fn publish(&self, item: PushItem) {
         if self.hub.holding() {
             // A held-back burst leaves as fast as the sockets take it: make its frame now.
-            let (app_id, secret) = {
-                let w = self.world();
-                (w.app_id, w.im_secret.clone())
-            };
+            let (app_id, secret) = self.frame_keys();
             let _ = item.frame_text(app_id, &secret);
         }
         self.counters

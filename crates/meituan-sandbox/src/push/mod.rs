@@ -195,20 +195,21 @@ impl Hub {
     /// the real platform must expect, but none is lost. While pushes are held, they rejoin the
     /// held ones, ahead of them (they were published first).
     pub fn unregister(&self, id: u64, unsent: Vec<Arc<PushItem>>) {
-        let mut st = self.lock();
+        let mut guard = self.lock();
+        let st = &mut *guard;
         st.conns.remove(&id);
-        if let Some(gate) = st.gate.as_mut() {
-            for item in unsent.into_iter().rev() {
-                gate.push_front(item);
+        let waiting = match st.gate.as_mut() {
+            Some(gate) => gate,
+            None if st.conns.is_empty() => &mut st.pending,
+            None => {
+                for item in unsent {
+                    self.deliver(st, item);
+                }
+                return;
             }
-        } else if st.conns.is_empty() {
-            for item in unsent.into_iter().rev() {
-                st.pending.push_front(item);
-            }
-        } else {
-            for item in unsent {
-                self.deliver(&mut st, item);
-            }
+        };
+        for item in unsent.into_iter().rev() {
+            waiting.push_front(item);
         }
     }
 

@@ -73,10 +73,7 @@ async fn send_batch(
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
     first: Outgoing,
 ) -> Batch {
-    let (app_id, secret) = {
-        let w = app.world();
-        (w.app_id, w.im_secret.clone())
-    };
+    let (app_id, secret) = app.frame_keys();
     let mut pushes: Vec<Arc<PushItem>> = Vec::new();
     let mut next = Some(first);
     let mut drop = None;
