@@ -2,27 +2,12 @@
 //! JavaScript's `encodeURIComponent`.
 
 use meituan_wire::{AesEcbCipher, MsgCipher};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
 
 use super::SECRET;
 
-/// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
-
-/// `encodeURIComponent(text)`.
-pub fn encode_uri_component(text: &str) -> String {
-    utf8_percent_encode(text, URI_COMPONENT).to_string()
-}
+/// `encodeURIComponent(text)`, as the platform stand-in encodes its frames.
+pub use meituan_sandbox::encode_uri_component;
 
 /// The test cipher.
 pub fn cipher() -> AesEcbCipher {
