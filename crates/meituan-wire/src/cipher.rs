@@ -51,7 +51,10 @@ pub trait MsgCipher: Send + Sync + fmt::Debug {
 /// `Debug` does not show the key.
 #[derive(Clone)]
 pub struct AesEcbCipher {
-    key: [u8; KEY_LEN],
+    // The key schedules, expanded once: expanding them per message was a visible part of
+    // decrypting a push.
+    enc: Aes128EcbEnc,
+    dec: Aes128EcbDec,
 }
 
 impl AesEcbCipher {
@@ -62,7 +65,10 @@ impl AesEcbCipher {
             .get(..KEY_LEN)
             .and_then(|k| k.try_into().ok())
             .ok_or(CipherError::SecretTooShort { len: bytes.len() })?;
-        Ok(Self { key })
+        Ok(Self {
+            enc: Aes128EcbEnc::new(&key.into()),
+            dec: Aes128EcbDec::new(&key.into()),
+        })
     }
 }
 
@@ -74,17 +80,24 @@ impl fmt::Debug for AesEcbCipher {
 
 impl MsgCipher for AesEcbCipher {
     fn encrypt(&self, plain: &str) -> String {
-        let sealed =
-            Aes128EcbEnc::new(&self.key.into()).encrypt_padded_vec_mut::<Pkcs7>(plain.as_bytes());
+        let sealed = self
+            .enc
+            .clone()
+            .encrypt_padded_vec_mut::<Pkcs7>(plain.as_bytes());
         BASE64.encode(sealed)
     }
 
     fn decrypt(&self, b64: &str) -> Result<String, CipherError> {
-        let sealed = BASE64.decode(b64.trim()).map_err(|_| CipherError::Base64)?;
-        let plain = Aes128EcbDec::new(&self.key.into())
-            .decrypt_padded_vec_mut::<Pkcs7>(&sealed)
-            .map_err(|_| CipherError::Decrypt)?;
-        String::from_utf8(plain).map_err(|_| CipherError::Utf8)
+        // Decrypted in place: the plain text is the front of the decoded buffer.
+        let mut buf = BASE64.decode(b64.trim()).map_err(|_| CipherError::Base64)?;
+        let len = self
+            .dec
+            .clone()
+            .decrypt_padded_mut::<Pkcs7>(&mut buf)
+            .map_err(|_| CipherError::Decrypt)?
+            .len();
+        buf.truncate(len);
+        String::from_utf8(buf).map_err(|_| CipherError::Utf8)
     }
 }
 
