@@ -29,16 +29,20 @@ impl ConversationKey {
         open_user_id: Option<i64>,
         group_id: Option<i64>,
     ) -> Option<Self> {
-        let peer_id = match biz_type {
-            1 => open_user_id?,
-            4..=6 => group_id?,
-            _ => return None,
-        };
         Some(Self {
+            peer_id: Self::peer_of(biz_type, open_user_id, group_id)?,
             store: store.to_owned(),
             biz_type,
-            peer_id,
         })
+    }
+
+    /// The id a conversation of `biz_type` is keyed by, as in [`ConversationKey::of`].
+    pub fn peer_of(biz_type: i32, open_user_id: Option<i64>, group_id: Option<i64>) -> Option<i64> {
+        match biz_type {
+            1 => open_user_id,
+            4..=6 => group_id,
+            _ => None,
+        }
     }
 }
 

@@ -110,3 +110,42 @@ fn a_failing_or_panicking_job_rolls_back_only_itself() {
     assert_eq!(store.setting("b".into()).unwrap(), None);
     assert_eq!(store.setting("c".into()).unwrap().as_deref(), Some("1"));
 }
+
+#[test]
+fn an_ingest_failing_midway_leaves_nothing_behind_and_the_writer_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // A trigger on the writer's connection refuses one message, after the batch's first
+    // message and its new conversation were written.
+    store
+        .write(|c| {
+            c.execute_batch(
+                "CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.text = 'refuse'
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let err = store
+        .ingest(vec![
+            customer("s1", 7, 1, 1_000, "first"),
+            customer("s1", 8, 2, 2_000, "refuse"),
+        ])
+        .unwrap_err();
+    assert!(matches!(err, StoreError::IngestFailed(_)), "{err:?}");
+    let count = |sql: &'static str| -> i64 {
+        store
+            .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .unwrap()
+    };
+    assert_eq!(count("SELECT count(*) FROM messages"), 0);
+    assert_eq!(count("SELECT count(*) FROM message_search"), 0);
+    assert_eq!(count("SELECT count(*) FROM conversations"), 0);
+    assert_eq!(count("SELECT count(*) FROM reply_events"), 0);
+    let stored = store
+        .ingest(vec![customer("s1", 7, 3, 3_000, "again")])
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(count("SELECT count(*) FROM messages"), 1);
+    assert_eq!(count("SELECT count(*) FROM conversations"), 1);
+}
