@@ -16,7 +16,16 @@ use crate::view::{
 
 /// The view id of a conversation key.
 pub fn conversation_id(key: &ConversationKey) -> ConversationId {
-    format!("{}|{}|{}", key.store, key.biz_type, key.peer_id)
+    conversation_id_of(&key.store, key.biz_type, key.peer_id)
+}
+
+/// [`conversation_id`] from the key's parts (ingest has them without a key).
+pub fn conversation_id_of(store: &str, biz_type: i32, peer_id: i64) -> ConversationId {
+    use std::fmt::Write as _;
+    // Sized once: `|`, a one-digit biz_type, `|` and up to 20 digits.
+    let mut id = String::with_capacity(store.len() + 23);
+    let _ = write!(id, "{store}|{biz_type}|{peer_id}");
+    id
 }
 
 /// Parses a view conversation id.
@@ -108,12 +117,22 @@ pub fn order_state(c: &Conversation, now: i64, window_ms: i64) -> Option<OrderSt
 
 /// A masked label for a customer id: the platform masks names, we show the id's tail.
 pub fn customer_label(open_user_id: i64) -> String {
-    let digits = open_user_id.to_string();
-    let tail: String = digits
-        .chars()
-        .skip(digits.len().saturating_sub(4))
-        .collect();
-    format!("顾客*{tail}")
+    use std::fmt::Write as _;
+    let mut label = String::with_capacity(16);
+    label.push_str("顾客*");
+    // The last four digits (fewer for a shorter id); written without a temporary string,
+    // as it is made for every message of a burst.
+    let _ = match open_user_id {
+        0..=9_999 => write!(label, "{open_user_id}"),
+        10_000.. => write!(label, "{:04}", open_user_id % 10_000),
+        // Not issued by the platform; the text's last four characters, sign included.
+        _ => {
+            let digits = open_user_id.to_string();
+            label.push_str(&digits[digits.len().saturating_sub(4)..]);
+            Ok(())
+        }
+    };
+    label
 }
 
 /// The conversation's title as the inbox shows it.
@@ -260,5 +279,17 @@ mod tests {
         let c = HistoryCursor { cts_ms: 5, id: 9 };
         assert_eq!(parse_cursor(&cursor_string(c)).unwrap(), c);
         assert_eq!(customer_label(88_001_234), "顾客*1234");
+    }
+
+    #[test]
+    fn a_customer_is_labelled_by_the_last_four_digits_of_the_id() {
+        assert_eq!(customer_label(10_005), "顾客*0005", "leading zeros kept");
+        assert_eq!(customer_label(1234), "顾客*1234");
+        assert_eq!(customer_label(12), "顾客*12", "a short id whole");
+        assert_eq!(customer_label(0), "顾客*0");
+        assert_eq!(customer_label(-5), "顾客*-5");
+        assert_eq!(customer_label(-123_456), "顾客*3456");
+        assert_eq!(customer_label(i64::MAX), "顾客*5807");
+        assert_eq!(customer_label(i64::MIN), "顾客*5808");
     }
 }

@@ -7,16 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use imdesk_store::{
-    ConversationKey, IngestOutcome, NewMessage, QueuedIngest, SOURCE_CUSTOMER, SOURCE_MERCHANT,
-};
+use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, QueuedIngest};
 use meituan_push::{PushEvent, PushedMessage, QuarantinedFrame};
-use meituan_wire::{StoreId, TimeMs};
+use meituan_wire::{MsgSource, TimeMs};
 use tokio::sync::mpsc;
 
 use crate::alerts::{AlertInput, IncomingMessage};
 use crate::alerts_driver::AlertCmd;
-use crate::convert::{conversation_id, customer_label};
+use crate::convert::{conversation_id_of, customer_label};
 use crate::desk::Inner;
 
 /// Converts a pushed message into the store's input row.
@@ -50,10 +48,10 @@ pub fn new_message(m: &PushedMessage) -> NewMessage {
 /// queue (the writer merges whatever is queued into one transaction).
 const IN_FLIGHT: usize = 2;
 
-/// A batch on the writer's queue, waiting for its commit before anything is announced.
+/// A batch on the writer's queue, waiting for its commit before anything is announced. Its
+/// rows went to the writer; what is announced is read from the pushed messages.
 struct Queued {
     pushed: Vec<PushedMessage>,
-    rows: Vec<NewMessage>,
     commit: Option<QueuedIngest>,
 }
 
@@ -105,18 +103,14 @@ async fn queue_batch(inner: &Arc<Inner>, batch: &mut Vec<PushEvent>) -> Option<Q
         return None;
     }
     let rows: Vec<NewMessage> = pushed.iter().map(new_message).collect();
-    let commit = match inner.store.ingest_queued(rows.clone()) {
+    let commit = match inner.store.ingest_queued(rows) {
         Ok(commit) => Some(commit),
         Err(e) => {
-            tracing::error!(messages = rows.len(), "ingest queue refused a batch: {e}");
+            tracing::error!(messages = pushed.len(), "ingest queue refused a batch: {e}");
             None
         }
     };
-    Some(Queued {
-        pushed,
-        rows,
-        commit,
-    })
+    Some(Queued { pushed, commit })
 }
 
 /// Waits for each queued batch's commit, in queue order, then announces it.
@@ -129,18 +123,17 @@ async fn announce_committed(inner: Arc<Inner>, mut queued: mpsc::Receiver<Queued
         let outcomes = match first_try {
             Ok(o) => Some(o),
             Err(e) => {
-                tracing::error!(messages = batch.rows.len(), "ingest commit failed: {e}");
-                retry_commit(&inner, &batch.rows).await
+                tracing::error!(messages = batch.pushed.len(), "ingest commit failed: {e}");
+                retry_commit(&inner, &batch.pushed).await
             }
         };
-        announce_batch(&inner, &batch.pushed, &batch.rows, outcomes).await;
+        announce_batch(&inner, &batch.pushed, outcomes).await;
     }
 }
 
 async fn announce_batch(
     inner: &Arc<Inner>,
     pushed: &[PushedMessage],
-    rows: &[NewMessage],
     outcomes: Option<Vec<IngestOutcome>>,
 ) {
     let Some(outcomes) = outcomes else {
@@ -158,15 +151,20 @@ async fn announce_batch(
     };
     let mut changed = Vec::new();
     let mut committed = Vec::new();
-    for ((outcome, row), m) in outcomes.iter().zip(rows).zip(pushed) {
+    for (outcome, m) in outcomes.iter().zip(pushed) {
         match outcome {
             IngestOutcome::Inserted { awaits_reply, .. } => {
-                committed.push(row.msg_id);
-                if let Some(key) =
-                    ConversationKey::of(&row.store, row.biz_type, row.open_user_id, row.group_id)
-                {
-                    let id = conversation_id(&key);
-                    announce(inner, row, *awaits_reply, &id);
+                let c = &m.content;
+                committed.push(c.msg_id.0);
+                let biz_type = m.biz_type.code();
+                let peer = ConversationKey::peer_of(
+                    biz_type,
+                    c.open_user_id.map(|u| u.0),
+                    c.group_id.map(|g| g.0),
+                );
+                if let Some(peer) = peer {
+                    let id = conversation_id_of(m.store.as_str(), biz_type, peer);
+                    announce(inner, m, *awaits_reply, &id);
                     changed.push(id);
                 }
             }
@@ -193,44 +191,44 @@ async fn announce_batch(
 
 /// Commits again after a failed commit, with a few retries (a busy disk); `None` when the
 /// cache keeps refusing. Copies already stored by then are absorbed as duplicates.
-async fn retry_commit(inner: &Inner, rows: &[NewMessage]) -> Option<Vec<IngestOutcome>> {
+async fn retry_commit(inner: &Inner, pushed: &[PushedMessage]) -> Option<Vec<IngestOutcome>> {
     for attempt in 0..3u64 {
         tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
-        match inner.store.ingest_async(rows.to_vec()).await {
+        let rows = pushed.iter().map(new_message).collect();
+        match inner.store.ingest_async(rows).await {
             Ok(o) => return Some(o),
             Err(e) => {
-                tracing::error!(attempt, messages = rows.len(), "ingest commit failed: {e}");
+                tracing::error!(
+                    attempt,
+                    messages = pushed.len(),
+                    "ingest commit failed: {e}"
+                );
             }
         }
     }
     None
 }
 
-/// Tells the alert policy about a durable message.
-/// Feeds the alert policy: a customer message the conversation now awaits a reply to (as the
-/// cache decided in the same commit), or our reply.
-fn announce(inner: &Inner, row: &NewMessage, awaits_reply: bool, conversation: &str) {
-    let input = if row.msg_source == SOURCE_CUSTOMER {
-        if !awaits_reply {
-            return;
-        }
-        AlertInput::CustomerMessage(IncomingMessage {
-            store: StoreId::new(row.store.clone()),
+/// Feeds the alert policy about a durable message: a customer message the conversation now
+/// awaits a reply to (as the cache decided in the same commit), or our reply.
+fn announce(inner: &Inner, m: &PushedMessage, awaits_reply: bool, conversation: &str) {
+    let c = &m.content;
+    let input = match c.msg_source {
+        MsgSource::Customer if awaits_reply => AlertInput::CustomerMessage(IncomingMessage {
+            store: m.store.clone(),
             conversation: conversation.to_owned(),
-            customer: match row.open_user_id {
-                Some(u) => customer_label(u),
+            customer: match c.open_user_id {
+                Some(u) => customer_label(u.0),
                 None => "匿名顾客".to_owned(),
             },
-            preview: row.text.clone().unwrap_or_default(),
-            scene_tag: row.scene_tag,
-            sent_at: TimeMs(row.cts_ms),
-        })
-    } else if row.msg_source == SOURCE_MERCHANT {
-        AlertInput::Replied {
+            preview: m.text.clone(),
+            scene_tag: c.scene_tag.map_or(-1, |s| s.0),
+            sent_at: c.cts_ms(),
+        }),
+        MsgSource::Merchant => AlertInput::Replied {
             conversation: conversation.to_owned(),
-        }
-    } else {
-        return;
+        },
+        _ => return,
     };
     let _ = inner.alerts.send(AlertCmd::Input(input));
 }

@@ -215,7 +215,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.flush_urgent_backlog(now, &mut out);
         self.urgent_crossings(now, urgent, &mut out);
         self.urgent_repeat(now, &mut out);
-        self.flush_new_messages(now, &mut out);
+        self.flush_new_messages(now, None, &mut out);
         self.flush_reminders(now, &mut out);
         out
     }
@@ -341,9 +341,16 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             self.urgent_backlog.push(pending);
             self.flush_urgent_backlog(now, out);
         } else if !self.suppressed(now, &pending.store) {
+            // Looked up before the entry is made: the key is cloned only for a new store.
+            if !self.stores.contains_key(&pending.store) {
+                self.stores
+                    .insert(pending.store.clone(), StoreState::default());
+            }
             let store = pending.store.clone();
-            self.stores.entry(store).or_default().pending.push(pending);
-            self.flush_new_messages(now, out);
+            if let Some(st) = self.stores.get_mut(&store) {
+                st.pending.push(pending);
+            }
+            self.flush_new_messages(now, Some(&store), out);
         }
     }
 }
