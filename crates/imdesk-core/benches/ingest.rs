@@ -80,9 +80,15 @@ struct PipelineRun {
     per_message: Vec<(&'static str, f64)>,
 }
 
-/// Thread groups whose CPU the bench attributes: the platform, the desk's runtime (sockets,
-/// decoding, dedupe, ingest, alerts) and the store's writer thread.
-const THREAD_GROUPS: [&str; 3] = [SANDBOX_THREADS, "tokio-rt-worker", "imdesk-store-wr"];
+/// Thread groups whose CPU the bench attributes: the platform, the desk's engine thread
+/// (sockets, decoding, dedupe, ingest, alerts), the bench's own runtime and the store's
+/// writer thread.
+const THREAD_GROUPS: [&str; 4] = [
+    SANDBOX_THREADS,
+    imdesk_core::ENGINE_THREAD,
+    "tokio-rt-worker",
+    "imdesk-store-wr",
+];
 
 /// How the sandbox's load meets the timed run.
 #[derive(Clone, Copy, PartialEq)]

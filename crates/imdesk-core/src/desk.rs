@@ -103,6 +103,49 @@ pub struct Desk {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     ingest: Mutex<Option<JoinHandle<()>>>,
     push: Mutex<Option<PushHandle>>,
+    engine: Engine,
+}
+
+/// Name of the engine's worker thread.
+pub const ENGINE_THREAD: &str = "imdesk-engine";
+
+/// The runtime the engine's own tasks run on (push sockets, ingest, alerts, outbox, pollers):
+/// one worker thread, apart from the caller's runtime, which serves the front door's calls.
+///
+/// Why one thread: in a burst the pipeline is a chain (sockets, decode, the writer thread,
+/// announcements) whose hops are channel sends. On a second worker every hop wakes another
+/// thread, and the engine's two threads and the store's writer contend for the cores of a
+/// typical desk PC; with one engine thread and the writer beside it, the ingest benchmark
+/// ran ~7 points nearer the bare insert (`cargo bench -p imdesk-core --bench ingest`). The
+/// front door's queries keep their own runtime and are not queued behind a burst.
+#[derive(Debug)]
+struct Engine(Mutex<Option<tokio::runtime::Runtime>>);
+
+impl Engine {
+    fn start() -> DeskResult<(Self, tokio::runtime::Handle)> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(ENGINE_THREAD)
+            .enable_all()
+            .build()
+            .map_err(DeskError::Thread)?;
+        let handle = runtime.handle().clone();
+        Ok((Self(Mutex::new(Some(runtime))), handle))
+    }
+
+    /// Stops the thread; tasks still on it are dropped. Safe from async code.
+    fn stop(&self) {
+        let runtime = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(runtime) = runtime {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 fn business_id(code: u8, epoi_id: &str) -> DeskResult<BusinessId> {
@@ -194,8 +237,10 @@ impl Desk {
             _ => None,
         };
         let cancel = CancellationToken::new();
+        let (engine, runtime) = Engine::start()?;
         let mut tasks = Vec::new();
-        let (notices, task) = events::start(sink.clone(), opts.event_window, cancel.clone());
+        let (notices, task) =
+            events::start(&runtime, sink.clone(), opts.event_window, cancel.clone());
         tasks.push(task);
         let (alerts_tx, alerts_rx) = mpsc::unbounded_channel();
         let alert_settings: AlertSettings = settings::load_alert_settings(&store).await?;
@@ -219,33 +264,37 @@ impl Desk {
         });
         clean_attachments(&inner).await?;
         let restored = alerts_driver::restore_rows(&inner).await?;
-        tasks.push(tokio::spawn(alerts_driver::run(
+        tasks.push(runtime.spawn(alerts_driver::run(
             inner.clone(),
             alerts_rx,
             alert_settings,
             restored,
             sink,
         )));
-        tasks.push(tokio::spawn(outbox::run(inner.clone())));
+        tasks.push(runtime.spawn(outbox::run(inner.clone())));
         let mut push = None;
         let mut ingest_task = None;
         if let (true, Some(p)) = (inner.opts.run_push, &inner.platform) {
-            let (handle, events) =
-                PushClient::start(push_config(&config, &inner), p.tokens.clone())?;
-            tasks.push(tokio::spawn(link::watch(inner.clone(), handle.health())));
-            ingest_task = Some(tokio::spawn(ingest::run(inner.clone(), events)));
+            let (handle, events) = {
+                // The push client spawns its sockets on the runtime it is started in.
+                let _engine = runtime.enter();
+                PushClient::start(push_config(&config, &inner), p.tokens.clone())?
+            };
+            tasks.push(runtime.spawn(link::watch(inner.clone(), handle.health())));
+            ingest_task = Some(runtime.spawn(ingest::run(inner.clone(), events)));
             push = Some(handle);
         }
         if inner.opts.run_pollers && inner.platform.is_some() {
-            tasks.push(tokio::spawn(pollers::read_receipts(inner.clone())));
-            tasks.push(tokio::spawn(pollers::platform_rates(inner.clone())));
-            tasks.push(tokio::spawn(pollers::orders(inner.clone())));
+            tasks.push(runtime.spawn(pollers::read_receipts(inner.clone())));
+            tasks.push(runtime.spawn(pollers::platform_rates(inner.clone())));
+            tasks.push(runtime.spawn(pollers::orders(inner.clone())));
         }
         Ok(Desk {
             inner,
             tasks: Mutex::new(tasks),
             ingest: Mutex::new(ingest_task),
             push: Mutex::new(push),
+            engine,
         })
     }
 
@@ -274,6 +323,7 @@ impl Desk {
         for t in tasks {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
         }
+        self.engine.stop();
     }
 
     /// The underlying cache (for the CLI's export and for diagnostics).

@@ -67,6 +67,9 @@ pub enum DeskError {
     /// The engine has shut down.
     #[error("the desk has shut down")]
     Stopped,
+    /// The engine's worker thread could not be started.
+    #[error("cannot start the desk's worker thread: {0}")]
+    Thread(std::io::Error),
 }
 
 impl DeskError {
@@ -93,7 +96,8 @@ impl DeskError {
             DeskError::Store(_)
             | DeskError::Push(_)
             | DeskError::Attachment(_)
-            | DeskError::Stopped => ErrorCode::Internal,
+            | DeskError::Stopped
+            | DeskError::Thread(_) => ErrorCode::Internal,
             DeskError::BadImage(_) => ErrorCode::BadImage,
             DeskError::Unsupported { .. } => ErrorCode::Unsupported,
             DeskError::Api(e) => api_code(e),

@@ -72,12 +72,13 @@ impl Notices {
 /// Starts the coalescer: notices are merged over `window` and handed to the sink as at most
 /// one event of each kind per window.
 pub(crate) fn start(
+    runtime: &tokio::runtime::Handle,
     sink: Arc<dyn DeskSink>,
     window: Duration,
     cancel: CancellationToken,
 ) -> (Notices, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(rx, sink, window, cancel));
+    let task = runtime.spawn(run(rx, sink, window, cancel));
     (Notices(tx), task)
 }
 

@@ -46,7 +46,7 @@ mod tokens;
 pub mod view;
 
 pub use config::{ConfigError, DeskConfig, StoreCredentials};
-pub use desk::Desk;
+pub use desk::{Desk, ENGINE_THREAD};
 pub use detail::{order_card, status_label};
 pub use error::{DeskError, DeskResult};
 pub use events::{DeskSink, NullSink};
