@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::checkpoint;
 use crate::error::{Result, StoreError};
-use crate::ingest::{self, IngestOutcome};
+use crate::ingest::{self, IngestOutcome, SummaryCache};
 use crate::messages::NewMessage;
 use crate::options::{ClockPolicy, StoreOptions};
 use crate::schema;
@@ -332,13 +332,12 @@ where
     }
 }
 
-/// Where a write job's writes are undone if it fails.
-#[derive(Clone, Copy)]
-enum Scope {
+/// Where an ingest's writes are undone if it fails, and the summary cache it may use.
+enum Scope<'a> {
     /// Its own savepoint: the rest of the transaction stands.
-    Savepoint,
+    Savepoint(Option<&'a mut SummaryCache>),
     /// The whole transaction, which holds nothing else: the caller rolls it back.
-    Transaction,
+    Transaction(&'a mut SummaryCache),
 }
 
 /// Runs `f` on the transaction itself; on failure the caller must roll the transaction back.
@@ -375,6 +374,7 @@ fn run_in_savepoint<T>(
 }
 
 fn writer_loop(mut conn: Connection, jobs: Receiver<Job>, max_batch: usize, clock: &ClockPolicy) {
+    let mut cache = SummaryCache::default();
     // Adaptive batching: block for the first job, then take whatever else is already queued,
     // and commit once. Under load batches grow by themselves; when idle, latency stays low.
     while let Ok(first) = jobs.recv() {
@@ -385,7 +385,7 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Job>, max_batch: usize, cloc
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, batch, clock);
+        run_batch(&mut conn, batch, clock, &mut cache);
     }
     // Keep the planner's statistics fresh for the next start.
     if let Err(e) = conn.execute_batch("PRAGMA optimize") {
@@ -393,7 +393,12 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Job>, max_batch: usize, cloc
     }
 }
 
-fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy) {
+fn run_batch(
+    conn: &mut Connection,
+    batch: Vec<Job>,
+    clock: &ClockPolicy,
+    cache: &mut SummaryCache,
+) {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -413,6 +418,12 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy) {
     // transaction back undoes exactly their writes. The savepoint's statement journal (a copy
     // of every page the ingest changes) was a few percent of the writer's time in a burst.
     let alone = batch.iter().all(|job| matches!(job, Job::Ingest(_)));
+    if alone {
+        cache.check_other_writers(&tx);
+    } else {
+        // Another job may change conversations behind the cached summaries.
+        cache.clear();
+    }
     let mut acks: Vec<Ack> = Vec::with_capacity(batch.len());
     let mut ingests: Vec<IngestJob> = Vec::new();
     for job in batch {
@@ -422,15 +433,17 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy) {
                 // Keep queue order: ingests queued before this job are written first.
                 if !ingests.is_empty() {
                     let jobs = std::mem::take(&mut ingests);
-                    acks.extend(run_ingests(&mut tx, jobs, clock, Scope::Savepoint).0);
+                    acks.extend(run_ingests(&mut tx, jobs, clock, Scope::Savepoint(None)).0);
                 }
                 acks.push(job.run(&mut tx));
             }
         }
     }
     if alone {
-        let (ingest_acks, written) = run_ingests(&mut tx, ingests, clock, Scope::Transaction);
+        let (ingest_acks, written) =
+            run_ingests(&mut tx, ingests, clock, Scope::Transaction(cache));
         if !written {
+            cache.clear();
             // Each job already carries its error; dropping the transaction rolls it back.
             drop(tx);
             ingest_acks.into_iter().for_each(|ack| ack(None));
@@ -438,11 +451,12 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy) {
         }
         acks.extend(ingest_acks);
     } else if !ingests.is_empty() {
-        acks.extend(run_ingests(&mut tx, ingests, clock, Scope::Savepoint).0);
+        acks.extend(run_ingests(&mut tx, ingests, clock, Scope::Savepoint(None)).0);
     }
     match tx.commit() {
         Ok(()) => acks.into_iter().for_each(|ack| ack(None)),
         Err(e) => {
+            cache.clear();
             tracing::error!(error = %e, jobs = acks.len(), "store batch commit failed");
             let e = Arc::new(e);
             acks.into_iter().for_each(|ack| ack(Some(&e)));
@@ -455,16 +469,19 @@ fn run_ingests(
     tx: &mut rusqlite::Transaction<'_>,
     jobs: Vec<IngestJob>,
     clock: &ClockPolicy,
-    scope: Scope,
+    scope: Scope<'_>,
 ) -> (Vec<Ack>, bool) {
     let sizes: Vec<usize> = jobs.iter().map(|j| j.messages.len()).collect();
     let (messages, replies): (Vec<Vec<NewMessage>>, Vec<_>) =
         jobs.into_iter().map(|j| (j.messages, j.reply)).unzip();
     let all: Vec<NewMessage> = messages.into_iter().flatten().collect();
-    let ingest = |conn: &Connection| ingest::ingest_batch(conn, clock, &all);
     let result = match scope {
-        Scope::Savepoint => run_in_savepoint(tx, ingest),
-        Scope::Transaction => run_guarded(tx, ingest),
+        Scope::Savepoint(cache) => {
+            run_in_savepoint(tx, |conn| ingest::ingest_batch(conn, clock, &all, cache))
+        }
+        Scope::Transaction(cache) => run_guarded(tx, |conn| {
+            ingest::ingest_batch(conn, clock, &all, Some(cache))
+        }),
     };
     let written = result.is_ok();
     let shared_error = match &result {

@@ -412,3 +412,45 @@ fn a_customer_message_arriving_after_our_later_reply_starts_no_clock() {
     let clock = store.conversation(id).unwrap().unwrap().clock.unwrap();
     assert_eq!(clock.awaiting_since_ms, T0 + 2 * MINUTE);
 }
+
+/// The writer keeps the summaries it wrote for the next batch; anything else that changes a
+/// conversation in between must be seen by that batch.
+#[test]
+fn the_next_batch_sees_what_other_jobs_and_other_processes_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let out = store.ingest(vec![customer("s1", 1, 1, T0, "一")]).unwrap();
+    let c1 = conversation_id(&out[0]);
+    let unread = || store.conversation(c1).unwrap().unwrap().unread_count;
+    assert_eq!(unread(), 1);
+
+    // Another job of the same writer.
+    store.mark_read(c1).unwrap();
+    store
+        .ingest(vec![customer("s1", 1, 2, T0 + 1000, "二")])
+        .unwrap();
+    assert_eq!(unread(), 1, "counted from the read, not from the cached 1");
+
+    // Another connection, as another process (`imdesk-cli` beside the app) would.
+    let other = rusqlite::Connection::open(dir.path().join("cache.sqlite3")).unwrap();
+    other
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    other
+        .execute(
+            "UPDATE conversations SET unread_count = 10, awaiting_since_ms = NULL,
+                 deadline_ms = NULL WHERE id = ?1",
+            [c1],
+        )
+        .unwrap();
+    store
+        .ingest(vec![customer("s1", 1, 3, T0 + 2000, "三")])
+        .unwrap();
+    let conv = store.conversation(c1).unwrap().unwrap();
+    assert_eq!(conv.unread_count, 11, "counted from the other process's 10");
+    assert_eq!(
+        conv.clock.map(|c| c.awaiting_since_ms),
+        Some(T0 + 2000),
+        "the clock the other process stopped starts again at this message"
+    );
+}
