@@ -52,7 +52,8 @@ struct Hot<'c> {
     insert_search: CachedStatement<'c>,
     insert_event: CachedStatement<'c>,
     close_events: CachedStatement<'c>,
-    /// Completion time of orders already looked up in this batch.
+    /// Completion time of orders already looked up in this batch (or, with a cache, since
+    /// the cache was last cleared).
     orders: HashMap<i64, Option<i64>>,
 }
 
@@ -66,16 +67,20 @@ struct Hot<'c> {
 #[derive(Debug, Default)]
 pub(crate) struct SummaryCache {
     summaries: HashMap<ConversationKey, Summary>,
+    /// Completion time of the orders looked up so far (see [`Hot::orders`]).
+    orders: HashMap<i64, Option<i64>>,
     data_version: Option<i64>,
 }
 
-/// Conversations the cache holds at most (about 200 bytes each); past it, it starts over.
+/// Conversations (about 200 bytes each), and orders, the cache holds at most; past it, it
+/// starts over.
 const CACHED_SUMMARIES: usize = 20_000;
 
 impl SummaryCache {
     /// Forgets everything (something else may have changed the conversations).
     pub(crate) fn clear(&mut self) {
         self.summaries.clear();
+        self.orders.clear();
     }
 
     /// Clears the cache if another connection committed since the last call. Call inside the
@@ -134,7 +139,7 @@ const UPDATE_SUMMARY_AND_ORDER: &str = concat!(
 );
 
 impl<'c> Hot<'c> {
-    fn new(conn: &'c Connection) -> Result<Self> {
+    fn new(conn: &'c Connection, orders: HashMap<i64, Option<i64>>) -> Result<Self> {
         Ok(Self {
             conn,
             select_conversation: conn.prepare_cached(
@@ -164,7 +169,7 @@ impl<'c> Hot<'c> {
                 "UPDATE reply_events SET replied_at_ms = ?3
                  WHERE id IN (?1, ?2) AND replied_at_ms IS NULL",
             )?,
-            orders: HashMap::new(),
+            orders,
         })
     }
 }
@@ -178,7 +183,11 @@ pub(crate) fn ingest_batch(
     messages: &[NewMessage],
     mut cache: Option<&mut SummaryCache>,
 ) -> Result<Vec<IngestOutcome>> {
-    let mut hot = Hot::new(conn)?;
+    let orders = cache
+        .as_deref_mut()
+        .map(|c| std::mem::take(&mut c.orders))
+        .unwrap_or_default();
+    let mut hot = Hot::new(conn, orders)?;
     // Conversations of this batch, in first-seen order, and where each key sits.
     let mut summaries: Vec<Summary> = Vec::new();
     let mut slots: HashMap<ConversationKey, usize> = HashMap::new();
@@ -209,6 +218,9 @@ pub(crate) fn ingest_batch(
         write_summary(conn, summary, messages)?;
     }
     if let Some(cache) = cache {
+        if hot.orders.len() < CACHED_SUMMARIES {
+            cache.orders = std::mem::take(&mut hot.orders);
+        }
         let mut summaries: Vec<Option<Summary>> = summaries.into_iter().map(Some).collect();
         for (key, slot) in slots {
             if let Some(summary) = summaries.get_mut(slot).and_then(Option::take) {

@@ -454,3 +454,47 @@ fn the_next_batch_sees_what_other_jobs_and_other_processes_changed() {
         "the clock the other process stopped starts again at this message"
     );
 }
+
+/// Orders looked up by one batch are remembered for the next; an order completed in between
+/// must be seen.
+#[test]
+fn the_next_batch_sees_an_order_completed_in_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let in_progress = NewMessage {
+        order_id: Some(555),
+        ..customer("s1", 1, 1, T0, "到哪了")
+    };
+    let out = store.ingest(vec![in_progress]).unwrap();
+    let id = conversation_id(&out[0]);
+    // A question before another order moves the conversation off order 555, so completing
+    // 555 does not touch the conversation row itself.
+    store
+        .ingest(vec![customer("s1", 1, 2, T0 + 1000, "还能加单吗")])
+        .unwrap();
+    assert_eq!(
+        store.conversation(id).unwrap().unwrap().order_state,
+        OrderState::PreOrder
+    );
+    let done = T0 + 2000;
+    store
+        .upsert_order(OrderRecord {
+            order_id: 555,
+            store: "s1".into(),
+            status: 8,
+            completed_at_ms: Some(done),
+            json: "{}".into(),
+            fetched_at_ms: done,
+        })
+        .unwrap();
+    let again = NewMessage {
+        order_id: Some(555),
+        ..customer("s1", 1, 3, T0 + 3000, "汤洒了")
+    };
+    store.ingest(vec![again]).unwrap();
+    let conv = store.conversation(id).unwrap().unwrap();
+    assert_eq!(
+        (conv.order_id, conv.order_state, conv.order_completed_at_ms),
+        (Some(555), OrderState::Completed, Some(done))
+    );
+}
