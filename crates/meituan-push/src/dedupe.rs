@@ -11,10 +11,10 @@
 //! included (kept once, its copies counted as duplicates). Frames with different bytes but
 //! the same message key (re-encrypted after an imSecret change) are caught by the key check.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
+use hashlink::LinkedHashSet;
 
 use crate::quarantine::DedupeKey;
 
@@ -22,14 +22,13 @@ use crate::quarantine::DedupeKey;
 /// frames of ~1 KiB bound the memory to about a megabyte.
 const RECENT_FRAMES: usize = 1024;
 
-/// The most recent `capacity` message keys, in arrival order, and the most recent frames.
+/// The most recent `capacity` message keys and the most recent frames, each in arrival order
+/// (one copy of each, in an insertion-ordered set).
 #[derive(Debug)]
 pub(crate) struct RecentKeys {
     capacity: usize,
-    seen: HashSet<DedupeKey, RandomState>,
-    order: VecDeque<DedupeKey>,
-    frames: HashSet<Arc<str>, RandomState>,
-    frame_order: VecDeque<Arc<str>>,
+    seen: LinkedHashSet<DedupeKey, RandomState>,
+    frames: LinkedHashSet<Arc<str>, RandomState>,
 }
 
 impl RecentKeys {
@@ -37,10 +36,8 @@ impl RecentKeys {
         let capacity = capacity.max(1);
         Self {
             capacity,
-            seen: HashSet::with_capacity_and_hasher(capacity, RandomState::default()),
-            order: VecDeque::new(),
-            frames: HashSet::with_hasher(RandomState::default()),
-            frame_order: VecDeque::new(),
+            seen: LinkedHashSet::with_capacity_and_hasher(capacity, RandomState::default()),
+            frames: LinkedHashSet::with_hasher(RandomState::default()),
         }
     }
 
@@ -49,13 +46,10 @@ impl RecentKeys {
         if self.seen.contains(key) {
             return false;
         }
-        if self.order.len() == self.capacity {
-            if let Some(oldest) = self.order.pop_front() {
-                self.seen.remove(&oldest);
-            }
+        if self.seen.len() >= self.capacity {
+            self.seen.pop_front();
         }
         self.seen.insert(key.clone());
-        self.order.push_back(key.clone());
         true
     }
 
@@ -65,15 +59,11 @@ impl RecentKeys {
         if self.frames.contains(raw) {
             return None;
         }
-        let window = RECENT_FRAMES.min(self.capacity);
-        if self.frame_order.len() == window {
-            if let Some(oldest) = self.frame_order.pop_front() {
-                self.frames.remove(&oldest);
-            }
+        if self.frames.len() >= RECENT_FRAMES.min(self.capacity) {
+            self.frames.pop_front();
         }
         let raw: Arc<str> = Arc::from(raw);
         self.frames.insert(Arc::clone(&raw));
-        self.frame_order.push_back(Arc::clone(&raw));
         Some(raw)
     }
 }
