@@ -434,7 +434,7 @@ fn write_summary(conn: &Connection, s: &Summary, messages: &[NewMessage]) -> Res
         last.map(|(_, m)| m.msg_type),
         last.and_then(|(_, m)| preview(m)),
     ];
-    if p.order_changed {
+    if s.order_changed() {
         let mut args: Vec<&dyn rusqlite::ToSql> = common.to_vec();
         let state = s.order_state.code();
         args.extend([

@@ -41,8 +41,9 @@ pub(crate) struct Summary {
 pub(crate) struct Pending {
     /// A message of the batch was stored in this conversation.
     pub touched: bool,
-    /// Order id, state or completion time changed (only then is the order index written).
-    pub order_changed: bool,
+    /// The order context as the row holds it, kept at the batch's first change of it: the
+    /// order columns (and the order index) are written only if the batch ends elsewhere.
+    pub order_before: Option<OrderContext>,
     /// The newest message of the batch that became the conversation's last message:
     /// (its row id, its index in the batch).
     pub last: Option<(i64, usize)>,
@@ -78,12 +79,23 @@ impl Summary {
         m.cts_ms >= self.last_msg_at_ms
     }
 
+    /// The order context: order id, state and completion time.
+    pub fn order(&self) -> OrderContext {
+        (self.order_id, self.order_state, self.order_completed_at_ms)
+    }
+
+    /// Whether the batch left the order context other than the row holds it.
+    pub fn order_changed(&self) -> bool {
+        self.pending
+            .order_before
+            .is_some_and(|before| before != self.order())
+    }
+
     /// Sets the order context a newest message implies.
     pub fn set_order(&mut self, (order_id, state, completed): OrderContext) {
-        if (order_id, state, completed)
-            != (self.order_id, self.order_state, self.order_completed_at_ms)
-        {
-            self.pending.order_changed = true;
+        let current = self.order();
+        if (order_id, state, completed) != current && self.pending.order_before.is_none() {
+            self.pending.order_before = Some(current);
         }
         self.order_id = order_id;
         self.order_state = state;
