@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, QueuedIngest};
+use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, QueuedIngest, SearchBody};
 use meituan_push::{PushEvent, PushedMessage, QuarantinedFrame};
 use meituan_wire::{MsgSource, TimeMs};
 use tokio::sync::mpsc;
@@ -40,6 +40,8 @@ pub fn new_message(m: &PushedMessage) -> NewMessage {
         has_reply: c.has_reply.map_or(0, |h| h.code()),
         group_name: c.group_name.clone(),
         received_at_ms: m.received_at.0,
+        // Made here, on the engine thread, rather than by the store's writer.
+        search_body: Some(SearchBody::of(&m.text)),
     }
 }
 

@@ -244,5 +244,6 @@ pub fn as_new_message(m: &crate::messages::MessageRow) -> NewMessage {
         has_reply: m.has_reply,
         group_name: m.group_name.clone(),
         received_at_ms: m.received_at_ms,
+        search_body: None,
     }
 }

@@ -295,7 +295,14 @@ fn ingest_with(
     }
     let message_id = hot.conn.last_insert_rowid();
     if let Some(text) = &m.text {
-        let body = index_text(text);
+        let made;
+        let body = match &m.search_body {
+            Some(body) => body.as_str(),
+            None => {
+                made = index_text(text);
+                made.as_str()
+            }
+        };
         if !body.is_empty() {
             hot.insert_search.execute(params![message_id, body])?;
         }

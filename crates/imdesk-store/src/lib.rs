@@ -53,3 +53,4 @@ pub use outbox::{NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
 pub use quarantine::QuarantinedFrame;
 pub use reply_rates::ReplyRates;
 pub use search::SearchFilter;
+pub use search_text::SearchBody;

@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, Row};
 
 use crate::error::Result;
 use crate::options::StoreOptions;
+use crate::search_text::SearchBody;
 
 /// `msg_source` of a merchant (our side) message.
 pub const SOURCE_MERCHANT: i32 = 1;
@@ -52,6 +53,9 @@ pub struct NewMessage {
     pub group_name: Option<String>,
     /// When we received it, UTC ms.
     pub received_at_ms: i64,
+    /// The search text of `text`, made ahead of the writer (`SearchBody::of(text)`); when
+    /// `None`, the writer makes it.
+    pub search_body: Option<SearchBody>,
 }
 
 /// A stored message.

@@ -284,6 +284,7 @@ pub fn mark_sent(
         has_reply: 0,
         group_name: None,
         received_at_ms: now_ms,
+        search_body: None,
     };
     ingest_one(conn, &opts.clock, &message)?;
     existing(conn, id)

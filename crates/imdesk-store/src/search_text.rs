@@ -75,6 +75,24 @@ fn pieces(text: &str) -> Vec<Piece> {
     out
 }
 
+/// A message's search text (see [`index_text`]), made before the message reaches the store's
+/// writer: the ingest pipeline makes it on its own thread, so that the writer, the one
+/// thread every write waits for, only stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchBody(String);
+
+impl SearchBody {
+    /// The search text of `text`.
+    pub fn of(text: &str) -> Self {
+        Self(index_text(text))
+    }
+
+    /// The text as stored in the index.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The derived text stored in the FTS5 table for one message text.
 pub fn index_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);

@@ -173,6 +173,7 @@ impl Generator {
             has_reply: i32::from(customer),
             group_name: (biz_type == 5).then(|| "粉丝群".to_owned()),
             received_at_ms: cts_ms + 30,
+            search_body: None,
         }
     }
 }
