@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use imdesk_store::{InboxCursor, InboxFilter, IngestOutcome, NewMessage, OrderRecord, OrderState};
+use imdesk_store::{InboxCursor, InboxFilter, IngestOutcome, NewMessage, OrderState};
 
 fn ids(list: &[imdesk_store::Conversation]) -> Vec<i64> {
     list.iter().map(|c| c.key.peer_id).collect()
@@ -24,10 +24,7 @@ fn setup(store: &imdesk_store::Store) {
                 has_reply: 0,
                 ..customer("s2", 4, 4, T0 + 9 * MINUTE, "no clock, older")
             },
-            NewMessage {
-                order_id: Some(77),
-                ..customer("s2", 5, 5, T0 + MINUTE, "normal, due T0+6")
-            },
+            about_order("s2", 5, 5, T0 + MINUTE, 77, "normal, due T0+6"),
         ])
         .unwrap();
     assert!(out
@@ -128,16 +125,7 @@ fn filters() {
         }),
         Vec::<i64>::new()
     );
-    store
-        .upsert_order(OrderRecord {
-            order_id: 77,
-            store: "s2".into(),
-            status: 8,
-            completed_at_ms: Some(T0),
-            json: "{}".into(),
-            fetched_at_ms: T0,
-        })
-        .unwrap();
+    store.upsert_order(completed_order(77, "s2", T0)).unwrap();
     assert_eq!(
         by(InboxFilter {
             order_state: Some(OrderState::Completed),

@@ -5,8 +5,7 @@ mod common;
 
 use common::*;
 use imdesk_store::{
-    ConversationKey, IngestOutcome, NewMessage, OrderRecord, OrderState, ReplyClock,
-    SOURCE_CUSTOMER,
+    ConversationKey, IngestOutcome, NewMessage, OrderState, ReplyClock, SOURCE_CUSTOMER,
 };
 
 fn conversation_id(outcome: &IngestOutcome) -> i64 {
@@ -278,10 +277,7 @@ fn order_context_follows_messages_and_the_order_cache() {
         store.conversation(id).unwrap().unwrap().order_state,
         OrderState::PreOrder
     );
-    let with_order = NewMessage {
-        order_id: Some(555),
-        ..customer("s1", 1, 2, T0 + 1000, "到哪了")
-    };
+    let with_order = about_order("s1", 1, 2, T0 + 1000, 555, "到哪了");
     store.ingest(vec![with_order]).unwrap();
     let conv = store.conversation(id).unwrap().unwrap();
     assert_eq!(
@@ -290,14 +286,7 @@ fn order_context_follows_messages_and_the_order_cache() {
     );
     let done = T0 + 30 * MINUTE;
     store
-        .upsert_order(OrderRecord {
-            order_id: 555,
-            store: "s1".into(),
-            status: 8,
-            completed_at_ms: Some(done),
-            json: "{}".into(),
-            fetched_at_ms: done,
-        })
+        .upsert_order(completed_order(555, "s1", done))
         .unwrap();
     let conv = store.conversation(id).unwrap().unwrap();
     assert_eq!(
@@ -461,10 +450,7 @@ fn the_next_batch_sees_what_other_jobs_and_other_processes_changed() {
 fn the_next_batch_sees_an_order_completed_in_between() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let in_progress = NewMessage {
-        order_id: Some(555),
-        ..customer("s1", 1, 1, T0, "到哪了")
-    };
+    let in_progress = about_order("s1", 1, 1, T0, 555, "到哪了");
     let out = store.ingest(vec![in_progress]).unwrap();
     let id = conversation_id(&out[0]);
     // A question before another order moves the conversation off order 555, so completing
@@ -478,19 +464,9 @@ fn the_next_batch_sees_an_order_completed_in_between() {
     );
     let done = T0 + 2000;
     store
-        .upsert_order(OrderRecord {
-            order_id: 555,
-            store: "s1".into(),
-            status: 8,
-            completed_at_ms: Some(done),
-            json: "{}".into(),
-            fetched_at_ms: done,
-        })
+        .upsert_order(completed_order(555, "s1", done))
         .unwrap();
-    let again = NewMessage {
-        order_id: Some(555),
-        ..customer("s1", 1, 3, T0 + 3000, "汤洒了")
-    };
+    let again = about_order("s1", 1, 3, T0 + 3000, 555, "汤洒了");
     store.ingest(vec![again]).unwrap();
     let conv = store.conversation(id).unwrap().unwrap();
     assert_eq!(

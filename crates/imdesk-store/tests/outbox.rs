@@ -39,13 +39,7 @@ fn refusal(result: Result<imdesk_store::OutboxItem, StoreError>) -> OutboxRefusa
 fn refuses_empty_too_long_blocked_and_closed_after_sale() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let conv = conversation(
-        &store,
-        NewMessage {
-            order_id: Some(9),
-            ..customer("s1", 1, 1, T0, "?")
-        },
-    );
+    let conv = conversation(&store, about_order("s1", 1, 1, T0, 9, "?"));
     assert_eq!(
         refusal(store.enqueue_outbox(reply(conv, "", T0))),
         OutboxRefusal::EmptyText
@@ -68,16 +62,7 @@ fn refuses_empty_too_long_blocked_and_closed_after_sale() {
 
     // After-sale: open until 48 h after completion, then refused.
     let done = T0 + MINUTE;
-    store
-        .upsert_order(OrderRecord {
-            order_id: 9,
-            store: "s1".into(),
-            status: 8,
-            completed_at_ms: Some(done),
-            json: "{}".into(),
-            fetched_at_ms: done,
-        })
-        .unwrap();
+    store.upsert_order(completed_order(9, "s1", done)).unwrap();
     let closes = done + 48 * 3600 * 1000;
     assert!(store
         .enqueue_outbox(reply(conv, "还在吗", closes - 1))
@@ -365,10 +350,7 @@ fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it(
 fn a_late_answer_never_moves_an_order_back() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let about_order = NewMessage {
-        order_id: Some(9),
-        ..customer("s1", 1, 1, T0, "到哪了")
-    };
+    let about_order = about_order("s1", 1, 1, T0, 9, "到哪了");
     let conv = conversation(&store, about_order);
     let order = |status: i32, completed: Option<i64>, started: i64| OrderRecord {
         order_id: 9,

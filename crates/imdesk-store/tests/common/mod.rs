@@ -1,7 +1,9 @@
 //! Helpers shared by the store's integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by tests that use parts of it
 
-use imdesk_store::{NewMessage, Store, StoreOptions, SOURCE_CUSTOMER, SOURCE_MERCHANT};
+use imdesk_store::{
+    NewMessage, OrderRecord, Store, StoreOptions, SOURCE_CUSTOMER, SOURCE_MERCHANT,
+};
 
 /// Base time of the tests: 2023-11-14 22:13:20 UTC.
 pub const T0: i64 = 1_700_000_000_000;
@@ -45,5 +47,32 @@ pub fn urgent(store: &str, user: i64, msg_id: i64, cts_ms: i64, text: &str) -> N
         scene_tag: 9003,
         scene_name: "顾客投诉".into(),
         ..customer(store, user, msg_id, cts_ms, text)
+    }
+}
+
+/// A customer message in a two-party chat about `order_id`.
+pub fn about_order(
+    store: &str,
+    user: i64,
+    msg_id: i64,
+    cts_ms: i64,
+    order_id: i64,
+    text: &str,
+) -> NewMessage {
+    NewMessage {
+        order_id: Some(order_id),
+        ..customer(store, user, msg_id, cts_ms, text)
+    }
+}
+
+/// An order of `store` completed at `at` (status 8), as the order poller records it.
+pub fn completed_order(order_id: i64, store: &str, at: i64) -> OrderRecord {
+    OrderRecord {
+        order_id,
+        store: store.into(),
+        status: 8,
+        completed_at_ms: Some(at),
+        json: "{}".into(),
+        fetched_at_ms: at,
     }
 }
