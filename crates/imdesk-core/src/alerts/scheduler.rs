@@ -215,7 +215,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.flush_urgent_backlog(now, &mut out);
         self.urgent_crossings(now, urgent, &mut out);
         self.urgent_repeat(now, &mut out);
-        self.flush_new_messages(now, None, &mut out);
+        self.flush_new_messages(now, &mut out);
         self.flush_reminders(now, &mut out);
         out
     }
@@ -341,16 +341,18 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             self.urgent_backlog.push(pending);
             self.flush_urgent_backlog(now, out);
         } else if !self.suppressed(now, &pending.store) {
-            // Looked up before the entry is made: the key is cloned only for a new store.
-            if !self.stores.contains_key(&pending.store) {
-                self.stores
-                    .insert(pending.store.clone(), StoreState::default());
+            let gap = self.store_gap_ms(now, &pending.store);
+            let st = self.stores.entry(pending.store.clone()).or_default();
+            let due = st.last_popup.is_none_or(|t| now >= t + gap);
+            st.pending.push(pending);
+            // Only this store's turn can have come with this message. If it has, every store
+            // whose turn has come is shown with it, as at a tick (one brand-wide summary when
+            // they exceed the brand's budget). If not, nothing is shown and no budget is
+            // spent: other stores' turns come with time, at the tick after the burst. Looking
+            // at every store for every message made a burst O(stores) per message.
+            if due {
+                self.flush_new_messages(now, out);
             }
-            let store = pending.store.clone();
-            if let Some(st) = self.stores.get_mut(&store) {
-                st.pending.push(pending);
-            }
-            self.flush_new_messages(now, Some(&store), out);
         }
     }
 }

@@ -6,7 +6,7 @@ use meituan_wire::{StoreId, TimeMs};
 
 use super::super::alert::{Alert, AlertKind, Sound};
 use super::super::reply_clock::{ClockStage, StageCrossing};
-use super::{secs_ms, AlertScheduler, Pending, StoreState, KEEP_LOG_MS};
+use super::{secs_ms, AlertScheduler, Pending, KEEP_LOG_MS};
 
 impl<C: Ord + Clone> AlertScheduler<C> {
     fn urgent_budget(&self, now: i64) -> bool {
@@ -98,21 +98,14 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.emit_urgent(now, alert, out);
     }
 
-    /// Shows what is pending for the stores whose gap has passed: `only` one store (a new
-    /// message of it: the others' turn comes with time, at the next tick), or every store.
-    pub(super) fn flush_new_messages(
-        &mut self,
-        now: i64,
-        only: Option<&StoreId>,
-        out: &mut Vec<Alert<C>>,
-    ) {
-        // Only stores with something pending are looked at (a brand has hundreds of stores,
-        // most with nothing waiting).
+    pub(super) fn flush_new_messages(&mut self, now: i64, out: &mut Vec<Alert<C>>) {
+        // Called at every tick and when a message's store is due: only stores with something
+        // pending are looked at (a brand has hundreds of stores, most with nothing waiting).
         let mut due: Vec<StoreId> = Vec::new();
         let mut silenced: Vec<StoreId> = Vec::new();
-        let mut consider = |store: &StoreId, st: &StoreState<C>| {
+        for (store, st) in &self.stores {
             if st.pending.is_empty() {
-                return;
+                continue;
             }
             if self.suppressed(now, store) {
                 silenced.push(store.clone());
@@ -122,17 +115,6 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             {
                 due.push(store.clone());
             }
-        };
-        match only {
-            Some(store) => {
-                if let Some(st) = self.stores.get(store) {
-                    consider(store, st);
-                }
-            }
-            None => self
-                .stores
-                .iter()
-                .for_each(|(store, st)| consider(store, st)),
         }
         for store in &silenced {
             if let Some(st) = self.stores.get_mut(store) {

@@ -180,3 +180,35 @@ proptest! {
         }
     }
 }
+
+/// The driver feeds a burst of inputs, then ticks once. A store whose turn has come while it
+/// waited for the brand's budget is shown with the next store whose turn comes in the burst,
+/// not left for the window after.
+#[test]
+fn a_store_waiting_for_the_brand_budget_is_shown_with_the_next_due_store_of_a_burst() {
+    let t0 = local(18, 0, 0);
+    let mut settings = AlertSettings::default();
+    settings.storm.brand_max_per_window = 1;
+    let window = i64::from(settings.storm.window_secs) * SEC;
+    let mut sim = Sim::new(settings, t0);
+    sim.msg(0, "x1", false); // store 0 shown: the brand's budget is spent for the window
+    sim.advance(SEC);
+    sim.msg(0, "x2", false); // waits for store 0's gap and the brand's budget
+                             // One burst after the window, fed as the driver feeds it: inputs, then one tick.
+    let at = TimeMs(t0.0 + window + SEC);
+    let from = sim.log.len();
+    let shown = sim.s.input(at, message(1, "y1", false, at));
+    sim.log.extend(shown);
+    let shown = sim.s.tick(at);
+    sim.log.extend(shown);
+    let got: Vec<_> = sim
+        .since(from)
+        .iter()
+        .map(|a| (a.kind, a.count, a.store_count))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(AlertKind::Summary, 2, 2)],
+        "x2 and y1 in one summary"
+    );
+}
