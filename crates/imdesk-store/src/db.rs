@@ -233,9 +233,10 @@ impl Store {
     }
 
     /// Async form of [`Store::ingest`]: resolves after the commit, never blocks the executor.
-    /// Calls queued together are merged into one savepoint of one transaction (FTS5 flushes
-    /// its pending index at every savepoint, so one per call would cost a third of the rate);
-    /// if that merged write fails, every call in it gets the error.
+    /// Calls queued together are merged into one write of one transaction (FTS5 flushes its
+    /// pending index at every savepoint, so one per call would cost a third of the rate): a
+    /// savepoint when the transaction holds other jobs too, the transaction itself when not.
+    /// If that merged write fails, every call in it gets the error.
     pub async fn ingest_async(&self, messages: Vec<NewMessage>) -> Result<Vec<IngestOutcome>> {
         self.ingest_queued(messages)?.committed().await
     }
@@ -332,10 +333,10 @@ where
     }
 }
 
-/// Where an ingest's writes are undone if it fails, and the summary cache it may use.
+/// Where an ingest's writes are undone if it fails, and whether it may use the summary cache.
 enum Scope<'a> {
-    /// Its own savepoint: the rest of the transaction stands.
-    Savepoint(Option<&'a mut SummaryCache>),
+    /// Its own savepoint: the rest of the transaction stands. No cache.
+    Savepoint,
     /// The whole transaction, which holds nothing else: the caller rolls it back.
     Transaction(&'a mut SummaryCache),
 }
@@ -433,7 +434,7 @@ fn run_batch(
                 // Keep queue order: ingests queued before this job are written first.
                 if !ingests.is_empty() {
                     let jobs = std::mem::take(&mut ingests);
-                    acks.extend(run_ingests(&mut tx, jobs, clock, Scope::Savepoint(None)).0);
+                    acks.extend(run_ingests(&mut tx, jobs, clock, Scope::Savepoint).0);
                 }
                 acks.push(job.run(&mut tx));
             }
@@ -451,7 +452,7 @@ fn run_batch(
         }
         acks.extend(ingest_acks);
     } else if !ingests.is_empty() {
-        acks.extend(run_ingests(&mut tx, ingests, clock, Scope::Savepoint(None)).0);
+        acks.extend(run_ingests(&mut tx, ingests, clock, Scope::Savepoint).0);
     }
     match tx.commit() {
         Ok(()) => acks.into_iter().for_each(|ack| ack(None)),
@@ -464,7 +465,8 @@ fn run_batch(
     }
 }
 
-/// Runs consecutive ingest jobs in one savepoint and splits the outcomes back per job.
+/// Runs consecutive ingest jobs as one write (see [`Scope`]) and splits the outcomes back per
+/// job; also says whether the write succeeded.
 fn run_ingests(
     tx: &mut rusqlite::Transaction<'_>,
     jobs: Vec<IngestJob>,
@@ -476,8 +478,9 @@ fn run_ingests(
         jobs.into_iter().map(|j| (j.messages, j.reply)).unzip();
     let all: Vec<NewMessage> = messages.into_iter().flatten().collect();
     let result = match scope {
-        Scope::Savepoint(cache) => {
-            run_in_savepoint(tx, |conn| ingest::ingest_batch(conn, clock, &all, cache))
+        // Beside other jobs, which may change conversations: no cached summaries.
+        Scope::Savepoint => {
+            run_in_savepoint(tx, |conn| ingest::ingest_batch(conn, clock, &all, None))
         }
         Scope::Transaction(cache) => run_guarded(tx, |conn| {
             ingest::ingest_batch(conn, clock, &all, Some(cache))

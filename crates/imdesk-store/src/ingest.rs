@@ -297,7 +297,11 @@ fn ingest_with(
     if let Some(text) = &m.text {
         let made;
         let body = match &m.search_body {
-            Some(body) => body.as_str(),
+            Some(body) => {
+                // A body made from other text would leave the message unfindable by its own.
+                debug_assert_eq!(body.as_str(), index_text(text), "stale search body");
+                body.as_str()
+            }
             None => {
                 made = index_text(text);
                 made.as_str()

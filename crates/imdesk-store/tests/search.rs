@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use imdesk_store::{NewMessage, SearchFilter, Store};
+use imdesk_store::{NewMessage, SearchBody, SearchFilter, Store};
 
 fn texts(store: &Store, query: &str, filter: SearchFilter) -> Vec<String> {
     store
@@ -213,5 +213,26 @@ fn merchant_text_is_searchable_and_undecryptable_text_is_not_indexed() {
     assert_eq!(
         texts(&store, "催单", SearchFilter::default()),
         vec!["已为您催单"]
+    );
+}
+
+#[test]
+fn a_search_body_made_ahead_of_the_writer_is_the_one_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let text = "骑手说餐洒了";
+    store
+        .ingest(vec![NewMessage {
+            search_body: Some(SearchBody::of(text)),
+            ..customer("s1", 1, 1, T0, text)
+        }])
+        .unwrap();
+    assert_eq!(
+        texts(&store, "洒了", SearchFilter::default()),
+        vec![text.to_owned()]
+    );
+    assert_eq!(
+        texts(&store, "骑手", SearchFilter::default()),
+        vec![text.to_owned()]
     );
 }
