@@ -106,7 +106,7 @@ pub struct Desk {
     engine: Engine,
 }
 
-/// Name of the engine's worker thread.
+/// Name of the engine's threads: its worker, and the blocking threads its tasks start.
 pub const ENGINE_THREAD: &str = "imdesk-engine";
 
 /// The runtime the engine's own tasks run on (push sockets, ingest, alerts, outbox, pollers):
@@ -117,7 +117,10 @@ pub const ENGINE_THREAD: &str = "imdesk-engine";
 /// thread, and the engine's two threads and the store's writer contend for the cores of a
 /// typical desk PC; with one engine thread and the writer beside it, the ingest benchmark
 /// ran ~7 points nearer the bare insert (`cargo bench -p imdesk-core --bench ingest`). The
-/// front door's queries keep their own runtime and are not queued behind a burst.
+/// front door's queries keep the caller's runtime (SQLite reads on its blocking threads).
+/// Platform calls share one HTTP client, whose pooled connections are driven by the runtime
+/// that opened them, often this one: a front-door call to the platform may wait for the
+/// engine thread in a burst, as it would on a shared runtime.
 #[derive(Debug)]
 struct Engine(Mutex<Option<tokio::runtime::Runtime>>);
 
