@@ -218,14 +218,15 @@ pub(crate) fn ingest_batch(
         write_summary(conn, summary, messages)?;
     }
     if let Some(cache) = cache {
-        if hot.orders.len() < CACHED_SUMMARIES {
-            cache.orders = std::mem::take(&mut hot.orders);
-        }
         let mut summaries: Vec<Option<Summary>> = summaries.into_iter().map(Some).collect();
         for (key, slot) in slots {
             if let Some(summary) = summaries.get_mut(slot).and_then(Option::take) {
                 cache.keep(key, summary);
             }
+        }
+        // After the summaries: a full cache starting over in `keep` would drop these too.
+        if hot.orders.len() < CACHED_SUMMARIES {
+            cache.orders = std::mem::take(&mut hot.orders);
         }
     }
     Ok(outcomes)

@@ -78,7 +78,7 @@ fn pieces(text: &str) -> Vec<Piece> {
 /// A message's search text (see [`index_text`]), made before the message reaches the store's
 /// writer: the ingest pipeline makes it on its own thread, so that the writer, the one
 /// thread every write waits for, only stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchBody(String);
 
 impl SearchBody {
