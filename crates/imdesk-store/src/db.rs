@@ -115,8 +115,9 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let mut writer = open_writer(&path, &options)?;
-        let (checkpoints, checkpointer) = checkpoint::start(&path, BUSY_TIMEOUT)?;
-        checkpoint::install_hook(&mut writer, checkpoints)?;
+        let (checkpoints, checkpointer) =
+            checkpoint::start(&path, BUSY_TIMEOUT, options.checkpoint)?;
+        checkpoint::install_hook(&mut writer, checkpoints, &options.checkpoint)?;
         let readers = crossbeam_channel::bounded(options.readers.max(1));
         for _ in 0..options.readers.max(1) {
             let conn = open_reader(&path, &options)?;

@@ -48,7 +48,7 @@ pub use ingest::IngestOutcome;
 pub use messages::{
     ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
 };
-pub use options::{ClockPolicy, StoreOptions};
+pub use options::{CheckpointPolicy, ClockPolicy, StoreOptions};
 pub use outbox::{NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
 pub use quarantine::QuarantinedFrame;
 pub use reply_rates::ReplyRates;

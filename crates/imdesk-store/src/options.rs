@@ -1,6 +1,7 @@
 //! Settings fixed when the store opens: reply-clock policy, outbox limits, connection sizes.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 /// How long a customer may wait, and which scene tags are urgent. Data, not code
 /// (architecture.md, "Conversation model").
@@ -40,6 +41,31 @@ impl ClockPolicy {
     }
 }
 
+/// When the WAL is copied into the database file (checkpointed). A checkpoint thread does it
+/// in the writer's pauses, so that a burst's CPU goes to the burst; a WAL that grows past
+/// `busy_frames` is checkpointed without waiting, and past twice that the writer checkpoints
+/// it itself, as SQLite's automatic checkpoint would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// WAL frames (pages) after which a checkpoint is wanted: 1,000, SQLite's own default.
+    pub after_frames: u32,
+    /// How long the writer must have been quiet before the thread checkpoints (100 ms).
+    pub quiet: Duration,
+    /// WAL frames after which the thread checkpoints without waiting for a pause: 4,096,
+    /// 16 MiB of 4 KiB pages, which readers still search quickly.
+    pub busy_frames: u32,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        Self {
+            after_frames: 1000,
+            quiet: Duration::from_millis(100),
+            busy_frames: 4096,
+        }
+    }
+}
+
 /// Options for [`crate::Store::open`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -59,6 +85,8 @@ pub struct StoreOptions {
     pub reader_cache_kib: i64,
     /// Most jobs the writer runs in one transaction before committing.
     pub max_batch_jobs: usize,
+    /// When the WAL is checkpointed.
+    pub checkpoint: CheckpointPolicy,
 }
 
 impl Default for StoreOptions {
@@ -71,6 +99,7 @@ impl Default for StoreOptions {
             writer_cache_kib: 32 * 1024,
             reader_cache_kib: 8 * 1024,
             max_batch_jobs: 512,
+            checkpoint: CheckpointPolicy::default(),
         }
     }
 }
