@@ -11,9 +11,14 @@
 //! database while a burst is still arriving took a sixth of the writer's CPU again, on the
 //! same two cores the burst needs, and the copy is as good a second later. Past
 //! [`CheckpointPolicy::busy_frames`] it checkpoints without waiting, as before. The WAL
-//! restarts from its beginning only when a checkpoint has caught up at the moment of a
-//! commit, so past twice that the writer checkpoints itself, as the automatic checkpoint
+//! restarts from its beginning only when the writer's next transaction finds it wholly
+//! copied and no reader still using it; under a steady load that moment rarely comes, so
+//! past twice `busy_frames` the writer checkpoints itself, as the automatic checkpoint
 //! would, but copying only what the thread has not yet copied.
+//!
+//! A checkpoint that could not copy everything (a reader still held older frames, or the
+//! writer committed meanwhile) is tried again after another pause, a few times at most;
+//! after that, the next commit asks again.
 
 use std::ffi::c_int;
 use std::path::Path;
@@ -71,16 +76,39 @@ pub(crate) fn start(
     ))
 }
 
+/// Checkpoints tried again after one that left frames uncopied, before waiting for the
+/// next commit's request.
+const RETRIES: usize = 3;
+
 fn run(conn: &Connection, requests: &Requests, policy: &CheckpointPolicy) {
     while requests.wake.recv().is_ok() {
         wait_for_pause(requests, policy);
-        let result: rusqlite::Result<(i64, i64, i64)> =
-            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            });
-        match result {
-            Ok((_, log, done)) => tracing::trace!(log, done, "store WAL checkpoint"),
-            Err(e) => tracing::warn!(error = %e, "store WAL checkpoint failed"),
+        for _ in 0..RETRIES {
+            if checkpoint(conn) {
+                break;
+            }
+            // Another pause first: the reader holding older frames may have finished.
+            if let Err(RecvTimeoutError::Disconnected) = requests.wake.recv_timeout(policy.quiet) {
+                break;
+            }
+        }
+    }
+}
+
+/// One passive checkpoint; true when it copied the whole WAL.
+fn checkpoint(conn: &Connection) -> bool {
+    let result: rusqlite::Result<(i64, i64, i64)> =
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        });
+    match result {
+        Ok((_, log, done)) => {
+            tracing::trace!(log, done, "store WAL checkpoint");
+            done >= log
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "store WAL checkpoint failed");
+            false
         }
     }
 }
@@ -110,14 +138,27 @@ pub(crate) fn install_hook(
     let writer_frames = policy.busy_frames.saturating_mul(2);
     writer.wal_hook(Some(move |wal: &mut Wal, frames: c_int| {
         let frames = u32::try_from(frames).unwrap_or(0);
-        if frames >= writer_frames {
+        // Every commit: a wake-up left from before a WAL restart must not see the old size.
+        requester.wal_frames.store(frames, Ordering::Relaxed);
+        let ask_thread = if frames >= writer_frames {
             // An error here would make SQLite report the (already durable) commit as
-            // failed, so it is only logged; the next commit tries again.
-            if let Err(e) = wal.checkpoint() {
-                tracing::warn!(error = %e, frames, "writer WAL checkpoint failed");
+            // failed, so it is only logged, and the thread copies what is left. SQLite runs
+            // one checkpoint at a time: busy means the thread's is running now.
+            match wal.checkpoint() {
+                Ok(()) => false,
+                Err(e) => {
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
+                        tracing::debug!(frames, "writer WAL checkpoint waits for the thread's");
+                    } else {
+                        tracing::warn!(error = %e, frames, "writer WAL checkpoint failed");
+                    }
+                    true
+                }
             }
-        } else if frames >= after_frames {
-            requester.wal_frames.store(frames, Ordering::Relaxed);
+        } else {
+            frames >= after_frames
+        };
+        if ask_thread {
             // Full means a request is already pending: it wakes the thread all the same.
             let _ = requester.wake.try_send(());
         }

@@ -44,7 +44,9 @@ impl ClockPolicy {
 /// When the WAL is copied into the database file (checkpointed). A checkpoint thread does it
 /// in the writer's pauses, so that a burst's CPU goes to the burst; a WAL that grows past
 /// `busy_frames` is checkpointed without waiting, and past twice that the writer checkpoints
-/// it itself, as SQLite's automatic checkpoint would.
+/// it itself, as SQLite's automatic checkpoint would. Expected: `after_frames` ≤
+/// `busy_frames` (otherwise the thread never waits for a pause); `busy_frames` = 0 makes the
+/// writer checkpoint after every commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckpointPolicy {
     /// WAL frames (pages) after which a checkpoint is wanted: 1,000, SQLite's own default.
