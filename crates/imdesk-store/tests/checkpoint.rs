@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -25,22 +25,18 @@ fn wal_index(db: &Path) -> (u32, u32) {
     (word(16), word(96))
 }
 
-/// Opens the cache with `checkpoint` and an empty WAL: the schema is made by an earlier
-/// open, whose close copied and removed its WAL.
-fn open_with(dir: &tempfile::TempDir, checkpoint: CheckpointPolicy) -> Store {
+/// Opens the cache with `checkpoint` and an empty WAL (the schema is made by an earlier
+/// open, whose close copied and removed its WAL); returns it with its file's path.
+fn open_with(dir: &tempfile::TempDir, checkpoint: CheckpointPolicy) -> (Store, PathBuf) {
+    drop(open(dir));
     let db = dir.path().join("cache.sqlite3");
-    drop(Store::open(&db, StoreOptions::default()).unwrap());
     let options = StoreOptions {
         checkpoint,
         ..StoreOptions::default()
     };
-    let store = Store::open(db, options).unwrap();
-    assert_eq!(
-        wal_index(&dir.path().join("cache.sqlite3")),
-        (0, 0),
-        "an empty WAL"
-    );
-    store
+    let store = Store::open(&db, options).unwrap();
+    assert_eq!(wal_index(&db), (0, 0), "an empty WAL");
+    (store, db)
 }
 
 /// Commits one batch of ten messages (a few WAL frames).
@@ -70,9 +66,8 @@ fn wait_for(db: &Path, limit: Duration, done: impl Fn((u32, u32)) -> bool) -> (u
 #[test]
 fn the_wal_is_copied_once_the_writer_pauses() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cache.sqlite3");
     let quiet = Duration::from_secs(1);
-    let store = open_with(
+    let (store, db) = open_with(
         &dir,
         CheckpointPolicy {
             after_frames: 8,
@@ -116,7 +111,7 @@ fn the_wal_is_copied_once_the_writer_pauses() {
     );
     // What was copied is intact: a fresh store reads every message back.
     drop(store);
-    let store = open_with(&dir, CheckpointPolicy::default());
+    let (store, _) = open_with(&dir, CheckpointPolicy::default());
     let count: i64 = store
         .read(|c| Ok(c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?))
         .unwrap();
@@ -126,9 +121,8 @@ fn the_wal_is_copied_once_the_writer_pauses() {
 #[test]
 fn a_wal_that_keeps_growing_is_copied_without_a_pause() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cache.sqlite3");
     let busy_frames = 40;
-    let store = open_with(
+    let (store, db) = open_with(
         &dir,
         CheckpointPolicy {
             after_frames: 8,
