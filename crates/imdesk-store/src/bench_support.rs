@@ -76,29 +76,51 @@ pub fn cpu_seconds() -> f64 {
 /// (Linux names are cut to 15 bytes), from `/proc/self/task/*/stat`. Lets a benchmark leave
 /// out an in-process stand-in's own work, such as the sandbox platform's threads.
 pub fn cpu_seconds_of_threads(prefix: &str) -> f64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0.0;
-    };
-    let mut total = 0.0;
-    for task in tasks.flatten() {
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let name = head.split_once('(').map_or("", |(_, name)| name);
-        if !name.starts_with(prefix) {
-            continue;
-        }
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        total += (ticks(11) + ticks(12)) / 100.0;
-    }
-    total
+    threads_named(prefix)
+        .map(|task| {
+            let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();
+            let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            // utime and stime, in clock ticks of 1/100 s on Linux.
+            (ticks(11) + ticks(12)) / 100.0
+        })
+        .sum()
+}
+
+/// Seconds that this process's live threads named `prefix…` have run, and have waited,
+/// runnable, for a core, from `/proc/self/task/*/schedstat` (nanosecond counters); zeros where
+/// the kernel does not keep them. The wait says how often a thread was held back by the
+/// other threads on the machine's cores rather than by its own work.
+pub fn run_and_wait_seconds_of_threads(prefix: &str) -> (f64, f64) {
+    threads_named(prefix).fold((0.0, 0.0), |(run, wait), task| {
+        let stat = std::fs::read_to_string(task.join("schedstat")).unwrap_or_default();
+        let mut ns = stat
+            .split_whitespace()
+            .map(|v| v.parse::<f64>().unwrap_or(0.0) / 1e9);
+        (
+            run + ns.next().unwrap_or(0.0),
+            wait + ns.next().unwrap_or(0.0),
+        )
+    })
+}
+
+/// The `/proc/self/task/<tid>` directories of the live threads whose name starts with `prefix`.
+fn threads_named(prefix: &str) -> impl Iterator<Item = std::path::PathBuf> + '_ {
+    std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|task| task.path())
+        .filter(move |task| {
+            std::fs::read_to_string(task.join("comm"))
+                .is_ok_and(|name| name.trim_end().starts_with(prefix))
+        })
 }
 
 /// A stopwatch of wall and CPU time.

@@ -5,7 +5,9 @@
 mod common;
 
 use common::{customer, merchant, T0};
-use imdesk_store::bench_support::bare_insert;
+use imdesk_store::bench_support::{
+    bare_insert, cpu_seconds_of_threads, run_and_wait_seconds_of_threads,
+};
 use imdesk_store::{NewMessage, SearchFilter, Store, StoreOptions};
 
 #[test]
@@ -44,4 +46,44 @@ fn bare_insert_writes_messages_search_rows_and_conversations() {
         .export_messages(&Default::default(), |_| true)
         .unwrap();
     assert_eq!(all, 3, "the row without a conversation key is skipped");
+}
+
+/// The per-thread readings find a live thread by its name's prefix and nothing else.
+#[test]
+fn per_thread_readings_count_the_named_threads_only() {
+    let (spun, spun_rx) = std::sync::mpsc::channel();
+    let (done, done_rx) = std::sync::mpsc::channel::<()>();
+    let spinner = std::thread::Builder::new()
+        .name("bench-spinner".into())
+        .spawn(move || {
+            let start = std::time::Instant::now();
+            let mut x = 0u64;
+            while start.elapsed() < std::time::Duration::from_millis(300) {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+            spun.send(()).unwrap();
+            // Alive until read: /proc lists live threads only.
+            let _ = done_rx.recv();
+            x
+        })
+        .unwrap();
+    spun_rx.recv().unwrap();
+    let cpu = cpu_seconds_of_threads("bench-spin");
+    let (ran, waited) = run_and_wait_seconds_of_threads("bench-spin");
+    let none = run_and_wait_seconds_of_threads("no-such-thread");
+    done.send(()).unwrap();
+    spinner.join().unwrap();
+
+    assert!(cpu >= 0.1, "the spinner used {cpu} s of CPU");
+    assert_eq!(cpu_seconds_of_threads("no-such-thread"), 0.0);
+    assert_eq!(none, (0.0, 0.0));
+    if std::path::Path::new("/proc/self/schedstat").exists() {
+        // Up to 300 ms of spinning, run or waiting for a core, and no more than that wall.
+        assert!(
+            ran >= 0.1 && ran + waited <= 1.0,
+            "ran {ran} s, waited {waited} s"
+        );
+    } else {
+        assert_eq!((ran, waited), (0.0, 0.0), "no scheduler statistics here");
+    }
 }
