@@ -59,9 +59,25 @@ impl Rate {
 /// CPU seconds used by this process so far (user + system), from `/proc/self/stat`; 0 where
 /// that file does not exist.
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    cpu_seconds_in(Path::new("/proc/self/stat"))
+}
+
+/// CPU seconds used so far by this process's live threads whose name starts with `prefix`
+/// (Linux names are cut to 15 bytes), from `/proc/self/task/*/stat`. Lets a benchmark leave
+/// out an in-process stand-in's own work, such as the sandbox platform's threads.
+pub fn cpu_seconds_of_threads(prefix: &str) -> f64 {
+    threads_named(prefix)
+        .map(|task| cpu_seconds_in(&task.join("stat")))
+        .sum()
+}
+
+/// User + system CPU seconds from a process's or a thread's `stat` file; 0 where it cannot
+/// be read.
+fn cpu_seconds_in(stat: &Path) -> f64 {
+    let stat = std::fs::read_to_string(stat).unwrap_or_default();
+    // Fields after the name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| {
         fields
             .get(i)
@@ -70,27 +86,6 @@ pub fn cpu_seconds() -> f64 {
     };
     // utime and stime, in clock ticks of 1/100 s on Linux.
     (ticks(11) + ticks(12)) / 100.0
-}
-
-/// CPU seconds used so far by this process's live threads whose name starts with `prefix`
-/// (Linux names are cut to 15 bytes), from `/proc/self/task/*/stat`. Lets a benchmark leave
-/// out an in-process stand-in's own work, such as the sandbox platform's threads.
-pub fn cpu_seconds_of_threads(prefix: &str) -> f64 {
-    threads_named(prefix)
-        .map(|task| {
-            let stat = std::fs::read_to_string(task.join("stat")).unwrap_or_default();
-            let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let ticks = |i: usize| {
-                fields
-                    .get(i)
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .unwrap_or(0.0)
-            };
-            // utime and stime, in clock ticks of 1/100 s on Linux.
-            (ticks(11) + ticks(12)) / 100.0
-        })
-        .sum()
 }
 
 /// Seconds that this process's live threads named `prefix…` have run, and have waited,
