@@ -90,8 +90,10 @@ fn cpu_seconds_in(stat: &Path) -> f64 {
 
 /// Seconds that this process's live threads named `prefix…` have run, and have waited,
 /// runnable, for a core, from `/proc/self/task/*/schedstat` (nanosecond counters); zeros where
-/// the kernel does not keep them. The wait says how often a thread was held back by the
-/// other threads on the machine's cores rather than by its own work.
+/// the kernel does not keep them. The wait says how long a thread was held back by the other
+/// threads on the machine's cores rather than by its own work. Only live threads count: take
+/// both readings of a difference while the threads of interest run. Names are cut to 15
+/// bytes, so a longer prefix matches nothing.
 pub fn run_and_wait_seconds_of_threads(prefix: &str) -> (f64, f64) {
     threads_named(prefix).fold((0.0, 0.0), |(run, wait), task| {
         let stat = std::fs::read_to_string(task.join("schedstat")).unwrap_or_default();
@@ -132,6 +134,11 @@ impl Stopwatch {
             wall: Instant::now(),
             cpu: cpu_seconds(),
         }
+    }
+
+    /// Wall-clock seconds since the start.
+    pub fn seconds(&self) -> f64 {
+        self.wall.elapsed().as_secs_f64()
     }
 
     /// The rate of `messages` since the start.
