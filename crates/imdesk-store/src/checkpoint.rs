@@ -87,9 +87,12 @@ fn run(conn: &Connection, requests: &Requests, policy: &CheckpointPolicy) {
             if checkpoint(conn) {
                 break;
             }
-            // Another pause first: the reader holding older frames may have finished.
-            if let Err(RecvTimeoutError::Disconnected) = requests.wake.recv_timeout(policy.quiet) {
-                break;
+            // Another pause first: the reader holding older frames may have finished. A
+            // commit meanwhile means the writer has not paused: wait for its pause.
+            match requests.wake.recv_timeout(policy.quiet) {
+                Err(RecvTimeoutError::Disconnected) => break,
+                Ok(()) => wait_for_pause(requests, policy),
+                Err(RecvTimeoutError::Timeout) => {}
             }
         }
     }
