@@ -313,7 +313,7 @@ impl<S: TokenSource> PushConnection<S> {
             Ok(SealedFrame::Push(sealed)) => *sealed,
             Err(q) => return self.quarantine(q, raw.len()).await,
         };
-        if !self.first_sighting(&sealed.key()) {
+        if !self.first_sighting(sealed.key()) {
             self.mark_activity(|h| {
                 h.frames += 1;
                 h.duplicates += 1;
@@ -356,7 +356,10 @@ impl<S: TokenSource> PushConnection<S> {
 
     /// Counts and emits a quarantined frame (once across connections when it has a key).
     async fn quarantine(&self, q: Quarantine, raw_len: usize) -> Result<(), ReceiverGone> {
-        let first = q.key.as_ref().is_none_or(|key| self.first_sighting(key));
+        let first = q
+            .key
+            .as_ref()
+            .is_none_or(|key| self.first_sighting(key.clone()));
         if !first {
             self.mark_activity(|h| {
                 h.frames += 1;
@@ -397,7 +400,7 @@ impl<S: TokenSource> PushConnection<S> {
             .map_err(|_| ReceiverGone)
     }
 
-    fn first_sighting(&self, key: &crate::quarantine::DedupeKey) -> bool {
+    fn first_sighting(&self, key: crate::quarantine::DedupeKey) -> bool {
         self.dedupe().first_sighting(key)
     }
 

@@ -11,10 +11,11 @@
 //! included (kept once, its copies counted as duplicates). Frames with different bytes but
 //! the same message key (re-encrypted after an imSecret change) are caught by the key check.
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
-use hashlink::LinkedHashSet;
+use hashlink::{LinkedHashMap, LinkedHashSet};
 
 use crate::quarantine::DedupeKey;
 
@@ -23,12 +24,16 @@ use crate::quarantine::DedupeKey;
 const RECENT_FRAMES: usize = 1024;
 
 /// The most recent `capacity` message keys and the most recent frames, each in arrival order
-/// (one copy of each, in an insertion-ordered set).
+/// (one copy of each, in insertion-ordered collections).
 #[derive(Debug)]
 pub(crate) struct RecentKeys {
     capacity: usize,
     seen: LinkedHashSet<DedupeKey, RandomState>,
-    frames: LinkedHashSet<Arc<str>, RandomState>,
+    /// Frames by a 64-bit hash of their bytes, so that each arrival hashes its frame once (a
+    /// set of the frames themselves hashed a new frame twice, to look and to insert).
+    frames: LinkedHashMap<u64, Arc<str>, RandomState>,
+    /// Hashes the frames (seeded at random, like the maps).
+    frame_hasher: RandomState,
 }
 
 impl RecentKeys {
@@ -37,33 +42,40 @@ impl RecentKeys {
         Self {
             capacity,
             seen: LinkedHashSet::with_capacity_and_hasher(capacity, RandomState::default()),
-            frames: LinkedHashSet::with_hasher(RandomState::default()),
+            frames: LinkedHashMap::with_hasher(RandomState::default()),
+            frame_hasher: RandomState::default(),
         }
     }
 
     /// True the first time `key` is seen (within the window), false for a copy.
-    pub(crate) fn first_sighting(&mut self, key: &DedupeKey) -> bool {
-        if self.seen.contains(key) {
+    pub(crate) fn first_sighting(&mut self, key: DedupeKey) -> bool {
+        if self.seen.contains(&key) {
             return false;
         }
         if self.seen.len() >= self.capacity {
             self.seen.pop_front();
         }
-        self.seen.insert(key.clone());
+        self.seen.insert(key);
         true
     }
 
     /// The frame, now remembered, the first time these exact bytes arrive (within the frame
     /// window); `None` for a byte-identical copy of a recent frame.
     pub(crate) fn claim_frame(&mut self, raw: &str) -> Option<Arc<str>> {
-        if self.frames.contains(raw) {
-            return None;
+        let hash = self.frame_hasher.hash_one(raw);
+        if let Some(known) = self.frames.get(&hash) {
+            if **known == *raw {
+                return None;
+            }
+            // Other bytes with the same hash: a new frame, read but not remembered (a copy of
+            // it is still caught by its message key).
+            return Some(Arc::from(raw));
         }
         if self.frames.len() >= RECENT_FRAMES.min(self.capacity) {
             self.frames.pop_front();
         }
         let raw: Arc<str> = Arc::from(raw);
-        self.frames.insert(Arc::clone(&raw));
+        self.frames.insert(hash, Arc::clone(&raw));
         Some(raw)
     }
 }
@@ -85,11 +97,11 @@ mod tests {
     #[test]
     fn copies_are_refused_and_every_key_part_matters() {
         let mut r = RecentKeys::new(10);
-        assert!(r.first_sighting(&key("s", BizType::TwoParty, 1)));
-        assert!(!r.first_sighting(&key("s", BizType::TwoParty, 1)));
-        assert!(r.first_sighting(&key("t", BizType::TwoParty, 1)));
-        assert!(r.first_sighting(&key("s", BizType::FansGroup, 1)));
-        assert!(r.first_sighting(&key("s", BizType::TwoParty, 2)));
+        assert!(r.first_sighting(key("s", BizType::TwoParty, 1)));
+        assert!(!r.first_sighting(key("s", BizType::TwoParty, 1)));
+        assert!(r.first_sighting(key("t", BizType::TwoParty, 1)));
+        assert!(r.first_sighting(key("s", BizType::FansGroup, 1)));
+        assert!(r.first_sighting(key("s", BizType::TwoParty, 2)));
     }
 
     #[test]
@@ -109,20 +121,20 @@ mod tests {
             "the oldest frame was forgotten"
         );
         // Claims and keys are separate: a claimed frame still takes its key once.
-        assert!(r.first_sighting(&key("s", BizType::TwoParty, 1)));
-        assert!(!r.first_sighting(&key("s", BizType::TwoParty, 1)));
+        assert!(r.first_sighting(key("s", BizType::TwoParty, 1)));
+        assert!(!r.first_sighting(key("s", BizType::TwoParty, 1)));
     }
 
     #[test]
     fn memory_is_bounded_and_oldest_forgotten_first() {
         let mut r = RecentKeys::new(3);
         for id in 1..=4 {
-            assert!(r.first_sighting(&key("s", BizType::TwoParty, id)));
+            assert!(r.first_sighting(key("s", BizType::TwoParty, id)));
         }
         assert_eq!(r.seen.len(), 3);
-        assert!(!r.first_sighting(&key("s", BizType::TwoParty, 4)));
+        assert!(!r.first_sighting(key("s", BizType::TwoParty, 4)));
         assert!(
-            r.first_sighting(&key("s", BizType::TwoParty, 1)),
+            r.first_sighting(key("s", BizType::TwoParty, 1)),
             "1 was evicted"
         );
     }
