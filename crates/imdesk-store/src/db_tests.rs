@@ -1,0 +1,180 @@
+//! The writer's batches, run directly (`run_batch`) so that which jobs share a transaction is
+//! fixed by the test rather than by the timing of a queue.
+
+use std::sync::mpsc;
+
+use super::*;
+use crate::messages::SOURCE_CUSTOMER;
+
+/// A customer message of one two-party chat; msg_id 99 is refused by the test's trigger.
+fn customer(msg_id: i64) -> NewMessage {
+    NewMessage {
+        store: "store-1".into(),
+        biz_type: 1,
+        msg_id,
+        msg_source: SOURCE_CUSTOMER,
+        msg_type: 1,
+        text: Some(format!("第{msg_id}条消息")),
+        cts_ms: 1_000 + msg_id,
+        open_user_id: Some(7),
+        scene_tag: -1,
+        received_at_ms: 2_000 + msg_id,
+        ..NewMessage::default()
+    }
+}
+
+/// What each job answered, by the job's tag: `Ok(outcomes)` or the error's text.
+type Answers = mpsc::Receiver<(
+    &'static str,
+    std::result::Result<Vec<IngestOutcome>, String>,
+)>;
+type Answer = mpsc::Sender<(
+    &'static str,
+    std::result::Result<Vec<IngestOutcome>, String>,
+)>;
+
+fn ingest(tag: &'static str, ids: &[i64], answer: &Answer) -> Job {
+    let answer = answer.clone();
+    Job::Ingest(IngestJob {
+        messages: ids.iter().map(|&id| customer(id)).collect(),
+        reply: Box::new(move |r| {
+            let _ = answer.send((tag, r.map_err(|e| e.to_string())));
+        }),
+    })
+}
+
+fn generic(tag: &'static str, sql: &'static str, answer: &Answer) -> Job {
+    let answer = answer.clone();
+    Job::Generic(Box::new(TypedJob {
+        f: move |conn: &Connection| Ok(conn.execute_batch(sql)?),
+        reply: Box::new(move |r: Result<()>| {
+            let _ = answer.send((tag, r.map(|()| Vec::new()).map_err(|e| e.to_string())));
+        }),
+    }))
+}
+
+struct Writer {
+    _dir: tempfile::TempDir,
+    conn: Connection,
+    state: WriterState,
+    clock: ClockPolicy,
+}
+
+impl Writer {
+    fn open() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_writer(&dir.path().join("t.sqlite3"), &StoreOptions::default()).unwrap();
+        // A message the cache refuses, to make one ingest fail on demand.
+        conn.execute_batch(
+            "CREATE TEMP TRIGGER refuse_99 BEFORE INSERT ON messages WHEN NEW.msg_id = 99
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+        )
+        .unwrap();
+        Self {
+            _dir: dir,
+            conn,
+            state: WriterState::default(),
+            clock: ClockPolicy::default(),
+        }
+    }
+
+    /// Runs `jobs` as one batch and returns the answers in the order they came.
+    fn run(
+        &mut self,
+        jobs: impl FnOnce(&Answer) -> Vec<Job>,
+    ) -> Vec<(
+        &'static str,
+        std::result::Result<Vec<IngestOutcome>, String>,
+    )> {
+        let (tx, rx): (Answer, Answers) = mpsc::channel();
+        let batch = jobs(&tx);
+        run_batch(&mut self.conn, batch, &self.clock, &mut self.state);
+        assert!(
+            self.state.messages.is_empty(),
+            "the kept vector is left empty"
+        );
+        drop(tx);
+        rx.into_iter().collect()
+    }
+
+    fn stored(&self) -> Vec<i64> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT msg_id FROM messages ORDER BY msg_id")
+            .unwrap();
+        let ids = stmt.query_map([], |r| r.get(0)).unwrap();
+        ids.map(|id| id.unwrap()).collect()
+    }
+}
+
+fn inserted(outcomes: &[IngestOutcome]) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, IngestOutcome::Inserted { .. }))
+        .count()
+}
+
+#[test]
+fn each_ingest_job_of_a_batch_gets_its_own_outcomes_around_a_generic_job() {
+    let mut w = Writer::open();
+    let answers = w.run(|a| {
+        vec![
+            ingest("first", &[1, 2], a),
+            generic(
+                "setting",
+                "INSERT INTO settings (key, value) VALUES ('k', 'v')",
+                a,
+            ),
+            ingest("second", &[3], a),
+            ingest("third", &[2, 4], a),
+        ]
+    });
+    let tags: Vec<&str> = answers.iter().map(|(tag, _)| *tag).collect();
+    assert_eq!(tags, ["first", "setting", "second", "third"]);
+    let outcomes: Vec<&Vec<IngestOutcome>> =
+        answers.iter().map(|(_, r)| r.as_ref().unwrap()).collect();
+    assert_eq!(outcomes[0].len(), 2);
+    assert_eq!(inserted(outcomes[0]), 2);
+    assert!(outcomes[1].is_empty());
+    assert_eq!(inserted(outcomes[2]), 1);
+    assert_eq!(outcomes[3].len(), 2);
+    assert!(
+        matches!(outcomes[3][0], IngestOutcome::Duplicate { .. }),
+        "msg 2 was stored by the first job of the same batch"
+    );
+    assert!(matches!(outcomes[3][1], IngestOutcome::Inserted { .. }));
+    assert_eq!(w.stored(), [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_failed_ingest_fails_its_transaction_alone_and_the_next_batch_is_written() {
+    let mut w = Writer::open();
+    // Ingests alone share the transaction: one refused message fails every job of it.
+    let answers = w.run(|a| vec![ingest("a", &[1], a), ingest("b", &[99], a)]);
+    assert_eq!(answers.len(), 2);
+    assert!(answers.iter().all(|(_, r)| r.is_err()), "{answers:?}");
+    assert!(w.stored().is_empty(), "rolled back whole");
+    // Beside a generic job, each ingest has its own savepoint: only the refused one fails.
+    let answers = w.run(|a| {
+        vec![
+            ingest("c", &[5], a),
+            generic(
+                "setting",
+                "INSERT INTO settings (key, value) VALUES ('k', 'v')",
+                a,
+            ),
+            ingest("d", &[99, 6], a),
+        ]
+    });
+    let failed: Vec<&str> = answers
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(tag, _)| *tag)
+        .collect();
+    assert_eq!(failed, ["d"]);
+    assert_eq!(w.stored(), [5]);
+    // The kept vector is reused by the next batch, which is written in full.
+    let answers = w.run(|a| vec![ingest("e", &[7, 8, 9], a)]);
+    assert_eq!(inserted(answers[0].1.as_ref().unwrap()), 3);
+    assert_eq!(w.stored(), [5, 7, 8, 9]);
+}
