@@ -11,10 +11,11 @@
 //! included (kept once, its copies counted as duplicates). Frames with different bytes but
 //! the same message key (re-encrypted after an imSecret change) are caught by the key check.
 
-use std::hash::BuildHasher;
+use std::hash::BuildHasher as _;
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
+use hashlink::linked_hash_map::RawEntryMut;
 use hashlink::{LinkedHashMap, LinkedHashSet};
 
 use crate::quarantine::DedupeKey;
@@ -29,11 +30,9 @@ const RECENT_FRAMES: usize = 1024;
 pub(crate) struct RecentKeys {
     capacity: usize,
     seen: LinkedHashSet<DedupeKey, RandomState>,
-    /// Frames by a 64-bit hash of their bytes, so that each arrival hashes its frame once (a
-    /// set of the frames themselves hashed a new frame twice, to look and to insert).
-    frames: LinkedHashMap<u64, Arc<str>, RandomState>,
-    /// Hashes the frames (seeded at random, like the maps).
-    frame_hasher: RandomState,
+    /// The frames, looked up and inserted through one hash of the arriving bytes (a set's
+    /// `contains` and `insert` hashed a new frame twice).
+    frames: LinkedHashMap<Arc<str>, (), RandomState>,
 }
 
 impl RecentKeys {
@@ -43,7 +42,6 @@ impl RecentKeys {
             capacity,
             seen: LinkedHashSet::with_capacity_and_hasher(capacity, RandomState::default()),
             frames: LinkedHashMap::with_hasher(RandomState::default()),
-            frame_hasher: RandomState::default(),
         }
     }
 
@@ -62,21 +60,25 @@ impl RecentKeys {
     /// The frame, now remembered, the first time these exact bytes arrive (within the frame
     /// window); `None` for a byte-identical copy of a recent frame.
     pub(crate) fn claim_frame(&mut self, raw: &str) -> Option<Arc<str>> {
-        let hash = self.frame_hasher.hash_one(raw);
-        if let Some(known) = self.frames.get(&hash) {
-            if **known == *raw {
-                return None;
+        // `Arc<str>` hashes as its `str`, so this is the hash the map keeps for the frame.
+        let hash = self.frames.hasher().hash_one(raw);
+        let claimed: Arc<str> = match self
+            .frames
+            .raw_entry_mut()
+            .from_hash(hash, |known| **known == *raw)
+        {
+            RawEntryMut::Occupied(_) => return None,
+            RawEntryMut::Vacant(slot) => {
+                let claimed: Arc<str> = Arc::from(raw);
+                slot.insert_hashed_nocheck(hash, Arc::clone(&claimed), ());
+                claimed
             }
-            // Other bytes with the same hash: a new frame, read but not remembered (a copy of
-            // it is still caught by its message key).
-            return Some(Arc::from(raw));
-        }
-        if self.frames.len() >= RECENT_FRAMES.min(self.capacity) {
+        };
+        // The new frame is at the back: only older ones are forgotten.
+        if self.frames.len() > RECENT_FRAMES.min(self.capacity) {
             self.frames.pop_front();
         }
-        let raw: Arc<str> = Arc::from(raw);
-        self.frames.insert(hash, Arc::clone(&raw));
-        Some(raw)
+        Some(claimed)
     }
 }
 

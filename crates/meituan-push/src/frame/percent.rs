@@ -41,8 +41,8 @@ pub(crate) fn decode_uri_component(text: &str) -> Result<Cow<'_, str>, PercentEr
             }
             [b'%', ..] => return Err(PercentError::Malformed),
             [] => break,
-            // Plain bytes up to the next escape. On the platform's frames these runs are a
-            // few bytes of JSON between escapes: a plain scan beat `memchr`'s set-up.
+            // Plain bytes up to the next escape: on the platform's frames, a few bytes of JSON
+            // between escapes.
             _ => {
                 let end = rest.iter().position(|&b| b == b'%').unwrap_or(rest.len());
                 out.extend_from_slice(&rest[..end]);
@@ -58,9 +58,9 @@ pub(crate) fn decode_uri_component(text: &str) -> Result<Cow<'_, str>, PercentEr
 /// Not a hex digit, in [`HEX`].
 const NOT_HEX: u8 = 0xFF;
 
-/// The value of each byte as a hex digit, or [`NOT_HEX`]: one load per digit. With a match
-/// of three ranges per digit and `memchr` for every run, a frame of the sandbox's shape took
-/// about 30 % longer to decode.
+/// The value of each byte as a hex digit, or [`NOT_HEX`]: one load per digit. Together with
+/// the plain scan for runs, this decoded a frame of the sandbox's shape roughly 25–30 % faster
+/// than three range tests per digit and `memchr` for every run, in one informal timing.
 const HEX: [u8; 256] = {
     let mut table = [NOT_HEX; 256];
     let mut i = 0;
@@ -103,7 +103,8 @@ mod tests {
     fn every_two_byte_escape_decodes_as_hex_or_is_malformed() {
         for high in 0..=255u8 {
             for low in 0..=255u8 {
-                // `%` and two bytes that are text on their own (any ASCII pair).
+                // `%` and any two bytes that are UTF-8 on their own: every ASCII pair, and
+                // the two-byte characters (never hex digits).
                 let escape = [b'%', high, low];
                 let Ok(escape) = std::str::from_utf8(&escape) else {
                     continue;
@@ -112,7 +113,11 @@ mod tests {
                 let got = decode_uri_component(escape);
                 match u8::from_str_radix(digits, 16) {
                     Ok(b) if b.is_ascii() && !digits.starts_with('+') => {
-                        assert_eq!(got.as_deref(), Ok(char::from(b).to_string().as_str()));
+                        assert_eq!(
+                            got.as_deref(),
+                            Ok(char::from(b).to_string().as_str()),
+                            "{escape}"
+                        );
                     }
                     // A lone byte past ASCII is cut UTF-8.
                     Ok(_) if !digits.starts_with('+') => {
