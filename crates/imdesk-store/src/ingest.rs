@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 
 use crate::conversations::{ConversationKey, OrderState};
@@ -54,7 +55,7 @@ struct Hot<'c> {
     close_events: CachedStatement<'c>,
     /// Completion time of orders already looked up in this batch (or, with a cache, since
     /// the cache was last cleared).
-    orders: HashMap<i64, Option<i64>>,
+    orders: HashMap<i64, Option<i64>, RandomState>,
 }
 
 /// Conversation summaries as the writer's last committed ingest left them, so that the next
@@ -66,9 +67,9 @@ struct Hot<'c> {
 /// and when another connection (another process) has committed since (`data_version`).
 #[derive(Debug, Default)]
 pub(crate) struct SummaryCache {
-    summaries: HashMap<ConversationKey, Summary>,
+    summaries: HashMap<ConversationKey, Summary, RandomState>,
     /// Completion time of the orders looked up so far (see [`Hot::orders`]).
-    orders: HashMap<i64, Option<i64>>,
+    orders: HashMap<i64, Option<i64>, RandomState>,
     data_version: Option<i64>,
 }
 
@@ -139,7 +140,7 @@ const UPDATE_SUMMARY_AND_ORDER: &str = concat!(
 );
 
 impl<'c> Hot<'c> {
-    fn new(conn: &'c Connection, orders: HashMap<i64, Option<i64>>) -> Result<Self> {
+    fn new(conn: &'c Connection, orders: HashMap<i64, Option<i64>, RandomState>) -> Result<Self> {
         Ok(Self {
             conn,
             select_conversation: conn.prepare_cached(
@@ -188,26 +189,34 @@ pub(crate) fn ingest_batch(
         .map(|c| std::mem::take(&mut c.orders))
         .unwrap_or_default();
     let mut hot = Hot::new(conn, orders)?;
-    // Conversations of this batch, in first-seen order, and where each key sits.
+    // Conversations of this batch, in first-seen order (with their keys), and where each
+    // sits. The slots are keyed by the messages' own fields: a message of a conversation
+    // already seen in the batch is matched without allocating its key.
     let mut summaries: Vec<Summary> = Vec::new();
-    let mut slots: HashMap<ConversationKey, usize> = HashMap::new();
+    let mut keys: Vec<ConversationKey> = Vec::new();
+    let mut slots: HashMap<(&str, i32, i64), usize, RandomState> = HashMap::default();
     let mut outcomes = Vec::with_capacity(messages.len());
     for (index, m) in messages.iter().enumerate() {
-        let Some(key) = ConversationKey::of(&m.store, m.biz_type, m.open_user_id, m.group_id)
-        else {
+        let Some(peer_id) = ConversationKey::peer_of(m.biz_type, m.open_user_id, m.group_id) else {
             outcomes.push(IngestOutcome::NoConversationKey);
             continue;
         };
-        let slot = match slots.get(&key) {
+        let slot = match slots.get(&(m.store.as_str(), m.biz_type, peer_id)) {
             Some(&slot) => slot,
             None => {
+                let key = ConversationKey {
+                    store: m.store.clone(),
+                    biz_type: m.biz_type,
+                    peer_id,
+                };
                 let cached = cache.as_deref_mut().and_then(|c| c.take(&key));
                 let summary = match cached {
                     Some(summary) => summary,
                     None => load_or_create(&mut hot, &key, m)?,
                 };
                 summaries.push(summary);
-                slots.insert(key, summaries.len() - 1);
+                keys.push(key);
+                slots.insert((m.store.as_str(), m.biz_type, peer_id), summaries.len() - 1);
                 summaries.len() - 1
             }
         };
@@ -218,11 +227,8 @@ pub(crate) fn ingest_batch(
         write_summary(conn, summary, messages)?;
     }
     if let Some(cache) = cache {
-        let mut summaries: Vec<Option<Summary>> = summaries.into_iter().map(Some).collect();
-        for (key, slot) in slots {
-            if let Some(summary) = summaries.get_mut(slot).and_then(Option::take) {
-                cache.keep(key, summary);
-            }
+        for (key, summary) in keys.into_iter().zip(summaries) {
+            cache.keep(key, summary);
         }
         // After the summaries: a full cache starting over in `keep` would drop these too.
         if hot.orders.len() < CACHED_SUMMARIES {
