@@ -493,7 +493,6 @@ fn run_ingests(
         all.is_empty(),
         "the kept vector is left empty after each ingest"
     );
-    all.clear();
     all.reserve(sizes.iter().sum());
     let mut replies = Vec::with_capacity(jobs.len());
     for job in jobs {

@@ -23,15 +23,12 @@ fn customer(msg_id: i64) -> NewMessage {
     }
 }
 
-/// What each job answered, by the job's tag: `Ok(outcomes)` or the error's text.
-type Answers = mpsc::Receiver<(
+/// What a job answered, by the job's tag: `Ok(outcomes)` or the error's text.
+type Answered = (
     &'static str,
     std::result::Result<Vec<IngestOutcome>, String>,
-)>;
-type Answer = mpsc::Sender<(
-    &'static str,
-    std::result::Result<Vec<IngestOutcome>, String>,
-)>;
+);
+type Answer = mpsc::Sender<Answered>;
 
 fn ingest(tag: &'static str, ids: &[i64], answer: &Answer) -> Job {
     let answer = answer.clone();
@@ -79,14 +76,8 @@ impl Writer {
     }
 
     /// Runs `jobs` as one batch and returns the answers in the order they came.
-    fn run(
-        &mut self,
-        jobs: impl FnOnce(&Answer) -> Vec<Job>,
-    ) -> Vec<(
-        &'static str,
-        std::result::Result<Vec<IngestOutcome>, String>,
-    )> {
-        let (tx, rx): (Answer, Answers) = mpsc::channel();
+    fn run(&mut self, jobs: impl FnOnce(&Answer) -> Vec<Job>) -> Vec<Answered> {
+        let (tx, rx) = mpsc::channel();
         let batch = jobs(&tx);
         run_batch(&mut self.conn, batch, &self.clock, &mut self.state);
         assert!(

@@ -201,7 +201,8 @@ pub(crate) fn ingest_batch(
             outcomes.push(IngestOutcome::NoConversationKey);
             continue;
         };
-        let slot = match slots.get(&(m.store.as_str(), m.biz_type, peer_id)) {
+        let slot_key = (m.store.as_str(), m.biz_type, peer_id);
+        let slot = match slots.get(&slot_key) {
             Some(&slot) => slot,
             None => {
                 let key = ConversationKey {
@@ -216,7 +217,7 @@ pub(crate) fn ingest_batch(
                 };
                 summaries.push(summary);
                 keys.push(key);
-                slots.insert((m.store.as_str(), m.biz_type, peer_id), summaries.len() - 1);
+                slots.insert(slot_key, summaries.len() - 1);
                 summaries.len() - 1
             }
         };
