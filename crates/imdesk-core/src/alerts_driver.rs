@@ -19,6 +19,9 @@ use crate::view::ConversationId;
 #[derive(Debug)]
 pub(crate) enum AlertCmd {
     Input(AlertInput<ConversationId>),
+    /// The inputs of one committed ingest batch, in order: one command per batch rather than
+    /// per message (a burst commits about a thousand messages at a time).
+    Inputs(Vec<AlertInput<ConversationId>>),
     Settings(AlertSettings),
     Pause(Option<TimeMs>),
 }
@@ -109,8 +112,87 @@ fn apply(
                 sink.alert(alert);
             }
         }
+        AlertCmd::Inputs(inputs) => {
+            for input in inputs {
+                for alert in scheduler.input(now, input) {
+                    sink.alert(alert);
+                }
+            }
+        }
         AlertCmd::Settings(s) => scheduler.set_settings(s),
         AlertCmd::Pause(Some(until)) => scheduler.pause_until(until),
         AlertCmd::Pause(None) => scheduler.resume(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::alerts::{Alert, IncomingMessage};
+    use crate::view::DeskEvent;
+
+    /// Records the alerts it is handed.
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<Alert<ConversationId>>>);
+
+    impl DeskSink for Recorded {
+        fn event(&self, _: DeskEvent) {}
+        fn alert(&self, alert: Alert<ConversationId>) {
+            self.0.lock().unwrap().push(alert);
+        }
+    }
+
+    impl Recorded {
+        fn taken(&self) -> Vec<Alert<ConversationId>> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    const T0: i64 = 1_790_000_000_000;
+
+    /// A committed batch as ingest hands it over: messages in two stores, one of them urgent,
+    /// and a reply that answers one of the conversations.
+    fn batch() -> Vec<AlertInput<ConversationId>> {
+        let customer = |store: &str, conversation: &str, scene_tag: i32, at: i64| {
+            AlertInput::CustomerMessage(IncomingMessage {
+                store: StoreId::from(store),
+                conversation: conversation.to_owned(),
+                customer: format!("顾客*{at}"),
+                preview: format!("在吗 {at}"),
+                scene_tag,
+                sent_at: TimeMs(T0 + at),
+            })
+        };
+        vec![
+            customer("s1", "s1|1|7", -1, 1),
+            customer("s1", "s1|1|8", -1, 2),
+            customer("s2", "s2|1|9", 9003, 3),
+            AlertInput::Replied {
+                conversation: "s1|1|8".to_owned(),
+            },
+            customer("s2", "s2|1|10", -1, 4),
+        ]
+    }
+
+    #[test]
+    fn a_batch_of_inputs_alerts_exactly_as_the_same_inputs_one_by_one() {
+        let now = TimeMs(T0 + 10);
+        let (one_by_one, batched) = (Recorded::default(), Recorded::default());
+        let mut a = AlertScheduler::new(AlertSettings::default(), 8 * 3600);
+        for input in batch() {
+            apply(&mut a, now, AlertCmd::Input(input), &one_by_one);
+        }
+        let mut b = AlertScheduler::new(AlertSettings::default(), 8 * 3600);
+        apply(&mut b, now, AlertCmd::Inputs(batch()), &batched);
+        let first = one_by_one.taken();
+        assert!(!first.is_empty(), "the batch alerts at once");
+        assert_eq!(batched.taken(), first);
+        // The schedulers were left alike: the same alerts as time passes, and the same clocks.
+        for later in [T0 + 40_000, T0 + 70_000, T0 + 400_000] {
+            assert_eq!(a.tick(TimeMs(later)), b.tick(TimeMs(later)), "at {later}");
+        }
+        assert_eq!(a.next_wakeup(now), b.next_wakeup(now));
     }
 }

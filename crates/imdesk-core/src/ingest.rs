@@ -16,6 +16,7 @@ use crate::alerts::{AlertInput, IncomingMessage};
 use crate::alerts_driver::AlertCmd;
 use crate::convert::{conversation_id_of, customer_label};
 use crate::desk::Inner;
+use crate::view::ConversationId;
 
 /// Converts a pushed message into the store's input row.
 pub fn new_message(m: &PushedMessage) -> NewMessage {
@@ -153,6 +154,8 @@ async fn announce_batch(
     };
     let mut changed = Vec::new();
     let mut committed = Vec::new();
+    // One alert command per batch rather than per message.
+    let mut alert_inputs = Vec::new();
     for (outcome, m) in outcomes.iter().zip(pushed) {
         match outcome {
             IngestOutcome::Inserted { awaits_reply, .. } => {
@@ -166,12 +169,15 @@ async fn announce_batch(
                 );
                 if let Some(peer) = peer {
                     let id = conversation_id_of(m.store.as_str(), biz_type, peer);
-                    announce(inner, m, *awaits_reply, &id);
+                    alert_inputs.extend(alert_input(m, *awaits_reply, &id));
                     changed.push(id);
                 }
             }
             IngestOutcome::Duplicate { .. } => {}
             IngestOutcome::NoConversationKey => {
+                // Other tasks run while the frame is kept (the outbox may report a reply):
+                // what this batch told the alert policy so far goes first, in order.
+                send_alert_inputs(inner, &mut alert_inputs);
                 keep(
                     inner,
                     m.raw_frame.to_string(),
@@ -182,6 +188,7 @@ async fn announce_batch(
             }
         }
     }
+    send_alert_inputs(inner, &mut alert_inputs);
     if let Some(observer) = &inner.opts.commit_observer {
         observer(&committed);
     }
@@ -211,9 +218,20 @@ async fn retry_commit(inner: &Inner, pushed: &[PushedMessage]) -> Option<Vec<Ing
     None
 }
 
-/// Feeds the alert policy about a durable message: a customer message the conversation now
-/// awaits a reply to (as the cache decided in the same commit), or our reply.
-fn announce(inner: &Inner, m: &PushedMessage, awaits_reply: bool, conversation: &str) {
+/// Hands the alert policy the inputs gathered so far, as one command.
+fn send_alert_inputs(inner: &Inner, inputs: &mut Vec<AlertInput<ConversationId>>) {
+    if !inputs.is_empty() {
+        let _ = inner.alerts.send(AlertCmd::Inputs(std::mem::take(inputs)));
+    }
+}
+
+/// What the alert policy learns from a durable message: a customer message the conversation
+/// now awaits a reply to (as the cache decided in the same commit), or our reply.
+fn alert_input(
+    m: &PushedMessage,
+    awaits_reply: bool,
+    conversation: &str,
+) -> Option<AlertInput<ConversationId>> {
     let c = &m.content;
     let input = match c.msg_source {
         MsgSource::Customer if awaits_reply => AlertInput::CustomerMessage(IncomingMessage {
@@ -230,9 +248,9 @@ fn announce(inner: &Inner, m: &PushedMessage, awaits_reply: bool, conversation: 
         MsgSource::Merchant => AlertInput::Replied {
             conversation: conversation.to_owned(),
         },
-        _ => return,
+        _ => return None,
     };
-    let _ = inner.alerts.send(AlertCmd::Input(input));
+    Some(input)
 }
 
 fn reason_text(q: &QuarantinedFrame) -> String {

@@ -342,7 +342,14 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             self.flush_urgent_backlog(now, out);
         } else if !self.suppressed(now, &pending.store) {
             let gap = self.store_gap_ms(now, &pending.store);
-            let st = self.stores.entry(pending.store.clone()).or_default();
+            // The store's key is cloned only the first time the store has something pending.
+            if !self.stores.contains_key(&pending.store) {
+                self.stores
+                    .insert(pending.store.clone(), StoreState::default());
+            }
+            let Some(st) = self.stores.get_mut(&pending.store) else {
+                return;
+            };
             let due = st.last_popup.is_none_or(|t| now >= t + gap);
             st.pending.push(pending);
             // Only this store's turn can have come with this message. If it has, every store
