@@ -28,13 +28,18 @@
 //! ratios) pairs a fast-phase baseline with a pipeline that could not use that phase.
 //!
 //! Twenty-one pairs: a median of more pairs moves less with the phases. Over 492 rounds of
-//! this bench in one day (48 runs), the rounds' median ratio was 76.0 % and a quarter of the
+//! this bench one morning (48 runs), the rounds' median ratio was 76.0 % and a quarter of the
 //! rounds were below 70 %. The ratio followed the baseline's CPU per message (correlation
 //! 0.71): in the 39 rounds whose baseline needed under 3/4 of the median CPU per message,
 //! the median ratio was 50 %, in the others 77 %. The median of 9 consecutive rounds of that
-//! series fell below 70 % in 10 % of its windows, of 15 in 5 %, of 21 in 1 %. Each run prints
-//! the quartiles of its ratios and in how many rounds the baseline ran in a fast phase, so
-//! that one run shows its spread rather than one number.
+//! series fell below 70 % in 10 % of its windows, of 15 in 5 %, of 21 in 1 %. That afternoon
+//! the machine's fast phases were more frequent: over 189 rounds the median was 74.5 % with
+//! 36 % of the rounds below 70 %, and 2 of 9 runs of 21 rounds read below 70 %. More rounds
+//! make the figure steadier; they do not make the pipeline faster. Each run prints the
+//! quartiles of its ratios and in how many rounds the baseline ran in a fast phase, so that
+//! one run shows its spread rather than one number. That count is relative to the run's own
+//! median baseline, so it undercounts a run most of whose rounds were fast. A run takes about
+//! half a minute on our VM.
 //!
 //! WAL checkpoints: the baseline, a bare insert, runs SQLite's automatic checkpoint inside
 //! the commits that cross 1,000 WAL frames. The desk's store copies the WAL in the writer's

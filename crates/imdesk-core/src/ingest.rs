@@ -1,7 +1,7 @@
 //! Ingest: the push stream into the cache. Events are taken in adaptive batches (whatever
 //! queued since the previous batch was queued), queued on the store's writer while the
-//! previous batch commits, and announced in order only once committed: UI notices, alert
-//! inputs, the commit observer. Frames the push client could not
+//! previous batch commits, and announced in order only once committed: alert inputs (one
+//! command per batch), the commit observer, UI notices. Frames the push client could not
 //! read, and messages that name no conversation, land in the quarantine table.
 
 use std::sync::Arc;
@@ -154,7 +154,8 @@ async fn announce_batch(
     };
     let mut changed = Vec::new();
     let mut committed = Vec::new();
-    // One alert command per batch rather than per message.
+    // One alert command per batch rather than per message (plus one before each frame kept
+    // in quarantine, below).
     let mut alert_inputs = Vec::new();
     for (outcome, m) in outcomes.iter().zip(pushed) {
         match outcome {
@@ -175,8 +176,8 @@ async fn announce_batch(
             }
             IngestOutcome::Duplicate { .. } => {}
             IngestOutcome::NoConversationKey => {
-                // Other tasks run while the frame is kept (the outbox may report a reply):
-                // what this batch told the alert policy so far goes first, in order.
+                // Keeping the frame waits for the store's writer: the inputs gathered so far
+                // go first rather than wait behind it.
                 send_alert_inputs(inner, &mut alert_inputs);
                 keep(
                     inner,

@@ -342,16 +342,24 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             self.flush_urgent_backlog(now, out);
         } else if !self.suppressed(now, &pending.store) {
             let gap = self.store_gap_ms(now, &pending.store);
-            // The store's key is cloned only the first time the store has something pending.
-            if !self.stores.contains_key(&pending.store) {
-                self.stores
-                    .insert(pending.store.clone(), StoreState::default());
-            }
-            let Some(st) = self.stores.get_mut(&pending.store) else {
-                return;
+            // The store's key is cloned only the first time the store has something pending
+            // (a store never notified yet is due).
+            let due = match self.stores.get_mut(&pending.store) {
+                Some(st) => {
+                    let due = st.last_popup.is_none_or(|t| now >= t + gap);
+                    st.pending.push(pending);
+                    due
+                }
+                None => {
+                    let key = pending.store.clone();
+                    let st = StoreState {
+                        last_popup: None,
+                        pending: vec![pending],
+                    };
+                    self.stores.insert(key, st);
+                    true
+                }
             };
-            let due = st.last_popup.is_none_or(|t| now >= t + gap);
-            st.pending.push(pending);
             // Only this store's turn can have come with this message. If it has, every store
             // whose turn has come is shown with it, as at a tick (one brand-wide summary when
             // they exceed the brand's budget). If not, nothing is shown and no budget is
