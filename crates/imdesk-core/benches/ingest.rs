@@ -318,8 +318,14 @@ async fn latency(dir: &tempfile::TempDir, rate: u64, secs: u64) -> (f64, f64, us
     desk.shutdown().await;
     let mut v = samples.lock().unwrap().clone();
     v.sort();
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    let at = |q: f64| quantile(&v, q).as_secs_f64() * 1000.0;
     (at(0.5), at(0.99), v.len())
+}
+
+/// The `q` quantile of sorted values, by nearest rank: for an even count the median is the
+/// upper middle one.
+fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
+    sorted[(sorted.len().saturating_sub(1) as f64 * q).round() as usize]
 }
 
 /// One round: the pipeline on a fresh sandbox, desk and file, then the baseline on the rows
@@ -399,12 +405,11 @@ fn main() {
         best_base = best_base.max(base.wall);
         last_rows = rows;
     }
-    // Sorted: the median is the middle one (the upper middle for an even count).
     ratios.sort_by(f64::total_cmp);
-    let at = |q: f64| 100.0 * ratios[((ratios.len() - 1) as f64 * q).round() as usize];
+    let at = |q: f64| 100.0 * quantile(&ratios, q);
     let below = ratios.iter().filter(|&&r| r < 0.70).count();
     base_cpu_us.sort_by(f64::total_cmp);
-    let usual = base_cpu_us[base_cpu_us.len() / 2];
+    let usual = quantile(&base_cpu_us, 0.5);
     // A baseline that needed under three quarters of this run's median CPU per message ran in
     // a fast phase of the VM (one busy thread; see the top of the file).
     let fast = base_cpu_us.iter().filter(|&&us| us < 0.75 * usual).count();
@@ -440,7 +445,7 @@ fn main() {
         })
         .collect();
     pairs.sort_by(|a, b| (a.0.wall / a.1.wall).total_cmp(&(b.0.wall / b.1.wall)));
-    let (store, base) = pairs[pairs.len() / 2];
+    let (store, base) = quantile(&pairs, 0.5);
     let source = runtime.block_on(sandbox_only(n));
     println!(
         "attribution: Store::ingest alone {:.0} msg/s ({:.1} % of a baseline run beside it, the \
