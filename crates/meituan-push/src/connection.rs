@@ -59,6 +59,52 @@ enum SessionEnd {
 /// The event receiver was dropped.
 struct ReceiverGone;
 
+/// What one frame changes in its connection's health counters. The session applies it with
+/// its one reading of the clock for the frame, which also feeds the silence check.
+#[derive(Debug, Clone, Copy)]
+enum Seen {
+    /// A control frame (ping, pong): only the last-frame time moves.
+    Activity,
+    /// A push read for the first time.
+    Frame,
+    /// A copy another connection delivered first.
+    Duplicate,
+    /// The server's keep-alive answer.
+    KeepAlive,
+    /// Counted, with its time, as it was emitted (a frame kept in quarantine).
+    Counted,
+}
+
+impl Seen {
+    fn count(self, h: &mut crate::health::ConnectionHealth) {
+        match self {
+            Self::Activity | Self::Counted => {}
+            Self::Frame => h.frames += 1,
+            Self::Duplicate => {
+                h.frames += 1;
+                h.duplicates += 1;
+            }
+            Self::KeepAlive => h.keepalives += 1,
+        }
+    }
+}
+
+/// A session's reading of both clocks when it opened: a frame's wall time is derived from its
+/// monotonic reading, so that a frame reads the clock once.
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    at: Instant,
+    wall_ms: i64,
+}
+
+impl Anchor {
+    fn wall_ms(&self, now: Instant) -> i64 {
+        let since = now.saturating_duration_since(self.at).as_millis();
+        self.wall_ms
+            .saturating_add(i64::try_from(since).unwrap_or(i64::MAX))
+    }
+}
+
 /// Sorts socket errors: the peer going away (close frame, FIN, reset) versus anything else.
 fn disconnect_cause(error: &WsError) -> Disconnect {
     use std::io::ErrorKind;
@@ -206,7 +252,14 @@ impl<S: TokenSource> PushConnection<S> {
 
         let (mut sink, mut stream) = socket.split();
         let dead_after = shared.config.dead_after;
-        let silence = tokio::time::sleep(dead_after);
+        let anchor = Anchor {
+            at: Instant::now(),
+            wall_ms: self.now_ms(),
+        };
+        // When the last frame was handled. The silence timer is not moved at every frame: when
+        // it fires it is moved to the last frame's deadline, or ends the session if that passed.
+        let mut last_frame = anchor.at;
+        let silence = tokio::time::sleep_until(last_frame + dead_after);
         tokio::pin!(silence);
         let mut keepalive = tokio::time::interval(shared.config.keepalive);
         keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -215,30 +268,38 @@ impl<S: TokenSource> PushConnection<S> {
             tokio::select! {
                 biased;
                 message = stream.next() => {
-                    if let Err(end) = self.on_message(message, &lease.cipher, &mut proven).await {
-                        return end;
-                    }
-                    // Measured from here, so a slow event consumer (backpressure) is not
-                    // mistaken for a silent server.
-                    silence.as_mut().reset(Instant::now() + dead_after);
+                    let seen = match self.on_message(message, &lease.cipher, &mut proven).await {
+                        Ok(seen) => seen,
+                        Err(end) => return end,
+                    };
+                    // Read once the frame is handled, so a slow event consumer (backpressure)
+                    // is not mistaken for a silent server.
+                    last_frame = Instant::now();
+                    self.mark_activity(&anchor, last_frame, seen);
                 }
                 _ = keepalive.tick() => {
                     if let Err(error) = sink.send(Message::text(CLIENT_KEEPALIVE)).await {
                         return SessionEnd::Lost { cause: disconnect_cause(&error), proven };
                     }
                 }
-                () = &mut silence => return SessionEnd::Lost { cause: Disconnect::Silent, proven },
+                () = &mut silence => {
+                    let deadline = last_frame + dead_after;
+                    if deadline <= Instant::now() {
+                        return SessionEnd::Lost { cause: Disconnect::Silent, proven };
+                    }
+                    silence.as_mut().reset(deadline);
+                }
             }
         }
     }
 
-    /// Handles what the socket yielded; `Err` ends the session.
+    /// Handles what the socket yielded and says what to count; `Err` ends the session.
     async fn on_message(
         &self,
         message: Option<Result<Message, WsError>>,
         lease_cipher: &Arc<dyn MsgCipher>,
         proven: &mut bool,
-    ) -> Result<(), SessionEnd> {
+    ) -> Result<Seen, SessionEnd> {
         let lost = |cause, proven: &mut bool| SessionEnd::Lost {
             cause,
             proven: *proven,
@@ -275,10 +336,7 @@ impl<S: TokenSource> PushConnection<S> {
                 }
             },
             Message::Close(_) => return Err(lost(Disconnect::Closed, proven)),
-            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
-                self.mark_activity(|_| {});
-                Ok(())
-            }
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(Seen::Activity),
         };
         delivered.map_err(|ReceiverGone| SessionEnd::ReceiverGone)
     }
@@ -290,35 +348,24 @@ impl<S: TokenSource> PushConnection<S> {
         &self,
         raw: &str,
         lease_cipher: &Arc<dyn MsgCipher>,
-    ) -> Result<(), ReceiverGone> {
+    ) -> Result<Seen, ReceiverGone> {
         let shared = &self.shared;
         let claimable = raw.len() <= shared.rules.max_frame_bytes && !is_server_keepalive(raw);
         let claimed = if claimable {
             let Some(claimed) = self.dedupe().claim_frame(raw) else {
-                self.mark_activity(|h| {
-                    h.frames += 1;
-                    h.duplicates += 1;
-                });
-                return Ok(());
+                return Ok(Seen::Duplicate);
             };
             Some(claimed)
         } else {
             None
         };
         let sealed = match read_frame(raw, &shared.rules) {
-            Ok(SealedFrame::KeepAlive) => {
-                self.mark_activity(|h| h.keepalives += 1);
-                return Ok(());
-            }
+            Ok(SealedFrame::KeepAlive) => return Ok(Seen::KeepAlive),
             Ok(SealedFrame::Push(sealed)) => *sealed,
             Err(q) => return self.quarantine(q, raw.len()).await,
         };
         if !self.first_sighting(sealed.key()) {
-            self.mark_activity(|h| {
-                h.frames += 1;
-                h.duplicates += 1;
-            });
-            return Ok(());
+            return Ok(Seen::Duplicate);
         }
         // The newest imSecret first (it may have changed since this connection's token);
         // a frame the platform sent before the change still opens with the lease's key.
@@ -336,7 +383,6 @@ impl<S: TokenSource> PushConnection<S> {
             // Its key is already taken by this sighting: emitted as the first, not re-checked.
             Err(q) => return self.emit_quarantine(q, raw.len()).await,
         };
-        self.mark_activity(|h| h.frames += 1);
         let message = PushedMessage {
             store: push.store,
             app_id: push.app_id,
@@ -351,27 +397,24 @@ impl<S: TokenSource> PushConnection<S> {
             .events
             .send(PushEvent::Message(message))
             .await
-            .map_err(|_| ReceiverGone)
+            .map_err(|_| ReceiverGone)?;
+        Ok(Seen::Frame)
     }
 
     /// Counts and emits a quarantined frame (once across connections when it has a key).
-    async fn quarantine(&self, q: Quarantine, raw_len: usize) -> Result<(), ReceiverGone> {
+    async fn quarantine(&self, q: Quarantine, raw_len: usize) -> Result<Seen, ReceiverGone> {
         let first = q
             .key
             .as_ref()
             .is_none_or(|key| self.first_sighting(key.clone()));
         if !first {
-            self.mark_activity(|h| {
-                h.frames += 1;
-                h.duplicates += 1;
-            });
-            return Ok(());
+            return Ok(Seen::Duplicate);
         }
         self.emit_quarantine(q, raw_len).await
     }
 
     /// Counts and emits a quarantined frame seen first on this connection.
-    async fn emit_quarantine(&self, q: Quarantine, raw_len: usize) -> Result<(), ReceiverGone> {
+    async fn emit_quarantine(&self, q: Quarantine, raw_len: usize) -> Result<Seen, ReceiverGone> {
         // Rare and shown in the status bar: watchers are woken at once.
         let now = self.now_ms();
         self.shared.health.update(self.index, |h| {
@@ -397,7 +440,8 @@ impl<S: TokenSource> PushConnection<S> {
             .events
             .send(PushEvent::Quarantined(frame))
             .await
-            .map_err(|_| ReceiverGone)
+            .map_err(|_| ReceiverGone)?;
+        Ok(Seen::Counted)
     }
 
     fn first_sighting(&self, key: crate::quarantine::DedupeKey) -> bool {
@@ -411,13 +455,16 @@ impl<S: TokenSource> PushConnection<S> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stamps the last-frame time and applies `count` to this connection's health (watchers
+    /// Stamps the last-frame time and counts the frame in this connection's health (watchers
     /// are woken at most every few tens of milliseconds for these).
-    fn mark_activity(&self, count: impl FnOnce(&mut crate::health::ConnectionHealth)) {
-        let now = self.now_ms();
-        self.shared.health.count(self.index, |h| {
-            h.last_frame_at_ms = Some(now);
-            count(h);
+    fn mark_activity(&self, anchor: &Anchor, now: Instant, seen: Seen) {
+        if let Seen::Counted = seen {
+            return;
+        }
+        let wall_ms = anchor.wall_ms(now);
+        self.shared.health.count(self.index, now, |h| {
+            h.last_frame_at_ms = Some(wall_ms);
+            seen.count(h);
         });
     }
 

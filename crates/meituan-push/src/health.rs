@@ -115,7 +115,7 @@ pub(crate) struct HealthBoard {
     tx: std::sync::Arc<watch::Sender<Vec<ConnectionHealth>>>,
     /// When counts last woke the watchers, in milliseconds since `epoch` plus one (0: never).
     notified_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    epoch: std::time::Instant,
+    epoch: tokio::time::Instant,
 }
 
 impl HealthBoard {
@@ -124,20 +124,26 @@ impl HealthBoard {
         Self {
             tx: std::sync::Arc::new(tx),
             notified_ms: std::sync::Arc::default(),
-            epoch: std::time::Instant::now(),
+            epoch: tokio::time::Instant::now(),
         }
     }
 
     /// Applies a counter change to connection `index`'s entry at once, and wakes watchers
-    /// only if they were not woken within [`COUNTS_NOTIFY_EVERY`]. A later change, or the
-    /// next keep-alive, wakes them for what they missed.
-    pub(crate) fn count(&self, index: usize, change: impl FnOnce(&mut ConnectionHealth)) {
+    /// only if they were not woken within [`COUNTS_NOTIFY_EVERY`] before `now` (the caller's
+    /// reading of the clock, so that a frame costs one). A later change, or the next
+    /// keep-alive, wakes them for what they missed.
+    pub(crate) fn count(
+        &self,
+        index: usize,
+        now: tokio::time::Instant,
+        change: impl FnOnce(&mut ConnectionHealth),
+    ) {
         use std::sync::atomic::Ordering;
         self.tx.send_if_modified(|all| {
             if let Some(entry) = all.get_mut(index) {
                 change(entry);
             }
-            let now = u64::try_from(self.epoch.elapsed().as_millis())
+            let now = u64::try_from(now.saturating_duration_since(self.epoch).as_millis())
                 .unwrap_or(u64::MAX)
                 .saturating_add(1);
             let last = self.notified_ms.load(Ordering::Relaxed);
@@ -173,7 +179,7 @@ mod tests {
         let board = HealthBoard::new(2);
         let mut rx = board.subscribe();
         for _ in 0..100 {
-            board.count(1, |h| h.frames += 1);
+            board.count(1, tokio::time::Instant::now(), |h| h.frames += 1);
         }
         assert!(rx.has_changed().unwrap_or(false), "the first count wakes");
         assert_eq!(
@@ -181,7 +187,7 @@ mod tests {
             100,
             "the value is current"
         );
-        board.count(1, |h| h.duplicates += 1);
+        board.count(1, tokio::time::Instant::now(), |h| h.duplicates += 1);
         assert!(
             !rx.has_changed().unwrap_or(true),
             "within the window: no wake-up"
@@ -194,7 +200,7 @@ mod tests {
         );
         rx.borrow_and_update();
         tokio::time::sleep(COUNTS_NOTIFY_EVERY + std::time::Duration::from_millis(5)).await;
-        board.count(1, |h| h.frames += 1);
+        board.count(1, tokio::time::Instant::now(), |h| h.frames += 1);
         assert!(
             rx.has_changed().unwrap_or(false),
             "a new window wakes again"
