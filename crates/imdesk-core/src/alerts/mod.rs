@@ -50,6 +50,7 @@
 //! Clocks are the single source for the inbox order too ([`AlertScheduler::clocks`]).
 
 mod alert;
+mod pending;
 mod rate_window;
 mod render;
 mod reply_clock;

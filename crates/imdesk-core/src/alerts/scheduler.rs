@@ -8,6 +8,7 @@ use std::fmt;
 use meituan_wire::{StoreId, TimeMs};
 
 use super::alert::Alert;
+use super::pending::PendingMessages;
 use super::rate_window::RateWindow;
 use super::reply_clock::{AwaitingRow, ReplyClocks, StageCrossing};
 use super::settings::{local_second_of_day, AlertSettings};
@@ -53,6 +54,7 @@ pub enum AlertInput<C> {
     },
 }
 
+/// An urgent message in the backlog (one per conversation, the latest).
 #[derive(Debug, Clone)]
 struct Pending<C> {
     conversation: C,
@@ -64,14 +66,14 @@ struct Pending<C> {
 #[derive(Debug, Clone)]
 struct StoreState<C> {
     last_popup: Option<i64>,
-    pending: Vec<Pending<C>>,
+    pending: PendingMessages<C>,
 }
 
 impl<C> Default for StoreState<C> {
     fn default() -> Self {
         Self {
             last_popup: None,
-            pending: Vec::new(),
+            pending: PendingMessages::default(),
         }
     }
 }
@@ -311,7 +313,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
 
     fn forget(&mut self, conversation: &C) {
         for st in self.stores.values_mut() {
-            st.pending.retain(|p| &p.conversation != conversation);
+            st.pending.forget(conversation);
         }
         self.urgent_backlog
             .retain(|p| &p.conversation != conversation);
@@ -329,37 +331,24 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             m.sent_at,
             urgent,
         );
-        let pending = Pending {
-            conversation: m.conversation,
-            store: m.store,
-            customer: m.customer,
-            preview: m.preview,
-        };
         if urgent {
+            let pending = Pending {
+                conversation: m.conversation,
+                store: m.store,
+                customer: m.customer,
+                preview: m.preview,
+            };
             self.urgent_backlog
                 .retain(|p| p.conversation != pending.conversation);
             self.urgent_backlog.push(pending);
             self.flush_urgent_backlog(now, out);
-        } else if !self.suppressed(now, &pending.store) {
-            let gap = self.store_gap_ms(now, &pending.store);
-            // The store's key is cloned only the first time the store has something pending
-            // (a store never notified yet is due).
-            let due = match self.stores.get_mut(&pending.store) {
-                Some(st) => {
-                    let due = st.last_popup.is_none_or(|t| now >= t + gap);
-                    st.pending.push(pending);
-                    due
-                }
-                None => {
-                    let key = pending.store.clone();
-                    let st = StoreState {
-                        last_popup: None,
-                        pending: vec![pending],
-                    };
-                    self.stores.insert(key, st);
-                    true
-                }
-            };
+        } else if !self.suppressed(now, &m.store) {
+            let gap = self.store_gap_ms(now, &m.store);
+            // A store is kept from its first pending message on (a store never notified yet
+            // is due).
+            let st = self.stores.entry(m.store).or_default();
+            let due = st.last_popup.is_none_or(|t| now >= t + gap);
+            st.pending.add(m.conversation, m.customer, m.preview);
             // Only this store's turn can have come with this message. If it has, every store
             // whose turn has come is shown with it, as at a tick (one brand-wide summary when
             // they exceed the brand's budget). If not, nothing is shown and no budget is

@@ -5,8 +5,9 @@
 use meituan_wire::{StoreId, TimeMs};
 
 use super::super::alert::{Alert, AlertKind, Sound};
+use super::super::pending::PendingMessages;
 use super::super::reply_clock::{ClockStage, StageCrossing};
-use super::{secs_ms, AlertScheduler, Pending, KEEP_LOG_MS};
+use super::{secs_ms, AlertScheduler, KEEP_LOG_MS};
 
 impl<C: Ord + Clone> AlertScheduler<C> {
     fn urgent_budget(&self, now: i64) -> bool {
@@ -39,7 +40,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         let mut alert = self.batch_alert(
             now,
             AlertKind::Urgent,
-            batch.iter().map(|p| (&p.conversation, &p.store)),
+            batch.iter().map(|p| (&p.conversation, &p.store, 1)),
             true,
         );
         if let [one] = batch.as_slice() {
@@ -67,7 +68,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         let alert = self.batch_alert(
             now,
             kind,
-            crossings.iter().map(|c| (&c.conversation, &c.store)),
+            crossings.iter().map(|c| (&c.conversation, &c.store, 1)),
             true,
         );
         self.emit_urgent(now, alert, out);
@@ -92,7 +93,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         let alert = self.batch_alert(
             now,
             AlertKind::UrgentRepeat,
-            open.iter().map(|(c, s)| (c, s)),
+            open.iter().map(|(c, s)| (c, s, 1)),
             true,
         );
         self.emit_urgent(now, alert, out);
@@ -125,35 +126,39 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         if due.is_empty() || budget == 0 {
             return;
         }
-        let mut batches: Vec<Vec<Pending<C>>> = Vec::new();
-        for store in &due {
-            if let Some(st) = self.stores.get_mut(store) {
+        let mut batches: Vec<(StoreId, PendingMessages<C>)> = Vec::new();
+        for store in due {
+            if let Some(st) = self.stores.get_mut(&store) {
                 st.last_popup = Some(now);
-                batches.push(std::mem::take(&mut st.pending));
+                let pending = std::mem::take(&mut st.pending);
+                batches.push((store, pending));
             }
         }
         let window_keep = KEEP_LOG_MS;
         if batches.len() > budget {
             // More stores due than the brand may show: one brand-wide summary instead.
-            let all: Vec<Pending<C>> = batches.into_iter().flatten().collect();
             let alert = self.batch_alert(
                 now,
                 AlertKind::Summary,
-                all.iter().map(|p| (&p.conversation, &p.store)),
+                batches.iter().flat_map(|(store, pending)| {
+                    pending
+                        .iter()
+                        .map(move |p| (&p.conversation, store, p.messages))
+                }),
                 false,
             );
             self.brand_window.record(now, window_keep);
             out.push(alert);
             return;
         }
-        for batch in batches {
+        for (store, pending) in &batches {
             let mut alert = self.batch_alert(
                 now,
                 AlertKind::Summary,
-                batch.iter().map(|p| (&p.conversation, &p.store)),
+                pending.iter().map(|p| (&p.conversation, store, p.messages)),
                 false,
             );
-            if let [one] = batch.as_slice() {
+            if let Some(one) = pending.single() {
                 alert.kind = AlertKind::Normal;
                 alert.customer = Some(one.customer.clone());
                 alert.preview = self.preview(&one.preview);
@@ -181,7 +186,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
                 let alert = self.batch_alert(
                     now,
                     kind,
-                    group.iter().map(|r| (&r.conversation, &r.store)),
+                    group.iter().map(|r| (&r.conversation, &r.store, 1)),
                     false,
                 );
                 out.push(alert);
@@ -206,7 +211,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         let mut alert = self.batch_alert(
             now,
             AlertKind::CatchUp,
-            open.iter().map(|(c, s)| (c, s)),
+            open.iter().map(|(c, s)| (c, s, 1)),
             false,
         );
         alert.attention = true;
@@ -220,31 +225,34 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         (!self.settings.hide_preview).then(|| text.to_owned())
     }
 
-    /// An alert about the conversations in `items` (with repeats): counts, scope, and the
-    /// earliest-deadline conversation as focus.
+    /// An alert about the conversations in `items`, each with how many messages (or
+    /// customers) it stands for: counts, scope, and the earliest-deadline conversation as
+    /// focus.
     fn batch_alert<'a>(
         &self,
         now: i64,
         kind: AlertKind,
-        items: impl Iterator<Item = (&'a C, &'a StoreId)>,
+        items: impl Iterator<Item = (&'a C, &'a StoreId, u32)>,
         urgent: bool,
     ) -> Alert<C>
     where
         C: 'a,
     {
-        let items: Vec<(&C, &StoreId)> = items.collect();
-        let mut stores: Vec<&StoreId> = items.iter().map(|(_, s)| *s).collect();
+        let items: Vec<(&C, &StoreId, u32)> = items.collect();
+        let mut stores: Vec<&StoreId> = items.iter().map(|(_, s, _)| *s).collect();
         stores.sort();
         stores.dedup();
-        let focus = items
-            .iter()
-            .filter_map(|(c, _)| self.clocks.get(c))
-            .min_by_key(|c| c.deadline);
-        let overdue_count = items
-            .iter()
-            .filter_map(|(c, _)| self.clocks.get(c))
-            .filter(|c| c.remaining_ms(TimeMs(now)) < 0)
-            .count();
+        let clocks = || {
+            items
+                .iter()
+                .filter_map(|(c, _, n)| self.clocks.get(c).map(|clock| (clock, *n)))
+        };
+        let focus = clocks().map(|(c, _)| c).min_by_key(|c| c.deadline);
+        let overdue_count: u64 = clocks()
+            .filter(|(c, _)| c.remaining_ms(TimeMs(now)) < 0)
+            .map(|(_, n)| u64::from(n))
+            .sum();
+        let count: u64 = items.iter().map(|(_, _, n)| u64::from(*n)).sum();
         let scope = match stores.as_slice() {
             [one] => Some((*one).clone()),
             _ => None,
@@ -268,7 +276,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
                 .and_then(|c| self.clocks.customer(&c.conversation))
                 .map(str::to_owned),
             preview: None,
-            count: u32::try_from(items.len()).unwrap_or(u32::MAX),
+            count: u32::try_from(count).unwrap_or(u32::MAX),
             store_count: u32::try_from(stores.len()).unwrap_or(u32::MAX),
             waiting_count,
             overdue_count: u32::try_from(overdue_count).unwrap_or(u32::MAX),
