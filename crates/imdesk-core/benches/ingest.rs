@@ -35,7 +35,11 @@
 //! series fell below 70 % in 10 % of its windows, of 15 in 5 %, of 21 in 1 %. That afternoon
 //! the machine's fast phases were more frequent: over 189 rounds the median was 74.5 % with
 //! 36 % of the rounds below 70 %, and 2 of 9 runs of 21 rounds read below 70 %. More rounds
-//! make the figure steadier; they do not make the pipeline faster. Each run prints the
+//! make the figure steadier; they do not make the pipeline faster. On 2026-11-29 the VM ran
+//! both sides about twice as fast (the baseline at ~5 µs of CPU per message, not 11–13) and
+//! no run had fast-phase rounds: 23 runs of 21 rounds read 71.5–77.7 % (median 74.6 %); with
+//! the engine on a current-thread runtime and one clock reading per frame (about 6 % less
+//! engine CPU), 15 runs read 72.2–78.8 % (median 74.9 %). Each run prints the
 //! quartiles of its ratios and in how many rounds the baseline ran in a fast phase, so that
 //! one run shows its spread rather than one number. That count is relative to the run's own
 //! median baseline, so it undercounts a run most of whose rounds were fast. A run takes about
