@@ -134,22 +134,41 @@ pub const ENGINE_THREAD: &str = "imdesk-engine";
 struct Engine(Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
 
 impl Engine {
-    fn start() -> DeskResult<(Self, tokio::runtime::Handle)> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .thread_name(ENGINE_THREAD)
-            .enable_all()
-            .build()
-            .map_err(DeskError::Thread)?;
-        let handle = runtime.handle().clone();
+    /// Starts the thread and returns the handle its tasks are spawned with. The runtime is
+    /// made and dropped on that thread only (a runtime dropped in async code panics).
+    async fn start() -> DeskResult<(Self, tokio::runtime::Handle)> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (started, handle) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name(ENGINE_THREAD.to_owned())
             .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .thread_name(ENGINE_THREAD)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = started.send(Err(e));
+                        return;
+                    }
+                };
+                if started.send(Ok(runtime.handle().clone())).is_err() {
+                    return;
+                }
                 runtime.block_on(async {
                     let _ = stopped.await;
                 });
                 runtime.shutdown_background();
             })
+            .map_err(DeskError::Thread)?;
+        let handle = handle
+            .await
+            .map_err(|_| {
+                DeskError::Thread(std::io::Error::other(
+                    "the engine thread ended at its start",
+                ))
+            })?
             .map_err(DeskError::Thread)?;
         Ok((Self(Mutex::new(Some(stop))), handle))
     }
@@ -258,7 +277,7 @@ impl Desk {
             _ => None,
         };
         let cancel = CancellationToken::new();
-        let (engine, runtime) = Engine::start()?;
+        let (engine, runtime) = Engine::start().await?;
         let mut tasks = Vec::new();
         let (notices, task) =
             events::start(&runtime, sink.clone(), opts.event_window, cancel.clone());
