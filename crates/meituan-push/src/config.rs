@@ -15,6 +15,8 @@ use crate::error::PushError;
 pub const MIN_CONNECTIONS: u8 = 1;
 /// Most redundant connections `getConnectionTokenWithCount` grants (§4.2).
 pub const MAX_CONNECTIONS: u8 = 5;
+/// Longest keep-alive interval, silence limit or connect timeout.
+const LONGEST_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 /// Whose pushes one connection carries. **\[INF\]** (§6.3, open question 3): this switch is the
 /// one place the assumption lives.
@@ -157,7 +159,8 @@ impl PushConfig {
         }
     }
 
-    /// Checks ranges before any task starts.
+    /// Checks ranges before any task starts: connections 1 to 5, the intervals above zero and
+    /// at most a day, the limits above zero and the URL a URL.
     pub fn validate(&self) -> Result<(), PushError> {
         if !(MIN_CONNECTIONS..=MAX_CONNECTIONS).contains(&self.connections) {
             return Err(PushError::Config(format!(
@@ -172,6 +175,10 @@ impl PushConfig {
         ];
         if let Some((name, _)) = zero.iter().find(|(_, d)| d.is_zero()) {
             return Err(PushError::Config(format!("{name} must be above zero")));
+        }
+        // A bound that keeps every deadline computed from them far from the clock's limits.
+        if let Some((name, _)) = zero.iter().find(|(_, d)| *d > LONGEST_INTERVAL) {
+            return Err(PushError::Config(format!("{name} must be at most a day")));
         }
         if self.max_frame_bytes == 0 || self.dedupe_capacity == 0 || self.event_buffer == 0 {
             return Err(PushError::Config(
@@ -226,6 +233,19 @@ mod tests {
         let mut c = PushConfig::new("not a url");
         c.connections = 5;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn intervals_must_be_above_zero_and_at_most_a_day() {
+        let day = Duration::from_secs(24 * 3600);
+        for (interval, ok) in [(Duration::ZERO, false), (day, true), (day * 2, false)] {
+            let mut c = PushConfig::new("wss://wpush.meituan.com");
+            c.dead_after = interval;
+            assert_eq!(c.validate().is_ok(), ok, "dead_after {interval:?}");
+            let mut c = PushConfig::new("wss://wpush.meituan.com");
+            c.keepalive = interval;
+            assert_eq!(c.validate().is_ok(), ok, "keepalive {interval:?}");
+        }
     }
 
     #[test]

@@ -60,7 +60,8 @@ enum SessionEnd {
 struct ReceiverGone;
 
 /// What one frame changes in its connection's health counters. The session applies it with
-/// its one reading of the clock for the frame, which also feeds the silence check.
+/// its one monotonic reading for the frame, taken once the frame is handled (so a pushed
+/// message is counted after it was handed on), which also feeds the silence check.
 #[derive(Debug, Clone, Copy)]
 enum Seen {
     /// A control frame (ping, pong): only the last-frame time moves.
@@ -89,8 +90,11 @@ impl Seen {
     }
 }
 
-/// A session's reading of both clocks when it opened: a frame's wall time is derived from its
-/// monotonic reading, so that a frame reads the clock once.
+/// A reading of both clocks, taken when the session opens and again at every keep-alive: a
+/// frame's wall time (the health board's last-frame stamp) is derived from its monotonic
+/// reading, so that a frame's bookkeeping reads the clock once, and a step of the wall clock
+/// shows in the stamps by the next keep-alive. (A pushed message's `received_at` is still
+/// read from the configured clock.)
 #[derive(Debug, Clone, Copy)]
 struct Anchor {
     at: Instant,
@@ -98,6 +102,13 @@ struct Anchor {
 }
 
 impl Anchor {
+    fn now(clock: &dyn meituan_wire::Clock) -> Self {
+        Self {
+            at: Instant::now(),
+            wall_ms: clock.now().get(),
+        }
+    }
+
     fn wall_ms(&self, now: Instant) -> i64 {
         let since = now.saturating_duration_since(self.at).as_millis();
         self.wall_ms
@@ -252,12 +263,10 @@ impl<S: TokenSource> PushConnection<S> {
 
         let (mut sink, mut stream) = socket.split();
         let dead_after = shared.config.dead_after;
-        let anchor = Anchor {
-            at: Instant::now(),
-            wall_ms: self.now_ms(),
-        };
+        let mut anchor = Anchor::now(shared.config.clock.as_ref());
         // When the last frame was handled. The silence timer is not moved at every frame: when
         // it fires it is moved to the last frame's deadline, or ends the session if that passed.
+        // (`dead_after` is at most a day, so these deadlines cannot overflow.)
         let mut last_frame = anchor.at;
         let silence = tokio::time::sleep_until(last_frame + dead_after);
         tokio::pin!(silence);
@@ -278,6 +287,7 @@ impl<S: TokenSource> PushConnection<S> {
                     self.mark_activity(&anchor, last_frame, seen);
                 }
                 _ = keepalive.tick() => {
+                    anchor = Anchor::now(shared.config.clock.as_ref());
                     if let Err(error) = sink.send(Message::text(CLIENT_KEEPALIVE)).await {
                         return SessionEnd::Lost { cause: disconnect_cause(&error), proven };
                     }
@@ -312,8 +322,9 @@ impl<S: TokenSource> PushConnection<S> {
                     len: size,
                     limit: max_size,
                 };
+                // No key (nothing was read), so no copy to look for: emitted as it is.
                 if self
-                    .quarantine(Quarantine::new(reason, ""), size)
+                    .emit_quarantine(Quarantine::new(reason, ""), size)
                     .await
                     .is_err()
                 {
@@ -456,7 +467,8 @@ impl<S: TokenSource> PushConnection<S> {
     }
 
     /// Stamps the last-frame time and counts the frame in this connection's health (watchers
-    /// are woken at most every few tens of milliseconds for these).
+    /// are woken at most every few tens of milliseconds for these); a frame counted as it
+    /// was emitted (`Seen::Counted`) is left as it is.
     fn mark_activity(&self, anchor: &Anchor, now: Instant, seen: Seen) {
         if let Seen::Counted = seen {
             return;
