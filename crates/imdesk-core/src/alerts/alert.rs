@@ -59,7 +59,9 @@ pub struct Alert<C> {
     /// Customers awaiting a reply: urgent ones brand-wide for the urgent kinds; otherwise
     /// all of them in `store`, or brand-wide when `store` is `None`.
     pub waiting_count: u32,
-    /// How many of the customers the alert stands for are past their deadline.
+    /// How many of the messages (new-message kinds) or customers (the others) the alert
+    /// stands for are past their deadline: a new-message summary counts every message of an
+    /// overdue conversation.
     pub overdue_count: u32,
     /// Seconds left on the focused conversation's clock (negative once overdue).
     pub remaining_secs: Option<i64>,
