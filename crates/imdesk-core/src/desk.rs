@@ -121,63 +121,26 @@ pub const ENGINE_THREAD: &str = "imdesk-engine";
 /// Platform calls share one HTTP client, whose pooled connections are driven by the runtime
 /// that opened them, often this one: a front-door call to the platform may wait for the
 /// engine thread in a burst, as it would on a shared runtime.
-///
-/// Why a current-thread runtime on a thread of our own, rather than a multi-thread runtime
-/// with one worker: it is the runtime made for one thread, without work stealing's queues
-/// or a parking protocol built for several. It is not measurably cheaper: callgrind counts
-/// the same instructions on the engine thread for the same pushes (within 0.3 %), and in
-/// the ingest benchmark the engine's CPU per message moved by less than the VM's noise.
-///
-/// Holds the sender whose message (or drop) ends the thread; its runtime, and every task
-/// still on it, is dropped there.
 #[derive(Debug)]
-struct Engine(Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+struct Engine(Mutex<Option<tokio::runtime::Runtime>>);
 
 impl Engine {
-    /// Starts the thread and returns the handle its tasks are spawned with. The runtime is
-    /// made and dropped on that thread only (a runtime dropped in async code panics).
-    async fn start() -> DeskResult<(Self, tokio::runtime::Handle)> {
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (started, handle) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name(ENGINE_THREAD.to_owned())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .thread_name(ENGINE_THREAD)
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(e) => {
-                        let _ = started.send(Err(e));
-                        return;
-                    }
-                };
-                if started.send(Ok(runtime.handle().clone())).is_err() {
-                    return;
-                }
-                runtime.block_on(async {
-                    let _ = stopped.await;
-                });
-                runtime.shutdown_background();
-            })
+    fn start() -> DeskResult<(Self, tokio::runtime::Handle)> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(ENGINE_THREAD)
+            .enable_all()
+            .build()
             .map_err(DeskError::Thread)?;
-        let handle = handle
-            .await
-            .map_err(|_| {
-                DeskError::Thread(std::io::Error::other(
-                    "the engine thread ended at its start",
-                ))
-            })?
-            .map_err(DeskError::Thread)?;
-        Ok((Self(Mutex::new(Some(stop))), handle))
+        let handle = runtime.handle().clone();
+        Ok((Self(Mutex::new(Some(runtime))), handle))
     }
 
     /// Stops the thread; tasks still on it are dropped. Safe from async code.
     fn stop(&self) {
-        let stop = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(stop) = stop {
-            let _ = stop.send(());
+        let runtime = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(runtime) = runtime {
+            runtime.shutdown_background();
         }
     }
 }
@@ -277,7 +240,7 @@ impl Desk {
             _ => None,
         };
         let cancel = CancellationToken::new();
-        let (engine, runtime) = Engine::start().await?;
+        let (engine, runtime) = Engine::start()?;
         let mut tasks = Vec::new();
         let (notices, task) =
             events::start(&runtime, sink.clone(), opts.event_window, cancel.clone());
