@@ -23,10 +23,8 @@ pub(super) struct PendingConversation<C> {
 pub(super) struct PendingMessages<C> {
     /// In the order of each conversation's first message; `None` once it was answered.
     slots: Vec<Option<PendingConversation<C>>>,
-    /// Where each conversation's slot is.
+    /// Where each conversation's slot is: exactly the conversations with messages pending.
     index: BTreeMap<C, usize>,
-    /// Messages in all slots.
-    messages: u32,
 }
 
 impl<C> Default for PendingMessages<C> {
@@ -34,19 +32,17 @@ impl<C> Default for PendingMessages<C> {
         Self {
             slots: Vec::new(),
             index: BTreeMap::new(),
-            messages: 0,
         }
     }
 }
 
 impl<C: Ord + Clone> PendingMessages<C> {
     pub(super) fn is_empty(&self) -> bool {
-        self.messages == 0
+        self.index.is_empty()
     }
 
     /// Counts a message of `conversation`; its customer and preview become the latest.
     pub(super) fn add(&mut self, conversation: C, customer: String, preview: String) {
-        self.messages = self.messages.saturating_add(1);
         let slot = self
             .index
             .get(&conversation)
@@ -75,8 +71,8 @@ impl<C: Ord + Clone> PendingMessages<C> {
         let Some(i) = self.index.remove(conversation) else {
             return;
         };
-        if let Some(p) = self.slots.get_mut(i).and_then(Option::take) {
-            self.messages = self.messages.saturating_sub(p.messages);
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = None;
         }
         if self.index.is_empty() {
             self.clear();
@@ -86,7 +82,6 @@ impl<C: Ord + Clone> PendingMessages<C> {
     pub(super) fn clear(&mut self) {
         self.slots.clear();
         self.index.clear();
-        self.messages = 0;
     }
 
     /// The conversations, in the order of their first message.
@@ -96,13 +91,21 @@ impl<C: Ord + Clone> PendingMessages<C> {
 
     /// The one conversation, when exactly one message is pending.
     pub(super) fn single(&self) -> Option<&PendingConversation<C>> {
-        (self.messages == 1).then(|| self.iter().next()).flatten()
+        (self.index.len() == 1)
+            .then(|| self.iter().next())
+            .flatten()
+            .filter(|p| p.messages == 1)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Messages pending in all conversations.
+    fn total(p: &PendingMessages<&'static str>) -> u32 {
+        p.iter().map(|c| c.messages).sum()
+    }
 
     fn conversations(p: &PendingMessages<&'static str>) -> Vec<(&'static str, u32, String)> {
         p.iter()
@@ -118,8 +121,15 @@ mod tests {
         assert_eq!(p.single().map(|c| c.preview.as_str()), Some("在吗"));
         p.add("b", "顾客*2".into(), "你好".into());
         p.add("a", "顾客*1".into(), "到哪了".into());
-        assert_eq!(p.messages, 3);
+        assert_eq!(total(&p), 3);
         assert!(p.single().is_none(), "three messages are not one");
+        let mut twice = PendingMessages::default();
+        twice.add("a", String::new(), "1".into());
+        twice.add("a", String::new(), "2".into());
+        assert!(
+            twice.single().is_none(),
+            "two messages of one conversation are not one"
+        );
         assert_eq!(
             conversations(&p),
             vec![("a", 2, "到哪了".into()), ("b", 1, "你好".into())]
@@ -133,11 +143,11 @@ mod tests {
         p.add("b", String::new(), "2".into());
         p.add("a", String::new(), "3".into());
         p.forget(&"a");
-        assert_eq!(p.messages, 1);
+        assert_eq!(total(&p), 1);
         assert_eq!(conversations(&p), vec![("b", 1, "2".into())]);
         assert_eq!(p.single().map(|c| c.conversation), Some("b"));
         p.forget(&"zzz");
-        assert_eq!(p.messages, 1, "an unknown conversation changes nothing");
+        assert_eq!(total(&p), 1, "an unknown conversation changes nothing");
         // A conversation answered and then writing again starts a new entry, at the back.
         p.add("a", String::new(), "4".into());
         assert_eq!(
