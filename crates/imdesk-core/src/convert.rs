@@ -22,7 +22,7 @@ pub fn conversation_id(key: &ConversationKey) -> ConversationId {
 /// [`conversation_id`] from the key's parts (ingest has them without a key).
 pub fn conversation_id_of(store: &str, biz_type: i32, peer_id: i64) -> ConversationId {
     // Made for every message of a burst: sized once (`|`, a one-digit biz_type, `|` and up
-    // to 20 digits) and written without `core::fmt`, which cost four times as much.
+    // to 20 digits) and written without `core::fmt`.
     let mut digits = itoa::Buffer::new();
     let mut id = String::with_capacity(store.len() + 23);
     id.push_str(store);

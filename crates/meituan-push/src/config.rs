@@ -168,16 +168,16 @@ impl PushConfig {
                 self.connections
             )));
         }
-        let zero = [
+        let intervals = [
             ("keepalive", self.keepalive),
             ("dead_after", self.dead_after),
             ("connect_timeout", self.connect_timeout),
         ];
-        if let Some((name, _)) = zero.iter().find(|(_, d)| d.is_zero()) {
+        if let Some((name, _)) = intervals.iter().find(|(_, d)| d.is_zero()) {
             return Err(PushError::Config(format!("{name} must be above zero")));
         }
         // A bound that keeps every deadline computed from them far from the clock's limits.
-        if let Some((name, _)) = zero.iter().find(|(_, d)| *d > LONGEST_INTERVAL) {
+        if let Some((name, _)) = intervals.iter().find(|(_, d)| *d > LONGEST_INTERVAL) {
             return Err(PushError::Config(format!("{name} must be at most a day")));
         }
         if self.max_frame_bytes == 0 || self.dedupe_capacity == 0 || self.event_buffer == 0 {
