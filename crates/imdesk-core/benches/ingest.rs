@@ -39,7 +39,8 @@
 //! both sides about twice as fast (the baseline at ~5 µs of CPU per message, not 11–13) and
 //! no run had fast-phase rounds: 23 runs of 21 rounds read 71.5–77.7 % (median 74.6 %); with
 //! the engine trimmed (one clock reading per frame, the alert path's per-message copies)
-//! 15 runs read 72.2–78.8 % (median 74.9 %). Each run prints the
+//! 15 runs read 72.2–78.8 % (median 74.9 %), and 15 more that evening 71.5–78.9 % (median
+//! 75.6 %; 59 of their 315 rounds below 70 %). Each run prints the
 //! quartiles of its ratios and in how many rounds the baseline ran in a fast phase, so that
 //! one run shows its spread rather than one number. That count is relative to the run's own
 //! median baseline, so it undercounts a run most of whose rounds were fast. A run takes about
