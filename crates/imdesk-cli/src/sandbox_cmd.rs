@@ -21,7 +21,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
     /// Faults, comma-separated: drop=30s, delay=200ms, dup=0.1, reorder=0.1, 500=0.05, 503=0.05,
-    /// 5xx=0.1, timeout=0.05, hold=8s, ratelimit=0.05, expired=0.05, rotate=60s.
+    /// 5xx=0.1, timeout=0.05, hold=8s, ratelimit=0.05, expired=0.05, rotate=60s,
+    /// missing=<API name> (that API answers 404; repeat for several).
     #[arg(long, default_value = "")]
     faults: String,
     /// TCP port on 127.0.0.1 (0 picks a free one).

@@ -66,6 +66,9 @@ struct ImStatusReq {
 #[derive(Debug, Deserialize)]
 struct DropReq {
     mode: DropMode,
+    /// How many connections, the longest-open first; all when absent.
+    #[serde(default)]
+    count: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,7 +121,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         )
         .route(
             "/connections/drop",
-            post(|State(a): App, Json(r): Json<DropReq>| async move { Json(json!({"dropped": a.hub.drop_all(r.mode)})) }),
+            post(|State(a): App, Json(r): Json<DropReq>| async move { Json(json!({"dropped": a.hub.drop_oldest(r.count.unwrap_or(usize::MAX), r.mode)})) }),
         )
         .route(
             "/connections/expire_tokens",

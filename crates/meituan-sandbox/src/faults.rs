@@ -36,6 +36,10 @@ pub struct Faults {
     pub token_expired: f64,
     /// Rotate imSecret at this interval (`rotate=60s`); rotation also ends connections and tokens.
     pub rotate_secret_every_ms: Option<u64>,
+    /// APIs this platform does not serve, by the last segment of their path: they answer
+    /// HTTP 404 as an unknown path does (`missing=getConnectionTokenWithCount`; repeat the
+    /// item for several). For the fallbacks a client keeps for an API it cannot rely on.
+    pub missing: Vec<String>,
 }
 
 /// Default hold for the timeout fault: past the SDK's 5-second read timeout.
@@ -45,7 +49,8 @@ impl Faults {
     /// Parses a comma-separated list such as `5xx=0.1,timeout,drop=10s,delay=200ms`.
     ///
     /// Names: `drop`, `delay`, `dup`, `reorder`, `500`, `503`, `5xx` (half 500, half 503),
-    /// `timeout`, `hold` (timeout hold), `ratelimit`, `expired`, `rotate`. A probability may be
+    /// `timeout`, `hold` (timeout hold), `ratelimit`, `expired`, `rotate`, `missing` (an API
+    /// name). A probability may be
     /// left out (0.05); a duration may be `ms`, `s` or `m` (defaults: drop 30s, delay 200ms,
     /// rotate 60s).
     pub fn parse(list: &str) -> Result<Faults> {
@@ -73,6 +78,14 @@ impl Faults {
                 "ratelimit" => f.rate_limit = p()?,
                 "expired" => f.token_expired = p()?,
                 "rotate" => f.rotate_secret_every_ms = Some(dur(value, 60_000)?),
+                "missing" => match value {
+                    Some(api) if !api.is_empty() => f.missing.push(api.to_owned()),
+                    _ => {
+                        return Err(SandboxError::Invalid(
+                            "`missing` needs an API name, as in missing=getConnectionToken".into(),
+                        ))
+                    }
+                },
                 other => return Err(SandboxError::Invalid(format!("unknown fault `{other}`"))),
             }
         }
@@ -176,6 +189,12 @@ impl FaultDice {
         }
     }
 
+    /// Whether the API at `path` is one the faults say this platform does not serve.
+    pub fn is_missing(&self, path: &str) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        self.lock().0.missing.iter().any(|m| m == name)
+    }
+
     pub fn roll_request(&self) -> RequestFaults {
         let mut g = self.lock();
         let (f, rng) = &mut *g;
@@ -211,9 +230,11 @@ mod tests {
     #[test]
     fn parses_every_name() {
         let f = Faults::parse(
-            "drop=10s,delay=150ms,dup=0.2,reorder,5xx=0.5,timeout=1,hold=2s,ratelimit=0.1,expired,rotate=1m",
+            "drop=10s,delay=150ms,dup=0.2,reorder,5xx=0.5,timeout=1,hold=2s,ratelimit=0.1,expired,rotate=1m,missing=a,missing=b",
         )
         .unwrap();
+        assert_eq!(f.missing, ["a", "b"]);
+        assert!(Faults::parse("missing").is_err());
         assert_eq!(f.drop_every_ms, Some(10_000));
         assert_eq!(f.push_delay_ms, 150);
         assert_eq!(f.duplicate, 0.2);
@@ -242,5 +263,13 @@ mod tests {
         dice.set(Faults::default());
         assert_eq!(dice.roll_gateway(), None);
         assert!(!dice.roll_push().duplicate);
+        assert!(!dice.is_missing("/waimai/ng/im/getConnectionTokenWithCount"));
+        dice.set(Faults {
+            missing: vec!["getConnectionTokenWithCount".into()],
+            ..Faults::default()
+        });
+        assert!(dice.is_missing("/waimai/ng/im/getConnectionTokenWithCount"));
+        assert!(dice.is_missing("/wmoper/ng/im/getConnectionTokenWithCount"));
+        assert!(!dice.is_missing("/waimai/ng/im/getConnectionToken"));
     }
 }

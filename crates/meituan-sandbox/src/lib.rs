@@ -77,7 +77,7 @@
 //! | GET | `/_sandbox/reply_timings?epoi_id=` | | `[ReplyTiming]` |
 //! | GET / PUT | `/_sandbox/faults` | [`Faults`] | [`Faults`] |
 //! | GET | `/_sandbox/connections` | | `{open, pending}` |
-//! | POST | `/_sandbox/connections/drop` | `{mode: "reset" \| "silent"}` | `{dropped}` |
+//! | POST | `/_sandbox/connections/drop` | `{mode: "reset" \| "silent", count?}` (the longest-open `count`; all without) | `{dropped}` |
 //! | POST | `/_sandbox/connections/expire_tokens` | | `{}` |
 //! | POST | `/_sandbox/secret/rotate` | | `{}` |
 //! | POST | `/_sandbox/tokens/expire` | `{epoi_id}` | `{}` |

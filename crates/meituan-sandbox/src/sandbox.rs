@@ -132,6 +132,11 @@ impl Sandbox {
     pub fn customers(&self, epoi_id: &str) -> Result<Vec<i64>> {
         self.app.customers(epoi_id)
     }
+    /// Adds a customer to a store, who has not written yet, and returns its open_user_id
+    /// (a conversation that does not exist until it writes).
+    pub fn add_customer(&self, epoi_id: &str) -> Result<i64> {
+        self.app.add_customer(epoi_id)
+    }
     /// Review ids of a store (for `createGroup`).
     pub fn comment_ids(&self, epoi_id: &str) -> Result<Vec<i64>> {
         self.app.comment_ids(epoi_id)
@@ -197,6 +202,11 @@ impl Sandbox {
     /// Ends every open long connection as `mode` says; returns how many.
     pub fn drop_connections(&self, mode: DropMode) -> usize {
         self.app.hub.drop_all(mode)
+    }
+    /// Ends the `count` longest-open long connections as `mode` says, leaving the others to
+    /// carry every push; returns how many it ended.
+    pub fn drop_oldest_connections(&self, count: usize, mode: DropMode) -> usize {
+        self.app.hub.drop_oldest(count, mode)
     }
     /// Sends `text` verbatim as a text frame on every open long connection (malformed-frame
     /// tests: the client must quarantine it); returns how many connections got it.

@@ -78,6 +78,12 @@ impl Shared {
             .collect())
     }
 
+    pub fn add_customer(&self, epoi_id: &str) -> Result<i64> {
+        let mut w = self.world();
+        let store = store_of(&w, epoi_id)?;
+        Ok(crate::state::gen::new_customer(&mut w, store))
+    }
+
     pub fn comment_ids(&self, epoi_id: &str) -> Result<Vec<i64>> {
         let w = self.world();
         Ok(w.stores[store_of(&w, epoi_id)?]

@@ -53,6 +53,23 @@ async fn a_reply_is_accepted_recorded_decrypted_and_stops_the_clock() {
 }
 
 #[tokio::test]
+async fn an_added_customer_is_new_and_can_write() {
+    let sb = start(SandboxConfig::default()).await;
+    let s = sb.stores()[1].epoi_id.clone();
+    let before = sb.customers(&s).unwrap();
+    let added = sb.add_customer(&s).unwrap();
+    assert!(!before.contains(&added), "a customer who was not there");
+    assert!(sb.customers(&s).unwrap().contains(&added));
+    let p = sb
+        .customer_says(
+            CustomerMessage::text(&s, ChatKind::PreOrder, "第一次来").from_customer(added),
+        )
+        .unwrap();
+    assert_eq!(p.open_user_id, Some(added));
+    assert!(sb.add_customer("no-such-store").is_err());
+}
+
+#[tokio::test]
 async fn push_content_is_validated_per_biz_type() {
     let sb = start(SandboxConfig::default()).await;
     let c = Client::new(&sb);

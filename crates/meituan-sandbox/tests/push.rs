@@ -325,6 +325,32 @@ async fn dropped_connections_lose_nothing() {
     assert_eq!(msg_id(&next_push(&mut fresh, WAIT).await), p.msg_id);
 }
 
+#[tokio::test]
+async fn dropping_the_oldest_connections_leaves_the_newest_receiving() {
+    let sb = start(SandboxConfig::default()).await;
+    let c = Client::new(&sb);
+    let (mut first, _) = open(&sb, &c).await;
+    let (mut second, _) = open(&sb, &c).await;
+    let (mut newest, _) = open(&sb, &c).await;
+    assert!(eventually(WAIT, || sb.open_connections() == 3).await);
+
+    assert_eq!(sb.drop_oldest_connections(2, DropMode::Reset), 2);
+    assert!(ends_without_close_frame(&mut first).await);
+    assert!(ends_without_close_frame(&mut second).await);
+    assert_eq!(sb.open_connections(), 1);
+    let s = sb.stores()[0].epoi_id.clone();
+    let p = sb
+        .customer_says(CustomerMessage::text(&s, ChatKind::PreOrder, "还在吗"))
+        .unwrap();
+    assert_eq!(msg_id(&next_push(&mut newest, WAIT).await), p.msg_id);
+    assert_eq!(sb.pending_pushes(), 0, "the open connection took it");
+
+    // More than are open: every one, and no more.
+    assert_eq!(sb.drop_oldest_connections(5, DropMode::Reset), 1);
+    assert!(ends_without_close_frame(&mut newest).await);
+    assert_eq!(sb.drop_oldest_connections(1, DropMode::Reset), 0);
+}
+
 /// Every push frame the socket yields until it ends, as msg_ids.
 async fn drain_pushes(ws: &mut Ws) -> Vec<i64> {
     let mut ids = Vec::new();

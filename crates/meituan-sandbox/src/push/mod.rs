@@ -242,9 +242,22 @@ impl Hub {
 
     /// Tells every open connection to end as `mode` says; returns how many were told.
     pub fn drop_all(&self, mode: DropMode) -> usize {
+        self.drop_oldest(usize::MAX, mode)
+    }
+
+    /// Tells the `count` longest-open connections (or every one, when fewer are open) to end
+    /// as `mode` says; returns how many were told. The others go on receiving every push.
+    pub fn drop_oldest(&self, count: usize, mode: DropMode) -> usize {
         let mut st = self.lock();
-        let n = st.conns.len();
-        let conns: Vec<_> = st.conns.drain().collect();
+        // Connection ids grow with each upgrade, so the smallest are the oldest.
+        let mut ids: Vec<u64> = st.conns.keys().copied().collect();
+        ids.sort_unstable();
+        ids.truncate(count);
+        let conns: Vec<_> = ids
+            .into_iter()
+            .filter_map(|id| st.conns.remove(&id).map(|tx| (id, tx)))
+            .collect();
+        let n = conns.len();
         drop(st);
         for (id, tx) in conns {
             // A connection that already ended has nothing to drop.
