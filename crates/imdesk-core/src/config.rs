@@ -37,14 +37,18 @@ pub const DEFAULT_DB_FILE: &str = "imdesk.sqlite3";
 pub const CONFIG_FILE: &str = "config.toml";
 
 /// The environment variables that override the file.
-pub const ENV_VARS: [&str; 6] = [
+pub const ENV_VARS: [&str; 7] = [
     "IMDESK_GATEWAY_URL",
     "IMDESK_PUSH_URL",
     "IMDESK_DEVELOPER_ID",
     "IMDESK_SIGN_KEY",
     "IMDESK_DB",
     "IMDESK_STORES",
+    "IMDESK_PUSH_CONNECTIONS",
 ];
+
+/// How many push connections the platform grants at most (protocol §4.2).
+pub const MAX_PUSH_CONNECTIONS: u8 = 5;
 
 /// Why a configuration could not be read. Never contains a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +126,9 @@ pub struct DeskConfig {
     pub db_path: PathBuf,
     /// Stores (`IMDESK_STORES`, a JSON list).
     pub stores: Vec<StoreCredentials>,
+    /// Redundant push connections, 1 to 5 (`IMDESK_PUSH_CONNECTIONS`); `None` keeps
+    /// [`crate::DeskOptions::connections`] (3, as the platform recommends).
+    pub push_connections: Option<u8>,
 }
 
 impl Default for DeskConfig {
@@ -133,6 +140,7 @@ impl Default for DeskConfig {
             sign_key: None,
             db_path: PathBuf::from(DEFAULT_DB_FILE),
             stores: Vec::new(),
+            push_connections: None,
         }
     }
 }
@@ -147,6 +155,7 @@ struct FileConfig {
     sign_key: Option<Secret>,
     db_path: Option<PathBuf>,
     stores: Option<Vec<StoreCredentials>>,
+    push_connections: Option<u8>,
 }
 
 fn invalid(what: &str, reason: impl Into<String>) -> ConfigError {
@@ -182,6 +191,7 @@ impl DeskConfig {
             sign_key: file.sign_key,
             db_path: file.db_path.unwrap_or(defaults.db_path),
             stores: file.stores.unwrap_or_default(),
+            push_connections: file.push_connections,
         })
     }
 
@@ -248,6 +258,11 @@ impl DeskConfig {
         if let Some(v) = set("IMDESK_DB") {
             self.db_path = PathBuf::from(v);
         }
+        if let Some(v) = set("IMDESK_PUSH_CONNECTIONS") {
+            let n = v.trim().parse();
+            self.push_connections =
+                Some(n.map_err(|_| invalid("IMDESK_PUSH_CONNECTIONS", "not a number 1 to 5"))?);
+        }
         if let Some(v) = set("IMDESK_STORES") {
             self.stores = serde_json::from_str(&v).map_err(|e| {
                 let at = format!("line {} column {}", e.line(), e.column());
@@ -289,6 +304,14 @@ impl DeskConfig {
             ("push_url", &self.push_url),
         ] {
             url::Url::parse(value).map_err(|e| invalid(what, e.to_string()))?;
+        }
+        if let Some(n) = self.push_connections {
+            if !(1..=MAX_PUSH_CONNECTIONS).contains(&n) {
+                return Err(invalid(
+                    "push_connections",
+                    format!("{n} connections; the platform grants 1 to {MAX_PUSH_CONNECTIONS}"),
+                ));
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for store in &self.stores {

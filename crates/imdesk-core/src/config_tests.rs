@@ -14,6 +14,7 @@ gateway_url = "http://127.0.0.1:9000"
 developer_id = 100001
 sign_key = "file-key"
 some_other_setting = true
+push_connections = 4
 [[stores]]
 epoi_id = "mt-1001"
 name = "望京店"
@@ -40,6 +41,7 @@ fn the_file_is_read_and_the_environment_wins() {
     assert_eq!(from_file.gateway_url, "http://127.0.0.1:9000");
     assert_eq!(from_file.stores.len(), 2);
     assert!(from_file.stores[1].app_auth_token.is_blank());
+    assert_eq!(from_file.push_connections, Some(4));
 
     let vars = env(&[
         ("IMDESK_GATEWAY_URL", "http://127.0.0.1:9100"),
@@ -47,6 +49,7 @@ fn the_file_is_read_and_the_environment_wins() {
         ("IMDESK_SIGN_KEY", "env-key"),
         ("IMDESK_DB", "/tmp/x.sqlite3"),
         ("IMDESK_DEVELOPER_ID", " 7 "),
+        ("IMDESK_PUSH_CONNECTIONS", "2"),
         (
             "IMDESK_STORES",
             r#"[{"epoi_id":"mt-9","name":"n","business_id":2,"app_auth_token":"env-token"}]"#,
@@ -58,11 +61,30 @@ fn the_file_is_read_and_the_environment_wins() {
     assert_eq!(c.developer_id, Some(7));
     assert_eq!(c.sign_key.as_ref().map(Secret::expose), Some("env-key"));
     assert_eq!(c.db_path, PathBuf::from("/tmp/x.sqlite3"));
+    assert_eq!(c.push_connections, Some(2));
     assert_eq!(c.stores.len(), 1);
     assert_eq!(
         c.stores[0].key().unwrap(),
         StoreKey::new("mt-9", BusinessId::Waimai)
     );
+}
+
+#[test]
+fn push_connections_must_be_one_to_five() {
+    for bad in ["0", "6", "three", "-1"] {
+        let e = DeskConfig::from_sources(None, &env(&[("IMDESK_PUSH_CONNECTIONS", bad)]));
+        assert!(e.is_err(), "{bad} accepted");
+    }
+    let e = DeskConfig::from_sources(Some("push_connections = 9"), &HashMap::new()).unwrap_err();
+    assert!(e.to_string().contains("1 to 5"), "{e}");
+    for good in 1..=5u8 {
+        let c = DeskConfig::from_sources(
+            None,
+            &env(&[("IMDESK_PUSH_CONNECTIONS", &good.to_string())]),
+        )
+        .unwrap();
+        assert_eq!(c.push_connections, Some(good));
+    }
 }
 
 #[test]

@@ -190,9 +190,12 @@ impl Desk {
     /// pollers.
     pub async fn start_with(
         config: DeskConfig,
-        opts: DeskOptions,
+        mut opts: DeskOptions,
         sink: Arc<dyn DeskSink>,
     ) -> DeskResult<Desk> {
+        if let Some(n) = config.push_connections {
+            opts.connections = n;
+        }
         let path = config.db_path.clone();
         let store_opts = opts.store.clone();
         let store = tokio::task::spawn_blocking(move || Store::open(path, store_opts))

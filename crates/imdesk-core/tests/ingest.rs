@@ -4,11 +4,14 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::*;
-use imdesk_core::convert::conversation_id;
+use imdesk_core::alerts::Alert;
+use imdesk_core::convert::{conversation_id, conversation_id_of};
+use imdesk_core::view::{ConversationId, DeskEvent};
 use imdesk_core::view::{InboxFilter, InboxQuery};
 use imdesk_store::ConversationKey;
 use meituan_sandbox::{ChatKind, CustomerMessage, DropMode, Faults};
@@ -99,6 +102,271 @@ async fn connections_dropped_mid_stream_lose_nothing_across_reconnects() {
         .iter()
         .any(|s| s.reconnects > 0));
     desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_dropped_mid_stream_lose_nothing_while_one_survives() {
+    let sb = Arc::new(sandbox(Faults::default()).await);
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let load = {
+        let sb = sb.clone();
+        tokio::spawn(async move { sb.run_load(300, 300.0).await })
+    };
+    // Twice during the load, the two longest-open sockets are reset while the newest one
+    // goes on: whatever they had not delivered, it did.
+    let mut dropped = 0;
+    for _ in 0..2 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        connected(&sb, 3).await;
+        dropped += sb.drop_oldest_connections(2, DropMode::Reset);
+        assert!(sb.open_connections() >= 1, "one socket survives each drop");
+    }
+    assert_eq!(dropped, 4);
+    assert!(!load.is_finished(), "the drops came mid-stream");
+    let pushed = load.await.unwrap();
+    assert_eq!(pushed.len(), 300);
+    eventually(15, "every pushed message stored", || async {
+        let c = counts(&stored_async(&desk).await);
+        pushed
+            .iter()
+            .all(|p| c.contains_key(&(p.epoi_id.clone(), p.msg_id)))
+    })
+    .await;
+    assert_eq!(
+        stored_async(&desk).await.len(),
+        300,
+        "no message stored twice"
+    );
+    let reconnects: u32 = desk
+        .connection_status()
+        .sockets
+        .iter()
+        .map(|s| s.reconnects)
+        .sum();
+    assert!(
+        reconnects >= 4,
+        "each dropped socket came back ({reconnects})"
+    );
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_single_token_api_serves_when_the_batch_one_is_missing() {
+    // A platform that does not serve getConnectionTokenWithCount: the desk falls back to
+    // getConnectionToken, one token per call, and still opens its three sockets.
+    let sb = sandbox(Faults {
+        missing: vec!["getConnectionTokenWithCount".into()],
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let store = sb.stores()[1].epoi_id.clone();
+    let p = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "有人吗"))
+        .unwrap();
+    eventually(10, "the message stored", || async {
+        counts(&stored_async(&desk).await).contains_key(&(store.clone(), p.msg_id))
+    })
+    .await;
+    assert_eq!(sb.open_connections(), 3);
+    // Reconnects fetch fresh tokens the same way.
+    assert_eq!(sb.drop_connections(DropMode::Reset), 3);
+    connected(&sb, 3).await;
+    let q = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "还在吗"))
+        .unwrap();
+    eventually(10, "the message after the reconnect stored", || async {
+        counts(&stored_async(&desk).await).contains_key(&(store.clone(), q.msg_id))
+    })
+    .await;
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_number_of_push_connections_open() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&sb, &db_path(&dir));
+    config.push_connections = Some(2);
+    let sink: Arc<RecordingSink> = Arc::default();
+    let desk = imdesk_core::Desk::start_with(config, imdesk_core::DeskOptions::fast(), sink)
+        .await
+        .unwrap();
+    connected(&sb, 2).await;
+    // Several keep-alive rounds: no third socket comes.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(sb.open_connections(), 2);
+    assert_eq!(desk.connection_status().sockets.len(), 2);
+    desk.shutdown().await;
+}
+
+/// As each event or alert leaves the core, checks that what it names is already committed,
+/// through a read-only connection of its own to the database file, which sees commits only;
+/// and records every conversation it was told about.
+struct CommitChecker {
+    db: std::path::PathBuf,
+    named: Mutex<Vec<String>>,
+    alerts: AtomicUsize,
+    violations: Mutex<Vec<String>>,
+}
+
+impl CommitChecker {
+    fn new(db: std::path::PathBuf) -> Self {
+        Self {
+            db,
+            named: Mutex::default(),
+            alerts: AtomicUsize::new(0),
+            violations: Mutex::default(),
+        }
+    }
+
+    /// Messages of `conversation` committed so far, and of them those whose text starts with
+    /// `preview` (a shown preview may be cut short with `…`).
+    fn committed(&self, conversation: &str, preview: Option<&str>) -> (i64, i64) {
+        let key = imdesk_core::convert::parse_conversation_id(conversation).unwrap();
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let preview = preview.map(|p| p.trim_end_matches('…')).unwrap_or("");
+        conn.query_row(
+            "SELECT count(*), count(CASE WHEN substr(m.text, 1, length(?4)) = ?4 THEN 1 END)
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE c.store = ?1 AND c.biz_type = ?2 AND c.peer_id = ?3",
+            rusqlite::params![key.store, key.biz_type, key.peer_id, preview],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    }
+
+    fn check(&self, conversation: &str, preview: Option<&str>, what: &str) {
+        self.named
+            .lock()
+            .unwrap()
+            .push(format!("{what} {conversation}"));
+        let (all, with_preview) = self.committed(conversation, preview);
+        if all == 0 || (preview.is_some() && with_preview == 0) {
+            self.violations.lock().unwrap().push(format!(
+                "{what} about {conversation} before its message committed"
+            ));
+        }
+    }
+
+    /// How many names the core has given so far.
+    fn names(&self) -> usize {
+        self.named.lock().unwrap().len()
+    }
+
+    /// How many times, after its first `since` names, the core named any of `conversations`.
+    fn times_named(&self, conversations: &HashSet<String>, since: usize) -> usize {
+        let named = self.named.lock().unwrap();
+        let after = named.get(since..).unwrap_or_default();
+        after
+            .iter()
+            .filter(|c| {
+                c.split_once(' ')
+                    .is_some_and(|(_, c)| conversations.contains(c))
+            })
+            .count()
+    }
+}
+
+impl imdesk_core::DeskSink for CommitChecker {
+    fn event(&self, event: DeskEvent) {
+        if let DeskEvent::ConversationsChanged { ids } = event {
+            for id in ids {
+                self.check(&id, None, "event");
+            }
+        }
+    }
+
+    fn alert(&self, alert: Alert<ConversationId>) {
+        if let Some(id) = &alert.conversation {
+            self.alerts.fetch_add(1, Ordering::Relaxed);
+            self.check(id, alert.preview.as_deref(), "alert");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_and_alerts_leave_the_core_only_after_their_messages_commit() {
+    let sb = Arc::new(sandbox(Faults::default()).await);
+    let dir = tempfile::tempdir().unwrap();
+    let checker = Arc::new(CommitChecker::new(db_path(&dir)));
+    let desk = imdesk_core::Desk::start_with(
+        config(&sb, &db_path(&dir)),
+        imdesk_core::DeskOptions::fast(),
+        checker.clone(),
+    )
+    .await
+    .unwrap();
+    connected(&sb, 3).await;
+    // A load ingested as usual: each event and alert is checked against the file.
+    let first = sb.run_load(200, 400.0).await;
+    eventually(15, "the load stored", || async {
+        stored_async(&desk).await.len() >= first.len()
+    })
+    .await;
+
+    // Another process holds the database's write lock: messages of new customers arrive and
+    // none can commit, so nothing about them may leave the core until the lock is released.
+    let lock = rusqlite::Connection::open(db_path(&dir)).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let since = checker.names();
+    let stores = sb.stores();
+    let mut held = HashSet::new();
+    for i in 0..12 {
+        // Customers who never wrote: a conversation of theirs exists only once this commits.
+        let store = &stores[i % stores.len()].epoi_id;
+        let customer = sb.add_customer(store).unwrap();
+        let p = sb
+            .customer_says(
+                CustomerMessage::text(store, ChatKind::PreOrder, format!("锁住时 {i}"))
+                    .from_customer(customer),
+            )
+            .unwrap();
+        held.insert(conversation_id_of(
+            &p.epoi_id,
+            p.biz_type,
+            p.open_user_id.unwrap(),
+        ));
+    }
+    // Time for the desk to read them off the sockets and try to commit them.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let during = checker.times_named(&held, since);
+    assert_eq!(
+        stored_async(&desk).await.len(),
+        first.len(),
+        "nothing commits under another's lock"
+    );
+    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
+    eventually(10, "the held messages stored", || async {
+        stored_async(&desk).await.len() >= first.len() + 12
+    })
+    .await;
+    eventually(5, "events about them once committed", || async {
+        checker.times_named(&held, since) > during
+    })
+    .await;
+    desk.shutdown().await;
+    assert_eq!(
+        during,
+        0,
+        "the core named a conversation before its message committed: {:?}",
+        checker.named.lock().unwrap().get(since..)
+    );
+    assert!(
+        checker.alerts.load(Ordering::Relaxed) >= 1,
+        "no alert was checked"
+    );
+    let violations = checker.violations.lock().unwrap();
+    assert!(violations.is_empty(), "{violations:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -169,3 +169,29 @@ fn a_failed_ingest_fails_its_transaction_alone_and_the_next_batch_is_written() {
     assert_eq!(inserted(answers[0].1.as_ref().unwrap()), 3);
     assert_eq!(w.stored(), [5, 7, 8, 9]);
 }
+
+#[test]
+fn the_writer_runs_in_wal_with_synchronous_normal_and_readers_only_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pragmas.sqlite3");
+    let options = StoreOptions::default();
+    let writer = open_writer(&path, &options).unwrap();
+    let pragma = |conn: &Connection, name: &str| -> String {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| {
+            r.get::<_, rusqlite::types::Value>(0)
+        })
+        .map(|v| match v {
+            rusqlite::types::Value::Integer(i) => i.to_string(),
+            rusqlite::types::Value::Text(t) => t,
+            other => format!("{other:?}"),
+        })
+        .unwrap()
+    };
+    assert_eq!(pragma(&writer, "journal_mode"), "wal");
+    assert_eq!(pragma(&writer, "synchronous"), "1", "NORMAL");
+    assert_eq!(pragma(&writer, "foreign_keys"), "1");
+    let reader = open_reader(&path, &options).unwrap();
+    assert_eq!(pragma(&reader, "journal_mode"), "wal", "WAL is the file's");
+    assert_eq!(pragma(&reader, "query_only"), "1");
+    assert!(reader.execute("DELETE FROM messages", []).is_err());
+}

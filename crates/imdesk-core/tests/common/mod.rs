@@ -68,6 +68,7 @@ pub fn config(sandbox: &Sandbox, db: &Path) -> DeskConfig {
                 app_auth_token: s.app_auth_token.into(),
             })
             .collect(),
+        push_connections: None,
     }
 }
 
