@@ -479,7 +479,8 @@ fn main() {
             / 1024.0
     };
     println!(
-        "RSS holding the cache after a query mix: ours peak {:.1} MB now {:.1} MB | bare rusqlite inbox-only process peak {:.1} MB now {:.1} MB",
-        kb(&ours, 0), kb(&ours, 1), kb(&base, 0), kb(&base, 1)
+        "RSS holding the cache after a query mix: ours peak {:.1} MB now {:.1} MB | bare rusqlite inbox-only process peak {:.1} MB now {:.1} MB | peak ratio base/ours {:.2}x, now {:.2}x",
+        kb(&ours, 0), kb(&ours, 1), kb(&base, 0), kb(&base, 1),
+        kb(&base, 0) / kb(&ours, 0).max(1e-6), kb(&base, 1) / kb(&ours, 1).max(1e-6)
     );
 }

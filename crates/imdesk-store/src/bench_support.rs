@@ -11,9 +11,9 @@
 //!   exist in this schema, with its foreign key;
 //! - the same schema and pragmas: a file already migrated by `Store::open`, and the writer
 //!   connection's own pragmas (WAL, synchronous=NORMAL, foreign keys, page cache);
-//! - bare: one connection on the calling thread, prepared statements, plain `INSERT`s in
-//!   transactions of `batch` rows, SQLite's own automatic checkpoints. No conversation
-//!   summaries, reply clocks, reply log or duplicate handling.
+//! - bare: one connection on the calling thread ([`BareWriter`]), prepared statements, plain
+//!   `INSERT`s in transactions of `batch` rows, SQLite's own automatic checkpoints. No
+//!   conversation summaries, reply clocks, reply log or duplicate handling.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -163,12 +163,41 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages (conversation_id, store, biz_
 /// for what exactly is written. Rows that name no conversation are skipped, as ingest skips
 /// them; every other row must be new to the file.
 pub fn bare_insert(path: &Path, rows: &[NewMessage], batch: usize) -> Result<Rate> {
-    let mut conn = Connection::open(path)?;
-    writer_pragmas(&conn, &StoreOptions::default())?;
-    let mut conversations: HashMap<ConversationKey, i64> = HashMap::new();
+    let mut writer = BareWriter::open(path)?;
     let watch = Stopwatch::start();
     for chunk in rows.chunks(batch.max(1)) {
-        let tx = conn.transaction()?;
+        writer.insert(chunk)?;
+    }
+    Ok(watch.rate(rows.len()))
+}
+
+/// The baseline's writer: one connection with the writer's pragmas, and the ids of the
+/// conversations it has looked up or created. [`bare_insert`] is this writer fed in batches;
+/// a benchmark can also feed it rows as they arrive, one transaction per [`BareWriter::insert`].
+#[derive(Debug)]
+pub struct BareWriter {
+    conn: Connection,
+    conversations: HashMap<ConversationKey, i64>,
+}
+
+impl BareWriter {
+    /// Opens the cache file at `path` (already created by `Store::open`, which must be
+    /// closed) with the writer connection's pragmas.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        writer_pragmas(&conn, &StoreOptions::default())?;
+        Ok(Self {
+            conn,
+            conversations: HashMap::new(),
+        })
+    }
+
+    /// Inserts `rows` in one transaction and commits it. See the module doc for what exactly
+    /// is written. Rows that name no conversation are skipped, as ingest skips them; every
+    /// other row must be new to the file.
+    pub fn insert(&mut self, rows: &[NewMessage]) -> Result<()> {
+        let conversations = &mut self.conversations;
+        let tx = self.conn.transaction()?;
         {
             let mut select = tx.prepare_cached(
                 "SELECT id FROM conversations WHERE store = ?1 AND biz_type = ?2 AND peer_id = ?3",
@@ -180,7 +209,7 @@ pub fn bare_insert(path: &Path, rows: &[NewMessage], batch: usize) -> Result<Rat
             let mut insert = tx.prepare_cached(INSERT_MESSAGE)?;
             let mut search =
                 tx.prepare_cached("INSERT INTO message_search (rowid, body) VALUES (?1, ?2)")?;
-            for m in chunk {
+            for m in rows {
                 let Some(key) =
                     ConversationKey::of(&m.store, m.biz_type, m.open_user_id, m.group_id)
                 else {
@@ -242,8 +271,8 @@ pub fn bare_insert(path: &Path, rows: &[NewMessage], batch: usize) -> Result<Rat
             }
         }
         tx.commit()?;
+        Ok(())
     }
-    Ok(watch.rate(rows.len()))
 }
 
 /// A stored row as ingest input again (for re-inserting exported rows elsewhere).
