@@ -384,8 +384,12 @@ fn bare_latency(
     p50_p99_ms(thread.join().unwrap())
 }
 
-/// p50 and p99 of latency samples in milliseconds, and how many there were.
+/// p50 and p99 of latency samples in milliseconds (NaN without samples), and how many
+/// there were.
 fn p50_p99_ms(mut v: Vec<Duration>) -> (f64, f64, usize) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, 0);
+    }
     v.sort();
     let at = |q: f64| quantile(&v, q).as_secs_f64() * 1000.0;
     (at(0.5), at(0.99), v.len())

@@ -47,9 +47,6 @@ pub const ENV_VARS: [&str; 7] = [
     "IMDESK_PUSH_CONNECTIONS",
 ];
 
-/// How many push connections the platform grants at most (protocol §4.2).
-pub const MAX_PUSH_CONNECTIONS: u8 = 5;
-
 /// Why a configuration could not be read. Never contains a secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -306,10 +303,11 @@ impl DeskConfig {
             url::Url::parse(value).map_err(|e| invalid(what, e.to_string()))?;
         }
         if let Some(n) = self.push_connections {
-            if !(1..=MAX_PUSH_CONNECTIONS).contains(&n) {
+            use meituan_push::config::{MAX_CONNECTIONS, MIN_CONNECTIONS};
+            if !(MIN_CONNECTIONS..=MAX_CONNECTIONS).contains(&n) {
                 return Err(invalid(
                     "push_connections",
-                    format!("{n} connections; the platform grants 1 to {MAX_PUSH_CONNECTIONS}"),
+                    format!("{n} connections; the platform grants {MIN_CONNECTIONS} to {MAX_CONNECTIONS}"),
                 ));
             }
         }

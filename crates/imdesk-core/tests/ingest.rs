@@ -24,6 +24,24 @@ fn counts(rows: &[imdesk_store::MessageRow]) -> HashMap<(String, i64), usize> {
     m
 }
 
+/// Waits until every pushed message is stored, then, after copies still on the way have had
+/// time to land, checks that none is stored twice.
+async fn assert_stored_once(desk: &imdesk_core::Desk, pushed: &[meituan_sandbox::Pushed]) {
+    eventually(15, "every pushed message stored", || async {
+        let c = counts(&stored_async(desk).await);
+        pushed
+            .iter()
+            .all(|p| c.contains_key(&(p.epoi_id.clone(), p.msg_id)))
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        stored_async(desk).await.len(),
+        pushed.len(),
+        "no message stored twice"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_connections_with_duplicated_pushes_store_each_message_once() {
     let sb = sandbox(Faults {
@@ -87,15 +105,7 @@ async fn connections_dropped_mid_stream_lose_nothing_across_reconnects() {
     }
     let pushed = load.await.unwrap();
     assert_eq!(pushed.len(), 300);
-    eventually(15, "every pushed message stored", || async {
-        let c = counts(&stored_async(&desk).await);
-        pushed
-            .iter()
-            .all(|p| c.contains_key(&(p.epoi_id.clone(), p.msg_id)))
-    })
-    .await;
-    let rows = stored_async(&desk).await;
-    assert_eq!(rows.len(), 300, "no message stored twice");
+    assert_stored_once(&desk, &pushed).await;
     assert!(desk
         .connection_status()
         .sockets
@@ -110,35 +120,32 @@ async fn connections_dropped_mid_stream_lose_nothing_while_one_survives() {
     let dir = tempfile::tempdir().unwrap();
     let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
     connected(&sb, 3).await;
+    const LOAD: u64 = 600;
     let load = {
         let sb = sb.clone();
-        tokio::spawn(async move { sb.run_load(300, 300.0).await })
+        tokio::spawn(async move { sb.run_load(LOAD, 300.0).await })
     };
-    // Twice during the load, the two longest-open sockets are reset while the newest one
-    // goes on: whatever they had not delivered, it did.
+    // Twice during the load, at a third and at two thirds of it, the two longest-open sockets
+    // are reset while the newest one goes on: whatever they had not delivered, it did.
     let mut dropped = 0;
-    for _ in 0..2 {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    for mark in [LOAD / 3, 2 * LOAD / 3] {
+        eventually(15, "the load under way", || async {
+            sb.counters().1 >= mark
+        })
+        .await;
         connected(&sb, 3).await;
         dropped += sb.drop_oldest_connections(2, DropMode::Reset);
-        assert!(sb.open_connections() >= 1, "one socket survives each drop");
+        assert!(sb.counters().1 < LOAD, "the drop came mid-stream");
+        let sockets = desk.connection_status().sockets;
+        assert!(
+            sockets.iter().any(|s| s.state == "open"),
+            "the desk still reads one socket: {sockets:?}"
+        );
     }
     assert_eq!(dropped, 4);
-    assert!(!load.is_finished(), "the drops came mid-stream");
     let pushed = load.await.unwrap();
-    assert_eq!(pushed.len(), 300);
-    eventually(15, "every pushed message stored", || async {
-        let c = counts(&stored_async(&desk).await);
-        pushed
-            .iter()
-            .all(|p| c.contains_key(&(p.epoi_id.clone(), p.msg_id)))
-    })
-    .await;
-    assert_eq!(
-        stored_async(&desk).await.len(),
-        300,
-        "no message stored twice"
-    );
+    assert_eq!(pushed.len(), LOAD as usize);
+    assert_stored_once(&desk, &pushed).await;
     let reconnects: u32 = desk
         .connection_status()
         .sockets
@@ -164,6 +171,8 @@ async fn the_single_token_api_serves_when_the_batch_one_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
     connected(&sb, 3).await;
+    let refused = sb.missing_api_calls();
+    assert!(refused >= 1, "the desk asked for the batch first");
     let store = sb.stores()[1].epoi_id.clone();
     let p = sb
         .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "有人吗"))
@@ -176,6 +185,10 @@ async fn the_single_token_api_serves_when_the_batch_one_is_missing() {
     // Reconnects fetch fresh tokens the same way.
     assert_eq!(sb.drop_connections(DropMode::Reset), 3);
     connected(&sb, 3).await;
+    assert!(
+        sb.missing_api_calls() > refused,
+        "reconnects asked for the batch again"
+    );
     let q = sb
         .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "还在吗"))
         .unwrap();
@@ -298,13 +311,7 @@ async fn events_and_alerts_leave_the_core_only_after_their_messages_commit() {
     let sb = Arc::new(sandbox(Faults::default()).await);
     let dir = tempfile::tempdir().unwrap();
     let checker = Arc::new(CommitChecker::new(db_path(&dir)));
-    let desk = imdesk_core::Desk::start_with(
-        config(&sb, &db_path(&dir)),
-        imdesk_core::DeskOptions::fast(),
-        checker.clone(),
-    )
-    .await
-    .unwrap();
+    let desk = desk(&sb, &db_path(&dir), checker.clone()).await;
     connected(&sb, 3).await;
     // A load ingested as usual: each event and alert is checked against the file.
     let first = sb.run_load(200, 400.0).await;
@@ -336,8 +343,9 @@ async fn events_and_alerts_leave_the_core_only_after_their_messages_commit() {
             p.open_user_id.unwrap(),
         ));
     }
-    // Time for the desk to read them off the sockets and try to commit them.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Time for the desk to read them off the sockets and try to commit them (well within
+    // the writer's 5 s wait for a lock).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let during = checker.times_named(&held, since);
     assert_eq!(
         stored_async(&desk).await.len(),

@@ -15,6 +15,8 @@ pub(crate) struct Counters {
     pub gateway_calls: AtomicU64,
     pub customer_messages: AtomicU64,
     pub merchant_messages: AtomicU64,
+    /// Calls answered 404 because the faults take their API away (`missing`).
+    pub missing_api_calls: AtomicU64,
 }
 
 /// Shared by the routes, the connection tasks and the background loops.

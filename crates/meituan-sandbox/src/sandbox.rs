@@ -239,6 +239,12 @@ impl Sandbox {
         )
     }
 
+    /// Calls answered 404 so far because the faults take their API away
+    /// ([`Faults::missing`]).
+    pub fn missing_api_calls(&self) -> u64 {
+        self.app.counters.missing_api_calls.load(Ordering::Relaxed)
+    }
+
     /// Holds every push back, as a platform backlog does, until [`Sandbox::release_pushes`].
     /// Their frames are made (encrypted and encoded) as they are held, so the released burst
     /// costs the platform only its socket writes: a load benchmark can make its load first

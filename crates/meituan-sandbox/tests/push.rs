@@ -329,8 +329,10 @@ async fn dropped_connections_lose_nothing() {
 async fn dropping_the_oldest_connections_leaves_the_newest_receiving() {
     let sb = start(SandboxConfig::default()).await;
     let c = Client::new(&sb);
+    // One at a time, so that the sandbox registers them in this order.
     let (mut first, _) = open(&sb, &c).await;
     let (mut second, _) = open(&sb, &c).await;
+    assert!(eventually(WAIT, || sb.open_connections() == 2).await);
     let (mut newest, _) = open(&sb, &c).await;
     assert!(eventually(WAIT, || sb.open_connections() == 3).await);
 

@@ -73,14 +73,14 @@ pub fn config(sandbox: &Sandbox, db: &Path) -> DeskConfig {
 }
 
 /// A desk with fast intervals on `db`.
-pub async fn desk(sandbox: &Sandbox, db: &Path, sink: Arc<RecordingSink>) -> Desk {
+pub async fn desk(sandbox: &Sandbox, db: &Path, sink: Arc<dyn DeskSink>) -> Desk {
     desk_with(sandbox, db, sink, DeskOptions::fast()).await
 }
 
 pub async fn desk_with(
     sandbox: &Sandbox,
     db: &Path,
-    sink: Arc<RecordingSink>,
+    sink: Arc<dyn DeskSink>,
     opts: DeskOptions,
 ) -> Desk {
     Desk::start_with(config(sandbox, db), opts, sink)

@@ -70,7 +70,14 @@ pub(crate) async fn handle(
         oauth::handle(&app, path, &headers, &body, &trace)
     } else {
         // An API the faults take away answers as an unknown path.
-        match endpoints::route(path).filter(|_| !app.faults.is_missing(path)) {
+        let route = endpoints::route(path);
+        let missing = route.is_some() && app.faults.is_missing(path);
+        if missing {
+            app.counters
+                .missing_api_calls
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        match route.filter(|_| !missing) {
             Some((family, endpoint)) => {
                 let result = business(
                     &app,
