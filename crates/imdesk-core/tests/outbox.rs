@@ -1,5 +1,6 @@
 //! The outbox against the sandbox: a storm of 5xx with a lost response, local refusals with
-//! their error codes, and items queued before a shutdown sent once after the restart.
+//! their error codes, items queued before a shutdown sent once after the restart, and a send
+//! after the imSecret rotated.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -189,4 +190,46 @@ async fn items_queued_before_a_shutdown_are_sent_once_after_the_restart() {
         "the msg_id written before the first attempt"
     );
     desk2.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once() {
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Sockets that lose their connection wait long before they reconnect, so no fresh token
+    // grant brings the new imSecret before the send needs it.
+    let opts = imdesk_core::DeskOptions {
+        push_backoff: (Duration::from_secs(30), Duration::from_secs(30)),
+        ..imdesk_core::DeskOptions::fast()
+    };
+    let desk = desk_with(
+        &sb,
+        &db_path(&dir),
+        Arc::new(RecordingSink::default()),
+        opts,
+    )
+    .await;
+    connected(&sb, 3).await;
+    let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
+    let old = sb.im_secret();
+    // Rotation ends the sockets and their tokens; the desk still holds the old secret.
+    assert_ne!(sb.rotate_im_secret(), old);
+    eventually(5, "the sockets closed", || async {
+        sb.open_connections() == 0
+    })
+    .await;
+    let queued = desk.send_text(&id, "换了密钥也能送达").await.unwrap();
+    let sent = desk
+        .wait_sent(&queued.key, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(sent.send_state, Some(SendState::Sent));
+    assert_eq!(sb.open_connections(), 0, "no socket reconnected meanwhile");
+    let kept = sb.merchant_messages(&p.epoi_id).unwrap();
+    assert_eq!(kept.len(), 1, "delivered exactly once");
+    assert_eq!(
+        kept[0].text, "换了密钥也能送达",
+        "encrypted with the new secret"
+    );
+    desk.shutdown().await;
 }
