@@ -11,22 +11,18 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use meituan_sandbox::{Sandbox, SandboxConfig};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_imdesk-cli");
+mod common;
+
+use common::{platform_env, wait_for, BIN};
 
 fn command(sb: &Sandbox, db: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
-    c.args(args)
-        .env("IMDESK_GATEWAY_URL", sb.gateway_url())
-        .env("IMDESK_PUSH_URL", sb.push_url())
-        .env("IMDESK_DEVELOPER_ID", sb.developer_id().to_string())
-        .env("IMDESK_SIGN_KEY", sb.sign_key())
-        .env("IMDESK_STORES", sb.coordinates()["stores"].to_string())
-        .env("IMDESK_DB", db)
+    c.args(args);
+    platform_env(&mut c, sb, db)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true);
@@ -56,17 +52,6 @@ async fn exported(sb: &Sandbox, db: &Path) -> HashMap<(String, i64), usize> {
         *seen.entry(key).or_default() += 1;
     }
     seen
-}
-
-async fn wait_for(secs: u64, what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,9 @@ use std::time::Duration;
 use meituan_sandbox::{ChatKind, CustomerMessage, Pushed, Sandbox, SandboxConfig};
 use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_imdesk-cli");
+mod common;
+
+use common::{platform_env, wait_for, BIN};
 
 /// The binary with a clean environment: only the sandbox's coordinates and `db`.
 fn command(sb: &Sandbox, home: &Path, db: &Path, args: &[&str]) -> Command {
@@ -22,13 +24,8 @@ fn command(sb: &Sandbox, home: &Path, db: &Path, args: &[&str]) -> Command {
     c.args(args)
         .env_clear()
         .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("IMDESK_GATEWAY_URL", sb.gateway_url())
-        .env("IMDESK_PUSH_URL", sb.push_url())
-        .env("IMDESK_DEVELOPER_ID", sb.developer_id().to_string())
-        .env("IMDESK_SIGN_KEY", sb.sign_key())
-        .env("IMDESK_STORES", sb.coordinates()["stores"].to_string())
-        .env("IMDESK_DB", db)
+        .env("XDG_CONFIG_HOME", home.join("config"));
+    platform_env(&mut c, sb, db)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     c
@@ -47,17 +44,6 @@ async fn run(sb: &Sandbox, home: &Path, db: &Path, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-async fn wait_for(secs: u64, what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }
 
 /// The wall clock in Unix ms: the sandbox stamps `cts` from it, so the test reads it too.
