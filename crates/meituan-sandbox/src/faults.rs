@@ -138,6 +138,8 @@ pub(crate) enum GatewayFault {
 pub(crate) struct RequestFaults {
     pub hold: Option<Duration>,
     pub token_expired: bool,
+    /// The faults take this request's API away (`missing`).
+    pub api_missing: bool,
 }
 
 /// Per-push decisions.
@@ -189,20 +191,17 @@ impl FaultDice {
         }
     }
 
-    /// Whether the API at `path` is one the faults say this platform does not serve.
-    pub fn is_missing(&self, path: &str) -> bool {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        self.lock().0.missing.iter().any(|m| m == name)
-    }
-
-    pub fn roll_request(&self) -> RequestFaults {
+    /// The faults for one request to `path`.
+    pub fn roll_request(&self, path: &str) -> RequestFaults {
         let mut g = self.lock();
         let (f, rng) = &mut *g;
         let hold = f.timeout_hold();
         let (t, e) = (f.timeout, f.token_expired);
+        let api = path.rsplit('/').next().unwrap_or(path);
         RequestFaults {
             hold: hit(rng, t).then_some(hold),
             token_expired: hit(rng, e),
+            api_missing: f.missing.iter().any(|m| m == api),
         }
     }
 
@@ -263,13 +262,14 @@ mod tests {
         dice.set(Faults::default());
         assert_eq!(dice.roll_gateway(), None);
         assert!(!dice.roll_push().duplicate);
-        assert!(!dice.is_missing("/waimai/ng/im/getConnectionTokenWithCount"));
+        let missing = |path| dice.roll_request(path).api_missing;
+        assert!(!missing("/waimai/ng/im/getConnectionTokenWithCount"));
         dice.set(Faults {
             missing: vec!["getConnectionTokenWithCount".into()],
             ..Faults::default()
         });
-        assert!(dice.is_missing("/waimai/ng/im/getConnectionTokenWithCount"));
-        assert!(dice.is_missing("/wmoper/ng/im/getConnectionTokenWithCount"));
-        assert!(!dice.is_missing("/waimai/ng/im/getConnectionToken"));
+        assert!(missing("/waimai/ng/im/getConnectionTokenWithCount"));
+        assert!(missing("/wmoper/ng/im/getConnectionTokenWithCount"));
+        assert!(!missing("/waimai/ng/im/getConnectionToken"));
     }
 }

@@ -64,14 +64,14 @@ pub(crate) async fn handle(
         }
         None => {}
     }
-    let faults = app.faults.roll_request();
     let path = uri.path();
+    let faults = app.faults.roll_request(path);
     let response = if path.starts_with("/oauth/") {
         oauth::handle(&app, path, &headers, &body, &trace)
     } else {
         // An API the faults take away answers as an unknown path.
         let route = endpoints::route(path);
-        let missing = route.is_some() && app.faults.is_missing(path);
+        let missing = route.is_some() && faults.api_missing;
         if missing {
             app.counters
                 .missing_api_calls
