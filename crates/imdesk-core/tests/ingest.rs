@@ -177,10 +177,7 @@ async fn the_single_token_api_serves_when_the_batch_one_is_missing() {
     let p = sb
         .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "有人吗"))
         .unwrap();
-    eventually(10, "the message stored", || async {
-        counts(&stored_async(&desk).await).contains_key(&(store.clone(), p.msg_id))
-    })
-    .await;
+    assert_stored_once(&desk, std::slice::from_ref(&p)).await;
     assert_eq!(sb.open_connections(), 3);
     // Reconnects fetch fresh tokens the same way.
     assert_eq!(sb.drop_connections(DropMode::Reset), 3);
@@ -192,10 +189,7 @@ async fn the_single_token_api_serves_when_the_batch_one_is_missing() {
     let q = sb
         .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "还在吗"))
         .unwrap();
-    eventually(10, "the message after the reconnect stored", || async {
-        counts(&stored_async(&desk).await).contains_key(&(store.clone(), q.msg_id))
-    })
-    .await;
+    assert_stored_once(&desk, &[p, q]).await;
     desk.shutdown().await;
 }
 
@@ -222,7 +216,8 @@ async fn the_configured_number_of_push_connections_open() {
 /// and records every conversation it was told about.
 struct CommitChecker {
     db: std::path::PathBuf,
-    named: Mutex<Vec<String>>,
+    /// What named which conversation ("event" or "alert"), in order.
+    named: Mutex<Vec<(&'static str, String)>>,
     alerts: AtomicUsize,
     violations: Mutex<Vec<String>>,
 }
@@ -257,11 +252,11 @@ impl CommitChecker {
         .unwrap()
     }
 
-    fn check(&self, conversation: &str, preview: Option<&str>, what: &str) {
+    fn check(&self, conversation: &str, preview: Option<&str>, what: &'static str) {
         self.named
             .lock()
             .unwrap()
-            .push(format!("{what} {conversation}"));
+            .push((what, conversation.to_owned()));
         let (all, with_preview) = self.committed(conversation, preview);
         if all == 0 || (preview.is_some() && with_preview == 0) {
             self.violations.lock().unwrap().push(format!(
@@ -281,10 +276,7 @@ impl CommitChecker {
         let after = named.get(since..).unwrap_or_default();
         after
             .iter()
-            .filter(|c| {
-                c.split_once(' ')
-                    .is_some_and(|(_, c)| conversations.contains(c))
-            })
+            .filter(|(_, c)| conversations.contains(c))
             .count()
     }
 }
