@@ -3,16 +3,18 @@
 //! at least every `alert_poll`), and hands the alerts to the sink. Clocks are restored from
 //! the store at start.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use meituan_wire::{StoreId, TimeMs};
-use tokio::sync::mpsc;
+use imdesk_store::Store;
+use meituan_wire::{Clock, StoreId, TimeMs};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use crate::alerts::{AlertInput, AlertScheduler, AlertSettings, AwaitingRow};
 use crate::convert::{conversation_id, title};
-use crate::desk::Inner;
 use crate::error::DeskResult;
-use crate::events::DeskSink;
+use crate::events::{DeskSink, Notices};
 use crate::view::ConversationId;
 
 /// What the driver is told.
@@ -24,11 +26,99 @@ pub(crate) enum AlertCmd {
     Inputs(Vec<AlertInput<ConversationId>>),
     Settings(AlertSettings),
     Pause(Option<TimeMs>),
+    /// Answered once every earlier command is applied and the policy has ticked at the
+    /// clock's current time: what is due by now has been handed to the sink.
+    Settle(oneshot::Sender<()>),
+}
+
+/// The front door's side of the alert policy: inputs, settings and the pause. The pause the
+/// UI shows lives here, beside the command that tells the scheduler, in one place.
+#[derive(Debug, Clone)]
+pub(crate) struct AlertsHandle {
+    tx: mpsc::UnboundedSender<AlertCmd>,
+    paused_until: Arc<Mutex<Option<i64>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AlertsHandle {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> (Self, mpsc::UnboundedReceiver<AlertCmd>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = Self {
+            tx,
+            paused_until: Arc::default(),
+            clock,
+        };
+        (handle, rx)
+    }
+
+    /// A driver that stopped has nothing left to alert about: sends to it are dropped.
+    fn send(&self, cmd: AlertCmd) {
+        let _ = self.tx.send(cmd);
+    }
+
+    pub(crate) fn input(&self, input: AlertInput<ConversationId>) {
+        self.send(AlertCmd::Input(input));
+    }
+
+    /// The inputs gathered so far, as one command; `inputs` is left empty.
+    pub(crate) fn inputs(&self, inputs: &mut Vec<AlertInput<ConversationId>>) {
+        if !inputs.is_empty() {
+            self.send(AlertCmd::Inputs(std::mem::take(inputs)));
+        }
+    }
+
+    pub(crate) fn settings(&self, settings: AlertSettings) {
+        self.send(AlertCmd::Settings(settings));
+    }
+
+    /// Pauses non-urgent alerts until `until` (UTC ms; `None` or a past time resumes). The
+    /// scheduler and the UI hear of it in the order the calls were made.
+    pub(crate) fn pause(&self, until: Option<i64>, notices: &Notices) {
+        let until = until.filter(|u| *u > self.clock.now().0);
+        let mut current = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *current = until;
+        // Both sends only queue; holding the lock orders them with a concurrent call.
+        self.send(AlertCmd::Pause(until.map(TimeMs)));
+        notices.paused(until);
+    }
+
+    /// The end of the pause in force, if alerts are paused now.
+    pub(crate) fn paused_until(&self) -> Option<i64> {
+        let now = self.clock.now().0;
+        self.paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .filter(|u| *u > now)
+    }
+
+    /// Waits until every command sent before this call is applied and the policy has ticked
+    /// at the clock's time now.
+    pub(crate) async fn settle(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.send(AlertCmd::Settle(tx));
+        let _ = rx.await;
+    }
+}
+
+/// What the driver task uses.
+pub(crate) struct AlertDriver {
+    pub rx: mpsc::UnboundedReceiver<AlertCmd>,
+    pub settings: AlertSettings,
+    pub restored: Vec<AwaitingRow<ConversationId>>,
+    pub sink: Arc<dyn DeskSink>,
+    pub clock: Arc<dyn Clock>,
+    /// Looks at the clock at least this often (a manual clock moves without waking it).
+    pub poll: Duration,
+    pub utc_offset_secs: i32,
+    pub cancel: CancellationToken,
 }
 
 /// Awaiting rows of every conversation whose clock runs.
-pub(crate) async fn restore_rows(inner: &Inner) -> DeskResult<Vec<AwaitingRow<ConversationId>>> {
-    let store = inner.store.clone();
+pub(crate) async fn restore_rows(store: &Store) -> DeskResult<Vec<AwaitingRow<ConversationId>>> {
+    let store = store.clone();
     let rows = tokio::task::spawn_blocking(move || {
         let ids: Vec<i64> = store.read(|conn| {
             let mut stmt =
@@ -60,28 +150,34 @@ pub(crate) async fn restore_rows(inner: &Inner) -> DeskResult<Vec<AwaitingRow<Co
     Ok(rows)
 }
 
-pub(crate) async fn run(
-    inner: Arc<Inner>,
-    mut rx: mpsc::UnboundedReceiver<AlertCmd>,
-    settings: AlertSettings,
-    restored: Vec<AwaitingRow<ConversationId>>,
-    sink: Arc<dyn DeskSink>,
-) {
-    let clock = inner.opts.clock.clone();
-    let mut scheduler = AlertScheduler::new(settings, inner.opts.utc_offset_secs);
+pub(crate) async fn run(driver: AlertDriver) {
+    let AlertDriver {
+        mut rx,
+        settings,
+        restored,
+        sink,
+        clock,
+        poll,
+        utc_offset_secs,
+        cancel,
+    } = driver;
+    let mut scheduler = AlertScheduler::new(settings, utc_offset_secs);
     scheduler.restore(restored, clock.now());
-    let poll = inner.opts.alert_poll;
+    let mut settled = Vec::new();
     loop {
         let now = clock.now();
         for alert in scheduler.tick(now) {
             sink.alert(alert);
+        }
+        for waiting in settled.drain(..) {
+            let _: Result<(), ()> = oneshot::Sender::send(waiting, ());
         }
         let wait = scheduler
             .next_wakeup(now)
             .map(|at| u64::try_from((at.0 - now.0).max(0)).unwrap_or(0))
             .map_or(poll, |ms| poll.min(std::time::Duration::from_millis(ms)));
         let cmd = tokio::select! {
-            () = inner.cancel.cancelled() => return,
+            () = cancel.cancelled() => return,
             cmd = rx.recv() => cmd,
             () = tokio::time::sleep(wait) => continue,
         };
@@ -89,12 +185,24 @@ pub(crate) async fn run(
         // A burst is fed whole, then the loop ticks once: a tick passes over every clock. It
         // is bounded in inputs, not commands (one command may carry an ingest batch's).
         let mut fed = weight(&first);
-        apply(&mut scheduler, clock.now(), first, sink.as_ref());
+        apply(
+            &mut scheduler,
+            clock.now(),
+            first,
+            sink.as_ref(),
+            &mut settled,
+        );
         while fed < BURST {
             match rx.try_recv() {
                 Ok(cmd) => {
                     fed += weight(&cmd);
-                    apply(&mut scheduler, clock.now(), cmd, sink.as_ref());
+                    apply(
+                        &mut scheduler,
+                        clock.now(),
+                        cmd,
+                        sink.as_ref(),
+                        &mut settled,
+                    );
                 }
                 Err(_) => break,
             }
@@ -118,6 +226,7 @@ fn apply(
     now: meituan_wire::TimeMs,
     cmd: AlertCmd,
     sink: &dyn DeskSink,
+    settled: &mut Vec<oneshot::Sender<()>>,
 ) {
     match cmd {
         AlertCmd::Input(input) => feed(scheduler, now, input, sink),
@@ -129,6 +238,8 @@ fn apply(
         AlertCmd::Settings(s) => scheduler.set_settings(s),
         AlertCmd::Pause(Some(until)) => scheduler.pause_until(until),
         AlertCmd::Pause(None) => scheduler.resume(),
+        // Answered after the next tick, which follows this burst at once.
+        AlertCmd::Settle(done) => settled.push(done),
     }
 }
 
@@ -200,10 +311,22 @@ mod tests {
         let (one_by_one, batched) = (Recorded::default(), Recorded::default());
         let mut a = AlertScheduler::new(AlertSettings::default(), 8 * 3600);
         for input in batch() {
-            apply(&mut a, now, AlertCmd::Input(input), &one_by_one);
+            apply(
+                &mut a,
+                now,
+                AlertCmd::Input(input),
+                &one_by_one,
+                &mut Vec::new(),
+            );
         }
         let mut b = AlertScheduler::new(AlertSettings::default(), 8 * 3600);
-        apply(&mut b, now, AlertCmd::Inputs(batch()), &batched);
+        apply(
+            &mut b,
+            now,
+            AlertCmd::Inputs(batch()),
+            &batched,
+            &mut Vec::new(),
+        );
         let first = one_by_one.taken();
         assert!(!first.is_empty(), "the batch alerts at once");
         assert_eq!(batched.taken(), first);

@@ -3,17 +3,38 @@
 
 use std::time::Duration;
 
+use tokio::sync::broadcast;
+
 use imdesk_store::{ConversationKey, NewOutboxMessage, OutboxState, QuickReply as StoreQuickReply};
 use meituan_api::im::MsgRead;
-use meituan_wire::{MsgId, OpenUserId, StoreId, TimeMs};
+use meituan_wire::{MsgId, OpenUserId, StoreId};
 
 use crate::alerts::AlertSettings;
-use crate::alerts_driver::AlertCmd;
 use crate::convert::{conversation_id, outbox_message, MessageKey};
 use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
 use crate::settings::ALERT_SETTINGS_KEY;
-use crate::view::{ChatMessage, ConversationId, QuickReply, SendState};
+use crate::view::{ChatMessage, ConversationId, QuickReply};
+
+/// The failure recorded on a failed item, as the error the front doors show.
+fn send_failed(item: &imdesk_store::OutboxItem) -> DeskError {
+    let e = item
+        .last_error
+        .clone()
+        .unwrap_or(imdesk_store::SendFailure {
+            code: 0,
+            message: String::new(),
+        });
+    let (code, reason) = match e.message.split_once(": ") {
+        Some((c, r)) => (c.to_owned(), r.to_owned()),
+        None => (e.code.to_string(), e.message),
+    };
+    DeskError::SendFailed {
+        id: item.id,
+        code,
+        reason,
+    }
+}
 
 impl Desk {
     /// Writes a merchant text to the outbox (durable before this returns) and wakes the outbox
@@ -22,20 +43,17 @@ impl Desk {
     pub async fn send_text(&self, conversation_id: &str, text: &str) -> DeskResult<ChatMessage> {
         let conv = self.conversation_for_send(conversation_id).await?;
         let item = self
-            .inner
             .store
             .enqueue_outbox_async(NewOutboxMessage {
                 conversation_id: conv.id,
                 msg_id: None,
                 msg_type: if conv.key.biz_type == 1 { 1 } else { 0 },
                 text: text.to_owned(),
-                now_ms: self.inner.now(),
+                now_ms: self.now(),
             })
             .await?;
-        self.inner.outbox_wake.notify_one();
-        self.inner
-            .notices
-            .conversations(vec![conversation_id.to_owned()]);
+        self.outbox.wake();
+        self.notices.conversations(vec![conversation_id.to_owned()]);
         Ok(outbox_message(&item))
     }
 
@@ -49,13 +67,11 @@ impl Desk {
         let mut conv = self.conversation_by_id(conversation_id).await?;
         if conv.key.biz_type == 1 {
             if let Some(o) = conv.order_id {
-                let fresh_ms =
-                    i64::try_from(self.inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
-                let stale = match self.inner.store.order_async(o).await? {
+                let fresh_ms = i64::try_from(self.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
+                let stale = match self.store.order_async(o).await? {
                     None => true,
                     Some(r) => {
-                        r.completed_at_ms.is_none()
-                            && self.inner.now() - r.fetched_at_ms >= fresh_ms
+                        r.completed_at_ms.is_none() && self.now() - r.fetched_at_ms >= fresh_ms
                     }
                 };
                 if stale && self.refresh_order(&conv).await {
@@ -73,7 +89,7 @@ impl Desk {
                 "{message_key} is not an unsent message"
             )));
         };
-        let store = &self.inner.store;
+        let store = &self.store;
         let item = store
             .outbox_item_async(id)
             .await?
@@ -82,50 +98,51 @@ impl Desk {
             return Ok(outbox_message(&item));
         }
         // A new attempt starts from "sending", which the worker resumes like any pending item.
-        let item = store.mark_sending_async(id, self.inner.now()).await?;
-        self.inner.outbox_wake.notify_one();
+        let item = store.mark_sending_async(id, self.now()).await?;
+        self.outbox.wake();
         Ok(outbox_message(&item))
     }
 
     /// Waits until an outbox item is sent (its bubble) or has failed (the platform's reason as
-    /// [`DeskError::SendFailed`]), for at most `timeout`.
+    /// [`DeskError::SendFailed`]), for at most `timeout`. Follows the outbox worker's durable
+    /// state changes; the cache is read once, and again only if this waiter fell behind.
     pub async fn wait_sent(&self, message_key: &str, timeout: Duration) -> DeskResult<ChatMessage> {
         let MessageKey::Outbox(id) = MessageKey::parse(message_key)? else {
             return Err(DeskError::Invalid(format!(
                 "{message_key} is not an outbox item"
             )));
         };
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let item = self
-                .inner
-                .store
+        // Subscribed before the first read, so no change can fall between the two.
+        let mut updates = self.outbox.subscribe();
+        let read = || async {
+            self.store
                 .outbox_item_async(id)
                 .await?
-                .ok_or_else(|| DeskError::not_found("outbox item", id))?;
-            let bubble = outbox_message(&item);
-            match bubble.send_state {
-                Some(SendState::Sent) => return Ok(bubble),
-                Some(SendState::Failed) => {
-                    let e = item.last_error.unwrap_or(imdesk_store::SendFailure {
-                        code: 0,
-                        message: String::new(),
-                    });
-                    let (code, reason) = match e.message.split_once(": ") {
-                        Some((c, r)) => (c.to_owned(), r.to_owned()),
-                        None => (e.code.to_string(), e.message),
-                    };
-                    return Err(DeskError::SendFailed { id, code, reason });
-                }
-                _ if tokio::time::Instant::now() >= deadline => {
-                    return Err(DeskError::SendFailed {
-                        id,
-                        code: "network".into(),
-                        reason: "not sent in time; it stays queued".into(),
-                    })
-                }
-                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+                .ok_or_else(|| DeskError::not_found("outbox item", id))
+        };
+        let mut item = read().await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match item.state {
+                OutboxState::Sent => return Ok(outbox_message(&item)),
+                OutboxState::Failed => return Err(send_failed(&item)),
+                _ => {}
             }
+            item = loop {
+                match tokio::time::timeout_at(deadline, updates.recv()).await {
+                    Err(_) => {
+                        return Err(DeskError::SendFailed {
+                            id,
+                            code: "network".into(),
+                            reason: "not sent in time; it stays queued".into(),
+                        })
+                    }
+                    Ok(Ok(update)) if update.id == id => break update,
+                    Ok(Ok(_)) => {}
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => break read().await?,
+                    Ok(Err(broadcast::error::RecvError::Closed)) => return Err(DeskError::Stopped),
+                }
+            };
         }
     }
 
@@ -139,7 +156,7 @@ impl Desk {
         order_id: Option<i64>,
         group_id: Option<i64>,
     ) -> DeskResult<ConversationId> {
-        if self.inner.store_entry(store).is_none() {
+        if self.stores.entry(store).is_none() {
             return Err(DeskError::not_found("store", store));
         }
         let key =
@@ -147,8 +164,7 @@ impl Desk {
                 DeskError::Invalid("biz_type 1 needs open_user_id; 4, 5 and 6 need group_id".into())
             })?;
         let (k, order) = (key.clone(), order_id.filter(|&o| o > 0));
-        self.inner
-            .store
+        self.store
             .write_async(move |conn| {
                 // The store's schema: a bare summary row, as ingest would create it.
                 conn.execute(
@@ -179,16 +195,14 @@ impl Desk {
     /// latest customer message on the platform in the background.
     pub async fn mark_read(&self, conversation_id: &str) -> DeskResult<()> {
         let conv = self.conversation_by_id(conversation_id).await?;
-        let store = &self.inner.store;
+        let store = &self.store;
         store.mark_read_async(conv.id).await?;
-        self.inner
-            .notices
-            .conversations(vec![conversation_id.to_owned()]);
-        self.inner.notices.stores();
+        self.notices.conversations(vec![conversation_id.to_owned()]);
+        self.notices.stores();
         let (Some(user), Some(platform), Some(entry)) = (
             conv.open_user_id,
-            self.inner.platform.clone(),
-            self.inner.store_entry(&conv.key.store),
+            self.meituan.clone(),
+            self.stores.entry(&conv.key.store),
         ) else {
             return Ok(());
         };
@@ -214,7 +228,7 @@ impl Desk {
 
     /// Quick replies of the brand plus, when given, one store's.
     pub async fn quick_replies(&self, store: Option<String>) -> DeskResult<Vec<QuickReply>> {
-        let rows = self.inner.store.quick_replies_async(store).await?;
+        let rows = self.store.quick_replies_async(store).await?;
         Ok(rows
             .into_iter()
             .map(|r| QuickReply {
@@ -234,7 +248,6 @@ impl Desk {
             ));
         }
         let id = self
-            .inner
             .store
             .save_quick_reply_async(StoreQuickReply {
                 id: (reply.id > 0).then_some(reply.id),
@@ -249,22 +262,21 @@ impl Desk {
 
     /// Deletes a quick reply.
     pub async fn delete_quick_reply(&self, id: i64) -> DeskResult<()> {
-        Ok(self.inner.store.delete_quick_reply_async(id).await?)
+        Ok(self.store.delete_quick_reply_async(id).await?)
     }
 
     /// Saves the composer's draft (empty deletes it).
     pub async fn set_draft(&self, conversation_id: &str, text: &str) -> DeskResult<()> {
         let conv = self.conversation_by_id(conversation_id).await?;
         Ok(self
-            .inner
             .store
-            .set_draft_async(conv.id, text.to_owned(), self.inner.now())
+            .set_draft_async(conv.id, text.to_owned(), self.now())
             .await?)
     }
 
     /// The alert settings in force.
     pub async fn alert_settings(&self) -> DeskResult<AlertSettings> {
-        crate::settings::load_alert_settings(&self.inner.store).await
+        crate::settings::load_alert_settings(&self.store).await
     }
 
     /// Validates, persists and applies alert settings (per-store mute included).
@@ -274,7 +286,7 @@ impl Desk {
             .map_err(|e| DeskError::Invalid(e.to_string()))?;
         let json =
             serde_json::to_string(&settings).map_err(|e| DeskError::Invalid(e.to_string()))?;
-        let store = &self.inner.store;
+        let store = &self.store;
         store
             .set_setting_async(ALERT_SETTINGS_KEY.into(), json)
             .await?;
@@ -287,14 +299,14 @@ impl Desk {
                 store.upsert_store_async(row).await?;
             }
         }
-        let _ = self.inner.alerts.send(AlertCmd::Settings(settings));
-        self.inner.notices.stores();
+        self.alerts.settings(settings);
+        self.notices.stores();
         Ok(())
     }
 
     /// Mutes or unmutes a store's non-urgent alerts.
     pub async fn set_store_muted(&self, store: &str, muted: bool) -> DeskResult<()> {
-        if self.inner.store_entry(store).is_none() {
+        if self.stores.entry(store).is_none() {
             return Err(DeskError::not_found("store", store));
         }
         let mut settings = self.alert_settings().await?;
@@ -310,33 +322,19 @@ impl Desk {
     /// Pauses non-urgent alerts until `until` (UTC ms), or resumes them with `None`. The
     /// scheduler and the UI hear of it in the order the calls were made.
     pub fn pause_alerts(&self, until: Option<i64>) {
-        let until = until.filter(|u| *u > self.inner.now());
-        let mut current = self
-            .inner
-            .paused_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *current = until;
-        // Both sends only queue; holding the lock orders them with a concurrent call.
-        let _ = self.inner.alerts.send(AlertCmd::Pause(until.map(TimeMs)));
-        self.inner.notices.paused(until);
+        self.alerts.pause(until, &self.notices);
     }
 
     /// Pauses non-urgent alerts for `minutes` from now on the desk's clock (`None` resumes);
     /// returns the end of the pause.
     pub fn pause_alerts_for(&self, minutes: Option<u32>) -> Option<i64> {
-        let until = minutes.map(|m| self.inner.now() + i64::from(m) * 60_000);
+        let until = minutes.map(|m| self.now() + i64::from(m) * 60_000);
         self.pause_alerts(until);
         self.alerts_paused_until()
     }
 
     /// The end of the pause in force (UTC ms), if notifications are paused now.
     pub fn alerts_paused_until(&self) -> Option<i64> {
-        let now = self.inner.now();
-        self.inner
-            .paused_until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .filter(|u| *u > now)
+        self.alerts.paused_until()
     }
 }

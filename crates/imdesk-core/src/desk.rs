@@ -1,109 +1,77 @@
-//! [`Desk`]: start, the shared state of the engine's tasks, and shutdown. The query and
-//! command methods live in `queries` and `commands`.
+//! [`Desk`]: start, the handles the engine's parts own, and shutdown. The query and command
+//! methods live in `queries` and `commands`.
+//!
+//! Each part owns its state and is reached through a handle: the store registry
+//! ([`StoreRegistry`]), the alert policy ([`AlertsHandle`], which also holds the pause), the
+//! outbox ([`OutboxHandle`]: wake-ups and durable state changes), the link status (a `watch`),
+//! the platform's reply rates (a `watch`) and UI notices. Each task is handed only the handles
+//! it uses; none of them knows the `Desk`. The platform is reached through the
+//! [`PlatformPort`](crate::port::PlatformPort).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use imdesk_store::{Store, StoreRow};
 use meituan_api::im::ReversionRate;
 use meituan_api::{
     ClientConfig, DeveloperCredentials, MeituanClient, RetryPolicy, StoreKey, StoreToken,
 };
-use meituan_push::{BackoffConfig, KnownStores, PushClient, PushConfig, PushHandle};
-use meituan_wire::{BusinessId, StoreId};
-use tokio::sync::{mpsc, Notify};
+use meituan_push::{BackoffConfig, PushConfig};
+use meituan_wire::BusinessId;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::alerts::AlertSettings;
-use crate::alerts_driver::{self, AlertCmd};
+use crate::alerts_driver::{self, AlertDriver, AlertsHandle};
 use crate::attachments::Attachments;
 use crate::config::DeskConfig;
+use crate::detail::ContextFetcher;
 use crate::error::{DeskError, DeskResult};
 use crate::events::{self, DeskSink, Notices};
+use crate::ingest::{Ingest, SettleRequest};
 use crate::options::DeskOptions;
+use crate::outbox::{OutboxHandle, OutboxWorker};
+use crate::pollers::Pollers;
+use crate::port::{BoxFuture, MeituanLink, PlatformPort};
+use crate::registry::{StoreEntry, StoreRegistry};
 use crate::tokens::{PlatformTokens, SecretSlot};
-use crate::view::{ConnectionStatus, LinkState};
-use crate::{ingest, link, outbox, pollers, settings};
+use crate::view::ConnectionStatus;
+use crate::{ingest, link, settings};
 
-/// A configured store as the engine keeps it.
-#[derive(Debug, Clone)]
-pub(crate) struct StoreEntry {
-    pub name: String,
-    pub key: StoreKey,
-}
-
-/// The platform side: the signed client and the token source.
-#[derive(Debug, Clone)]
-pub(crate) struct Platform {
-    pub client: Arc<MeituanClient>,
-    pub tokens: PlatformTokens,
-}
-
-/// What the engine's tasks share.
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub store: Store,
-    pub platform: Option<Platform>,
-    pub stores: RwLock<BTreeMap<String, StoreEntry>>,
-    pub opts: DeskOptions,
-    pub notices: Notices,
-    pub alerts: mpsc::UnboundedSender<AlertCmd>,
-    pub outbox_wake: Notify,
-    pub link: Mutex<ConnectionStatus>,
-    pub platform_rates: Mutex<BTreeMap<String, ReversionRate>>,
-    pub attachments: Attachments,
-    /// The end of the pause the agent asked for (what the UI shows).
-    pub paused_until: Mutex<Option<i64>>,
-    pub cancel: CancellationToken,
-}
-
-impl Inner {
-    pub(crate) fn now(&self) -> i64 {
-        self.opts.clock.now().0
-    }
-
-    pub(crate) fn store_entry(&self, epoi_id: &str) -> Option<StoreEntry> {
-        self.stores
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(epoi_id)
-            .cloned()
-    }
-
-    /// Whether `epoi_id` is one of the configured stores (asked for every pushed frame).
-    pub(crate) fn has_store(&self, epoi_id: &str) -> bool {
-        self.stores
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(epoi_id)
-    }
-
-    pub(crate) fn store_name(&self, epoi_id: &str) -> String {
-        self.store_entry(epoi_id)
-            .map_or_else(|| epoi_id.to_owned(), |e| e.name)
-    }
-
-    pub(crate) fn store_keys(&self) -> Vec<StoreKey> {
-        self.stores
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .map(|e| e.key.clone())
-            .collect()
-    }
-}
+/// How the inbound stream is stopped.
+type StopInbound = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
 /// The imdesk engine: ingest, outbox, reply clocks and alerts behind one API for both front
-/// doors. Cheap to share (`Arc` inside); methods are async and never run SQLite on the
-/// executor.
-#[derive(Debug)]
+/// doors. Methods are async and never run SQLite on the executor.
 pub struct Desk {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) store: Store,
+    pub(crate) stores: StoreRegistry,
+    /// The direct Meituan link (solo mode), for what only it can do.
+    pub(crate) meituan: Option<MeituanLink>,
+    pub(crate) context: ContextFetcher,
+    pub(crate) alerts: AlertsHandle,
+    pub(crate) outbox: OutboxHandle,
+    pub(crate) notices: Notices,
+    pub(crate) attachments: Attachments,
+    pub(crate) opts: DeskOptions,
+    link: watch::Receiver<ConnectionStatus>,
+    pub(crate) platform_rates: watch::Receiver<BTreeMap<String, ReversionRate>>,
+    ingest_settle: Option<mpsc::UnboundedSender<SettleRequest>>,
+    cancel: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     ingest: Mutex<Option<JoinHandle<()>>>,
-    push: Mutex<Option<PushHandle>>,
+    stop_inbound: Mutex<Option<StopInbound>>,
     engine: Engine,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("store", &self.store)
+            .field("stores", &self.stores)
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Name of the engine's threads: its worker, and the blocking threads its tasks start.
@@ -121,11 +89,19 @@ pub const ENGINE_THREAD: &str = "imdesk-engine";
 /// Platform calls share one HTTP client, whose pooled connections are driven by the runtime
 /// that opened them, often this one: a front-door call to the platform may wait for the
 /// engine thread in a burst, as it would on a shared runtime.
+/// A runtime the caller hands over in [`DeskOptions::runtime`] (tests on controlled time, a
+/// process that already has one) is used instead, and not stopped by the engine.
 #[derive(Debug)]
 struct Engine(Mutex<Option<tokio::runtime::Runtime>>);
 
 impl Engine {
-    fn start() -> DeskResult<(Self, tokio::runtime::Handle)> {
+    /// The given runtime, or a thread of the engine's own.
+    fn start_or(
+        given: Option<tokio::runtime::Handle>,
+    ) -> DeskResult<(Self, tokio::runtime::Handle)> {
+        if let Some(handle) = given {
+            return Ok((Self(Mutex::new(None)), handle));
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name(ENGINE_THREAD)
@@ -202,104 +178,128 @@ impl Desk {
             .await
             .map_err(|_| DeskError::Stopped)??;
         let client = client(&config, &opts)?;
-        let mut entries = BTreeMap::new();
-        for s in &config.stores {
-            let key = StoreKey::new(s.epoi_id.as_str(), business_id(s.business_id, &s.epoi_id)?);
-            if let Some(c) = &client {
-                c.set_token(
-                    key.clone(),
-                    StoreToken::static_token(s.app_auth_token.clone()),
-                );
-            }
-            let existing = store.stores_async().await?;
-            let previous = existing.iter().find(|r| r.epoi_id == s.epoi_id);
-            let name = if s.name.is_empty() {
-                s.epoi_id.clone()
-            } else {
-                s.name.clone()
-            };
-            store
-                .upsert_store_async(StoreRow {
-                    epoi_id: s.epoi_id.clone(),
-                    name: name.clone(),
-                    business_id: i32::from(s.business_id),
-                    im_status: previous.and_then(|p| p.im_status),
-                    muted: previous.is_some_and(|p| p.muted),
-                    updated_at_ms: opts.clock.now().0,
-                })
-                .await?;
-            entries.insert(s.epoi_id.clone(), StoreEntry { name, key });
-        }
+        let stores = register_stores(&config, &store, client.as_deref(), &opts).await?;
         settings::seed_quick_replies(&store).await?;
-        let platform = match (&client, entries.values().next()) {
-            (Some(client), Some(first)) => Some(Platform {
+        let meituan = match (&client, stores.keys().first()) {
+            (Some(client), Some(first)) => Some(MeituanLink {
                 client: client.clone(),
                 tokens: PlatformTokens {
                     client: client.clone(),
-                    store: first.key.clone(),
+                    store: first.clone(),
                     secret: Arc::new(SecretSlot::default()),
                 },
+                push: push_config(&config, &opts),
             }),
             _ => None,
         };
+        let port: Option<Arc<dyn PlatformPort>> = meituan
+            .clone()
+            .map(|m| Arc::new(m) as Arc<dyn PlatformPort>);
         let cancel = CancellationToken::new();
-        let (engine, runtime) = Engine::start()?;
+        let (engine, runtime) = Engine::start_or(opts.runtime.clone())?;
         let mut tasks = Vec::new();
         let (notices, task) =
             events::start(&runtime, sink.clone(), opts.event_window, cancel.clone());
         tasks.push(task);
-        let (alerts_tx, alerts_rx) = mpsc::unbounded_channel();
-        let alert_settings: AlertSettings = settings::load_alert_settings(&store).await?;
-        let inner = Arc::new(Inner {
-            store,
-            platform,
-            stores: RwLock::new(entries),
-            opts,
-            notices,
-            alerts: alerts_tx,
-            outbox_wake: Notify::new(),
-            link: Mutex::new(ConnectionStatus {
-                state: LinkState::Stopped,
-                sockets: Vec::new(),
-                quarantined_total: 0,
-            }),
-            platform_rates: Mutex::new(BTreeMap::new()),
-            attachments: Attachments::beside(&config.db_path),
-            paused_until: Mutex::new(None),
-            cancel: cancel.clone(),
-        });
-        clean_attachments(&inner).await?;
-        let restored = alerts_driver::restore_rows(&inner).await?;
-        tasks.push(runtime.spawn(alerts_driver::run(
-            inner.clone(),
-            alerts_rx,
-            alert_settings,
-            restored,
+        let (alerts, alerts_rx) = AlertsHandle::new(opts.clock.clone());
+        let attachments = Attachments::beside(&config.db_path);
+        clean_attachments(&store, &attachments).await?;
+        tasks.push(runtime.spawn(alerts_driver::run(AlertDriver {
+            rx: alerts_rx,
+            settings: settings::load_alert_settings(&store).await?,
+            restored: alerts_driver::restore_rows(&store).await?,
             sink,
-        )));
-        tasks.push(runtime.spawn(outbox::run(inner.clone())));
-        let mut push = None;
+            clock: opts.clock.clone(),
+            poll: opts.alert_poll,
+            utc_offset_secs: opts.utc_offset_secs,
+            cancel: cancel.clone(),
+        })));
+        let outbox = OutboxHandle::new();
+        tasks.push(
+            runtime.spawn(
+                OutboxWorker {
+                    store: store.clone(),
+                    port: port.clone(),
+                    stores: stores.clone(),
+                    handle: outbox.clone(),
+                    alerts: alerts.clone(),
+                    notices: notices.clone(),
+                    attachments: attachments.clone(),
+                    clock: opts.clock.clone(),
+                    attempts: opts.send_attempts,
+                    backoff: opts.send_backoff,
+                    cancel: cancel.clone(),
+                }
+                .run(),
+            ),
+        );
+        let context = ContextFetcher {
+            store: store.clone(),
+            meituan: meituan.clone(),
+            stores: stores.clone(),
+            notices: notices.clone(),
+            clock: opts.clock.clone(),
+        };
+        let (link_tx, link_rx) = watch::channel(link::stopped());
         let mut ingest_task = None;
-        if let (true, Some(p)) = (inner.opts.run_push, &inner.platform) {
-            let (handle, events) = {
-                // The push client spawns its sockets on the runtime it is started in.
+        let mut ingest_settle = None;
+        let mut stop_inbound = None;
+        if let (true, Some(port)) = (opts.run_push, &port) {
+            // The link spawns its sockets on the runtime it is opened in.
+            let inbound = {
                 let _engine = runtime.enter();
-                PushClient::start(push_config(&config, &inner), p.tokens.clone())?
+                port.open_inbound(stores.clone())?
             };
-            tasks.push(runtime.spawn(link::watch(inner.clone(), handle.health())));
-            ingest_task = Some(runtime.spawn(ingest::run(inner.clone(), events)));
-            push = Some(handle);
+            tasks.push(runtime.spawn(link::watch(
+                link_tx,
+                notices.clone(),
+                inbound.health,
+                cancel.clone(),
+            )));
+            let (settle_tx, settle_rx) = mpsc::unbounded_channel();
+            let ingest = Ingest {
+                store: store.clone(),
+                alerts: alerts.clone(),
+                notices: notices.clone(),
+                observer: opts.commit_observer.clone(),
+                batch: opts.ingest_batch,
+            };
+            ingest_task = Some(runtime.spawn(ingest::run(ingest, inbound.events, settle_rx)));
+            ingest_settle = Some(settle_tx);
+            stop_inbound = Some(inbound.stop);
         }
-        if inner.opts.run_pollers && inner.platform.is_some() {
-            tasks.push(runtime.spawn(pollers::read_receipts(inner.clone())));
-            tasks.push(runtime.spawn(pollers::platform_rates(inner.clone())));
-            tasks.push(runtime.spawn(pollers::orders(inner.clone())));
+        let (rates_tx, rates_rx) = watch::channel(BTreeMap::new());
+        if let (true, Some(meituan)) = (opts.run_pollers, &meituan) {
+            let pollers = Pollers {
+                store: store.clone(),
+                meituan: meituan.clone(),
+                stores: stores.clone(),
+                context: context.clone(),
+                notices: notices.clone(),
+                opts: opts.clone(),
+                cancel: cancel.clone(),
+            };
+            tasks.push(runtime.spawn(pollers.clone().read_receipts()));
+            tasks.push(runtime.spawn(pollers.clone().platform_rates(rates_tx)));
+            tasks.push(runtime.spawn(pollers.orders()));
         }
         Ok(Desk {
-            inner,
+            store,
+            stores,
+            meituan,
+            context,
+            alerts,
+            outbox,
+            notices,
+            attachments,
+            opts,
+            link: link_rx,
+            platform_rates: rates_rx,
+            ingest_settle,
+            cancel,
             tasks: Mutex::new(tasks),
             ingest: Mutex::new(ingest_task),
-            push: Mutex::new(push),
+            stop_inbound: Mutex::new(stop_inbound),
             engine,
         })
     }
@@ -307,13 +307,13 @@ impl Desk {
     /// Stops push first (what was received is still committed), then the workers. Outbox items
     /// not yet sent stay queued in the cache and are sent after the next start.
     pub async fn shutdown(&self) {
-        let push = self
-            .push
+        let stop = self
+            .stop_inbound
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(handle) = push {
-            handle.shutdown().await;
+        if let Some(stop) = stop {
+            stop().await;
         }
         // Ingest ends by itself once the push stream is drained; give it that chance.
         let ingest = self
@@ -324,7 +324,7 @@ impl Desk {
         if let Some(t) = ingest {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
         }
-        self.inner.cancel.cancel();
+        self.cancel.cancel();
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
         for t in tasks {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
@@ -332,17 +332,79 @@ impl Desk {
         self.engine.stop();
     }
 
+    /// Waits until everything the engine has received so far is handled: pushed messages
+    /// committed and announced, the alert policy fed and ticked at the clock's current time,
+    /// and the resulting UI notices handed to the sink. What a test asserts did not happen
+    /// after this has not happened, with no sleeping.
+    pub async fn settle(&self) {
+        if let Some(ingest) = &self.ingest_settle {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            if ingest.send(tx).is_ok() {
+                let _ = rx.await;
+            }
+        }
+        self.alerts.settle().await;
+        self.notices.flush().await;
+    }
+
     /// The underlying cache (for the CLI's export and for diagnostics).
     pub fn store(&self) -> &Store {
-        &self.inner.store
+        &self.store
     }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.opts.clock.now().0
+    }
+
+    /// Health of the push connection.
+    pub fn connection_status(&self) -> ConnectionStatus {
+        self.link.borrow().clone()
+    }
+}
+
+/// Registers the configured stores in the cache (keeping what the cache knows of each) and
+/// hands their tokens to the client.
+async fn register_stores(
+    config: &DeskConfig,
+    store: &Store,
+    client: Option<&MeituanClient>,
+    opts: &DeskOptions,
+) -> DeskResult<StoreRegistry> {
+    let existing = store.stores_async().await?;
+    let mut entries = BTreeMap::new();
+    for s in &config.stores {
+        let key = StoreKey::new(s.epoi_id.as_str(), business_id(s.business_id, &s.epoi_id)?);
+        if let Some(c) = client {
+            c.set_token(
+                key.clone(),
+                StoreToken::static_token(s.app_auth_token.clone()),
+            );
+        }
+        let previous = existing.iter().find(|r| r.epoi_id == s.epoi_id);
+        let name = if s.name.is_empty() {
+            s.epoi_id.clone()
+        } else {
+            s.name.clone()
+        };
+        store
+            .upsert_store_async(StoreRow {
+                epoi_id: s.epoi_id.clone(),
+                name: name.clone(),
+                business_id: i32::from(s.business_id),
+                im_status: previous.and_then(|p| p.im_status),
+                muted: previous.is_some_and(|p| p.muted),
+                updated_at_ms: opts.clock.now().0,
+            })
+            .await?;
+        entries.insert(s.epoi_id.clone(), StoreEntry { name, key });
+    }
+    Ok(StoreRegistry::new(entries))
 }
 
 /// Removes staged pictures no unsent outbox item refers to (left by a crash after their send,
 /// or half-written). Failed items keep theirs: the agent may retry them.
-async fn clean_attachments(inner: &Arc<Inner>) -> DeskResult<()> {
-    let texts = inner
-        .store
+async fn clean_attachments(store: &Store, attachments: &Attachments) -> DeskResult<()> {
+    let texts = store
         .read_async(|conn| {
             let mut stmt =
                 conn.prepare("SELECT text FROM outbox WHERE state != 2 AND msg_type = 2")?;
@@ -357,7 +419,7 @@ async fn clean_attachments(inner: &Arc<Inner>) -> DeskResult<()> {
         .filter_map(|t| crate::attachments::staged_name(t))
         .map(str::to_owned)
         .collect();
-    let attachments = inner.attachments.clone();
+    let attachments = attachments.clone();
     let removed = tokio::task::spawn_blocking(move || attachments.remove_all_but(&keep))
         .await
         .map_err(|_| DeskError::Stopped)?;
@@ -367,8 +429,7 @@ async fn clean_attachments(inner: &Arc<Inner>) -> DeskResult<()> {
     Ok(())
 }
 
-fn push_config(config: &DeskConfig, inner: &Arc<Inner>) -> PushConfig {
-    let o = &inner.opts;
+fn push_config(config: &DeskConfig, o: &DeskOptions) -> PushConfig {
     let mut c = PushConfig::new(config.push_url.clone());
     c.connections = o.connections;
     c.keepalive = o.push_keepalive;
@@ -380,9 +441,5 @@ fn push_config(config: &DeskConfig, inner: &Arc<Inner>) -> PushConfig {
         ..BackoffConfig::default()
     };
     c.clock = o.clock.clone();
-    let weak = Arc::downgrade(inner);
-    c.known_stores = Some(KnownStores::from_fn(move |s: &StoreId| {
-        weak.upgrade().is_some_and(|i| i.has_store(s.as_str()))
-    }));
     c
 }

@@ -3,12 +3,16 @@
 
 use std::sync::Arc;
 
-use imdesk_store::{Conversation, OrderRecord};
+use imdesk_store::{Conversation, OrderRecord, Store};
 use meituan_api::context::{Comment, CommentList, Order, ORDER_DETAIL};
+use meituan_wire::Clock;
 
 use crate::convert::{self, conversation_id};
-use crate::desk::{Desk, Inner};
+use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
+use crate::events::Notices;
+use crate::port::MeituanLink;
+use crate::registry::StoreRegistry;
 use crate::view::{ComposeBlock, ConversationDetail, OrderCard, OrderItem, OrderState};
 
 /// Settings key under which a review's text is cached.
@@ -82,108 +86,129 @@ pub fn order_card(record: &OrderRecord) -> Option<OrderCard> {
     })
 }
 
-/// Fetches an order from the platform and caches it (which also updates the order context of
-/// its conversations). Errors are logged: the card simply stays absent.
-pub(crate) async fn fetch_order(inner: &Inner, epoi_id: &str, order_id: i64) -> bool {
-    let (Some(platform), Some(entry)) = (&inner.platform, inner.store_entry(epoi_id)) else {
-        return false;
-    };
-    // The cache keeps the answer of the latest request, whatever order answers arrive in.
-    let started = inner.now();
-    let value = match platform
-        .client
-        .call_raw(
-            &entry.key,
-            ORDER_DETAIL,
-            Some(&serde_json::json!({ "orderId": order_id })),
-        )
-        .await
-    {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::debug!(order_id, store = epoi_id, "order detail unavailable: {e}");
-            return false;
-        }
-    };
-    let Ok(order) = serde_json::from_value::<Order>(value.clone()) else {
-        tracing::warn!(order_id, "order detail unreadable");
-        return false;
-    };
-    let status = order.status.unwrap_or(0);
-    let completed_at_ms =
-        (status == 8).then(|| ms(order.order_completed_time).unwrap_or_else(|| inner.now()));
-    let record = OrderRecord {
-        order_id,
-        store: epoi_id.to_owned(),
-        status,
-        completed_at_ms,
-        json: value.to_string(),
-        fetched_at_ms: started,
-    };
-    inner.store.upsert_order_async(record).await.is_ok()
+/// Fetches what a conversation refers to (its order, its review) from the platform into the
+/// cache. Used when a chat opens, before a send, and by the order poller.
+#[derive(Debug, Clone)]
+pub(crate) struct ContextFetcher {
+    pub store: Store,
+    pub meituan: Option<MeituanLink>,
+    pub stores: StoreRegistry,
+    pub notices: Notices,
+    pub clock: Arc<dyn Clock>,
 }
 
-async fn fetch_review(inner: &Inner, epoi_id: &str, comment_id: i64) -> Option<String> {
-    let platform = inner.platform.as_ref()?;
-    let entry = inner.store_entry(epoi_id)?;
-    let now_s = inner.now() / 1000;
-    let mut offset = 0;
-    while offset < 500 {
-        let page: Vec<Comment> = platform
+impl ContextFetcher {
+    fn now(&self) -> i64 {
+        self.clock.now().0
+    }
+
+    /// Fetches an order from the platform and caches it (which also updates the order context of
+    /// its conversations). Errors are logged: the card simply stays absent.
+    pub(crate) async fn order(&self, epoi_id: &str, order_id: i64) -> bool {
+        let inner = self;
+        let (Some(platform), Some(entry)) = (&inner.meituan, inner.stores.entry(epoi_id)) else {
+            return false;
+        };
+        // The cache keeps the answer of the latest request, whatever order answers arrive in.
+        let started = inner.now();
+        let value = match platform
             .client
-            .call(
+            .call_raw(
                 &entry.key,
-                &CommentList {
-                    start_time: (now_s - 90 * 86_400).to_string(),
-                    end_time: now_s.to_string(),
-                    offset,
-                    limit: 100,
-                    reply_status: None,
-                    biz_key: None,
-                },
+                ORDER_DETAIL,
+                Some(&serde_json::json!({ "orderId": order_id })),
             )
             .await
-            .ok()?;
-        if let Some(c) = page.iter().find(|c| c.comment_id.0 == comment_id) {
-            let score = c
-                .food_comment_score
-                .map(|s| format!("{s}星 · "))
-                .unwrap_or_default();
-            return Some(format!(
-                "{score}{}",
-                c.comment_content.clone().unwrap_or_default()
-            ));
-        }
-        if page.len() < 100 {
-            return None;
-        }
-        offset += 100;
-    }
-    None
-}
-
-fn spawn_context_fetch(inner: &Arc<Inner>, conv: &Conversation, order: bool, review: bool) {
-    let inner = inner.clone();
-    let (store, order_id, comment_id) = (conv.key.store.clone(), conv.order_id, conv.comment_id);
-    let view_id = conversation_id(&conv.key);
-    tokio::spawn(async move {
-        let mut changed = false;
-        if let (true, Some(o)) = (order, order_id) {
-            changed |= fetch_order(&inner, &store, o).await;
-        }
-        if let (true, Some(c)) = (review, comment_id) {
-            if let Some(text) = fetch_review(&inner, &store, c).await {
-                changed |= inner
-                    .store
-                    .set_setting_async(review_key(c), text)
-                    .await
-                    .is_ok();
+        {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::debug!(order_id, store = epoi_id, "order detail unavailable: {e}");
+                return false;
             }
+        };
+        let Ok(order) = serde_json::from_value::<Order>(value.clone()) else {
+            tracing::warn!(order_id, "order detail unreadable");
+            return false;
+        };
+        let status = order.status.unwrap_or(0);
+        let completed_at_ms =
+            (status == 8).then(|| ms(order.order_completed_time).unwrap_or_else(|| inner.now()));
+        let record = OrderRecord {
+            order_id,
+            store: epoi_id.to_owned(),
+            status,
+            completed_at_ms,
+            json: value.to_string(),
+            fetched_at_ms: started,
+        };
+        inner.store.upsert_order_async(record).await.is_ok()
+    }
+
+    async fn review(&self, epoi_id: &str, comment_id: i64) -> Option<String> {
+        let inner = self;
+        let platform = inner.meituan.as_ref()?;
+        let entry = inner.stores.entry(epoi_id)?;
+        let now_s = inner.now() / 1000;
+        let mut offset = 0;
+        while offset < 500 {
+            let page: Vec<Comment> = platform
+                .client
+                .call(
+                    &entry.key,
+                    &CommentList {
+                        start_time: (now_s - 90 * 86_400).to_string(),
+                        end_time: now_s.to_string(),
+                        offset,
+                        limit: 100,
+                        reply_status: None,
+                        biz_key: None,
+                    },
+                )
+                .await
+                .ok()?;
+            if let Some(c) = page.iter().find(|c| c.comment_id.0 == comment_id) {
+                let score = c
+                    .food_comment_score
+                    .map(|s| format!("{s}星 · "))
+                    .unwrap_or_default();
+                return Some(format!(
+                    "{score}{}",
+                    c.comment_content.clone().unwrap_or_default()
+                ));
+            }
+            if page.len() < 100 {
+                return None;
+            }
+            offset += 100;
         }
-        if changed {
-            inner.notices.conversations(vec![view_id]);
-        }
-    });
+        None
+    }
+
+    /// Fetches in the background what an open chat lacks, and says when it arrived.
+    fn spawn(&self, conv: &Conversation, order: bool, review: bool) {
+        let inner = self.clone();
+        let (store, order_id, comment_id) =
+            (conv.key.store.clone(), conv.order_id, conv.comment_id);
+        let view_id = conversation_id(&conv.key);
+        tokio::spawn(async move {
+            let mut changed = false;
+            if let (true, Some(o)) = (order, order_id) {
+                changed |= inner.order(&store, o).await;
+            }
+            if let (true, Some(c)) = (review, comment_id) {
+                if let Some(text) = inner.review(&store, c).await {
+                    changed |= inner
+                        .store
+                        .set_setting_async(review_key(c), text)
+                        .await
+                        .is_ok();
+                }
+            }
+            if changed {
+                inner.notices.conversations(vec![view_id]);
+            }
+        });
+    }
 }
 
 impl Desk {
@@ -191,8 +216,8 @@ impl Desk {
     /// the background; a `ConversationsChanged` event says when it arrived.
     pub async fn detail(&self, conversation_id: &str) -> DeskResult<ConversationDetail> {
         let conv = self.conversation_by_id(conversation_id).await?;
-        let store = &self.inner.store;
-        let now = self.inner.now();
+        let store = &self.store;
+        let now = self.now();
         let window = self.window_ms();
         let scene = {
             let (store, conv) = (store.clone(), conv.clone());
@@ -204,7 +229,7 @@ impl Desk {
             .pop()
             .flatten()
         };
-        let name = self.inner.store_name(&conv.key.store);
+        let name = self.stores.name(&conv.key.store);
         let row = convert::row(&conv, scene, &name, now, window);
         let im_off = store
             .stores_async()
@@ -235,11 +260,11 @@ impl Desk {
         let need_order = conv.order_id.is_some() && cached.is_none();
         let need_review = conv.key.biz_type == 4 && conv.comment_id.is_some() && review.is_none();
         if need_order || need_review {
-            spawn_context_fetch(&self.inner, &conv, need_order, need_review);
+            self.context.spawn(&conv, need_order, need_review);
         }
         let uploads = self
-            .inner
-            .store_entry(&conv.key.store)
+            .stores
+            .entry(&conv.key.store)
             .is_some_and(|e| meituan_api::image::can_upload(e.key.business_id));
         Ok(ConversationDetail {
             can_send_images: uploads && compose_block.is_none(),
@@ -257,7 +282,7 @@ impl Desk {
     /// sees the completion time). Returns whether it was fetched.
     pub(crate) async fn refresh_order(&self, conv: &Conversation) -> bool {
         match conv.order_id {
-            Some(o) => fetch_order(&self.inner, &conv.key.store, o).await,
+            Some(o) => self.context.order(&conv.key.store, o).await,
             None => false,
         }
     }

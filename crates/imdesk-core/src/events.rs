@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::alerts::Alert;
@@ -31,12 +31,14 @@ impl DeskSink for NullSink {
 }
 
 /// One raw notice before coalescing.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) enum Notice {
     Conversations(Vec<ConversationId>),
     Stores,
     Connection(ConnectionStatus),
     Paused(Option<i64>),
+    /// Answered once everything queued before it has been handed to the sink.
+    Flush(oneshot::Sender<()>),
 }
 
 /// The sending side the engine's tasks use.
@@ -67,6 +69,14 @@ impl Notices {
     pub(crate) fn paused(&self, until: Option<i64>) {
         let _ = self.0.send(Notice::Paused(until));
     }
+
+    /// Waits until every notice queued before this call has reached the sink.
+    pub(crate) async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.0.send(Notice::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
 }
 
 /// Starts the coalescer: notices are merged over `window` and handed to the sink as at most
@@ -94,17 +104,21 @@ async fn run(
             () = cancel.cancelled() => None,
         };
         let Some(first) = first else { break };
-        // Let the batch fill for one window, then emit what it holds.
-        tokio::time::sleep(window).await;
+        // Let the batch fill for one window, then emit what it holds; a flush emits at once.
+        if !matches!(first, Notice::Flush(_)) {
+            tokio::time::sleep(window).await;
+        }
         let mut ids = BTreeSet::new();
         let mut stores = false;
         let mut connection = None;
         let mut paused = None;
+        let mut flushed = Vec::new();
         let mut take = |n: Notice| match n {
             Notice::Conversations(v) => ids.extend(v),
             Notice::Stores => stores = true,
             Notice::Connection(s) => connection = Some(s),
             Notice::Paused(until) => paused = Some(until),
+            Notice::Flush(done) => flushed.push(done),
         };
         take(first);
         while let Ok(n) = rx.try_recv() {
@@ -123,6 +137,9 @@ async fn run(
         }
         if let Some(until) = paused {
             sink.event(DeskEvent::AlertsPaused { until });
+        }
+        for done in flushed {
+            let _ = done.send(());
         }
     }
 }

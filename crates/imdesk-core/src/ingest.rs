@@ -4,19 +4,34 @@
 //! command per batch), the commit observer, UI notices. Frames the push client could not
 //! read, and messages that name no conversation, land in the quarantine table.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, QueuedIngest, SearchBody};
+use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, QueuedIngest, SearchBody, Store};
 use meituan_push::{PushEvent, PushedMessage, QuarantinedFrame};
 use meituan_wire::{MsgSource, TimeMs};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::alerts::{AlertInput, IncomingMessage};
-use crate::alerts_driver::AlertCmd;
+use crate::alerts_driver::AlertsHandle;
 use crate::convert::{conversation_id_of, customer_label};
-use crate::desk::Inner;
+use crate::events::Notices;
+use crate::options::CommitObserver;
 use crate::view::ConversationId;
+
+/// What the ingest task uses.
+#[derive(Clone)]
+pub(crate) struct Ingest {
+    pub store: Store,
+    pub alerts: AlertsHandle,
+    pub notices: Notices,
+    pub observer: Option<CommitObserver>,
+    /// Largest batch.
+    pub batch: usize,
+}
+
+/// Asks the ingest task to answer once everything it has received so far is committed and
+/// announced.
+pub(crate) type SettleRequest = oneshot::Sender<()>;
 
 /// Converts a pushed message into the store's input row.
 pub fn new_message(m: &PushedMessage) -> NewMessage {
@@ -58,17 +73,49 @@ struct Queued {
     commit: Option<QueuedIngest>,
 }
 
-pub(crate) async fn run(inner: Arc<Inner>, mut rx: mpsc::Receiver<PushEvent>) {
-    let max = inner.opts.ingest_batch.max(1);
+/// What the announcer is handed, in order.
+enum Step {
+    Batch(Queued),
+    Settled(SettleRequest),
+}
+
+pub(crate) async fn run(
+    ingest: Ingest,
+    mut rx: mpsc::Receiver<PushEvent>,
+    mut settle: mpsc::UnboundedReceiver<SettleRequest>,
+) {
+    let inner = &ingest;
+    let max = inner.batch.max(1);
     // Batches are queued here in arrival order and announced, in that order, by a second
     // task once each is committed: the next batch is gathered and queued while the previous
     // one commits (pipelined commits), and nothing about a message leaves before its commit.
-    let (queued_tx, queued_rx) = mpsc::channel::<Queued>(IN_FLIGHT);
-    let announcer = tokio::spawn(announce_committed(inner.clone(), queued_rx));
+    let (queued_tx, queued_rx) = mpsc::channel::<Step>(IN_FLIGHT);
+    let announcer = tokio::spawn(announce_committed(ingest.clone(), queued_rx));
     // One buffer for every batch: growing a fresh vector to a thousand events for each batch
     // showed in profiles as page faults (the allocator handing out new pages).
     let mut batch = Vec::with_capacity(max.min(1024));
-    while let Some(first) = rx.recv().await {
+    loop {
+        let first = tokio::select! {
+            biased;
+            ev = rx.recv() => ev,
+            Some(done) = settle.recv() => {
+                // Whatever arrived before the request goes first.
+                while let Ok(ev) = rx.try_recv() {
+                    batch.push(ev);
+                    if batch.len() == max {
+                        if let Some(queued) = queue_batch(inner, &mut batch).await {
+                            let _ = queued_tx.send(Step::Batch(queued)).await;
+                        }
+                    }
+                }
+                if let Some(queued) = queue_batch(inner, &mut batch).await {
+                    let _ = queued_tx.send(Step::Batch(queued)).await;
+                }
+                let _ = queued_tx.send(Step::Settled(done)).await;
+                continue;
+            }
+        };
+        let Some(first) = first else { break };
         batch.push(first);
         while batch.len() < max {
             match rx.try_recv() {
@@ -76,10 +123,10 @@ pub(crate) async fn run(inner: Arc<Inner>, mut rx: mpsc::Receiver<PushEvent>) {
                 Err(_) => break,
             }
         }
-        let Some(queued) = queue_batch(&inner, &mut batch).await else {
+        let Some(queued) = queue_batch(inner, &mut batch).await else {
             continue;
         };
-        if queued_tx.send(queued).await.is_err() {
+        if queued_tx.send(Step::Batch(queued)).await.is_err() {
             break;
         }
     }
@@ -90,7 +137,7 @@ pub(crate) async fn run(inner: Arc<Inner>, mut rx: mpsc::Receiver<PushEvent>) {
 }
 
 /// Keeps a batch's unreadable frames and queues its messages on the writer.
-async fn queue_batch(inner: &Arc<Inner>, batch: &mut Vec<PushEvent>) -> Option<Queued> {
+async fn queue_batch(inner: &Ingest, batch: &mut Vec<PushEvent>) -> Option<Queued> {
     let mut pushed = Vec::with_capacity(batch.len());
     let mut quarantined = Vec::new();
     for ev in batch.drain(..) {
@@ -117,8 +164,15 @@ async fn queue_batch(inner: &Arc<Inner>, batch: &mut Vec<PushEvent>) -> Option<Q
 }
 
 /// Waits for each queued batch's commit, in queue order, then announces it.
-async fn announce_committed(inner: Arc<Inner>, mut queued: mpsc::Receiver<Queued>) {
-    while let Some(batch) = queued.recv().await {
+async fn announce_committed(inner: Ingest, mut queued: mpsc::Receiver<Step>) {
+    while let Some(step) = queued.recv().await {
+        let batch = match step {
+            Step::Batch(batch) => batch,
+            Step::Settled(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        };
         let first_try = match batch.commit {
             Some(commit) => commit.committed().await,
             None => Err(imdesk_store::StoreError::WriterGone),
@@ -135,7 +189,7 @@ async fn announce_committed(inner: Arc<Inner>, mut queued: mpsc::Receiver<Queued
 }
 
 async fn announce_batch(
-    inner: &Arc<Inner>,
+    inner: &Ingest,
     pushed: &[PushedMessage],
     outcomes: Option<Vec<IngestOutcome>>,
 ) {
@@ -180,7 +234,7 @@ async fn announce_batch(
             IngestOutcome::NoConversationKey => {
                 // Keeping the frame waits for the store's writer: the inputs gathered so far
                 // go first rather than wait behind it.
-                send_alert_inputs(inner, &mut alert_inputs);
+                inner.alerts.inputs(&mut alert_inputs);
                 keep(
                     inner,
                     m.raw_frame.to_string(),
@@ -191,8 +245,8 @@ async fn announce_batch(
             }
         }
     }
-    send_alert_inputs(inner, &mut alert_inputs);
-    if let Some(observer) = &inner.opts.commit_observer {
+    inner.alerts.inputs(&mut alert_inputs);
+    if let Some(observer) = &inner.observer {
         observer(&committed);
     }
     if !changed.is_empty() {
@@ -203,7 +257,7 @@ async fn announce_batch(
 
 /// Commits again after a failed commit, with a few retries (a busy disk); `None` when the
 /// cache keeps refusing. Copies already stored by then are absorbed as duplicates.
-async fn retry_commit(inner: &Inner, pushed: &[PushedMessage]) -> Option<Vec<IngestOutcome>> {
+async fn retry_commit(inner: &Ingest, pushed: &[PushedMessage]) -> Option<Vec<IngestOutcome>> {
     for attempt in 0..3u64 {
         tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
         let rows = pushed.iter().map(new_message).collect();
@@ -219,13 +273,6 @@ async fn retry_commit(inner: &Inner, pushed: &[PushedMessage]) -> Option<Vec<Ing
         }
     }
     None
-}
-
-/// Hands the alert policy the inputs gathered so far, as one command.
-fn send_alert_inputs(inner: &Inner, inputs: &mut Vec<AlertInput<ConversationId>>) {
-    if !inputs.is_empty() {
-        let _ = inner.alerts.send(AlertCmd::Inputs(std::mem::take(inputs)));
-    }
 }
 
 /// What the alert policy learns from a durable message: a customer message the conversation
@@ -261,7 +308,7 @@ fn reason_text(q: &QuarantinedFrame) -> String {
     serde_json::to_string(&q.reason).unwrap_or_else(|_| q.reason.code().to_owned())
 }
 
-async fn keep(inner: &Inner, raw: String, reason: String, at: TimeMs) {
+async fn keep(inner: &Ingest, raw: String, reason: String, at: TimeMs) {
     if let Err(e) = inner
         .store
         .quarantine_async(raw, reason.clone(), at.0)

@@ -1,12 +1,20 @@
 //! Push-connection health into the status bar's [`ConnectionStatus`], announced on change.
 
-use std::sync::{Arc, PoisonError};
-
 use meituan_push::{ConnectionHealth, ConnectionState};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
-use crate::desk::Inner;
+use crate::events::Notices;
 use crate::view::{ConnectionStatus, LinkState, SocketHealth};
+
+/// The status before the link starts, and for a desk without one.
+pub(crate) fn stopped() -> ConnectionStatus {
+    ConnectionStatus {
+        state: LinkState::Stopped,
+        sockets: Vec::new(),
+        quarantined_total: 0,
+    }
+}
 
 /// The status bar's summary of the sockets.
 pub(crate) fn status(health: &[ConnectionHealth]) -> ConnectionStatus {
@@ -47,20 +55,26 @@ pub(crate) fn status(health: &[ConnectionHealth]) -> ConnectionStatus {
     }
 }
 
-/// Follows the health watch until the push client stops.
-pub(crate) async fn watch(inner: Arc<Inner>, mut health: watch::Receiver<Vec<ConnectionHealth>>) {
+/// Follows the health watch until the link stops, publishing the summary on `status` (the
+/// front door reads it) and announcing state changes.
+pub(crate) async fn watch(
+    status_tx: watch::Sender<ConnectionStatus>,
+    notices: Notices,
+    mut health: watch::Receiver<Vec<ConnectionHealth>>,
+    cancel: CancellationToken,
+) {
     let mut last_state = None;
     loop {
         let current = status(&health.borrow_and_update());
-        *inner.link.lock().unwrap_or_else(PoisonError::into_inner) = current.clone();
+        status_tx.send_replace(current.clone());
         // Frame counters change on every push; announce only state changes.
         let shape: Vec<String> = current.sockets.iter().map(|s| s.state.clone()).collect();
         if last_state.as_ref() != Some(&shape) {
             last_state = Some(shape);
-            inner.notices.connection(current);
+            notices.connection(current);
         }
         tokio::select! {
-            () = inner.cancel.cancelled() => return,
+            () = cancel.cancelled() => return,
             changed = health.changed() => if changed.is_err() { return },
         }
         // Frames change the watch thousands of times a second under load; look at most 20

@@ -68,6 +68,10 @@ pub struct DeskOptions {
     pub store: StoreOptions,
     /// See [`CommitObserver`].
     pub commit_observer: Option<CommitObserver>,
+    /// The runtime the engine's tasks run on. `None` (the app): a worker thread of the
+    /// engine's own. Tests pass their runtime, so its clock (paused or not) drives the
+    /// engine's timers.
+    pub runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Default for DeskOptions {
@@ -97,6 +101,7 @@ impl Default for DeskOptions {
             utc_offset_secs: 8 * 3600,
             store: StoreOptions::default(),
             commit_observer: None,
+            runtime: None,
         }
     }
 }

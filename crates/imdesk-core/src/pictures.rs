@@ -4,20 +4,20 @@
 //! `meituan_api::image`). A picture to send is staged durably in [`crate::attachments`] and
 //! queued in the outbox with a `local:` reference before anything leaves the machine; the
 //! outbox worker uploads it, stores the platform's reference in the item (same msg_id), then
-//! sends it like text ([`upload_staged`]). Blocking is a direct platform action the agent
+//! sends it like text. Blocking is a direct platform action the agent
 //! waits for: evidence uploads, then `blockUser`, then the local mirror.
 
 use base64::Engine as _;
-use imdesk_store::{Conversation, NewOutboxMessage, OutboxItem};
+use imdesk_store::{Conversation, NewOutboxMessage};
 use meituan_api::im::{BlockCode, BlockUser, CancelBlockUser};
 use meituan_api::image::{self, ImageFormat, UploadImage, MAX_IMAGE_BYTES};
-use meituan_api::ApiError;
 use meituan_wire::OpenUserId;
 
-use crate::attachments::{local_reference, staged_picture};
+use crate::attachments::local_reference;
 use crate::convert::outbox_message;
-use crate::desk::{Desk, Inner, StoreEntry};
+use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
+use crate::registry::StoreEntry;
 use crate::view::{BlockReason, BlockRequest, ChatMessage, PictureFile};
 
 /// Most evidence pictures `blockUser` takes.
@@ -54,16 +54,14 @@ fn customer_of(conv: &Conversation, conversation_id: &str) -> DeskResult<i64> {
 impl Desk {
     /// The chat's composer and the store rail's blocked filter changed.
     fn block_changed(&self, conversation_id: &str) {
-        self.inner
-            .notices
-            .conversations(vec![conversation_id.to_owned()]);
-        self.inner.notices.stores();
+        self.notices.conversations(vec![conversation_id.to_owned()]);
+        self.notices.stores();
     }
 
     fn uploads_for(&self, store: &str) -> DeskResult<StoreEntry> {
         let entry = self
-            .inner
-            .store_entry(store)
+            .stores
+            .entry(store)
             .ok_or_else(|| DeskError::not_found("store", store))?;
         if !image::can_upload(entry.key.business_id) {
             return Err(DeskError::Unsupported {
@@ -86,33 +84,30 @@ impl Desk {
         let conv = self.conversation_for_send(conversation_id).await?;
         self.uploads_for(&conv.key.store)?;
         let (bytes, format) = decode(&file)?;
-        let attachments = self.inner.attachments.clone();
-        let key = format!("{}-{}", conv.id, self.inner.now());
+        let attachments = self.attachments.clone();
+        let key = format!("{}-{}", conv.id, self.now());
         let name = tokio::task::spawn_blocking(move || attachments.stage(&key, format, &bytes))
             .await
             .map_err(|_| DeskError::Stopped)??;
         let queued = self
-            .inner
             .store
             .enqueue_outbox_async(NewOutboxMessage {
                 conversation_id: conv.id,
                 msg_id: None,
                 msg_type: 2,
                 text: local_reference(&name),
-                now_ms: self.inner.now(),
+                now_ms: self.now(),
             })
             .await;
         let item = match queued {
             Ok(item) => item,
             Err(e) => {
-                self.inner.attachments.remove(&name);
+                self.attachments.remove(&name);
                 return Err(e.into());
             }
         };
-        self.inner.outbox_wake.notify_one();
-        self.inner
-            .notices
-            .conversations(vec![conversation_id.to_owned()]);
+        self.outbox.wake();
+        self.notices.conversations(vec![conversation_id.to_owned()]);
         Ok(outbox_message(&item))
     }
 
@@ -152,11 +147,7 @@ impl Desk {
                 UploadImage::from_bytes(&bytes).map_err(|e| DeskError::BadImage(e.to_string()))
             })
             .collect::<DeskResult<Vec<_>>>()?;
-        let platform = self
-            .inner
-            .platform
-            .as_ref()
-            .ok_or(DeskError::NoCredentials)?;
+        let platform = self.meituan.as_ref().ok_or(DeskError::NoCredentials)?;
         let mut pic_ids = Vec::with_capacity(uploads.len());
         for upload in &uploads {
             let uploaded = platform.client.call(&entry.key, upload).await?;
@@ -180,9 +171,8 @@ impl Desk {
             )
             .await?;
         let reason = description.unwrap_or_else(|| format!("{:?}", request.reason));
-        self.inner
-            .store
-            .block_customer_async(conv.key.store.clone(), user, reason, self.inner.now())
+        self.store
+            .block_customer_async(conv.key.store.clone(), user, reason, self.now())
             .await?;
         self.block_changed(conversation_id);
         Ok(())
@@ -193,14 +183,10 @@ impl Desk {
         let conv = self.conversation_by_id(conversation_id).await?;
         let user = customer_of(&conv, conversation_id)?;
         let entry = self
-            .inner
-            .store_entry(&conv.key.store)
+            .stores
+            .entry(&conv.key.store)
             .ok_or_else(|| DeskError::not_found("store", &conv.key.store))?;
-        let platform = self
-            .inner
-            .platform
-            .as_ref()
-            .ok_or(DeskError::NoCredentials)?;
+        let platform = self.meituan.as_ref().ok_or(DeskError::NoCredentials)?;
         platform
             .client
             .call(
@@ -210,61 +196,10 @@ impl Desk {
                 },
             )
             .await?;
-        self.inner
-            .store
+        self.store
             .unblock_customer_async(conv.key.store.clone(), user)
             .await?;
         self.block_changed(conversation_id);
         Ok(())
     }
-}
-
-/// What the outbox worker sends for `item`: its content, after uploading a staged picture
-/// and recording the platform's reference in the item (so a retry or a restart reuses it).
-pub(crate) async fn upload_staged(
-    inner: &Inner,
-    entry: &StoreEntry,
-    item: &OutboxItem,
-) -> Result<OutboxItem, UploadFailure> {
-    let Some(name) = staged_picture(item) else {
-        return Ok(item.clone());
-    };
-    let attachments = inner.attachments.clone();
-    let owned = name.to_owned();
-    let bytes = tokio::task::spawn_blocking(move || attachments.read(&owned))
-        .await
-        .map_err(|_| UploadFailure::Local("the desk is stopping".into()))?
-        .map_err(|e| UploadFailure::Local(format!("the staged picture is gone: {e}")))?;
-    let upload =
-        UploadImage::from_bytes(&bytes).map_err(|e| UploadFailure::Local(e.to_string()))?;
-    let platform = inner
-        .platform
-        .as_ref()
-        .ok_or_else(|| UploadFailure::Local("no credentials".into()))?;
-    let uploaded = platform
-        .client
-        .call(&entry.key, &upload)
-        .await
-        .map_err(UploadFailure::Api)?;
-    inner
-        .store
-        .set_outbox_content_async(item.id, image::image_msg_content(&uploaded), inner.now())
-        .await
-        .map_err(|e| UploadFailure::Local(format!("cannot record the upload: {e}")))
-}
-
-/// Removes the staged file of a sent item, if it had one.
-pub(crate) fn forget_staged(inner: &Inner, staged: Option<&str>) {
-    if let Some(name) = staged {
-        inner.attachments.remove(name);
-    }
-}
-
-/// Why a staged picture could not be uploaded.
-#[derive(Debug)]
-pub(crate) enum UploadFailure {
-    /// The platform call failed (retried like a send when transient).
-    Api(ApiError),
-    /// Nothing to upload with (file gone, no credentials): fails the item for good.
-    Local(String),
 }

@@ -3,15 +3,32 @@
 //! stops with the desk.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use imdesk_store::ConversationKey;
-use meituan_api::im::{GetReversionRateAndRightsList, UserReadTime};
+use imdesk_store::{ConversationKey, Store};
+use meituan_api::im::{GetReversionRateAndRightsList, ReversionRate, UserReadTime};
 use meituan_wire::OpenUserId;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::convert::conversation_id;
-use crate::desk::Inner;
+use crate::detail::ContextFetcher;
+use crate::events::Notices;
+use crate::options::DeskOptions;
+use crate::port::MeituanLink;
+use crate::registry::StoreRegistry;
+
+/// What the pollers use: they exist only with a direct Meituan link.
+#[derive(Debug, Clone)]
+pub(crate) struct Pollers {
+    pub store: Store,
+    pub meituan: MeituanLink,
+    pub stores: StoreRegistry,
+    pub context: ContextFetcher,
+    pub notices: Notices,
+    pub opts: DeskOptions,
+    pub cancel: CancellationToken,
+}
 
 /// Conversations whose read state may still change: two-party, last message ours and newer
 /// than the customer's known read time, within the last day.
@@ -32,181 +49,189 @@ const ORDERS_TO_FETCH: &str = "SELECT c.store, c.order_id, max(c.last_msg_at_ms)
        AND (o.order_id IS NULL OR (o.status NOT IN (8, 9) AND o.fetched_at_ms < ?2))
      GROUP BY c.order_id ORDER BY active DESC LIMIT ?3";
 
-async fn pause(inner: &Inner, every: Duration) -> bool {
-    tokio::select! {
-        () = inner.cancel.cancelled() => false,
-        () = tokio::time::sleep(every) => true,
+impl Pollers {
+    fn now(&self) -> i64 {
+        self.opts.clock.now().0
     }
-}
 
-/// Polls `userReadTime` for conversations with unread merchant messages; a message is read
-/// when `cts_ms <= last_read_time`, which the history computes from the stored read time.
-pub(crate) async fn read_receipts(inner: Arc<Inner>) {
-    while pause(&inner, inner.opts.read_receipt_interval).await {
-        let since = inner.now() - 24 * 3600 * 1000;
-        let limit = inner.opts.read_receipt_batch;
-        let ids = inner
-            .store
-            .read_async(move |conn| {
-                let mut stmt = conn.prepare_cached(UNREAD_OURS)?;
-                let ids = stmt
-                    .query_map(rusqlite::params![since, limit], |r| r.get(0))?
-                    .collect::<rusqlite::Result<Vec<i64>>>()?;
-                Ok(ids)
-            })
-            .await;
-        let ids = match ids {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!("read receipts: cannot list conversations: {e}");
-                continue;
-            }
-        };
-        let mut changed = Vec::new();
-        for id in ids {
-            if let Some(view_id) = poll_one(&inner, id).await {
-                changed.push(view_id);
-            }
+    async fn pause(&self, every: Duration) -> bool {
+        tokio::select! {
+            () = self.cancel.cancelled() => false,
+            () = tokio::time::sleep(every) => true,
         }
-        inner.notices.conversations(changed);
     }
-}
 
-/// Polls one conversation; returns its view id when the read time moved.
-async fn poll_one(inner: &Inner, id: i64) -> Option<String> {
-    let platform = inner.platform.as_ref()?;
-    let conv = inner.store.conversation_async(id).await.ok()??;
-    let entry = inner.store_entry(&conv.key.store)?;
-    let user = conv.open_user_id?;
-    let read = match platform
-        .client
-        .call(
-            &entry.key,
-            &UserReadTime {
-                open_user_id: OpenUserId(user),
-            },
-        )
-        .await
-    {
-        Ok(r) => r.last_read_time.0,
-        Err(e) => {
-            tracing::debug!(conversation = id, "userReadTime failed: {e}");
-            return None;
-        }
-    };
-    if conv.last_read_ms.is_some_and(|known| known >= read) || read <= 0 {
-        return None;
-    }
-    inner
-        .store
-        .set_customer_read_time_async(id, read)
-        .await
-        .ok()?;
-    Some(conversation_id(&conv.key))
-}
-
-/// Keeps the order context of active conversations current, so a complaint about a completed
-/// order shows "after-sale" in the inbox (and the after-sale window is known) before the agent
-/// opens the chat.
-pub(crate) async fn orders(inner: Arc<Inner>) {
-    // Orders whose fetch failed (or whose store is no longer configured) wait before the next
-    // try, doubling each time, so they never starve the others or spend the rate limit.
-    let mut backoff: BTreeMap<i64, (u32, i64)> = BTreeMap::new();
-    let round = i64::try_from(inner.opts.order_poll_interval.as_millis()).unwrap_or(i64::MAX);
-    while pause(&inner, inner.opts.order_poll_interval).await {
-        let now = inner.now();
-        let fresh = i64::try_from(inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
-        let (since, stale_before) = (now - 3 * 24 * 3600 * 1000, now.saturating_sub(fresh));
-        // Ask for more than a round's worth: orders in back-off are skipped below.
-        let limit = inner.opts.order_poll_batch.saturating_mul(4);
-        let due = inner
-            .store
-            .read_async(move |conn| {
-                let mut stmt = conn.prepare_cached(ORDERS_TO_FETCH)?;
-                let rows = stmt
-                    .query_map(rusqlite::params![since, stale_before, limit], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(rows)
-            })
-            .await;
-        let due = match due {
-            Ok(due) => due,
-            Err(e) => {
-                tracing::warn!("orders: cannot list conversations: {e}");
-                continue;
-            }
-        };
-        let now = inner.now();
-        let batch = usize::try_from(inner.opts.order_poll_batch).unwrap_or(usize::MAX);
-        let due: Vec<(String, i64)> = due
-            .into_iter()
-            .filter(|(_, o)| backoff.get(o).is_none_or(|(_, next)| *next <= now))
-            .take(batch)
-            .collect();
-        for (store, order_id) in due {
-            let fetched = inner.store_entry(&store).is_some()
-                && crate::detail::fetch_order(&inner, &store, order_id).await;
-            if !fetched {
-                let (failures, _) = backoff.get(&order_id).copied().unwrap_or((0, 0));
-                let wait = round
-                    .saturating_mul(1_i64 << failures.min(16))
-                    .min(MAX_ORDER_BACKOFF_MS);
-                backoff.insert(order_id, (failures + 1, now.saturating_add(wait)));
-                continue;
-            }
-            backoff.remove(&order_id);
-            let keys = inner
+    /// Polls `userReadTime` for conversations with unread merchant messages; a message is read
+    /// when `cts_ms <= last_read_time`, which the history computes from the stored read time.
+    pub(crate) async fn read_receipts(self) {
+        let inner = &self;
+        while inner.pause(inner.opts.read_receipt_interval).await {
+            let since = inner.now() - 24 * 3600 * 1000;
+            let limit = inner.opts.read_receipt_batch;
+            let ids = inner
                 .store
                 .read_async(move |conn| {
-                    let mut stmt = conn.prepare_cached(
-                        "SELECT store, biz_type, peer_id FROM conversations WHERE order_id = ?1",
-                    )?;
-                    let keys = stmt
-                        .query_map([order_id], |r| {
-                            Ok(ConversationKey {
-                                store: r.get(0)?,
-                                biz_type: r.get(1)?,
-                                peer_id: r.get(2)?,
-                            })
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    Ok(keys)
+                    let mut stmt = conn.prepare_cached(UNREAD_OURS)?;
+                    let ids = stmt
+                        .query_map(rusqlite::params![since, limit], |r| r.get(0))?
+                        .collect::<rusqlite::Result<Vec<i64>>>()?;
+                    Ok(ids)
                 })
-                .await
-                .unwrap_or_default();
-            inner
-                .notices
-                .conversations(keys.iter().map(conversation_id).collect());
+                .await;
+            let ids = match ids {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!("read receipts: cannot list conversations: {e}");
+                    continue;
+                }
+            };
+            let mut changed = Vec::new();
+            for id in ids {
+                if let Some(view_id) = inner.poll_one(id).await {
+                    changed.push(view_id);
+                }
+            }
+            inner.notices.conversations(changed);
         }
     }
-}
 
-/// Fetches `getReversionRateAndRightsList` for every store now and then.
-pub(crate) async fn platform_rates(inner: Arc<Inner>) {
-    loop {
-        let Some(platform) = inner.platform.clone() else {
-            return;
+    /// Polls one conversation; returns its view id when the read time moved.
+    async fn poll_one(&self, id: i64) -> Option<String> {
+        let inner = self;
+        let platform = &inner.meituan;
+        let conv = inner.store.conversation_async(id).await.ok()??;
+        let entry = inner.stores.entry(&conv.key.store)?;
+        let user = conv.open_user_id?;
+        let read = match platform
+            .client
+            .call(
+                &entry.key,
+                &UserReadTime {
+                    open_user_id: OpenUserId(user),
+                },
+            )
+            .await
+        {
+            Ok(r) => r.last_read_time.0,
+            Err(e) => {
+                tracing::debug!(conversation = id, "userReadTime failed: {e}");
+                return None;
+            }
         };
-        for key in inner.store_keys() {
-            match platform
-                .client
-                .call(&key, &GetReversionRateAndRightsList)
-                .await
-            {
-                Ok(rate) => {
-                    inner
-                        .platform_rates
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(key.store.as_str().to_owned(), rate);
+        if conv.last_read_ms.is_some_and(|known| known >= read) || read <= 0 {
+            return None;
+        }
+        inner
+            .store
+            .set_customer_read_time_async(id, read)
+            .await
+            .ok()?;
+        Some(conversation_id(&conv.key))
+    }
+
+    /// Keeps the order context of active conversations current, so a complaint about a completed
+    /// order shows "after-sale" in the inbox (and the after-sale window is known) before the agent
+    /// opens the chat.
+    pub(crate) async fn orders(self) {
+        let inner = &self;
+        // Orders whose fetch failed (or whose store is no longer configured) wait before the next
+        // try, doubling each time, so they never starve the others or spend the rate limit.
+        let mut backoff: BTreeMap<i64, (u32, i64)> = BTreeMap::new();
+        let round = i64::try_from(inner.opts.order_poll_interval.as_millis()).unwrap_or(i64::MAX);
+        while inner.pause(inner.opts.order_poll_interval).await {
+            let now = inner.now();
+            let fresh = i64::try_from(inner.opts.order_fresh.as_millis()).unwrap_or(i64::MAX);
+            let (since, stale_before) = (now - 3 * 24 * 3600 * 1000, now.saturating_sub(fresh));
+            // Ask for more than a round's worth: orders in back-off are skipped below.
+            let limit = inner.opts.order_poll_batch.saturating_mul(4);
+            let due = inner
+                .store
+                .read_async(move |conn| {
+                    let mut stmt = conn.prepare_cached(ORDERS_TO_FETCH)?;
+                    let rows = stmt
+                        .query_map(rusqlite::params![since, stale_before, limit], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    Ok(rows)
+                })
+                .await;
+            let due = match due {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::warn!("orders: cannot list conversations: {e}");
+                    continue;
                 }
-                Err(e) => tracing::debug!(store = %key.store, "reply rates unavailable: {e}"),
+            };
+            let now = inner.now();
+            let batch = usize::try_from(inner.opts.order_poll_batch).unwrap_or(usize::MAX);
+            let due: Vec<(String, i64)> = due
+                .into_iter()
+                .filter(|(_, o)| backoff.get(o).is_none_or(|(_, next)| *next <= now))
+                .take(batch)
+                .collect();
+            for (store, order_id) in due {
+                let fetched = inner.context.order(&store, order_id).await;
+                if !fetched {
+                    let (failures, _) = backoff.get(&order_id).copied().unwrap_or((0, 0));
+                    let wait = round
+                        .saturating_mul(1_i64 << failures.min(16))
+                        .min(MAX_ORDER_BACKOFF_MS);
+                    backoff.insert(order_id, (failures + 1, now.saturating_add(wait)));
+                    continue;
+                }
+                backoff.remove(&order_id);
+                let keys = inner
+                    .store
+                    .read_async(move |conn| {
+                        let mut stmt = conn.prepare_cached(
+                        "SELECT store, biz_type, peer_id FROM conversations WHERE order_id = ?1",
+                    )?;
+                        let keys = stmt
+                            .query_map([order_id], |r| {
+                                Ok(ConversationKey {
+                                    store: r.get(0)?,
+                                    biz_type: r.get(1)?,
+                                    peer_id: r.get(2)?,
+                                })
+                            })?
+                            .collect::<rusqlite::Result<Vec<_>>>()?;
+                        Ok(keys)
+                    })
+                    .await
+                    .unwrap_or_default();
+                inner
+                    .notices
+                    .conversations(keys.iter().map(conversation_id).collect());
             }
         }
-        if !pause(&inner, inner.opts.platform_rates_interval).await {
-            return;
+    }
+
+    /// Fetches `getReversionRateAndRightsList` for every store now and then, publishing the
+    /// newest figures of each store on `rates`.
+    pub(crate) async fn platform_rates(
+        self,
+        rates: watch::Sender<BTreeMap<String, ReversionRate>>,
+    ) {
+        loop {
+            for key in self.stores.keys() {
+                match self
+                    .meituan
+                    .client
+                    .call(&key, &GetReversionRateAndRightsList)
+                    .await
+                {
+                    Ok(rate) => {
+                        rates.send_modify(|all| {
+                            all.insert(key.store.as_str().to_owned(), rate);
+                        });
+                    }
+                    Err(e) => tracing::debug!(store = %key.store, "reply rates unavailable: {e}"),
+                }
+            }
+            if !self.pause(self.opts.platform_rates_interval).await {
+                return;
+            }
         }
     }
 }

@@ -2,7 +2,6 @@
 //! reply rates, as view models. Each runs its SQLite work off the executor.
 
 use std::collections::BTreeMap;
-use std::sync::PoisonError;
 
 use imdesk_store::{Conversation, ConversationKey, SearchFilter, Store};
 use rusqlite::types::Value;
@@ -11,8 +10,7 @@ use crate::convert::{self, biz_type_of, chat_message, outbox_message, parse_conv
 use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
 use crate::view::{
-    ConnectionStatus, HistoryPage, InboxFilter, InboxPage, InboxQuery, SearchHit, SearchQuery,
-    StoreSummary,
+    HistoryPage, InboxFilter, InboxPage, InboxQuery, SearchHit, SearchQuery, StoreSummary,
 };
 
 fn blocking_err(_: tokio::task::JoinError) -> DeskError {
@@ -125,14 +123,13 @@ fn inbox_page(
 
 impl Desk {
     pub(crate) fn window_ms(&self) -> i64 {
-        self.inner.opts.store.after_sale_window_ms
+        self.opts.store.after_sale_window_ms
     }
 
     /// The conversation a view id names.
     pub(crate) async fn conversation_by_id(&self, id: &str) -> DeskResult<Conversation> {
         let key: ConversationKey = parse_conversation_id(id)?;
-        self.inner
-            .store
+        self.store
             .find_conversation_async(key)
             .await?
             .ok_or_else(|| DeskError::not_found("conversation", id))
@@ -140,10 +137,10 @@ impl Desk {
 
     /// The store rail: every configured store with unread, waiting and overdue counts.
     pub async fn stores(&self) -> DeskResult<Vec<StoreSummary>> {
-        let store = &self.inner.store;
+        let store = &self.store;
         let rows = store.stores_async().await?;
         let counts: BTreeMap<String, imdesk_store::StoreCounts> = store
-            .store_counts_async(self.inner.now())
+            .store_counts_async(self.now())
             .await?
             .into_iter()
             .map(|c| (c.store.clone(), c))
@@ -169,9 +166,9 @@ impl Desk {
     /// One page of the inbox: running clocks first (earliest deadline first), then the rest by
     /// last message, newest first.
     pub async fn inbox(&self, query: InboxQuery) -> DeskResult<InboxPage> {
-        let now = self.inner.now();
+        let now = self.now();
         let window = self.window_ms();
-        let store = self.inner.store.clone();
+        let store = self.store.clone();
         let (total, convs) =
             tokio::task::spawn_blocking(move || inbox_page(&store, &query, now, window))
                 .await
@@ -179,7 +176,7 @@ impl Desk {
         let rows = convs
             .iter()
             .map(|(c, scene)| {
-                let name = self.inner.store_name(&c.key.store);
+                let name = self.stores.name(&c.key.store);
                 convert::row(c, scene.clone(), &name, now, window)
             })
             .collect();
@@ -197,7 +194,7 @@ impl Desk {
         let conv = self.conversation_by_id(conversation_id).await?;
         let cursor = before.as_deref().map(convert::parse_cursor).transpose()?;
         let limit = limit.clamp(1, 500);
-        let store = &self.inner.store;
+        let store = &self.store;
         let rows = store.history_async(conv.id, cursor, limit).await?;
         let older_cursor = (rows.len() == limit as usize)
             .then(|| rows.first())
@@ -232,7 +229,7 @@ impl Desk {
             msg_type: None,
             limit: query.limit.clamp(1, 200),
         };
-        let store = &self.inner.store;
+        let store = &self.store;
         let hits = store.search_async(query.text, filter).await?;
         let mut titles: BTreeMap<i64, (String, String)> = BTreeMap::new();
         let mut out = Vec::with_capacity(hits.len());
@@ -251,7 +248,7 @@ impl Desk {
             out.push(SearchHit {
                 conversation_id: cid,
                 message_key: bubble.key,
-                store_name: self.inner.store_name(&m.store),
+                store_name: self.stores.name(&m.store),
                 title,
                 text: m.text.clone().unwrap_or_default(),
                 at: m.cts_ms,
@@ -259,14 +256,5 @@ impl Desk {
             });
         }
         Ok(out)
-    }
-
-    /// Health of the push connection.
-    pub fn connection_status(&self) -> ConnectionStatus {
-        self.inner
-            .link
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 }

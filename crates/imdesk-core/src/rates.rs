@@ -1,8 +1,6 @@
 //! Reply rates for the supervisor panel: today's local figures from the store's reply-event log
 //! through the alerts module's projection, beside Meituan's own figures (fetched periodically).
 
-use std::sync::PoisonError;
-
 use meituan_wire::{StoreId, TimeMs};
 
 use crate::alerts::{
@@ -26,14 +24,10 @@ type Row = (String, i64, bool, bool, Option<i64>);
 impl Desk {
     /// Today's (local day) reply rates: the brand first, then each store.
     pub async fn reply_rates(&self) -> DeskResult<Vec<ReplyRates>> {
-        let now = self.inner.now();
-        let day_start = now
-            - i64::from(local_second_of_day(
-                TimeMs(now),
-                self.inner.opts.utc_offset_secs,
-            )) * 1000;
+        let now = self.now();
+        let day_start =
+            now - i64::from(local_second_of_day(TimeMs(now), self.opts.utc_offset_secs)) * 1000;
         let rows: Vec<Row> = self
-            .inner
             .store
             .read_async(move |conn| {
                 let mut stmt = conn.prepare_cached(
@@ -48,7 +42,7 @@ impl Desk {
                 Ok(rows)
             })
             .await?;
-        let clock = &self.inner.opts.store.clock;
+        let clock = &self.opts.store.clock;
         let policy = ClockPolicy {
             normal_ms: u32::try_from(clock.normal_window_ms).unwrap_or(u32::MAX),
             urgent_ms: u32::try_from(clock.urgent_window_ms).unwrap_or(u32::MAX),
@@ -75,12 +69,7 @@ impl Desk {
         let (from, to, at) = (TimeMs(day_start), TimeMs(now + 1), TimeMs(now));
         let five = project_reply_rates(&started, from, to, at, &policy);
         let one = project_reply_rates(&urgent, from, to, at, &policy);
-        let platform = self
-            .inner
-            .platform_rates
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let platform = self.platform_rates.borrow().clone();
         let mut out = vec![ReplyRates {
             store: None,
             five_min: rate(five.brand.five_min),
@@ -90,7 +79,7 @@ impl Desk {
             target_five_min: None,
             target_urgent: None,
         }];
-        for key in self.inner.store_keys() {
+        for key in self.stores.keys() {
             let id = key.store.clone();
             let p = platform.get(id.as_str());
             out.push(ReplyRates {

@@ -1,0 +1,232 @@
+//! The port through which the engine reaches the platform ([`PlatformPort`]): an inbound
+//! stream of customer messages and the delivery of outbox items. [`MeituanLink`] is the solo
+//! desk's implementation (signed HTTP calls and the push sockets); team mode's link to a relay
+//! stands behind the same three methods, so ingest and the outbox worker do not change.
+//!
+//! What only a direct Meituan link can do (read receipts, order details, reply-rate polls,
+//! blocking) goes through [`MeituanLink`]'s client itself.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use imdesk_store::{Conversation, OutboxItem, SendFailure};
+use meituan_api::im::SendMessage;
+use meituan_api::image::{self, UploadImage};
+use meituan_api::{ApiError, MeituanClient, StoreKey, TransportError};
+use meituan_push::{ConnectionHealth, KnownStores, PushClient, PushConfig, PushEvent};
+use meituan_wire::{
+    BizType, CommentId, GroupId, MsgId, MsgSource, MsgType, OpenUserId, OrderId, PushContent,
+    RiderId, StoreId, UnixSeconds,
+};
+use tokio::sync::{mpsc, watch};
+
+use crate::error::DeskResult;
+use crate::registry::StoreRegistry;
+use crate::tokens::PlatformTokens;
+
+/// A boxed future, for the port's object-safe methods.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Failure categories in the outbox's numeric `code` column; the message carries the
+/// platform's own code and text.
+pub(crate) const FAIL_PLATFORM: i64 = 1;
+/// The network kept failing.
+pub(crate) const FAIL_NETWORK: i64 = 2;
+/// Nothing to send with (no credentials, unknown store or conversation).
+pub(crate) const FAIL_LOCAL: i64 = 3;
+
+/// The inbound side of a link: events in arrival order, the link's health, and how to stop.
+pub(crate) struct Inbound {
+    pub events: mpsc::Receiver<PushEvent>,
+    pub health: watch::Receiver<Vec<ConnectionHealth>>,
+    pub stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>,
+}
+
+impl fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Inbound")
+    }
+}
+
+/// One delivery attempt of an outbox item.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outgoing<'a> {
+    pub store: &'a StoreKey,
+    pub item: &'a OutboxItem,
+    pub conversation: &'a Conversation,
+    pub now_ms: i64,
+}
+
+/// What became of a delivery attempt.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// The platform accepted the message.
+    Accepted,
+    /// It failed in a way another attempt may fix (network, rate limit).
+    Retry(SendFailure),
+    /// It failed for good.
+    Refused(SendFailure),
+}
+
+/// How the engine reaches the platform.
+pub(crate) trait PlatformPort: Send + Sync + fmt::Debug + 'static {
+    /// Starts the inbound stream on the current runtime, keeping only frames of `stores`.
+    fn open_inbound(&self, stores: StoreRegistry) -> DeskResult<Inbound>;
+    /// One attempt to deliver an outbox item whose content is final (pictures uploaded).
+    fn deliver<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Delivery>;
+    /// Uploads a picture for `store`; returns the `msg_content` that names it.
+    fn upload_picture<'a>(
+        &'a self,
+        store: &'a StoreKey,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<String, Delivery>>;
+}
+
+/// The solo desk's link: the signed client, the connection tokens and the push settings.
+#[derive(Debug, Clone)]
+pub(crate) struct MeituanLink {
+    pub client: Arc<MeituanClient>,
+    pub tokens: PlatformTokens,
+    pub push: PushConfig,
+}
+
+impl MeituanLink {
+    /// Whether another attempt may succeed.
+    fn transient(&self, e: &ApiError) -> bool {
+        match e {
+            ApiError::Transport { kind, .. } => {
+                !matches!(kind, TransportError::UnreadableJson { .. })
+            }
+            ApiError::Platform { code, .. } => self.client.config().codes.is_rate_limited(code),
+            _ => false,
+        }
+    }
+
+    fn verdict(&self, e: &ApiError) -> Delivery {
+        if self.transient(e) {
+            Delivery::Retry(failure(e))
+        } else {
+            Delivery::Refused(failure(e))
+        }
+    }
+
+    async fn deliver_once(&self, out: Outgoing<'_>) -> Delivery {
+        let mut refreshed = false;
+        loop {
+            let cipher = match self.tokens.cipher(refreshed).await {
+                Ok(c) => c,
+                Err(e) => {
+                    return Delivery::Retry(SendFailure {
+                        code: FAIL_NETWORK,
+                        message: format!("network: no imSecret: {e}"),
+                    })
+                }
+            };
+            let req = request(out, cipher.encrypt(&out.item.text));
+            match self.client.call(out.store, &req).await {
+                Ok(_) => return Delivery::Accepted,
+                // Once per attempt: the secret may have rotated since it was fetched.
+                Err(e) if stale_secret(&e) && !refreshed => refreshed = true,
+                Err(e) => return self.verdict(&e),
+            }
+        }
+    }
+}
+
+impl PlatformPort for MeituanLink {
+    fn open_inbound(&self, stores: StoreRegistry) -> DeskResult<Inbound> {
+        let mut config = self.push.clone();
+        config.known_stores = Some(KnownStores::from_fn(move |s: &StoreId| {
+            stores.contains(s.as_str())
+        }));
+        let (handle, events) = PushClient::start(config, self.tokens.clone())?;
+        let health = handle.health();
+        Ok(Inbound {
+            events,
+            health,
+            stop: Box::new(move || Box::pin(async move { handle.shutdown().await })),
+        })
+    }
+
+    fn deliver<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Delivery> {
+        Box::pin(self.deliver_once(out))
+    }
+
+    fn upload_picture<'a>(
+        &'a self,
+        store: &'a StoreKey,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<String, Delivery>> {
+        Box::pin(async move {
+            let upload = UploadImage::from_bytes(&bytes).map_err(|e| {
+                Delivery::Refused(SendFailure {
+                    code: FAIL_LOCAL,
+                    message: e.to_string(),
+                })
+            })?;
+            match self.client.call(store, &upload).await {
+                Ok(uploaded) => Ok(image::image_msg_content(&uploaded)),
+                Err(e) => Err(self.verdict(&e)),
+            }
+        })
+    }
+}
+
+/// The platform refused the content because it did not decrypt: the imSecret rotated.
+fn stale_secret(e: &ApiError) -> bool {
+    matches!(e, ApiError::Platform { code, msg, .. } if code == "OP_PARAM_INVALID" && msg.contains("msg_content"))
+}
+
+fn failure(e: &ApiError) -> SendFailure {
+    match e {
+        ApiError::Platform {
+            code,
+            msg,
+            trace_id,
+            ..
+        } => SendFailure {
+            code: FAIL_PLATFORM,
+            message: format!(
+                "{code}: {msg} (traceId {})",
+                trace_id.as_deref().unwrap_or("-")
+            ),
+        },
+        ApiError::Transport { kind, .. } => SendFailure {
+            code: FAIL_NETWORK,
+            message: format!("network: {kind}"),
+        },
+        other => SendFailure {
+            code: FAIL_LOCAL,
+            message: other.to_string(),
+        },
+    }
+}
+
+fn request(out: Outgoing<'_>, content: String) -> SendMessage {
+    let (item, conv) = (out.item, out.conversation);
+    SendMessage {
+        biz_type: BizType::from(item.biz_type),
+        push_content: PushContent {
+            msg_id: MsgId(item.msg_id),
+            msg_content: content,
+            msg_type: MsgType(item.msg_type),
+            msg_source: MsgSource::Merchant,
+            cts: UnixSeconds(out.now_ms.div_euclid(1000)),
+            // Two-party sends name the order; 0 before ordering (what the pushes carry).
+            order_id: (item.biz_type == 1).then(|| OrderId(conv.order_id.unwrap_or(0))),
+            open_user_id: conv.open_user_id.map(OpenUserId),
+            scene_tag: None,
+            scene_name: None,
+            has_reply: None,
+            comment_id: conv.comment_id.map(CommentId),
+            group_id: conv.group_id.map(GroupId),
+            group_name: (item.biz_type == 5)
+                .then(|| conv.group_name.clone())
+                .flatten(),
+            rider_id: conv.rider_id.map(RiderId),
+        },
+        extended_field: None,
+    }
+}
