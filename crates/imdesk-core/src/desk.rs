@@ -55,6 +55,7 @@ pub struct Desk {
     pub(crate) attachments: Attachments,
     pub(crate) opts: DeskOptions,
     link: watch::Receiver<ConnectionStatus>,
+    health: Option<watch::Receiver<Vec<meituan_push::ConnectionHealth>>>,
     pub(crate) platform_rates: watch::Receiver<BTreeMap<String, ReversionRate>>,
     ingest_settle: Option<mpsc::UnboundedSender<SettleRequest>>,
     cancel: CancellationToken,
@@ -244,12 +245,14 @@ impl Desk {
         let mut ingest_task = None;
         let mut ingest_settle = None;
         let mut stop_inbound = None;
+        let mut health = None;
         if let (true, Some(port)) = (opts.run_push, &port) {
             // The link spawns its sockets on the runtime it is opened in.
             let inbound = {
                 let _engine = runtime.enter();
                 port.open_inbound(stores.clone())?
             };
+            health = Some(inbound.health.clone());
             tasks.push(runtime.spawn(link::watch(
                 link_tx,
                 notices.clone(),
@@ -294,6 +297,7 @@ impl Desk {
             attachments,
             opts,
             link: link_rx,
+            health,
             platform_rates: rates_rx,
             ingest_settle,
             cancel,
@@ -359,6 +363,14 @@ impl Desk {
     /// Health of the push connection.
     pub fn connection_status(&self) -> ConnectionStatus {
         self.link.borrow().clone()
+    }
+
+    /// Push frames the link has read since start, duplicates and unreadable ones included
+    /// (diagnostics; tests compare it with what the platform wrote).
+    pub fn push_frames_received(&self) -> u64 {
+        self.health
+            .as_ref()
+            .map_or(0, |h| h.borrow().iter().map(|c| c.frames).sum())
     }
 }
 

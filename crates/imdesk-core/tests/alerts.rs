@@ -99,11 +99,11 @@ async fn alerts_follow_the_scripted_clock() {
     desk.wait_sent(&sent.key, Duration::from_secs(10))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    desk.settle().await;
 
     // Nothing is due before the clock moves.
     let before = sink.alerts().len();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    desk.settle().await;
     assert_eq!(
         sink.alerts().len(),
         before,
@@ -179,7 +179,7 @@ async fn a_pause_is_visible_and_ends_with_a_catch_up() {
         !stored_async(&desk).await.is_empty()
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    desk.settle().await;
     assert!(
         sink.alerts().is_empty(),
         "silent while paused: {:?}",
@@ -195,7 +195,7 @@ async fn a_pause_is_visible_and_ends_with_a_catch_up() {
             .any(|a| a.kind == AlertKind::CatchUp && a.count == 1)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    desk.settle().await;
     let kinds: Vec<AlertKind> = sink.alerts().iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds,
@@ -210,5 +210,35 @@ async fn a_pause_is_visible_and_ends_with_a_catch_up() {
         paused_events().last() == Some(&None)
     })
     .await;
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_returns_once_what_was_read_is_stored_alerted_and_announced() {
+    let Scripted {
+        sb,
+        _dir,
+        sink,
+        clock: _,
+        desk,
+    } = scripted().await;
+    let store = sb.stores()[0].epoi_id.clone();
+    sb.customer_says(CustomerMessage::text(&store, ChatKind::InProgress, "在吗"))
+        .unwrap();
+    every_frame_read(&sb, &desk).await;
+    // No polling after settle: by its return the message is committed, its alert handed to
+    // the sink and the inbox told.
+    assert_eq!(stored_async(&desk).await.len(), 1);
+    assert!(
+        sink.alerts().iter().any(|a| a.kind == AlertKind::Normal),
+        "{:?}",
+        sink.alerts()
+    );
+    assert!(sink
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, imdesk_core::view::DeskEvent::ConversationsChanged { .. })));
     desk.shutdown().await;
 }

@@ -24,8 +24,9 @@ fn counts(rows: &[imdesk_store::MessageRow]) -> HashMap<(String, i64), usize> {
     m
 }
 
-/// Waits until every pushed message is stored, then, after copies still on the way have had
-/// time to land, checks that none is stored twice.
+/// Waits until every pushed message is stored and what the desk has read is handled, then
+/// checks that none is stored twice. (Frames written to a socket that was then reset may
+/// never be read, so the count of frames read cannot be waited for here.)
 async fn assert_stored_once(desk: &imdesk_core::Desk, pushed: &[meituan_sandbox::Pushed]) {
     eventually(15, "every pushed message stored", || async {
         let c = counts(&stored_async(desk).await);
@@ -34,7 +35,7 @@ async fn assert_stored_once(desk: &imdesk_core::Desk, pushed: &[meituan_sandbox:
             .all(|p| c.contains_key(&(p.epoi_id.clone(), p.msg_id)))
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    desk.settle().await;
     assert_eq!(
         stored_async(desk).await.len(),
         pushed.len(),
@@ -71,8 +72,9 @@ async fn three_connections_with_duplicated_pushes_store_each_message_once() {
         stored_async(&desk).await.len() >= 30
     })
     .await;
-    // Each frame arrived six times (3 sockets × duplicate); give stragglers time to land.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Each frame arrived six times (3 sockets × duplicate): once the desk has read every
+    // copy the sandbox wrote and handled them, no straggler is left to land.
+    every_frame_read(&sb, &desk).await;
     let rows = stored_async(&desk).await;
     let c = counts(&rows);
     assert_eq!(rows.len(), 30);
@@ -204,8 +206,8 @@ async fn the_configured_number_of_push_connections_open() {
         .await
         .unwrap();
     connected(&sb, 2).await;
-    // Several keep-alive rounds: no third socket comes.
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // The push client runs one task per configured socket: the desk's own view has two, and
+    // the platform saw two connect.
     assert_eq!(sb.open_connections(), 2);
     assert_eq!(desk.connection_status().sockets.len(), 2);
     desk.shutdown().await;
@@ -335,9 +337,12 @@ async fn events_and_alerts_leave_the_core_only_after_their_messages_commit() {
             p.open_user_id.unwrap(),
         ));
     }
-    // Time for the desk to read them off the sockets and try to commit them (well within
-    // the writer's 5 s wait for a lock).
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // The desk has read them off the sockets (the checker verifies every event against the
+    // committed file whenever it comes; the lock makes an early one likely to show).
+    eventually(10, "the held messages read", || async {
+        desk.push_frames_received() >= sb.push_frames_written()
+    })
+    .await;
     let during = checker.times_named(&held, since);
     assert_eq!(
         stored_async(&desk).await.len(),

@@ -62,7 +62,11 @@ async fn a_send_through_a_5xx_storm_and_a_lost_response_is_delivered_once() {
         http_503: 0.45,
         ..Faults::default()
     });
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let calls = sb.counters().0;
+    eventually(10, "attempts under the storm", || async {
+        sb.counters().0 >= calls + 5
+    })
+    .await;
     sb.set_faults(Faults {
         http_500: 0.3,
         http_503: 0.3,
@@ -171,8 +175,12 @@ async fn items_queued_before_a_shutdown_are_sent_once_after_the_restart() {
         ..Faults::default()
     });
     let a = desk1.send_text(&id, "第一条").await.unwrap();
+    let calls = sb.counters().0;
     let b = desk1.send_text(&id, "第二条").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually(10, "attempts against the down gateway", || async {
+        sb.counters().0 >= calls + 2
+    })
+    .await;
     desk1.shutdown().await;
     drop(desk1);
     assert!(sb.merchant_messages(&p.epoi_id).unwrap().is_empty());

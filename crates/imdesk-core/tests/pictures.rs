@@ -255,11 +255,15 @@ async fn a_staged_picture_survives_a_restart_and_is_sent_once() {
         http_503: 1.0,
         ..Faults::default()
     });
+    let calls = sb.counters().0;
     let queued = first
         .send_image(&id, file("photo.png", &png(9)))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually(10, "upload attempts against the down gateway", || async {
+        sb.counters().0 >= calls + 2
+    })
+    .await;
     first.shutdown().await;
     drop(first);
     assert!(

@@ -17,6 +17,8 @@ pub(crate) struct Counters {
     pub merchant_messages: AtomicU64,
     /// Calls answered 404 because the faults take their API away (`missing`).
     pub missing_api_calls: AtomicU64,
+    /// Push frames flushed to a long connection (copies included).
+    pub push_frames: AtomicU64,
 }
 
 /// Shared by the routes, the connection tasks and the background loops.

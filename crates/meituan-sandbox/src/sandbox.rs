@@ -239,6 +239,12 @@ impl Sandbox {
         )
     }
 
+    /// Push frames flushed to long connections so far, every copy counted: a client that has
+    /// read this many has read everything sent (tests wait for it instead of sleeping).
+    pub fn push_frames_written(&self) -> u64 {
+        self.app.counters.push_frames.load(Ordering::Relaxed)
+    }
+
     /// Calls answered 404 so far because the faults take their API away
     /// ([`Faults::missing`]).
     pub fn missing_api_calls(&self) -> u64 {

@@ -92,6 +92,16 @@ pub fn db_path(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("desk.sqlite3")
 }
 
+/// Waits until the desk has read every push frame the sandbox wrote (copies included), then
+/// until it has handled them: nothing it was sent is still on the way.
+pub async fn every_frame_read(sandbox: &Sandbox, desk: &Desk) {
+    eventually(10, "every frame read", || async {
+        desk.push_frames_received() >= sandbox.push_frames_written()
+    })
+    .await;
+    desk.settle().await;
+}
+
 /// Polls `check` every 10 ms until it returns true or `secs` pass.
 pub async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
 where

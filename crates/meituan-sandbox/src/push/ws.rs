@@ -103,6 +103,10 @@ async fn send_batch(
     if failed || socket.flush().await.is_err() {
         return Batch::Failed(pushes);
     }
+    let flushed = u64::try_from(pushes.len()).unwrap_or(u64::MAX);
+    app.counters
+        .push_frames
+        .fetch_add(flushed, std::sync::atomic::Ordering::Relaxed);
     drop.map_or(Batch::Sent, Batch::Drop)
 }
 
