@@ -15,44 +15,28 @@
 //! machine; one more round with the load made during the run is printed for reference.
 //! Beside the wall ratio the bench prints ours per CPU second without the sandbox's threads
 //! (it runs on its own runtime), CPU per message by thread group, how much of the wall time
-//! the store's writer ran and how much it waited, runnable, for a core (in our runs it ran
-//! ~85 % and waited ~10 %, which suggests the writer sets the pace, slowed by the other
-//! threads sharing the two cores), and `Store::ingest` alone on the same rows (the median of
-//! three pairs with the baseline).
+//! the store's writer ran and how much it waited, runnable, for a core (whether the writer
+//! sets the pace, and how much the other threads on the two cores slow it), and
+//! `Store::ingest` alone on the same rows (the median of three pairs with the baseline).
 //!
 //! Each round runs the pipeline, then at once the baseline on the rows it stored: a pair. The
-//! figure compared with the target is the median of the pairs' ratios. The speed of a shared
-//! VM drifts by up to 2x from one second to the next, and not alike for both sides: in its
-//! fast phases the single-threaded baseline's CPU per message halves while the pipeline's,
-//! on both cores, does not, so each side's fastest run (printed too, with the range of the
-//! ratios) pairs a fast-phase baseline with a pipeline that could not use that phase.
-//!
-//! Twenty-one pairs: a median of more pairs moves less with the phases. Over 492 rounds of
-//! this bench one morning (48 runs), the rounds' median ratio was 76.0 % and a quarter of the
-//! rounds were below 70 %. The ratio followed the baseline's CPU per message (correlation
-//! 0.71): in the 39 rounds whose baseline needed under 3/4 of the median CPU per message,
-//! the median ratio was 50 %, in the others 77 %. The median of 9 consecutive rounds of that
-//! series fell below 70 % in 10 % of its windows, of 15 in 5 %, of 21 in 1 %. That afternoon
-//! the machine's fast phases were more frequent: over 189 rounds the median was 74.5 % with
-//! 36 % of the rounds below 70 %, and 2 of 9 runs of 21 rounds read below 70 %. More rounds
-//! make the figure steadier; they do not make the pipeline faster. On 2026-11-29 the VM ran
-//! both sides about twice as fast (the baseline at ~5 µs of CPU per message, not 11–13) and
-//! no run had fast-phase rounds: 23 runs of 21 rounds read 71.5–77.7 % (median 74.6 %); with
-//! the engine trimmed (one clock reading per frame, the alert path's per-message copies)
-//! 15 runs read 72.2–78.8 % (median 74.9 %), and 15 more that evening 71.5–78.9 % (median
-//! 75.6 %; 59 of their 315 rounds below 70 %). Each run prints the
-//! quartiles of its ratios and in how many rounds the baseline ran in a fast phase, so that
-//! one run shows its spread rather than one number. That count is relative to the run's own
-//! median baseline, so it undercounts a run most of whose rounds were fast. A run takes about
-//! half a minute on our VM.
+//! figure compared with the target is the median of the pairs' ratios (21 pairs by default:
+//! the median of more pairs moves less). A shared VM's speed drifts by up to 2x from one
+//! second to the next, and not alike for both sides: in its fast phases the single-threaded
+//! baseline's CPU per message halves while the pipeline's, on both cores, does not. So each
+//! run prints the quartiles of its ratios, each side's fastest run, and in how many rounds the
+//! baseline ran in a fast phase (relative to the run's own median baseline, so it undercounts
+//! a run most of whose rounds were fast): one run shows its spread rather than one number.
+//! More rounds make the figure steadier; they do not make the pipeline faster. The figures of
+//! past runs are in the commit log.
 //!
 //! WAL checkpoints: the baseline, a bare insert, runs SQLite's automatic checkpoint inside
 //! the commits that cross 1,000 WAL frames. The desk's store copies the WAL in the writer's
-//! pauses instead (`imdesk_store::CheckpointPolicy`). In our runs the burst's 20,000
-//! messages made about 3,000 WAL frames, below the 4,096 that force a checkpoint during a
-//! burst, so the pipeline's copy happened after its clock stopped: the figure leaves out
-//! our copy and includes the baseline's. (Smaller commits on a slower machine write more
-//! frames; past 4,096 the copy runs during the burst and is in the figure.)
+//! pauses instead (`imdesk_store::CheckpointPolicy`): while a burst stays below the 4,096 WAL
+//! frames that force a checkpoint during it, the pipeline's copy happens after its clock
+//! stops, so the figure leaves out our copy and includes the baseline's. (Smaller commits on
+//! a slower machine write more frames; past 4,096 the copy runs during the burst and is in
+//! the figure.)
 //!
 //! Latency: from just before the sandbox sends a push to the desk's commit observer, at 1,000
 //! messages per second for `IMDESK_BENCH_LATENCY_SECS`. Its baseline, run right after on the

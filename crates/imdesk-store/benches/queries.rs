@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::{env_usize, report, stats, time_n, Generator, Rng};
+use common::{report, stats, time_n, Cache, Rng};
 use imdesk_store::{InboxFilter, SearchFilter, Store, StoreOptions};
 use rusqlite::Connection;
 
@@ -28,68 +28,6 @@ const SEARCHES: &[(&str, &str)] = &[
     ("发票", "rare (~0.2 %)"),
     ("鳄鱼", "absent"),
 ];
-
-fn generate(path: &Path, messages: usize, stores: usize, conversations: usize, trigram: bool) {
-    let ready = path.exists()
-        && Store::open(path, StoreOptions::default())
-            .and_then(|s| s.setting("bench_ready".into()))
-            .ok()
-            .flatten()
-            .is_some_and(|v| v == format!("{messages}/{stores}/{conversations}/{trigram}"));
-    if ready {
-        println!("reusing {}", path.display());
-        return;
-    }
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let start = Instant::now();
-    let store = Store::open(path, StoreOptions::default()).unwrap();
-    let mut generator = Generator::new(stores, conversations);
-    let batch = 5_000;
-    for first in (0..messages).step_by(batch) {
-        let msgs = (first..(first + batch).min(messages))
-            .map(|i| generator.message(i))
-            .collect();
-        store.ingest(msgs).unwrap();
-        if (first + batch) % 100_000 == 0 {
-            println!(
-                "  generated {} messages, {:.0} s",
-                first + batch,
-                start.elapsed().as_secs_f64()
-            );
-        }
-    }
-    drop(store);
-    println!(
-        "generated through Store::ingest in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    let conn = Connection::open(path).unwrap();
-    if trigram {
-        let t = Instant::now();
-        conn.execute_batch(
-            "CREATE VIRTUAL TABLE bench_trigram USING fts5 (text, content = 'messages',
-                 content_rowid = 'id', tokenize = 'trigram');
-             INSERT INTO bench_trigram (bench_trigram) VALUES ('rebuild');",
-        )
-        .unwrap();
-        println!(
-            "trigram baseline table built in {:.1} s",
-            t.elapsed().as_secs_f64()
-        );
-    }
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
-        .unwrap();
-    drop(conn);
-    let store = Store::open(path, StoreOptions::default()).unwrap();
-    store
-        .set_setting(
-            "bench_ready".into(),
-            format!("{messages}/{stores}/{conversations}/{trigram}"),
-        )
-        .unwrap();
-}
 
 fn raw(path: &Path) -> Connection {
     let conn = Connection::open(path).unwrap();
@@ -200,19 +138,12 @@ fn main() {
         }
         return;
     }
-    let messages = env_usize("IMDESK_BENCH_MESSAGES", 1_000_000);
-    let stores = env_usize("IMDESK_BENCH_STORES", 200);
-    let conversations = env_usize("IMDESK_BENCH_CONVERSATIONS", 50_000);
-    let trigram = env_usize("IMDESK_BENCH_TRIGRAM", 1) == 1;
-    let path = std::env::var("IMDESK_BENCH_DB")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::env::temp_dir().join(format!(
-                "imdesk-bench-{messages}-{stores}-{conversations}.sqlite3"
-            ))
-        });
-    println!("queries: {messages} messages, {stores} stores, {conversations} conversations");
-    generate(&path, messages, stores, conversations, trigram);
+    let Cache {
+        path,
+        stores,
+        conversations,
+        ..
+    } = Cache::from_env();
     let size: u64 = ["", "-wal"]
         .iter()
         .filter_map(|s| std::fs::metadata(format!("{}{s}", path.display())).ok())

@@ -44,12 +44,30 @@ impl fmt::Debug for MeituanClient {
     }
 }
 
+/// TLS for the gateway: rustls with the `ring` provider handed to this client alone, and the
+/// platform's certificate verifier (what reqwest picks when it builds the config itself). A
+/// library must not choose the process-wide default provider for the application, and with
+/// reqwest's `rustls-no-provider` a client built without one would panic.
+fn tls_config() -> Result<rustls::ClientConfig, ApiError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map_err(|e| ApiError::Config {
+            reason: format!("TLS: {e}"),
+        })?
+        .with_no_client_auth();
+    // reqwest offers HTTP/2 through ALPN only in configs it builds; a given one keeps its own.
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
 impl MeituanClient {
     /// Builds a client (rustls with the `ring` provider, the configured timeouts).
     pub fn new(developer: DeveloperCredentials, config: ClientConfig) -> Result<Self, ApiError> {
-        // Installing fails only if a provider is already installed, which is just as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
             .user_agent(concat!("imdesk-meituan-api/", env!("CARGO_PKG_VERSION")))
@@ -325,4 +343,19 @@ impl MeituanClient {
 fn decode<T: DeserializeOwned>(endpoint: &str, reply: Reply) -> Result<T, ApiError> {
     serde_json::from_value(reply.data.unwrap_or(serde_json::Value::Null))
         .map_err(|e| ApiError::unreadable(endpoint, reply.trace_id, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_without_installing_a_process_default_provider() {
+        let client = MeituanClient::new(
+            DeveloperCredentials::new(1, "key"),
+            ClientConfig::with_base_url("https://example.invalid"),
+        );
+        assert!(client.is_ok(), "{client:?}");
+        assert!(rustls::crypto::CryptoProvider::get_default().is_none());
+    }
 }

@@ -1,10 +1,13 @@
-//! Shared by the store benchmarks: sizes from the environment, a deterministic generator of
-//! realistic Chinese service messages, timing and percentiles.
+//! Shared by the query benchmarks (this crate's and `imdesk-core`'s, which includes this file):
+//! sizes from the environment, the generated cache file they both read, a deterministic
+//! generator of realistic Chinese service messages, timing and percentiles.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // benchmarks abort on failure
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use imdesk_store::{NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
+use imdesk_store::{NewMessage, Store, StoreOptions, SOURCE_CUSTOMER, SOURCE_MERCHANT};
+use rusqlite::Connection;
 
 /// Reads a size from the environment, with a default.
 pub fn env_usize(name: &str, default: usize) -> usize {
@@ -217,4 +220,104 @@ pub fn report(name: &str, ours: Stats, base_name: &str, base: Stats) {
         "{name:<44} ours p50 {:>9.3} ms p99 {:>9.3} ms (n={:<5}) | {base_name:<28} p50 {:>9.3} ms p99 {:>9.3} ms (n={:<4}) | p50 ratio base/ours {:>8.1}x",
         ours.p50, ours.p99, ours.n, base.p50, base.p99, base.n, base.p50 / ours.p50.max(1e-6)
     );
+}
+
+/// The generated cache of the query benchmarks. Sizes: IMDESK_BENCH_MESSAGES (1000000),
+/// IMDESK_BENCH_STORES (200), IMDESK_BENCH_CONVERSATIONS (50000). The file is kept
+/// (IMDESK_BENCH_DB, default in the temp dir) and reused by later runs of the same size, by
+/// either benchmark. IMDESK_BENCH_TRIGRAM=0 leaves out the trigram baseline table.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    pub path: PathBuf,
+    pub messages: usize,
+    pub stores: usize,
+    pub conversations: usize,
+}
+
+impl Cache {
+    /// The sizes from the environment; generates the file unless a ready one of those sizes
+    /// is there.
+    pub fn from_env() -> Self {
+        let messages = env_usize("IMDESK_BENCH_MESSAGES", 1_000_000);
+        let stores = env_usize("IMDESK_BENCH_STORES", 200);
+        let conversations = env_usize("IMDESK_BENCH_CONVERSATIONS", 50_000);
+        let trigram = env_usize("IMDESK_BENCH_TRIGRAM", 1) == 1;
+        let path = std::env::var("IMDESK_BENCH_DB")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                std::env::temp_dir().join(format!(
+                    "imdesk-bench-{messages}-{stores}-{conversations}.sqlite3"
+                ))
+            });
+        println!("queries: {messages} messages, {stores} stores, {conversations} conversations");
+        generate(&path, messages, stores, conversations, trigram);
+        Self {
+            path,
+            messages,
+            stores,
+            conversations,
+        }
+    }
+}
+
+fn generate(path: &Path, messages: usize, stores: usize, conversations: usize, trigram: bool) {
+    let ready = path.exists()
+        && Store::open(path, StoreOptions::default())
+            .and_then(|s| s.setting("bench_ready".into()))
+            .ok()
+            .flatten()
+            .is_some_and(|v| v == format!("{messages}/{stores}/{conversations}/{trigram}"));
+    if ready {
+        println!("reusing {}", path.display());
+        return;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let start = Instant::now();
+    let store = Store::open(path, StoreOptions::default()).unwrap();
+    let mut generator = Generator::new(stores, conversations);
+    let batch = 5_000;
+    for first in (0..messages).step_by(batch) {
+        let msgs = (first..(first + batch).min(messages))
+            .map(|i| generator.message(i))
+            .collect();
+        store.ingest(msgs).unwrap();
+        if (first + batch) % 100_000 == 0 {
+            println!(
+                "  generated {} messages, {:.0} s",
+                first + batch,
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    drop(store);
+    println!(
+        "generated through Store::ingest in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let conn = Connection::open(path).unwrap();
+    if trigram {
+        let t = Instant::now();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE bench_trigram USING fts5 (text, content = 'messages',
+                 content_rowid = 'id', tokenize = 'trigram');
+             INSERT INTO bench_trigram (bench_trigram) VALUES ('rebuild');",
+        )
+        .unwrap();
+        println!(
+            "trigram baseline table built in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
+        .unwrap();
+    drop(conn);
+    let store = Store::open(path, StoreOptions::default()).unwrap();
+    store
+        .set_setting(
+            "bench_ready".into(),
+            format!("{messages}/{stores}/{conversations}/{trigram}"),
+        )
+        .unwrap();
 }
