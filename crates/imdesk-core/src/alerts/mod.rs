@@ -54,7 +54,6 @@ mod pending;
 mod rate_window;
 mod render;
 mod reply_clock;
-mod reply_rate;
 mod scheduler;
 mod settings;
 
@@ -68,7 +67,6 @@ mod storm_tests;
 pub use alert::{Alert, AlertKind, Sound};
 pub use render::{render, AlertText, Lang, PREVIEW_CHARS};
 pub use reply_clock::{AwaitingRow, ClockStage, ReplyClock, ReplyClocks, StageCrossing};
-pub use reply_rate::{project_reply_rates, RateCounts, ReplyEvent, ReplyRateReport, ReplyRates};
 pub use scheduler::{AlertInput, AlertScheduler, IncomingMessage};
 pub use settings::{
     local_second_of_day, AlertSettings, ClockPolicy, SettingsError, StormLimits, TimeOfDay,
