@@ -57,7 +57,6 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         alert_settings::AlertSettings,
         alert_settings::TimeOfDay,
         alert_settings::TimeRange,
-        alert_settings::ClockPolicy,
         alert_settings::StormLimits,
     );
     Ok(out)
