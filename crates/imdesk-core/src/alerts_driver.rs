@@ -11,7 +11,7 @@ use meituan_wire::{Clock, StoreId, TimeMs};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::alerts::{AlertInput, AlertScheduler, AlertSettings, AwaitingRow};
+use crate::alerts::{AlertInput, AlertScheduler, AlertSettings, AwaitingRow, ReplyDeadline};
 use crate::convert::{conversation_id, title};
 use crate::error::DeskResult;
 use crate::events::{DeskSink, Notices};
@@ -116,6 +116,17 @@ pub(crate) struct AlertDriver {
     pub cancel: CancellationToken,
 }
 
+/// The alert policy follows the clocks the store decides.
+impl From<imdesk_store::ReplyClock> for ReplyDeadline {
+    fn from(c: imdesk_store::ReplyClock) -> Self {
+        Self {
+            awaiting_since: TimeMs(c.awaiting_since_ms),
+            deadline: TimeMs(c.deadline_ms),
+            urgent: c.urgent,
+        }
+    }
+}
+
 /// Awaiting rows of every conversation whose clock runs.
 pub(crate) async fn restore_rows(store: &Store) -> DeskResult<Vec<AwaitingRow<ConversationId>>> {
     let store = store.clone();
@@ -136,9 +147,7 @@ pub(crate) async fn restore_rows(store: &Store) -> DeskResult<Vec<AwaitingRow<Co
                         conversation: conversation_id(&c.key),
                         store: StoreId::new(c.key.store.clone()),
                         customer: title(&c),
-                        awaiting_since: TimeMs(clock.awaiting_since_ms),
-                        deadline: TimeMs(clock.deadline_ms),
-                        urgent: clock.urgent,
+                        clock: clock.into(),
                     });
                 }
             }
@@ -284,24 +293,28 @@ mod tests {
     /// A committed batch as ingest hands it over: messages in two stores, one of them urgent,
     /// and a reply that answers one of the conversations.
     fn batch() -> Vec<AlertInput<ConversationId>> {
-        let customer = |store: &str, conversation: &str, scene_tag: i32, at: i64| {
+        // Each conversation's first message: the store's clock runs 5 minutes, 1 if urgent.
+        let customer = |store: &str, conversation: &str, urgent: bool, at: i64| {
             AlertInput::CustomerMessage(IncomingMessage {
                 store: StoreId::from(store),
                 conversation: conversation.to_owned(),
                 customer: format!("顾客*{at}"),
                 preview: format!("在吗 {at}"),
-                scene_tag,
-                sent_at: TimeMs(T0 + at),
+                clock: ReplyDeadline {
+                    awaiting_since: TimeMs(T0 + at),
+                    deadline: TimeMs(T0 + at + if urgent { 60_000 } else { 300_000 }),
+                    urgent,
+                },
             })
         };
         vec![
-            customer("s1", "s1|1|7", -1, 1),
-            customer("s1", "s1|1|8", -1, 2),
-            customer("s2", "s2|1|9", 9003, 3),
+            customer("s1", "s1|1|7", false, 1),
+            customer("s1", "s1|1|8", false, 2),
+            customer("s2", "s2|1|9", true, 3),
             AlertInput::Replied {
                 conversation: "s1|1|8".to_owned(),
             },
-            customer("s2", "s2|1|10", -1, 4),
+            customer("s2", "s2|1|10", false, 4),
         ]
     }
 

@@ -1,9 +1,11 @@
-//! The TypeScript twins of the IPC types, generated into `ui/src/ipc/generated/`.
+//! The TypeScript twins of the IPC types, and the defaults the UI starts from
+//! (`defaults.json`), generated into `ui/src/ipc/generated/`.
 //!
 //! `cargo test -p imdesk-core --test bindings` fails when a committed file differs from what
 //! these Rust types generate; `IMDESK_UPDATE_BINDINGS=1 cargo test -p imdesk-core --test
 //! bindings` rewrites them. A new IPC type is one line in [`render_all`].
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ts_rs::TS;
@@ -11,7 +13,7 @@ use ts_rs::TS;
 use crate::alerts as alert_settings;
 use crate::view;
 
-/// Renders every exported type as `(file name, file text)`.
+/// Renders every generated file as `(file name, file text)`.
 pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
     // i64 fields in the view are times (UTC ms) and money (fen), exact as JS numbers; 64-bit
     // ids travel as strings (see `view`), so `number` is right and `bigint` would be a lie.
@@ -57,9 +59,13 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         alert_settings::AlertSettings,
         alert_settings::TimeOfDay,
         alert_settings::TimeRange,
-        alert_settings::ClockPolicy,
         alert_settings::StormLimits,
     );
+    // Data beside the types: the defaults the UI shows before the core answers (and its mock
+    // uses), taken from Rust so that they cannot drift from what the core applies.
+    let defaults = BTreeMap::from([("alertSettings", alert_settings::AlertSettings::default())]);
+    let json = serde_json::to_string_pretty(&defaults).map_err(std::io::Error::from)?;
+    out.push(("defaults.json".to_owned(), json + "\n"));
     Ok(out)
 }
 

@@ -4,6 +4,7 @@
 //! command per batch), the commit observer, UI notices. Frames the push client could not
 //! read, and messages that name no conversation, land in the quarantine table.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, QueuedIngest, SearchBody, Store};
@@ -11,7 +12,7 @@ use meituan_push::{PushEvent, PushedMessage, QuarantinedFrame};
 use meituan_wire::{MsgSource, TimeMs};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::alerts::{AlertInput, IncomingMessage};
+use crate::alerts::{AlertInput, IncomingMessage, ReplyDeadline};
 use crate::alerts_driver::AlertsHandle;
 use crate::convert::{conversation_id_of, customer_label};
 use crate::events::Notices;
@@ -213,9 +214,22 @@ async fn announce_batch(
     // One alert command per batch rather than per message (plus one before each frame kept
     // in quarantine, below).
     let mut alert_inputs = Vec::with_capacity(pushed.len());
+    let awaiting = outcomes.iter().filter_map(|o| match o {
+        IngestOutcome::Inserted {
+            conversation_id,
+            awaits_reply: true,
+            ..
+        } => Some(*conversation_id),
+        _ => None,
+    });
+    let clocks = clocks_after(inner, awaiting.collect()).await;
     for (outcome, m) in outcomes.iter().zip(pushed) {
         match outcome {
-            IngestOutcome::Inserted { awaits_reply, .. } => {
+            IngestOutcome::Inserted {
+                awaits_reply,
+                conversation_id,
+                ..
+            } => {
                 let c = &m.content;
                 committed.push(c.msg_id.0);
                 let biz_type = m.biz_type.code();
@@ -226,7 +240,8 @@ async fn announce_batch(
                 );
                 if let Some(peer) = peer {
                     let id = conversation_id_of(m.store.as_str(), biz_type, peer);
-                    alert_inputs.extend(alert_input(m, *awaits_reply, &id));
+                    let clock = clocks.get(conversation_id).filter(|_| *awaits_reply);
+                    alert_inputs.extend(alert_input(m, clock.copied(), &id));
                     changed.push(id);
                 }
             }
@@ -275,16 +290,45 @@ async fn retry_commit(inner: &Ingest, pushed: &[PushedMessage]) -> Option<Vec<In
     None
 }
 
+/// The running reply clocks of conversations (store row ids) after a batch's commit.
+// TODO(store-api): `IngestOutcome::Inserted` will carry the clock each message left; take it
+// from there and drop this read.
+async fn clocks_after(inner: &Ingest, mut ids: Vec<i64>) -> HashMap<i64, ReplyDeadline> {
+    ids.sort_unstable();
+    ids.dedup();
+    let store = inner.store.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut clocks = HashMap::with_capacity(ids.len());
+        for id in ids {
+            if let Some(clock) = store.conversation(id)?.and_then(|c| c.clock) {
+                clocks.insert(id, clock.into());
+            }
+        }
+        Ok::<_, imdesk_store::StoreError>(clocks)
+    });
+    match read.await {
+        Ok(Ok(clocks)) => clocks,
+        Ok(Err(e)) => {
+            tracing::error!("reply clocks unreadable after ingest: {e}");
+            HashMap::new()
+        }
+        Err(e) => {
+            tracing::error!("reply clock read stopped: {e}");
+            HashMap::new()
+        }
+    }
+}
+
 /// What the alert policy learns from a durable message: a customer message the conversation
-/// now awaits a reply to (as the cache decided in the same commit), or our reply.
+/// now awaits a reply to, with the clock the cache decided in the same commit, or our reply.
 fn alert_input(
     m: &PushedMessage,
-    awaits_reply: bool,
+    clock: Option<ReplyDeadline>,
     conversation: &str,
 ) -> Option<AlertInput<ConversationId>> {
     let c = &m.content;
-    let input = match c.msg_source {
-        MsgSource::Customer if awaits_reply => AlertInput::CustomerMessage(IncomingMessage {
+    let input = match (c.msg_source, clock) {
+        (MsgSource::Customer, Some(clock)) => AlertInput::CustomerMessage(IncomingMessage {
             store: m.store.clone(),
             conversation: conversation.to_owned(),
             customer: match c.open_user_id {
@@ -292,10 +336,9 @@ fn alert_input(
                 None => "匿名顾客".to_owned(),
             },
             preview: m.text.clone(),
-            scene_tag: c.scene_tag.map_or(-1, |s| s.0),
-            sent_at: c.cts_ms(),
+            clock,
         }),
-        MsgSource::Merchant => AlertInput::Replied {
+        (MsgSource::Merchant, _) => AlertInput::Replied {
             conversation: conversation.to_owned(),
         },
         _ => return None,

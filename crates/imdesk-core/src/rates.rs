@@ -1,21 +1,47 @@
-//! Reply rates for the supervisor panel: today's local figures from the store's reply-event log
-//! through the alerts module's projection, beside Meituan's own figures (fetched periodically).
+//! Reply rates for the supervisor panel: today's local figures from the store's reply-event log,
+//! beside Meituan's own figures (fetched periodically).
 
-use meituan_wire::{StoreId, TimeMs};
+use std::collections::BTreeMap;
 
-use crate::alerts::{
-    local_second_of_day, project_reply_rates, ClockPolicy, RateCounts, ReplyEvent,
-};
+use meituan_wire::TimeMs;
+
+use crate::alerts::local_second_of_day;
 use crate::desk::Desk;
 use crate::error::DeskResult;
 use crate::view::{Rate, ReplyRates};
 
-fn rate(c: RateCounts) -> Rate {
-    Rate {
-        on_time: c.on_time,
-        counted: c.on_time + c.missed,
-        ratio: c.ratio(),
+/// A rate with nothing counted yet.
+const EMPTY: Rate = Rate {
+    on_time: 0,
+    counted: 0,
+    ratio: None,
+};
+
+/// Rates per store (`None`: the brand) over the events `pick` selects: on time when replied
+/// within `window_ms` of the customer message, counted once replied or once the window closed.
+// TODO(lead): store aggregate (`Store::reply_rates`) replaces this tally.
+fn tally(
+    rows: &[Row],
+    pick: fn(&Row) -> bool,
+    window_ms: i64,
+    now: i64,
+) -> BTreeMap<Option<String>, Rate> {
+    let mut out = BTreeMap::new();
+    for r in rows.iter().filter(|r| pick(r) && r.1 <= now) {
+        let deadline = r.1.saturating_add(window_ms);
+        let on_time = match r.4 {
+            Some(at) => at <= deadline,
+            None if now >= deadline => false,
+            None => continue,
+        };
+        for key in [None, Some(r.0.clone())] {
+            let rate = out.entry(key).or_insert(EMPTY);
+            rate.on_time += u32::from(on_time);
+            rate.counted += 1;
+            rate.ratio = Some(f64::from(rate.on_time) / f64::from(rate.counted));
+        }
     }
+    out
 }
 
 /// One logged clock event: (store, customer_at, urgent, started_clock, replied_at).
@@ -43,37 +69,17 @@ impl Desk {
             })
             .await?;
         let clock = &self.opts.store.clock;
-        let policy = ClockPolicy {
-            normal_ms: u32::try_from(clock.normal_window_ms).unwrap_or(u32::MAX),
-            urgent_ms: u32::try_from(clock.urgent_window_ms).unwrap_or(u32::MAX),
-            ..ClockPolicy::default()
-        };
         // Every clock counts toward the 5-minute rate once (the event that started it); every
         // urgent message counts toward the 1-minute rate (also one that tightened a clock).
-        let event = |r: &Row, urgent| ReplyEvent {
-            store: StoreId::new(r.0.clone()),
-            customer_at: TimeMs(r.1),
-            urgent,
-            replied_at: r.4.map(TimeMs),
-        };
-        let started: Vec<ReplyEvent> = rows
-            .iter()
-            .filter(|r| r.3)
-            .map(|r| event(r, false))
-            .collect();
-        let urgent: Vec<ReplyEvent> = rows
-            .iter()
-            .filter(|r| r.2)
-            .map(|r| event(r, true))
-            .collect();
-        let (from, to, at) = (TimeMs(day_start), TimeMs(now + 1), TimeMs(now));
-        let five = project_reply_rates(&started, from, to, at, &policy);
-        let one = project_reply_rates(&urgent, from, to, at, &policy);
+        let five = tally(&rows, |r| r.3, clock.normal_window_ms, now);
+        let one = tally(&rows, |r| r.2, clock.urgent_window_ms, now);
+        let of =
+            |rates: &BTreeMap<Option<String>, Rate>, key| rates.get(&key).cloned().unwrap_or(EMPTY);
         let platform = self.platform_rates.borrow().clone();
         let mut out = vec![ReplyRates {
             store: None,
-            five_min: rate(five.brand.five_min),
-            urgent_one_min: rate(one.brand.urgent_one_min),
+            five_min: of(&five, None),
+            urgent_one_min: of(&one, None),
             platform_five_min: None,
             platform_urgent: None,
             target_five_min: None,
@@ -84,13 +90,8 @@ impl Desk {
             let p = platform.get(id.as_str());
             out.push(ReplyRates {
                 store: Some(id.as_str().to_owned()),
-                five_min: rate(five.stores.get(&id).map(|r| r.five_min).unwrap_or_default()),
-                urgent_one_min: rate(
-                    one.stores
-                        .get(&id)
-                        .map(|r| r.urgent_one_min)
-                        .unwrap_or_default(),
-                ),
+                five_min: of(&five, Some(id.as_str().to_owned())),
+                urgent_one_min: of(&one, Some(id.as_str().to_owned())),
                 platform_five_min: p.and_then(|p| p.reversion_rate.clone()),
                 platform_urgent: p.and_then(|p| p.urgent_reversion_rate.clone()),
                 target_five_min: p.and_then(|p| p.target_reversion_rate.clone()),

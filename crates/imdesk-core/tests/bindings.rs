@@ -1,4 +1,4 @@
-//! The committed TypeScript types must be exactly what the Rust IPC types generate.
+//! The committed TypeScript types and UI defaults must be exactly what the Rust side generates.
 
 use std::collections::BTreeSet;
 
@@ -12,7 +12,7 @@ fn committed_typescript_matches_the_rust_types() {
         std::fs::create_dir_all(&dir).unwrap();
         for old in std::fs::read_dir(&dir).unwrap() {
             let old = old.unwrap().path();
-            if old.extension().is_some_and(|e| e == "ts") {
+            if old.extension().is_some_and(|e| e == "ts" || e == "json") {
                 std::fs::remove_file(old).unwrap();
             }
         }
@@ -28,7 +28,7 @@ fn committed_typescript_matches_the_rust_types() {
     }
     assert!(
         stale.is_empty(),
-        "generated TypeScript is out of date: {stale:?}; \
+        "generated files are out of date: {stale:?}; \
          run IMDESK_UPDATE_BINDINGS=1 cargo test -p imdesk-core --test bindings"
     );
 
@@ -51,7 +51,7 @@ fn committed_typescript_matches_the_rust_types() {
     let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".ts"))
+        .filter(|n| n.ends_with(".ts") || n.ends_with(".json"))
         .collect();
     assert_eq!(
         on_disk,

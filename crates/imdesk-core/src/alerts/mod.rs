@@ -19,14 +19,16 @@
 //!
 //! # The rules
 //!
-//! * **Clocks.** A customer message awaiting a reply starts its conversation's clock: 5 min,
-//!   or 1 min when its scene tag is in the urgent set (9003 by default). An urgent message
-//!   tightens a running clock; a merchant reply stops it. Each clock alerts once per stage:
-//!   at each pre-alert fraction (60 %, 85 %) and at the deadline.
-//! * **Urgent** messages and urgent clocks always notify, with the urgent sound, whatever the
-//!   peak, do-not-disturb, mute or pause say. They re-alert (`UrgentRepeat`) every
-//!   `urgent_realert_secs` after the last urgent alert while any urgent customer is
-//!   unanswered; one re-alert covers them all with their count.
+//! * **Clocks.** The store decides each conversation's reply clock at ingest (5 min, or 1 min
+//!   for an urgent scene tag, tightened by urgent messages: its policy, not a preference). A
+//!   customer message sets its conversation's clock to what the store decided; a merchant
+//!   reply stops it. Each clock alerts once per stage: at each pre-alert fraction (60 %, 85 %)
+//!   of its window and at the deadline.
+//! * **Urgent** messages (those of a conversation whose clock is urgent) and urgent clocks
+//!   always notify, with the urgent sound, whatever the peak, do-not-disturb, mute or pause
+//!   say. They re-alert (`UrgentRepeat`) every `urgent_realert_secs` after the last urgent
+//!   alert while any urgent customer is unanswered; one re-alert covers them all with their
+//!   count.
 //! * **Non-urgent** alerts are silenced by the pause (tray), the do-not-disturb schedule and
 //!   the store's mute; what arrives meanwhile is not announced later (the inbox shows it).
 //! * **New messages, during a peak** (the store's own windows, else the brand's): each
@@ -47,14 +49,12 @@
 //! * **Privacy** (`hide_preview`) leaves message text out of every alert.
 //!
 //! Times before the latest one seen are taken as it, so a late input cannot move time back.
-//! Clocks are the single source for the inbox order too ([`AlertScheduler::clocks`]).
 
 mod alert;
 mod pending;
 mod rate_window;
 mod render;
 mod reply_clock;
-mod reply_rate;
 mod scheduler;
 mod settings;
 
@@ -67,10 +67,10 @@ mod storm_tests;
 
 pub use alert::{Alert, AlertKind, Sound};
 pub use render::{render, AlertText, Lang, PREVIEW_CHARS};
-pub use reply_clock::{AwaitingRow, ClockStage, ReplyClock, ReplyClocks, StageCrossing};
-pub use reply_rate::{project_reply_rates, RateCounts, ReplyEvent, ReplyRateReport, ReplyRates};
+pub use reply_clock::{
+    AwaitingRow, ClockStage, ReplyClocks, ReplyDeadline, RunningClock, StageCrossing,
+};
 pub use scheduler::{AlertInput, AlertScheduler, IncomingMessage};
 pub use settings::{
-    local_second_of_day, AlertSettings, ClockPolicy, SettingsError, StormLimits, TimeOfDay,
-    TimeRange,
+    local_second_of_day, AlertSettings, SettingsError, StormLimits, TimeOfDay, TimeRange,
 };

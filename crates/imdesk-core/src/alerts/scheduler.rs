@@ -10,7 +10,7 @@ use meituan_wire::{StoreId, TimeMs};
 use super::alert::Alert;
 use super::pending::PendingMessages;
 use super::rate_window::RateWindow;
-use super::reply_clock::{AwaitingRow, ReplyClocks, StageCrossing};
+use super::reply_clock::{AwaitingRow, ReplyClocks, ReplyDeadline, StageCrossing};
 use super::settings::{local_second_of_day, AlertSettings};
 
 /// A customer message as the policy needs it.
@@ -24,10 +24,9 @@ pub struct IncomingMessage<C> {
     pub customer: String,
     /// The message text, or a short description of non-text content.
     pub preview: String,
-    /// The platform's `scene_tag` (`-1` for a normal message and for group chats).
-    pub scene_tag: i32,
-    /// When the customer sent it (`cts`); the reply clock runs from here.
-    pub sent_at: TimeMs,
+    /// The conversation's clock after this message, as the store decided it in the same
+    /// commit. An urgent clock makes the message urgent.
+    pub clock: ReplyDeadline,
 }
 
 // Customer text must never reach logs.
@@ -36,8 +35,7 @@ impl<C: fmt::Debug> fmt::Debug for IncomingMessage<C> {
         f.debug_struct("IncomingMessage")
             .field("store", &self.store)
             .field("conversation", &self.conversation)
-            .field("scene_tag", &self.scene_tag)
-            .field("sent_at", &self.sent_at)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
@@ -132,12 +130,12 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         &self.settings
     }
 
-    /// Replaces the settings. Running clocks keep their deadlines; new lengths apply to
-    /// clocks started afterwards.
+    /// Replaces the settings. Running clocks keep their deadlines; new pre-alert fractions
+    /// apply to them from now on.
     pub fn set_settings(&mut self, settings: AlertSettings) {
         self.settings = settings;
         let now = TimeMs(self.last_now.max(0));
-        self.clocks.reschedule(&self.settings.reply_clock, now);
+        self.clocks.reschedule(&self.settings.fractions(), now);
     }
 
     /// Updates the local UTC offset (call when the OS zone or daylight saving changes).
@@ -163,7 +161,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.paused_until.filter(|u| now < *u)
     }
 
-    /// The running reply clocks (for ordering the inbox and the countdowns).
+    /// The running reply clocks, as the policy sees them.
     pub fn clocks(&self) -> &ReplyClocks<C> {
         &self.clocks
     }
@@ -171,7 +169,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
     /// Derives clocks from persisted rows after a restart; see [`ReplyClocks::restore`].
     /// Unanswered urgent customers re-alert on the next tick.
     pub fn restore(&mut self, rows: impl IntoIterator<Item = AwaitingRow<C>>, now: TimeMs) {
-        self.clocks.restore(&self.settings.reply_clock, rows, now);
+        self.clocks.restore(&self.settings.fractions(), rows, now);
     }
 
     /// Feeds one input observed at `now` and returns the alerts to show, including any that
@@ -205,7 +203,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.last_now = self.last_now.max(now.0);
         let now = self.last_now;
         let mut out = Vec::new();
-        let crossings = self.clocks.advance(&self.settings.reply_clock, TimeMs(now));
+        let crossings = self.clocks.advance(&self.settings.fractions(), TimeMs(now));
         let (urgent, normal): (Vec<_>, Vec<_>) = crossings.into_iter().partition(|c| c.urgent);
         for c in normal {
             if !self.suppressed(now, &c.store) {
@@ -267,7 +265,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         if !self.urgent_backlog.is_empty() {
             due.push(urgent_free);
         }
-        if self.clocks.iter().any(|c| c.urgent) {
+        if self.clocks.iter().any(|c| c.clock.urgent) {
             let repeat = self
                 .last_urgent_alert
                 .map_or(now, |t| t + secs_ms(self.settings.urgent_realert_secs));
@@ -321,17 +319,15 @@ impl<C: Ord + Clone> AlertScheduler<C> {
     }
 
     fn on_message(&mut self, now: i64, m: IncomingMessage<C>, out: &mut Vec<Alert<C>>) {
-        let policy = &self.settings.reply_clock;
-        let urgent = policy.is_urgent(m.scene_tag);
         self.clocks.on_customer_message(
-            policy,
+            &self.settings.fractions(),
             &m.conversation,
             &m.store,
             &m.customer,
-            m.sent_at,
-            urgent,
+            m.clock,
+            TimeMs(now),
         );
-        if urgent {
+        if m.clock.urgent {
             let pending = Pending {
                 conversation: m.conversation,
                 store: m.store,

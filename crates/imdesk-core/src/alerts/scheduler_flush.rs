@@ -247,7 +247,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
                 .iter()
                 .filter_map(|(c, _, n)| self.clocks.get(c).map(|clock| (clock, *n)))
         };
-        let focus = clocks().map(|(c, _)| c).min_by_key(|c| c.deadline);
+        let focus = clocks().map(|(c, _)| c).min_by_key(|c| c.clock.deadline);
         let overdue_count: u64 = clocks()
             .filter(|(c, _)| c.remaining_ms(TimeMs(now)) < 0)
             .map(|(_, n)| u64::from(n))

@@ -4,7 +4,9 @@
 use meituan_wire::TimeMs;
 
 use super::sim::{local, secs_after, store, Sim, MIN, SEC};
-use super::{render, AlertKind, AlertSettings, AwaitingRow, Lang, Sound, TimeOfDay, TimeRange};
+use super::{
+    render, AlertKind, AlertSettings, AwaitingRow, Lang, ReplyDeadline, Sound, TimeOfDay, TimeRange,
+};
 
 fn kinds(sim: &Sim, from: usize, t0: TimeMs) -> Vec<(i64, AlertKind)> {
     sim.since(from)
@@ -258,8 +260,10 @@ fn pre_alerts_fire_at_the_configured_fractions_and_at_breach() {
     assert_eq!(text.title, "即将超时 · 望京店");
     assert_eq!(text.body.as_deref(), Some("顾客 a** 还剩 0:45"));
 
-    let mut settings = AlertSettings::default();
-    settings.reply_clock.pre_alert_fractions = vec![0.5];
+    let settings = AlertSettings {
+        pre_alert_fractions: vec![0.5],
+        ..AlertSettings::default()
+    };
     let mut sim = Sim::new(settings, t0);
     sim.msg(0, "a", false);
     sim.advance(10 * MIN);
@@ -291,8 +295,8 @@ fn an_urgent_message_tightens_a_running_clock() {
     sim.advance(100 * SEC);
     sim.msg(0, "a", true);
     let clock = sim.s.clocks().get(&"a".to_owned()).unwrap().clone();
-    assert!(clock.urgent);
-    assert_eq!(clock.deadline, TimeMs(t0.0 + 160 * SEC));
+    assert!(clock.clock.urgent);
+    assert_eq!(clock.clock.deadline, TimeMs(t0.0 + 160 * SEC));
     assert_eq!(sim.log.last().map(|a| a.kind), Some(AlertKind::Urgent));
 }
 
@@ -306,24 +310,28 @@ fn restart_derives_clocks_without_replaying_old_stages() {
                 conversation: "n".to_owned(),
                 store: store(0),
                 customer: "顾客 n**".to_owned(),
-                awaiting_since: TimeMs(now.0 - 200 * SEC), // past 60 %, before 85 %
-                deadline: TimeMs(now.0 + 100 * SEC),
-                urgent: false,
+                clock: ReplyDeadline {
+                    awaiting_since: TimeMs(now.0 - 200 * SEC), // past 60 %, before 85 %
+                    deadline: TimeMs(now.0 + 100 * SEC),
+                    urgent: false,
+                },
             },
             AwaitingRow {
                 conversation: "u".to_owned(),
                 store: store(1),
                 customer: "顾客 u**".to_owned(),
-                awaiting_since: TimeMs(now.0 - 100 * SEC),
-                deadline: TimeMs(now.0 + 50 * SEC), // an urgent message 10 s ago tightened it
-                urgent: true,
+                clock: ReplyDeadline {
+                    awaiting_since: TimeMs(now.0 - 100 * SEC),
+                    deadline: TimeMs(now.0 + 50 * SEC), // an urgent message 10 s ago tightened it
+                    urgent: true,
+                },
             },
         ],
         now,
     );
     assert_eq!(sim.s.clocks().len(), 2);
     assert_eq!(
-        sim.s.clocks().get(&"u".to_owned()).unwrap().deadline,
+        sim.s.clocks().get(&"u".to_owned()).unwrap().clock.deadline,
         TimeMs(now.0 + 50 * SEC)
     );
     sim.advance(60 * SEC);
@@ -336,8 +344,9 @@ fn restart_derives_clocks_without_replaying_old_stages() {
         got,
         vec![
             (0, AlertKind::UrgentRepeat, Some("u".to_owned())), // the restart reminds of open urgent customers
-            (26, AlertKind::PreAlert, Some("u".to_owned())),    // 60 % of u's minute
-            (41, AlertKind::PreAlert, Some("u".to_owned())),    // 85 %
+            // u's window is its whole wait (150 s): 60 % passed before the restart, 85 % is
+            // 27.5 s after it.
+            (27, AlertKind::PreAlert, Some("u".to_owned())),
             (50, AlertKind::Overdue, Some("u".to_owned())),
             (55, AlertKind::PreAlert, Some("n".to_owned())), // n's 85 % (4:15 after it started)
         ]

@@ -62,13 +62,26 @@ fn local_second_of_day_applies_the_offset() {
 }
 
 #[test]
-fn urgent_tags_are_configuration() {
-    let mut p = ClockPolicy::default();
-    assert!(p.is_urgent(9003) && !p.is_urgent(3001) && !p.is_urgent(-1));
-    p.urgent_tags.extend([3001, 3002]);
-    assert!(p.is_urgent(3001) && p.is_urgent(3002));
-    p.pre_alert_fractions = vec![0.85, 1.0, 0.6, f64::NAN, 0.6, 0.0];
-    assert_eq!(p.fractions(), vec![0.6, 0.85]);
+fn only_usable_fractions_are_used_in_order() {
+    let mut s = AlertSettings::default();
+    assert_eq!(s.fractions(), vec![0.6, 0.85]);
+    s.pre_alert_fractions = vec![0.85, 1.0, 0.6, f64::NAN, 0.6, 0.0];
+    assert_eq!(s.fractions(), vec![0.6, 0.85]);
+}
+
+/// Settings saved before the reply windows and urgent tags left them (with a `replyClock`
+/// object) still load; their fractions fall back to the defaults.
+#[test]
+fn settings_saved_with_a_reply_clock_object_still_load() {
+    let old: AlertSettings = serde_json::from_str(
+        r#"{ "hidePreview": true, "replyClock": { "normalMs": 300000, "urgentMs": 60000,
+             "urgentTags": [9003, 3001], "preAlertFractions": [0.5] } }"#,
+    )
+    .unwrap();
+    assert!(old.hide_preview);
+    assert_eq!(old.pre_alert_fractions, vec![0.6, 0.85]);
+    let json = serde_json::to_value(&old).unwrap();
+    assert!(json.get("replyClock").is_none(), "{json}");
 }
 
 #[test]
@@ -85,7 +98,7 @@ fn settings_round_trip_in_camel_case_and_fill_missing_fields() {
         serde_json::json!({ "start": "10:30", "end": "13:30" })
     );
     assert_eq!(json["storePeakWindows"]["poi-1"][0]["end"], "14:00");
-    assert_eq!(json["replyClock"]["urgentTags"], serde_json::json!([9003]));
+    assert_eq!(json["preAlertFractions"], serde_json::json!([0.6, 0.85]));
     assert_eq!(json["storm"]["brandMaxPerWindow"], 4);
     let back: AlertSettings = serde_json::from_value(json).unwrap();
     assert_eq!(back, s);
@@ -95,7 +108,7 @@ fn settings_round_trip_in_camel_case_and_fill_missing_fields() {
     )
     .unwrap();
     assert!(partial.hide_preview);
-    assert_eq!(partial.reply_clock, ClockPolicy::default());
+    assert_eq!(partial.pre_alert_fractions, vec![0.6, 0.85]);
     assert!(partial.in_do_not_disturb(sod(23, 0, 0)));
     assert!(serde_json::from_str::<AlertSettings>(
         r#"{ "doNotDisturb": [{ "start": "25:00", "end": "07:00" }] }"#
@@ -112,8 +125,10 @@ fn validate_rejects_zero_limits_and_bad_fractions() {
         s.validate(),
         Err(SettingsError::Zero("storm.urgentMaxPerWindow"))
     );
-    let mut s = AlertSettings::default();
-    s.reply_clock.pre_alert_fractions = vec![0.6, 1.2];
+    let s = AlertSettings {
+        pre_alert_fractions: vec![0.6, 1.2],
+        ..AlertSettings::default()
+    };
     assert_eq!(s.validate(), Err(SettingsError::BadFraction(1.2)));
 }
 
@@ -125,7 +140,7 @@ fn typescript_shapes_use_strings_for_times_and_store_keys() {
     for field in [
         "peakWindows: Array<TimeRange>",
         "hidePreview: boolean",
-        "replyClock: ClockPolicy",
+        "preAlertFractions: Array<number>",
         "coalesceWindowSecs: number",
     ] {
         assert!(decl.contains(field), "{field} missing in {decl}");

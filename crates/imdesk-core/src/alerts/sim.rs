@@ -3,7 +3,9 @@
 
 use meituan_wire::{Clock, FixedClock, StoreId, TimeMs};
 
-use super::{Alert, AlertInput, AlertScheduler, AlertSettings, IncomingMessage};
+use super::{
+    Alert, AlertInput, AlertScheduler, AlertSettings, IncomingMessage, ReplyDeadline, RunningClock,
+};
 
 pub(super) type Conv = String;
 
@@ -21,15 +23,31 @@ pub(super) fn store(i: usize) -> StoreId {
     StoreId::new(format!("s{i}"))
 }
 
-pub(super) fn message(store_ix: usize, conv: &str, urgent: bool, at: TimeMs) -> AlertInput<Conv> {
-    AlertInput::CustomerMessage(IncomingMessage {
-        store: store(store_ix),
-        conversation: conv.to_owned(),
-        customer: format!("顾客 {conv}**"),
-        preview: format!("在吗？我的餐到哪了 ({conv})"),
-        scene_tag: if urgent { 9003 } else { -1 },
-        sent_at: at,
-    })
+/// The clock the store's default policy gives a conversation after a customer message sent
+/// at `at` (urgent: scene tag 9003): 5 minutes, or 1 minute when urgent; a message due
+/// earlier than the running clock tightens it, keeping when the wait began.
+pub(super) fn store_clock<C>(
+    running: Option<&RunningClock<C>>,
+    at: TimeMs,
+    urgent: bool,
+) -> ReplyDeadline {
+    let deadline = TimeMs(at.0 + if urgent { MIN } else { 5 * MIN });
+    match running.map(|r| r.clock) {
+        None => ReplyDeadline {
+            awaiting_since: at,
+            deadline,
+            urgent,
+        },
+        Some(c) if deadline < c.deadline => ReplyDeadline {
+            awaiting_since: c.awaiting_since.min(at),
+            deadline,
+            urgent: c.urgent || urgent,
+        },
+        Some(c) => ReplyDeadline {
+            awaiting_since: c.awaiting_since.min(at),
+            ..c
+        },
+    }
 }
 
 #[derive(Debug)]
@@ -80,9 +98,26 @@ impl Sim {
         self.log.extend(shown);
     }
 
+    /// A customer message sent at `at`, with the clock the store would give it.
+    pub(super) fn message(
+        &self,
+        store_ix: usize,
+        conv: &str,
+        urgent: bool,
+        at: TimeMs,
+    ) -> AlertInput<Conv> {
+        AlertInput::CustomerMessage(IncomingMessage {
+            store: store(store_ix),
+            conversation: conv.to_owned(),
+            customer: format!("顾客 {conv}**"),
+            preview: format!("在吗？我的餐到哪了 ({conv})"),
+            clock: store_clock(self.s.clocks().get(&conv.to_owned()), at, urgent),
+        })
+    }
+
     pub(super) fn msg(&mut self, store_ix: usize, conv: &str, urgent: bool) {
         let now = self.now();
-        self.send(message(store_ix, conv, urgent, now));
+        self.send(self.message(store_ix, conv, urgent, now));
     }
 
     pub(super) fn reply(&mut self, conv: &str) {
