@@ -49,7 +49,7 @@ pub use messages::{
     ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
 };
 pub use options::{CheckpointPolicy, ClockPolicy, StoreOptions};
-pub use outbox::{NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
+pub use outbox::{FailureKind, NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
 pub use quarantine::QuarantinedFrame;
 pub use reply_rates::ReplyRates;
 pub use search::SearchFilter;
