@@ -4,8 +4,6 @@
 //! connection (the async form inside `spawn_blocking`). No SQLite call ever runs on an async
 //! executor thread.
 
-use std::sync::Arc;
-
 use crate::conversations::{self, Conversation, ConversationKey, InboxFilter, StoreCounts};
 use crate::db::Store;
 use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
@@ -24,7 +22,7 @@ macro_rules! operations {
             $(
                 $(#[$doc])*
                 pub fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
-                    let opts = Arc::clone(&self.inner.options);
+                    let opts = self.options();
                     operations!(@sync $kind self, move |conn| $f(conn, &opts, $($arg),*))
                 }
 
@@ -32,7 +30,7 @@ macro_rules! operations {
                 #[doc = ""]
                 #[doc = "Async form: never blocks the executor."]
                 pub async fn $name_async(&self, $($arg: $ty),*) -> Result<$ret> {
-                    let opts = Arc::clone(&self.inner.options);
+                    let opts = self.options();
                     operations!(@async $kind self, move |conn| $f(conn, &opts, $($arg),*))
                 }
             )*
@@ -157,7 +155,8 @@ operations! {
     /// How many frames are quarantined.
     fn quarantine_count / quarantine_count_async() -> i64 = quarantine::quarantine_count;
     read
-    /// Reply rates per store for customer messages in `[since_ms, until_ms)`.
+    /// Reply rates of customer messages in `[since_ms, until_ms)` at `now_ms`: the brand,
+    /// then each store (see [`ReplyRates`]).
     fn reply_rates / reply_rates_async(store: Option<String>, since_ms: i64, until_ms: i64, now_ms: i64)
         -> Vec<ReplyRates> = reply_rates::reply_rates;
 }

@@ -38,6 +38,9 @@ pub enum StoreError {
     /// No conversation with this id.
     #[error("conversation {0} not found")]
     ConversationNotFound(i64),
+    /// A reply-clock policy with a window that is not positive.
+    #[error("a reply window must be positive")]
+    InvalidClockPolicy,
     /// No outbox item with this id.
     #[error("outbox item {0} not found")]
     OutboxNotFound(i64),

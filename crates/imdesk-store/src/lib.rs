@@ -48,9 +48,11 @@ pub use ingest::IngestOutcome;
 pub use messages::{
     ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
 };
-pub use options::{CheckpointPolicy, ClockPolicy, StoreOptions};
+pub use options::{
+    CheckpointPolicy, ClockPolicy, StoreOptions, NORMAL_WINDOW_MS, URGENT_WINDOW_MS,
+};
 pub use outbox::{FailureKind, NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
 pub use quarantine::QuarantinedFrame;
-pub use reply_rates::ReplyRates;
+pub use reply_rates::{RateCounts, ReplyRates};
 pub use search::SearchFilter;
 pub use search_text::SearchBody;
