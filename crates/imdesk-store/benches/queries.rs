@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::{env_usize, report, stats, time_n, Generator, Rng};
-use imdesk_store::{InboxFilter, SearchFilter, Store, StoreOptions};
+use imdesk_store::{InboxCursor, InboxQuery, SearchFilter, Store, StoreOptions};
 use rusqlite::Connection;
 
 const SEARCHES: &[(&str, &str)] = &[
@@ -91,6 +91,13 @@ fn generate(path: &Path, messages: usize, stores: usize, conversations: usize, t
         .unwrap();
 }
 
+/// "Now" of the inbox queries: after every generated message, so clocks are overdue.
+const NOW: i64 = i64::MAX / 4;
+
+fn inbox(store: &Store, query: InboxQuery) -> usize {
+    store.inbox(query, NOW).unwrap().rows.len()
+}
+
 fn raw(path: &Path) -> Connection {
     let conn = Connection::open(path).unwrap();
     conn.pragma_update(None, "cache_size", -8 * 1024).unwrap();
@@ -105,7 +112,7 @@ fn child_cold(path: &Path, mode: &str) {
     let start = Instant::now();
     let rows = if mode == "ours" {
         let store = Store::open(path, StoreOptions::default()).unwrap();
-        store.inbox(InboxFilter::default()).unwrap().len()
+        inbox(&store, InboxQuery::default())
     } else {
         let conn = raw(path);
         let mut stmt = conn.prepare(RAW_INBOX).unwrap();
@@ -119,10 +126,12 @@ fn child_rss(path: &Path, mode: &str) {
     let mut rng = Rng::new(7);
     if mode == "ours" {
         let store = Store::open(path, StoreOptions::default()).unwrap();
-        let page = store.inbox(InboxFilter::default()).unwrap();
+        let page = store.inbox(InboxQuery::default(), NOW).unwrap().rows;
         for i in 0..200 {
-            store.inbox(InboxFilter::default()).unwrap();
-            store.history(page[i % page.len()].id, None, 50).unwrap();
+            inbox(&store, InboxQuery::default());
+            store
+                .history(page[i % page.len()].conversation.id, None, 50)
+                .unwrap();
         }
         for (q, _) in SEARCHES {
             for _ in 0..20 {
@@ -131,12 +140,13 @@ fn child_rss(path: &Path, mode: &str) {
         }
         for _ in 0..200 {
             let s = format!("epoi{:04}", rng.below(200));
-            store
-                .inbox(InboxFilter {
+            inbox(
+                &store,
+                InboxQuery {
                     store: Some(s),
                     ..Default::default()
-                })
-                .unwrap();
+                },
+            );
         }
     } else {
         let conn = raw(path);
@@ -226,10 +236,7 @@ fn main() {
 
     // Inbox.
     let ours = time_n(1000, |_| {
-        assert_eq!(
-            store.inbox(InboxFilter::default()).unwrap().len(),
-            200.min(conversations)
-        );
+        assert_eq!(inbox(&store, InboxQuery::default()), 200.min(conversations));
     });
     let group_by = time_n(5, |_| {
         let mut stmt = conn
@@ -248,12 +255,13 @@ fn main() {
     );
     let ours_store = time_n(1000, |_| {
         let s = format!("epoi{:04}", rng.below(stores));
-        store
-            .inbox(InboxFilter {
+        inbox(
+            &store,
+            InboxQuery {
                 store: Some(s),
                 ..Default::default()
-            })
-            .unwrap();
+            },
+        );
     });
     let raw_store_inbox = time_n(1000, |_| {
         let mut stmt = conn
@@ -272,6 +280,32 @@ fn main() {
         "bare SQL, same filter",
         raw_store_inbox,
     );
+
+    // Deep paging: page 40 of 50 rows, from the cursor of page 39 (as scrolling does) and by
+    // offset (as the virtual list's jump does), beside page 1.
+    let page_of = |after: Option<InboxCursor>, offset: u32| InboxQuery {
+        after,
+        offset,
+        limit: 50,
+        ..Default::default()
+    };
+    let page_39_end = store
+        .inbox(page_of(None, 38 * 50 + 49), NOW)
+        .unwrap()
+        .rows
+        .first()
+        .map(|r| InboxCursor::from(&r.conversation));
+    let first = time_n(1000, |_| {
+        inbox(&store, page_of(None, 0));
+    });
+    let keyset = time_n(1000, |_| {
+        inbox(&store, page_of(page_39_end, 0));
+    });
+    let offset = time_n(1000, |_| {
+        inbox(&store, page_of(None, 39 * 50));
+    });
+    report("inbox page 40 by cursor", keyset, "page 1", first);
+    report("inbox page 40 by offset", offset, "page 1", first);
 
     // History.
     let conv_ids: Vec<i64> = {

@@ -190,7 +190,7 @@ impl Store {
 
     /// Runs `f` on a reader connection of the pool, blocking the calling thread (do not call
     /// from an async executor thread; use [`Store::read_async`] there).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let (give_back, pool) = &self.inner.readers;
         let conn = pool.recv().map_err(|_| StoreError::WriterGone)?;
         let lease = Lease {
@@ -204,7 +204,7 @@ impl Store {
     }
 
     /// Runs `f` on a reader connection inside `tokio::task::spawn_blocking`.
-    pub async fn read_async<T: Send + 'static>(
+    pub(crate) async fn read_async<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -216,7 +216,7 @@ impl Store {
 
     /// Queues `f` for the writer thread and blocks until its batch is committed. `f` runs
     /// inside a savepoint of the batch transaction: an error rolls back only its own writes.
-    pub fn write<T: Send + 'static>(
+    pub(crate) fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -228,7 +228,7 @@ impl Store {
     }
 
     /// Queues `f` for the writer thread; resolves once its batch is committed.
-    pub async fn write_async<T: Send + 'static>(
+    pub(crate) async fn write_async<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {

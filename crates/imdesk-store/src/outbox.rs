@@ -382,3 +382,13 @@ pub fn unsent_outbox(
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
+
+/// The texts of unsent picture items (queued, sending, failed): the staged pictures they
+/// refer to must be kept; any other staged picture may be removed.
+pub fn staged_picture_texts(conn: &Connection, _opts: &StoreOptions) -> Result<Vec<String>> {
+    let rows = conn
+        .prepare_cached("SELECT text FROM outbox WHERE state != 2 AND msg_type = 2")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

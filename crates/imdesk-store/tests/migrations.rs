@@ -106,13 +106,16 @@ fn a_v5_cache_upgrades_without_the_store_inbox_index_and_keeps_store_pages() {
     };
     assert_eq!(index_count("conversations_store_inbox"), 1, "v5 has it");
     let store = Store::open(&path, StoreOptions::default()).unwrap();
-    let page = store
-        .inbox(imdesk_store::InboxFilter {
-            store: Some("s1".into()),
-            ..Default::default()
-        })
-        .unwrap();
-    let peers: Vec<i64> = page.iter().map(|c| c.key.peer_id).collect();
+    let query = imdesk_store::InboxQuery {
+        store: Some("s1".into()),
+        ..Default::default()
+    };
+    let page = store.inbox(query, 0).unwrap();
+    let peers: Vec<i64> = page
+        .rows
+        .iter()
+        .map(|r| r.conversation.key.peer_id)
+        .collect();
     assert_eq!(
         peers,
         [13, 12, 11],

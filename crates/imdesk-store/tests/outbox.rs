@@ -311,6 +311,9 @@ fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it(
             ..reply(conv, "local:abc.png", T0 + 1000)
         })
         .unwrap();
+    // A text item and a picture item, both unsent: only the picture's staged file is kept.
+    store.enqueue_outbox(reply(conv, "稍等", T0 + 900)).unwrap();
+    assert_eq!(store.staged_picture_texts().unwrap(), ["local:abc.png"]);
     let url = "https://img.example/up/abc.png".to_owned();
     let uploaded = store
         .set_outbox_content(staged.id, url.clone(), T0 + 1100)
@@ -322,6 +325,7 @@ fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it(
     );
     store.mark_sending(staged.id, T0 + 1200).unwrap();
     store.mark_sent(staged.id, T0 + 1300).unwrap();
+    assert!(store.staged_picture_texts().unwrap().is_empty(), "sent");
     let history = store.history(conv, None, 10).unwrap();
     let mine = history.last().unwrap();
     assert_eq!(
