@@ -255,14 +255,14 @@ pub fn ensure_conversation(
     let id = conn
         .prepare_cached(
             "INSERT INTO conversations (store, biz_type, peer_id, open_user_id, group_id,
-             order_id, order_state, blocked)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 IS NULL THEN 0 ELSE 1 END,
-             EXISTS (SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?4))
-         ON CONFLICT (store, biz_type, peer_id) DO UPDATE SET
-             order_id = coalesce(excluded.order_id, order_id),
-             order_state = CASE WHEN excluded.order_id IS NOT NULL
-                 AND excluded.order_id IS NOT order_id THEN 1 ELSE order_state END
-         RETURNING id",
+                 order_id, order_state, blocked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 IS NULL THEN 0 ELSE 1 END,
+                 EXISTS (SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?4))
+             ON CONFLICT (store, biz_type, peer_id) DO UPDATE SET
+                 order_id = coalesce(excluded.order_id, order_id),
+                 order_state = CASE WHEN excluded.order_id IS NOT NULL
+                     AND excluded.order_id IS NOT order_id THEN 1 ELSE order_state END
+             RETURNING id",
         )?
         .query_row(
             params![
