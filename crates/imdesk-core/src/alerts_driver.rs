@@ -129,33 +129,20 @@ impl From<imdesk_store::ReplyClock> for ReplyDeadline {
 
 /// Awaiting rows of every conversation whose clock runs.
 pub(crate) async fn restore_rows(store: &Store) -> DeskResult<Vec<AwaitingRow<ConversationId>>> {
-    let store = store.clone();
-    let rows = tokio::task::spawn_blocking(move || {
-        let ids: Vec<i64> = store.read(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT id FROM conversations WHERE deadline_ms IS NOT NULL")?;
-            let ids = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
-            Ok(ids)
-        })?;
-        let mut rows = Vec::new();
-        for id in ids {
-            if let Some(c) = store.conversation(id)? {
-                if let Some(clock) = c.clock {
-                    rows.push(AwaitingRow {
-                        conversation: conversation_id(&c.key),
-                        store: StoreId::new(c.key.store.clone()),
-                        customer: title(&c),
-                        clock: clock.into(),
-                    });
-                }
-            }
-        }
-        Ok::<_, imdesk_store::StoreError>(rows)
-    })
-    .await
-    .map_err(|_| crate::error::DeskError::Stopped)??;
+    let rows = store
+        .running_clocks_async()
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let clock = c.clock?;
+            Some(AwaitingRow {
+                conversation: conversation_id(&c.key),
+                store: StoreId::new(c.key.store.clone()),
+                customer: title(&c),
+                clock: clock.into(),
+            })
+        })
+        .collect();
     Ok(rows)
 }
 

@@ -18,16 +18,17 @@ use crate::view::{ChatMessage, ConversationId, QuickReply};
 
 /// The failure recorded on a failed item, as the error the front doors show.
 fn send_failed(item: &imdesk_store::OutboxItem) -> DeskError {
-    let e = item
-        .last_error
-        .clone()
-        .unwrap_or(imdesk_store::SendFailure {
-            code: 0,
-            message: String::new(),
-        });
-    let (code, reason) = match e.message.split_once(": ") {
-        Some((c, r)) => (c.to_owned(), r.to_owned()),
-        None => (e.code.to_string(), e.message),
+    use imdesk_store::FailureKind;
+    let (code, reason) = match item.last_error.clone() {
+        Some(f) => {
+            let code = match (f.kind, f.platform_code) {
+                (_, Some(code)) => code,
+                (FailureKind::Network, None) => "network".to_owned(),
+                (FailureKind::Platform | FailureKind::Local, None) => "local".to_owned(),
+            };
+            (code, f.message)
+        }
+        None => ("local".to_owned(), String::new()),
     };
     DeskError::SendFailed {
         id: item.id,
@@ -163,30 +164,8 @@ impl Desk {
             ConversationKey::of(store, biz_type, open_user_id, group_id).ok_or_else(|| {
                 DeskError::Invalid("biz_type 1 needs open_user_id; 4, 5 and 6 need group_id".into())
             })?;
-        let (k, order) = (key.clone(), order_id.filter(|&o| o > 0));
         self.store
-            .write_async(move |conn| {
-                // The store's schema: a bare summary row, as ingest would create it.
-                conn.execute(
-                    "INSERT INTO conversations (store, biz_type, peer_id, open_user_id, group_id,
-                         order_id, order_state, blocked)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 IS NULL THEN 0 ELSE 1 END,
-                         EXISTS (SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?4))
-                     ON CONFLICT (store, biz_type, peer_id) DO UPDATE SET
-                         order_id = coalesce(excluded.order_id, order_id),
-                         order_state = CASE WHEN excluded.order_id IS NOT NULL
-                             AND excluded.order_id IS NOT order_id THEN 1 ELSE order_state END",
-                    rusqlite::params![
-                        k.store,
-                        k.biz_type,
-                        k.peer_id,
-                        open_user_id,
-                        group_id,
-                        order
-                    ],
-                )?;
-                Ok(())
-            })
+            .ensure_conversation_async(store.to_owned(), biz_type, open_user_id, group_id, order_id)
             .await?;
         Ok(conversation_id(&key))
     }

@@ -234,9 +234,10 @@ pub fn outbox_message(item: &OutboxItem) -> ChatMessage {
         OutboxState::Sent => (SendState::Sent, None),
         OutboxState::Failed => (
             SendState::Failed,
-            item.last_error
-                .as_ref()
-                .map(|e| format!("{} ({})", e.message, e.code)),
+            item.last_error.as_ref().map(|e| match &e.platform_code {
+                Some(code) => format!("{code}: {}", e.message),
+                None => e.message.clone(),
+            }),
         ),
     };
     ChatMessage {

@@ -416,16 +416,7 @@ async fn register_stores(
 /// Removes staged pictures no unsent outbox item refers to (left by a crash after their send,
 /// or half-written). Failed items keep theirs: the agent may retry them.
 async fn clean_attachments(store: &Store, attachments: &Attachments) -> DeskResult<()> {
-    let texts = store
-        .read_async(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT text FROM outbox WHERE state != 2 AND msg_type = 2")?;
-            let rows = stmt
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .await?;
+    let texts = store.staged_picture_texts_async().await?;
     let keep: std::collections::BTreeSet<String> = texts
         .iter()
         .filter_map(|t| crate::attachments::staged_name(t))

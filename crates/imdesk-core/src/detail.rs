@@ -9,7 +9,7 @@ use meituan_wire::Clock;
 
 use crate::convert::{self, conversation_id};
 use crate::desk::Desk;
-use crate::error::{DeskError, DeskResult};
+use crate::error::DeskResult;
 use crate::events::Notices;
 use crate::port::MeituanLink;
 use crate::registry::StoreRegistry;
@@ -219,16 +219,7 @@ impl Desk {
         let store = &self.store;
         let now = self.now();
         let window = self.window_ms();
-        let scene = {
-            let (store, conv) = (store.clone(), conv.clone());
-            tokio::task::spawn_blocking(move || {
-                crate::queries::awaiting_scenes(&store, std::slice::from_ref(&conv))
-            })
-            .await
-            .map_err(|_| DeskError::Stopped)??
-            .pop()
-            .flatten()
-        };
+        let scene = store.inbox_row_async(conv.id).await?.and_then(|r| r.scene);
         let name = self.stores.name(&conv.key.store);
         let row = convert::row(&conv, scene, &name, now, window);
         let im_off = store

@@ -4,7 +4,6 @@
 //! command per batch), the commit observer, UI notices. Frames the push client could not
 //! read, and messages that name no conversation, land in the quarantine table.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use imdesk_store::{ConversationKey, IngestOutcome, NewMessage, QueuedIngest, SearchBody, Store};
@@ -214,20 +213,11 @@ async fn announce_batch(
     // One alert command per batch rather than per message (plus one before each frame kept
     // in quarantine, below).
     let mut alert_inputs = Vec::with_capacity(pushed.len());
-    let awaiting = outcomes.iter().filter_map(|o| match o {
-        IngestOutcome::Inserted {
-            conversation_id,
-            awaits_reply: true,
-            ..
-        } => Some(*conversation_id),
-        _ => None,
-    });
-    let clocks = clocks_after(inner, awaiting.collect()).await;
     for (outcome, m) in outcomes.iter().zip(pushed) {
         match outcome {
             IngestOutcome::Inserted {
                 awaits_reply,
-                conversation_id,
+                clock,
                 ..
             } => {
                 let c = &m.content;
@@ -240,8 +230,9 @@ async fn announce_batch(
                 );
                 if let Some(peer) = peer {
                     let id = conversation_id_of(m.store.as_str(), biz_type, peer);
-                    let clock = clocks.get(conversation_id).filter(|_| *awaits_reply);
-                    alert_inputs.extend(alert_input(m, clock.copied(), &id));
+                    // The clock the store decided in the same commit; never recomputed here.
+                    let clock = clock.filter(|_| *awaits_reply).map(Into::into);
+                    alert_inputs.extend(alert_input(m, clock, &id));
                     changed.push(id);
                 }
             }
@@ -288,35 +279,6 @@ async fn retry_commit(inner: &Ingest, pushed: &[PushedMessage]) -> Option<Vec<In
         }
     }
     None
-}
-
-/// The running reply clocks of conversations (store row ids) after a batch's commit.
-// TODO(store-api): `IngestOutcome::Inserted` will carry the clock each message left; take it
-// from there and drop this read.
-async fn clocks_after(inner: &Ingest, mut ids: Vec<i64>) -> HashMap<i64, ReplyDeadline> {
-    ids.sort_unstable();
-    ids.dedup();
-    let store = inner.store.clone();
-    let read = tokio::task::spawn_blocking(move || {
-        let mut clocks = HashMap::with_capacity(ids.len());
-        for id in ids {
-            if let Some(clock) = store.conversation(id)?.and_then(|c| c.clock) {
-                clocks.insert(id, clock.into());
-            }
-        }
-        Ok::<_, imdesk_store::StoreError>(clocks)
-    });
-    match read.await {
-        Ok(Ok(clocks)) => clocks,
-        Ok(Err(e)) => {
-            tracing::error!("reply clocks unreadable after ingest: {e}");
-            HashMap::new()
-        }
-        Err(e) => {
-            tracing::error!("reply clock read stopped: {e}");
-            HashMap::new()
-        }
-    }
 }
 
 /// What the alert policy learns from a durable message: a customer message the conversation

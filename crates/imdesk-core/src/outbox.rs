@@ -17,7 +17,7 @@ use crate::alerts_driver::AlertsHandle;
 use crate::attachments::{staged_picture, Attachments};
 use crate::convert::conversation_id;
 use crate::events::Notices;
-use crate::port::{Delivery, Outgoing, PlatformPort, FAIL_LOCAL};
+use crate::port::{local_failure, Delivery, Outgoing, PlatformPort};
 use crate::registry::StoreRegistry;
 
 /// How often the worker looks at the outbox even without a wake-up.
@@ -111,10 +111,7 @@ impl OutboxWorker {
     /// Sends one item until it is sent, refused, or out of attempts.
     async fn send(&self, mut item: OutboxItem) {
         let staged = staged_picture(&item).map(str::to_owned);
-        let local = |message: &str| SendFailure {
-            code: FAIL_LOCAL,
-            message: message.to_owned(),
-        };
+        let local = |message: &str| local_failure(message);
         let conv = match self.store.conversation_async(item.conversation_id).await {
             Ok(Some(c)) => c,
             _ => return self.fail(&item, local("conversation not found")).await,
@@ -206,12 +203,7 @@ impl OutboxWorker {
         let Some(name) = staged_picture(item) else {
             return Ok(item.clone());
         };
-        let refused = |message: String| {
-            Delivery::Refused(SendFailure {
-                code: FAIL_LOCAL,
-                message,
-            })
-        };
+        let refused = |message: String| Delivery::Refused(local_failure(message));
         let attachments = self.attachments.clone();
         let owned = name.to_owned();
         let bytes = tokio::task::spawn_blocking(move || attachments.read(&owned))

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use imdesk_store::{ConversationKey, Store};
+use imdesk_store::{Conversation, Store};
 use meituan_api::im::{GetReversionRateAndRightsList, ReversionRate, UserReadTime};
 use meituan_wire::OpenUserId;
 use tokio::sync::watch;
@@ -30,24 +30,8 @@ pub(crate) struct Pollers {
     pub cancel: CancellationToken,
 }
 
-/// Conversations whose read state may still change: two-party, last message ours and newer
-/// than the customer's known read time, within the last day.
-const UNREAD_OURS: &str = "SELECT id FROM conversations
-     WHERE biz_type = 1 AND last_msg_source = 1 AND last_msg_at_ms > coalesce(last_read_ms, 0)
-       AND last_msg_at_ms > ?1
-     ORDER BY last_msg_at_ms DESC LIMIT ?2";
-
 /// The longest wait before an order whose fetch keeps failing is tried again.
 const MAX_ORDER_BACKOFF_MS: i64 = 10 * 60 * 1000;
-
-/// Orders worth fetching: referred to by a conversation active in the last three days, and
-/// either never fetched or still open (not completed 8, not cancelled 9) and older than
-/// `?2`. Most recently active first.
-const ORDERS_TO_FETCH: &str = "SELECT c.store, c.order_id, max(c.last_msg_at_ms) AS active
-     FROM conversations c LEFT JOIN orders o ON o.order_id = c.order_id
-     WHERE c.order_id IS NOT NULL AND c.order_id > 0 AND c.last_msg_at_ms > ?1
-       AND (o.order_id IS NULL OR (o.status NOT IN (8, 9) AND o.fetched_at_ms < ?2))
-     GROUP BY c.order_id ORDER BY active DESC LIMIT ?3";
 
 impl Pollers {
     fn now(&self) -> i64 {
@@ -68,26 +52,17 @@ impl Pollers {
         while inner.pause(inner.opts.read_receipt_interval).await {
             let since = inner.now() - 24 * 3600 * 1000;
             let limit = inner.opts.read_receipt_batch;
-            let ids = inner
-                .store
-                .read_async(move |conn| {
-                    let mut stmt = conn.prepare_cached(UNREAD_OURS)?;
-                    let ids = stmt
-                        .query_map(rusqlite::params![since, limit], |r| r.get(0))?
-                        .collect::<rusqlite::Result<Vec<i64>>>()?;
-                    Ok(ids)
-                })
-                .await;
-            let ids = match ids {
-                Ok(ids) => ids,
+            let convs = inner.store.unread_receipts_async(since, limit).await;
+            let convs = match convs {
+                Ok(convs) => convs,
                 Err(e) => {
                     tracing::warn!("read receipts: cannot list conversations: {e}");
                     continue;
                 }
             };
             let mut changed = Vec::new();
-            for id in ids {
-                if let Some(view_id) = inner.poll_one(id).await {
+            for conv in convs {
+                if let Some(view_id) = inner.poll_one(conv).await {
                     changed.push(view_id);
                 }
             }
@@ -96,10 +71,10 @@ impl Pollers {
     }
 
     /// Polls one conversation; returns its view id when the read time moved.
-    async fn poll_one(&self, id: i64) -> Option<String> {
+    async fn poll_one(&self, conv: Conversation) -> Option<String> {
         let inner = self;
+        let id = conv.id;
         let platform = &inner.meituan;
-        let conv = inner.store.conversation_async(id).await.ok()??;
         let entry = inner.stores.entry(&conv.key.store)?;
         let user = conv.open_user_id?;
         let read = match platform
@@ -146,15 +121,7 @@ impl Pollers {
             let limit = inner.opts.order_poll_batch.saturating_mul(4);
             let due = inner
                 .store
-                .read_async(move |conn| {
-                    let mut stmt = conn.prepare_cached(ORDERS_TO_FETCH)?;
-                    let rows = stmt
-                        .query_map(rusqlite::params![since, stale_before, limit], |r| {
-                            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()?;
-                    Ok(rows)
-                })
+                .orders_to_fetch_async(since, stale_before, limit)
                 .await;
             let due = match due {
                 Ok(due) => due,
@@ -183,21 +150,7 @@ impl Pollers {
                 backoff.remove(&order_id);
                 let keys = inner
                     .store
-                    .read_async(move |conn| {
-                        let mut stmt = conn.prepare_cached(
-                        "SELECT store, biz_type, peer_id FROM conversations WHERE order_id = ?1",
-                    )?;
-                        let keys = stmt
-                            .query_map([order_id], |r| {
-                                Ok(ConversationKey {
-                                    store: r.get(0)?,
-                                    biz_type: r.get(1)?,
-                                    peer_id: r.get(2)?,
-                                })
-                            })?
-                            .collect::<rusqlite::Result<Vec<_>>>()?;
-                        Ok(keys)
-                    })
+                    .conversations_of_order_async(order_id)
                     .await
                     .unwrap_or_default();
                 inner

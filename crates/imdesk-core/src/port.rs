@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use imdesk_store::{Conversation, OutboxItem, SendFailure};
+use imdesk_store::{Conversation, FailureKind, OutboxItem, SendFailure};
 use meituan_api::im::SendMessage;
 use meituan_api::image::{self, UploadImage};
 use meituan_api::{ApiError, MeituanClient, StoreKey, TransportError};
@@ -29,13 +29,15 @@ use crate::tokens::PlatformTokens;
 /// A boxed future, for the port's object-safe methods.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Failure categories in the outbox's numeric `code` column; the message carries the
-/// platform's own code and text.
-pub(crate) const FAIL_PLATFORM: i64 = 1;
-/// The network kept failing.
-pub(crate) const FAIL_NETWORK: i64 = 2;
-/// Nothing to send with (no credentials, unknown store or conversation).
-pub(crate) const FAIL_LOCAL: i64 = 3;
+/// A failure of our own making: nothing to send with, or a picture that cannot go.
+pub(crate) fn local_failure(message: impl Into<String>) -> SendFailure {
+    SendFailure {
+        kind: FailureKind::Local,
+        platform_code: None,
+        trace_id: None,
+        message: message.into(),
+    }
+}
 
 /// The inbound side of a link: events in arrival order, the link's health, and how to stop.
 pub(crate) struct Inbound {
@@ -119,8 +121,10 @@ impl MeituanLink {
                 Ok(c) => c,
                 Err(e) => {
                     return Delivery::Retry(SendFailure {
-                        code: FAIL_NETWORK,
-                        message: format!("network: no imSecret: {e}"),
+                        kind: FailureKind::Network,
+                        platform_code: None,
+                        trace_id: None,
+                        message: format!("no imSecret: {e}"),
                     })
                 }
             };
@@ -160,12 +164,8 @@ impl PlatformPort for MeituanLink {
         bytes: Vec<u8>,
     ) -> BoxFuture<'a, Result<String, Delivery>> {
         Box::pin(async move {
-            let upload = UploadImage::from_bytes(&bytes).map_err(|e| {
-                Delivery::Refused(SendFailure {
-                    code: FAIL_LOCAL,
-                    message: e.to_string(),
-                })
-            })?;
+            let upload = UploadImage::from_bytes(&bytes)
+                .map_err(|e| Delivery::Refused(local_failure(e.to_string())))?;
             match self.client.call(store, &upload).await {
                 Ok(uploaded) => Ok(image::image_msg_content(&uploaded)),
                 Err(e) => Err(self.verdict(&e)),
@@ -179,6 +179,8 @@ fn stale_secret(e: &ApiError) -> bool {
     matches!(e, ApiError::Platform { code, msg, .. } if code == "OP_PARAM_INVALID" && msg.contains("msg_content"))
 }
 
+/// A failed call in typed fields: the platform's own code, traceId and text are kept as they
+/// came, so the agent sees the platform's words for a code we do not know.
 fn failure(e: &ApiError) -> SendFailure {
     match e {
         ApiError::Platform {
@@ -187,20 +189,18 @@ fn failure(e: &ApiError) -> SendFailure {
             trace_id,
             ..
         } => SendFailure {
-            code: FAIL_PLATFORM,
-            message: format!(
-                "{code}: {msg} (traceId {})",
-                trace_id.as_deref().unwrap_or("-")
-            ),
+            kind: FailureKind::Platform,
+            platform_code: Some(code.clone()),
+            trace_id: trace_id.clone(),
+            message: msg.clone(),
         },
         ApiError::Transport { kind, .. } => SendFailure {
-            code: FAIL_NETWORK,
-            message: format!("network: {kind}"),
+            kind: FailureKind::Network,
+            platform_code: None,
+            trace_id: None,
+            message: kind.to_string(),
         },
-        other => SendFailure {
-            code: FAIL_LOCAL,
-            message: other.to_string(),
-        },
+        other => local_failure(other.to_string()),
     }
 }
 

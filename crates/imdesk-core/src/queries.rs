@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use imdesk_store::{Conversation, ConversationKey, SearchFilter, Store};
-use rusqlite::types::Value;
+use imdesk_store::{Conversation, ConversationKey, InboxView, SearchFilter};
 
 use crate::convert::{self, biz_type_of, chat_message, outbox_message, parse_conversation_id};
 use crate::desk::Desk;
@@ -12,114 +11,6 @@ use crate::error::{DeskError, DeskResult};
 use crate::view::{
     HistoryPage, InboxFilter, InboxPage, InboxQuery, SearchHit, SearchQuery, StoreSummary,
 };
-
-fn blocking_err(_: tokio::task::JoinError) -> DeskError {
-    DeskError::Stopped
-}
-
-/// The WHERE clause and arguments of an inbox query at `now`.
-fn inbox_where(q: &InboxQuery, now: i64, window_ms: i64) -> (String, Vec<Value>) {
-    let mut sql = String::from(" WHERE 1");
-    let mut args = Vec::new();
-    if let Some(store) = &q.store {
-        sql.push_str(" AND store = ?");
-        args.push(Value::Text(store.clone()));
-    }
-    match q.filter {
-        InboxFilter::All => {}
-        InboxFilter::Urgent => {
-            sql.push_str(" AND deadline_ms IS NOT NULL AND (clock_urgent = 1 OR deadline_ms < ?)");
-            args.push(Value::Integer(now));
-        }
-        InboxFilter::PreOrder => sql.push_str(" AND biz_type = 1 AND order_state = 0"),
-        InboxFilter::InProgress => sql.push_str(" AND biz_type = 1 AND order_state = 1"),
-        InboxFilter::AfterSale => {
-            sql.push_str(
-                " AND biz_type = 1 AND order_state = 2
-                  AND (order_completed_at_ms IS NULL OR order_completed_at_ms + ? > ?)",
-            );
-            args.push(Value::Integer(window_ms));
-            args.push(Value::Integer(now));
-        }
-        InboxFilter::ReviewContact => sql.push_str(" AND biz_type = 4"),
-        InboxFilter::FansGroup => sql.push_str(" AND biz_type = 5"),
-        InboxFilter::RiderGroup => sql.push_str(" AND biz_type = 6"),
-        InboxFilter::Blocked => sql.push_str(" AND blocked = 1"),
-    }
-    (sql, args)
-}
-
-/// The scene a row shows: the newest scene message (complaint, wrong items, remark...) from
-/// the customer while the conversation awaits a reply. Found through the conversation's
-/// message index, only for rows with a running clock.
-const AWAITING_SCENE: &str = "SELECT scene_tag, scene_name FROM messages
-     WHERE conversation_id = ?1 AND cts_ms >= ?2 AND msg_source = 2 AND scene_tag > 0
-     ORDER BY cts_ms DESC LIMIT 1";
-
-/// A conversation and the scene its row shows.
-pub(crate) type SceneRow = (Conversation, Option<(i32, String)>);
-
-/// [`AWAITING_SCENE`] of each conversation, in one read (blocking).
-pub(crate) fn awaiting_scenes(
-    store: &Store,
-    convs: &[Conversation],
-) -> imdesk_store::Result<Vec<Option<(i32, String)>>> {
-    store.read(|conn| {
-        let mut stmt = conn.prepare_cached(AWAITING_SCENE)?;
-        let mut scenes = Vec::with_capacity(convs.len());
-        for c in convs {
-            let scene = match c.clock {
-                Some(clock) => {
-                    let mut rows = stmt.query(rusqlite::params![c.id, clock.awaiting_since_ms])?;
-                    match rows.next()? {
-                        Some(r) => Some((r.get(0)?, r.get(1)?)),
-                        None => None,
-                    }
-                }
-                None => None,
-            };
-            scenes.push(scene);
-        }
-        Ok(scenes)
-    })
-}
-
-/// Inbox ids in order, and the total, then the rows (blocking; run in spawn_blocking).
-fn inbox_page(
-    store: &Store,
-    q: &InboxQuery,
-    now: i64,
-    window_ms: i64,
-) -> imdesk_store::Result<(u32, Vec<SceneRow>)> {
-    let (clause, args) = inbox_where(q, now, window_ms);
-    let (limit, offset) = (q.limit.min(500), q.offset);
-    let (total, ids) = store.read(|conn| {
-        let total: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM conversations{clause}"),
-            rusqlite::params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
-        let mut page_args = args.clone();
-        page_args.push(Value::Integer(limit.into()));
-        page_args.push(Value::Integer(offset.into()));
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id FROM conversations{clause} ORDER BY inbox_key, id LIMIT ? OFFSET ?"
-        ))?;
-        let ids = stmt
-            .query_map(rusqlite::params_from_iter(page_args), |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()?;
-        Ok((total, ids))
-    })?;
-    let mut convs = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(c) = store.conversation(id)? {
-            convs.push(c);
-        }
-    }
-    let scenes = awaiting_scenes(store, &convs)?;
-    let rows = convs.into_iter().zip(scenes).collect();
-    Ok((u32::try_from(total).unwrap_or(u32::MAX), rows))
-}
 
 impl Desk {
     pub(crate) fn window_ms(&self) -> i64 {
@@ -168,19 +59,43 @@ impl Desk {
     pub async fn inbox(&self, query: InboxQuery) -> DeskResult<InboxPage> {
         let now = self.now();
         let window = self.window_ms();
-        let store = self.store.clone();
-        let (total, convs) =
-            tokio::task::spawn_blocking(move || inbox_page(&store, &query, now, window))
-                .await
-                .map_err(blocking_err)??;
-        let rows = convs
-            .iter()
-            .map(|(c, scene)| {
-                let name = self.stores.name(&c.key.store);
-                convert::row(c, scene.clone(), &name, now, window)
+        let view = match query.filter {
+            InboxFilter::All => InboxView::All,
+            InboxFilter::Urgent => InboxView::Attention,
+            InboxFilter::PreOrder => InboxView::PreOrder,
+            InboxFilter::InProgress => InboxView::InProgress,
+            InboxFilter::AfterSale => InboxView::AfterSale,
+            InboxFilter::ReviewContact => InboxView::ReviewContact,
+            InboxFilter::FansGroup => InboxView::FansGroup,
+            InboxFilter::RiderGroup => InboxView::RiderGroup,
+            InboxFilter::Blocked => InboxView::Blocked,
+        };
+        let page = self
+            .store
+            .inbox_async(
+                imdesk_store::InboxQuery {
+                    store: query.store,
+                    view,
+                    offset: query.offset,
+                    after: None,
+                    limit: query.limit,
+                },
+                now,
+            )
+            .await?;
+        let rows = page
+            .rows
+            .into_iter()
+            .map(|r| {
+                let name = self.stores.name(&r.conversation.key.store);
+                convert::row(&r.conversation, r.scene, &name, now, window)
             })
             .collect();
-        Ok(InboxPage { total, rows, now })
+        Ok(InboxPage {
+            total: page.total,
+            rows,
+            now,
+        })
     }
 
     /// Up to `limit` messages before `before` (a cursor from an earlier page), oldest first;

@@ -1,8 +1,6 @@
 //! Reply rates for the supervisor panel: today's local figures from the store's reply-event log,
 //! beside Meituan's own figures (fetched periodically).
 
-use std::collections::BTreeMap;
-
 use meituan_wire::TimeMs;
 
 use crate::alerts::local_second_of_day;
@@ -10,76 +8,38 @@ use crate::desk::Desk;
 use crate::error::DeskResult;
 use crate::view::{Rate, ReplyRates};
 
-/// A rate with nothing counted yet.
-const EMPTY: Rate = Rate {
-    on_time: 0,
-    counted: 0,
-    ratio: None,
-};
-
-/// Rates per store (`None`: the brand) over the events `pick` selects: on time when replied
-/// within `window_ms` of the customer message, counted once replied or once the window closed.
-// TODO(lead): store aggregate (`Store::reply_rates`) replaces this tally.
-fn tally(
-    rows: &[Row],
-    pick: fn(&Row) -> bool,
-    window_ms: i64,
-    now: i64,
-) -> BTreeMap<Option<String>, Rate> {
-    let mut out = BTreeMap::new();
-    for r in rows.iter().filter(|r| pick(r) && r.1 <= now) {
-        let deadline = r.1.saturating_add(window_ms);
-        let on_time = match r.4 {
-            Some(at) => at <= deadline,
-            None if now >= deadline => false,
-            None => continue,
-        };
-        for key in [None, Some(r.0.clone())] {
-            let rate = out.entry(key).or_insert(EMPTY);
-            rate.on_time += u32::from(on_time);
-            rate.counted += 1;
-            rate.ratio = Some(f64::from(rate.on_time) / f64::from(rate.counted));
-        }
+fn rate(c: imdesk_store::RateCounts) -> Rate {
+    let n = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+    Rate {
+        on_time: n(c.on_time),
+        counted: n(c.on_time + c.missed),
+        ratio: c.ratio(),
     }
-    out
 }
 
-/// One logged clock event: (store, customer_at, urgent, started_clock, replied_at).
-type Row = (String, i64, bool, bool, Option<i64>);
-
 impl Desk {
-    /// Today's (local day) reply rates: the brand first, then each store.
+    /// Today's (local day) reply rates: the brand first, then each store. The store's one
+    /// aggregate decides them with the one clock policy.
     pub async fn reply_rates(&self) -> DeskResult<Vec<ReplyRates>> {
         let now = self.now();
         let day_start =
             now - i64::from(local_second_of_day(TimeMs(now), self.opts.utc_offset_secs)) * 1000;
-        let rows: Vec<Row> = self
+        let local = self
             .store
-            .read_async(move |conn| {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT store, customer_at_ms, urgent, started_clock, replied_at_ms
-                     FROM reply_events WHERE customer_at_ms >= ?1",
-                )?;
-                let rows = stmt
-                    .query_map([day_start], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<Row>>>()?;
-                Ok(rows)
-            })
+            .reply_rates_async(None, day_start, now + 1, now)
             .await?;
-        let clock = &self.opts.store.clock;
-        // Every clock counts toward the 5-minute rate once (the event that started it); every
-        // urgent message counts toward the 1-minute rate (also one that tightened a clock).
-        let five = tally(&rows, |r| r.3, clock.normal_window_ms, now);
-        let one = tally(&rows, |r| r.2, clock.urgent_window_ms, now);
-        let of =
-            |rates: &BTreeMap<Option<String>, Rate>, key| rates.get(&key).cloned().unwrap_or(EMPTY);
+        let of = |store: Option<&str>| {
+            local
+                .iter()
+                .find(|r| r.store.as_deref() == store)
+                .map(|r| (rate(r.five_min), rate(r.urgent_one_min)))
+                .unwrap_or_else(|| (rate(Default::default()), rate(Default::default())))
+        };
         let platform = self.platform_rates.borrow().clone();
         let mut out = vec![ReplyRates {
             store: None,
-            five_min: of(&five, None),
-            urgent_one_min: of(&one, None),
+            five_min: of(None).0,
+            urgent_one_min: of(None).1,
             platform_five_min: None,
             platform_urgent: None,
             target_five_min: None,
@@ -90,8 +50,8 @@ impl Desk {
             let p = platform.get(id.as_str());
             out.push(ReplyRates {
                 store: Some(id.as_str().to_owned()),
-                five_min: of(&five, Some(id.as_str().to_owned())),
-                urgent_one_min: of(&one, Some(id.as_str().to_owned())),
+                five_min: of(Some(id.as_str())).0,
+                urgent_one_min: of(Some(id.as_str())).1,
                 platform_five_min: p.and_then(|p| p.reversion_rate.clone()),
                 platform_urgent: p.and_then(|p| p.urgent_reversion_rate.clone()),
                 target_five_min: p.and_then(|p| p.target_reversion_rate.clone()),

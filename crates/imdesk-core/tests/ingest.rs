@@ -340,7 +340,8 @@ async fn events_and_alerts_leave_the_core_only_after_their_messages_commit() {
     // The desk has read them off the sockets (the checker verifies every event against the
     // committed file whenever it comes; the lock makes an early one likely to show).
     eventually(10, "the held messages read", || async {
-        desk.push_frames_received() >= sb.push_frames_written()
+        let written = sb.push_frames_written();
+        written >= sb.push_frames_queued() && desk.push_frames_received() >= written
     })
     .await;
     let during = checker.times_named(&held, since);

@@ -18,7 +18,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::{report, stats, time_n, Cache, Rng};
-use imdesk_store::{InboxFilter, SearchFilter, Store, StoreOptions};
+use imdesk_store::{InboxQuery, SearchFilter, Store, StoreOptions};
+
+/// "Now" of the inbox queries: after every generated message, so clocks are overdue.
+const NOW: i64 = i64::MAX / 4;
 use rusqlite::Connection;
 
 const SEARCHES: &[(&str, &str)] = &[
@@ -43,7 +46,7 @@ fn child_cold(path: &Path, mode: &str) {
     let start = Instant::now();
     let rows = if mode == "ours" {
         let store = Store::open(path, StoreOptions::default()).unwrap();
-        store.inbox(InboxFilter::default()).unwrap().len()
+        store.inbox(InboxQuery::default(), NOW).unwrap().rows.len()
     } else {
         let conn = raw(path);
         let mut stmt = conn.prepare(RAW_INBOX).unwrap();
@@ -57,10 +60,12 @@ fn child_rss(path: &Path, mode: &str) {
     let mut rng = Rng::new(7);
     if mode == "ours" {
         let store = Store::open(path, StoreOptions::default()).unwrap();
-        let page = store.inbox(InboxFilter::default()).unwrap();
+        let page = store.inbox(InboxQuery::default(), NOW).unwrap().rows;
         for i in 0..200 {
-            store.inbox(InboxFilter::default()).unwrap();
-            store.history(page[i % page.len()].id, None, 50).unwrap();
+            store.inbox(InboxQuery::default(), NOW).unwrap();
+            store
+                .history(page[i % page.len()].conversation.id, None, 50)
+                .unwrap();
         }
         for (q, _) in SEARCHES {
             for _ in 0..20 {
@@ -70,10 +75,13 @@ fn child_rss(path: &Path, mode: &str) {
         for _ in 0..200 {
             let s = format!("epoi{:04}", rng.below(200));
             store
-                .inbox(InboxFilter {
-                    store: Some(s),
-                    ..Default::default()
-                })
+                .inbox(
+                    InboxQuery {
+                        store: Some(s),
+                        ..Default::default()
+                    },
+                    NOW,
+                )
                 .unwrap();
         }
     } else {
@@ -158,7 +166,7 @@ fn main() {
     // Inbox.
     let ours = time_n(1000, |_| {
         assert_eq!(
-            store.inbox(InboxFilter::default()).unwrap().len(),
+            store.inbox(InboxQuery::default(), NOW).unwrap().rows.len(),
             200.min(conversations)
         );
     });
@@ -180,10 +188,13 @@ fn main() {
     let ours_store = time_n(1000, |_| {
         let s = format!("epoi{:04}", rng.below(stores));
         store
-            .inbox(InboxFilter {
-                store: Some(s),
-                ..Default::default()
-            })
+            .inbox(
+                InboxQuery {
+                    store: Some(s),
+                    ..Default::default()
+                },
+                NOW,
+            )
             .unwrap();
     });
     let raw_store_inbox = time_n(1000, |_| {

@@ -4,12 +4,11 @@
 //! connection (the async form inside `spawn_blocking`). No SQLite call ever runs on an async
 //! executor thread.
 
-use std::sync::Arc;
-
-use crate::conversations::{self, Conversation, ConversationKey, InboxFilter, StoreCounts};
+use crate::conversations::{self, Conversation, ConversationKey};
 use crate::db::Store;
 use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
 use crate::error::Result;
+use crate::inbox::{self, InboxPage, InboxQuery, InboxRow, StoreCounts};
 use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow};
 use crate::outbox::{self, NewOutboxMessage, OutboxItem, SendFailure};
 use crate::quarantine::{self, QuarantinedFrame};
@@ -24,7 +23,7 @@ macro_rules! operations {
             $(
                 $(#[$doc])*
                 pub fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
-                    let opts = Arc::clone(&self.inner.options);
+                    let opts = self.options();
                     operations!(@sync $kind self, move |conn| $f(conn, &opts, $($arg),*))
                 }
 
@@ -32,7 +31,7 @@ macro_rules! operations {
                 #[doc = ""]
                 #[doc = "Async form: never blocks the executor."]
                 pub async fn $name_async(&self, $($arg: $ty),*) -> Result<$ret> {
-                    let opts = Arc::clone(&self.inner.options);
+                    let opts = self.options();
                     operations!(@async $kind self, move |conn| $f(conn, &opts, $($arg),*))
                 }
             )*
@@ -46,8 +45,28 @@ macro_rules! operations {
 
 operations! {
     read
-    /// An inbox page (see [`InboxFilter`]).
-    fn inbox / inbox_async(filter: InboxFilter) -> Vec<Conversation> = conversations::inbox;
+    /// An inbox page at `now_ms` (see [`InboxQuery`]).
+    fn inbox / inbox_async(query: InboxQuery, now_ms: i64) -> InboxPage = inbox::inbox;
+    read
+    /// One conversation as its inbox row shows it (with its awaiting scene).
+    fn inbox_row / inbox_row_async(id: i64) -> Option<InboxRow> = inbox::inbox_row;
+    read
+    /// Every conversation whose reply clock runs, earliest deadline first.
+    fn running_clocks / running_clocks_async() -> Vec<Conversation> = inbox::running_clocks;
+    read
+    /// Two-party conversations whose last message is ours, sent after `since_ms` and not yet
+    /// read by the customer as far as we know; newest first.
+    fn unread_receipts / unread_receipts_async(since_ms: i64, limit: u32) -> Vec<Conversation>
+        = conversations::unread_receipts;
+    read
+    /// The keys of the conversations about an order.
+    fn conversations_of_order / conversations_of_order_async(order_id: i64) -> Vec<ConversationKey>
+        = conversations::conversations_of_order;
+    write
+    /// The conversation of a store and peer, created empty if the cache has none yet.
+    fn ensure_conversation / ensure_conversation_async(store: String, biz_type: i32,
+        open_user_id: Option<i64>, group_id: Option<i64>, order_id: Option<i64>) -> Conversation
+        = conversations::ensure_conversation;
     read
     /// One conversation by id.
     fn conversation / conversation_async(id: i64) -> Option<Conversation> = conversations::conversation;
@@ -64,7 +83,7 @@ operations! {
         = conversations::set_customer_read_time;
     read
     /// Unread, waiting and overdue counts per store at `now_ms`.
-    fn store_counts / store_counts_async(now_ms: i64) -> Vec<StoreCounts> = conversations::store_counts;
+    fn store_counts / store_counts_async(now_ms: i64) -> Vec<StoreCounts> = inbox::store_counts;
     read
     /// The last `limit` messages before `before`, oldest first.
     fn history / history_async(conversation_id: i64, before: Option<HistoryCursor>, limit: u32) -> Vec<MessageRow>
@@ -99,6 +118,9 @@ operations! {
     /// A conversation's unsent items (queued, sending, failed), oldest first.
     fn unsent_outbox / unsent_outbox_async(conversation_id: i64) -> Vec<OutboxItem> = outbox::unsent_outbox;
     read
+    /// The texts of unsent picture items: the staged pictures to keep.
+    fn staged_picture_texts / staged_picture_texts_async() -> Vec<String> = outbox::staged_picture_texts;
+    read
     /// One outbox item.
     fn outbox_item / outbox_item_async(id: i64) -> Option<OutboxItem> = outbox::outbox_item;
     write
@@ -121,6 +143,11 @@ operations! {
     write
     /// Caches a fetched order and updates the order context of its conversations.
     fn upsert_order / upsert_order_async(order: OrderRecord) -> () = desk_tables::upsert_order;
+    read
+    /// Orders to fetch: (store, order id) of orders that conversations active after
+    /// `since_ms` refer to, never fetched, or open and fetched before `stale_before_ms`.
+    fn orders_to_fetch / orders_to_fetch_async(since_ms: i64, stale_before_ms: i64, limit: u32)
+        -> Vec<(String, i64)> = desk_tables::orders_to_fetch;
     read
     /// A cached order.
     fn order / order_async(order_id: i64) -> Option<OrderRecord> = desk_tables::order;
@@ -157,7 +184,8 @@ operations! {
     /// How many frames are quarantined.
     fn quarantine_count / quarantine_count_async() -> i64 = quarantine::quarantine_count;
     read
-    /// Reply rates per store for customer messages in `[since_ms, until_ms)`.
+    /// Reply rates of customer messages in `[since_ms, until_ms)` at `now_ms`: the brand,
+    /// then each store (see [`ReplyRates`]).
     fn reply_rates / reply_rates_async(store: Option<String>, since_ms: i64, until_ms: i64, now_ms: i64)
         -> Vec<ReplyRates> = reply_rates::reply_rates;
 }

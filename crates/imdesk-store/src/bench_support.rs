@@ -300,3 +300,23 @@ pub fn as_new_message(m: &crate::messages::MessageRow) -> NewMessage {
         search_body: None,
     }
 }
+
+/// Raw SQL on the store's own connections, for this crate's tests and benchmarks only (the
+/// feature is off in the application, which reads and writes through named operations).
+impl crate::Store {
+    /// Runs `f` on a reader connection (see the private `Store::read`).
+    pub fn raw_read<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        self.read(f)
+    }
+
+    /// Runs `f` on the writer thread in its own savepoint; returns after the commit.
+    pub fn raw_write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> crate::Result<T> + Send + 'static,
+    ) -> crate::Result<T> {
+        self.write(f)
+    }
+}

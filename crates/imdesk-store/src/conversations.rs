@@ -1,12 +1,11 @@
 //! The `conversations` table: the inbox summary (last message, unread count, order context,
-//! reply clock), its pages and counts.
+//! reply clock) and the reads and writes of single conversations. Pages and counts are in
+//! [`crate::inbox`].
 
-use std::collections::BTreeMap;
-
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{named_params, params, Connection, OptionalExtension, Row};
 
 use crate::error::{Result, StoreError};
+use crate::messages::SOURCE_MERCHANT;
 use crate::options::StoreOptions;
 
 /// How a conversation is keyed (architecture.md, "Conversation model").
@@ -127,7 +126,7 @@ pub struct Conversation {
     pub clock: Option<ReplyClock>,
     /// The customer is blocked.
     pub blocked: bool,
-    /// Sort key of the inbox (for [`InboxCursor`]).
+    /// Sort key of the inbox (for [`crate::InboxCursor`]).
     pub inbox_key: i64,
 }
 
@@ -174,104 +173,6 @@ impl Conversation {
             inbox_key: row.get(23)?,
         })
     }
-}
-
-/// Continue an inbox listing after this row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InboxCursor {
-    /// `inbox_key` of the last row shown.
-    pub inbox_key: i64,
-    /// Its id.
-    pub id: i64,
-}
-
-impl From<&Conversation> for InboxCursor {
-    fn from(c: &Conversation) -> Self {
-        Self {
-            inbox_key: c.inbox_key,
-            id: c.id,
-        }
-    }
-}
-
-/// Which conversations an inbox page shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboxFilter {
-    /// Only this store.
-    pub store: Option<String>,
-    /// Only this conversation kind.
-    pub biz_type: Option<i32>,
-    /// Only this order context.
-    pub order_state: Option<OrderState>,
-    /// Only conversations whose running clock is urgent.
-    pub urgent_only: bool,
-    /// `Some(true)`: only blocked customers; `Some(false)`: hide them; `None`: all.
-    pub blocked: Option<bool>,
-    /// Continue after this row.
-    pub after: Option<InboxCursor>,
-    /// Page size.
-    pub limit: u32,
-}
-
-impl Default for InboxFilter {
-    fn default() -> Self {
-        Self {
-            store: None,
-            biz_type: None,
-            order_state: None,
-            urgent_only: false,
-            blocked: None,
-            after: None,
-            limit: 200,
-        }
-    }
-}
-
-/// Keys below this belong to conversations with a running clock (see the schema).
-const RUNNING_CLOCK_KEY_BOUND: i64 = -(1 << 61);
-
-/// An inbox page: running clocks first by deadline, then the rest by last message, newest
-/// first. Served from the conversations table by the `inbox_key` indexes.
-pub fn inbox(
-    conn: &Connection,
-    _opts: &StoreOptions,
-    filter: InboxFilter,
-) -> Result<Vec<Conversation>> {
-    let mut sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE 1");
-    let mut args: Vec<Value> = Vec::new();
-    if let Some(store) = filter.store {
-        sql.push_str(" AND store = ?");
-        args.push(Value::Text(store));
-    }
-    if let Some(biz_type) = filter.biz_type {
-        sql.push_str(" AND biz_type = ?");
-        args.push(Value::Integer(biz_type.into()));
-    }
-    if let Some(state) = filter.order_state {
-        sql.push_str(" AND order_state = ?");
-        args.push(Value::Integer(state.code()));
-    }
-    if filter.urgent_only {
-        sql.push_str(" AND clock_urgent = 1 AND inbox_key < ?");
-        args.push(Value::Integer(RUNNING_CLOCK_KEY_BOUND));
-    }
-    match filter.blocked {
-        Some(true) => sql.push_str(" AND blocked = 1"),
-        Some(false) => sql.push_str(" AND blocked = 0"),
-        None => {}
-    }
-    if let Some(after) = filter.after {
-        sql.push_str(" AND (inbox_key, id) > (?, ?)");
-        args.push(Value::Integer(after.inbox_key));
-        args.push(Value::Integer(after.id));
-    }
-    sql.push_str(" ORDER BY inbox_key, id LIMIT ?");
-    args.push(Value::Integer(filter.limit.into()));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(args), Conversation::from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
 }
 
 /// One conversation by id.
@@ -336,57 +237,86 @@ pub fn set_customer_read_time(
     Ok(())
 }
 
-/// Per-store numbers for the store rail and the supervisor view.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoreCounts {
-    /// Store (`epoiId`).
-    pub store: String,
-    /// Unread customer messages.
-    pub unread_messages: i64,
-    /// Conversations with unread messages.
-    pub unread_conversations: i64,
-    /// Conversations with a running reply clock.
-    pub waiting: i64,
-    /// Of those, clocks past their deadline at `now_ms`.
-    pub overdue: i64,
-    /// Of the waiting, urgent clocks.
-    pub urgent_waiting: i64,
+/// Creates the conversation as ingest would (empty, blocked if its customer is) when the cache
+/// has none yet, so that the desk may address a peer before any message was received; returns
+/// it. An order id (0 means none, as in pushes) is recorded, and a new one puts the
+/// conversation in progress.
+pub fn ensure_conversation(
+    conn: &Connection,
+    opts: &StoreOptions,
+    store: String,
+    biz_type: i32,
+    open_user_id: Option<i64>,
+    group_id: Option<i64>,
+    order_id: Option<i64>,
+) -> Result<Conversation> {
+    let key = ConversationKey::of(&store, biz_type, open_user_id, group_id)
+        .ok_or(StoreError::NoConversationKey { biz_type })?;
+    let id = conn
+        .prepare_cached(
+            "INSERT INTO conversations (store, biz_type, peer_id, open_user_id, group_id,
+                 order_id, order_state, blocked)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 IS NULL THEN 0 ELSE 1 END,
+                 EXISTS (SELECT 1 FROM blocked WHERE store = ?1 AND open_user_id = ?4))
+             ON CONFLICT (store, biz_type, peer_id) DO UPDATE SET
+                 order_id = coalesce(excluded.order_id, order_id),
+                 order_state = CASE WHEN excluded.order_id IS NOT NULL
+                     AND excluded.order_id IS NOT order_id THEN 1 ELSE order_state END
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                key.store,
+                key.biz_type,
+                key.peer_id,
+                open_user_id,
+                group_id,
+                order_id.filter(|&o| o > 0)
+            ],
+            |r| r.get(0),
+        )?;
+    conversation(conn, opts, id)?.ok_or(StoreError::ConversationNotFound(id))
 }
 
-/// Counts per store (only stores with something to count appear), ordered by store. The
-/// unread part scans the conversations table (≈50,000 rows: a few ms); an index for it would
-/// cost every ingest two more index writes.
-pub fn store_counts(
+/// Two-party conversations whose read receipt may still change: the last message is ours,
+/// sent after `since_ms` and after the customer's known read time. Newest first.
+pub fn unread_receipts(
     conn: &Connection,
     _opts: &StoreOptions,
-    now_ms: i64,
-) -> Result<Vec<StoreCounts>> {
-    let mut by_store: BTreeMap<String, StoreCounts> = BTreeMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT store, sum(unread_count), count(*) FROM conversations
-         WHERE unread_count > 0 GROUP BY store",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let store: String = row.get(0)?;
-        let entry = by_store.entry(store.clone()).or_default();
-        entry.store = store;
-        entry.unread_messages = row.get(1)?;
-        entry.unread_conversations = row.get(2)?;
-    }
-    // Running clocks sit at the front of the inbox index: a range scan, not a table scan.
-    let mut stmt = conn.prepare_cached(
-        "SELECT store, count(*), sum(deadline_ms < ?1), sum(clock_urgent) FROM conversations
-         WHERE inbox_key < ?2 GROUP BY store",
-    )?;
-    let mut rows = stmt.query([now_ms, RUNNING_CLOCK_KEY_BOUND])?;
-    while let Some(row) = rows.next()? {
-        let store: String = row.get(0)?;
-        let entry = by_store.entry(store.clone()).or_default();
-        entry.store = store;
-        entry.waiting = row.get(1)?;
-        entry.overdue = row.get(2)?;
-        entry.urgent_waiting = row.get(3)?;
-    }
-    Ok(by_store.into_values().collect())
+    since_ms: i64,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE biz_type = 1 AND last_msg_source = :merchant
+           AND last_msg_at_ms > coalesce(last_read_ms, 0) AND last_msg_at_ms > :since
+         ORDER BY last_msg_at_ms DESC LIMIT :limit"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            named_params! { ":merchant": SOURCE_MERCHANT, ":since": since_ms, ":limit": limit },
+            Conversation::from_row,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The keys of the conversations about an order (to refresh them once it is fetched).
+pub fn conversations_of_order(
+    conn: &Connection,
+    _opts: &StoreOptions,
+    order_id: i64,
+) -> Result<Vec<ConversationKey>> {
+    let rows = conn
+        .prepare_cached("SELECT store, biz_type, peer_id FROM conversations WHERE order_id = ?1")?
+        .query_map([order_id], |r| {
+            Ok(ConversationKey {
+                store: r.get(0)?,
+                biz_type: r.get(1)?,
+                peer_id: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }

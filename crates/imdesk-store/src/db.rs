@@ -5,7 +5,7 @@
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -30,15 +30,27 @@ pub(crate) struct Inner {
     writer: Option<JoinHandle<()>>,
     checkpointer: Option<JoinHandle<()>>,
     readers: (Sender<Connection>, Receiver<Connection>),
-    pub(crate) options: Arc<StoreOptions>,
+    options: SharedOptions,
     path: PathBuf,
+}
+
+/// The options as they are now: shared with the writer thread, which reads the clock policy
+/// at each ingest, and replaced whole (never changed in place) when the policy changes, so
+/// that an operation works with one consistent snapshot.
+#[derive(Clone)]
+struct SharedOptions(Arc<RwLock<Arc<StoreOptions>>>);
+
+impl SharedOptions {
+    fn now(&self) -> Arc<StoreOptions> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
             .field("path", &self.inner.path)
-            .field("options", &self.inner.options)
+            .field("options", &self.options())
             .finish_non_exhaustive()
     }
 }
@@ -124,13 +136,15 @@ impl Store {
             // The channel has room for exactly these connections.
             let _ = readers.0.send(conn);
         }
+        options.clock.validate()?;
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Job>();
         let max_batch = options.max_batch_jobs.max(1);
+        let shared = SharedOptions(Arc::new(RwLock::new(Arc::new(options))));
         let handle = std::thread::Builder::new()
             .name("imdesk-store-writer".into())
             .spawn({
-                let clock = options.clock.clone();
-                move || writer_loop(writer, jobs_rx, max_batch, &clock)
+                let options = shared.clone();
+                move || writer_loop(writer, jobs_rx, max_batch, &options)
             })
             .map_err(StoreError::WriterStart)?;
         Ok(Self {
@@ -139,20 +153,44 @@ impl Store {
                 writer: Some(handle),
                 checkpointer: Some(checkpointer),
                 readers,
-                options: Arc::new(options),
+                options: shared,
                 path,
             }),
         })
     }
 
-    /// The options the store was opened with.
-    pub fn options(&self) -> &StoreOptions {
-        &self.inner.options
+    /// The options as they are now: those of the open, with the current clock policy.
+    pub fn options(&self) -> Arc<StoreOptions> {
+        self.inner.options.now()
+    }
+
+    /// The reply-clock policy in force.
+    pub fn clock_policy(&self) -> ClockPolicy {
+        self.options().clock.clone()
+    }
+
+    /// Replaces the reply-clock policy (after [`ClockPolicy::validate`]). Every message the
+    /// writer ingests after this call returns gets its deadline from the new policy, and
+    /// [`Store::reply_rates`] judges by its windows; clocks already running keep their stored
+    /// deadlines, which the inbox and alerts read as they are. Not persisted: the engine owns
+    /// the setting and sets it again at each start.
+    pub fn set_clock_policy(&self, policy: ClockPolicy) -> Result<()> {
+        policy.validate()?;
+        let mut current = self
+            .inner
+            .options
+            .0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut next = StoreOptions::clone(&current);
+        next.clock = policy;
+        *current = Arc::new(next);
+        Ok(())
     }
 
     /// Runs `f` on a reader connection of the pool, blocking the calling thread (do not call
     /// from an async executor thread; use [`Store::read_async`] there).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let (give_back, pool) = &self.inner.readers;
         let conn = pool.recv().map_err(|_| StoreError::WriterGone)?;
         let lease = Lease {
@@ -166,7 +204,7 @@ impl Store {
     }
 
     /// Runs `f` on a reader connection inside `tokio::task::spawn_blocking`.
-    pub async fn read_async<T: Send + 'static>(
+    pub(crate) async fn read_async<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -178,7 +216,7 @@ impl Store {
 
     /// Queues `f` for the writer thread and blocks until its batch is committed. `f` runs
     /// inside a savepoint of the batch transaction: an error rolls back only its own writes.
-    pub fn write<T: Send + 'static>(
+    pub(crate) fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -190,7 +228,7 @@ impl Store {
     }
 
     /// Queues `f` for the writer thread; resolves once its batch is committed.
-    pub async fn write_async<T: Send + 'static>(
+    pub(crate) async fn write_async<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -391,7 +429,12 @@ struct WriterState {
 /// transaction's vector is given back once it has been used.
 const KEPT_MESSAGE_ROOM: usize = 4096;
 
-fn writer_loop(mut conn: Connection, jobs: Receiver<Job>, max_batch: usize, clock: &ClockPolicy) {
+fn writer_loop(
+    mut conn: Connection,
+    jobs: Receiver<Job>,
+    max_batch: usize,
+    options: &SharedOptions,
+) {
     let mut state = WriterState::default();
     // Adaptive batching: block for the first job, then take whatever else is already queued,
     // and commit once. Under load batches grow by themselves; when idle, latency stays low.
@@ -403,7 +446,7 @@ fn writer_loop(mut conn: Connection, jobs: Receiver<Job>, max_batch: usize, cloc
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, batch, clock, &mut state);
+        run_batch(&mut conn, batch, &options.now().clock, &mut state);
     }
     // Keep the planner's statistics fresh for the next start.
     if let Err(e) = conn.execute_batch("PRAGMA optimize") {

@@ -316,3 +316,28 @@ pub fn setting(conn: &Connection, _opts: &StoreOptions, key: String) -> Result<O
         .query_row([key], |r| r.get(0))
         .optional()?)
 }
+
+/// Orders worth fetching, most recently active first: referred to by a conversation active
+/// after `since_ms`, and either never fetched or still open (not completed 8, not cancelled
+/// 9, the platform's final states) and fetched before `stale_before_ms`. As (store, order id).
+pub fn orders_to_fetch(
+    conn: &Connection,
+    _opts: &StoreOptions,
+    since_ms: i64,
+    stale_before_ms: i64,
+    limit: u32,
+) -> Result<Vec<(String, i64)>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT c.store, c.order_id, max(c.last_msg_at_ms) AS active
+             FROM conversations c LEFT JOIN orders o ON o.order_id = c.order_id
+             WHERE c.order_id IS NOT NULL AND c.order_id > 0 AND c.last_msg_at_ms > ?1
+               AND (o.order_id IS NULL OR (o.status NOT IN (8, 9) AND o.fetched_at_ms < ?2))
+             GROUP BY c.order_id ORDER BY active DESC LIMIT ?3",
+        )?
+        .query_map(params![since_ms, stale_before_ms, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

@@ -38,6 +38,16 @@ pub enum StoreError {
     /// No conversation with this id.
     #[error("conversation {0} not found")]
     ConversationNotFound(i64),
+    /// A reply-clock policy with a window that is not positive.
+    #[error("a reply window must be positive")]
+    InvalidClockPolicy,
+    /// A conversation cannot be keyed: biz_type 1 needs open_user_id; 4, 5 and 6 need
+    /// group_id; other kinds are unknown.
+    #[error("no conversation key for biz_type {biz_type}")]
+    NoConversationKey {
+        /// The kind asked for.
+        biz_type: i32,
+    },
     /// No outbox item with this id.
     #[error("outbox item {0} not found")]
     OutboxNotFound(i64),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 
-use crate::conversations::{ConversationKey, OrderState};
+use crate::conversations::{ConversationKey, OrderState, ReplyClock};
 use crate::error::Result;
 use crate::ingest_summary::{preview, ClockEffect, OrderContext, Summary};
 use crate::messages::{NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
@@ -31,6 +31,9 @@ pub enum IngestOutcome {
         /// A customer message whose conversation now awaits a reply: false for a message that
         /// arrived after our later reply (answered already) and for every other message.
         awaits_reply: bool,
+        /// The conversation's reply clock after this message, as the writer just computed and
+        /// stored it: alerts take its deadline from here instead of computing their own.
+        clock: Option<ReplyClock>,
     },
     /// Already stored (same store, biz_type and msg_id): nothing changed.
     Duplicate {
@@ -340,10 +343,12 @@ fn ingest_with(
                 .execute(params![clock_event_id, urgent_event_id, m.cts_ms])?;
         }
     }
+    let clock = summary.clock();
     Ok(IngestOutcome::Inserted {
         message_id,
         conversation_id: summary.id,
-        awaits_reply: m.msg_source == SOURCE_CUSTOMER && summary.awaiting_since_ms.is_some(),
+        awaits_reply: m.msg_source == SOURCE_CUSTOMER && clock.is_some(),
+        clock,
     })
 }
 

@@ -2,7 +2,7 @@
 //! conversation, changed by each of the batch's messages in input order, written back once.
 //! The rules here are the ones a message-by-message ingest applied row by row.
 
-use crate::conversations::OrderState;
+use crate::conversations::{OrderState, ReplyClock};
 use crate::messages::{NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT};
 use crate::options::ClockPolicy;
 
@@ -72,6 +72,15 @@ impl Summary {
             urgent_event_id: None,
             pending: Pending::default(),
         }
+    }
+
+    /// The running reply clock, if any.
+    pub fn clock(&self) -> Option<ReplyClock> {
+        Some(ReplyClock {
+            awaiting_since_ms: self.awaiting_since_ms?,
+            deadline_ms: self.deadline_ms?,
+            urgent: self.clock_urgent,
+        })
     }
 
     /// True when `m` is (or ties) the newest message of the conversation so far.

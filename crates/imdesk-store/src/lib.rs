@@ -11,9 +11,9 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), imdesk_store::StoreError> {
-//! use imdesk_store::{InboxFilter, Store, StoreOptions};
+//! use imdesk_store::{InboxQuery, Store, StoreOptions};
 //! let store = Store::open("imdesk.sqlite3", StoreOptions::default())?;
-//! let page = store.inbox(InboxFilter::default())?;
+//! let page = store.inbox(InboxQuery::default(), 1_700_000_000_000)?;
 //! # Ok(()) }
 //! ```
 
@@ -27,6 +27,7 @@ mod conversations;
 mod db;
 mod desk_tables;
 mod error;
+mod inbox;
 mod ingest;
 mod ingest_summary;
 mod messages;
@@ -38,19 +39,22 @@ pub mod schema;
 pub mod search;
 pub mod search_text;
 
-pub use conversations::{
-    Conversation, ConversationKey, InboxCursor, InboxFilter, OrderState, ReplyClock, StoreCounts,
-};
+pub use conversations::{Conversation, ConversationKey, OrderState, ReplyClock};
 pub use db::{QueuedIngest, Store};
 pub use desk_tables::{OrderRecord, QuickReply, StoreRow};
 pub use error::{OutboxRefusal, Result, StoreError};
+pub use inbox::{
+    InboxCursor, InboxPage, InboxQuery, InboxRow, InboxView, StoreCounts, MAX_INBOX_PAGE,
+};
 pub use ingest::IngestOutcome;
 pub use messages::{
     ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
 };
-pub use options::{CheckpointPolicy, ClockPolicy, StoreOptions};
-pub use outbox::{NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
+pub use options::{
+    CheckpointPolicy, ClockPolicy, StoreOptions, NORMAL_WINDOW_MS, URGENT_WINDOW_MS,
+};
+pub use outbox::{FailureKind, NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
 pub use quarantine::QuarantinedFrame;
-pub use reply_rates::ReplyRates;
+pub use reply_rates::{RateCounts, ReplyRates};
 pub use search::SearchFilter;
 pub use search_text::SearchBody;

@@ -1,15 +1,26 @@
-//! Settings fixed when the store opens: reply-clock policy, outbox limits, connection sizes.
+//! Settings of the store: the reply-clock policy (changeable while it runs, see
+//! [`crate::Store::set_clock_policy`]), and outbox limits and connection sizes, fixed at open.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// How long a customer may wait, and which scene tags are urgent. Data, not code
-/// (architecture.md, "Conversation model").
+use crate::error::StoreError;
+
+/// Meituan's reply window for a normal customer message: 5 minutes. The platform's rule, not
+/// a preference; only tests use another.
+pub const NORMAL_WINDOW_MS: i64 = 5 * 60 * 1000;
+/// Meituan's reply window for an urgent customer message: 1 minute.
+pub const URGENT_WINDOW_MS: i64 = 60 * 1000;
+
+/// How long a customer may wait, and which scene tags are urgent: the one reply-clock policy.
+/// The store computes every deadline from it at ingest, and the inbox, counts, alerts and
+/// reply rates read those deadlines. The urgent tags are data, not code (architecture.md,
+/// "Conversation model").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClockPolicy {
-    /// Reply window for a normal message (5 minutes).
+    /// Reply window for a normal message ([`NORMAL_WINDOW_MS`]).
     pub normal_window_ms: i64,
-    /// Reply window for an urgent message (1 minute).
+    /// Reply window for an urgent message ([`URGENT_WINDOW_MS`]).
     pub urgent_window_ms: i64,
     /// Scene tags that make a message urgent (default {9003}, customer complaint).
     pub urgent_scene_tags: BTreeSet<i32>,
@@ -18,14 +29,24 @@ pub struct ClockPolicy {
 impl Default for ClockPolicy {
     fn default() -> Self {
         Self {
-            normal_window_ms: 5 * 60 * 1000,
-            urgent_window_ms: 60 * 1000,
+            normal_window_ms: NORMAL_WINDOW_MS,
+            urgent_window_ms: URGENT_WINDOW_MS,
             urgent_scene_tags: BTreeSet::from([9003]),
         }
     }
 }
 
 impl ClockPolicy {
+    /// Refuses windows that are not positive: a clock due when it starts would be overdue
+    /// before anyone could see it.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if self.normal_window_ms > 0 && self.urgent_window_ms > 0 {
+            Ok(())
+        } else {
+            Err(StoreError::InvalidClockPolicy)
+        }
+    }
+
     /// True when this scene tag is urgent.
     pub fn is_urgent(&self, scene_tag: i32) -> bool {
         self.urgent_scene_tags.contains(&scene_tag)
@@ -71,7 +92,7 @@ impl Default for CheckpointPolicy {
 /// Options for [`crate::Store::open`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
-    /// Reply-clock policy.
+    /// The reply-clock policy at open; [`crate::Store::set_clock_policy`] replaces it later.
     pub clock: ClockPolicy,
     /// Longest merchant text the outbox accepts, in characters. 500 by default: the platform
     /// does not document a limit, and longer replies are rare and better split.

@@ -46,12 +46,45 @@ impl OutboxState {
     }
 }
 
-/// The platform's reason for a failed send.
+/// Where a send failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// The platform answered with an error.
+    Platform,
+    /// The request did not get an answer (connection, timeout).
+    Network,
+    /// It failed here before reaching the platform (no credentials, a picture unreadable…).
+    Local,
+}
+
+impl FailureKind {
+    fn code(self) -> i64 {
+        match self {
+            FailureKind::Platform => 1,
+            FailureKind::Network => 2,
+            FailureKind::Local => 3,
+        }
+    }
+
+    fn from_code(code: i64) -> Self {
+        match code {
+            1 => FailureKind::Platform,
+            2 => FailureKind::Network,
+            _ => FailureKind::Local,
+        }
+    }
+}
+
+/// Why a send failed, kept in typed columns so that no reader splits a string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendFailure {
-    /// The platform's (or transport's) error code.
-    pub code: i64,
-    /// The platform's error message (never customer text).
+    /// Where it failed.
+    pub kind: FailureKind,
+    /// The platform's error code (`OP_PARAM_INVALID`, …), for [`FailureKind::Platform`].
+    pub platform_code: Option<String>,
+    /// The platform's trace id, to quote to Meituan support.
+    pub trace_id: Option<String>,
+    /// The error message (the platform's, or the transport's kind; never customer text).
     pub message: String,
 }
 
@@ -103,12 +136,12 @@ pub struct OutboxItem {
 }
 
 const OUTBOX_COLUMNS: &str = "id, conversation_id, store, biz_type, msg_id, msg_type, text, \
-     state, attempts, last_error_code, last_error_message, created_at_ms, updated_at_ms, sent_at_ms";
+     state, attempts, failure_kind, failure_platform_code, failure_trace_id, failure_message, \
+     created_at_ms, updated_at_ms, sent_at_ms";
 
 impl OutboxItem {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
-        let code: Option<i64> = row.get(9)?;
-        let message: Option<String> = row.get(10)?;
+        let kind: Option<i64> = row.get(9)?;
         Ok(Self {
             id: row.get(0)?,
             conversation_id: row.get(1)?,
@@ -119,13 +152,18 @@ impl OutboxItem {
             text: row.get(6)?,
             state: OutboxState::from_code(row.get(7)?),
             attempts: row.get(8)?,
-            last_error: code.map(|code| SendFailure {
-                code,
-                message: message.unwrap_or_default(),
-            }),
-            created_at_ms: row.get(11)?,
-            updated_at_ms: row.get(12)?,
-            sent_at_ms: row.get(13)?,
+            last_error: match kind {
+                Some(kind) => Some(SendFailure {
+                    kind: FailureKind::from_code(kind),
+                    platform_code: row.get(10)?,
+                    trace_id: row.get(11)?,
+                    message: row.get::<_, Option<String>>(12)?.unwrap_or_default(),
+                }),
+                None => None,
+            },
+            created_at_ms: row.get(13)?,
+            updated_at_ms: row.get(14)?,
+            sent_at_ms: row.get(15)?,
         })
     }
 }
@@ -303,13 +341,15 @@ pub fn mark_failed(
         return Err(StoreError::AlreadySent { id });
     }
     conn.prepare_cached(
-        "UPDATE outbox SET state = ?2, last_error_code = ?3, last_error_message = ?4,
-             updated_at_ms = ?5 WHERE id = ?1",
+        "UPDATE outbox SET state = ?2, failure_kind = ?3, failure_platform_code = ?4,
+             failure_trace_id = ?5, failure_message = ?6, updated_at_ms = ?7 WHERE id = ?1",
     )?
     .execute(params![
         id,
         OutboxState::Failed.code(),
-        failure.code,
+        failure.kind.code(),
+        failure.platform_code,
+        failure.trace_id,
         failure.message,
         now_ms
     ])?;
@@ -339,6 +379,16 @@ pub fn unsent_outbox(
     let rows = conn
         .prepare_cached(&sql)?
         .query_map([conversation_id], OutboxItem::from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The texts of unsent picture items (queued, sending, failed): the staged pictures they
+/// refer to must be kept; any other staged picture may be removed.
+pub fn staged_picture_texts(conn: &Connection, _opts: &StoreOptions) -> Result<Vec<String>> {
+    let rows = conn
+        .prepare_cached("SELECT text FROM outbox WHERE state != 2 AND msg_type = 2")?
+        .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }

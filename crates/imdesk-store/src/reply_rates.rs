@@ -1,43 +1,85 @@
-//! Reply rates from the `reply_events` log: the 5-minute rate over every clock started and
-//! the 1-minute rate over urgent messages, per store and time range.
+//! Reply rates from the `reply_events` log, the one implementation the product shows: the
+//! 5-minute rate over every clock started and the 1-minute rate over urgent messages (those
+//! that tightened a running clock included), per store and time range, judged by the windows
+//! of the clock policy in force.
+//!
+//! An event is *on time* when the reply came within its window, *missed* when it came later
+//! or has not come and the window closed at `now`, and *pending* (out of the ratio) while
+//! unanswered with its window still open. An urgent clock is judged against 5 minutes for the
+//! 5-minute rate and against 1 minute for the urgent rate.
 
-use rusqlite::{params, Connection};
+use rusqlite::{named_params, Connection};
 
 use crate::error::Result;
 use crate::options::StoreOptions;
 
-/// Reply figures of one store over a range of customer-message times.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReplyRates {
-    /// Store (`epoiId`).
-    pub store: String,
-    /// Customer messages that started a reply clock (the 5-minute rate's base).
-    pub total: i64,
-    /// Of those, answered within the normal window (5 minutes).
-    pub within_normal: i64,
-    /// Urgent messages that started or tightened a clock (the 1-minute rate's base).
-    pub urgent_total: i64,
-    /// Of those, answered within the urgent window (1 minute).
-    pub urgent_within: i64,
-    /// Events still unanswered whose window has not yet passed at `now_ms`; they count
-    /// neither as met nor as missed, so they are excluded from `total` and `urgent_total`.
+/// The counts behind one rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateCounts {
+    /// Replied within the window.
+    pub on_time: i64,
+    /// Replied late, or unanswered after the window closed.
+    pub missed: i64,
+    /// Unanswered with the window still open; not in the ratio.
     pub pending: i64,
 }
 
-impl ReplyRates {
-    /// The 5-minute rate in 0..=1, or `None` when nothing is counted.
-    pub fn normal_rate(&self) -> Option<f64> {
-        (self.total > 0).then(|| self.within_normal as f64 / self.total as f64)
+impl RateCounts {
+    /// `on_time / (on_time + missed)` in 0..=1, or `None` when nothing is decided yet.
+    pub fn ratio(&self) -> Option<f64> {
+        let decided = self.on_time + self.missed;
+        (decided > 0).then(|| self.on_time as f64 / decided as f64)
     }
 
-    /// The urgent 1-minute rate in 0..=1, or `None` when there were no urgent messages.
-    pub fn urgent_rate(&self) -> Option<f64> {
-        (self.urgent_total > 0).then(|| self.urgent_within as f64 / self.urgent_total as f64)
+    fn add(&mut self, other: Self) {
+        self.on_time += other.on_time;
+        self.missed += other.missed;
+        self.pending += other.pending;
     }
 }
 
-/// Reply rates per store for customer messages sent in `[since_ms, until_ms)`; one store when
-/// `store` is given. Windows come from the store's [`crate::ClockPolicy`].
+/// The two rates of one store, or of the brand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyRates {
+    /// The store (`epoiId`); `None` for the brand, all stores together.
+    pub store: Option<String>,
+    /// The 5-minute rate, over every clock started.
+    pub five_min: RateCounts,
+    /// The urgent 1-minute rate, over urgent messages.
+    pub urgent_one_min: RateCounts,
+}
+
+/// The counts of one rate, as SQL aggregates over the events that `$base` selects, judged
+/// against the window `$window` (a named parameter).
+macro_rules! rate_columns {
+    ($base:literal, $window:literal) => {
+        concat!(
+            "count(*) FILTER (WHERE ",
+            $base,
+            " AND replied_at_ms - customer_at_ms <= ",
+            $window,
+            "),
+             count(*) FILTER (WHERE ",
+            $base,
+            " AND (replied_at_ms - customer_at_ms > ",
+            $window,
+            "
+                 OR (replied_at_ms IS NULL AND customer_at_ms + ",
+            $window,
+            " <= :now))),
+             count(*) FILTER (WHERE ",
+            $base,
+            " AND replied_at_ms IS NULL
+                 AND customer_at_ms + ",
+            $window,
+            " > :now)"
+        )
+    };
+}
+
+/// Reply rates for customer messages sent in `[since_ms, until_ms)` as seen at `now_ms`: the
+/// brand first (the sum of the stores: each event belongs to one store), then each store
+/// that has events, by id; only `store` when given (the brand row then equals it).
 pub fn reply_rates(
     conn: &Connection,
     opts: &StoreOptions,
@@ -46,39 +88,40 @@ pub fn reply_rates(
     until_ms: i64,
     now_ms: i64,
 ) -> Result<Vec<ReplyRates>> {
-    let normal = opts.clock.normal_window_ms;
-    let urgent = opts.clock.urgent_window_ms;
-    // An event is pending when unanswered and its own window (normal, or urgent for urgent
-    // events) has not passed yet.
-    let mut stmt = conn.prepare_cached(
-        "WITH e AS (
-             SELECT store, urgent, started_clock, replied_at_ms - customer_at_ms AS took,
-                 (replied_at_ms IS NULL
-                  AND customer_at_ms + CASE WHEN urgent THEN ?5 ELSE ?4 END > ?6) AS pending
-             FROM reply_events
-             WHERE (?1 IS NULL OR store = ?1) AND customer_at_ms >= ?2 AND customer_at_ms < ?3)
-         SELECT store,
-             sum(started_clock AND NOT pending),
-             sum(started_clock AND NOT pending AND took IS NOT NULL AND took <= ?4),
-             sum(urgent AND NOT pending),
-             sum(urgent AND NOT pending AND took IS NOT NULL AND took <= ?5),
-             sum(pending)
-         FROM e GROUP BY store ORDER BY store",
-    )?;
-    let rows = stmt
-        .query_map(
-            params![store, since_ms, until_ms, normal, urgent, now_ms],
-            |r| {
-                Ok(ReplyRates {
-                    store: r.get(0)?,
-                    total: r.get(1)?,
-                    within_normal: r.get(2)?,
-                    urgent_total: r.get(3)?,
-                    urgent_within: r.get(4)?,
-                    pending: r.get(5)?,
-                })
-            },
-        )?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT store, ",
+        rate_columns!("started_clock", ":normal"),
+        ", ",
+        rate_columns!("urgent", ":urgent"),
+        " FROM reply_events
+         WHERE (:store IS NULL OR store = :store) AND customer_at_ms >= :since
+             AND customer_at_ms < :until
+         GROUP BY store ORDER BY store"
+    ))?;
+    let params = named_params! {
+        ":store": store, ":since": since_ms, ":until": until_ms, ":now": now_ms,
+        ":normal": opts.clock.normal_window_ms, ":urgent": opts.clock.urgent_window_ms,
+    };
+    let counts = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<RateCounts> {
+        Ok(RateCounts {
+            on_time: r.get(at)?,
+            missed: r.get(at + 1)?,
+            pending: r.get(at + 2)?,
+        })
+    };
+    let stores = stmt
+        .query_map(params, |r| {
+            Ok(ReplyRates {
+                store: Some(r.get(0)?),
+                five_min: counts(r, 1)?,
+                urgent_one_min: counts(r, 4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut brand = ReplyRates::default();
+    for s in &stores {
+        brand.five_min.add(s.five_min);
+        brand.urgent_one_min.add(s.urgent_one_min);
+    }
+    Ok(std::iter::once(brand).chain(stores).collect())
 }

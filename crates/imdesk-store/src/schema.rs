@@ -209,6 +209,30 @@ const V6_NO_STORE_INBOX_INDEX: &str = r#"
 DROP INDEX conversations_store_inbox;
 "#;
 
+/// Version 7: a send failure in typed columns (kind, platform code, trace id, message)
+/// instead of a code and a string the core formatted and readers split again. Rows written
+/// before are split once here, best effort: the core wrote kind 1 (platform) as
+/// "{code}: {msg} (traceId {id})" ("-" for no trace id), kind 2 (network) as
+/// "network: {kind}" and kind 3 (local) as the plain message.
+const V7_TYPED_SEND_FAILURES: &str = r#"
+ALTER TABLE outbox RENAME COLUMN last_error_code TO failure_kind;  -- 1 platform, 2 network, 3 local
+ALTER TABLE outbox RENAME COLUMN last_error_message TO failure_message;
+ALTER TABLE outbox ADD COLUMN failure_platform_code TEXT;
+ALTER TABLE outbox ADD COLUMN failure_trace_id TEXT;
+UPDATE outbox SET
+    failure_platform_code = substr(failure_message, 1, instr(failure_message, ': ') - 1),
+    failure_message = substr(failure_message, instr(failure_message, ': ') + 2)
+WHERE failure_kind = 1 AND instr(failure_message, ': ') > 1;
+UPDATE outbox SET
+    failure_trace_id = nullif(substr(failure_message, instr(failure_message, ' (traceId ') + 10,
+        length(failure_message) - instr(failure_message, ' (traceId ') - 10), '-'),
+    failure_message = substr(failure_message, 1, instr(failure_message, ' (traceId ') - 1)
+WHERE failure_kind = 1 AND instr(failure_message, ' (traceId ') > 0
+    AND failure_message LIKE '%)';
+UPDATE outbox SET failure_message = substr(failure_message, 10)
+WHERE failure_kind = 2 AND failure_message LIKE 'network: %';
+"#;
+
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
 pub const MIGRATIONS: &[&str] = &[
     V1_MESSAGES,
@@ -217,6 +241,7 @@ pub const MIGRATIONS: &[&str] = &[
     V4_CLOCK_EVENT_IDS,
     V5_REPLY_EVENTS_BY_TIME,
     V6_NO_STORE_INBOX_INDEX,
+    V7_TYPED_SEND_FAILURES,
 ];
 
 /// The schema version this build writes.

@@ -113,7 +113,7 @@ fn the_wal_is_copied_once_the_writer_pauses() {
     drop(store);
     let (store, _) = open_with(&dir, CheckpointPolicy::default());
     let count: i64 = store
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?))
+        .raw_read(|c| Ok(c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(count, batch * 10);
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::*;
-use imdesk_store::{InboxFilter, SearchFilter, StoreError};
+use imdesk_store::{InboxQuery, SearchFilter, StoreError};
 
 #[test]
 fn readers_run_while_the_writer_commits() {
@@ -25,14 +25,14 @@ fn readers_run_while_the_writer_commits() {
                 while !done.load(Ordering::Relaxed) || reads == 0 {
                     // Each batch holds one message per user of 10: a reader sees whole batches.
                     let total: i64 = store
-                        .read(|c| {
+                        .raw_read(|c| {
                             Ok(c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))?)
                         })
                         .unwrap();
                     assert_eq!(total % 10, 0, "partial batch visible");
                     assert!(total >= last_seen, "count went backwards");
                     last_seen = total;
-                    store.inbox(InboxFilter::default()).unwrap();
+                    store.inbox(InboxQuery::default(), T0).unwrap();
                     store
                         .search("退款".into(), SearchFilter::default())
                         .unwrap();
@@ -84,9 +84,10 @@ async fn async_writes_from_many_tasks_all_commit() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let page = store.inbox_async(InboxFilter::default()).await.unwrap();
-    assert_eq!(page.len(), 7);
-    assert_eq!(page.iter().map(|c| c.unread_count).sum::<i64>(), 200);
+    let page = store.inbox_async(InboxQuery::default(), T0).await.unwrap();
+    assert_eq!((page.rows.len(), page.total), (7, 7));
+    let unread: i64 = page.rows.iter().map(|r| r.conversation.unread_count).sum();
+    assert_eq!(unread, 200);
 }
 
 #[test]
@@ -94,13 +95,13 @@ fn a_failing_or_panicking_job_rolls_back_only_itself() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let err = store
-        .write(|c| -> imdesk_store::Result<()> {
+        .raw_write(|c| -> imdesk_store::Result<()> {
             c.execute("INSERT INTO settings (key, value) VALUES ('a', '1')", [])?;
             Err(StoreError::OutboxNotFound(1))
         })
         .unwrap_err();
     assert!(matches!(err, StoreError::OutboxNotFound(1)));
-    let panicked = store.write(|c| -> imdesk_store::Result<()> {
+    let panicked = store.raw_write(|c| -> imdesk_store::Result<()> {
         c.execute("INSERT INTO settings (key, value) VALUES ('b', '1')", [])?;
         panic!("bug in a job")
     });
@@ -118,7 +119,7 @@ fn an_ingest_failing_midway_leaves_nothing_behind_and_the_writer_goes_on() {
     // A trigger on the writer's connection refuses one message, after the batch's first
     // message and its new conversation were written.
     store
-        .write(|c| {
+        .raw_write(|c| {
             c.execute_batch(
                 "CREATE TEMP TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.text = 'refuse'
                  BEGIN SELECT RAISE(ABORT, 'refused'); END;",
@@ -135,7 +136,7 @@ fn an_ingest_failing_midway_leaves_nothing_behind_and_the_writer_goes_on() {
     assert!(matches!(err, StoreError::IngestFailed(_)), "{err:?}");
     let count = |sql: &'static str| -> i64 {
         store
-            .read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .raw_read(move |c| Ok(c.query_row(sql, [], |r| r.get(0))?))
             .unwrap()
     };
     assert_eq!(count("SELECT count(*) FROM messages"), 0);

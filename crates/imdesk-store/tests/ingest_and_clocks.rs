@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use imdesk_store::{
-    ConversationKey, IngestOutcome, NewMessage, OrderState, ReplyClock, SOURCE_CUSTOMER,
+    ClockPolicy, ConversationKey, IngestOutcome, NewMessage, OrderState, RateCounts, ReplyClock,
+    ReplyRates, Store, StoreError, StoreOptions, SOURCE_CUSTOMER,
 };
 
 fn conversation_id(outcome: &IngestOutcome) -> i64 {
@@ -75,7 +76,7 @@ fn messages_without_a_conversation_key_are_not_stored() {
     };
     let out = store.ingest(vec![no_user, no_group]).unwrap();
     assert_eq!(out, vec![IngestOutcome::NoConversationKey; 2]);
-    assert!(store.inbox(Default::default()).unwrap().is_empty());
+    assert_eq!(store.inbox(Default::default(), T0).unwrap().total, 0);
 }
 
 #[test]
@@ -128,17 +129,21 @@ fn reply_clock_starts_tightens_and_stops() {
     let rates = store
         .reply_rates(None, T0, T0 + 60 * MINUTE, T0 + 60 * MINUTE)
         .unwrap();
-    assert_eq!(rates.len(), 1);
-    let r = &rates[0];
+    assert_eq!(rates.len(), 2, "the brand, then s1");
+    assert_eq!(rates[0].store, None);
+    assert_eq!(rates[1].store.as_deref(), Some("s1"));
+    let met = RateCounts {
+        on_time: 1,
+        missed: 0,
+        pending: 0,
+    };
+    assert_eq!((rates[1].five_min, rates[1].urgent_one_min), (met, met));
     assert_eq!(
-        (
-            r.total,
-            r.within_normal,
-            r.urgent_total,
-            r.urgent_within,
-            r.pending
-        ),
-        (1, 1, 1, 1, 0)
+        rates[0],
+        ReplyRates {
+            store: None,
+            ..rates[1].clone()
+        }
     );
 }
 
@@ -206,19 +211,12 @@ fn missed_and_pending_replies_are_counted_apart() {
     let rates = store
         .reply_rates(Some("s1".into()), T0, T0 + 20 * MINUTE, T0 + 11 * MINUTE)
         .unwrap();
-    let r = &rates[0];
-    assert_eq!(
-        (
-            r.total,
-            r.within_normal,
-            r.urgent_total,
-            r.urgent_within,
-            r.pending
-        ),
-        (2, 1, 1, 0, 1)
-    );
-    assert_eq!(r.normal_rate(), Some(0.5));
-    assert_eq!(r.urgent_rate(), Some(0.0));
+    let r = &rates[1];
+    let counts = |c: RateCounts| (c.on_time, c.missed, c.pending);
+    assert_eq!(counts(r.five_min), (1, 1, 1));
+    assert_eq!(counts(r.urgent_one_min), (0, 1, 0));
+    assert_eq!(r.five_min.ratio(), Some(0.5));
+    assert_eq!(r.urgent_one_min.ratio(), Some(0.0));
 }
 
 #[test]
@@ -473,4 +471,167 @@ fn the_next_batch_sees_an_order_completed_in_between() {
         (conv.order_id, conv.order_state, conv.order_completed_at_ms),
         (Some(555), OrderState::Completed, Some(done))
     );
+}
+
+/// An urgent clock left unanswered is missed for the 1-minute rate once its minute passed,
+/// and still pending for the 5-minute rate until five minutes have.
+#[test]
+fn an_unanswered_urgent_clock_is_judged_by_each_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.ingest(vec![urgent("s1", 1, 1, T0, "投诉")]).unwrap();
+    let at = |now| {
+        let r = store.reply_rates(None, T0, T0 + MINUTE, now).unwrap();
+        (r[0].five_min, r[0].urgent_one_min)
+    };
+    let (pending, missed) = (
+        RateCounts {
+            pending: 1,
+            ..Default::default()
+        },
+        RateCounts {
+            missed: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(at(T0 + MINUTE - 1), (pending, pending));
+    assert_eq!(at(T0 + 2 * MINUTE), (pending, missed));
+    assert_eq!(at(T0 + 5 * MINUTE), (missed, missed));
+}
+
+/// The outcome of an inserted message carries the clock the writer stored.
+#[test]
+fn an_inserted_message_carries_its_conversations_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let out = store
+        .ingest(vec![
+            customer("s1", 1, 1, T0, "在吗"),
+            urgent("s1", 1, 2, T0 + MINUTE, "投诉"),
+            merchant("s1", 1, 3, T0 + 90_000, "在的"),
+        ])
+        .unwrap();
+    let clocks: Vec<Option<ReplyClock>> = out
+        .iter()
+        .map(|o| match o {
+            IngestOutcome::Inserted { clock, .. } => *clock,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let clock = |deadline_ms, urgent| {
+        Some(ReplyClock {
+            awaiting_since_ms: T0,
+            deadline_ms,
+            urgent,
+        })
+    };
+    assert_eq!(
+        clocks,
+        vec![
+            clock(T0 + 5 * MINUTE, false),
+            clock(T0 + 2 * MINUTE, true),
+            None
+        ]
+    );
+}
+
+/// The policy changes while the store runs: the next ingest's deadlines and the reply rates
+/// follow it, clocks already running keep their deadline, and empty windows are refused.
+#[test]
+fn a_changed_clock_policy_applies_to_the_next_ingest_and_the_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let remark = |user, msg_id, at| NewMessage {
+        scene_tag: 9001,
+        scene_name: "备注".into(),
+        ..customer("s1", user, msg_id, at, "加辣")
+    };
+    store.ingest(vec![remark(1, 1, T0)]).unwrap();
+    let policy = ClockPolicy {
+        urgent_scene_tags: [9001].into(),
+        ..store.clock_policy()
+    };
+    store.set_clock_policy(policy.clone()).unwrap();
+    assert_eq!(store.clock_policy(), policy);
+    let out = store
+        .ingest(vec![remark(2, 2, T0), urgent("s1", 3, 3, T0, "投诉")])
+        .unwrap();
+    let deadline = |o: &IngestOutcome| match o {
+        IngestOutcome::Inserted { clock, .. } => clock.map(|c| (c.deadline_ms, c.urgent)),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        deadline(&out[0]),
+        Some((T0 + MINUTE, true)),
+        "9001 is urgent now"
+    );
+    assert_eq!(
+        deadline(&out[1]),
+        Some((T0 + 5 * MINUTE, false)),
+        "9003 no more"
+    );
+    let key = |user| ConversationKey {
+        store: "s1".into(),
+        biz_type: 1,
+        peer_id: user,
+    };
+    let before = store.find_conversation(key(1)).unwrap().unwrap().clock;
+    assert_eq!(before.map(|c| c.deadline_ms), Some(T0 + 5 * MINUTE), "kept");
+    let rates = store.reply_rates(None, T0, T0 + 1, T0 + HOUR).unwrap();
+    assert_eq!(
+        (rates[0].five_min.missed, rates[0].urgent_one_min.missed),
+        (3, 1)
+    );
+
+    // The rates judge by the policy in force: with a 2-hour normal window, nothing is due.
+    store
+        .set_clock_policy(ClockPolicy {
+            normal_window_ms: 2 * HOUR,
+            ..policy.clone()
+        })
+        .unwrap();
+    let rates = store.reply_rates(None, T0, T0 + 1, T0 + HOUR).unwrap();
+    assert_eq!(rates[0].five_min.pending, 3);
+
+    let empty = ClockPolicy {
+        urgent_window_ms: 0,
+        ..policy
+    };
+    assert!(matches!(
+        store.set_clock_policy(empty.clone()),
+        Err(StoreError::InvalidClockPolicy)
+    ));
+    let options = StoreOptions {
+        clock: empty,
+        ..StoreOptions::default()
+    };
+    let other = dir.path().join("other.sqlite3");
+    assert!(matches!(
+        Store::open(other, options),
+        Err(StoreError::InvalidClockPolicy)
+    ));
+}
+
+/// The platform's windows are constants, overridable for tests through the options.
+#[test]
+fn the_windows_come_from_the_options() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        (
+            ClockPolicy::default().normal_window_ms,
+            ClockPolicy::default().urgent_window_ms
+        ),
+        (
+            imdesk_store::NORMAL_WINDOW_MS,
+            imdesk_store::URGENT_WINDOW_MS
+        )
+    );
+    let mut options = StoreOptions::default();
+    options.clock.urgent_window_ms = 30_000;
+    let store = Store::open(dir.path().join("c.sqlite3"), options).unwrap();
+    let out = store.ingest(vec![urgent("s1", 1, 1, T0, "投诉")]).unwrap();
+    assert!(matches!(
+        out[0],
+        IngestOutcome::Inserted { clock: Some(c), .. } if c.deadline_ms == T0 + 30_000
+    ));
 }

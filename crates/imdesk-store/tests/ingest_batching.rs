@@ -106,7 +106,7 @@ fn snapshot(store: &Store) -> (Vec<Conversation>, Vec<ReplyEvent>) {
         }
     }
     let events = store
-        .read(|conn| {
+        .raw_read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, store, conversation_id, message_id, customer_at_ms, urgent,
                      started_clock, replied_at_ms FROM reply_events ORDER BY id",
@@ -206,9 +206,9 @@ fn the_preview_is_the_start_of_the_last_message() {
         ..customer("s1", 1, 3, T0 + 1000, "")
     };
     store.ingest(vec![undecryptable]).unwrap();
-    let page = store.inbox(Default::default()).unwrap();
-    assert_eq!(page[0].id, conversation_id);
-    assert_eq!(page[0].last_msg_preview, None);
+    let page = store.inbox(Default::default(), T0).unwrap();
+    assert_eq!(page.rows[0].conversation.id, conversation_id);
+    assert_eq!(page.rows[0].conversation.last_msg_preview, None);
 }
 
 /// Batches queued one after another are written in queue order, whoever awaits first: the

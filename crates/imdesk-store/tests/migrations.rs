@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on failure
 
 use imdesk_store::schema::{latest_version, migrate_to, version};
-use imdesk_store::{Store, StoreOptions};
+use imdesk_store::{FailureKind, SendFailure, Store, StoreOptions};
 use rusqlite::Connection;
 
 fn schema_of(path: &std::path::Path) -> Vec<(String, String, String, Option<String>)> {
@@ -106,13 +106,16 @@ fn a_v5_cache_upgrades_without_the_store_inbox_index_and_keeps_store_pages() {
     };
     assert_eq!(index_count("conversations_store_inbox"), 1, "v5 has it");
     let store = Store::open(&path, StoreOptions::default()).unwrap();
-    let page = store
-        .inbox(imdesk_store::InboxFilter {
-            store: Some("s1".into()),
-            ..Default::default()
-        })
-        .unwrap();
-    let peers: Vec<i64> = page.iter().map(|c| c.key.peer_id).collect();
+    let query = imdesk_store::InboxQuery {
+        store: Some("s1".into()),
+        ..Default::default()
+    };
+    let page = store.inbox(query, 0).unwrap();
+    let peers: Vec<i64> = page
+        .rows
+        .iter()
+        .map(|r| r.conversation.key.peer_id)
+        .collect();
     assert_eq!(
         peers,
         [13, 12, 11],
@@ -125,4 +128,66 @@ fn a_v5_cache_upgrades_without_the_store_inbox_index_and_keeps_store_pages() {
         1,
         "the brand inbox keeps its index"
     );
+}
+
+/// Version 7 splits the failure strings the core formatted into typed columns.
+#[test]
+fn a_v6_failure_row_becomes_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.sqlite3");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        migrate_to(&mut conn, 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO conversations (id, store, biz_type, peer_id, open_user_id)
+                 VALUES (1, 's1', 1, 11, 11);
+             INSERT INTO outbox (id, conversation_id, store, biz_type, msg_id, msg_type, text,
+                     state, last_error_code, last_error_message, created_at_ms, updated_at_ms)
+             VALUES
+                 (1, 1, 's1', 1, 101, 1, 'a', 3, 1,
+                  'OP_PARAM_INVALID: msg_content: bad (traceId abc-1)', 0, 0),
+                 (2, 1, 's1', 1, 102, 1, 'b', 3, 1, 'OP_LIMIT: too fast (traceId -)', 0, 0),
+                 (3, 1, 's1', 1, 103, 1, 'c', 3, 2, 'network: timeout', 0, 0),
+                 (4, 1, 's1', 1, 104, 1, 'd', 3, 3, 'no credentials for this store', 0, 0),
+                 (5, 1, 's1', 1, 105, 1, 'e', 0, NULL, NULL, 0, 0);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    let failure = |id| store.outbox_item(id).unwrap().unwrap().last_error;
+    let typed = |kind, code: Option<&str>, trace: Option<&str>, message: &str| {
+        Some(SendFailure {
+            kind,
+            platform_code: code.map(str::to_owned),
+            trace_id: trace.map(str::to_owned),
+            message: message.to_owned(),
+        })
+    };
+    assert_eq!(
+        failure(1),
+        typed(
+            FailureKind::Platform,
+            Some("OP_PARAM_INVALID"),
+            Some("abc-1"),
+            "msg_content: bad"
+        )
+    );
+    assert_eq!(
+        failure(2),
+        typed(FailureKind::Platform, Some("OP_LIMIT"), None, "too fast")
+    );
+    assert_eq!(
+        failure(3),
+        typed(FailureKind::Network, None, None, "timeout")
+    );
+    assert_eq!(
+        failure(4),
+        typed(
+            FailureKind::Local,
+            None,
+            None,
+            "no credentials for this store"
+        )
+    );
+    assert_eq!(failure(5), None);
 }

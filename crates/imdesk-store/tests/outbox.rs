@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use imdesk_store::{
-    IngestOutcome, NewMessage, NewOutboxMessage, OrderRecord, OutboxRefusal, OutboxState,
-    SendFailure, Store, StoreError,
+    FailureKind, IngestOutcome, NewMessage, NewOutboxMessage, OrderRecord, OutboxRefusal,
+    OutboxState, SendFailure, Store, StoreError,
 };
 
 fn conversation(store: &Store, msg: NewMessage) -> i64 {
@@ -25,6 +25,15 @@ fn reply(conversation_id: i64, text: &str, now_ms: i64) -> NewOutboxMessage {
         msg_type: 1,
         text: text.into(),
         now_ms,
+    }
+}
+
+fn rate_limited() -> SendFailure {
+    SendFailure {
+        kind: FailureKind::Platform,
+        platform_code: Some("OP_RATE_LIMIT".into()),
+        trace_id: Some("t-42".into()),
+        message: "rate limited".into(),
     }
 }
 
@@ -136,23 +145,10 @@ fn survives_restart_and_is_never_sent_twice() {
         (item.id, item.msg_id, OutboxState::Sending, 1)
     );
     let failed = store
-        .mark_failed(
-            item.id,
-            SendFailure {
-                code: 1001,
-                message: "rate limited".into(),
-            },
-            T0 + 2000,
-        )
+        .mark_failed(item.id, rate_limited(), T0 + 2000)
         .unwrap();
     assert_eq!(failed.state, OutboxState::Failed);
-    assert_eq!(
-        failed.last_error,
-        Some(SendFailure {
-            code: 1001,
-            message: "rate limited".into()
-        })
-    );
+    assert_eq!(failed.last_error, Some(rate_limited()));
     assert!(store.pending_outbox().unwrap().is_empty());
     assert_eq!(store.unsent_outbox(conv).unwrap().len(), 1);
 
@@ -170,14 +166,7 @@ fn survives_restart_and_is_never_sent_twice() {
         Err(StoreError::AlreadySent { .. })
     ));
     assert!(matches!(
-        store.mark_failed(
-            item.id,
-            SendFailure {
-                code: 1,
-                message: String::new()
-            },
-            T0
-        ),
+        store.mark_failed(item.id, rate_limited(), T0),
         Err(StoreError::AlreadySent { .. })
     ));
 
@@ -322,6 +311,9 @@ fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it(
             ..reply(conv, "local:abc.png", T0 + 1000)
         })
         .unwrap();
+    // A text item and a picture item, both unsent: only the picture's staged file is kept.
+    store.enqueue_outbox(reply(conv, "稍等", T0 + 900)).unwrap();
+    assert_eq!(store.staged_picture_texts().unwrap(), ["local:abc.png"]);
     let url = "https://img.example/up/abc.png".to_owned();
     let uploaded = store
         .set_outbox_content(staged.id, url.clone(), T0 + 1100)
@@ -333,6 +325,7 @@ fn a_staged_picture_becomes_its_upload_before_the_send_and_the_message_keeps_it(
     );
     store.mark_sending(staged.id, T0 + 1200).unwrap();
     store.mark_sent(staged.id, T0 + 1300).unwrap();
+    assert!(store.staged_picture_texts().unwrap().is_empty(), "sent");
     let history = store.history(conv, None, 10).unwrap();
     let mine = history.last().unwrap();
     assert_eq!(

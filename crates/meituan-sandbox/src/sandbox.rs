@@ -245,6 +245,12 @@ impl Sandbox {
         self.app.counters.push_frames.load(Ordering::Relaxed)
     }
 
+    /// Push frames handed to open connections so far, every copy counted, written or not yet:
+    /// once [`Sandbox::push_frames_written`] reaches it, nothing is left in the writers.
+    pub fn push_frames_queued(&self) -> u64 {
+        self.app.hub.queued_frames()
+    }
+
     /// Calls answered 404 so far because the faults take their API away
     /// ([`Faults::missing`]).
     pub fn missing_api_calls(&self) -> u64 {

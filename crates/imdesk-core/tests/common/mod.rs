@@ -96,7 +96,8 @@ pub fn db_path(dir: &tempfile::TempDir) -> PathBuf {
 /// until it has handled them: nothing it was sent is still on the way.
 pub async fn every_frame_read(sandbox: &Sandbox, desk: &Desk) {
     eventually(10, "every frame read", || async {
-        desk.push_frames_received() >= sandbox.push_frames_written()
+        let written = sandbox.push_frames_written();
+        written >= sandbox.push_frames_queued() && desk.push_frames_received() >= written
     })
     .await;
     desk.settle().await;

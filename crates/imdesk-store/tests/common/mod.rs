@@ -8,6 +8,7 @@ use imdesk_store::{
 /// Base time of the tests: 2023-11-14 22:13:20 UTC.
 pub const T0: i64 = 1_700_000_000_000;
 pub const MINUTE: i64 = 60_000;
+pub const HOUR: i64 = 60 * MINUTE;
 
 pub fn open(dir: &tempfile::TempDir) -> Store {
     Store::open(dir.path().join("cache.sqlite3"), StoreOptions::default()).unwrap()

@@ -82,6 +82,8 @@ pub(crate) struct Hub {
     state: Mutex<HubState>,
     capacity: usize,
     runtime: tokio::runtime::Handle,
+    /// Push frames handed to open connections' writers (every copy).
+    queued: std::sync::atomic::AtomicU64,
 }
 
 /// How long a push held back by the reorder fault waits for a successor.
@@ -91,6 +93,7 @@ impl Hub {
     pub fn new(capacity: usize, runtime: tokio::runtime::Handle) -> Self {
         Self {
             state: Mutex::new(HubState::default()),
+            queued: std::sync::atomic::AtomicU64::new(0),
             capacity,
             runtime,
         }
@@ -144,6 +147,10 @@ impl Hub {
         }
         st.conns
             .retain(|_, tx| tx.send(Outgoing::Push(Arc::clone(&item))).is_ok());
+        self.queued.fetch_add(
+            u64::try_from(st.conns.len()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if st.conns.is_empty() {
             if st.pending.len() >= self.capacity {
                 st.pending.pop_front();
@@ -223,6 +230,11 @@ impl Hub {
     }
 
     /// Number of open connections.
+    /// Push frames handed to open connections' writers so far (every copy).
+    pub fn queued_frames(&self) -> u64 {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn open(&self) -> usize {
         self.lock().conns.len()
     }
