@@ -24,6 +24,8 @@ pub(crate) enum AlertCmd {
     Inputs(Vec<AlertInput<ConversationId>>),
     Settings(AlertSettings),
     Pause(Option<TimeMs>),
+    /// The agent opened the conversation: withdraw its notifications (in order with alerts).
+    Opened(ConversationId),
 }
 
 /// Awaiting rows of every conversation whose clock runs.
@@ -129,6 +131,7 @@ fn apply(
         AlertCmd::Settings(s) => scheduler.set_settings(s),
         AlertCmd::Pause(Some(until)) => scheduler.pause_until(until),
         AlertCmd::Pause(None) => scheduler.resume(),
+        AlertCmd::Opened(conversation) => sink.withdraw(&conversation),
     }
 }
 
@@ -138,6 +141,9 @@ fn feed(
     input: AlertInput<ConversationId>,
     sink: &dyn DeskSink,
 ) {
+    if let AlertInput::Replied { conversation } = &input {
+        sink.withdraw(conversation);
+    }
     for alert in scheduler.input(now, input) {
         sink.alert(alert);
     }
@@ -151,14 +157,20 @@ mod tests {
     use crate::alerts::{Alert, IncomingMessage};
     use crate::view::DeskEvent;
 
-    /// Records the alerts it is handed.
+    /// Records the alerts it is handed, and the conversations withdrawn.
     #[derive(Default)]
-    struct Recorded(Mutex<Vec<Alert<ConversationId>>>);
+    struct Recorded(
+        Mutex<Vec<Alert<ConversationId>>>,
+        Mutex<Vec<ConversationId>>,
+    );
 
     impl DeskSink for Recorded {
         fn event(&self, _: DeskEvent) {}
         fn alert(&self, alert: Alert<ConversationId>) {
             self.0.lock().unwrap().push(alert);
+        }
+        fn withdraw(&self, conversation: &ConversationId) {
+            self.1.lock().unwrap().push(conversation.clone());
         }
     }
 
@@ -213,5 +225,15 @@ mod tests {
         for later in [T0 + 40_000, T0 + 70_000, T0 + 400_000] {
             assert_eq!(a.tick(TimeMs(later)), b.tick(TimeMs(later)), "at {later}");
         }
+    }
+
+    #[test]
+    fn a_reply_or_an_opening_withdraws_the_conversations_notifications() {
+        let sink = Recorded::default();
+        let mut scheduler = AlertScheduler::new(AlertSettings::default(), 8 * 3600);
+        apply(&mut scheduler, TimeMs(T0), AlertCmd::Inputs(batch()), &sink);
+        let opened = AlertCmd::Opened("s2|1|9".to_owned());
+        apply(&mut scheduler, TimeMs(T0), opened, &sink);
+        assert_eq!(*sink.1.lock().unwrap(), ["s1|1|8", "s2|1|9"]);
     }
 }

@@ -181,6 +181,8 @@ impl Desk {
         let conv = self.conversation_by_id(conversation_id).await?;
         let store = &self.inner.store;
         store.mark_read_async(conv.id).await?;
+        let opened = AlertCmd::Opened(conversation_id.to_owned());
+        let _ = self.inner.alerts.send(opened);
         self.inner
             .notices
             .conversations(vec![conversation_id.to_owned()]);
