@@ -221,10 +221,11 @@ pub fn save_credentials(form: imdesk_core::credentials::CredentialsForm) -> Repl
     Ok(())
 }
 
-/// Tells the shell which language the UI shows, so notifications match it.
+/// Tells the shell which language the UI shows, so notifications and the tray match it.
 #[tauri::command]
-pub fn set_ui_language(lang: State<'_, UiLanguage>, code: String) {
+pub fn set_ui_language(app: tauri::AppHandle, lang: State<'_, UiLanguage>, code: String) {
     if let Ok(mut current) = lang.0.write() {
         *current = code;
     }
+    crate::tray::relabel(&app);
 }

@@ -1,9 +1,20 @@
 //! Desktop notifications (notify-rust) and the two bundled alert sounds, played from Rust so
-//! they fire on time while the webview is hidden or throttled.
+//! they fire on time while the webview is hidden or throttled. A conversation has at most one
+//! notification on screen, withdrawn once it is answered or opened, and only a few are on
+//! screen at once ([`screen`]).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(all(unix, not(target_os = "macos")))]
+#[path = "notifier/desktop.rs"]
+mod desktop;
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+#[path = "notifier/desktop_other.rs"]
+mod desktop;
+#[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+mod screen;
+#[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+mod text;
+
 use std::sync::mpsc;
-use std::sync::Arc;
 
 use imdesk_core::view::{ConversationId, DeskEvent};
 use tauri::{AppHandle, Emitter, Manager};
@@ -24,14 +35,10 @@ pub struct Notice {
 const NORMAL_WAV: &[u8] = include_bytes!("../sounds/normal.wav");
 const URGENT_WAV: &[u8] = include_bytes!("../sounds/urgent.wav");
 
-/// At most this many notifications wait for a click at once (one thread each on Linux).
-const MAX_WAITING: usize = 8;
-
 /// Shows notifications and plays sounds.
 pub struct Notifier {
-    app: AppHandle,
     sounds: Option<mpsc::Sender<bool>>,
-    waiting: Arc<AtomicUsize>,
+    desktop: desktop::Desktop,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -41,12 +48,12 @@ impl std::fmt::Debug for Notifier {
 }
 
 impl Notifier {
-    /// Starts the sound thread (which owns the audio device) and returns the notifier.
+    /// Starts the sound thread (which owns the audio device) and the owner of the desktop
+    /// notifications, and returns the notifier.
     pub fn new(app: AppHandle) -> Self {
         Self {
-            app,
             sounds: start_sound_thread(),
-            waiting: Arc::new(AtomicUsize::new(0)),
+            desktop: desktop::Desktop::start(app),
         }
     }
 
@@ -57,58 +64,14 @@ impl Notifier {
         }
     }
 
-    /// Shows a desktop notification off the caller's thread.
+    /// Shows a desktop notification, in place of the conversation's earlier one.
     pub fn show(&self, notice: Notice) {
-        let app = self.app.clone();
-        let waiting = self.waiting.clone();
-        std::thread::spawn(move || show_blocking(app, notice, waiting));
+        self.desktop.show(notice);
     }
-}
 
-fn show_blocking(app: AppHandle, notice: Notice, waiting: Arc<AtomicUsize>) {
-    let mut n = notify_rust::Notification::new();
-    n.appname("imdesk")
-        .summary(&notice.title)
-        .icon("mail-message-new");
-    if let Some(body) = &notice.body {
-        n.body(body);
-    }
-    if notice.urgent {
-        #[cfg(all(unix, not(target_os = "macos")))]
-        n.urgency(notify_rust::Urgency::Critical);
-    }
-    if notice.conversation.is_some() {
-        n.action("default", "打开会话");
-    }
-    let handle = match n.show() {
-        Ok(handle) => handle,
-        Err(e) => {
-            tracing::warn!(error = %e, "desktop notification failed");
-            return;
-        }
-    };
-    tracing::debug!(urgent = notice.urgent, "notification shown");
-    // Activation is reported over D-Bus on Linux/BSD only; elsewhere the click just shows
-    // the app, which the platform does by itself.
-    #[cfg(all(unix, not(target_os = "macos")))]
-    {
-        let Some(conversation) = notice.conversation else {
-            return;
-        };
-        if waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-            waiting.fetch_sub(1, Ordering::SeqCst);
-            return;
-        }
-        handle.wait_for_action(|action| {
-            if action == "default" {
-                focus_conversation(&app, conversation.clone());
-            }
-        });
-        waiting.fetch_sub(1, Ordering::SeqCst);
-    }
-    #[cfg(not(all(unix, not(target_os = "macos"))))]
-    {
-        let _ = (handle, app, waiting);
+    /// Takes the conversation's notifications off the screen.
+    pub fn withdraw(&self, conversation: &ConversationId) {
+        self.desktop.withdraw(conversation);
     }
 }
 

@@ -85,6 +85,10 @@ impl DeskSink for ShellSink {
             }
         }
     }
+
+    fn withdraw(&self, conversation: &ConversationId) {
+        self.notifier.withdraw(conversation);
+    }
 }
 
 /// English when the user switched the UI to English; Chinese otherwise.

@@ -1,16 +1,41 @@
 //! The tray icon: how many customers wait and how many are overdue, and a menu to show the
-//! window, pause notifications for 30 minutes (urgent alerts still come) or quit.
+//! window, pause notifications for 30 minutes (urgent alerts still come) or quit, in the
+//! language the UI shows.
 
 use std::sync::Arc;
 
+use imdesk_core::alerts::Lang;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Wry};
 
 use crate::host::DeskHost;
 
 const TRAY_ID: &str = "imdesk";
 const PAUSE_MINUTES: u32 = 30;
+
+/// The menu's entries, kept to relabel them when the UI language changes.
+struct TrayMenu {
+    show: MenuItem<Wry>,
+    pause: MenuItem<Wry>,
+    quit: MenuItem<Wry>,
+}
+
+/// Show, pause and quit, in `lang`.
+fn labels(lang: Lang) -> [&'static str; 3] {
+    match lang {
+        Lang::ZhCn => ["显示窗口", "暂停通知 30 分钟", "退出"],
+        Lang::En => ["Show window", "Pause notifications for 30 min", "Quit"],
+    }
+}
+
+/// The tooltip: customers waiting and overdue.
+fn tooltip(lang: Lang, waiting: u32, overdue: u32) -> String {
+    match lang {
+        Lang::ZhCn => format!("imdesk · 等待 {waiting} · 超时 {overdue}"),
+        Lang::En => format!("imdesk · {waiting} waiting · {overdue} overdue"),
+    }
+}
 
 /// Creates the tray icon. A desktop without a tray (or a status-notifier host) just logs.
 pub fn install(app: &AppHandle) {
@@ -20,16 +45,12 @@ pub fn install(app: &AppHandle) {
 }
 
 fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
-    let show = MenuItem::with_id(app, "show", "显示窗口 / Show", true, None::<&str>)?;
-    let pause = MenuItem::with_id(
-        app,
-        "pause",
-        "暂停通知 30 分钟 / Pause 30 min",
-        true,
-        None::<&str>,
-    )?;
-    let quit = MenuItem::with_id(app, "quit", "退出 / Quit", true, None::<&str>)?;
+    let [show, pause, quit] = labels(crate::settings::ui_lang(app));
+    let show = MenuItem::with_id(app, "show", show, true, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", pause, true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", quit, true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&show, &pause, &quit])?;
+    app.manage(TrayMenu { show, pause, quit });
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .menu(&menu)
         .tooltip("imdesk")
@@ -52,6 +73,19 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
     builder.build(app)
 }
 
+/// Writes the menu and the tooltip again in the UI's current language.
+pub fn relabel(app: &AppHandle) {
+    if let Some(menu) = app.try_state::<TrayMenu>() {
+        let [show, pause, quit] = labels(crate::settings::ui_lang(app));
+        for (item, text) in [(&menu.show, show), (&menu.pause, pause), (&menu.quit, quit)] {
+            if let Err(e) = item.set_text(text) {
+                tracing::debug!(error = %e, "tray menu not relabelled");
+            }
+        }
+    }
+    refresh(app);
+}
+
 /// Recomputes the counts shown on the tray (after the stores' counters change).
 pub fn refresh(app: &AppHandle) {
     let app = app.clone();
@@ -72,7 +106,8 @@ pub fn refresh(app: &AppHandle) {
         // text GNOME's AppIndicator extension and the Ayatana panels draw beside the icon
         // (tests/tests/window_tray.rs reads it over D-Bus). KDE Plasma does not draw that
         // label; its tooltip falls back to the item's `Title`, which tray-icon does not expose.
-        let _ = tray.set_tooltip(Some(format!("imdesk · 等待 {waiting} · 超时 {overdue}")));
+        let lang = crate::settings::ui_lang(&app);
+        let _ = tray.set_tooltip(Some(tooltip(lang, waiting, overdue)));
         #[cfg(target_os = "linux")]
         let _ = tray.set_title(Some(if overdue > 0 {
             format!("{waiting}/{overdue}")

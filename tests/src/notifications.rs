@@ -1,8 +1,9 @@
 //! A stand-in for the desktop's notification daemon (`org.freedesktop.Notifications`), served
-//! on a test's private D-Bus session: it records every `Notify` call and can emit the signal a
-//! daemon sends when the user clicks a notification.
+//! on a test's private D-Bus session: it records every `Notify` and `CloseNotification` call,
+//! keeps the list of open notifications as a daemon does (`replaces_id` replaces in place) and
+//! can emit the signal a daemon sends when the user clicks a notification.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use zbus::OwnedVariant;
@@ -15,6 +16,12 @@ pub const NAME: &str = "org.freedesktop.Notifications";
 /// One notification the app asked to show.
 #[derive(Debug, Clone)]
 pub struct Shown {
+    /// The id the daemon answered with.
+    pub id: u32,
+    /// The `replaces_id` the app sent (0: a new notification).
+    pub replaces: u32,
+    /// The action labels (every other entry of the `actions` list).
+    pub actions: Vec<String>,
     /// `app_name`.
     pub app: String,
     /// The title.
@@ -32,19 +39,39 @@ impl Shown {
     }
 }
 
+#[derive(Debug, Default)]
+struct Record {
+    shown: Vec<Shown>,
+    /// Open notifications by id: the latest `Notify` of each.
+    open: BTreeMap<u32, Shown>,
+    closed: Vec<u32>,
+    last_id: u32,
+}
+
 /// The recording daemon. Clones share the record.
 #[derive(Debug, Default, Clone)]
 pub struct NotificationDaemon {
-    shown: Arc<Mutex<Vec<Shown>>>,
+    record: Arc<Mutex<Record>>,
 }
 
 impl NotificationDaemon {
-    /// Everything shown so far, in order (notification id = index + 1).
+    fn record(&self) -> std::sync::MutexGuard<'_, Record> {
+        self.record.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every `Notify` so far, in order (ids count from 1).
     pub fn shown(&self) -> Vec<Shown> {
-        self.shown
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.record().shown.clone()
+    }
+
+    /// The notifications open now, by id: neither closed by the app nor replaced.
+    pub fn open(&self) -> Vec<Shown> {
+        self.record().open.values().cloned().collect()
+    }
+
+    /// The ids the app closed, in order.
+    pub fn closed(&self) -> Vec<u32> {
+        self.record().closed.clone()
     }
 }
 
@@ -54,23 +81,35 @@ impl NotificationDaemon {
     fn notify(
         &self,
         app_name: String,
-        _replaces_id: u32,
+        replaces_id: u32,
         _app_icon: String,
         summary: String,
         body: String,
-        _actions: Vec<String>,
+        actions: Vec<String>,
         hints: HashMap<String, OwnedVariant>,
         _expire_timeout: i32,
     ) -> u32 {
         let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
-        let mut shown = self.shown.lock().unwrap_or_else(PoisonError::into_inner);
-        shown.push(Shown {
+        let mut record = self.record();
+        // As the specification says: a `replaces_id` that is not open gets a new id.
+        let id = if record.open.contains_key(&replaces_id) {
+            replaces_id
+        } else {
+            record.last_id += 1;
+            record.last_id
+        };
+        let shown = Shown {
+            id,
+            replaces: replaces_id,
+            actions: actions.into_iter().skip(1).step_by(2).collect(),
             app: app_name,
             summary,
             body,
             urgency,
-        });
-        u32::try_from(shown.len()).unwrap_or(u32::MAX)
+        };
+        record.shown.push(shown.clone());
+        record.open.insert(id, shown);
+        id
     }
 
     fn get_capabilities(&self) -> Vec<String> {
@@ -86,7 +125,11 @@ impl NotificationDaemon {
         )
     }
 
-    fn close_notification(&self, _id: u32) {}
+    fn close_notification(&self, id: u32) {
+        let mut record = self.record();
+        record.open.remove(&id);
+        record.closed.push(id);
+    }
 
     /// What a daemon emits when the user clicks a notification (or one of its actions).
     #[zbus(signal)]

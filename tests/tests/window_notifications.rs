@@ -96,7 +96,7 @@ async fn minimised_window_still_notifies_exactly_once_per_customer() -> anyhow::
         assert!(normal.body.contains("多久"), "{normal:?}");
 
         // Clicking the urgent notification brings the window back on that conversation.
-        let id = shown.iter().position(|n| n.is_urgent()).unwrap() as u32 + 1;
+        let id = urgent.id;
         let iface = bus
             .object_server()
             .interface::<_, NotificationDaemon>(notifications::PATH)

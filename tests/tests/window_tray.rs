@@ -275,8 +275,26 @@ async fn tray_counts_waiting_customers_and_its_menu_works() -> anyhow::Result<()
         })
         .await?;
 
-        // The menu a panel would pop up: show, pause 30 minutes, quit.
+        // The menu a panel would pop up: show, pause 30 minutes, quit, in the UI's language
+        // (Chinese, then English once the UI says so).
         let entries = menu_entries(bus, &item, menu).await?;
+        let labels =
+            |entries: &[(i32, String)]| entries.iter().map(|(_, t)| t.clone()).collect::<Vec<_>>();
+        assert_eq!(labels(&entries), ["显示窗口", "暂停通知 30 分钟", "退出"]);
+        w.invoke("set_ui_language", serde_json::json!({ "code": "en" }))
+            .await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let entries = loop {
+            let entries = menu_entries(bus, &item, menu).await?;
+            if entries.iter().all(|(_, t)| t.is_ascii()) {
+                break entries;
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the tray menu stays Chinese in English: {entries:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         let entry = |word: &str| {
             entries
                 .iter()

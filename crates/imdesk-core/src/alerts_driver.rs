@@ -29,6 +29,8 @@ pub(crate) enum AlertCmd {
     /// Answered once every earlier command is applied and the policy has ticked at the
     /// clock's current time: what is due by now has been handed to the sink.
     Settle(oneshot::Sender<()>),
+    /// The agent opened the conversation: withdraw its notifications (in order with alerts).
+    Opened(ConversationId),
 }
 
 /// The front door's side of the alert policy: inputs, settings and the pause. The pause the
@@ -69,6 +71,11 @@ impl AlertsHandle {
 
     pub(crate) fn settings(&self, settings: AlertSettings) {
         self.send(AlertCmd::Settings(settings));
+    }
+
+    /// The agent opened a conversation: its notifications are withdrawn, in order with alerts.
+    pub(crate) fn opened(&self, conversation: ConversationId) {
+        self.send(AlertCmd::Opened(conversation));
     }
 
     /// Pauses non-urgent alerts until `until` (UTC ms; `None` or a past time resumes). The
@@ -236,6 +243,7 @@ fn apply(
         AlertCmd::Pause(None) => scheduler.resume(),
         // Answered after the next tick, which follows this burst at once.
         AlertCmd::Settle(done) => settled.push(done),
+        AlertCmd::Opened(conversation) => sink.withdraw(&conversation),
     }
 }
 
@@ -245,6 +253,9 @@ fn feed(
     input: AlertInput<ConversationId>,
     sink: &dyn DeskSink,
 ) {
+    if let AlertInput::Replied { conversation } = &input {
+        sink.withdraw(conversation);
+    }
     for alert in scheduler.input(now, input) {
         sink.alert(alert);
     }
@@ -258,14 +269,20 @@ mod tests {
     use crate::alerts::{Alert, IncomingMessage};
     use crate::view::DeskEvent;
 
-    /// Records the alerts it is handed.
+    /// Records the alerts it is handed, and the conversations withdrawn.
     #[derive(Default)]
-    struct Recorded(Mutex<Vec<Alert<ConversationId>>>);
+    struct Recorded(
+        Mutex<Vec<Alert<ConversationId>>>,
+        Mutex<Vec<ConversationId>>,
+    );
 
     impl DeskSink for Recorded {
         fn event(&self, _: DeskEvent) {}
         fn alert(&self, alert: Alert<ConversationId>) {
             self.0.lock().unwrap().push(alert);
+        }
+        fn withdraw(&self, conversation: &ConversationId) {
+            self.1.lock().unwrap().push(conversation.clone());
         }
     }
 
@@ -336,5 +353,21 @@ mod tests {
         for later in [T0 + 40_000, T0 + 70_000, T0 + 400_000] {
             assert_eq!(a.tick(TimeMs(later)), b.tick(TimeMs(later)), "at {later}");
         }
+    }
+
+    #[test]
+    fn a_reply_or_an_opening_withdraws_the_conversations_notifications() {
+        let sink = Recorded::default();
+        let mut scheduler = AlertScheduler::new(AlertSettings::default(), 8 * 3600);
+        apply(
+            &mut scheduler,
+            TimeMs(T0),
+            AlertCmd::Inputs(batch()),
+            &sink,
+            &mut Vec::new(),
+        );
+        let opened = AlertCmd::Opened("s2|1|9".to_owned());
+        apply(&mut scheduler, TimeMs(T0), opened, &sink, &mut Vec::new());
+        assert_eq!(*sink.1.lock().unwrap(), ["s1|1|8", "s2|1|9"]);
     }
 }

@@ -176,6 +176,7 @@ impl Desk {
         let conv = self.conversation_by_id(conversation_id).await?;
         let store = &self.store;
         store.mark_read_async(conv.id).await?;
+        self.alerts.opened(conversation_id.to_owned());
         self.notices.conversations(vec![conversation_id.to_owned()]);
         self.notices.stores();
         let (Some(user), Some(platform), Some(entry)) = (

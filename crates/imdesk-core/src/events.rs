@@ -19,6 +19,9 @@ pub trait DeskSink: Send + Sync + 'static {
     fn event(&self, event: DeskEvent);
     /// A notification to show (with its sound). The conversation is a view id.
     fn alert(&self, alert: Alert<ConversationId>);
+    /// The conversation was answered (our reply is durable) or opened by the agent: its
+    /// notifications have nothing left to say and should leave the screen.
+    fn withdraw(&self, _conversation: &ConversationId) {}
 }
 
 /// A sink that drops everything (headless runs).
