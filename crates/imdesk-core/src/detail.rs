@@ -9,26 +9,11 @@ use meituan_api::context::{Comment, CommentList, Order, ORDER_DETAIL};
 use crate::convert::{self, conversation_id};
 use crate::desk::{Desk, Inner};
 use crate::error::{DeskError, DeskResult};
-use crate::view::{ComposeBlock, ConversationDetail, OrderCard, OrderItem, OrderState};
+use crate::view::{ComposeBlock, ConversationDetail, OrderCard, OrderItem, OrderState, ReviewCard};
 
-/// Settings key under which a review's text is cached.
+/// Settings key under which a review is cached (as the JSON of its [`ReviewCard`]).
 fn review_key(comment_id: i64) -> String {
     format!("review.{comment_id}")
-}
-
-/// Chinese label of an order status.
-pub fn status_label(status: i32) -> String {
-    match status {
-        1 => "已提交".into(),
-        2 => "新订单".into(),
-        3 => "商家已收到".into(),
-        4 => "已接单".into(),
-        6 => "配送中".into(),
-        7 => "已送达".into(),
-        8 => "已完成".into(),
-        9 => "已取消".into(),
-        other => format!("状态 {other}"),
-    }
 }
 
 fn fen(yuan: Option<f64>) -> i64 {
@@ -54,7 +39,6 @@ pub fn order_card(record: &OrderRecord) -> Option<OrderCard> {
             .map_or_else(|| record.order_id.to_string(), |id| id.0.to_string()),
         day_seq: o.day_seq.and_then(|d| u32::try_from(d).ok()),
         status: record.status,
-        status_label: status_label(record.status),
         items: o
             .detail
             .iter()
@@ -123,7 +107,7 @@ pub(crate) async fn fetch_order(inner: &Inner, epoi_id: &str, order_id: i64) -> 
     inner.store.upsert_order_async(record).await.is_ok()
 }
 
-async fn fetch_review(inner: &Inner, epoi_id: &str, comment_id: i64) -> Option<String> {
+async fn fetch_review(inner: &Inner, epoi_id: &str, comment_id: i64) -> Option<ReviewCard> {
     let platform = inner.platform.as_ref()?;
     let entry = inner.store_entry(epoi_id)?;
     let now_s = inner.now() / 1000;
@@ -145,14 +129,10 @@ async fn fetch_review(inner: &Inner, epoi_id: &str, comment_id: i64) -> Option<S
             .await
             .ok()?;
         if let Some(c) = page.iter().find(|c| c.comment_id.0 == comment_id) {
-            let score = c
-                .food_comment_score
-                .map(|s| format!("{s}星 · "))
-                .unwrap_or_default();
-            return Some(format!(
-                "{score}{}",
-                c.comment_content.clone().unwrap_or_default()
-            ));
+            return Some(ReviewCard {
+                score: c.food_comment_score,
+                text: c.comment_content.clone().unwrap_or_default(),
+            });
         }
         if page.len() < 100 {
             return None;
@@ -172,10 +152,13 @@ fn spawn_context_fetch(inner: &Arc<Inner>, conv: &Conversation, order: bool, rev
             changed |= fetch_order(&inner, &store, o).await;
         }
         if let (true, Some(c)) = (review, comment_id) {
-            if let Some(text) = fetch_review(&inner, &store, c).await {
+            if let Some(json) = fetch_review(&inner, &store, c)
+                .await
+                .and_then(|r| serde_json::to_string(&r).ok())
+            {
                 changed |= inner
                     .store
-                    .set_setting_async(review_key(c), text)
+                    .set_setting_async(review_key(c), json)
                     .await
                     .is_ok();
             }
@@ -228,8 +211,12 @@ impl Desk {
             Some(o) => store.order_async(o).await?,
             None => None,
         };
-        let review = match conv.comment_id {
-            Some(c) if conv.key.biz_type == 4 => store.setting_async(review_key(c)).await?,
+        // A review cached before it was structured does not parse and is fetched again.
+        let review: Option<ReviewCard> = match conv.comment_id {
+            Some(c) if conv.key.biz_type == 4 => store
+                .setting_async(review_key(c))
+                .await?
+                .and_then(|json| serde_json::from_str(&json).ok()),
             _ => None,
         };
         let need_order = conv.order_id.is_some() && cached.is_none();

@@ -6,7 +6,7 @@ use meituan_push::{ConnectionHealth, ConnectionState};
 use tokio::sync::watch;
 
 use crate::desk::Inner;
-use crate::view::{ConnectionStatus, LinkState, SocketHealth};
+use crate::view::{ConnectionStatus, LinkState, SocketHealth, SocketState};
 
 /// The status bar's summary of the sockets.
 pub(crate) fn status(health: &[ConnectionHealth]) -> ConnectionStatus {
@@ -15,12 +15,11 @@ pub(crate) fn status(health: &[ConnectionHealth]) -> ConnectionStatus {
         .map(|h| SocketHealth {
             index: u32::try_from(h.index).unwrap_or(u32::MAX),
             state: match h.state {
-                ConnectionState::Open => "open",
-                ConnectionState::Connecting => "connecting",
-                ConnectionState::Backoff { .. } => "backoff",
-                ConnectionState::Stopped => "stopped",
-            }
-            .to_owned(),
+                ConnectionState::Open => SocketState::Open,
+                ConnectionState::Connecting => SocketState::Connecting,
+                ConnectionState::Backoff { .. } => SocketState::Backoff,
+                ConnectionState::Stopped => SocketState::Stopped,
+            },
             last_frame_at: h.last_frame_at_ms,
             reconnects: u32::try_from(h.reconnects).unwrap_or(u32::MAX),
             quarantined: u32::try_from(h.quarantined).unwrap_or(u32::MAX),
@@ -54,7 +53,7 @@ pub(crate) async fn watch(inner: Arc<Inner>, mut health: watch::Receiver<Vec<Con
         let current = status(&health.borrow_and_update());
         *inner.link.lock().unwrap_or_else(PoisonError::into_inner) = current.clone();
         // Frame counters change on every push; announce only state changes.
-        let shape: Vec<String> = current.sockets.iter().map(|s| s.state.clone()).collect();
+        let shape: Vec<SocketState> = current.sockets.iter().map(|s| s.state).collect();
         if last_state.as_ref() != Some(&shape) {
             last_state = Some(shape);
             inner.notices.connection(current);
