@@ -6,4 +6,4 @@ import { createBackend } from './ipc';
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element');
 
-export default mount(App, { target, props: { backend: createBackend() } });
+export default mount(App, { target, props: { backend: await createBackend() } });

@@ -5,13 +5,13 @@
 
 use imdesk_store::{
     Conversation, ConversationKey, HistoryCursor, MessageRow, OrderState as StoreOrderState,
-    OutboxItem, OutboxState, SOURCE_CUSTOMER, SOURCE_MERCHANT,
+    OutboxItem, OutboxState, ReplyClock, SOURCE_CUSTOMER, SOURCE_MERCHANT,
 };
 
 use crate::error::{DeskError, DeskResult};
 use crate::view::{
-    Author, ChatMessage, ConversationId, ConversationKind, ConversationRow, MessageBody,
-    OrderState, SendState,
+    Author, ChatMessage, ConversationId, ConversationKind, ConversationRow, ConversationTitle,
+    MessageBody, OrderState, SendState,
 };
 
 /// The view id of a conversation key.
@@ -120,42 +120,72 @@ pub fn order_state(c: &Conversation, now: i64, window_ms: i64) -> Option<OrderSt
     })
 }
 
-/// A masked label for a customer id: the platform masks names, we show the id's tail.
+/// A customer id masked for display: the platform masks names, we show the id's tail.
+pub fn masked_customer(open_user_id: i64) -> String {
+    let mut masked = String::with_capacity(4);
+    push_masked(&mut masked, open_user_id);
+    masked
+}
+
+/// A customer in Chinese, for text Rust itself shows (notifications).
 pub fn customer_label(open_user_id: i64) -> String {
     let mut label = String::with_capacity(16);
     label.push_str("顾客*");
+    push_masked(&mut label, open_user_id);
+    label
+}
+
+fn push_masked(out: &mut String, open_user_id: i64) {
     // The id's last four characters: four digits with their leading zeros, a shorter id
     // whole, a negative one (not issued by the platform) with its sign. Made for every
     // message of a burst, so written without a temporary string or `core::fmt`.
     let mut digits = itoa::Buffer::new();
     let text = digits.format(open_user_id);
-    label.push_str(text.get(text.len().saturating_sub(4)..).unwrap_or(text));
-    label
+    out.push_str(text.get(text.len().saturating_sub(4)..).unwrap_or(text));
 }
 
-/// The conversation's title as the inbox shows it.
-pub fn title(c: &Conversation) -> String {
+/// What names the conversation; the UI words it.
+pub fn conversation_title(c: &Conversation) -> ConversationTitle {
+    let group_id = c.key.peer_id.to_string();
     match c.key.biz_type {
-        1 => customer_label(c.key.peer_id),
-        4 => format!("评价联系 #{}", c.comment_id.unwrap_or(c.key.peer_id)),
-        5 => c
-            .group_name
-            .clone()
-            .unwrap_or_else(|| format!("粉丝群 #{}", c.key.peer_id)),
-        _ => match c.open_user_id {
-            Some(user) => format!("骑手群聊 · {}", customer_label(user)),
-            None => format!("骑手群聊 #{}", c.key.peer_id),
+        1 => ConversationTitle::Customer {
+            customer: masked_customer(c.key.peer_id),
+        },
+        4 => ConversationTitle::Review {
+            comment_id: c.comment_id.map_or(group_id, |id| id.to_string()),
+        },
+        5 => ConversationTitle::FansGroup {
+            name: c.group_name.clone(),
+            group_id,
+        },
+        _ => ConversationTitle::RiderGroup {
+            customer: c.open_user_id.map(masked_customer),
+            group_id,
         },
     }
 }
 
-/// A marker for content that is not text.
-fn marker(biz_type: i32, msg_type: i32) -> Option<&'static str> {
-    match (biz_type, msg_type) {
-        (_, 2) => Some("[图片]"),
-        (1, 1) | (4..=6, 0) => None,
-        _ => Some("[消息]"),
+/// The conversation's title in Chinese, for text Rust itself shows (notifications).
+pub fn title(c: &Conversation) -> String {
+    match conversation_title(c) {
+        ConversationTitle::Customer { customer } => format!("顾客*{customer}"),
+        ConversationTitle::Review { comment_id } => format!("评价联系 #{comment_id}"),
+        ConversationTitle::FansGroup {
+            name: Some(name), ..
+        } => name,
+        ConversationTitle::FansGroup { group_id, .. } => format!("粉丝群 #{group_id}"),
+        ConversationTitle::RiderGroup {
+            customer: Some(customer),
+            ..
+        } => format!("骑手群聊 · 顾客*{customer}"),
+        ConversationTitle::RiderGroup { group_id, .. } => format!("骑手群聊 #{group_id}"),
     }
+}
+
+/// Whether a conversation needs the agent now: its clock runs and is urgent or past its
+/// deadline at `now`. The urgent filter and the next-urgent key follow this.
+pub fn needs_attention(clock: Option<ReplyClock>, now: i64) -> bool {
+    clock.is_some_and(|k| k.urgent || k.deadline_ms < now)
 }
 
 /// An inbox row; `scene` is the tag and name of the scene message awaiting a reply, if any.
@@ -170,23 +200,23 @@ pub fn row(
         Some((tag, name)) => (Some(tag), (!name.is_empty()).then_some(name)),
         None => (None, None),
     };
-    let last_text = match c.last_msg_type.and_then(|t| marker(c.key.biz_type, t)) {
-        Some(m) => m.to_owned(),
-        None => c.last_msg_preview.clone().unwrap_or_default(),
-    };
     ConversationRow {
         id: conversation_id(&c.key),
         store_id: c.key.store.clone(),
         store_name: store_name.to_owned(),
         kind: kind_of(c.key.biz_type),
-        title: title(c),
-        last_text,
+        title: conversation_title(c),
+        last_body: c
+            .last_msg_type
+            .map_or(MessageBody::Text, |t| body(c.key.biz_type, t)),
+        last_text: c.last_msg_preview.clone().unwrap_or_default(),
         last_at: c.last_msg_at_ms,
         last_from_customer: c.last_msg_source == Some(SOURCE_CUSTOMER),
         order_state: order_state(c, now, window_ms),
         scene_tag,
         scene_name,
         urgent: c.clock.is_some_and(|k| k.urgent),
+        attention: needs_attention(c.clock, now),
         unread: u32::try_from(c.unread_count.max(0)).unwrap_or(u32::MAX),
         deadline_at: c.clock.map(|k| k.deadline_ms),
         awaiting_since: c.clock.map(|k| k.awaiting_since_ms),
@@ -281,14 +311,29 @@ mod tests {
     }
 
     #[test]
-    fn a_customer_is_labelled_by_the_last_four_digits_of_the_id() {
-        assert_eq!(customer_label(10_005), "顾客*0005", "leading zeros kept");
-        assert_eq!(customer_label(1234), "顾客*1234");
-        assert_eq!(customer_label(12), "顾客*12", "a short id whole");
-        assert_eq!(customer_label(0), "顾客*0");
-        assert_eq!(customer_label(-5), "顾客*-5");
-        assert_eq!(customer_label(-123_456), "顾客*3456");
-        assert_eq!(customer_label(i64::MAX), "顾客*5807");
-        assert_eq!(customer_label(i64::MIN), "顾客*5808");
+    fn a_customer_is_masked_to_the_last_four_digits_of_the_id() {
+        assert_eq!(masked_customer(10_005), "0005", "leading zeros kept");
+        assert_eq!(masked_customer(1234), "1234");
+        assert_eq!(masked_customer(12), "12", "a short id whole");
+        assert_eq!(masked_customer(0), "0");
+        assert_eq!(masked_customer(-5), "-5");
+        assert_eq!(masked_customer(-123_456), "3456");
+        assert_eq!(masked_customer(i64::MAX), "5807");
+        assert_eq!(masked_customer(i64::MIN), "5808");
+    }
+
+    #[test]
+    fn attention_is_a_running_clock_that_is_urgent_or_overdue() {
+        let clock = |deadline_ms, urgent| {
+            Some(ReplyClock {
+                awaiting_since_ms: 0,
+                deadline_ms,
+                urgent,
+            })
+        };
+        assert!(!needs_attention(None, 10));
+        assert!(!needs_attention(clock(10, false), 10), "due, not yet past");
+        assert!(needs_attention(clock(10, false), 11));
+        assert!(needs_attention(clock(100, true), 10));
     }
 }

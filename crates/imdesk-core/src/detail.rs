@@ -13,26 +13,11 @@ use crate::error::DeskResult;
 use crate::events::Notices;
 use crate::port::MeituanLink;
 use crate::registry::StoreRegistry;
-use crate::view::{ComposeBlock, ConversationDetail, OrderCard, OrderItem, OrderState};
+use crate::view::{ComposeBlock, ConversationDetail, OrderCard, OrderItem, OrderState, ReviewCard};
 
-/// Settings key under which a review's text is cached.
+/// Settings key under which a review is cached (as the JSON of its [`ReviewCard`]).
 fn review_key(comment_id: i64) -> String {
     format!("review.{comment_id}")
-}
-
-/// Chinese label of an order status.
-pub fn status_label(status: i32) -> String {
-    match status {
-        1 => "已提交".into(),
-        2 => "新订单".into(),
-        3 => "商家已收到".into(),
-        4 => "已接单".into(),
-        6 => "配送中".into(),
-        7 => "已送达".into(),
-        8 => "已完成".into(),
-        9 => "已取消".into(),
-        other => format!("状态 {other}"),
-    }
 }
 
 fn fen(yuan: Option<f64>) -> i64 {
@@ -58,7 +43,6 @@ pub fn order_card(record: &OrderRecord) -> Option<OrderCard> {
             .map_or_else(|| record.order_id.to_string(), |id| id.0.to_string()),
         day_seq: o.day_seq.and_then(|d| u32::try_from(d).ok()),
         status: record.status,
-        status_label: status_label(record.status),
         items: o
             .detail
             .iter()
@@ -144,7 +128,7 @@ impl ContextFetcher {
         inner.store.upsert_order_async(record).await.is_ok()
     }
 
-    async fn review(&self, epoi_id: &str, comment_id: i64) -> Option<String> {
+    async fn review(&self, epoi_id: &str, comment_id: i64) -> Option<ReviewCard> {
         let inner = self;
         let platform = inner.meituan.as_ref()?;
         let entry = inner.stores.entry(epoi_id)?;
@@ -167,14 +151,10 @@ impl ContextFetcher {
                 .await
                 .ok()?;
             if let Some(c) = page.iter().find(|c| c.comment_id.0 == comment_id) {
-                let score = c
-                    .food_comment_score
-                    .map(|s| format!("{s}星 · "))
-                    .unwrap_or_default();
-                return Some(format!(
-                    "{score}{}",
-                    c.comment_content.clone().unwrap_or_default()
-                ));
+                return Some(ReviewCard {
+                    score: c.food_comment_score,
+                    text: c.comment_content.clone().unwrap_or_default(),
+                });
             }
             if page.len() < 100 {
                 return None;
@@ -196,10 +176,14 @@ impl ContextFetcher {
                 changed |= inner.order(&store, o).await;
             }
             if let (true, Some(c)) = (review, comment_id) {
-                if let Some(text) = inner.review(&store, c).await {
+                if let Some(json) = inner
+                    .review(&store, c)
+                    .await
+                    .and_then(|r| serde_json::to_string(&r).ok())
+                {
                     changed |= inner
                         .store
-                        .set_setting_async(review_key(c), text)
+                        .set_setting_async(review_key(c), json)
                         .await
                         .is_ok();
                 }
@@ -244,8 +228,12 @@ impl Desk {
             Some(o) => store.order_async(o).await?,
             None => None,
         };
-        let review = match conv.comment_id {
-            Some(c) if conv.key.biz_type == 4 => store.setting_async(review_key(c)).await?,
+        // A review cached before it was structured does not parse and is fetched again.
+        let review: Option<ReviewCard> = match conv.comment_id {
+            Some(c) if conv.key.biz_type == 4 => store
+                .setting_async(review_key(c))
+                .await?
+                .and_then(|json| serde_json::from_str(&json).ok()),
             _ => None,
         };
         let need_order = conv.order_id.is_some() && cached.is_none();

@@ -49,7 +49,7 @@ pub mod view;
 
 pub use config::{ConfigError, DeskConfig, StoreCredentials};
 pub use desk::{Desk, ENGINE_THREAD};
-pub use detail::{order_card, status_label};
+pub use detail::order_card;
 pub use error::{DeskError, DeskResult};
 pub use events::{DeskSink, NullSink};
 pub use options::{CommitObserver, DeskOptions};

@@ -5,7 +5,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Notices;
-use crate::view::{ConnectionStatus, LinkState, SocketHealth};
+use crate::view::{ConnectionStatus, LinkState, SocketHealth, SocketState};
 
 /// The status before the link starts, and for a desk without one.
 pub(crate) fn stopped() -> ConnectionStatus {
@@ -23,12 +23,11 @@ pub(crate) fn status(health: &[ConnectionHealth]) -> ConnectionStatus {
         .map(|h| SocketHealth {
             index: u32::try_from(h.index).unwrap_or(u32::MAX),
             state: match h.state {
-                ConnectionState::Open => "open",
-                ConnectionState::Connecting => "connecting",
-                ConnectionState::Backoff { .. } => "backoff",
-                ConnectionState::Stopped => "stopped",
-            }
-            .to_owned(),
+                ConnectionState::Open => SocketState::Open,
+                ConnectionState::Connecting => SocketState::Connecting,
+                ConnectionState::Backoff { .. } => SocketState::Backoff,
+                ConnectionState::Stopped => SocketState::Stopped,
+            },
             last_frame_at: h.last_frame_at_ms,
             reconnects: u32::try_from(h.reconnects).unwrap_or(u32::MAX),
             quarantined: u32::try_from(h.quarantined).unwrap_or(u32::MAX),
@@ -68,7 +67,7 @@ pub(crate) async fn watch(
         let current = status(&health.borrow_and_update());
         status_tx.send_replace(current.clone());
         // Frame counters change on every push; announce only state changes.
-        let shape: Vec<String> = current.sockets.iter().map(|s| s.state.clone()).collect();
+        let shape: Vec<SocketState> = current.sockets.iter().map(|s| s.state).collect();
         if last_state.as_ref() != Some(&shape) {
             last_state = Some(shape);
             notices.connection(current);

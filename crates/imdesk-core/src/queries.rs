@@ -146,14 +146,17 @@ impl Desk {
         };
         let store = &self.store;
         let hits = store.search_async(query.text, filter).await?;
-        let mut titles: BTreeMap<i64, (String, String)> = BTreeMap::new();
+        let mut titles: BTreeMap<i64, (String, crate::view::ConversationTitle)> = BTreeMap::new();
         let mut out = Vec::with_capacity(hits.len());
         for m in hits {
             if let std::collections::btree_map::Entry::Vacant(slot) =
                 titles.entry(m.conversation_id)
             {
                 if let Some(c) = store.conversation_async(m.conversation_id).await? {
-                    slot.insert((convert::conversation_id(&c.key), convert::title(&c)));
+                    slot.insert((
+                        convert::conversation_id(&c.key),
+                        convert::conversation_title(&c),
+                    ));
                 }
             }
             let Some((cid, title)) = titles.get(&m.conversation_id).cloned() else {

@@ -67,14 +67,28 @@ pub enum LinkState {
     Stopped,
 }
 
+/// What one socket of the push connection is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SocketState {
+    /// Open and reading frames.
+    Open,
+    /// Opening (token, handshake).
+    Connecting,
+    /// Waiting before the next attempt.
+    Backoff,
+    /// Stopped for good.
+    Stopped,
+}
+
 /// One socket of the push connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SocketHealth {
     /// 0-based index of the socket.
     pub index: u32,
-    /// `open`, `connecting` or `backoff`.
-    pub state: String,
+    /// What it is doing.
+    pub state: SocketState,
     /// When the last frame (including `HB`) arrived, UTC ms.
     pub last_frame_at: Option<i64>,
     /// Reconnects since start.
@@ -153,6 +167,41 @@ pub struct InboxQuery {
     pub limit: u32,
 }
 
+/// What names a conversation, as data: the UI's catalogue words it in the agent's language.
+/// Ids are decimal strings (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
+pub enum ConversationTitle {
+    /// A two-party chat: the customer, masked (the last four digits of their id).
+    Customer {
+        /// The masked customer.
+        customer: String,
+    },
+    /// A review-contact group: the review's comment id (the group id when it is unknown).
+    Review {
+        /// The comment id.
+        comment_id: String,
+    },
+    /// A fans group: its name as the platform sent it, if any.
+    FansGroup {
+        /// The group name.
+        name: Option<String>,
+        /// The group id.
+        group_id: String,
+    },
+    /// A rider group: its customer (masked) when known.
+    RiderGroup {
+        /// The masked customer.
+        customer: Option<String>,
+        /// The group id.
+        group_id: String,
+    },
+}
+
 /// One inbox row. The list is ordered by reply deadline: running clocks first (earliest
 /// deadline first, so overdue and urgent rise), then the rest by last message, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -166,9 +215,11 @@ pub struct ConversationRow {
     pub store_name: String,
     /// Kind of chat.
     pub kind: ConversationKind,
-    /// The customer as the platform masks them, or the group name.
-    pub title: String,
-    /// Preview of the last message (text, or a marker such as `[图片]`).
+    /// The customer or the group, for the UI to word.
+    pub title: ConversationTitle,
+    /// What the last message carries: the UI shows a marker for what is not text.
+    pub last_body: MessageBody,
+    /// The last message's text as written (meaningful when `last_body` is text).
     pub last_text: String,
     /// When the last message was sent, UTC ms.
     pub last_at: i64,
@@ -182,6 +233,9 @@ pub struct ConversationRow {
     pub scene_name: Option<String>,
     /// The running clock is an urgent (1-minute) one.
     pub urgent: bool,
+    /// A running clock that is urgent or past its deadline at the page's `now` (the urgent
+    /// filter and the next-urgent key).
+    pub attention: bool,
     /// Unread customer messages.
     pub unread: u32,
     /// Reply deadline of the running clock, UTC ms; `None` when nobody waits.
@@ -317,10 +371,9 @@ pub struct OrderCard {
     pub order_id_view: String,
     /// The store's daily number (#12).
     pub day_seq: Option<u32>,
-    /// Platform status code (2 new, 4 accepted, 8 completed, 9 cancelled, …).
+    /// Platform status code (2 new, 4 accepted, 6 delivering, 8 completed, 9 cancelled, …);
+    /// the UI's catalogue words it.
     pub status: i32,
-    /// Chinese label for the status, e.g. 配送中.
-    pub status_label: String,
     /// Items.
     pub items: Vec<OrderItem>,
     /// Amount paid, fen.
@@ -359,8 +412,8 @@ pub struct ConversationDetail {
     pub window_closes_at: Option<i64>,
     /// The order card, when the chat refers to an order and it has been fetched.
     pub order: Option<OrderCard>,
-    /// For review-contact chats: the review text and score.
-    pub review: Option<String>,
+    /// For review-contact chats: the review.
+    pub review: Option<ReviewCard>,
     /// The saved draft of the composer.
     pub draft: String,
     /// Whether pictures can be sent here: the store's integration can upload them \[INF\].
@@ -368,6 +421,16 @@ pub struct ConversationDetail {
     /// Whether the customer can be blocked from here: a two-party chat, not blocked yet, in
     /// a store that can upload the evidence pictures blocking needs.
     pub can_block: bool,
+}
+
+/// The review behind a review-contact chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewCard {
+    /// The food score (stars), when given.
+    pub score: Option<i32>,
+    /// The review as the customer wrote it.
+    pub text: String,
 }
 
 /// A picture from the agent's disk or clipboard, base64 over IPC.
@@ -447,7 +510,7 @@ pub struct SearchHit {
     /// Store display name.
     pub store_name: String,
     /// Conversation title.
-    pub title: String,
+    pub title: ConversationTitle,
     /// The message text.
     pub text: String,
     /// Sent at, UTC ms.

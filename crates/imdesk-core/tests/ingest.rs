@@ -140,7 +140,9 @@ async fn connections_dropped_mid_stream_lose_nothing_while_one_survives() {
         assert!(sb.counters().1 < LOAD, "the drop came mid-stream");
         let sockets = desk.connection_status().sockets;
         assert!(
-            sockets.iter().any(|s| s.state == "open"),
+            sockets
+                .iter()
+                .any(|s| s.state == imdesk_core::view::SocketState::Open),
             "the desk still reads one socket: {sockets:?}"
         );
     }

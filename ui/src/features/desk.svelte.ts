@@ -131,17 +131,17 @@ export class Desk {
 
   /** Opens the most pressing urgent or overdue conversation after the current one. */
   async nextUrgent(): Promise<void> {
-    await this.#next((row, now) => row.deadlineAt !== null && (row.urgent || row.deadlineAt < now));
+    await this.#next((row) => row.attention);
   }
 
   async nextUnread(): Promise<void> {
     await this.#next((row) => row.unread > 0);
   }
 
-  async #next(wanted: (row: ConversationRow, now: number) => boolean): Promise<void> {
+  async #next(wanted: (row: ConversationRow) => boolean): Promise<void> {
     try {
       const page = await this.#backend.inboxPage({ store: this.inbox.store, filter: 'all', offset: 0, limit: SCAN_LIMIT });
-      const candidates = page.rows.filter((row) => wanted(row, page.now));
+      const candidates = page.rows.filter(wanted);
       const current = candidates.findIndex((row) => row.id === this.chat.id);
       const target = candidates[(current + 1) % Math.max(1, candidates.length)];
       if (target && target.id !== this.chat.id) await this.open(target.id);

@@ -1,33 +1,19 @@
 /** `Backend` over Tauri IPC: commands by `invoke`, core events by `listen`. */
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import {
-  DESK_EVENT,
-  isIpcError,
-  type AlertSettings,
-  type AppInfo,
-  type Backend,
-  type BlockRequest,
-  type ChatMessage,
-  type ConnectionStatus,
-  type ConversationDetail,
-  type CredentialsForm,
-  type DeskEvent,
-  type HistoryPage,
-  type InboxPage,
-  type InboxQuery,
-  type IpcError,
-  type PictureFile,
-  type QuickReply,
-  type ReplyRates,
-  type SearchHit,
-  type SearchQuery,
-  type StoreSummary,
-  type Unsubscribe,
-} from './backend';
+import { DESK_EVENT, isIpcError, type Backend, type DeskEvent, type IpcError, type Unsubscribe } from './backend';
+import { COMMANDS } from './generated/commands';
 
-/** Calls a command and normalises whatever it rejects with into an `IpcError`. */
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+type Command = keyof typeof COMMANDS;
+/** The arguments of `C` by the names the Rust command declares (generated: a rename fails to compile). */
+type Args<C extends Command> = { [K in (typeof COMMANDS)[C][number]]: unknown };
+type ArgsParam<C extends Command> = (typeof COMMANDS)[C] extends readonly [] ? [] : [args: Args<C>];
+
+/**
+ * Calls a command and normalises whatever it rejects with into an `IpcError`. `T` is inferred
+ * from the `Backend` method the call implements.
+ */
+async function call<C extends Command, T>(command: C, ...[args]: ArgsParam<C>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (error) {
@@ -42,32 +28,32 @@ function toIpcError(error: unknown): IpcError {
 }
 
 export class TauriBackend implements Backend {
-  appInfo = () => call<AppInfo>('app_info');
-  listStores = () => call<StoreSummary[]>('list_stores');
-  inboxPage = (query: InboxQuery) => call<InboxPage>('inbox_page', { query });
-  conversationHistory = (conversationId: string, before: string | null, limit: number) =>
-    call<HistoryPage>('conversation_history', { conversationId, before, limit });
-  conversationDetail = (conversationId: string) => call<ConversationDetail>('conversation_detail', { conversationId });
-  sendText = (conversationId: string, text: string) => call<ChatMessage>('send_text', { conversationId, text });
-  sendImage = (conversationId: string, file: PictureFile) => call<ChatMessage>('send_image', { conversationId, file });
-  blockCustomer = (conversationId: string, request: BlockRequest) => call<null>('block_customer', { conversationId, request });
-  unblockCustomer = (conversationId: string) => call<null>('unblock_customer', { conversationId });
-  retrySend = (messageKey: string) => call<ChatMessage>('retry_send', { messageKey });
-  markRead = (conversationId: string) => call<null>('mark_read', { conversationId });
-  searchMessages = (query: SearchQuery) => call<SearchHit[]>('search_messages', { query });
-  listQuickReplies = (store: string | null) => call<QuickReply[]>('list_quick_replies', { store });
-  saveQuickReply = (reply: QuickReply) => call<QuickReply>('save_quick_reply', { reply });
-  deleteQuickReply = (id: number) => call<null>('delete_quick_reply', { id });
-  setDraft = (conversationId: string, text: string) => call<null>('set_draft', { conversationId, text });
-  connectionStatus = () => call<ConnectionStatus>('connection_status');
-  replyRates = () => call<ReplyRates[]>('reply_rates');
-  getAlertSettings = () => call<AlertSettings>('get_alert_settings');
-  setAlertSettings = (settings: AlertSettings) => call<null>('set_alert_settings', { settings });
-  setStoreMuted = (store: string, muted: boolean) => call<null>('set_store_muted', { store, muted });
-  pauseAlerts = (minutes: number | null) => call<number | null>('pause_alerts', { minutes });
-  alertsPausedUntil = () => call<number | null>('alerts_paused_until', {});
-  saveCredentials = (form: CredentialsForm) => call<null>('save_credentials', { form });
-  setUiLanguage = (code: string) => call<null>('set_ui_language', { code });
+  appInfo: Backend['appInfo'] = () => call('app_info');
+  listStores: Backend['listStores'] = () => call('list_stores');
+  inboxPage: Backend['inboxPage'] = (query) => call('inbox_page', { query });
+  conversationHistory: Backend['conversationHistory'] = (conversationId, before, limit) =>
+    call('conversation_history', { conversationId, before, limit });
+  conversationDetail: Backend['conversationDetail'] = (conversationId) => call('conversation_detail', { conversationId });
+  sendText: Backend['sendText'] = (conversationId, text) => call('send_text', { conversationId, text });
+  sendImage: Backend['sendImage'] = (conversationId, file) => call('send_image', { conversationId, file });
+  blockCustomer: Backend['blockCustomer'] = (conversationId, request) => call('block_customer', { conversationId, request });
+  unblockCustomer: Backend['unblockCustomer'] = (conversationId) => call('unblock_customer', { conversationId });
+  retrySend: Backend['retrySend'] = (messageKey) => call('retry_send', { messageKey });
+  markRead: Backend['markRead'] = (conversationId) => call('mark_read', { conversationId });
+  searchMessages: Backend['searchMessages'] = (query) => call('search_messages', { query });
+  listQuickReplies: Backend['listQuickReplies'] = (store) => call('list_quick_replies', { store });
+  saveQuickReply: Backend['saveQuickReply'] = (reply) => call('save_quick_reply', { reply });
+  deleteQuickReply: Backend['deleteQuickReply'] = (id) => call('delete_quick_reply', { id });
+  setDraft: Backend['setDraft'] = (conversationId, text) => call('set_draft', { conversationId, text });
+  connectionStatus: Backend['connectionStatus'] = () => call('connection_status');
+  replyRates: Backend['replyRates'] = () => call('reply_rates');
+  getAlertSettings: Backend['getAlertSettings'] = () => call('get_alert_settings');
+  setAlertSettings: Backend['setAlertSettings'] = (settings) => call('set_alert_settings', { settings });
+  setStoreMuted: Backend['setStoreMuted'] = (store, muted) => call('set_store_muted', { store, muted });
+  pauseAlerts: Backend['pauseAlerts'] = (minutes) => call('pause_alerts', { minutes });
+  alertsPausedUntil: Backend['alertsPausedUntil'] = () => call('alerts_paused_until');
+  saveCredentials: Backend['saveCredentials'] = (form) => call('save_credentials', { form });
+  setUiLanguage: Backend['setUiLanguage'] = (code) => call('set_ui_language', { code });
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
     let active = true;

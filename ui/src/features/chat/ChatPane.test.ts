@@ -55,7 +55,8 @@ describe('composer', () => {
     expect(within(picker).getAllByTestId('quick-reply-item')[0]).toHaveTextContent('催单');
     await user.keyboard('{Enter}');
     const eta = formatMessageTime(c?.order?.estimatedArrivalAt ?? 0, Date.now());
-    expect(input.value).toBe(`${c?.row.title}您好，已为您催促骑手，预计 ${eta} 送达，请耐心等待`);
+    const customer = c?.row.title.kind === 'customer' ? c.row.title.customer : 'missing';
+    expect(input.value).toBe(`顾客*${customer}您好，已为您催促骑手，预计 ${eta} 送达，请耐心等待`);
     expect(screen.queryByTestId('quick-reply-picker')).not.toBeInTheDocument();
     expect(sent(backend)).toEqual([]);
   });
@@ -151,7 +152,7 @@ describe('chat', () => {
     const order = backend.brand.conversations[0]?.order;
     expect(screen.getByTestId('scene-banner')).toHaveTextContent('顾客投诉（紧急）：请在 1 分钟内回复');
     const card = screen.getByTestId('order-card');
-    expect(card).toHaveTextContent(order?.statusLabel ?? 'missing');
+    expect(card).toHaveTextContent(order?.status === 8 ? '已完成' : /已接单|配送中/);
     expect(card).toHaveTextContent(`实付 ¥${((order?.totalFen ?? 0) / 100).toFixed(2)}`);
     expect(card).toHaveTextContent(order?.recipientPhone ?? 'missing');
     expect(order?.recipientPhone).toMatch(/\*{4}/);

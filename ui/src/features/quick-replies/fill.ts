@@ -3,6 +3,8 @@
  * conversation; whatever is missing is asked for before the text reaches the composer.
  */
 import { formatMessageTime } from '../../i18n/format';
+import { interpolate } from '../../i18n/locale.svelte';
+import { zhCN } from '../../i18n/messages';
 import type { ConversationDetail, QuickReply } from '../../ipc/backend';
 
 export const VARIABLES = ['顾客', '门店', '订单号', '预计送达'] as const;
@@ -20,7 +22,8 @@ export function variablesIn(text: string): VariableName[] {
 export function valuesFrom(detail: ConversationDetail | null, now: number): VariableValues {
   if (!detail) return {};
   const values: VariableValues = {};
-  if (detail.row.kind === 'twoParty' && detail.row.title.trim() !== '') values['顾客'] = detail.row.title;
+  // The customer reads Chinese whatever language the agent's window shows.
+  if (detail.row.title.kind === 'customer') values['顾客'] = interpolate(zhCN['title.customer'], { customer: detail.row.title.customer });
   if (detail.row.storeName) values['门店'] = detail.row.storeName;
   if (detail.order?.orderIdView) values['订单号'] = detail.order.orderIdView;
   if (detail.order?.estimatedArrivalAt) values['预计送达'] = formatMessageTime(detail.order.estimatedArrivalAt, now);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ConnectionStatus } from '../../ipc/backend';
+import type { ConnectionStatus, SocketState } from '../../ipc/backend';
 import { connectionText, percent, ratesText } from './connection';
 
-const socket = (index: number, state: string) => ({ index, state, lastFrameAt: null, reconnects: 0, quarantined: 0 });
-const status = (state: ConnectionStatus['state'], states: string[]): ConnectionStatus => ({
+const socket = (index: number, state: SocketState) => ({ index, state, lastFrameAt: null, reconnects: 0, quarantined: 0 });
+const status = (state: ConnectionStatus['state'], states: SocketState[]): ConnectionStatus => ({
   state,
   sockets: states.map((s, i) => socket(i, s)),
   quarantinedTotal: 0,

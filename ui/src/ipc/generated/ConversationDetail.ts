@@ -2,6 +2,7 @@
 import type { ComposeBlock } from "./ComposeBlock";
 import type { ConversationRow } from "./ConversationRow";
 import type { OrderCard } from "./OrderCard";
+import type { ReviewCard } from "./ReviewCard";
 
 /**
  * Everything beside one open conversation: header, composer state and context cards.
@@ -24,9 +25,9 @@ windowClosesAt: number | null,
  */
 order: OrderCard | null, 
 /**
- * For review-contact chats: the review text and score.
+ * For review-contact chats: the review.
  */
-review: string | null, 
+review: ReviewCard | null, 
 /**
  * The saved draft of the composer.
  */

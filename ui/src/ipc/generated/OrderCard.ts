@@ -14,13 +14,10 @@ orderIdView: string,
  */
 daySeq: number | null, 
 /**
- * Platform status code (2 new, 4 accepted, 8 completed, 9 cancelled, …).
+ * Platform status code (2 new, 4 accepted, 6 delivering, 8 completed, 9 cancelled, …);
+ * the UI's catalogue words it.
  */
 status: number, 
-/**
- * Chinese label for the status, e.g. 配送中.
- */
-statusLabel: string, 
 /**
  * Items.
  */

@@ -134,7 +134,7 @@ describe('MockBackend pictures and blocking', () => {
     expect(await backend.conversationDetail(c.row.id)).toMatchObject({ canSendImages: true, canBlock: true });
     const queued = await backend.sendImage(c.row.id, { name: 'a.png', dataBase64: PNG });
     expect(queued).toMatchObject({ author: 'merchant', body: 'image', text: null, sendState: 'sending' });
-    expect(c.row.lastText).toBe('[图片]');
+    expect(c.row.lastBody).toBe('image');
     backend.deliverPending();
     expect(c.messages.at(-1)).toMatchObject({ msgId: queued.msgId, sendState: 'sent', text: `data:image/png;base64,${PNG}` });
     expect(c.messages.at(-1)?.key).not.toBe(queued.key);

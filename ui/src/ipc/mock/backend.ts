@@ -29,7 +29,8 @@ import type {
 } from '../backend';
 import { buildDemoBrand, nextMessageKey, previewOf, SCENES, type MockBrand, type MockConversation } from './brand';
 import { canUpload, checkBlockRequest, checkPicture } from './pictures';
-import { compareRows, DEFAULT_ALERTS, demoReplyRates, matchesFilter } from './rules';
+import { DEFAULT_ALERTS, MOCK_CLOCK } from './defaults';
+import { compareRows, demoReplyRates, matchesFilter, rowAt } from './rules';
 
 export type MockBackendOptions = {
   /** What `appInfo()` resolves with, or the `IpcError` it rejects with. */
@@ -76,7 +77,7 @@ export class MockBackend implements Backend {
     for (const conversation of this.brand.conversations) this.byId.set(conversation.row.id, conversation);
     this.live = options.live ?? false;
     this.nextReplyId = Math.max(0, ...this.brand.quickReplies.map((r) => r.id)) + 1;
-    const sockets = [0, 1, 2].map((index) => ({ index, state: 'open', lastFrameAt: this.clock(), reconnects: 0, quarantined: 0 }));
+    const sockets = [0, 1, 2].map((index) => ({ index, state: 'open' as const, lastFrameAt: this.clock(), reconnects: 0, quarantined: 0 }));
     this.connection = { state: 'online', sockets, quarantinedTotal: 0 };
   }
 
@@ -118,7 +119,7 @@ export class MockBackend implements Backend {
       .map((c) => c.row)
       .filter((row) => (query.store === null || row.storeId === query.store) && matchesFilter(row, query.filter, now))
       .sort(compareRows);
-    return { total: rows.length, rows: copy(rows.slice(query.offset, query.offset + query.limit)), now };
+    return { total: rows.length, rows: copy(rows.slice(query.offset, query.offset + query.limit).map((row) => rowAt(row, now))), now };
   }
 
   async conversationHistory(conversationId: string, before: string | null, limit: number): Promise<HistoryPage> {
@@ -138,7 +139,8 @@ export class MockBackend implements Backend {
     if (!c) return fail('notFound', `conversation ${conversationId}`);
     const uploads = this.uploads(c);
     const composeBlock = c.row.blocked ? 'customerBlocked' : c.composeBlock;
-    const { row, windowClosesAt, order, review, draft } = c;
+    const { windowClosesAt, order, review, draft } = c;
+    const row = rowAt(c.row, this.clock());
     const canSendImages = uploads && composeBlock === null;
     return copy({ row, composeBlock, windowClosesAt, order, review, draft, canSendImages, canBlock: uploads && row.kind === 'twoParty' && !row.blocked });
   }
@@ -214,7 +216,7 @@ export class MockBackend implements Backend {
     const key = nextMessageKey(c.row.id);
     const message: ChatMessage = { key, msgId: String(now), author: 'merchant', body, text, at: now, sceneTag: null, sceneName: null, sendState: 'sending', failReason: null, read: false };
     c.messages.push(message);
-    Object.assign(c.row, { lastText: previewOf(message), lastAt: now, lastFromCustomer: false, deadlineAt: null, awaitingSince: null, urgent: false, unread: 0 });
+    Object.assign(c.row, { ...previewOf(message), lastAt: now, lastFromCustomer: false, deadlineAt: null, awaitingSince: null, urgent: false, unread: 0 });
     if (body === 'text') c.draft = '';
     this.changed([c.row.id], true);
     if (this.live) setTimeout(() => this.deliverPending(), body === 'image' ? 1200 : 400);
@@ -407,9 +409,9 @@ export class MockBackend implements Backend {
     };
     c.messages.push(message);
     const row = c.row;
-    const urgent = sceneTag !== null && this.alerts.replyClock.urgentTags.includes(sceneTag);
-    const deadline = now + (urgent ? this.alerts.replyClock.urgentMs : this.alerts.replyClock.normalMs);
-    Object.assign(row, { lastText: previewOf(message), lastAt: now, lastFromCustomer: true, unread: row.unread + 1 });
+    const urgent = sceneTag !== null && (MOCK_CLOCK.urgentTags as readonly number[]).includes(sceneTag);
+    const deadline = now + (urgent ? MOCK_CLOCK.urgentMs : MOCK_CLOCK.normalMs);
+    Object.assign(row, { ...previewOf(message), lastAt: now, lastFromCustomer: true, unread: row.unread + 1 });
     if (row.deadlineAt === null) Object.assign(row, { deadlineAt: deadline, awaitingSince: now, urgent });
     else if (urgent) Object.assign(row, { deadlineAt: Math.min(row.deadlineAt, deadline), urgent: true });
     if (sceneTag !== null) Object.assign(row, { sceneTag, sceneName: message.sceneName });

@@ -9,10 +9,13 @@ import type {
   ComposeBlock,
   ConversationKind,
   ConversationRow,
+  ConversationTitle,
   OrderCard,
   OrderState,
   QuickReply,
+  ReviewCard,
 } from '../backend';
+import { MOCK_CLOCK } from './defaults';
 
 /** One conversation as the mock keeps it. */
 export type MockConversation = {
@@ -20,7 +23,7 @@ export type MockConversation = {
   /** Oldest first. */
   messages: ChatMessage[];
   order: OrderCard | null;
-  review: string | null;
+  review: ReviewCard | null;
   draft: string;
   composeBlock: ComposeBlock | null;
   windowClosesAt: number | null;
@@ -71,7 +74,11 @@ const DISHES: [string, number, string | null][] = [
   ['冰柠檬茶', 1200, '少冰'],
   ['酸辣土豆丝', 1600, null],
 ];
-const REVIEWS = ['2 星：送餐太慢，饭都凉了', '1 星：少送了一份米饭，联系不上商家', '3 星：味道一般，分量有点少'];
+const REVIEWS: ReviewCard[] = [
+  { score: 2, text: '送餐太慢，饭都凉了' },
+  { score: 1, text: '少送了一份米饭，联系不上商家' },
+  { score: null, text: '味道一般，分量有点少' },
+];
 
 /** mulberry32: a tiny seeded PRNG, enough for believable, repeatable demo data. */
 function prng(seed: number): () => number {
@@ -117,8 +124,17 @@ export function buildDemoBrand({ now, conversations = 320, seed = 7 }: BrandOpti
     const kind: ConversationKind =
       kindRoll < 0.75 ? 'twoParty' : kindRoll < 0.85 ? 'reviewContact' : kindRoll < 0.9 ? 'fansGroup' : 'riderGroup';
     const customer = `${pick(SURNAMES)}**`;
-    const title =
-      kind === 'fansGroup' ? `${store.name}粉丝群` : kind === 'reviewContact' ? `评价顾客 ${customer}` : customer;
+    // As the core masks a customer: the last four digits of the id.
+    const masked = String(8_800_000 + i * 37).slice(-4);
+    const groupId = String(9_000_000 + i);
+    const title: ConversationTitle =
+      kind === 'twoParty'
+        ? { kind: 'customer', customer: masked }
+        : kind === 'reviewContact'
+          ? { kind: 'review', commentId: String(5_100_000 + i) }
+          : kind === 'fansGroup'
+            ? { kind: 'fansGroup', name: i % 3 === 0 ? null : `${store.name}粉丝群`, groupId }
+            : { kind: 'riderGroup', customer: masked, groupId };
     let orderState: OrderState | null = null;
     if (kind === 'twoParty') {
       const s = i < 4 ? 0.5 : rand();
@@ -129,7 +145,7 @@ export function buildDemoBrand({ now, conversations = 320, seed = 7 }: BrandOpti
     const urgent = i < 4 || (kind === 'twoParty' && rand() < 0.03);
     const waiting = urgent || rand() < 0.25;
     const lastAt = waiting ? now - Math.floor(rand() * 240_000) - 5_000 : now - Math.floor(rand() * 6 * 3600_000) - 60_000;
-    const windowMs = urgent ? 60_000 : 300_000;
+    const windowMs = urgent ? MOCK_CLOCK.urgentMs : MOCK_CLOCK.normalMs;
     const deadlineAt = waiting ? lastAt + windowMs : null;
     const sceneTag = urgent ? 9003 : waiting && rand() < 0.2 ? pick([3002, 3001, 9001, 2203]) : null;
     const order = orderState && orderState !== 'preOrder' ? makeOrder(rand, pick, store.name, customer, now, orderState) : kind === 'riderGroup' ? makeOrder(rand, pick, store.name, customer, now, 'inProgress') : null;
@@ -151,13 +167,14 @@ export function buildDemoBrand({ now, conversations = 320, seed = 7 }: BrandOpti
         storeName: store.name,
         kind,
         title,
-        lastText: previewOf(last),
+        ...previewOf(last),
         lastAt,
         lastFromCustomer: last.author === 'customer',
         orderState,
         sceneTag,
         sceneName: sceneTag ? (SCENES[sceneTag] ?? null) : null,
         urgent,
+        attention: false,
         unread: waiting ? 1 + Math.floor(rand() * 3) : 0,
         deadlineAt,
         awaitingSince: waiting ? lastAt : null,
@@ -174,10 +191,9 @@ export function buildDemoBrand({ now, conversations = 320, seed = 7 }: BrandOpti
   return { stores, conversations: list, quickReplies: demoQuickReplies(stores) };
 }
 
-/** What the inbox row shows for a message. */
-export function previewOf(message: ChatMessage): string {
-  if (message.body === 'image') return '[图片]';
-  return message.text ?? '[消息]';
+/** The inbox row's preview fields for its last message. */
+export function previewOf(message: ChatMessage): Pick<ConversationRow, 'lastBody' | 'lastText'> {
+  return { lastBody: message.body, lastText: message.text ?? '' };
 }
 
 function makeOrder(
@@ -200,8 +216,7 @@ function makeOrder(
   return {
     orderIdView: String(2700_0000_0000_0000 + Math.floor(rand() * 1e12)),
     daySeq: 1 + Math.floor(rand() * 180),
-    status: completed ? 8 : 4,
-    statusLabel: completed ? '已完成' : pick(['已接单', '配送中', '骑手已取餐']),
+    status: completed ? 8 : pick([4, 6]),
     items,
     totalFen: items.reduce((sum, item) => sum + item.priceFen, 0) + shippingFeeFen,
     shippingFeeFen,

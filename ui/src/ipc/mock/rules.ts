@@ -1,22 +1,15 @@
-/** The core's rules the mock imitates: inbox order, filter chips, default alert settings and reply rates. */
-import type { AlertSettings, ConversationRow, InboxFilter, ReplyRates } from '../backend';
+/** The core's rules the mock imitates: inbox order, filter chips, attention and reply rates. */
+import type { ConversationRow, InboxFilter, ReplyRates } from '../backend';
 
-export const DEFAULT_ALERTS: AlertSettings = {
-  peakWindows: [
-    { start: '10:30', end: '13:30' },
-    { start: '16:30', end: '20:30' },
-  ],
-  storePeakWindows: {},
-  doNotDisturb: [],
-  mutedStores: [],
-  coalesceWindowSecs: 60,
-  urgentRealertSecs: 30,
-  hidePreview: false,
-  sound: true,
-  urgentSound: true,
-  replyClock: { normalMs: 300_000, urgentMs: 60_000, urgentTags: [9003], preAlertFractions: [0.6, 0.8] },
-  storm: { storeMinGapSecs: 10, windowSecs: 60, brandMaxPerWindow: 20, urgentMaxPerWindow: 30, reminderMinGapSecs: 30 },
-};
+/** The core's `convert::needs_attention`: a running clock that is urgent or past its deadline. */
+export function needsAttention(row: ConversationRow, now: number): boolean {
+  return row.deadlineAt !== null && (row.urgent || row.deadlineAt < now);
+}
+
+/** A row as the core sends it at `now` (its time-dependent fields computed then). */
+export function rowAt(row: ConversationRow, now: number): ConversationRow {
+  return { ...row, attention: needsAttention(row, now) };
+}
 
 /** The core's inbox order: running clocks by deadline, then the rest by last message, newest first. */
 export function compareRows(a: ConversationRow, b: ConversationRow): number {
@@ -31,7 +24,7 @@ export function matchesFilter(row: ConversationRow, filter: InboxFilter, now: nu
     case 'all':
       return true;
     case 'urgent':
-      return row.deadlineAt !== null && (row.urgent || row.deadlineAt < now);
+      return needsAttention(row, now);
     case 'preOrder':
     case 'inProgress':
     case 'afterSale':

@@ -1,0 +1,30 @@
+// Generated from src-tauri/src/commands.rs by crates/imdesk-core/tests/bindings.rs. Do not edit.
+
+/** Each command the shell registers, with the argument names the webview passes. */
+export const COMMANDS = {
+  app_info: [],
+  list_stores: [],
+  inbox_page: ["query"],
+  conversation_history: ["conversationId", "before", "limit"],
+  conversation_detail: ["conversationId"],
+  send_text: ["conversationId", "text"],
+  send_image: ["conversationId", "file"],
+  block_customer: ["conversationId", "request"],
+  unblock_customer: ["conversationId"],
+  retry_send: ["messageKey"],
+  mark_read: ["conversationId"],
+  search_messages: ["query"],
+  list_quick_replies: ["store"],
+  save_quick_reply: ["reply"],
+  delete_quick_reply: ["id"],
+  set_draft: ["conversationId", "text"],
+  connection_status: [],
+  reply_rates: [],
+  get_alert_settings: [],
+  set_alert_settings: ["settings"],
+  set_store_muted: ["store", "muted"],
+  pause_alerts: ["minutes"],
+  alerts_paused_until: [],
+  save_credentials: ["form"],
+  set_ui_language: ["code"],
+} as const;
