@@ -1,5 +1,6 @@
 //! The committed TypeScript types and UI defaults must be exactly what the Rust side
 //! generates, and the command table exactly the commands the shell registers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
