@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use imdesk_store::Store;
+use imdesk_store::{ClockPolicy, Store};
 use meituan_wire::{Clock, StoreId, TimeMs};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -124,18 +124,21 @@ pub(crate) struct AlertDriver {
 }
 
 /// The alert policy follows the clocks the store decides.
-impl From<imdesk_store::ReplyClock> for ReplyDeadline {
-    fn from(c: imdesk_store::ReplyClock) -> Self {
-        Self {
-            awaiting_since: TimeMs(c.awaiting_since_ms),
-            deadline: TimeMs(c.deadline_ms),
-            urgent: c.urgent,
-        }
+/// The alert policy's view of a clock the store decided: the window the deadline closes starts
+/// at the urgent message that tightened it, or else at the first unanswered message. Read
+/// with the store's one policy, never a second copy of its windows.
+pub(crate) fn deadline_of(c: imdesk_store::ReplyClock, policy: &ClockPolicy) -> ReplyDeadline {
+    let window_start = c.deadline_ms.saturating_sub(policy.window_ms(c.urgent));
+    ReplyDeadline {
+        awaiting_since: TimeMs(c.awaiting_since_ms.max(window_start)),
+        deadline: TimeMs(c.deadline_ms),
+        urgent: c.urgent,
     }
 }
 
 /// Awaiting rows of every conversation whose clock runs.
 pub(crate) async fn restore_rows(store: &Store) -> DeskResult<Vec<AwaitingRow<ConversationId>>> {
+    let policy = store.clock_policy();
     let rows = store
         .running_clocks_async()
         .await?
@@ -146,7 +149,7 @@ pub(crate) async fn restore_rows(store: &Store) -> DeskResult<Vec<AwaitingRow<Co
                 conversation: conversation_id(&c.key),
                 store: StoreId::new(c.key.store.clone()),
                 customer: title(&c),
-                clock: clock.into(),
+                clock: deadline_of(clock, &policy),
             })
         })
         .collect();
@@ -309,6 +312,7 @@ mod tests {
                     deadline: TimeMs(T0 + at + if urgent { 60_000 } else { 300_000 }),
                     urgent,
                 },
+                urgent,
             })
         };
         vec![

@@ -1,6 +1,7 @@
 //! The desk's write side: sending (through the outbox), read state, quick replies, drafts,
 //! alert settings and per-store mute.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -13,7 +14,7 @@ use crate::alerts::AlertSettings;
 use crate::convert::{conversation_id, outbox_message, MessageKey};
 use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
-use crate::settings::ALERT_SETTINGS_KEY;
+use crate::settings::{ALERT_SETTINGS_KEY, URGENT_TAGS_KEY};
 use crate::view::{ChatMessage, ConversationId, QuickReply};
 
 /// The failure recorded on a failed item, as the error the front doors show.
@@ -281,6 +282,25 @@ impl Desk {
         }
         self.alerts.settings(settings);
         self.notices.stores();
+        Ok(())
+    }
+
+    /// The scene tags whose messages get the urgent (1-minute) clock.
+    pub fn urgent_scene_tags(&self) -> BTreeSet<i32> {
+        self.store.clock_policy().urgent_scene_tags
+    }
+
+    /// Changes which scene tags are urgent, for messages that arrive from now on (running
+    /// clocks keep their deadlines). The store's one policy decides deadlines, inbox order,
+    /// alerts and reply rates alike; the platform's 5- and 1-minute windows are not settable.
+    pub async fn set_urgent_scene_tags(&self, tags: BTreeSet<i32>) -> DeskResult<()> {
+        let json = serde_json::to_string(&tags).map_err(|e| DeskError::Invalid(e.to_string()))?;
+        let mut policy = self.store.clock_policy();
+        policy.urgent_scene_tags = tags;
+        self.store.set_clock_policy(policy)?;
+        self.store
+            .set_setting_async(URGENT_TAGS_KEY.into(), json)
+            .await?;
         Ok(())
     }
 

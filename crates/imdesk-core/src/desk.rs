@@ -181,6 +181,7 @@ impl Desk {
         let client = client(&config, &opts)?;
         let stores = register_stores(&config, &store, client.as_deref(), &opts).await?;
         settings::seed_quick_replies(&store).await?;
+        settings::apply_urgent_tags(&store).await?;
         let meituan = match (&client, stores.keys().first()) {
             (Some(client), Some(first)) => Some(MeituanLink {
                 client: client.clone(),

@@ -12,7 +12,7 @@ use meituan_wire::{MsgSource, TimeMs};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::alerts::{AlertInput, IncomingMessage, ReplyDeadline};
-use crate::alerts_driver::AlertsHandle;
+use crate::alerts_driver::{deadline_of, AlertsHandle};
 use crate::convert::{conversation_id_of, customer_label};
 use crate::events::Notices;
 use crate::options::CommitObserver;
@@ -213,11 +213,14 @@ async fn announce_batch(
     // One alert command per batch rather than per message (plus one before each frame kept
     // in quarantine, below).
     let mut alert_inputs = Vec::with_capacity(pushed.len());
+    // The policy the writer used for this batch (it changes only between batches).
+    let policy = inner.store.clock_policy();
     for (outcome, m) in outcomes.iter().zip(pushed) {
         match outcome {
             IngestOutcome::Inserted {
                 awaits_reply,
                 clock,
+                urgent,
                 ..
             } => {
                 let c = &m.content;
@@ -231,8 +234,10 @@ async fn announce_batch(
                 if let Some(peer) = peer {
                     let id = conversation_id_of(m.store.as_str(), biz_type, peer);
                     // The clock the store decided in the same commit; never recomputed here.
-                    let clock = clock.filter(|_| *awaits_reply).map(Into::into);
-                    alert_inputs.extend(alert_input(m, clock, &id));
+                    let clock = clock
+                        .filter(|_| *awaits_reply)
+                        .map(|c| deadline_of(c, &policy));
+                    alert_inputs.extend(alert_input(m, clock, *urgent, &id));
                     changed.push(id);
                 }
             }
@@ -286,6 +291,7 @@ async fn retry_commit(inner: &Ingest, pushed: &[PushedMessage]) -> Option<Vec<In
 fn alert_input(
     m: &PushedMessage,
     clock: Option<ReplyDeadline>,
+    urgent: bool,
     conversation: &str,
 ) -> Option<AlertInput<ConversationId>> {
     let c = &m.content;
@@ -299,6 +305,7 @@ fn alert_input(
             },
             preview: m.text.clone(),
             clock,
+            urgent,
         }),
         (MsgSource::Merchant, _) => AlertInput::Replied {
             conversation: conversation.to_owned(),

@@ -7,6 +7,26 @@ use crate::error::DeskResult;
 
 /// Settings key of the alert settings (JSON).
 pub(crate) const ALERT_SETTINGS_KEY: &str = "alerts.settings";
+/// Settings key of the urgent scene tags of the reply-clock policy (JSON list).
+pub(crate) const URGENT_TAGS_KEY: &str = "clock.urgent_scene_tags";
+
+/// Applies the saved urgent scene tags to the store's reply-clock policy (the store keeps the
+/// one policy; the platform's windows stay as the store was opened with). A value that does
+/// not read is reported and the defaults stay in force.
+pub(crate) async fn apply_urgent_tags(store: &Store) -> DeskResult<()> {
+    let Some(json) = store.setting_async(URGENT_TAGS_KEY.into()).await? else {
+        return Ok(());
+    };
+    match serde_json::from_str::<std::collections::BTreeSet<i32>>(&json) {
+        Ok(tags) => {
+            let mut policy = store.clock_policy();
+            policy.urgent_scene_tags = tags;
+            store.set_clock_policy(policy)?;
+        }
+        Err(e) => tracing::warn!("saved urgent scene tags unreadable, defaults kept: {e}"),
+    }
+    Ok(())
+}
 const SEEDED_KEY: &str = "quick_replies.seeded";
 
 /// The brand quick replies a new desk starts with (variables: {顾客} {门店} {订单号} {预计送达}).

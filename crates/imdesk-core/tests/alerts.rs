@@ -242,3 +242,102 @@ async fn settle_returns_once_what_was_read_is_stored_alerted_and_announced() {
         .any(|e| matches!(e, imdesk_core::view::DeskEvent::ConversationsChanged { .. })));
     desk.shutdown().await;
 }
+
+async fn store_inbox(desk: &imdesk_core::Desk, store: &str) -> imdesk_core::view::InboxPage {
+    desk.inbox(imdesk_core::view::InboxQuery {
+        store: Some(store.to_owned()),
+        filter: imdesk_core::view::InboxFilter::All,
+        offset: 0,
+        limit: 10,
+    })
+    .await
+    .unwrap()
+}
+
+/// The urgent set changes through the engine; the store's one policy then decides the inbox
+/// order, the alert and the 1-minute rate of the next messages alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_urgent_set_reaches_inbox_alerts_and_rates_alike() {
+    let Scripted {
+        sb,
+        _dir,
+        sink,
+        clock,
+        desk,
+    } = scripted().await;
+    let store = sb.stores()[0].epoi_id.clone();
+    assert_eq!(desk.urgent_scene_tags(), [9003].into());
+    desk.set_urgent_scene_tags([9003, 3001].into())
+        .await
+        .unwrap();
+
+    let normal = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::InProgress, "在吗"))
+        .unwrap();
+    let urged = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::InProgress, "快点").scene(3001))
+        .unwrap();
+    every_frame_read(&sb, &desk).await;
+    let id = |p: &meituan_sandbox::Pushed| {
+        conversation_id(
+            &ConversationKey::of(&p.epoi_id, p.biz_type, p.open_user_id, p.group_id).unwrap(),
+        )
+    };
+    let page = store_inbox(&desk, &store).await;
+    assert_eq!(
+        page.rows[0].id,
+        id(&urged),
+        "the 1-minute clock rises first"
+    );
+    assert!(page.rows[0].urgent && !page.rows[1].urgent);
+    let deadline = page.rows[0].deadline_at.unwrap();
+    assert_eq!(deadline - page.rows[0].awaiting_since.unwrap(), 60_000);
+    assert!(sink
+        .alerts()
+        .iter()
+        .any(|a| a.kind == AlertKind::Urgent && a.conversation.as_deref() == Some(&id(&urged))));
+
+    // Past the urgent window unanswered: the 1-minute rate counts it missed; the 5-minute
+    // clocks are still running and count nowhere yet.
+    clock.advance_ms(2 * 60_000);
+    let rates = desk.reply_rates().await.unwrap();
+    let of_store = rates
+        .iter()
+        .find(|r| r.store.as_deref() == Some(store.as_str()))
+        .unwrap();
+    assert_eq!(
+        (
+            of_store.urgent_one_min.on_time,
+            of_store.urgent_one_min.counted
+        ),
+        (0, 1)
+    );
+    assert_eq!(of_store.five_min.counted, 0);
+
+    // Back to the default set: the same tag now starts a normal clock, alerts as normal and
+    // leaves the 1-minute rate alone.
+    desk.set_urgent_scene_tags([9003].into()).await.unwrap();
+    let calm = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "还在吗").scene(3001))
+        .unwrap();
+    every_frame_read(&sb, &desk).await;
+    let page = store_inbox(&desk, &store).await;
+    let row = page.rows.iter().find(|r| r.id == id(&calm)).unwrap();
+    assert!(!row.urgent);
+    assert_eq!(
+        row.deadline_at.unwrap() - row.awaiting_since.unwrap(),
+        300_000
+    );
+    assert!(!sink
+        .alerts()
+        .iter()
+        .any(|a| a.urgent && a.conversation.as_deref() == Some(&id(&calm))));
+    let rates = desk.reply_rates().await.unwrap();
+    let of_store = rates
+        .iter()
+        .find(|r| r.store.as_deref() == Some(store.as_str()))
+        .unwrap();
+    assert_eq!(of_store.urgent_one_min.counted, 1);
+    drop(normal);
+    desk.shutdown().await;
+}

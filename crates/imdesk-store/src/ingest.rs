@@ -34,6 +34,9 @@ pub enum IngestOutcome {
         /// The conversation's reply clock after this message, as the writer just computed and
         /// stored it: alerts take its deadline from here instead of computing their own.
         clock: Option<ReplyClock>,
+        /// A customer message whose scene tag is urgent under the policy that computed `clock`
+        /// (it alerts as urgent even when an earlier deadline stays in force).
+        urgent: bool,
     },
     /// Already stored (same store, biz_type and msg_id): nothing changed.
     Duplicate {
@@ -349,6 +352,7 @@ fn ingest_with(
         conversation_id: summary.id,
         awaits_reply: m.msg_source == SOURCE_CUSTOMER && clock.is_some(),
         clock,
+        urgent: m.msg_source == SOURCE_CUSTOMER && policy.is_urgent(m.scene_tag),
     })
 }
 

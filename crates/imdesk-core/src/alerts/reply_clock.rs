@@ -25,7 +25,8 @@ pub enum ClockStage {
 /// A conversation's reply clock as the store decided it (`imdesk_store::ReplyClock`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplyDeadline {
-    /// Sent time of the earliest customer message not yet replied to: the window's start.
+    /// Start of the window the deadline closes: the earliest unanswered message's time, or
+    /// that of the urgent message which tightened the clock (pre-alerts fall inside it).
     pub awaiting_since: TimeMs,
     /// When the reply is due.
     pub deadline: TimeMs,

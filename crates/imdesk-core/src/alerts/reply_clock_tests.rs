@@ -52,23 +52,27 @@ fn next_wakeup_is_the_next_boundary_after_now() {
 }
 
 #[test]
-fn the_board_takes_the_stores_clock_and_a_tightened_one_skips_passed_stages() {
+fn the_board_takes_the_stores_clock_and_a_tightened_one_alerts_in_its_own_window() {
     let mut b = ReplyClocks::default();
     message(&mut b, "a", 0, false);
     message(&mut b, "a", 10_000, false); // the same clock: nothing moves
     assert_eq!(b.next_due(), Some(TimeMs(180_000)));
-    // An urgent message at 100 s: due at 160 s; the window is the whole wait (0–160 s), whose
-    // 60 % (96 s) passed before the clock moved and is not reported.
+    // An urgent message at 100 s: due at 160 s, and its pre-alerts fall inside its own
+    // 1-minute window (100–160 s), as the driver hands the clock over: 136 s and 151 s.
     message(&mut b, "a", 100_000, true);
     let a = &b.get(&"a").unwrap().clock;
     assert_eq!(
         (a.awaiting_since, a.deadline, a.urgent),
-        (TimeMs(0), TimeMs(160_000), true)
+        (TimeMs(100_000), TimeMs(160_000), true)
     );
     assert!(b.advance(&FRACTIONS, TimeMs(100_000)).is_empty());
     assert_eq!(b.next_due(), Some(TimeMs(136_000)));
     assert_eq!(
         b.advance(&FRACTIONS, TimeMs(136_000))[0].stage,
+        ClockStage::PreAlert(0)
+    );
+    assert_eq!(
+        b.advance(&FRACTIONS, TimeMs(151_000))[0].stage,
         ClockStage::PreAlert(1)
     );
 }

@@ -25,8 +25,11 @@ pub struct IncomingMessage<C> {
     /// The message text, or a short description of non-text content.
     pub preview: String,
     /// The conversation's clock after this message, as the store decided it in the same
-    /// commit. An urgent clock makes the message urgent.
+    /// commit.
     pub clock: ReplyDeadline,
+    /// The message itself is urgent (its scene tag is in the store's urgent set): it alerts as
+    /// urgent even when an earlier deadline of the conversation stays in force.
+    pub urgent: bool,
 }
 
 // Customer text must never reach logs.
@@ -327,7 +330,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             m.clock,
             TimeMs(now),
         );
-        if m.clock.urgent {
+        if m.urgent {
             let pending = Pending {
                 conversation: m.conversation,
                 store: m.store,

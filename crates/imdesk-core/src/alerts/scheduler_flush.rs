@@ -258,7 +258,10 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             _ => None,
         };
         let waiting_count = if urgent {
-            u32::try_from(self.clocks.urgent_by_deadline().len()).unwrap_or(u32::MAX)
+            // Urgent clocks, plus customers whose urgent message met an earlier deadline that
+            // stayed in force (their clock is not an urgent one, but they wait all the same).
+            let beside = clocks().filter(|(c, _)| !c.clock.urgent).count();
+            u32::try_from(self.clocks.urgent_by_deadline().len() + beside).unwrap_or(u32::MAX)
         } else {
             self.clocks.waiting(scope.as_ref())
         };

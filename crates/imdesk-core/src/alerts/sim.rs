@@ -38,8 +38,9 @@ pub(super) fn store_clock<C>(
             deadline,
             urgent,
         },
+        // Tightened: the urgent message's own window, as the driver hands it over.
         Some(c) if deadline < c.deadline => ReplyDeadline {
-            awaiting_since: c.awaiting_since.min(at),
+            awaiting_since: at,
             deadline,
             urgent: c.urgent || urgent,
         },
@@ -112,6 +113,7 @@ impl Sim {
             customer: format!("顾客 {conv}**"),
             preview: format!("在吗？我的餐到哪了 ({conv})"),
             clock: store_clock(self.s.clocks().get(&conv.to_owned()), at, urgent),
+            urgent,
         })
     }
 
