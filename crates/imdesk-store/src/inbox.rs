@@ -19,20 +19,26 @@ macro_rules! running_clock {
     };
 }
 
-/// A running clock past its deadline at `:now` ([`ReplyClock::overdue`]).
+/// A running clock past its deadline at `:now` ([`ReplyClock::overdue`]), as a range of the
+/// inbox index: `deadline_ms < :now` is `inbox_key < :now − 2⁶²` for a running clock, so the
+/// overdue clocks are the front of the index and are counted without reading a row.
 macro_rules! overdue {
     () => {
-        concat!("(", running_clock!(), " AND deadline_ms < :now)")
+        "(inbox_key < :now - 4611686018427387904)"
     };
 }
 
 /// A running clock that is urgent or overdue at `:now` ([`ReplyClock::needs_attention`]).
+/// The overdue test comes first: only clocks still inside their window read `clock_urgent`
+/// from the row.
 macro_rules! needs_attention {
     () => {
         concat!(
             "(",
             running_clock!(),
-            " AND (clock_urgent = 1 OR deadline_ms < :now))"
+            " AND (",
+            overdue!(),
+            " OR clock_urgent = 1))"
         )
     };
 }
