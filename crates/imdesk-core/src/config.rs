@@ -29,7 +29,10 @@ use meituan_api::{Secret, StoreKey, DEFAULT_BASE_URL};
 use meituan_wire::BusinessId;
 use serde::Deserialize;
 
-/// The production push base URL.
+/// \[INF\] The production push base URL: the host of the publicly seen
+/// `wss://wpush.meituan.com/websocket/{connectionId}/{connectionToken}`
+/// (`meituan-im-protocol.md` §6.2); the SDK names no push host. Override with
+/// `IMDESK_PUSH_URL` or `push_url` if the live platform uses another.
 pub const DEFAULT_PUSH_URL: &str = "wss://wpush.meituan.com";
 /// The cache file name, inside the platform data directory by default.
 pub const DEFAULT_DB_FILE: &str = "imdesk.sqlite3";

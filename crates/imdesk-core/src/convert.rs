@@ -252,7 +252,13 @@ pub fn chat_message(m: &MessageRow, last_read_ms: Option<i64>) -> ChatMessage {
         scene_name: (!m.scene_name.is_empty()).then(|| m.scene_name.clone()),
         send_state: ours.then_some(SendState::Sent),
         fail_reason: None,
-        read: ours && last_read_ms.is_some_and(|r| m.cts_ms <= r),
+        read: ours
+            && last_read_ms.is_some_and(|r| {
+                meituan_api::im::read_by_customer(
+                    meituan_wire::TimeMs(m.cts_ms),
+                    meituan_wire::TimeMs(r),
+                )
+            }),
     }
 }
 

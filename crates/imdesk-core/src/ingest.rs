@@ -46,7 +46,8 @@ pub fn new_message(m: &PushedMessage) -> NewMessage {
         msg_content: String::new(),
         decrypt_failed: false,
         cts_ms: c.cts_ms().0,
-        order_id: c.order_id.map(|o| o.0).filter(|&o| o > 0),
+        // A pre-order chat's push names order 0 (the inference lives in meituan-api).
+        order_id: meituan_api::im::chat_order(c.order_id).map(|o| o.0),
         open_user_id: c.open_user_id.map(|u| u.0),
         group_id: c.group_id.map(|g| g.0),
         comment_id: c.comment_id.map(|x| x.0),

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use imdesk_store::{Conversation, FailureKind, OutboxItem, SendFailure};
-use meituan_api::im::SendMessage;
+use meituan_api::im::{fill_two_party_reply, SendMessage};
 use meituan_api::image::{self, UploadImage};
 use meituan_api::{ApiError, MeituanClient, StoreKey, TransportError};
 use meituan_push::{ConnectionHealth, KnownStores, PushClient, PushConfig, PushEvent};
@@ -206,27 +206,33 @@ fn failure(e: &ApiError) -> SendFailure {
 
 fn request(out: Outgoing<'_>, content: String) -> SendMessage {
     let (item, conv) = (out.item, out.conversation);
+    let biz_type = BizType::from(item.biz_type);
+    let mut push_content = PushContent {
+        msg_id: MsgId(item.msg_id),
+        msg_content: content,
+        msg_type: MsgType(item.msg_type),
+        msg_source: MsgSource::Merchant,
+        cts: UnixSeconds(out.now_ms.div_euclid(1000)),
+        order_id: None,
+        open_user_id: conv.open_user_id.map(OpenUserId),
+        scene_tag: None,
+        scene_name: None,
+        has_reply: None,
+        comment_id: conv.comment_id.map(CommentId),
+        group_id: conv.group_id.map(GroupId),
+        group_name: (biz_type == BizType::FansGroup)
+            .then(|| conv.group_name.clone())
+            .flatten(),
+        rider_id: conv.rider_id.map(RiderId),
+    };
+    if biz_type == BizType::TwoParty {
+        // The order (0 before one exists) and the scene fields of a normal reply, all of
+        // which §4.3 requires on a two-party message: meituan-api owns their values.
+        fill_two_party_reply(&mut push_content, conv.order_id.map(OrderId));
+    }
     SendMessage {
-        biz_type: BizType::from(item.biz_type),
-        push_content: PushContent {
-            msg_id: MsgId(item.msg_id),
-            msg_content: content,
-            msg_type: MsgType(item.msg_type),
-            msg_source: MsgSource::Merchant,
-            cts: UnixSeconds(out.now_ms.div_euclid(1000)),
-            // Two-party sends name the order; 0 before ordering (what the pushes carry).
-            order_id: (item.biz_type == 1).then(|| OrderId(conv.order_id.unwrap_or(0))),
-            open_user_id: conv.open_user_id.map(OpenUserId),
-            scene_tag: None,
-            scene_name: None,
-            has_reply: None,
-            comment_id: conv.comment_id.map(CommentId),
-            group_id: conv.group_id.map(GroupId),
-            group_name: (item.biz_type == 5)
-                .then(|| conv.group_name.clone())
-                .flatten(),
-            rider_id: conv.rider_id.map(RiderId),
-        },
+        biz_type,
+        push_content,
         extended_field: None,
     }
 }

@@ -97,7 +97,10 @@ pub struct StoreOptions {
     /// Longest merchant text the outbox accepts, in characters. 500 by default: the platform
     /// does not document a limit, and longer replies are rare and better split.
     pub max_outbox_chars: usize,
-    /// After-sale window after an order completes (48 hours).
+    /// After-sale window after an order completes (48 hours). \[INF\] Neither the SDK nor
+    /// `meituan-im-protocol.md` states a window; 48 h is the product's reading (`product.md`,
+    /// 售后（48 小时内）) and the sandbox's, unverified on the live platform. This default is
+    /// the one place the client keeps it.
     pub after_sale_window_ms: i64,
     /// Reader connections in the pool (2: the machines have two cores).
     pub readers: usize,

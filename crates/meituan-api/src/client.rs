@@ -70,7 +70,6 @@ impl MeituanClient {
             .tls_backend_preconfigured(tls_config()?)
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
-            .user_agent(concat!("imdesk-meituan-api/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Config {
                 reason: format!("HTTP client: {e}"),
@@ -154,12 +153,20 @@ impl MeituanClient {
     }
 
     /// Calls a typed endpoint without a store token (for example `getConnectionToken` if it
-    /// turns out to be developer-scoped, open question 3).
+    /// turns out to be developer-scoped, open question 3). An endpoint that needs a store
+    /// token ([`Endpoint::needs_store_token`]) is refused before anything is sent, as the SDK
+    /// refuses it.
     pub async fn call_as_developer<E: Endpoint>(
         &self,
         business_id: BusinessId,
         request: &E,
     ) -> Result<E::Response, ApiError> {
+        if E::needs_store_token(business_id) {
+            return Err(ApiError::validation(
+                E::NAME,
+                format!("needs a store's appAuthToken on businessId {business_id} (SDK needAuth); call it for a store"),
+            ));
+        }
         request.validate(business_id)?;
         let biz = request.biz(business_id)?;
         let path = E::path(business_id);
@@ -201,7 +208,7 @@ impl MeituanClient {
     pub async fn exchange_code(&self, key: &StoreKey, code: &str) -> Result<TokenGrant, ApiError> {
         let endpoint = "oauth/token";
         let form = |ts| oauth_token_form(&self.developer, key.business_id, code, ts);
-        let body = self.oauth_with_retries(endpoint, TOKEN_PATH, &form).await?;
+        let body = self.oauth_exchange(endpoint, TOKEN_PATH, &form).await?;
         let grant = parse_token_response(endpoint, &body, self.clock.now(), None)?;
         self.adopt(key, &grant.token);
         Ok(grant)
@@ -225,8 +232,10 @@ impl MeituanClient {
             .ok_or_else(|| self.missing_token(key, endpoint))?;
         let form =
             |ts| oauth_refresh_form(&self.developer, key.business_id, refresh_token.expose(), ts);
+        // Not repeated after a lost answer: the platform may already have rotated
+        // `refresh_token`, and a second try with it would fail with a misleading OAuth error.
         let body = self
-            .oauth_with_retries("oauth/refresh", REFRESH_PATH, &form)
+            .oauth_exchange("oauth/refresh", REFRESH_PATH, &form)
             .await?;
         let grant = parse_token_response(
             "oauth/refresh",

@@ -9,7 +9,7 @@ use meituan_wire::lenient::{
 use meituan_wire::{BusinessId, CommentId, OrderId, StoreId, UnixSeconds};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{require_text, Endpoint};
 use crate::envelope::Biz;
 use crate::error::ApiError;
 use crate::types::opt_f64_from_number_or_string;
@@ -221,6 +221,16 @@ impl Endpoint for StoreInfo {
         if self.epoi_ids.is_empty() {
             return Err(ApiError::validation(Self::NAME, "no epoiId given"));
         }
+        if self
+            .epoi_ids
+            .iter()
+            .any(|id| id.as_str().trim().is_empty() || id.as_str().contains(','))
+        {
+            return Err(ApiError::validation(
+                Self::NAME,
+                "an epoiId is blank or contains a comma",
+            ));
+        }
         Ok(())
     }
 
@@ -308,6 +318,12 @@ impl Endpoint for CommentList {
 
     fn path(business_id: BusinessId) -> String {
         path_of(business_id, Self::NAME)
+    }
+
+    /// `startTime` and `endTime` are `Y` in §5.4 (`offset` and `limit` are typed).
+    fn validate(&self, _: BusinessId) -> Result<(), ApiError> {
+        require_text(Self::NAME, "startTime", &self.start_time)?;
+        require_text(Self::NAME, "endTime", &self.end_time)
     }
 }
 

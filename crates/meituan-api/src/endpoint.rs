@@ -44,6 +44,44 @@ pub trait Endpoint: Serialize {
         let _ = business_id;
         Ok(())
     }
+
+    /// Whether the endpoint needs a store's appAuthToken in `business_id` (the SDK's
+    /// `needAuth`, from the table in [`needs_store_token`]).
+    fn needs_store_token(business_id: BusinessId) -> bool {
+        needs_store_token(business_id, Self::NAME)
+    }
+}
+
+/// The SDK's `needAuth` for an endpoint named as in [`IM_ENDPOINTS`] / [`OTHER_ENDPOINTS`]
+/// (\[SDK\] §4.0's needAuth column, §5's per-endpoint notes). The SDK refuses a `true`
+/// endpoint without a token (`SDK_MISS_APPAUTHTOKEN_ERROR`); so does
+/// [`crate::MeituanClient::call_as_developer`]. `false` only means the SDK does not insist:
+/// [`crate::MeituanClient::call`] still sends the store's token on every call (§4.0, \[INF\]).
+/// A name not in the table needs a token (the side that cannot leak a call to the wrong store).
+pub fn needs_store_token(business_id: BusinessId, name: &str) -> bool {
+    match name {
+        // §4.0 rows 1, 4, 6 and 7: N in both integrations.
+        "getConnectionToken" | "msgRead" | "getPoiIMStatus" | "setPoiIMStatus" => false,
+        // §5.3: `/waimai/poi/queryPoiInfo` Y, `/wmoper/ng/poi/mget` N.
+        crate::context::STORE_INFO => business_id == BusinessId::Waimai,
+        // §5.4: N on businessId 16; the document does not say for 2, so a token is needed.
+        crate::context::COMMENT_LIST => business_id == BusinessId::Waimai,
+        // Every other IM endpoint of §4.0, the order detail (§5.1, §5.2) and the image upload
+        // (§5.5): Y.
+        _ => true,
+    }
+}
+
+/// Refuses a blank value of a string field the SDK marks required (`@NotBlank`, a `Y` in the
+/// protocol document): the SDK would stop with `SDK_VERIFY_PARAM_ERROR` before sending.
+pub(crate) fn require_text(endpoint: &str, field: &str, value: &str) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::validation(
+            endpoint,
+            format!("{field} is required (not blank)"),
+        ));
+    }
+    Ok(())
 }
 
 /// The full path of an IM endpoint: `/waimai/ng/im/` or `/wmoper/ng/im/` + `suffix`.

@@ -30,6 +30,10 @@ pub enum TransportError {
     },
     /// Any other failure of the HTTP stack.
     Other,
+    /// The request was sent and then the answer was lost (the inner failure), so the platform
+    /// may have processed it. Said of calls that must not be repeated blindly: an OAuth code
+    /// exchange (codes are single-use) or a refresh (the refresh token may have rotated).
+    OutcomeUnknown(Box<TransportError>),
 }
 
 impl fmt::Display for TransportError {
@@ -41,6 +45,12 @@ impl fmt::Display for TransportError {
             Self::EmptyBody => f.write_str("empty response body"),
             Self::UnreadableJson { detail } => write!(f, "unreadable JSON ({detail})"),
             Self::Other => f.write_str("HTTP failure"),
+            Self::OutcomeUnknown(cause) => write!(
+                f,
+                "{cause} after the request was sent: the platform may have processed it (a \
+                 refresh token may now be rotated, an authorization code used up), so it was \
+                 not repeated; if the next refresh is refused, authorize the store again"
+            ),
         }
     }
 }
@@ -184,11 +194,31 @@ impl ApiError {
         trace_id: Option<String>,
         e: &serde_json::Error,
     ) -> Self {
+        Self::unreadable_because(endpoint, trace_id, json_error_position(e))
+    }
+
+    /// A body that is not JSON at all: says so plainly when it is an HTML page (what a proxy
+    /// or a load balancer answers), without quoting it.
+    pub(crate) fn unreadable_body(endpoint: &str, body: &[u8], e: &serde_json::Error) -> Self {
+        let start = body.iter().find(|b| !b.is_ascii_whitespace());
+        if start == Some(&b'<') {
+            return Self::unreadable_because(
+                endpoint,
+                None,
+                "an HTML page instead of JSON (a proxy's or gateway's error page?)".to_owned(),
+            );
+        }
+        Self::unreadable(endpoint, None, e)
+    }
+
+    pub(crate) fn unreadable_because(
+        endpoint: &str,
+        trace_id: Option<String>,
+        detail: String,
+    ) -> Self {
         Self::Transport {
             endpoint: endpoint.to_owned(),
-            kind: TransportError::UnreadableJson {
-                detail: json_error_position(e),
-            },
+            kind: TransportError::UnreadableJson { detail },
             trace_id,
         }
     }

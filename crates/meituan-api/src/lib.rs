@@ -24,8 +24,13 @@
 //!
 //! The protocol's inferred parts each live in one place: the businessId-2 opaque `data`
 //! keys in [`opaque`], the connectionId derivation in [`im::derived_connection_id`], the
-//! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`], and the image upload
-//! (businessId 16 only), the image message content and the evidence ids in [`image`].
+//! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`], the image upload
+//! (businessId 16 only), the image message content and the evidence ids in [`image`], and the
+//! two-party reply's `order_id` before an order, its `has_reply` value and the customer's
+//! read rule in [`im::messages`]. Each is marked \[INF\] with the protocol section it reads.
+//! Which endpoints need a store token is the SDK's table in [`endpoint::needs_store_token`];
+//! the SDK's own headers are sent (see `transport.rs`), and the response charset is read from
+//! `Content-Type`.
 
 #![warn(missing_docs)]
 

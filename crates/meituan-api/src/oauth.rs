@@ -65,10 +65,23 @@ pub(crate) fn parse_token_response(
     previous_refresh: Option<&Secret>,
 ) -> Result<TokenGrant, ApiError> {
     let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|e| ApiError::unreadable(endpoint, None, &e))?;
-    let code = envelope.code.unwrap_or(-1);
+        serde_json::from_slice(body).map_err(|e| ApiError::unreadable_body(endpoint, body, &e))?;
+    let Some(code) = envelope.code else {
+        return Err(ApiError::unreadable_because(
+            endpoint,
+            None,
+            "a JSON reply without `code`: not the §3 token envelope".to_owned(),
+        ));
+    };
     let data = match (code, envelope.data) {
         (0, Some(data)) => data,
+        (0, None) => {
+            return Err(ApiError::unreadable_because(
+                endpoint,
+                None,
+                "code 0 without `data`: no token in the reply".to_owned(),
+            ))
+        }
         (code, _) => {
             return Err(ApiError::OAuth {
                 endpoint: endpoint.to_owned(),

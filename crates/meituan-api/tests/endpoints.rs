@@ -133,9 +133,9 @@ fn send() -> SendMessage {
             cts: UnixSeconds(1_700_000_000),
             order_id: Some(OrderId(27001)),
             open_user_id: Some(OpenUserId(88001)),
-            scene_tag: None,
-            scene_name: None,
-            has_reply: None,
+            scene_tag: Some(REPLY_SCENE_TAG),
+            scene_name: Some(REPLY_SCENE_NAME.into()),
+            has_reply: Some(REPLY_HAS_REPLY),
             comment_id: None,
             group_id: None,
             group_name: None,
@@ -372,4 +372,229 @@ fn order_store_and_review_context() {
         (c2[0].order_comment_score, c16[0].user_id),
         (Some(4), Some(42))
     );
+}
+
+/// `send()` made a complete message of another conversation kind.
+fn message_of(biz_type: BizType) -> SendMessage {
+    let mut m = send();
+    m.biz_type = biz_type;
+    let p = &mut m.push_content;
+    if biz_type != BizType::TwoParty {
+        p.msg_type = MsgType::text_for(biz_type);
+        (p.order_id, p.open_user_id) = (None, None);
+        (p.scene_tag, p.scene_name, p.has_reply) = (None, None, None);
+    }
+    match biz_type {
+        BizType::ReviewContact => {
+            (p.comment_id, p.group_id) = (Some(CommentId(1)), Some(GroupId(2)));
+        }
+        BizType::FansGroup => {
+            (p.group_id, p.group_name) = (Some(GroupId(2)), Some("老顾客群".into()));
+        }
+        BizType::RiderGroup => {
+            p.group_id = Some(GroupId(2));
+            p.open_user_id = Some(OpenUserId(88001));
+            p.rider_id = Some(RiderId(3));
+        }
+        _ => {}
+    }
+    m
+}
+
+/// `m` without the `push_content` field named `wire_name`.
+fn without(m: &SendMessage, wire_name: &str) -> SendMessage {
+    let mut m = m.clone();
+    let p = &mut m.push_content;
+    match wire_name {
+        "order_id" => p.order_id = None,
+        "open_user_id" => p.open_user_id = None,
+        "scene_tag" => p.scene_tag = None,
+        "scene_name" => p.scene_name = None,
+        "has_reply" => p.has_reply = None,
+        "comment_id" => p.comment_id = None,
+        "group_id" => p.group_id = None,
+        "group_name" => p.group_name = None,
+        "rider_id" => p.rider_id = None,
+        other => panic!("no field {other}"),
+    }
+    m
+}
+
+#[test]
+fn every_field_push_content_needs_for_its_kind_is_checked_before_sending() {
+    // §4.3's "C" column, read again here: the list validate() works from must not shrink.
+    assert_eq!(
+        required_fields(BizType::TwoParty),
+        [
+            "order_id",
+            "open_user_id",
+            "scene_tag",
+            "scene_name",
+            "has_reply"
+        ]
+    );
+    assert_eq!(
+        required_fields(BizType::ReviewContact),
+        ["comment_id", "group_id"]
+    );
+    assert_eq!(
+        required_fields(BizType::FansGroup),
+        ["group_id", "group_name"]
+    );
+    assert_eq!(
+        required_fields(BizType::RiderGroup),
+        ["open_user_id", "group_id", "rider_id"]
+    );
+    for biz_type in [
+        BizType::TwoParty,
+        BizType::ReviewContact,
+        BizType::FansGroup,
+        BizType::RiderGroup,
+    ] {
+        let full = message_of(biz_type);
+        full.validate(BusinessId::Wmoper).unwrap();
+        for field in required_fields(biz_type) {
+            let err = without(&full, field)
+                .validate(BusinessId::Waimai)
+                .unwrap_err();
+            assert!(
+                matches!(&err, ApiError::Validation { endpoint, reason, .. }
+                    if endpoint == "msg/send" && reason.contains(&format!("push_content.{field} "))),
+                "{biz_type:?} without {field}: {err}"
+            );
+        }
+    }
+    // A normal message's scene_name is empty, and that is not missing; a blank group name is.
+    let mut blank_group = message_of(BizType::FansGroup);
+    blank_group.push_content.group_name = Some("  ".into());
+    assert!(blank_group.validate(BusinessId::Wmoper).is_err());
+    let mut unknown = send();
+    unknown.biz_type = BizType::Unknown(9);
+    assert!(unknown.validate(BusinessId::Wmoper).is_err());
+}
+
+#[test]
+fn a_two_party_reply_carries_the_order_and_the_scene_fields_of_a_normal_message() {
+    let mut bare = without(
+        &without(&without(&send(), "scene_tag"), "scene_name"),
+        "has_reply",
+    );
+    assert!(bare.validate(BusinessId::Wmoper).is_err());
+    fill_two_party_reply(&mut bare.push_content, None);
+    bare.validate(BusinessId::Wmoper).unwrap();
+    let p = &bare.push_content;
+    assert_eq!(p.order_id, Some(PRE_ORDER_ORDER_ID));
+    assert_eq!(
+        (p.scene_tag, p.scene_name.as_deref(), p.has_reply),
+        (Some(SceneTag(-1)), Some(""), Some(HasReply::Default))
+    );
+    // On the wire, all four, as numbers and an empty string.
+    let biz = bare.biz(BusinessId::Wmoper).unwrap();
+    let wire: serde_json::Value = serde_json::from_str(biz.as_str().unwrap()).unwrap();
+    let pc = &wire["push_content"];
+    assert_eq!(
+        (
+            &pc["order_id"],
+            &pc["scene_tag"],
+            &pc["scene_name"],
+            &pc["has_reply"]
+        ),
+        (
+            &serde_json::json!(0),
+            &serde_json::json!(-1),
+            &serde_json::json!(""),
+            &serde_json::json!(0)
+        )
+    );
+    fill_two_party_reply(&mut bare.push_content, Some(OrderId(27001)));
+    assert_eq!(bare.push_content.order_id, Some(OrderId(27001)));
+    // Reading a push: order 0 (or none) is a pre-order chat.
+    assert_eq!(chat_order(Some(PRE_ORDER_ORDER_ID)), None);
+    assert_eq!(chat_order(None), None);
+    assert_eq!(chat_order(Some(OrderId(27001))), Some(OrderId(27001)));
+}
+
+#[test]
+fn blank_required_texts_are_refused_before_sending() {
+    let fans = CreateFansGroup {
+        group_intro: " ".into(),
+        group_welcome_msg: "你好".into(),
+        group_enter_coupon: None,
+    };
+    let err = fans.validate(BusinessId::Wmoper).unwrap_err();
+    assert!(err.to_string().contains("groupIntro"), "{err}");
+    let fans = CreateFansGroup {
+        group_intro: "欢迎".into(),
+        group_welcome_msg: String::new(),
+        group_enter_coupon: None,
+    };
+    assert!(fans
+        .validate(BusinessId::Waimai)
+        .unwrap_err()
+        .to_string()
+        .contains("groupWelcomeMsg"));
+    let comments = CommentList {
+        start_time: String::new(),
+        end_time: "1700000000".into(),
+        offset: 0,
+        limit: 20,
+        reply_status: None,
+        biz_key: None,
+    };
+    assert!(comments
+        .validate(BusinessId::Wmoper)
+        .unwrap_err()
+        .to_string()
+        .contains("startTime"));
+    let blank_content = SetAutoSendConfig {
+        auto_send_type: 18,
+        op_type: 1,
+        status: Some(1),
+        content: Some("   ".into()),
+    };
+    assert!(blank_content.validate(BusinessId::Wmoper).is_err());
+    let blank_store = StoreInfo {
+        epoi_ids: vec![StoreId::new("mt-1001"), StoreId::new(" ")],
+    };
+    assert!(blank_store.validate(BusinessId::Waimai).is_err());
+}
+
+#[test]
+fn which_endpoints_need_a_store_token_follows_the_sdk_need_auth_column() {
+    use meituan_api::endpoint::needs_store_token;
+    // §4.0: N for rows 1, 4, 6 and 7 in both integrations, Y for every other row.
+    let not_needed = [
+        "getConnectionToken",
+        "msgRead",
+        "getPoiIMStatus",
+        "setPoiIMStatus",
+    ];
+    for business_id in [BusinessId::Waimai, BusinessId::Wmoper] {
+        for name in IM_ENDPOINTS {
+            assert_eq!(
+                needs_store_token(business_id, name),
+                !not_needed.contains(&name),
+                "{name} on {business_id}"
+            );
+        }
+    }
+    // §5: the order detail and the upload need one; the store list only on businessId 2.
+    assert!(needs_store_token(BusinessId::Wmoper, "order/detail"));
+    assert!(needs_store_token(BusinessId::Wmoper, "image/uploadNoWater"));
+    assert!(needs_store_token(BusinessId::Waimai, "poi/info"));
+    assert!(!needs_store_token(BusinessId::Wmoper, "poi/info"));
+    assert!(!needs_store_token(
+        BusinessId::Wmoper,
+        "comment/queryCommentList"
+    ));
+    assert!(needs_store_token(BusinessId::Wmoper, "no/such/endpoint"));
+    // The typed endpoints read the same table.
+    assert!(!GetConnectionToken::needs_store_token(BusinessId::Wmoper));
+    assert!(!GetPoiImStatus::needs_store_token(BusinessId::Waimai));
+    assert!(SendMessage::needs_store_token(BusinessId::Waimai));
+    assert!(GetConnectionTokenWithCount::needs_store_token(
+        BusinessId::Wmoper
+    ));
+    assert!(!StoreInfo::needs_store_token(BusinessId::Wmoper));
+    assert!(StoreInfo::needs_store_token(BusinessId::Waimai));
 }

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use meituan_api::im::{CreateFansGroup, GetPoiImStatus, SendMessage};
+use meituan_api::im::{
+    CreateFansGroup, GetPoiImStatus, SendMessage, REPLY_HAS_REPLY, REPLY_SCENE_NAME,
+    REPLY_SCENE_TAG,
+};
 use meituan_api::{
     ApiError, ClientConfig, DeveloperCredentials, MeituanClient, RateLimit, RetryPolicy, Secret,
     StoreKey, StoreToken, TokenSink, TransportError,
@@ -149,9 +152,9 @@ fn send_request(msg_id: i64) -> SendMessage {
             cts: UnixSeconds(1_700_000_000),
             order_id: Some(OrderId(1)),
             open_user_id: Some(OpenUserId(2)),
-            scene_tag: None,
-            scene_name: None,
-            has_reply: None,
+            scene_tag: Some(REPLY_SCENE_TAG),
+            scene_name: Some(REPLY_SCENE_NAME.into()),
+            has_reply: Some(REPLY_HAS_REPLY),
             comment_id: None,
             group_id: None,
             group_name: None,

@@ -12,9 +12,10 @@ use meituan_api::context::{CommentList, OrderDetail, StoreInfo};
 use meituan_api::im::*;
 use meituan_api::image::UploadImage;
 use meituan_api::{
-    ClientConfig, DeveloperCredentials, MeituanClient, StoreKey, StoreToken, TokenSink,
+    ApiError, ClientConfig, DeveloperCredentials, Endpoint, MeituanClient, RetryPolicy, StoreKey,
+    StoreToken, TokenSink, TransportError,
 };
-use meituan_sandbox::{ChatKind, CustomerMessage, Pushed};
+use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Pushed};
 use meituan_wire::*;
 
 use common::{reply_of, world};
@@ -209,6 +210,97 @@ async fn oauth_code_then_refresh_after_the_platform_expires_the_token() {
     assert_eq!(kept.len(), 2, "the exchanged and the refreshed token");
     assert_ne!(kept[0].access_token, kept[1].access_token);
     assert_eq!(client.token(&key).as_ref(), kept.last());
+}
+
+#[tokio::test]
+async fn a_refresh_whose_answer_is_lost_is_not_repeated_with_a_possibly_rotated_token() {
+    let w = world().await;
+    let key = w.on16.clone();
+    let config = ClientConfig {
+        read_timeout: std::time::Duration::from_millis(300),
+        retry: RetryPolicy {
+            max_retries: 3,
+            min_delay: std::time::Duration::from_millis(5),
+            max_delay: std::time::Duration::from_millis(20),
+            jitter: false,
+        },
+        ..ClientConfig::with_base_url(w.sandbox.gateway_url())
+    };
+    let client = MeituanClient::new(
+        DeveloperCredentials::new(w.sandbox.developer_id(), w.sandbox.sign_key()),
+        config,
+    )
+    .unwrap();
+    let code = w.sandbox.mint_auth_code(key.store.as_str()).unwrap();
+    client.exchange_code(&key, &code).await.unwrap();
+    let before = client.token(&key).unwrap();
+
+    // The platform rotates the refresh token, then the answer is held past the read timeout.
+    w.sandbox.set_faults(Faults {
+        timeout: 1.0,
+        timeout_hold_ms: Some(1_000),
+        ..Faults::default()
+    });
+    let (calls, _, _) = w.sandbox.counters();
+    let err = client.refresh(&key).await.unwrap_err();
+    let (after, _, _) = w.sandbox.counters();
+    assert!(
+        matches!(&err, ApiError::Transport { endpoint, kind: TransportError::OutcomeUnknown(cause), .. }
+            if endpoint == "oauth/refresh" && **cause == TransportError::Timeout),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not repeated"), "{err}");
+    assert_eq!(after - calls, 1, "the refresh went out once");
+    assert_eq!(
+        client.token(&key),
+        Some(before),
+        "the token in hand is kept"
+    );
+
+    // Why: the lost answer had rotated it, so a blind retry would have been refused too.
+    w.sandbox.clear_faults();
+    let again = client.refresh(&key).await.unwrap_err();
+    assert!(matches!(again, ApiError::OAuth { .. }), "{again:?}");
+    w.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_refuses_a_two_party_reply_without_the_scene_fields() {
+    let w = world().await;
+    let cipher = AesEcbCipher::from_im_secret(&w.sandbox.im_secret()).unwrap();
+    let asked = w
+        .sandbox
+        .customer_says(CustomerMessage::text(
+            w.on2.store.as_str(),
+            ChatKind::PreOrder,
+            "还营业吗",
+        ))
+        .unwrap();
+    let full = reply(&cipher, &asked, 9_100_000_000_001, "营业的");
+    // Past our own validate(): what the platform's reading says of the same message.
+    for field in ["scene_tag", "scene_name", "has_reply"] {
+        let mut biz: serde_json::Value =
+            serde_json::from_str(full.biz(BusinessId::Waimai).unwrap().as_str().unwrap()).unwrap();
+        biz["push_content"].as_object_mut().unwrap().remove(field);
+        let err = w
+            .client
+            .call_raw(&w.on2, "msg/send", Some(&biz))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Platform { msg, .. } if msg.contains(field)),
+            "{field}: {err:?}"
+        );
+    }
+    w.client.call(&w.on2, &full).await.unwrap();
+    assert_eq!(
+        w.sandbox
+            .merchant_messages(w.on2.store.as_str())
+            .unwrap()
+            .len(),
+        1
+    );
+    w.sandbox.shutdown().await;
 }
 
 #[tokio::test]

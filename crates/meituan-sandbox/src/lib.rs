@@ -35,7 +35,11 @@
 //! * **Frames**: `encodeURIComponent` of `{"app_id":718,"epoiId":"mt-1001","biz_type":1,
 //!   "push_content":{…§4.3 wire names…}}`, `msg_content` encrypted ([`cipher`]: AES-128-ECB,
 //!   PKCS#7, base64, key = first 16 bytes of imSecret). Pre-order two-party pushes carry
-//!   `order_id` 0. Review-contact pushes carry no `open_user_id` (anonymous).
+//!   `order_id` 0 (\[INF\]: §4.3 does not say what a chat before an order names). Review-contact
+//!   pushes carry no `open_user_id` (anonymous).
+//! * **`msg/send`** requires, for `biz_type` 1, `order_id` (0 before an order), `open_user_id`
+//!   and the scene fields `scene_tag` (-1 or a scene above 0), `scene_name` (empty exactly for
+//!   -1) and `has_reply` (0, 1 or 2), as the SDK's `PushContent` does (§4.3).
 //! * **Images** ([`images`], \[INF\]): `msg_type` 2 whose decrypted content is the URL of a
 //!   picture the sandbox serves: its own `{gateway_url}/img/{1..4}.png`, or an upload's
 //!   `pic_url` `{gateway_url}/img/up/{pic_code}.png|jpg`; any other content is refused.

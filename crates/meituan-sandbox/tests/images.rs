@@ -47,7 +47,8 @@ async fn uploaded(c: &Client, s: &StoreInfo, name: &str, bytes: &[u8]) -> (Strin
 
 fn image_pc(to: &meituan_sandbox::Pushed, msg_id: i64) -> Value {
     json!({"msg_id": msg_id, "msg_type": 2, "msg_source": 1, "cts": now_secs(),
-           "order_id": to.order_id.unwrap(), "open_user_id": to.open_user_id.unwrap()})
+           "order_id": to.order_id.unwrap(), "open_user_id": to.open_user_id.unwrap(),
+           "scene_tag": -1, "scene_name": "", "has_reply": 0})
 }
 
 #[tokio::test]

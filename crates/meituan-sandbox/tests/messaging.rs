@@ -8,8 +8,10 @@ use common::*;
 use meituan_sandbox::{ChatKind, CustomerMessage, SandboxConfig, SandboxError};
 use serde_json::{json, Value};
 
+/// A merchant's two-party text reply with every field §4.3 requires for biz_type 1.
 fn text_pc(msg_id: i64, user: i64, order: i64) -> Value {
-    json!({"msg_id": msg_id, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": user, "order_id": order})
+    json!({"msg_id": msg_id, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": user, "order_id": order,
+           "scene_tag": -1, "scene_name": "", "has_reply": 0})
 }
 
 #[tokio::test]
@@ -109,6 +111,18 @@ async fn push_content_is_validated_per_biz_type() {
         (1, without("msg_id"), "no msg_id"),
         (1, without("open_user_id"), "no open_user_id"),
         (1, without("order_id"), "no order_id"),
+        (1, without("scene_tag"), "no scene_tag"),
+        (1, without("scene_name"), "no scene_name"),
+        (1, without("has_reply"), "no has_reply"),
+        (1, with("scene_tag", json!(0)), "scene_tag 0"),
+        (1, with("scene_tag", json!("-1")), "scene_tag as a string"),
+        (
+            1,
+            with("scene_name", json!("紧急消息")),
+            "a scene name on a normal message",
+        ),
+        (1, with("scene_name", json!(null)), "scene_name null"),
+        (1, with("has_reply", json!(3)), "has_reply 3"),
         (1, with("open_user_id", json!(12345)), "unknown customer"),
         (
             1,
@@ -124,6 +138,20 @@ async fn push_content_is_validated_per_biz_type() {
         let a = c.send(&s, biz_type, pc, &secret, "你好").await;
         assert_eq!(a.code(), "OP_PARAM_INVALID", "{why}: {}", a.body);
     }
+    // Each missing scene field is named, so the refusal is for that field and nothing else.
+    for field in ["scene_tag", "scene_name", "has_reply"] {
+        let a = c.send(&s, 1, without(field), &secret, "你好").await;
+        assert!(a.msg().contains(field), "{field}: {}", a.body);
+    }
+    // A scene message names its scene.
+    let scene = with("scene_tag", json!(3001));
+    let mut scene = scene;
+    scene["scene_name"] = json!("餐品错送/少送");
+    scene["msg_id"] = json!(3);
+    assert_eq!(
+        c.send(&s, 1, scene, &secret, "马上补送").await.code(),
+        "OP_SUCCESS"
+    );
     // content: wrong key, not base64, empty text, image that is not a URL
     let a = c
         .send(&s, 1, good.clone(), "0000000000000000", "你好")
@@ -178,9 +206,10 @@ async fn push_content_is_validated_per_biz_type() {
         )
         .await;
     assert_eq!(a.code(), "OP_SUCCESS");
+    // The image, the scene message and the pre-order reply.
     assert_eq!(
         sb.merchant_messages(&s.epoi_id).unwrap().len(),
-        2,
+        3,
         "only valid sends were recorded"
     );
 }

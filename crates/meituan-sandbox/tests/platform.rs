@@ -544,7 +544,8 @@ async fn simulated_customers_read_answer_and_escalate() {
             );
         }
     };
-    let pc = json!({"msg_id": 1, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": user, "order_id": order});
+    let pc = json!({"msg_id": 1, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": user, "order_id": order,
+                    "scene_tag": -1, "scene_name": "", "has_reply": 0});
     assert_eq!(
         c.send(&s, 1, pc, &secret, "您好，马上处理").await.code(),
         "OP_SUCCESS"
@@ -629,7 +630,8 @@ async fn control_routes_script_the_platform_over_http() {
         (o["status"].as_i64(), o["completed_at_ms"].as_i64()),
         (Some(8), Some(done))
     );
-    let pc = json!({"msg_id": 1, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": user, "order_id": order});
+    let pc = json!({"msg_id": 1, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": user, "order_id": order,
+                    "scene_tag": -1, "scene_name": "", "has_reply": 0});
     assert_eq!(
         c.send(&s, 1, pc, &sb.im_secret(), "抱歉").await.code(),
         "OP_CHAT_EXPIRED"

@@ -513,7 +513,8 @@ async fn timed_drops_and_secret_rotation() {
         Some("新密钥")
     );
     // msg/send under the old secret is refused; under the new one accepted.
-    let pc = json!({"msg_id": 9, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": p.open_user_id, "order_id": 0});
+    let pc = json!({"msg_id": 9, "msg_type": 1, "msg_source": 1, "cts": now_secs(), "open_user_id": p.open_user_id, "order_id": 0,
+                    "scene_tag": -1, "scene_name": "", "has_reply": 0});
     assert_eq!(
         c.send(&s, 1, pc.clone(), &old_secret, "好的").await.code(),
         "OP_PARAM_INVALID"

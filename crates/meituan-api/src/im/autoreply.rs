@@ -96,10 +96,10 @@ impl Endpoint for SetAutoSendConfig {
                 Self::NAME,
                 "status is required for this op_type",
             ))
-        } else if needs_content && self.content.is_none() {
+        } else if needs_content && self.content.as_deref().is_none_or(|c| c.trim().is_empty()) {
             Err(ApiError::validation(
                 Self::NAME,
-                "content is required for this op_type",
+                "content is required (not blank) for this op_type",
             ))
         } else {
             Ok(())

@@ -7,7 +7,7 @@ use meituan_wire::lenient::{
 use meituan_wire::{BusinessId, GroupId, OpenUserId};
 use serde::{Deserialize, Serialize};
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{require_text, Endpoint};
 use crate::envelope::Biz;
 use crate::error::ApiError;
 use crate::types::{Ack, OneOrMany};
@@ -60,6 +60,12 @@ impl Endpoint for CreateFansGroup {
     const NAME: &'static str = "createFansGroup";
     const IDEMPOTENT: bool = false;
     type Response = CreatedFansGroup;
+
+    /// Both texts are `Y` in §4.13.
+    fn validate(&self, _: BusinessId) -> Result<(), ApiError> {
+        require_text(Self::NAME, "groupIntro", &self.group_intro)?;
+        require_text(Self::NAME, "groupWelcomeMsg", &self.group_welcome_msg)
+    }
 }
 
 /// Response of [`CreateFansGroup`].

@@ -39,7 +39,11 @@ pub use fans::{
     QueryEnterCouponActivity, QueryReceiveCouponDetail, QueryStoreFansGroup, QueryStoreHaveBuild,
     RemainCoupon, RemainingCoupons, RevokeEnterCouponActivity, SendFansGroupCoupon, SentCoupon,
 };
-pub use messages::{MsgRead, ReadTime, SendMessage, UserReadTime};
+pub use messages::{
+    chat_order, fill_two_party_reply, read_by_customer, required_fields, MsgRead, ReadTime,
+    SendMessage, UserReadTime, PRE_ORDER_ORDER_ID, REPLY_HAS_REPLY, REPLY_SCENE_NAME,
+    REPLY_SCENE_TAG,
+};
 pub use settings::{
     BlockCode, BlockUser, CancelBlockUser, CreateGroup, CreatedGroup, GetPoiImStatus, ImStatus,
     PoiImStatus, SetPoiImStatus,

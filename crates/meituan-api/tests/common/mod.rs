@@ -2,7 +2,7 @@
 //! and a merchant reply to a pushed customer message.
 #![allow(dead_code)] // each test binary uses its own part
 
-use meituan_api::im::SendMessage;
+use meituan_api::im::{fill_two_party_reply, SendMessage};
 use meituan_api::{ClientConfig, DeveloperCredentials, MeituanClient, StoreKey, StoreToken};
 use meituan_sandbox::{Pushed, Sandbox, SandboxConfig};
 use meituan_wire::*;
@@ -48,24 +48,26 @@ pub fn reply_of(
     msg_type: MsgType,
     plain: &str,
 ) -> SendMessage {
+    let mut push_content = PushContent {
+        msg_id: MsgId(msg_id),
+        msg_content: cipher.encrypt(plain),
+        msg_type,
+        msg_source: MsgSource::Merchant,
+        cts: UnixSeconds(to.cts),
+        order_id: None,
+        open_user_id: to.open_user_id.map(OpenUserId),
+        scene_tag: None,
+        scene_name: None,
+        has_reply: None,
+        comment_id: None,
+        group_id: None,
+        group_name: None,
+        rider_id: None,
+    };
+    fill_two_party_reply(&mut push_content, to.order_id.map(OrderId));
     SendMessage {
         biz_type: BizType::TwoParty,
-        push_content: PushContent {
-            msg_id: MsgId(msg_id),
-            msg_content: cipher.encrypt(plain),
-            msg_type,
-            msg_source: MsgSource::Merchant,
-            cts: UnixSeconds(to.cts),
-            order_id: to.order_id.map(OrderId),
-            open_user_id: to.open_user_id.map(OpenUserId),
-            scene_tag: None,
-            scene_name: None,
-            has_reply: None,
-            comment_id: None,
-            group_id: None,
-            group_name: None,
-            rider_id: None,
-        },
+        push_content,
         extended_field: None,
     }
 }

@@ -1,7 +1,7 @@
 //! `msg/send` (§4.3), `msgRead` (§4.4) and `userReadTime` (§4.5).
 //!
 //! `msg/send` checks `push_content` for its `biz_type`: the allowed `msg_type`s, the ids each
-//! chat needs, `msg_source` 1, 10-digit `cts`, and a `msg_content` that decrypts under the
+//! chat needs, the scene fields of a two-party message, `msg_source` 1, 10-digit `cts`, and a `msg_content` that decrypts under the
 //! current imSecret (for images, the URL of a picture the platform serves: see
 //! [`crate::images`]). It refuses sends to blocked customers, to
 //! two-party chats whose order completed more than 48 hours ago, and when the store's IM switch
@@ -118,10 +118,12 @@ fn check_conversation(
         1 => {
             let user = pc.req_int("open_user_id")?;
             let order_id = pc.req_int("order_id")?;
+            check_scene(pc)?;
             if !s.customers.contains_key(&user) {
                 return Err(param("open_user_id is not a customer of this store"));
             }
             blocked(user)?;
+            // [INF] A chat before any order names order 0, as this sandbox's pushes do.
             if order_id != 0 {
                 let o = s
                     .orders
@@ -181,6 +183,29 @@ fn check_conversation(
             }
         }
     }
+}
+
+/// The scene fields §4.3 marks "needed when biz_type is 1": `scene_tag` (`-1` normal, above
+/// 0 a scene), `scene_name` (a string; empty exactly for a normal message) and `has_reply`
+/// (`0`, `1` or `2`). Their absence is refused even though a merchant's reply has no scene:
+/// the SDK's `PushContent` requires them.
+fn check_scene(pc: &Biz) -> Result<(), ApiError> {
+    let tag = pc.req_int("scene_tag")?;
+    if tag != -1 && tag <= 0 {
+        return Err(param("scene_tag must be -1 (normal) or a scene above 0"));
+    }
+    let name = pc.str("scene_name")?.ok_or_else(|| {
+        param("scene_name is required for biz_type 1 (empty for a normal message)")
+    })?;
+    if (tag == -1) != name.is_empty() {
+        return Err(param(
+            "scene_name must be empty for a normal message and name the scene otherwise",
+        ));
+    }
+    if !(0..=2).contains(&pc.req_int("has_reply")?) {
+        return Err(param("has_reply must be 0, 1 or 2"));
+    }
+    Ok(())
 }
 
 pub(super) fn read(call: &Call<'_>, w: &mut World) -> ApiResult {

@@ -84,7 +84,8 @@ impl Order {
     }
 }
 
-/// The after-sale chat window: 48 hours after completion.
+/// The after-sale chat window: 48 hours after completion. \[INF\] The protocol document
+/// states no window; this is the sandbox's own reading of the product (`product.md`).
 pub(crate) const AFTER_SALE_MS: i64 = 48 * 3600 * 1000;
 
 /// A review left on an order.

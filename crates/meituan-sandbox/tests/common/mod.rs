@@ -129,6 +129,9 @@ impl Answer {
     pub fn code(&self) -> Value {
         self.json()["code"].clone()
     }
+    pub fn msg(&self) -> String {
+        self.json()["msg"].as_str().unwrap_or_default().to_owned()
+    }
     pub fn data(&self) -> Value {
         let j = self.json();
         assert_eq!(j["code"], "OP_SUCCESS", "call failed: {}", self.body);
