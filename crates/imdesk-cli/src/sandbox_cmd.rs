@@ -1,11 +1,11 @@
 //! `imdesk-cli sandbox`: serves a local Meituan platform ([`meituan_sandbox`]) until SIGTERM or
 //! Ctrl-C, after printing its coordinates as one JSON line on stdout:
-//! `{"gateway_url","push_url","developer_id","sign_key","stores":[{"epoi_id","name","business_id","app_auth_token"}…]}`.
+//! `{"gateway_url","push_url","developer_id","sign_key","push_scope","stores":[{"epoi_id","name","business_id","app_auth_token"}…]}`.
 //! Those values plug into `IMDESK_GATEWAY_URL`, `IMDESK_PUSH_URL`, `IMDESK_DEVELOPER_ID`,
-//! `IMDESK_SIGN_KEY` and `IMDESK_STORES` of the other front doors.
+//! `IMDESK_SIGN_KEY`, `IMDESK_PUSH_SCOPE` and `IMDESK_STORES` of the other front doors.
 
 use anyhow::Context as _;
-use meituan_sandbox::{Faults, Sandbox, SandboxConfig};
+use meituan_sandbox::{Faults, PushScope, Sandbox, SandboxConfig};
 use std::io::Write as _;
 
 /// Arguments of `imdesk-cli sandbox`.
@@ -22,9 +22,14 @@ pub struct Args {
     rate: f64,
     /// Faults, comma-separated: drop=30s, delay=200ms, dup=0.1, reorder=0.1, 500=0.05, 503=0.05,
     /// 5xx=0.1, timeout=0.05, hold=8s, ratelimit=0.05, expired=0.05, rotate=60s,
-    /// missing=<API name> (that API answers 404; repeat for several).
+    /// missing=<API name> (that API answers 404; repeat for several), refuse=<API name> (the
+    /// push service refuses that API's tokens with HTTP 403).
     #[arg(long, default_value = "")]
     faults: String,
+    /// Whose pushes one long connection carries: `developer` (every store's, one imSecret) or
+    /// `store` (one store's, with its own imSecret).
+    #[arg(long, default_value = "developer", value_parser = ["developer", "store"])]
+    push_scope: String,
     /// TCP port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -47,6 +52,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         chatter: !args.no_chatter,
         chatter_per_minute: args.chatter_per_minute,
         port: args.port,
+        push_scope: if args.push_scope == "store" {
+            PushScope::Store
+        } else {
+            PushScope::Developer
+        },
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(config)

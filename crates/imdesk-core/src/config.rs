@@ -15,6 +15,7 @@
 //! developer_id = 100001
 //! sign_key = "…"            # better kept in the keyring
 //! db_path = "/home/agent/.local/share/imdesk/imdesk.sqlite3"
+//! push_scope = "developer"  # or "store": see `PushScope`
 //! [[stores]]
 //! epoi_id = "mt-1001"
 //! name = "望京店"
@@ -40,7 +41,7 @@ pub const DEFAULT_DB_FILE: &str = "imdesk.sqlite3";
 pub const CONFIG_FILE: &str = "config.toml";
 
 /// The environment variables that override the file.
-pub const ENV_VARS: [&str; 7] = [
+pub const ENV_VARS: [&str; 8] = [
     "IMDESK_GATEWAY_URL",
     "IMDESK_PUSH_URL",
     "IMDESK_DEVELOPER_ID",
@@ -48,7 +49,38 @@ pub const ENV_VARS: [&str; 7] = [
     "IMDESK_DB",
     "IMDESK_STORES",
     "IMDESK_PUSH_CONNECTIONS",
+    "IMDESK_PUSH_SCOPE",
 ];
+
+/// Whose pushes one long connection carries, and so whose imSecret a reply is encrypted
+/// with. **\[INF\]** (protocol §6.3, open question 3: nobody outside Meituan knows yet): this
+/// setting is the one switch for it (`IMDESK_PUSH_SCOPE`, `push_scope` in the file), so that
+/// the live platform's answer is a configuration change, not a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PushScope {
+    /// One connection set for the developer (the default, the protocol document's working
+    /// assumption): tokens asked with any store's token, one imSecret for every store and
+    /// both businessIds, frames naming their store.
+    #[default]
+    Developer,
+    /// A connection set, connectionId and imSecret for each store token: each store's
+    /// sockets carry that store's pushes only, and its replies are encrypted with its own
+    /// secret. `push_connections` then counts sockets per store.
+    Store,
+}
+
+impl std::str::FromStr for PushScope {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "developer" => Ok(Self::Developer),
+            "store" => Ok(Self::Store),
+            _ => Err(invalid("push_scope", "not `developer` or `store`")),
+        }
+    }
+}
 
 /// Why a configuration could not be read. Never contains a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -126,9 +158,13 @@ pub struct DeskConfig {
     pub db_path: PathBuf,
     /// Stores (`IMDESK_STORES`, a JSON list).
     pub stores: Vec<StoreCredentials>,
-    /// Redundant push connections, 1 to 5 (`IMDESK_PUSH_CONNECTIONS`); `None` keeps
+    /// Redundant push connections per scope unit, 1 to 5 (`IMDESK_PUSH_CONNECTIONS`): in
+    /// total, for the developer scope; for each store, in the store scope (a store then has
+    /// the redundancy the platform recommends for one credential set, §4.2). `None` keeps
     /// [`crate::DeskOptions::connections`] (3, as the platform recommends).
     pub push_connections: Option<u8>,
+    /// Whose pushes a connection carries (`IMDESK_PUSH_SCOPE`, `developer` or `store`).
+    pub push_scope: PushScope,
 }
 
 impl Default for DeskConfig {
@@ -141,6 +177,7 @@ impl Default for DeskConfig {
             db_path: PathBuf::from(DEFAULT_DB_FILE),
             stores: Vec::new(),
             push_connections: None,
+            push_scope: PushScope::default(),
         }
     }
 }
@@ -156,6 +193,7 @@ struct FileConfig {
     db_path: Option<PathBuf>,
     stores: Option<Vec<StoreCredentials>>,
     push_connections: Option<u8>,
+    push_scope: Option<PushScope>,
 }
 
 fn invalid(what: &str, reason: impl Into<String>) -> ConfigError {
@@ -192,6 +230,7 @@ impl DeskConfig {
             db_path: file.db_path.unwrap_or(defaults.db_path),
             stores: file.stores.unwrap_or_default(),
             push_connections: file.push_connections,
+            push_scope: file.push_scope.unwrap_or_default(),
         })
     }
 
@@ -262,6 +301,11 @@ impl DeskConfig {
             let n = v.trim().parse();
             self.push_connections =
                 Some(n.map_err(|_| invalid("IMDESK_PUSH_CONNECTIONS", "not a number 1 to 5"))?);
+        }
+        if let Some(v) = set("IMDESK_PUSH_SCOPE") {
+            self.push_scope = v
+                .parse()
+                .map_err(|_| invalid("IMDESK_PUSH_SCOPE", "not `developer` or `store`"))?;
         }
         if let Some(v) = set("IMDESK_STORES") {
             self.stores = serde_json::from_str(&v).map_err(|e| {

@@ -15,6 +15,7 @@ developer_id = 100001
 sign_key = "file-key"
 some_other_setting = true
 push_connections = 4
+push_scope = "store"
 [[stores]]
 epoi_id = "mt-1001"
 name = "望京店"
@@ -42,6 +43,7 @@ fn the_file_is_read_and_the_environment_wins() {
     assert_eq!(from_file.stores.len(), 2);
     assert!(from_file.stores[1].app_auth_token.is_blank());
     assert_eq!(from_file.push_connections, Some(4));
+    assert_eq!(from_file.push_scope, PushScope::Store);
 
     let vars = env(&[
         ("IMDESK_GATEWAY_URL", "http://127.0.0.1:9100"),
@@ -50,6 +52,7 @@ fn the_file_is_read_and_the_environment_wins() {
         ("IMDESK_DB", "/tmp/x.sqlite3"),
         ("IMDESK_DEVELOPER_ID", " 7 "),
         ("IMDESK_PUSH_CONNECTIONS", "2"),
+        ("IMDESK_PUSH_SCOPE", "Developer"),
         (
             "IMDESK_STORES",
             r#"[{"epoi_id":"mt-9","name":"n","business_id":2,"app_auth_token":"env-token"}]"#,
@@ -62,11 +65,23 @@ fn the_file_is_read_and_the_environment_wins() {
     assert_eq!(c.sign_key.as_ref().map(Secret::expose), Some("env-key"));
     assert_eq!(c.db_path, PathBuf::from("/tmp/x.sqlite3"));
     assert_eq!(c.push_connections, Some(2));
+    assert_eq!(c.push_scope, PushScope::Developer, "the environment wins");
     assert_eq!(c.stores.len(), 1);
     assert_eq!(
         c.stores[0].key().unwrap(),
         StoreKey::new("mt-9", BusinessId::Waimai)
     );
+}
+
+#[test]
+fn push_scope_is_developer_unless_set_and_refuses_other_words() {
+    let c = DeskConfig::from_sources(None, &HashMap::new()).unwrap();
+    assert_eq!(c.push_scope, PushScope::Developer);
+    let c = DeskConfig::from_sources(None, &env(&[("IMDESK_PUSH_SCOPE", " store ")])).unwrap();
+    assert_eq!(c.push_scope, PushScope::Store);
+    let e = DeskConfig::from_sources(None, &env(&[("IMDESK_PUSH_SCOPE", "poi")])).unwrap_err();
+    assert!(e.to_string().contains("IMDESK_PUSH_SCOPE"), "{e}");
+    assert!(DeskConfig::from_sources(Some("push_scope = \"poi\""), &HashMap::new()).is_err());
 }
 
 #[test]

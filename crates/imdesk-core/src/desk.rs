@@ -34,7 +34,7 @@ use crate::outbox::{OutboxHandle, OutboxWorker};
 use crate::pollers::Pollers;
 use crate::port::{BoxFuture, MeituanLink, PlatformPort};
 use crate::registry::{StoreEntry, StoreRegistry};
-use crate::tokens::{PlatformTokens, SecretSlot};
+use crate::tokens::ScopeUnits;
 use crate::view::ConnectionStatus;
 use crate::{ingest, link, settings};
 
@@ -182,18 +182,14 @@ impl Desk {
         let stores = register_stores(&config, &store, client.as_deref(), &opts).await?;
         settings::seed_quick_replies(&store).await?;
         settings::apply_urgent_tags(&store).await?;
-        let meituan = match (&client, stores.keys().first()) {
-            (Some(client), Some(first)) => Some(MeituanLink {
+        let meituan = client.as_ref().and_then(|client| {
+            let units = ScopeUnits::new(config.push_scope, client, &store_keys(&config).ok()?)?;
+            Some(MeituanLink {
                 client: client.clone(),
-                tokens: PlatformTokens {
-                    client: client.clone(),
-                    store: first.clone(),
-                    secret: Arc::new(SecretSlot::default()),
-                },
+                units,
                 push: push_config(&config, &opts),
-            }),
-            _ => None,
-        };
+            })
+        });
         let port: Option<Arc<dyn PlatformPort>> = meituan
             .clone()
             .map(|m| Arc::new(m) as Arc<dyn PlatformPort>);
@@ -373,6 +369,21 @@ impl Desk {
             .as_ref()
             .map_or(0, |h| h.borrow().iter().map(|c| c.frames).sum())
     }
+}
+
+/// The configured store tokens, in the configuration's order (which store's token asks for
+/// the developer's connection tokens: the first).
+fn store_keys(config: &DeskConfig) -> DeskResult<Vec<StoreKey>> {
+    config
+        .stores
+        .iter()
+        .map(|s| {
+            Ok(StoreKey::new(
+                s.epoi_id.as_str(),
+                business_id(s.business_id, &s.epoi_id)?,
+            ))
+        })
+        .collect()
 }
 
 /// Registers the configured stores in the cache (keeping what the cache knows of each) and

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::DeskResult;
 use crate::registry::StoreRegistry;
-use crate::tokens::PlatformTokens;
+use crate::tokens::ScopeUnits;
 
 /// A boxed future, for the port's object-safe methods.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -86,11 +86,12 @@ pub(crate) trait PlatformPort: Send + Sync + fmt::Debug + 'static {
     ) -> BoxFuture<'a, Result<String, Delivery>>;
 }
 
-/// The solo desk's link: the signed client, the connection tokens and the push settings.
+/// The solo desk's link: the signed client, the connection scope units (each with its
+/// tokens and imSecret) and the push settings.
 #[derive(Debug, Clone)]
 pub(crate) struct MeituanLink {
     pub client: Arc<MeituanClient>,
-    pub tokens: PlatformTokens,
+    pub units: ScopeUnits,
     pub push: PushConfig,
 }
 
@@ -115,9 +116,17 @@ impl MeituanLink {
     }
 
     async fn deliver_once(&self, out: Outgoing<'_>) -> Delivery {
+        // Encrypted with the secret of the scope unit the store belongs to: the developer's,
+        // or (store scope) the store's own.
+        let Some(tokens) = self.units.for_store(out.store) else {
+            return Delivery::Refused(local_failure(format!(
+                "store {} has no push connection scope",
+                out.store
+            )));
+        };
         let mut refreshed = false;
         loop {
-            let cipher = match self.tokens.cipher(refreshed).await {
+            let cipher = match tokens.cipher(refreshed).await {
                 Ok(c) => c,
                 Err(e) => {
                     return Delivery::Retry(SendFailure {
@@ -145,7 +154,9 @@ impl PlatformPort for MeituanLink {
         config.known_stores = Some(KnownStores::from_fn(move |s: &StoreId| {
             stores.contains(s.as_str())
         }));
-        let (handle, events) = PushClient::start(config, self.tokens.clone())?;
+        // One unit for the developer, or one per store token, each with its own sockets
+        // (`connections` of them), tokens and imSecret.
+        let (handle, events) = PushClient::start_units(config, self.units.push_units())?;
         let health = handle.health();
         Ok(Inbound {
             events,

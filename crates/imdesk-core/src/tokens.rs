@@ -1,16 +1,34 @@
-//! Connection tokens for `meituan-push`, from `meituan-api`: `getConnectionTokenWithCount`
-//! first, `getConnectionToken` as the fallback. Every grant also refreshes the imSecret the
-//! outbox encrypts with (§6.5: it may change on any fetch).
+//! Connection tokens for `meituan-push`, from `meituan-api`, and the imSecret each reply is
+//! encrypted with.
+//!
+//! Which API first: `getConnectionToken`. Its response names the `connectionId` the socket URL
+//! needs; `getConnectionTokenWithCount` answers only an `appkey`, and the connectionId made
+//! from it is a guess (protocol §6.2: "To start with, use `getConnectionToken`"; §4.2). The
+//! batch API is asked when the single one fails, and then keeps serving until the push
+//! service refuses a socket opened with one of its tokens (an HTTP answer to the upgrade,
+//! e.g. 403 or 409): then the next grant comes from `getConnectionToken` again. Every grant
+//! also refreshes the imSecret the outbox encrypts with (§6.5: it may change on any fetch).
+//!
+//! Scope (\[INF\], §6.3, open question 3; switched by [`PushScope`]): [`ScopeUnits`] holds one
+//! [`PlatformTokens`] for the developer, or one for each store token; a reply is encrypted
+//! with the secret of the unit its store belongs to.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use meituan_api::im::{GetConnectionToken, GetConnectionTokenWithCount};
 use meituan_api::{MeituanClient, StoreKey};
-use meituan_push::{ConnectionGrant, ConnectionSlot, TokenError, TokenSource};
+use meituan_push::endpoint::with_count_connection_id;
+use meituan_push::{
+    ConnectionGrant, ConnectionScope, ConnectionSlot, PushUnit, TokenError, TokenSource,
+};
 use meituan_wire::{AesEcbCipher, MsgCipher};
 
-/// The newest imSecret's cipher, shared by the token source and the outbox.
+use crate::config::PushScope;
+
+/// The newest imSecret's cipher of one scope unit, shared by its token source and the outbox.
 #[derive(Default)]
 pub(crate) struct SecretSlot(RwLock<Option<Arc<dyn MsgCipher>>>);
 
@@ -36,13 +54,66 @@ impl SecretSlot {
     }
 }
 
-/// The engine's [`TokenSource`]: asks the platform on behalf of one authorised store (the
-/// connection is developer-scoped [INF], so any store's token will do).
+/// The two token APIs (§4.1, §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenApi {
+    /// `getConnectionToken`: one token and the connectionId it goes with.
+    Single,
+    /// `getConnectionTokenWithCount`: up to five tokens; the connectionId is derived \[INF\].
+    Batch,
+}
+
+impl TokenApi {
+    fn other(self) -> Self {
+        match self {
+            Self::Single => Self::Batch,
+            Self::Batch => Self::Single,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Single => "getConnectionToken",
+            Self::Batch => "getConnectionTokenWithCount",
+        }
+    }
+}
+
+/// Batch tokens remembered to recognise a refused one: more than one grant's worth (five).
+const REMEMBERED_BATCH_TOKENS: usize = 16;
+
+/// Which API a unit asks first, and which of its recent tokens came from the batch API.
+#[derive(Debug)]
+struct TokenPlan {
+    first: TokenApi,
+    /// Hashes of recent batch tokens (the tokens themselves are secrets; no copy is kept).
+    batch_tokens: VecDeque<u64>,
+}
+
+impl Default for TokenPlan {
+    fn default() -> Self {
+        Self {
+            // §6.2: "To start with, use getConnectionToken" (see the module doc).
+            first: TokenApi::Single,
+            batch_tokens: VecDeque::new(),
+        }
+    }
+}
+
+fn token_hash(token: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    token.hash(&mut h);
+    h.finish()
+}
+
+/// One scope unit's [`TokenSource`]: asks the platform with `store`'s token (in the developer
+/// scope any store's will do \[INF\]) and keeps the unit's imSecret.
 #[derive(Clone)]
 pub(crate) struct PlatformTokens {
-    pub client: Arc<MeituanClient>,
-    pub store: StoreKey,
-    pub secret: Arc<SecretSlot>,
+    client: Arc<MeituanClient>,
+    store: StoreKey,
+    secret: Arc<SecretSlot>,
+    plan: Arc<Mutex<TokenPlan>>,
 }
 
 impl fmt::Debug for PlatformTokens {
@@ -54,51 +125,98 @@ impl fmt::Debug for PlatformTokens {
 }
 
 impl PlatformTokens {
+    pub(crate) fn new(client: Arc<MeituanClient>, store: StoreKey) -> Self {
+        Self {
+            client,
+            store,
+            secret: Arc::new(SecretSlot::default()),
+            plan: Arc::default(),
+        }
+    }
+
+    fn plan(&self) -> std::sync::MutexGuard<'_, TokenPlan> {
+        self.plan.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Fresh tokens: from the API that served last (`getConnectionToken` at first), or, when
+    /// that call fails, from the other one, which then serves until it fails or its socket is
+    /// refused.
     pub(crate) async fn grant(&self, count: u8) -> Result<ConnectionGrant, TokenError> {
-        let request = GetConnectionTokenWithCount {
-            required_token_count: i32::from(count.clamp(1, 5)),
-        };
-        let grant = match self.client.call(&self.store, &request).await {
-            Ok(tokens) if !tokens.token_infos.is_empty() => {
-                let connection_id = tokens.connection_id();
-                ConnectionGrant {
-                    user_send_fail_count: tokens
-                        .token_infos
-                        .iter()
-                        .map(|t| t.user_send_fail_count)
-                        .max(),
-                    connections: tokens
-                        .token_infos
-                        .iter()
-                        .map(|t| ConnectionSlot {
-                            connection_id: connection_id.clone(),
-                            connection_token: t.connection_token.expose().to_owned(),
-                        })
-                        .collect(),
-                    im_secret: tokens.im_secret.expose().to_owned(),
-                }
+        let first = self.plan().first;
+        let grant = match self.ask(first, count).await {
+            Ok(grant) => grant,
+            Err(e) => {
+                let other = first.other();
+                tracing::warn!(store = %self.store, "{} failed, asking {}: {e}", first.name(), other.name());
+                let grant = self.ask(other, count).await?;
+                self.plan().first = other;
+                grant
             }
-            first => {
-                if let Err(e) = &first {
-                    tracing::warn!(store = %self.store, "getConnectionTokenWithCount failed, falling back: {e}");
-                }
+        };
+        self.secret.install(&grant.im_secret)?;
+        Ok(grant)
+    }
+
+    async fn ask(&self, api: TokenApi, count: u8) -> Result<ConnectionGrant, TokenError> {
+        let failed = |e: meituan_api::ApiError| TokenError::Request(e.to_string());
+        match api {
+            TokenApi::Single => {
                 let one = self
                     .client
                     .call(&self.store, &GetConnectionToken)
                     .await
-                    .map_err(|e| TokenError::Request(e.to_string()))?;
-                ConnectionGrant {
+                    .map_err(failed)?;
+                Ok(ConnectionGrant {
                     connections: vec![ConnectionSlot {
                         connection_id: one.connection_id.clone(),
                         connection_token: one.connection_token.expose().to_owned(),
                     }],
                     im_secret: one.im_secret.expose().to_owned(),
                     user_send_fail_count: Some(one.user_count),
-                }
+                })
             }
-        };
-        self.secret.install(&grant.im_secret)?;
-        Ok(grant)
+            TokenApi::Batch => {
+                let request = GetConnectionTokenWithCount {
+                    required_token_count: i32::from(count.clamp(1, 5)),
+                };
+                let tokens = self
+                    .client
+                    .call(&self.store, &request)
+                    .await
+                    .map_err(failed)?;
+                if tokens.token_infos.is_empty() {
+                    return Err(TokenError::NoToken);
+                }
+                let connection_id = with_count_connection_id(tokens.appkey);
+                let connections: Vec<ConnectionSlot> = tokens
+                    .token_infos
+                    .iter()
+                    .map(|t| ConnectionSlot {
+                        connection_id: connection_id.clone(),
+                        connection_token: t.connection_token.expose().to_owned(),
+                    })
+                    .collect();
+                {
+                    let mut plan = self.plan();
+                    for slot in &connections {
+                        if plan.batch_tokens.len() >= REMEMBERED_BATCH_TOKENS {
+                            plan.batch_tokens.pop_front();
+                        }
+                        plan.batch_tokens
+                            .push_back(token_hash(&slot.connection_token));
+                    }
+                }
+                Ok(ConnectionGrant {
+                    user_send_fail_count: tokens
+                        .token_infos
+                        .iter()
+                        .map(|t| t.user_send_fail_count)
+                        .max(),
+                    connections,
+                    im_secret: tokens.im_secret.expose().to_owned(),
+                })
+            }
+        }
     }
 
     /// The current cipher, fetching a secret first when none is known yet.
@@ -116,5 +234,93 @@ impl PlatformTokens {
 impl TokenSource for PlatformTokens {
     async fn fetch(&self, count: u8) -> Result<ConnectionGrant, TokenError> {
         self.grant(count).await
+    }
+
+    /// A refused batch token means the push service does not take the batch API's tokens, or
+    /// not under the derived connectionId: the next grant comes from `getConnectionToken`.
+    /// A refused single token (expired, already in use) changes nothing: the connection
+    /// fetches a fresh one after its backoff.
+    fn refused(&self, slot: &ConnectionSlot, status: u16) {
+        let mut plan = self.plan();
+        let hash = token_hash(&slot.connection_token);
+        if plan.batch_tokens.contains(&hash) {
+            plan.batch_tokens.retain(|h| *h != hash);
+            if plan.first == TokenApi::Batch {
+                tracing::warn!(store = %self.store, status, "a batch token's socket was refused; back to getConnectionToken");
+                plan.first = TokenApi::Single;
+            }
+        }
+    }
+}
+
+/// The scope units of a desk (\[INF\], [`PushScope`]): one token source and imSecret for the
+/// developer, or one for each store token.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeUnits {
+    scope: PushScope,
+    units: Vec<(ConnectionScope, PlatformTokens)>,
+    /// Store scope: each store token's unit.
+    by_store: HashMap<StoreKey, usize>,
+}
+
+impl ScopeUnits {
+    /// The units for `stores` (in order), or `None` without any store to ask with.
+    pub(crate) fn new(
+        scope: PushScope,
+        client: &Arc<MeituanClient>,
+        stores: &[StoreKey],
+    ) -> Option<Self> {
+        let first = stores.first()?;
+        let (units, by_store) = match scope {
+            PushScope::Developer => (
+                vec![(
+                    ConnectionScope::Developer,
+                    PlatformTokens::new(client.clone(), first.clone()),
+                )],
+                HashMap::new(),
+            ),
+            PushScope::Store => {
+                let units: Vec<_> = stores
+                    .iter()
+                    .map(|key| {
+                        (
+                            ConnectionScope::Store(key.store.clone()),
+                            PlatformTokens::new(client.clone(), key.clone()),
+                        )
+                    })
+                    .collect();
+                let by_store = stores
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.clone(), i))
+                    .collect();
+                (units, by_store)
+            }
+        };
+        Some(Self {
+            scope,
+            units,
+            by_store,
+        })
+    }
+
+    /// The unit whose imSecret `store`'s replies are encrypted with.
+    pub(crate) fn for_store(&self, store: &StoreKey) -> Option<&PlatformTokens> {
+        let index = match self.scope {
+            PushScope::Developer => 0,
+            PushScope::Store => *self.by_store.get(store)?,
+        };
+        self.units.get(index).map(|(_, tokens)| tokens)
+    }
+
+    /// The push client's units.
+    pub(crate) fn push_units(&self) -> Vec<PushUnit<PlatformTokens>> {
+        self.units
+            .iter()
+            .map(|(scope, tokens)| PushUnit {
+                scope: scope.clone(),
+                tokens: tokens.clone(),
+            })
+            .collect()
     }
 }

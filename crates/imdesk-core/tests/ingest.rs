@@ -1,5 +1,7 @@
 //! Ingest against the sandbox: duplicates across three connections, dropped connections,
-//! malformed frames, the urgent clock and read receipts.
+//! the token APIs' fallbacks (a missing API, a refused socket), malformed frames, the urgent
+//! clock and read receipts. The tests about connections run under both push scopes
+//! (`in_both_scopes!`): one connection set for the developer, or one per store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -43,17 +45,30 @@ async fn assert_stored_once(desk: &imdesk_core::Desk, pushed: &[meituan_sandbox:
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_connections_with_duplicated_pushes_store_each_message_once() {
-    let sb = sandbox(Faults {
-        duplicate: 1.0,
-        ..Faults::default()
-    })
+in_both_scopes!(
+    three_connections_with_duplicated_pushes_store_each_message_once,
+    connections_dropped_mid_stream_lose_nothing_across_reconnects,
+    the_other_token_api_serves_when_one_is_missing,
+    a_refused_socket_falls_back_to_the_single_token_api_and_loses_nothing,
+    every_store_of_a_mixed_brand_is_heard_and_answered_in_its_scope,
+    the_configured_number_of_push_connections_open,
+    each_class_of_malformed_frame_lands_in_quarantine,
+    read_receipts_appear_after_the_customer_reads,
+);
+
+async fn three_connections_with_duplicated_pushes_store_each_message_once(scope: PushScope) {
+    let sb = sandbox_in(
+        scope,
+        Faults {
+            duplicate: 1.0,
+            ..Faults::default()
+        },
+    )
     .await;
     let dir = tempfile::tempdir().unwrap();
     let sink = Arc::new(RecordingSink::default());
     let desk = desk(&sb, &db_path(&dir), sink.clone()).await;
-    connected(&sb, 3).await;
+    connected(&sb, sockets(&sb, 3)).await;
     let stores = sb.stores();
     let mut pushed = Vec::new();
     for i in 0..30 {
@@ -91,12 +106,11 @@ async fn three_connections_with_duplicated_pushes_store_each_message_once() {
     desk.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_dropped_mid_stream_lose_nothing_across_reconnects() {
-    let sb = Arc::new(sandbox(Faults::default()).await);
+async fn connections_dropped_mid_stream_lose_nothing_across_reconnects(scope: PushScope) {
+    let sb = Arc::new(sandbox_in(scope, Faults::default()).await);
     let dir = tempfile::tempdir().unwrap();
     let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
-    connected(&sb, 3).await;
+    connected(&sb, sockets(&sb, 3)).await;
     let load = {
         let sb = sb.clone();
         tokio::spawn(async move { sb.run_load(300, 300.0).await })
@@ -163,43 +177,145 @@ async fn connections_dropped_mid_stream_lose_nothing_while_one_survives() {
     desk.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_single_token_api_serves_when_the_batch_one_is_missing() {
-    // A platform that does not serve getConnectionTokenWithCount: the desk falls back to
-    // getConnectionToken, one token per call, and still opens its three sockets.
-    let sb = sandbox(Faults {
-        missing: vec!["getConnectionTokenWithCount".into()],
-        ..Faults::default()
-    })
+/// Two customers of every store write; returns what was pushed.
+fn every_store_says(sb: &meituan_sandbox::Sandbox, text: &str) -> Vec<meituan_sandbox::Pushed> {
+    let mut pushed = Vec::new();
+    for s in sb.stores() {
+        for kind in [ChatKind::PreOrder, ChatKind::InProgress] {
+            let msg = CustomerMessage::text(&s.epoi_id, kind, format!("{text} {}", s.epoi_id));
+            pushed.push(sb.customer_says(msg).unwrap());
+        }
+    }
+    pushed
+}
+
+async fn the_other_token_api_serves_when_one_is_missing(scope: PushScope) {
+    // getConnectionToken comes first (protocol §6.2): with the batch API gone the desk never
+    // notices; with the single one gone it asks the batch API, and its reconnects go on
+    // there without asking the missing one each time.
+    for (missing, asked_missing) in [
+        ("getConnectionTokenWithCount", false),
+        ("getConnectionToken", true),
+    ] {
+        let sb = sandbox_in(
+            scope,
+            Faults {
+                missing: vec![missing.into()],
+                ..Faults::default()
+            },
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+        let n = sockets(&sb, 3);
+        connected(&sb, n).await;
+        let asked = sb.missing_api_calls();
+        assert_eq!(asked >= 1, asked_missing, "{missing}: asked {asked} times");
+        let mut pushed = every_store_says(&sb, "有人吗");
+        assert_stored_once(&desk, &pushed).await;
+        assert_eq!(sb.open_connections(), n);
+        // Reconnects fetch fresh tokens from the API that served.
+        assert_eq!(sb.drop_connections(DropMode::Reset), n);
+        connected(&sb, n).await;
+        assert_eq!(
+            sb.missing_api_calls(),
+            asked,
+            "{missing}: reconnects asked the API that served"
+        );
+        pushed.extend(every_store_says(&sb, "还在吗"));
+        assert_stored_once(&desk, &pushed).await;
+        desk.shutdown().await;
+    }
+}
+
+async fn a_refused_socket_falls_back_to_the_single_token_api_and_loses_nothing(scope: PushScope) {
+    // The single-token API is down at first: the desk connects with batch tokens.
+    let sb = sandbox_in(
+        scope,
+        Faults {
+            missing: vec!["getConnectionToken".into()],
+            ..Faults::default()
+        },
+    )
     .await;
     let dir = tempfile::tempdir().unwrap();
     let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
-    connected(&sb, 3).await;
-    let refused = sb.missing_api_calls();
-    assert!(refused >= 1, "the desk asked for the batch first");
-    let store = sb.stores()[1].epoi_id.clone();
-    let p = sb
-        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "有人吗"))
-        .unwrap();
-    assert_stored_once(&desk, std::slice::from_ref(&p)).await;
-    assert_eq!(sb.open_connections(), 3);
-    // Reconnects fetch fresh tokens the same way.
-    assert_eq!(sb.drop_connections(DropMode::Reset), 3);
-    connected(&sb, 3).await;
+    let n = sockets(&sb, 3);
+    connected(&sb, n).await;
+    let mut pushed = every_store_says(&sb, "第一轮");
+    assert_stored_once(&desk, &pushed).await;
+    // Then the single-token API is back, and the push service stops taking batch tokens
+    // (the batch API still grants them). The sockets drop; what customers write meanwhile
+    // waits on the platform for the sockets that come back.
+    sb.set_faults(Faults {
+        refuse_upgrade: vec!["getConnectionTokenWithCount".into()],
+        ..Faults::default()
+    });
+    assert_eq!(sb.drop_connections(DropMode::Reset), n);
+    pushed.extend(every_store_says(&sb, "断线时"));
+    connected(&sb, n).await;
     assert!(
-        sb.missing_api_calls() > refused,
-        "reconnects asked for the batch again"
+        sb.refused_upgrades() >= 1,
+        "a batch token was tried and refused first"
     );
-    let q = sb
-        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "还在吗"))
-        .unwrap();
-    assert_stored_once(&desk, &[p, q]).await;
+    pushed.extend(every_store_says(&sb, "重连后"));
+    assert_stored_once(&desk, &pushed).await;
+    assert_eq!(
+        desk.store().quarantine_count_async().await.unwrap(),
+        0,
+        "nothing quarantined"
+    );
     desk.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_configured_number_of_push_connections_open() {
-    let sb = sandbox(Faults::default()).await;
+async fn every_store_of_a_mixed_brand_is_heard_and_answered_in_its_scope(scope: PushScope) {
+    let sb = sandbox_with(scope, Faults::default(), 4).await;
+    let stores = sb.stores();
+    let businesses: HashSet<u8> = stores.iter().map(|s| s.business_id).collect();
+    assert_eq!(businesses, HashSet::from([2, 16]), "a brand of both kinds");
+    let secrets: HashSet<String> = stores
+        .iter()
+        .map(|s| sb.store_im_secret(&s.epoi_id).unwrap())
+        .collect();
+    match scope {
+        PushScope::Developer => assert_eq!(secrets, HashSet::from([sb.im_secret()])),
+        PushScope::Store => assert_eq!(secrets.len(), stores.len(), "one secret per store"),
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, sockets(&sb, 3)).await;
+    for s in &stores {
+        // Developer scope: the three sockets carry every store; store scope: its own three.
+        assert_eq!(sb.open_connections_for(&s.epoi_id), 3, "{}", s.epoi_id);
+    }
+    let pushed = every_store_says(&sb, "你好");
+    assert_stored_once(&desk, &pushed).await;
+    // A reply in each conversation, encrypted for its store's scope: the platform decrypts
+    // each with the secret it holds for that store and keeps the text.
+    let mut sent = Vec::new();
+    for p in &pushed {
+        let id = conversation_id_of(&p.epoi_id, p.biz_type, p.open_user_id.unwrap());
+        let text = format!("您好 {} {}", p.epoi_id, p.msg_id);
+        sent.push((desk.send_text(&id, &text).await.unwrap().key, p, text));
+    }
+    for (key, p, text) in &sent {
+        desk.wait_sent(key, std::time::Duration::from_secs(10))
+            .await
+            .unwrap();
+        let kept = sb.merchant_messages(&p.epoi_id).unwrap();
+        assert_eq!(
+            kept.iter().filter(|m| &m.text == text).count(),
+            1,
+            "{}: {text} delivered once, readable with the store's secret",
+            p.epoi_id
+        );
+    }
+    assert_eq!(desk.store().quarantine_count_async().await.unwrap(), 0);
+    desk.shutdown().await;
+}
+
+async fn the_configured_number_of_push_connections_open(scope: PushScope) {
+    let sb = sandbox_in(scope, Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = config(&sb, &db_path(&dir));
     config.push_connections = Some(2);
@@ -207,11 +323,16 @@ async fn the_configured_number_of_push_connections_open() {
     let desk = imdesk_core::Desk::start_with(config, imdesk_core::DeskOptions::fast(), sink)
         .await
         .unwrap();
-    connected(&sb, 2).await;
-    // The push client runs one task per configured socket: the desk's own view has two, and
-    // the platform saw two connect.
-    assert_eq!(sb.open_connections(), 2);
-    assert_eq!(desk.connection_status().sockets.len(), 2);
+    // Two per scope unit: two in all for the developer, two for each store when store-scoped.
+    let n = sockets(&sb, 2);
+    connected(&sb, n).await;
+    // The push client runs one task per configured socket: the desk's own view has them, and
+    // the platform saw them connect.
+    assert_eq!(sb.open_connections(), n);
+    assert_eq!(desk.connection_status().sockets.len(), n);
+    for s in sb.stores() {
+        assert_eq!(sb.open_connections_for(&s.epoi_id), 2, "{}", s.epoi_id);
+    }
     desk.shutdown().await;
 }
 
@@ -377,10 +498,9 @@ async fn events_and_alerts_leave_the_core_only_after_their_messages_commit() {
     assert!(violations.is_empty(), "{violations:#?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_class_of_malformed_frame_lands_in_quarantine() {
+async fn each_class_of_malformed_frame_lands_in_quarantine(scope: PushScope) {
     use meituan_sandbox::encode_uri_component as enc;
-    let sb = sandbox(Faults::default()).await;
+    let sb = sandbox_in(scope, Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let mut opts = imdesk_core::DeskOptions::fast();
     opts.connections = 1;
@@ -391,9 +511,9 @@ async fn each_class_of_malformed_frame_lands_in_quarantine() {
         opts,
     )
     .await;
-    connected(&sb, 1).await;
+    connected(&sb, sockets(&sb, 1)).await;
     let store = sb.stores()[0].epoi_id.clone();
-    let secret = sb.im_secret();
+    let secret = sb.store_im_secret(&store).unwrap();
     let content = meituan_sandbox::cipher::encrypt(&secret, "你好").unwrap();
     let frame = |store: &str, biz: i64, pc: serde_json::Value| {
         enc(&serde_json::json!({"app_id": 718, "epoiId": store, "biz_type": biz, "push_content": pc}).to_string())
@@ -402,7 +522,7 @@ async fn each_class_of_malformed_frame_lands_in_quarantine() {
         serde_json::json!({"msg_id": id, "msg_content": content, "msg_type": 1, "msg_source": 2,
             "cts": 1_700_000_000, "order_id": 0, "open_user_id": 42, "scene_tag": -1, "has_reply": 1})
     };
-    let cases: Vec<(&str, String)> = vec![
+    let mut cases: Vec<(&str, String)> = vec![
         ("not_percent_encoded", "%7B%zz".into()),
         ("bad_utf8", "%FF%FE%FD".into()),
         ("not_json", enc("hello, not json")),
@@ -433,8 +553,17 @@ async fn each_class_of_malformed_frame_lands_in_quarantine() {
         ),
         ("oversized", "x".repeat(70 * 1024)),
     ];
+    if scope == PushScope::Store {
+        // A store we do have, on another store's connection: not this connection's store.
+        let other = sb.stores()[1].epoi_id.clone();
+        cases.push((
+            "unknown_store",
+            frame(&other, 1, pc(serde_json::json!(14), &content)),
+        ));
+    }
+    // Each on the one socket that carries the store's pushes.
     for (_, raw) in &cases {
-        assert_eq!(sb.push_raw_frame(raw), 1);
+        assert_eq!(sb.push_raw_frame_for(&store, raw), 1);
     }
     let n = cases.len() as i64;
     eventually(10, "every malformed frame quarantined", || async {
@@ -524,14 +653,14 @@ async fn an_urgent_complaint_gets_a_one_minute_clock_and_leads_the_inbox() {
     desk.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn read_receipts_appear_after_the_customer_reads() {
-    let sb = sandbox(Faults::default()).await;
+async fn read_receipts_appear_after_the_customer_reads(scope: PushScope) {
+    let sb = sandbox_in(scope, Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let sink = Arc::new(RecordingSink::default());
     let desk = desk(&sb, &db_path(&dir), sink.clone()).await;
-    connected(&sb, 3).await;
-    let store = sb.stores()[0].epoi_id.clone();
+    connected(&sb, sockets(&sb, 3)).await;
+    // The businessId-2 store: read receipts use that family's opaque `data` form.
+    let store = sb.stores()[1].epoi_id.clone();
     let p = sb
         .customer_says(CustomerMessage::text(
             &store,

@@ -1,6 +1,7 @@
 //! The outbox against the sandbox: a storm of 5xx with a lost response, local refusals with
 //! their error codes, items queued before a shutdown sent once after the restart, and a send
-//! after the imSecret rotated.
+//! after the imSecret rotated. The sends run under both push scopes (`in_both_scopes!`), in a
+//! store of each businessId: each reply must be encrypted with its scope's imSecret.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -15,9 +16,19 @@ use imdesk_core::Desk;
 use imdesk_store::{ConversationKey, OutboxState};
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Pushed, Sandbox};
 
-/// A customer writes; returns the conversation's view id once it is stored.
+/// A customer of the first store writes; returns the conversation's view id once stored.
 async fn conversation(sb: &Sandbox, desk: &Desk, kind: ChatKind) -> (String, Pushed) {
-    let store = sb.stores()[0].epoi_id.clone();
+    conversation_in(sb, desk, 0, kind).await
+}
+
+/// A customer of store `index` writes; returns the conversation's view id once stored.
+async fn conversation_in(
+    sb: &Sandbox,
+    desk: &Desk,
+    index: usize,
+    kind: ChatKind,
+) -> (String, Pushed) {
+    let store = sb.stores()[index].epoi_id.clone();
     let p = sb
         .customer_says(CustomerMessage::text(&store, kind, "请问还有吗"))
         .unwrap();
@@ -37,13 +48,19 @@ fn outbox_id(key: &str) -> i64 {
     key.strip_prefix('o').unwrap().parse().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_send_through_a_5xx_storm_and_a_lost_response_is_delivered_once() {
-    let sb = sandbox(Faults::default()).await;
+in_both_scopes!(
+    a_send_through_a_5xx_storm_and_a_lost_response_is_delivered_once,
+    items_queued_before_a_shutdown_are_sent_once_after_the_restart,
+    a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once,
+);
+
+async fn a_send_through_a_5xx_storm_and_a_lost_response_is_delivered_once(scope: PushScope) {
+    let sb = sandbox_in(scope, Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
-    connected(&sb, 3).await;
-    let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
+    connected(&sb, sockets(&sb, 3)).await;
+    // A store of businessId 2 (the first is 16).
+    let (id, p) = conversation_in(&sb, &desk, 1, ChatKind::InProgress).await;
     // First the platform keeps the message but its answer never arrives in time.
     sb.set_faults(Faults {
         timeout: 1.0,
@@ -161,13 +178,12 @@ async fn local_refusals_carry_their_error_codes() {
     desk.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn items_queued_before_a_shutdown_are_sent_once_after_the_restart() {
-    let sb = sandbox(Faults::default()).await;
+async fn items_queued_before_a_shutdown_are_sent_once_after_the_restart(scope: PushScope) {
+    let sb = sandbox_in(scope, Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let db = db_path(&dir);
     let desk1 = desk(&sb, &db, Arc::new(RecordingSink::default())).await;
-    connected(&sb, 3).await;
+    connected(&sb, sockets(&sb, 3)).await;
     let (id, p) = conversation(&sb, &desk1, ChatKind::PreOrder).await;
     // The gateway is down: the sends stay queued/sending.
     sb.set_faults(Faults {
@@ -200,9 +216,10 @@ async fn items_queued_before_a_shutdown_are_sent_once_after_the_restart() {
     desk2.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once() {
-    let sb = sandbox(Faults::default()).await;
+async fn a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once(
+    scope: PushScope,
+) {
+    let sb = sandbox_in(scope, Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     // Sockets that lose their connection wait long before they reconnect, so no fresh token
     // grant brings the new imSecret before the send needs it.
@@ -217,11 +234,12 @@ async fn a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered
         opts,
     )
     .await;
-    connected(&sb, 3).await;
+    connected(&sb, sockets(&sb, 3)).await;
     let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
-    let old = sb.im_secret();
+    let old = sb.store_im_secret(&p.epoi_id).unwrap();
     // Rotation ends the sockets and their tokens; the desk still holds the old secret.
-    assert_ne!(sb.rotate_im_secret(), old);
+    sb.rotate_im_secret();
+    assert_ne!(sb.store_im_secret(&p.epoi_id).unwrap(), old);
     eventually(5, "the sockets closed", || async {
         sb.open_connections() == 0
     })

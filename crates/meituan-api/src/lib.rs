@@ -23,7 +23,7 @@
 //! ```
 //!
 //! The protocol's inferred parts each live in one place: the businessId-2 opaque `data`
-//! keys in [`opaque`], the connectionId derivation in [`im::derived_connection_id`], the
+//! keys in [`opaque`] (the connectionId derivation is `meituan_push::endpoint`'s alone), the
 //! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`], the image upload
 //! (businessId 16 only), the image message content and the evidence ids in [`image`], and the
 //! two-party reply's `order_id` before an order, its `has_reply` value and the customer's

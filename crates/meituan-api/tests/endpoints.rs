@@ -112,7 +112,7 @@ fn connection_tokens() {
     });
     assert_eq!(many.token_infos.len(), 2);
     assert_eq!(many.token_infos[0].comment_send_fail_count, 4);
-    assert_eq!(many.connection_id(), "718_WMOPEN");
+    assert_eq!(many.appkey, meituan_wire::AppId(718));
     let too_many = GetConnectionTokenWithCount {
         required_token_count: 6,
     };

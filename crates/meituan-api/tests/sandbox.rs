@@ -180,7 +180,7 @@ async fn connection_tokens_for_the_push_crate() {
         .await
         .unwrap();
     assert_eq!(many.token_infos.len(), 3);
-    assert_eq!(many.connection_id(), one.connection_id);
+    assert_eq!(many.appkey.0, w.sandbox.app_id());
     w.sandbox.shutdown().await;
 }
 

@@ -38,14 +38,20 @@ const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// State shared by all connections of one client.
 pub(crate) struct Shared<S> {
     pub config: PushConfig,
-    pub rules: FrameRules,
-    pub broker: TokenBroker<S>,
-    pub cipher: Arc<CipherSlot>,
-    pub dedupe: Mutex<RecentKeys>,
+    /// The scope units; each connection belongs to one.
+    pub units: Vec<Unit<S>>,
     pub health: HealthBoard,
     pub events: mpsc::Sender<PushEvent>,
     pub connector: Connector,
     pub cancel: CancellationToken,
+}
+
+/// State shared by the connections of one scope unit (one credential set).
+pub(crate) struct Unit<S> {
+    pub rules: FrameRules,
+    pub broker: TokenBroker<S>,
+    pub cipher: Arc<CipherSlot>,
+    pub dedupe: Mutex<RecentKeys>,
 }
 
 /// How a session ended.
@@ -141,12 +147,23 @@ fn disconnect_cause(error: &WsError) -> Disconnect {
 /// One connection task.
 pub(crate) struct PushConnection<S> {
     index: usize,
+    unit: usize,
     shared: Arc<Shared<S>>,
 }
 
 impl<S: TokenSource> PushConnection<S> {
-    pub(crate) fn new(index: usize, shared: Arc<Shared<S>>) -> Self {
-        Self { index, shared }
+    /// Connection `index` (across the client) of scope unit `unit`.
+    pub(crate) fn new(index: usize, unit: usize, shared: Arc<Shared<S>>) -> Self {
+        Self {
+            index,
+            unit,
+            shared,
+        }
+    }
+
+    fn unit(&self) -> &Unit<S> {
+        // The client builds every connection from an index into `units`.
+        &self.shared.units[self.unit]
     }
 
     /// Runs sessions until cancelled, backing off between them.
@@ -203,7 +220,7 @@ impl<S: TokenSource> PushConnection<S> {
     /// silence until something ends it.
     async fn session(&self) -> SessionEnd {
         let shared = &self.shared;
-        let lease = match shared.broker.lease().await {
+        let lease = match self.unit().broker.lease().await {
             Ok(lease) => lease,
             Err(error) => {
                 tracing::warn!(connection = self.index, %error, "no push token");
@@ -249,6 +266,12 @@ impl<S: TokenSource> PushConnection<S> {
                     WsError::Http(response) => Some(response.status().as_u16()),
                     _ => None,
                 };
+                if let Some(status) = status {
+                    // The platform answered and refused this token: its source may have
+                    // another way to get one (see `TokenSource::refused`).
+                    tracing::info!(connection = self.index, status, "push socket refused");
+                    self.unit().broker.refused(&lease.slot, status).await;
+                }
                 return SessionEnd::Lost {
                     cause: Disconnect::ConnectFailed { status },
                     proven: false,
@@ -361,7 +384,8 @@ impl<S: TokenSource> PushConnection<S> {
         lease_cipher: &Arc<dyn MsgCipher>,
     ) -> Result<Seen, ReceiverGone> {
         let shared = &self.shared;
-        let claimable = raw.len() <= shared.rules.max_frame_bytes && !is_server_keepalive(raw);
+        let unit = self.unit();
+        let claimable = raw.len() <= unit.rules.max_frame_bytes && !is_server_keepalive(raw);
         let claimed = if claimable {
             let Some(claimed) = self.dedupe().claim_frame(raw) else {
                 return Ok(Seen::Duplicate);
@@ -370,7 +394,7 @@ impl<S: TokenSource> PushConnection<S> {
         } else {
             None
         };
-        let sealed = match read_frame(raw, &shared.rules) {
+        let sealed = match read_frame(raw, &unit.rules) {
             Ok(SealedFrame::KeepAlive) => return Ok(Seen::KeepAlive),
             Ok(SealedFrame::Push(sealed)) => *sealed,
             Err(q) => return self.quarantine(q, raw.len()).await,
@@ -380,7 +404,7 @@ impl<S: TokenSource> PushConnection<S> {
         }
         // The newest imSecret first (it may have changed since this connection's token);
         // a frame the platform sent before the change still opens with the lease's key.
-        let newest = shared
+        let newest = unit
             .cipher
             .current()
             .unwrap_or_else(|| lease_cipher.clone());
@@ -460,7 +484,7 @@ impl<S: TokenSource> PushConnection<S> {
     }
 
     fn dedupe(&self) -> std::sync::MutexGuard<'_, RecentKeys> {
-        self.shared
+        self.unit()
             .dedupe
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -1,15 +1,19 @@
 //! The WebSocket URL of one connection. **\[INF\]** (§6.2): the path shape and the
 //! `connectionId` of `getConnectionTokenWithCount` tokens are inferred; this module is the one
-//! place to correct them.
+//! place to correct them. No other client crate derives a connectionId (`meituan-api` hands
+//! over the `appkey` as it came); the sandbox keeps its own, independent reading.
 
+use meituan_wire::AppId;
 use url::Url;
 
 use crate::token::ConnectionSlot;
 
 /// `connectionId` for tokens from `getConnectionTokenWithCount`, whose response has only an
-/// `appkey` \[INF\]: the publicly seen `<number>_WMOPEN` shape.
-pub fn with_count_connection_id(appkey: i64) -> String {
-    format!("{appkey}_WMOPEN")
+/// `appkey` \[INF\]: the publicly seen `<number>_WMOPEN` shape (§6.2, open question 3). If
+/// the platform refuses sockets opened under it, the engine's token source falls back to
+/// `getConnectionToken`, whose response names the connectionId itself.
+pub fn with_count_connection_id(appkey: impl Into<AppId>) -> String {
+    format!("{}_WMOPEN", appkey.into().0)
 }
 
 /// Why a connection URL could not be built. Never contains the token.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use meituan_wire::StoreId;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -65,8 +66,11 @@ impl fmt::Display for Disconnect {
 /// One connection's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectionHealth {
-    /// Connection number, 0-based.
+    /// Connection number, 0-based, across every scope unit.
     pub index: usize,
+    /// The store whose pushes it carries, for a store-scoped connection; `None` for a
+    /// developer-scoped one, which carries every store's.
+    pub store: Option<StoreId>,
     /// Current state.
     pub state: ConnectionState,
     /// UTC milliseconds of the last frame of any kind (push or keep-alive).
@@ -88,9 +92,10 @@ pub struct ConnectionHealth {
 }
 
 impl ConnectionHealth {
-    pub(crate) fn new(index: usize) -> Self {
+    pub(crate) fn new(index: usize, store: Option<StoreId>) -> Self {
         Self {
             index,
+            store,
             state: ConnectionState::Connecting,
             last_frame_at_ms: None,
             reconnects: 0,
@@ -119,8 +124,16 @@ pub(crate) struct HealthBoard {
 }
 
 impl HealthBoard {
-    pub(crate) fn new(connections: usize) -> Self {
-        let (tx, _) = watch::channel((0..connections).map(ConnectionHealth::new).collect());
+    /// A board for one connection per entry of `stores`, each scoped to its store (or, for
+    /// `None`, developer-scoped).
+    pub(crate) fn new(stores: Vec<Option<StoreId>>) -> Self {
+        let (tx, _) = watch::channel(
+            stores
+                .into_iter()
+                .enumerate()
+                .map(|(index, store)| ConnectionHealth::new(index, store))
+                .collect(),
+        );
         Self {
             tx: std::sync::Arc::new(tx),
             notified_ms: std::sync::Arc::default(),
@@ -176,7 +189,7 @@ mod tests {
 
     #[tokio::test]
     async fn counts_are_always_current_but_wake_watchers_at_most_once_per_window() {
-        let board = HealthBoard::new(2);
+        let board = HealthBoard::new(vec![None, None]);
         let mut rx = board.subscribe();
         for _ in 0..100 {
             board.count(1, tokio::time::Instant::now(), |h| h.frames += 1);

@@ -9,8 +9,9 @@
 //!
 //! It knows nothing of `meituan-api`, the database or the UI (architecture rule 1). The
 //! inferred parts each sit in one place (rule 3): the frame shape in `frame::shape`, the
-//! keep-alive payload in [`keepalive`], the URL in [`endpoint`], and the connection scope in
-//! [`ConnectionScope`].
+//! keep-alive payload in [`keepalive`], the URL and the derived connectionId in [`endpoint`],
+//! and the connection scope in [`ConnectionScope`] (several scope units, one per store, run
+//! side by side through [`PushClient::start_units`]).
 //!
 //! ```no_run
 //! # async fn demo(tokens: impl meituan_push::TokenSource) -> Result<(), meituan_push::PushError> {
@@ -42,7 +43,7 @@ pub mod quarantine;
 mod tls;
 pub mod token;
 
-pub use client::{PushClient, PushHandle};
+pub use client::{PushClient, PushHandle, PushUnit};
 pub use config::{BackoffConfig, ConnectionScope, KnownStores, PushConfig};
 pub use error::PushError;
 pub use event::{PushEvent, PushedMessage, QuarantinedFrame};

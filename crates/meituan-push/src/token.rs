@@ -1,7 +1,8 @@
 //! Where connection tokens come from. `meituan-push` does not know `meituan-api`
-//! (architecture rule 1): the engine implements [`TokenSource`] with
-//! `getConnectionTokenWithCount` (falling back to `getConnectionToken`), and this crate asks it
-//! for a fresh grant whenever a connection (re)connects.
+//! (architecture rule 1): the engine implements [`TokenSource`] with `getConnectionToken` and
+//! `getConnectionTokenWithCount`, and this crate asks it for a fresh grant whenever a
+//! connection (re)connects, and tells it when the platform refused a socket opened with one of
+//! its tokens ([`TokenSource::refused`]), so that it can change the way it gets them.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -17,7 +18,8 @@ use crate::config::CipherFactory;
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionSlot {
     /// `connectionId` from `getConnectionToken`, or [`crate::endpoint::with_count_connection_id`]
-    /// of the `appkey` for `getConnectionTokenWithCount` tokens \[INF\].
+    /// of the `appkey` for `getConnectionTokenWithCount` tokens \[INF\] (that function is the
+    /// one place the derivation lives).
     pub connection_id: String,
     /// The connection token. Secret: never logged, redacted in `Debug`.
     pub connection_token: String,
@@ -73,11 +75,24 @@ pub enum TokenError {
 pub trait TokenSource: Send + Sync + 'static {
     /// Requests `count` fresh tokens.
     fn fetch(&self, count: u8) -> impl Future<Output = Result<ConnectionGrant, TokenError>> + Send;
+
+    /// The platform answered the WebSocket upgrade of `slot` with HTTP `status` (403, 409, …)
+    /// instead of opening the socket: the token was granted but the push service does not
+    /// take it, or not under that connectionId. A source with another way to get tokens
+    /// should use it for the next fetch; the connection fetches a fresh token after its
+    /// backoff either way. The default does nothing.
+    fn refused(&self, slot: &ConnectionSlot, status: u16) {
+        let _ = (slot, status);
+    }
 }
 
 impl<T: TokenSource> TokenSource for Arc<T> {
     fn fetch(&self, count: u8) -> impl Future<Output = Result<ConnectionGrant, TokenError>> + Send {
         T::fetch(self, count)
+    }
+
+    fn refused(&self, slot: &ConnectionSlot, status: u16) {
+        T::refused(self, slot, status);
     }
 }
 
@@ -176,6 +191,14 @@ impl<S: TokenSource> TokenBroker<S> {
             cipher,
             user_send_fail_count: grant.user_send_fail_count,
         })
+    }
+
+    /// The platform refused a socket opened with `slot`: the source hears of it, and the
+    /// unused tokens of the same batch are forgotten, since the platform would most likely
+    /// refuse them too; their connections fetch fresh ones.
+    pub(crate) async fn refused(&self, slot: &ConnectionSlot, status: u16) {
+        self.source.refused(slot, status);
+        self.pool.lock().await.unused.clear();
     }
 
     /// Builds the cipher of a new `imSecret` and makes it the shared one.

@@ -1,6 +1,6 @@
 //! Against `meituan-sandbox`, the independent reading of the platform: tokens from its
 //! `getConnectionTokenWithCount`, pushes it encodes and encrypts itself, its connection drops
-//! and its imSecret rotation.
+//! and its imSecret rotation, store-scoped units side by side, and a refused upgrade.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test may panic
 
@@ -8,16 +8,18 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::eventually;
 use meituan_push::endpoint::with_count_connection_id;
 use meituan_push::{
-    BackoffConfig, ConnectionGrant, ConnectionSlot, KnownStores, PushClient, PushConfig, PushEvent,
-    PushedMessage, TokenError, TokenSource,
+    BackoffConfig, ConnectionGrant, ConnectionScope, ConnectionSlot, Disconnect, KnownStores,
+    PushClient, PushConfig, PushEvent, PushUnit, PushedMessage, TokenError, TokenSource,
 };
-use meituan_sandbox::{ChatKind, CustomerMessage, DropMode, Sandbox, SandboxConfig, StoreInfo};
+use meituan_sandbox::{
+    ChatKind, CustomerMessage, DropMode, Faults, PushScope, Sandbox, SandboxConfig, StoreInfo,
+};
 use meituan_wire::{Clock, SystemClock};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -30,17 +32,25 @@ struct SandboxTokens {
     sign_key: String,
     store: StoreInfo,
     calls: AtomicUsize,
+    /// HTTP statuses of the upgrades the platform refused, as `refused` heard them.
+    refusals: Mutex<Vec<u16>>,
 }
 
 impl SandboxTokens {
     fn new(sandbox: &Sandbox) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let store = sandbox
             .stores()
             .into_iter()
             .find(|s| s.business_id == 16)
             .unwrap();
+        Self::for_store(sandbox, store)
+    }
+
+    /// Tokens asked with `store`'s token, on its businessId's path family.
+    fn for_store(sandbox: &Sandbox, store: StoreInfo) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
+            refusals: Mutex::default(),
             http: reqwest::Client::new(),
             gateway: sandbox.gateway_url().to_owned(),
             developer_id: sandbox.developer_id(),
@@ -57,7 +67,7 @@ impl TokenSource for SandboxTokens {
         let now = SystemClock.now().to_unix_seconds().get().to_string();
         let mut fields: BTreeMap<String, String> = [
             ("timestamp", now.as_str()),
-            ("businessId", "16"),
+            ("businessId", &self.store.business_id.to_string()),
             ("developerId", &self.developer_id.to_string()),
             ("charset", "UTF-8"),
             ("version", "2"),
@@ -75,8 +85,13 @@ impl TokenSource for SandboxTokens {
         let answer: Value = self
             .http
             .post(format!(
-                "{}/wmoper/ng/im/getConnectionTokenWithCount",
-                self.gateway
+                "{}/{}/ng/im/getConnectionTokenWithCount",
+                self.gateway,
+                if self.store.business_id == 2 {
+                    "waimai"
+                } else {
+                    "wmoper"
+                }
             ))
             .header(
                 "Content-Type",
@@ -113,6 +128,24 @@ impl TokenSource for SandboxTokens {
             user_send_fail_count: data["token_infos"][0]["userSendFailCount"].as_i64(),
         })
     }
+
+    fn refused(&self, _slot: &ConnectionSlot, status: u16) {
+        self.refusals.lock().unwrap().push(status);
+    }
+}
+
+fn fast_config(push_url: &str, connections: u8) -> PushConfig {
+    let mut config = PushConfig::new(push_url);
+    config.connections = connections;
+    config.keepalive = Duration::from_millis(100);
+    config.dead_after = Duration::from_secs(3);
+    config.backoff = BackoffConfig {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(200),
+        factor: 2.0,
+        jitter: true,
+    };
+    config
 }
 
 async fn start() -> (
@@ -241,5 +274,114 @@ async fn sandbox_drops_and_secret_rotation_lose_nothing() {
     if let Some(event) = events.recv().await {
         panic!("unexpected event after all messages arrived: {event:?}");
     }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn store_scoped_units_each_carry_their_own_store_under_its_own_secret() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        push_scope: PushScope::Store,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let stores = sandbox.stores();
+    let units = stores
+        .iter()
+        .map(|s| PushUnit {
+            scope: ConnectionScope::Store(s.epoi_id.clone().into()),
+            tokens: Arc::new(SandboxTokens::for_store(&sandbox, s.clone())),
+        })
+        .collect();
+    let (handle, mut events) =
+        PushClient::start_units(fast_config(sandbox.push_url(), 2), units).unwrap();
+    eventually("two sockets per store", || sandbox.open_connections() == 6).await;
+    let health = handle.health();
+    let scoped: Vec<Option<String>> = health
+        .borrow()
+        .iter()
+        .map(|h| h.store.as_ref().map(ToString::to_string))
+        .collect();
+    let expected: Vec<Option<String>> = stores
+        .iter()
+        .flat_map(|s| [Some(s.epoi_id.clone()), Some(s.epoi_id.clone())])
+        .collect();
+    assert_eq!(
+        scoped, expected,
+        "the health board names each socket's store"
+    );
+
+    // Each store's pushes, under its own secret, on its own sockets only.
+    for s in &stores {
+        let id = say(&sandbox, &s.epoi_id, &format!("{} 在吗", s.epoi_id));
+        let m = next_message(&mut events).await;
+        assert_eq!(
+            (m.store.to_string(), m.content.msg_id.get()),
+            (s.epoi_id.clone(), id)
+        );
+        assert_eq!(m.text, format!("{} 在吗", s.epoi_id));
+        assert_eq!(
+            health.borrow()[m.connection]
+                .store
+                .as_ref()
+                .map(ToString::to_string),
+            Some(s.epoi_id.clone())
+        );
+    }
+
+    // A frame naming the second store arrives on the first store's socket: that unit
+    // quarantines it as not its store; the same bytes on the second store's socket are still
+    // that unit's first sighting, and are delivered.
+    let (first, second) = (&stores[0].epoi_id, &stores[1].epoi_id);
+    let secret = sandbox.store_im_secret(second).unwrap();
+    let frame = meituan_sandbox::encode_uri_component(
+        &serde_json::json!({"app_id": 718, "epoiId": second, "biz_type": 1, "push_content": {
+            "msg_id": 77, "msg_content": meituan_sandbox::cipher::encrypt(&secret, "串门").unwrap(),
+            "msg_type": 1, "msg_source": 2, "cts": 1_700_000_000, "order_id": 0,
+            "open_user_id": 42, "scene_tag": -1, "has_reply": 1}})
+        .to_string(),
+    );
+    assert_eq!(sandbox.push_raw_frame_for(first, &frame), 2);
+    match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+        Ok(Some(PushEvent::Quarantined(q))) => assert_eq!(q.reason.code(), "unknown_store"),
+        other => panic!("expected a quarantine, got {other:?}"),
+    }
+    assert_eq!(sandbox.push_raw_frame_for(second, &frame), 2);
+    let m = next_message(&mut events).await;
+    assert_eq!(
+        (m.store.to_string(), m.text.as_str()),
+        (second.clone(), "串门")
+    );
+
+    handle.shutdown().await;
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_upgrade_is_reported_to_the_token_source() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        faults: Faults {
+            refuse_upgrade: vec!["getConnectionTokenWithCount".into()],
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let tokens = Arc::new(SandboxTokens::new(&sandbox));
+    let (handle, _events) =
+        PushClient::start(fast_config(sandbox.push_url(), 1), tokens.clone()).unwrap();
+    eventually("two refusals heard", || {
+        tokens.refusals.lock().unwrap().len() >= 2
+    })
+    .await;
+    assert!(tokens.refusals.lock().unwrap().iter().all(|s| *s == 403));
+    assert!(sandbox.refused_upgrades() >= 2);
+    assert_eq!(
+        handle.health().borrow()[0].last_disconnect,
+        Some(Disconnect::ConnectFailed { status: Some(403) })
+    );
+    assert_eq!(sandbox.open_connections(), 0);
+    handle.shutdown().await;
     sandbox.shutdown().await;
 }

@@ -17,6 +17,8 @@ pub(crate) struct Counters {
     pub merchant_messages: AtomicU64,
     /// Calls answered 404 because the faults take their API away (`missing`).
     pub missing_api_calls: AtomicU64,
+    /// WebSocket upgrades answered 403 because the faults refuse their API's tokens.
+    pub refused_upgrades: AtomicU64,
     /// Push frames flushed to a long connection (copies included).
     pub push_frames: AtomicU64,
 }
@@ -62,17 +64,19 @@ impl Shared {
         format!("sbx{:08x}{:08x}", self.config.seed as u32, n)
     }
 
-    /// What a push frame is made with now: the app id and the current imSecret.
-    pub fn frame_keys(&self) -> (i64, String) {
+    /// What a push frame for a connection of `store` (`None`: the developer's) is made with
+    /// now: the app id and the current imSecret of that scope.
+    pub fn frame_keys(&self, store: Option<usize>) -> (i64, String) {
         let w = self.world();
-        (w.app_id, w.im_secret.clone())
+        (w.app_id, w.secret_for(store).to_owned())
     }
 
     /// Pushes a customer message to the developer's connections, with the push faults.
     pub fn publish(&self, item: PushItem) {
         if self.hub.holding() {
             // A held-back burst leaves as fast as the sockets take it: make its frame now.
-            let (app_id, secret) = self.frame_keys();
+            let store = self.world().store_index(&item.epoi_id);
+            let (app_id, secret) = self.frame_keys(store);
             let _ = item.frame_text(app_id, &secret);
         }
         self.counters

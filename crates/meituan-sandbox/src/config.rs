@@ -4,6 +4,23 @@ use std::time::Duration;
 
 use crate::faults::Faults;
 
+/// Whose pushes one long connection carries \[INF\] (protocol §6.3, open question 3): the
+/// sandbox plays either reading of the document, so the client can be tested under both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PushScope {
+    /// One set of connections for the developer: `getConnectionToken` needs no store token,
+    /// every connection carries every store's pushes, one imSecret for all stores.
+    #[default]
+    Developer,
+    /// Connections per store: the token APIs need the store's `appAuthToken`, a connection
+    /// carries only that store's pushes, and each store has its own imSecret (its pushes are
+    /// encrypted with it and its replies must be) and its own `getConnectionToken`
+    /// connectionId. Tokens of `getConnectionTokenWithCount` still connect under
+    /// `{appkey}_WMOPEN` (its response names no connectionId).
+    Store,
+}
+
 /// Settings of one sandbox run. `SandboxConfig::default()` is a quiet, healthy platform with
 /// three stores, suited to tests; the front door turns `chatter` on.
 #[derive(Clone, Debug)]
@@ -36,6 +53,8 @@ pub struct SandboxConfig {
     pub connection_token_ttl: Duration,
     /// Pushes held while no connection is open; older ones are dropped and counted past this.
     pub pending_capacity: usize,
+    /// Developer- or store-scoped long connections.
+    pub push_scope: PushScope,
 }
 
 impl Default for SandboxConfig {
@@ -55,6 +74,7 @@ impl Default for SandboxConfig {
             token_ttl: Duration::from_secs(30 * 24 * 3600),
             connection_token_ttl: Duration::from_secs(24 * 3600),
             pending_capacity: 200_000,
+            push_scope: PushScope::Developer,
         }
     }
 }

@@ -40,6 +40,11 @@ pub struct Faults {
     /// HTTP 404 as an unknown path does (`missing=getConnectionTokenWithCount`; repeat the
     /// item for several). For the fallbacks a client keeps for an API it cannot rely on.
     pub missing: Vec<String>,
+    /// APIs whose connection tokens the push service refuses, by name as in `missing`: the
+    /// API grants them, but the WebSocket upgrade answers HTTP 403
+    /// (`refuse=getConnectionTokenWithCount`; repeat for several). For a client's fallback
+    /// when the platform does not take one API's tokens (or the connectionId it derived).
+    pub refuse_upgrade: Vec<String>,
 }
 
 /// Default hold for the timeout fault: past the SDK's 5-second read timeout.
@@ -49,8 +54,8 @@ impl Faults {
     /// Parses a comma-separated list such as `5xx=0.1,timeout,drop=10s,delay=200ms`.
     ///
     /// Names: `drop`, `delay`, `dup`, `reorder`, `500`, `503`, `5xx` (half 500, half 503),
-    /// `timeout`, `hold` (timeout hold), `ratelimit`, `expired`, `rotate`, `missing` (an API
-    /// name). A probability may be
+    /// `timeout`, `hold` (timeout hold), `ratelimit`, `expired`, `rotate`, `missing` and
+    /// `refuse` (an API name). A probability may be
     /// left out (0.05); a duration may be `ms`, `s` or `m` (defaults: drop 30s, delay 200ms,
     /// rotate 60s).
     pub fn parse(list: &str) -> Result<Faults> {
@@ -86,6 +91,15 @@ impl Faults {
                         ))
                     }
                 },
+                "refuse" => {
+                    match value {
+                        Some(api) if !api.is_empty() => f.refuse_upgrade.push(api.to_owned()),
+                        _ => return Err(SandboxError::Invalid(
+                            "`refuse` needs an API name, as in refuse=getConnectionTokenWithCount"
+                                .into(),
+                        )),
+                    }
+                }
                 other => return Err(SandboxError::Invalid(format!("unknown fault `{other}`"))),
             }
         }
@@ -205,6 +219,11 @@ impl FaultDice {
         }
     }
 
+    /// Whether the push service refuses the sockets of tokens `api` granted.
+    pub fn refuses_upgrade(&self, api: &str) -> bool {
+        self.lock().0.refuse_upgrade.iter().any(|r| r == api)
+    }
+
     pub fn roll_push(&self) -> PushFaults {
         let mut g = self.lock();
         let (f, rng) = &mut *g;
@@ -229,11 +248,13 @@ mod tests {
     #[test]
     fn parses_every_name() {
         let f = Faults::parse(
-            "drop=10s,delay=150ms,dup=0.2,reorder,5xx=0.5,timeout=1,hold=2s,ratelimit=0.1,expired,rotate=1m,missing=a,missing=b",
+            "drop=10s,delay=150ms,dup=0.2,reorder,5xx=0.5,timeout=1,hold=2s,ratelimit=0.1,expired,rotate=1m,missing=a,missing=b,refuse=c",
         )
         .unwrap();
         assert_eq!(f.missing, ["a", "b"]);
+        assert_eq!(f.refuse_upgrade, ["c"]);
         assert!(Faults::parse("missing").is_err());
+        assert!(Faults::parse("refuse=").is_err());
         assert_eq!(f.drop_every_ms, Some(10_000));
         assert_eq!(f.push_delay_ms, 150);
         assert_eq!(f.duplicate, 0.2);

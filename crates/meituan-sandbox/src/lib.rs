@@ -28,7 +28,12 @@
 //! * **Long connection**: `getConnectionToken` returns `connectionId` `"718_WMOPEN"`;
 //!   `getConnectionTokenWithCount` (1 to 5) returns `appkey` 718 and tokens whose connectionId
 //!   is `{appkey}_WMOPEN`. WebSocket at `{push_url}/websocket/{connectionId}/{connectionToken}`,
-//!   one open connection per token (HTTP 409 for a second, 403 for unknown or expired tokens).
+//!   one open connection per token (HTTP 409 for a second, 403 for unknown or expired tokens,
+//!   or for the tokens of an API the `refuse` fault names).
+//! * **Push scope** ([`PushScope`], \[INF\]): developer-scoped by default (above). Store-scoped,
+//!   both token APIs need the store's token and grant tokens for that store only: its
+//!   connections carry only its pushes, encrypted with its own imSecret (replies must use it
+//!   too), and `getConnectionToken` names a connectionId of its own, `718_WMOPEN_{epoiId}`.
 //!   Any client text frame is answered with `HB`; pings and pongs count as activity; a
 //!   connection silent for `idle_timeout` (30 s) is closed. Pushes go to every open connection;
 //!   with none open they wait and go to the next one.
@@ -117,7 +122,7 @@ mod sandbox;
 mod scripting;
 mod state;
 
-pub use config::SandboxConfig;
+pub use config::{PushScope, SandboxConfig};
 pub use envelope::{ApiCode, OP_SUCCESS};
 pub use error::{Result, SandboxError};
 pub use faults::{Faults, DEFAULT_TIMEOUT_HOLD_MS};

@@ -107,9 +107,19 @@ impl Sandbox {
     pub fn app_id(&self) -> i64 {
         self.app.world().app_id
     }
-    /// The current imSecret.
+    /// The developer's current imSecret (every store's, unless connections are
+    /// store-scoped).
     pub fn im_secret(&self) -> String {
         self.app.im_secret()
+    }
+    /// The imSecret `epoi_id`'s pushes are encrypted with and its replies must be: its own
+    /// when connections are store-scoped, the developer's otherwise.
+    pub fn store_im_secret(&self, epoi_id: &str) -> Result<String> {
+        self.app.store_im_secret(epoi_id)
+    }
+    /// Whose pushes one long connection carries.
+    pub fn push_scope(&self) -> crate::PushScope {
+        self.app.config.push_scope
     }
     /// The stores with their current tokens.
     pub fn stores(&self) -> Vec<StoreInfo> {
@@ -211,7 +221,16 @@ impl Sandbox {
     /// Sends `text` verbatim as a text frame on every open long connection (malformed-frame
     /// tests: the client must quarantine it); returns how many connections got it.
     pub fn push_raw_frame(&self, text: &str) -> usize {
-        self.app.hub.publish_raw(text)
+        self.app.hub.publish_raw(None, text)
+    }
+    /// As [`Sandbox::push_raw_frame`], on the connections that carry `epoi_id`'s pushes only
+    /// (every connection when they are developer-scoped).
+    pub fn push_raw_frame_for(&self, epoi_id: &str, text: &str) -> usize {
+        self.app.hub.publish_raw(Some(epoi_id), text)
+    }
+    /// Open long connections that carry `epoi_id`'s pushes (its own and the developer's).
+    pub fn open_connections_for(&self, epoi_id: &str) -> usize {
+        self.app.hub.open_for(epoi_id)
     }
     /// Rotates imSecret: connection tokens stop working and open connections are reset.
     pub fn rotate_im_secret(&self) -> String {
@@ -255,6 +274,12 @@ impl Sandbox {
     /// ([`Faults::missing`]).
     pub fn missing_api_calls(&self) -> u64 {
         self.app.counters.missing_api_calls.load(Ordering::Relaxed)
+    }
+
+    /// WebSocket upgrades refused so far because the faults refuse their token's API
+    /// ([`Faults::refuse_upgrade`]).
+    pub fn refused_upgrades(&self) -> u64 {
+        self.app.counters.refused_upgrades.load(Ordering::Relaxed)
     }
 
     /// Holds every push back, as a platform backlog does, until [`Sandbox::release_pushes`].

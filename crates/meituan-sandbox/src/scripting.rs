@@ -44,6 +44,7 @@ impl Shared {
             "push_url": self.push_url,
             "developer_id": developer_id,
             "sign_key": sign_key,
+            "push_scope": self.config.push_scope,
             "stores": self.store_infos(),
         })
     }
@@ -225,5 +226,11 @@ impl Shared {
 
     pub fn im_secret(&self) -> String {
         self.world().im_secret.clone()
+    }
+
+    pub fn store_im_secret(&self, epoi_id: &str) -> Result<String> {
+        let w = self.world();
+        let store = store_of(&w, epoi_id)?;
+        Ok(w.secret_for(Some(store)).to_owned())
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use imdesk_core::alerts::Alert;
 use imdesk_core::view::{ConversationId, DeskEvent};
+pub use imdesk_core::PushScope;
 use imdesk_core::{Desk, DeskConfig, DeskOptions, DeskSink, StoreCredentials};
 use imdesk_store::{ExportFilter, MessageRow};
 use meituan_sandbox::{Faults, Sandbox, SandboxConfig};
@@ -40,14 +41,65 @@ impl RecordingSink {
     }
 }
 
-/// A sandbox with `faults` and three stores.
+/// A sandbox with `faults` and three stores (businessIds 16, 2, 16), developer-scoped.
 pub async fn sandbox(faults: Faults) -> Sandbox {
+    sandbox_in(PushScope::Developer, faults).await
+}
+
+/// A sandbox with `faults` and three stores (businessIds 16, 2, 16) whose long connections
+/// are scoped as `scope` says; [`config`] gives the desk the same scope.
+pub async fn sandbox_in(scope: PushScope, faults: Faults) -> Sandbox {
+    sandbox_with(scope, faults, 3).await
+}
+
+/// As [`sandbox_in`], with `stores` stores (businessIds alternate 16, 2, 16, …).
+pub async fn sandbox_with(scope: PushScope, faults: Faults, stores: usize) -> Sandbox {
     Sandbox::start(SandboxConfig {
         faults,
+        stores,
+        push_scope: match scope {
+            PushScope::Developer => meituan_sandbox::PushScope::Developer,
+            PushScope::Store => meituan_sandbox::PushScope::Store,
+        },
         ..SandboxConfig::default()
     })
     .await
     .unwrap()
+}
+
+/// The desk's push scope for a sandbox: the one it plays.
+pub fn scope_of(sandbox: &Sandbox) -> PushScope {
+    match sandbox.push_scope() {
+        meituan_sandbox::PushScope::Developer => PushScope::Developer,
+        meituan_sandbox::PushScope::Store => PushScope::Store,
+    }
+}
+
+/// How many sockets a desk with `per_unit` connections per scope unit opens on `sandbox`:
+/// `per_unit` for the developer, `per_unit` for each store when store-scoped.
+pub fn sockets(sandbox: &Sandbox, per_unit: usize) -> usize {
+    match scope_of(sandbox) {
+        PushScope::Developer => per_unit,
+        PushScope::Store => per_unit * sandbox.stores().len(),
+    }
+}
+
+/// Declares `#[tokio::test]`s `<name>::developer` and `<name>::store`, each running the async
+/// function `name(scope)` under that push scope.
+#[macro_export]
+macro_rules! in_both_scopes {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn developer() {
+                super::$name(super::PushScope::Developer).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn store() {
+                super::$name(super::PushScope::Store).await;
+            }
+        }
+    )+};
 }
 
 /// The desk's configuration for a sandbox and a database file.
@@ -69,6 +121,7 @@ pub fn config(sandbox: &Sandbox, db: &Path) -> DeskConfig {
             })
             .collect(),
         push_connections: None,
+        push_scope: scope_of(sandbox),
     }
 }
 

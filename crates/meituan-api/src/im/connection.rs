@@ -72,8 +72,10 @@ impl Endpoint for GetConnectionTokenWithCount {
     }
 }
 
-/// Response of [`GetConnectionTokenWithCount`]. It has no connectionId (§4.2); see
-/// [`ConnectionTokens::connection_id`].
+/// Response of [`GetConnectionTokenWithCount`]. It has no connectionId (§4.2): the WebSocket
+/// URL needs one, and `meituan_push::endpoint::with_count_connection_id` derives it from
+/// `appkey` \[INF\] (§6.2, open question 3). This crate does not guess it, so the guess has
+/// one owner, beside the URL it is used in.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConnectionTokens {
     /// One entry per token.
@@ -84,20 +86,6 @@ pub struct ConnectionTokens {
     /// Message encryption key.
     #[serde(rename = "imSecret")]
     pub im_secret: Secret,
-}
-
-impl ConnectionTokens {
-    /// The connectionId for the WebSocket URL, derived from `appkey` (\[INF\], see
-    /// [`derived_connection_id`]).
-    pub fn connection_id(&self) -> String {
-        derived_connection_id(self.appkey)
-    }
-}
-
-/// \[INF\] The one place that derives a connectionId from an appkey: `{appkey}_WMOPEN`,
-/// after the publicly seen `…/websocket/718_WMOPEN/<token>` (§6.2, open question 3).
-pub fn derived_connection_id(appkey: AppId) -> String {
-    format!("{appkey}_WMOPEN")
 }
 
 /// One token of [`ConnectionTokens`]. `Debug` redacts the token.

@@ -30,8 +30,8 @@ pub use autoreply::{
     ReversionRate, Right, SetAutoSendConfig, SetAutoSendConfigInfo,
 };
 pub use connection::{
-    derived_connection_id, ConnectionToken, ConnectionTokenInfo, ConnectionTokens,
-    GetConnectionToken, GetConnectionTokenWithCount,
+    ConnectionToken, ConnectionTokenInfo, ConnectionTokens, GetConnectionToken,
+    GetConnectionTokenWithCount,
 };
 pub use fans::{
     Coupon, CouponReceiveDetail, CreateEnterCouponActivity, CreateFansGroup, CreatedFansGroup,

@@ -61,8 +61,9 @@ pub(super) fn send(call: &Call<'_>, w: &mut World) -> ApiResult {
         // The same message again (a retry): already accepted once.
         return Ok(None);
     }
-    let text =
-        cipher::decrypt(&w.im_secret, content).map_err(|e| param(&format!("msg_content: {e}")))?;
+    // Under the secret of the store's connection scope: its own when store-scoped.
+    let text = cipher::decrypt(w.secret_for(Some(store)), content)
+        .map_err(|e| param(&format!("msg_content: {e}")))?;
     let image = match msg_type {
         2 => Some(images::image_message(w, &call.app.gateway_url, &text).map_err(ApiError::param)?),
         0 | 1 if text.trim().is_empty() => return Err(param("msg_content is empty")),

@@ -11,6 +11,7 @@ mod image;
 mod message;
 mod settings;
 
+use crate::config::PushScope;
 use crate::envelope::ApiResult;
 use crate::gateway::Call;
 use crate::state::World;
@@ -58,11 +59,11 @@ pub(crate) enum Scope {
 }
 
 impl Endpoint {
-    /// Token scope of the endpoint on `business_id`.
-    pub fn scope(self, business_id: u8) -> Scope {
+    /// Token scope of the endpoint on `business_id` when connections are `push_scope`d.
+    pub fn scope(self, business_id: u8, push_scope: PushScope) -> Scope {
         match self {
             // Developer-scoped \[INF\]: works with any valid store token, or none.
-            Endpoint::ConnectionToken => Scope::Optional,
+            Endpoint::ConnectionToken if push_scope == PushScope::Developer => Scope::Optional,
             // `poi/mget` (16) does not need auth; its store list is in biz.
             Endpoint::PoiInfo if business_id == 16 => Scope::Optional,
             _ => Scope::Store,

@@ -127,7 +127,7 @@ fn business(
         .get("appAuthToken")
         .map(String::as_str)
         .filter(|t| !t.is_empty());
-    let store = match endpoint.scope(business_id) {
+    let store = match endpoint.scope(business_id, w.push_scope) {
         Scope::Store => Some(verify::check_token(
             &w,
             token,

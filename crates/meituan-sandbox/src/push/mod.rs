@@ -1,9 +1,10 @@
 //! The push side of the platform: which connections are open, what each must receive, and
 //! what waits while none is open.
 //!
-//! Every customer message goes to every open connection of the developer (connections are
-//! developer-scoped \[INF\]). With none open, pushes wait in order (up to the configured
-//! capacity) and go to the next connection that opens. Faults can delay, duplicate or reorder
+//! Every customer message goes to every open connection that carries its store: every
+//! connection of the developer when connections are developer-scoped \[INF\], only the store's
+//! own when they are store-scoped ([`crate::PushScope`]). With none open for it, a push waits
+//! in order (up to the configured capacity) and goes to the next such connection that opens. Faults can delay, duplicate or reorder
 //! a push; frames are encrypted when written, so a rotated imSecret applies to what is still
 //! waiting.
 
@@ -65,9 +66,23 @@ pub(crate) enum Outgoing {
     Drop(DropMode),
 }
 
+/// An open connection: where its frames go, and whose pushes it carries.
+#[derive(Debug)]
+struct Conn {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    /// The store (ePoiId) of a store-scoped connection; `None` carries every store's.
+    store: Option<String>,
+}
+
+impl Conn {
+    fn carries(&self, epoi_id: &str) -> bool {
+        self.store.as_deref().is_none_or(|s| s == epoi_id)
+    }
+}
+
 #[derive(Debug, Default)]
 struct HubState {
-    conns: HashMap<u64, mpsc::UnboundedSender<Outgoing>>,
+    conns: HashMap<u64, Conn>,
     next_conn: u64,
     pending: VecDeque<Arc<PushItem>>,
     held: Option<Arc<PushItem>>,
@@ -145,13 +160,18 @@ impl Hub {
             gate.push_back(item);
             return;
         }
-        st.conns
-            .retain(|_, tx| tx.send(Outgoing::Push(Arc::clone(&item))).is_ok());
-        self.queued.fetch_add(
-            u64::try_from(st.conns.len()).unwrap_or(u64::MAX),
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        if st.conns.is_empty() {
+        let mut sent = 0u64;
+        st.conns.retain(|_, c| {
+            if !c.carries(&item.epoi_id) {
+                return true;
+            }
+            let open = c.tx.send(Outgoing::Push(Arc::clone(&item))).is_ok();
+            sent += u64::from(open);
+            open
+        });
+        self.queued
+            .fetch_add(sent, std::sync::atomic::Ordering::Relaxed);
+        if sent == 0 {
             if st.pending.len() >= self.capacity {
                 st.pending.pop_front();
                 st.overflowed += 1;
@@ -184,49 +204,75 @@ impl Hub {
         n
     }
 
-    /// Registers a new connection; what waited is queued to it first.
-    pub fn register(&self) -> (u64, mpsc::UnboundedReceiver<Outgoing>) {
+    /// Registers a new connection carrying `store`'s pushes (`None`: every store's); what
+    /// waited for it is queued to it first.
+    pub fn register(&self, store: Option<String>) -> (u64, mpsc::UnboundedReceiver<Outgoing>) {
         let (tx, rx) = mpsc::unbounded_channel();
+        let conn = Conn { tx, store };
         let mut st = self.lock();
-        for item in st.pending.drain(..) {
-            let _ = tx.send(Outgoing::Push(item));
+        let waiting = std::mem::take(&mut st.pending);
+        for item in waiting {
+            if conn.carries(&item.epoi_id) {
+                let _ = conn.tx.send(Outgoing::Push(item));
+            } else {
+                st.pending.push_back(item);
+            }
         }
         st.next_conn += 1;
         let id = st.next_conn;
-        st.conns.insert(id, tx);
+        st.conns.insert(id, conn);
         (id, rx)
     }
 
     /// Removes a connection. Pushes it had not written wait again (in order) when no connection
-    /// is open, or go to the open ones; one of those may then see a push twice, as a client of
-    /// the real platform must expect, but none is lost. While pushes are held, they rejoin the
-    /// held ones, ahead of them (they were published first).
+    /// for their store is open, or go to the open ones; one of those may then see a push
+    /// twice, as a client of the real platform must expect, but none is lost. While pushes
+    /// are held, they rejoin the held ones, ahead of them (they were published first).
     pub fn unregister(&self, id: u64, unsent: Vec<Arc<PushItem>>) {
         let mut guard = self.lock();
         let st = &mut *guard;
         st.conns.remove(&id);
-        let waiting = match st.gate.as_mut() {
-            Some(gate) => gate,
-            None if st.conns.is_empty() => &mut st.pending,
-            None => {
-                for item in unsent {
-                    self.deliver(st, item);
-                }
-                return;
+        if let Some(gate) = st.gate.as_mut() {
+            for item in unsent.into_iter().rev() {
+                gate.push_front(item);
             }
-        };
-        for item in unsent.into_iter().rev() {
-            waiting.push_front(item);
+            return;
+        }
+        let (carried, orphaned): (Vec<_>, Vec<_>) = unsent
+            .into_iter()
+            .partition(|item| st.conns.values().any(|c| c.carries(&item.epoi_id)));
+        for item in orphaned.into_iter().rev() {
+            st.pending.push_front(item);
+        }
+        for item in carried {
+            self.deliver(st, item);
         }
     }
 
-    /// Sends `text` as it is to every open connection (held pushes or not); returns how many.
-    pub fn publish_raw(&self, text: &str) -> usize {
+    /// Sends `text` as it is to every open connection that carries `store`'s pushes (every
+    /// open connection for `None`), held pushes or not; returns how many.
+    pub fn publish_raw(&self, store: Option<&str>, text: &str) -> usize {
         let text = Utf8Bytes::from(text);
         let mut st = self.lock();
-        st.conns
-            .retain(|_, tx| tx.send(Outgoing::Raw(text.clone())).is_ok());
-        st.conns.len()
+        let mut sent = 0;
+        st.conns.retain(|_, c| {
+            if store.is_some_and(|s| !c.carries(s)) {
+                return true;
+            }
+            let open = c.tx.send(Outgoing::Raw(text.clone())).is_ok();
+            sent += usize::from(open);
+            open
+        });
+        sent
+    }
+
+    /// Open connections that carry `epoi_id`'s pushes.
+    pub fn open_for(&self, epoi_id: &str) -> usize {
+        self.lock()
+            .conns
+            .values()
+            .filter(|c| c.carries(epoi_id))
+            .count()
     }
 
     /// Number of open connections.
@@ -244,11 +290,16 @@ impl Hub {
         self.lock().pending.len()
     }
 
-    /// Customers with undelivered messages (`userCount`), plus pushes lost to overflow.
-    pub fn undelivered_users(&self) -> u64 {
+    /// Customers with undelivered messages (`userCount`), of `store` only when given, plus
+    /// pushes lost to overflow.
+    pub fn undelivered_users(&self, store: Option<&str>) -> u64 {
         let st = self.lock();
-        let users: std::collections::HashSet<i64> =
-            st.pending.iter().map(|p| p.open_user_id).collect();
+        let users: std::collections::HashSet<i64> = st
+            .pending
+            .iter()
+            .filter(|p| store.is_none_or(|s| s == p.epoi_id))
+            .map(|p| p.open_user_id)
+            .collect();
         users.len() as u64 + st.overflowed
     }
 
@@ -267,7 +318,7 @@ impl Hub {
         ids.truncate(count);
         let conns: Vec<_> = ids
             .into_iter()
-            .filter_map(|id| st.conns.remove(&id).map(|tx| (id, tx)))
+            .filter_map(|id| st.conns.remove(&id).map(|c| (id, c.tx)))
             .collect();
         let n = conns.len();
         drop(st);

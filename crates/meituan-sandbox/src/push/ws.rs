@@ -23,7 +23,7 @@ pub(crate) async fn upgrade(
     Path((connection_id, token)): Path<(String, String)>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    {
+    let store = {
         let mut w = app.world();
         let now = clock::now_ms();
         let Some(t) = w.conn_tokens.get_mut(&token) else {
@@ -42,15 +42,23 @@ pub(crate) async fn upgrade(
         if t.in_use {
             return (StatusCode::CONFLICT, "connection token already in use").into_response();
         }
+        if app.faults.refuses_upgrade(t.api.name()) {
+            app.counters
+                .refused_upgrades
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return (StatusCode::FORBIDDEN, "connection token refused").into_response();
+        }
         t.in_use = true;
-    }
+        let store = t.store;
+        store.map(|s| (s, w.stores[s].epoi_id.clone()))
+    };
     let failed_app = Arc::clone(&app);
     let failed_token = token.clone();
     // 8 KiB reads: tungstenite zero-fills its whole read buffer (128 KiB by default) before
     // every read, which dominated the sandbox's CPU under load.
     ws.read_buffer_size(8 * 1024)
         .on_failed_upgrade(move |_| release(&failed_app, &failed_token))
-        .on_upgrade(move |socket| serve(app, token, socket))
+        .on_upgrade(move |socket| serve(app, token, store, socket))
 }
 
 /// At most this many queued frames are written before one flush.
@@ -72,8 +80,10 @@ async fn send_batch(
     socket: &mut WebSocket,
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
     first: Outgoing,
+    store: Option<usize>,
 ) -> Batch {
-    let (app_id, secret) = app.frame_keys();
+    // One connection carries one scope: every frame of the batch uses its secret.
+    let (app_id, secret) = app.frame_keys(store);
     let mut pushes: Vec<Arc<PushItem>> = Vec::new();
     let mut next = Some(first);
     let mut drop = None;
@@ -116,8 +126,15 @@ fn release(app: &Shared, token: &str) {
     }
 }
 
-async fn serve(app: Arc<Shared>, token: String, mut socket: WebSocket) {
-    let (id, mut rx) = app.hub.register();
+/// Serves one connection; `store` is the store (index, ePoiId) of a store-scoped one.
+async fn serve(
+    app: Arc<Shared>,
+    token: String,
+    store: Option<(usize, String)>,
+    mut socket: WebSocket,
+) {
+    let (index, epoi) = store.unzip();
+    let (id, mut rx) = app.hub.register(epoi);
     let idle = app.config.idle_timeout;
     let mut last_activity = Instant::now();
     let mut unsent: Vec<Arc<PushItem>> = Vec::new();
@@ -142,7 +159,7 @@ async fn serve(app: Arc<Shared>, token: String, mut socket: WebSocket) {
             },
             out = rx.recv() => {
                 let Some(first) = out else { break };
-                match send_batch(&app, &mut socket, &mut rx, first).await {
+                match send_batch(&app, &mut socket, &mut rx, first, index).await {
                     Batch::Sent => {}
                     Batch::Failed(batch) => {
                         unsent.extend(batch);

@@ -33,6 +33,8 @@ pub(crate) fn world(cfg: &SandboxConfig, now_ms: i64) -> World {
     let sign_key = hex::encode(rng.random::<[u8; 16]>());
     let im_secret = random_secret(&mut rng);
     let mut w = World {
+        seed: cfg.seed,
+        push_scope: cfg.push_scope,
         developer_id,
         sign_key,
         app_id: 718,
@@ -74,7 +76,11 @@ fn new_store(w: &mut World, i: usize) -> Store {
             status: i32::from(k % 3 != 2),
         })
         .collect();
+    // From a generator of its own, so that adding per-store secrets left every other
+    // seeded value as it was.
+    let mut secrets = StdRng::seed_from_u64(w.seed ^ 0x5EC2E7 ^ i as u64);
     Store {
+        im_secret: random_secret(&mut secrets),
         epoi_id: format!("mt-{}", 1001 + i),
         name: format!("{}·{}", lexicon::BRAND, branch),
         business_id: if i.is_multiple_of(2) { 16 } else { 2 },

@@ -10,6 +10,8 @@ pub(crate) mod reply;
 pub(crate) mod store;
 
 use rand::{rngs::StdRng, Rng};
+
+use crate::config::PushScope;
 use std::collections::HashMap;
 
 pub(crate) use store::Store;
@@ -22,12 +24,31 @@ pub(crate) struct AccessToken {
     pub expires_at_ms: i64,
 }
 
+/// The API that granted a long-connection token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenApi {
+    Single,
+    Batch,
+}
+
+impl TokenApi {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Single => "getConnectionToken",
+            Self::Batch => "getConnectionTokenWithCount",
+        }
+    }
+}
+
 /// A long-connection token handed out by `getConnectionToken*`.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnToken {
     pub connection_id: String,
     pub expires_at_ms: i64,
     pub in_use: bool,
+    /// The store whose pushes its connection carries; `None`: every store's (developer scope).
+    pub store: Option<usize>,
+    pub api: TokenApi,
 }
 
 /// Where a customer message went (for `msgRead` checks).
@@ -40,6 +61,8 @@ pub(crate) struct CustomerMsgRef {
 /// Everything the sandbox platform knows.
 #[derive(Debug)]
 pub(crate) struct World {
+    pub seed: u64,
+    pub push_scope: PushScope,
     pub developer_id: i64,
     pub sign_key: String,
     pub app_id: i64,
@@ -103,10 +126,20 @@ impl World {
         token
     }
 
-    /// Issues a long-connection token.
-    pub fn issue_conn_token(&mut self, now_ms: i64) -> String {
+    /// The sandbox's one reading of the connectionId (§6.2, \[INF\]): `{appkey}_WMOPEN` for
+    /// the developer's connections and for every `getConnectionTokenWithCount` token (whose
+    /// response names none); a store-scoped `getConnectionToken` names one per store.
+    pub fn connection_id(&self, api: TokenApi, store: Option<usize>) -> String {
+        match (api, store.and_then(|s| self.stores.get(s))) {
+            (TokenApi::Single, Some(s)) => format!("{}_WMOPEN_{}", self.app_id, s.epoi_id),
+            _ => format!("{}_WMOPEN", self.app_id),
+        }
+    }
+
+    /// Issues a long-connection token for `store`'s connection (`None`: the developer's).
+    pub fn issue_conn_token(&mut self, now_ms: i64, api: TokenApi, store: Option<usize>) -> String {
         let token = self.random_token();
-        let connection_id = format!("{}_WMOPEN", self.app_id);
+        let connection_id = self.connection_id(api, store);
         let expires_at_ms = now_ms.saturating_add(self.conn_token_ttl_ms);
         self.conn_tokens.insert(
             token.clone(),
@@ -114,14 +147,30 @@ impl World {
                 connection_id,
                 expires_at_ms,
                 in_use: false,
+                store,
+                api,
             },
         );
         token
     }
 
-    /// Rotates imSecret; every connection token issued under the old secret stops working.
+    /// The imSecret of `store`'s pushes and replies: its own when connections are
+    /// store-scoped, the developer's otherwise.
+    pub fn secret_for(&self, store: Option<usize>) -> &str {
+        match (self.push_scope, store.and_then(|s| self.stores.get(s))) {
+            (PushScope::Store, Some(s)) => &s.im_secret,
+            _ => &self.im_secret,
+        }
+    }
+
+    /// Rotates imSecret (the developer's, and every store's); every connection token issued
+    /// under an old secret stops working.
     pub fn rotate_secret(&mut self) {
         self.im_secret = gen::random_secret(&mut self.rng);
+        for i in 0..self.stores.len() {
+            let secret = gen::random_secret(&mut self.rng);
+            self.stores[i].im_secret = secret;
+        }
         self.conn_tokens.clear();
     }
 

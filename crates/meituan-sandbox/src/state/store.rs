@@ -178,6 +178,8 @@ pub(crate) struct FansBook {
 /// One store.
 #[derive(Debug)]
 pub(crate) struct Store {
+    /// The store's own imSecret, used when connections are store-scoped.
+    pub im_secret: String,
     pub epoi_id: String,
     pub name: String,
     pub business_id: u8,
