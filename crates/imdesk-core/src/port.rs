@@ -14,7 +14,7 @@ use std::sync::Arc;
 use imdesk_store::{Conversation, FailureKind, OutboxItem, SendFailure};
 use meituan_api::im::SendMessage;
 use meituan_api::image::{self, UploadImage};
-use meituan_api::{ApiError, MeituanClient, StoreKey, TransportError};
+use meituan_api::{ApiError, CodeMeaning, MeituanClient, StoreKey, TransportError};
 use meituan_push::{ConnectionHealth, KnownStores, PushClient, PushConfig, PushEvent};
 use meituan_wire::{
     BizType, CommentId, GroupId, MsgId, MsgSource, MsgType, OpenUserId, OrderId, PushContent,
@@ -101,7 +101,7 @@ impl MeituanLink {
             ApiError::Transport { kind, .. } => {
                 !matches!(kind, TransportError::UnreadableJson { .. })
             }
-            ApiError::Platform { code, .. } => self.client.config().codes.is_rate_limited(code),
+            ApiError::Platform { meaning, .. } => *meaning == Some(CodeMeaning::RateLimited),
             _ => false,
         }
     }

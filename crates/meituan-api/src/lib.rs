@@ -24,12 +24,13 @@
 //!
 //! The protocol's inferred parts each live in one place: the businessId-2 opaque `data`
 //! keys in [`opaque`], the connectionId derivation in [`im::derived_connection_id`], the
-//! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`], and the image upload
+//! meaning of the platform's error codes in [`codes`] (a data file, overridable), and the image upload
 //! (businessId 16 only), the image message content and the evidence ids in [`image`].
 
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod credentials;
@@ -45,7 +46,8 @@ mod transport;
 pub mod types;
 
 pub use client::MeituanClient;
-pub use config::{ClientConfig, ErrorCodes, RateLimit, RetryPolicy, DEFAULT_BASE_URL};
+pub use codes::{CodeMeaning, CodeTable, PlatformCodes};
+pub use config::{ClientConfig, ErrorBurst, RateLimit, RetryPolicy, DEFAULT_BASE_URL};
 pub use credentials::{DeveloperCredentials, Secret, StoreKey, StoreToken, TokenSink};
 pub use endpoint::Endpoint;
 pub use envelope::{Biz, SignedForm};
