@@ -4,15 +4,26 @@
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use meituan_api::im::{GetConnectionToken, GetConnectionTokenWithCount};
 use meituan_api::{MeituanClient, StoreKey};
 use meituan_push::{ConnectionGrant, ConnectionSlot, TokenError, TokenSource};
 use meituan_wire::{AesEcbCipher, MsgCipher};
 
-/// The newest imSecret's cipher, shared by the token source and the outbox.
-#[derive(Default)]
-pub(crate) struct SecretSlot(RwLock<Option<Arc<dyn MsgCipher>>>);
+/// The newest imSecret's cipher, shared by the token source and the outbox, with the time it
+/// was fetched: the platform's "content did not decrypt" code is unknown \[INF\], so a failed
+/// send with a secret older than `refetch_after` fetches it again whatever the code.
+pub(crate) struct SecretSlot {
+    current: RwLock<Option<(Arc<dyn MsgCipher>, Instant)>>,
+    refetch_after: Duration,
+}
+
+impl Default for SecretSlot {
+    fn default() -> Self {
+        Self::new(crate::config::PlatformCodesConfig::default().secret_refetch_after)
+    }
+}
 
 impl fmt::Debug for SecretSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -21,17 +32,37 @@ impl fmt::Debug for SecretSlot {
 }
 
 impl SecretSlot {
+    /// An empty slot whose secret counts as possibly stale once it is `refetch_after` old.
+    pub(crate) fn new(refetch_after: Duration) -> Self {
+        Self {
+            current: RwLock::default(),
+            refetch_after,
+        }
+    }
+
     pub(crate) fn current(&self) -> Option<Arc<dyn MsgCipher>> {
-        self.0
+        self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .as_ref()
+            .map(|(cipher, _)| cipher.clone())
+    }
+
+    /// Whether the secret is old enough that a refusal may mean it rotated (true when none
+    /// is known: fetching one can only help).
+    pub(crate) fn may_be_stale(&self) -> bool {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_none_or(|(_, at)| at.elapsed() >= self.refetch_after)
     }
 
     fn install(&self, secret: &str) -> Result<(), TokenError> {
         let cipher = AesEcbCipher::from_im_secret(secret)
             .map_err(|e| TokenError::BadSecret(e.to_string()))?;
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(cipher));
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) =
+            Some((Arc::new(cipher), Instant::now()));
         Ok(())
     }
 }
@@ -116,5 +147,21 @@ impl PlatformTokens {
 impl TokenSource for PlatformTokens {
     async fn fetch(&self, count: u8) -> Result<ConnectionGrant, TokenError> {
         self.grant(count).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_may_be_stale_once_it_is_older_than_the_setting() {
+        let slot = SecretSlot::new(Duration::from_secs(3600));
+        assert!(slot.may_be_stale(), "none yet");
+        slot.install("abcdef0123456789ZZZZ").unwrap();
+        assert!(!slot.may_be_stale());
+        let always = SecretSlot::new(Duration::ZERO);
+        always.install("abcdef0123456789ZZZZ").unwrap();
+        assert!(always.may_be_stale());
     }
 }
