@@ -212,6 +212,7 @@ pub fn save_credentials(form: imdesk_core::credentials::CredentialsForm) -> Repl
     let path = imdesk_core::DeskConfig::default_path().ok_or_else(|| IpcError {
         code: imdesk_core::view::ErrorCode::Internal,
         message: "this platform has no config directory".into(),
+        platform_msg: None,
     })?;
     imdesk_core::credentials::save_credentials(&form, &path, &crate::keyring_store::OsKeyring)?;
     tracing::info!(

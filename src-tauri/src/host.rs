@@ -115,6 +115,7 @@ fn internal(message: String) -> IpcError {
     IpcError {
         code: ErrorCode::Internal,
         message,
+        platform_msg: None,
     }
 }
 

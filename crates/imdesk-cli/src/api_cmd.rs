@@ -123,6 +123,7 @@ mod tests {
             code: "OP_USER_BLOCKED".into(),
             msg: "customer\nblocked".into(),
             trace_id: Some("tr-1".into()),
+            meaning: None,
         };
         assert_eq!(
             Failure::from(e).to_string(),

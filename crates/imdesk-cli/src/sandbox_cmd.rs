@@ -5,7 +5,7 @@
 //! `IMDESK_SIGN_KEY`, `IMDESK_PUSH_SCOPE` and `IMDESK_STORES` of the other front doors.
 
 use anyhow::Context as _;
-use meituan_sandbox::{Faults, PushScope, Sandbox, SandboxConfig};
+use meituan_sandbox::{Faults, PushScope, Sandbox, SandboxConfig, Vocabulary};
 use std::io::Write as _;
 
 /// Arguments of `imdesk-cli sandbox`.
@@ -30,6 +30,10 @@ pub struct Args {
     /// `store` (one store's, with its own imSecret).
     #[arg(long, default_value = "developer", value_parser = ["developer", "store"])]
     push_scope: String,
+    /// How the platform spells its refusals: `standard` (the `OP_*` codes imdesk's built-in
+    /// table knows) or `alternate` (numeric codes and Chinese messages no table knows).
+    #[arg(long, default_value = "standard")]
+    vocabulary: String,
     /// TCP port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -44,7 +48,10 @@ pub struct Args {
 /// Runs the subcommand.
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let faults = Faults::parse(&args.faults).context("--faults 无法解析 / cannot be parsed")?;
+    let vocabulary = Vocabulary::parse(&args.vocabulary)
+        .context("--vocabulary 只能是 standard 或 alternate / must be standard or alternate")?;
     let config = SandboxConfig {
+        vocabulary,
         seed: args.seed,
         stores: args.stores,
         rate: args.rate,

@@ -17,8 +17,12 @@ use crate::error::{DeskError, DeskResult};
 use crate::settings::{ALERT_SETTINGS_KEY, URGENT_TAGS_KEY};
 use crate::view::{ChatMessage, ConversationId, QuickReply};
 
-/// The failure recorded on a failed item, as the error the front doors show.
-fn send_failed(item: &imdesk_store::OutboxItem) -> DeskError {
+/// The failure recorded on a failed item, as the error the front doors show; `codes` says
+/// what a platform code means.
+fn send_failed(
+    item: &imdesk_store::OutboxItem,
+    codes: Option<&meituan_api::PlatformCodes>,
+) -> DeskError {
     use imdesk_store::FailureKind;
     let (code, reason) = match item.last_error.clone() {
         Some(f) => {
@@ -31,8 +35,15 @@ fn send_failed(item: &imdesk_store::OutboxItem) -> DeskError {
         }
         None => ("local".to_owned(), String::new()),
     };
+    let platform = item
+        .last_error
+        .as_ref()
+        .and_then(|f| f.platform_code.as_ref());
     DeskError::SendFailed {
         id: item.id,
+        meaning: platform
+            .and(codes)
+            .and_then(|codes| codes.meaning(&code, &reason)),
         code,
         reason,
     }
@@ -127,7 +138,10 @@ impl Desk {
         loop {
             match item.state {
                 OutboxState::Sent => return Ok(outbox_message(&item)),
-                OutboxState::Failed => return Err(send_failed(&item)),
+                OutboxState::Failed => {
+                    let codes = self.meituan.as_ref().map(|m| &m.client.config().codes);
+                    return Err(send_failed(&item, codes));
+                }
                 _ => {}
             }
             item = loop {
@@ -137,6 +151,7 @@ impl Desk {
                             id,
                             code: "network".into(),
                             reason: "not sent in time; it stays queued".into(),
+                            meaning: None,
                         })
                     }
                     Ok(Ok(update)) if update.id == id => break update,

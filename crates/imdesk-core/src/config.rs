@@ -21,12 +21,21 @@
 //! name = "望京店"
 //! business_id = 16
 //! app_auth_token = "…"      # may be left out when the keyring holds it
+//!
+//! # What the platform's error codes mean: corrects the built-in table
+//! # (meituan-api/data/platform_codes.toml) without a new build. See [`PlatformCodesConfig`].
+//! [platform_codes]
+//! secret_refetch_after_secs = 300   # a failed send with an older imSecret fetches it again
+//! error_burst_after = 5             # failures in a row before every request backs off
+//! [platform_codes.codes]
+//! "1101" = "token_expired"
+//! "1201" = "rate_limited"
 //! ```
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use meituan_api::{Secret, StoreKey, DEFAULT_BASE_URL};
+use meituan_api::{CodeTable, PlatformCodes, Secret, StoreKey, DEFAULT_BASE_URL};
 use meituan_wire::BusinessId;
 use serde::Deserialize;
 
@@ -134,6 +143,58 @@ impl StoreCredentials {
     }
 }
 
+/// The `[platform_codes]` section: what the platform's error codes mean, and the settings of
+/// the behaviours that work without knowing them \[INF\] (open question 7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformCodesConfig {
+    /// The built-in table corrected by the section's `success`, `[codes]` and
+    /// `[[by_message]]` (`inherit = false` starts from nothing).
+    pub table: PlatformCodes,
+    /// A send refused with any code (other than a known refusal such as a blocked customer)
+    /// while the imSecret is at least this old fetches the secret again and retries once
+    /// (`secret_refetch_after_secs`, default 300; 0 = on every such failure).
+    pub secret_refetch_after: std::time::Duration,
+    /// Failures in a row, of any kind, after which every request backs off
+    /// (`error_burst_after`, default 5; 0 turns it off).
+    pub error_burst_after: u32,
+}
+
+impl Default for PlatformCodesConfig {
+    fn default() -> Self {
+        Self {
+            table: PlatformCodes::built_in(),
+            secret_refetch_after: std::time::Duration::from_secs(300),
+            error_burst_after: meituan_api::ErrorBurst::default().after,
+        }
+    }
+}
+
+/// The section as the file gives it.
+#[derive(Debug, Default, Deserialize)]
+struct PlatformCodesSection {
+    #[serde(flatten)]
+    table: CodeTable,
+    secret_refetch_after_secs: Option<u64>,
+    error_burst_after: Option<u32>,
+}
+
+impl PlatformCodesSection {
+    fn apply(self) -> Result<PlatformCodesConfig, ConfigError> {
+        let defaults = PlatformCodesConfig::default();
+        Ok(PlatformCodesConfig {
+            table: defaults
+                .table
+                .overlaid(&self.table)
+                .map_err(|e| invalid("platform_codes", e.to_string()))?,
+            secret_refetch_after: self.secret_refetch_after_secs.map_or(
+                defaults.secret_refetch_after,
+                std::time::Duration::from_secs,
+            ),
+            error_burst_after: self.error_burst_after.unwrap_or(defaults.error_burst_after),
+        })
+    }
+}
+
 /// Where secrets live when the file and environment do not give them (the OS keyring,
 /// implemented in the shell). Only blank secrets are asked for.
 pub trait SecretStore {
@@ -165,6 +226,8 @@ pub struct DeskConfig {
     pub push_connections: Option<u8>,
     /// Whose pushes a connection carries (`IMDESK_PUSH_SCOPE`, `developer` or `store`).
     pub push_scope: PushScope,
+    /// The platform's error codes and the code-free fallbacks (`[platform_codes]`).
+    pub platform_codes: PlatformCodesConfig,
 }
 
 impl Default for DeskConfig {
@@ -178,6 +241,7 @@ impl Default for DeskConfig {
             stores: Vec::new(),
             push_connections: None,
             push_scope: PushScope::default(),
+            platform_codes: PlatformCodesConfig::default(),
         }
     }
 }
@@ -194,6 +258,7 @@ struct FileConfig {
     stores: Option<Vec<StoreCredentials>>,
     push_connections: Option<u8>,
     push_scope: Option<PushScope>,
+    platform_codes: Option<PlatformCodesSection>,
 }
 
 fn invalid(what: &str, reason: impl Into<String>) -> ConfigError {
@@ -231,6 +296,10 @@ impl DeskConfig {
             stores: file.stores.unwrap_or_default(),
             push_connections: file.push_connections,
             push_scope: file.push_scope.unwrap_or_default(),
+            platform_codes: match file.platform_codes {
+                Some(section) => section.apply()?,
+                None => defaults.platform_codes,
+            },
         })
     }
 

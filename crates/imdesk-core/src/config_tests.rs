@@ -180,3 +180,50 @@ fn the_platform_path_is_under_an_imdesk_directory() {
         assert!(path.to_string_lossy().to_lowercase().contains("imdesk"));
     }
 }
+
+#[test]
+fn the_platform_codes_section_corrects_the_built_in_table() {
+    use meituan_api::CodeMeaning;
+    let text = r#"
+        developer_id = 1
+        [platform_codes]
+        secret_refetch_after_secs = 60
+        error_burst_after = 0
+        [platform_codes.codes]
+        "1101" = "token_expired"
+        OP_PARAM_INVALID = "unknown"
+        [[platform_codes.by_message]]
+        code = "1401"
+        msg_contains = "解密"
+        meaning = "stale_secret"
+    "#;
+    let c = DeskConfig::from_sources(Some(text), &env(&[])).unwrap();
+    let codes = &c.platform_codes;
+    assert_eq!(
+        codes.secret_refetch_after,
+        std::time::Duration::from_secs(60)
+    );
+    assert_eq!(codes.error_burst_after, 0);
+    let m = |code, msg| codes.table.meaning(code, msg);
+    assert_eq!(m("1101", ""), Some(CodeMeaning::TokenExpired));
+    assert_eq!(m("1401", "消息解密失败"), Some(CodeMeaning::StaleSecret));
+    assert_eq!(m("OP_PARAM_INVALID", "x"), None, "forgotten");
+    assert_eq!(
+        m("OP_USER_BLOCKED", ""),
+        Some(CodeMeaning::CustomerBlocked),
+        "inherited"
+    );
+
+    // Without the section: the built-in table and the default fallbacks.
+    let plain = DeskConfig::from_sources(Some("developer_id = 1"), &env(&[])).unwrap();
+    assert_eq!(plain.platform_codes, super::PlatformCodesConfig::default());
+
+    // A meaning that does not exist is a clear error naming the code.
+    let bad = "[platform_codes.codes]\n\"1501\" = \"blocked\"\n";
+    let e = DeskConfig::from_sources(Some(bad), &env(&[])).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown.contains("platform_codes") && shown.contains("1501"),
+        "{shown}"
+    );
+}

@@ -112,6 +112,7 @@ impl From<CredentialsError> for crate::view::IpcError {
         Self {
             code,
             message: e.to_string(),
+            platform_msg: None,
         }
     }
 }

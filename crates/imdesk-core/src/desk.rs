@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use imdesk_store::{Store, StoreRow};
 use meituan_api::im::ReversionRate;
 use meituan_api::{
-    ClientConfig, DeveloperCredentials, MeituanClient, RetryPolicy, StoreKey, StoreToken,
+    ClientConfig, DeveloperCredentials, ErrorBurst, MeituanClient, RetryPolicy, StoreKey,
+    StoreToken,
 };
 use meituan_push::{BackoffConfig, PushConfig};
 use meituan_wire::BusinessId;
@@ -147,6 +148,14 @@ fn client(config: &DeskConfig, opts: &DeskOptions) -> DeskResult<Option<Arc<Meit
             max_delay: opts.api_retry_delay.1,
             jitter: true,
         },
+        codes: config.platform_codes.table.clone(),
+        // The burst backoff reuses the retry delays: both pace requests the platform refused.
+        burst: ErrorBurst {
+            after: config.platform_codes.error_burst_after,
+            min_delay: opts.api_retry_delay.0,
+            max_delay: opts.api_retry_delay.1,
+            jitter: true,
+        },
         ..ClientConfig::with_base_url(config.gateway_url.clone())
     };
     let client = MeituanClient::new(
@@ -183,7 +192,12 @@ impl Desk {
         settings::seed_quick_replies(&store).await?;
         settings::apply_urgent_tags(&store).await?;
         let meituan = client.as_ref().and_then(|client| {
-            let units = ScopeUnits::new(config.push_scope, client, &store_keys(&config).ok()?)?;
+            let units = ScopeUnits::new(
+                config.push_scope,
+                client,
+                &store_keys(&config).ok()?,
+                config.platform_codes.secret_refetch_after,
+            )?;
             Some(MeituanLink {
                 client: client.clone(),
                 units,

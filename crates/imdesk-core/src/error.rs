@@ -3,7 +3,7 @@
 //! message text.
 
 use imdesk_store::{OutboxRefusal, StoreError};
-use meituan_api::ApiError;
+use meituan_api::{ApiError, CodeMeaning};
 
 use crate::config::ConfigError;
 use crate::view::{ErrorCode, IpcError};
@@ -40,15 +40,17 @@ pub enum DeskError {
     /// The store's IM switch is off.
     #[error("IM is switched off for store {0}")]
     ImClosed(String),
-    /// A send failed for good; `code` is the platform's (or `network`).
+    /// A send failed for good; `code` is the platform's (or `network`, or `local`).
     #[error("send of outbox item {id} failed: {code}: {reason}")]
     SendFailed {
         /// Outbox item id.
         id: i64,
-        /// Platform error code, or `network`.
+        /// Platform error code, or `network`, or `local`.
         code: String,
-        /// The platform's reason.
+        /// The platform's reason (its own `msg`), or ours for `network` and `local`.
         reason: String,
+        /// What the code table says `code` means; `None` when it does not know the code.
+        meaning: Option<CodeMeaning>,
     },
     /// A picture the platform would not take (format or size), with the reason.
     #[error("picture refused: {0}")]
@@ -101,32 +103,46 @@ impl DeskError {
             DeskError::BadImage(_) => ErrorCode::BadImage,
             DeskError::Unsupported { .. } => ErrorCode::Unsupported,
             DeskError::Api(e) => api_code(e),
-            DeskError::SendFailed { code, .. } => platform_code(code),
+            DeskError::SendFailed { code, .. } if code == "network" => ErrorCode::Network,
+            DeskError::SendFailed { meaning, .. } => platform_code(*meaning),
             DeskError::Invalid(_) => ErrorCode::Invalid,
             DeskError::Config(_) | DeskError::NoCredentials => ErrorCode::Auth,
             DeskError::ImClosed(_) => ErrorCode::ImClosed,
         }
     }
+
+    /// The platform's own words about the failure, when it said any: what the agent is shown
+    /// for a code the table does not know ([`IpcError::platform_msg`]).
+    pub fn platform_msg(&self) -> Option<String> {
+        match self {
+            DeskError::Api(e) => e.platform_msg().map(str::to_owned),
+            DeskError::SendFailed { code, reason, .. }
+                if !matches!(code.as_str(), "network" | "local") && !reason.trim().is_empty() =>
+            {
+                Some(reason.clone())
+            }
+            _ => None,
+        }
+    }
 }
 
-/// The sandbox's (and, we assume, the platform's) codes that map to a dedicated UI case.
-fn platform_code(code: &str) -> ErrorCode {
-    match code {
-        "OP_USER_BLOCKED" => ErrorCode::CustomerBlocked,
-        "OP_CHAT_EXPIRED" => ErrorCode::WindowClosed,
-        "OP_IM_CLOSED" => ErrorCode::ImClosed,
-        "OP_AUTH_TOKEN_EXPIRED"
-        | "OP_AUTH_TOKEN_INVALID"
-        | "OP_SIGN_INVALID"
-        | "OP_DEVELOPER_INVALID" => ErrorCode::Auth,
-        "network" => ErrorCode::Network,
-        _ => ErrorCode::Platform,
+/// The UI case of a platform refusal, by what the code table says its code means (the table
+/// is data: `[platform_codes]` in the config file). A code it does not know is a plain
+/// platform refusal, shown with the platform's own words.
+fn platform_code(meaning: Option<CodeMeaning>) -> ErrorCode {
+    match meaning {
+        Some(CodeMeaning::CustomerBlocked) => ErrorCode::CustomerBlocked,
+        Some(CodeMeaning::ChatWindowClosed) => ErrorCode::WindowClosed,
+        Some(CodeMeaning::ImClosed) => ErrorCode::ImClosed,
+        Some(CodeMeaning::TokenExpired | CodeMeaning::CredentialsInvalid) => ErrorCode::Auth,
+        Some(CodeMeaning::RateLimited | CodeMeaning::StaleSecret | CodeMeaning::InvalidParam)
+        | None => ErrorCode::Platform,
     }
 }
 
 fn api_code(e: &ApiError) -> ErrorCode {
     match e {
-        ApiError::Platform { code, .. } => platform_code(code),
+        ApiError::Platform { meaning, .. } => platform_code(*meaning),
         ApiError::Transport { .. } => ErrorCode::Network,
         ApiError::OAuth { .. } | ApiError::MissingToken { .. } | ApiError::Config { .. } => {
             ErrorCode::Auth
@@ -140,6 +156,7 @@ impl From<DeskError> for IpcError {
     fn from(e: DeskError) -> Self {
         IpcError {
             code: e.code(),
+            platform_msg: e.platform_msg(),
             message: e.to_string(),
         }
     }

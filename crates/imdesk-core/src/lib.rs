@@ -47,7 +47,7 @@ mod settings;
 mod tokens;
 pub mod view;
 
-pub use config::{ConfigError, DeskConfig, PushScope, StoreCredentials};
+pub use config::{ConfigError, DeskConfig, PlatformCodesConfig, PushScope, StoreCredentials};
 pub use desk::{Desk, ENGINE_THREAD};
 pub use detail::order_card;
 pub use error::{DeskError, DeskResult};

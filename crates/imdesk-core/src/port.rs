@@ -14,7 +14,7 @@ use std::sync::Arc;
 use imdesk_store::{Conversation, FailureKind, OutboxItem, SendFailure};
 use meituan_api::im::{fill_two_party_reply, SendMessage};
 use meituan_api::image::{self, UploadImage};
-use meituan_api::{ApiError, MeituanClient, StoreKey, TransportError};
+use meituan_api::{ApiError, CodeMeaning, MeituanClient, StoreKey, TransportError};
 use meituan_push::{ConnectionHealth, KnownStores, PushClient, PushConfig, PushEvent};
 use meituan_wire::{
     BizType, CommentId, GroupId, MsgId, MsgSource, MsgType, OpenUserId, OrderId, PushContent,
@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::DeskResult;
 use crate::registry::StoreRegistry;
-use crate::tokens::ScopeUnits;
+use crate::tokens::{PlatformTokens, ScopeUnits};
 
 /// A boxed future, for the port's object-safe methods.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -96,13 +96,18 @@ pub(crate) struct MeituanLink {
 }
 
 impl MeituanLink {
-    /// Whether another attempt may succeed.
+    /// Whether another attempt may succeed. A code the table does not know may be the live
+    /// platform's rate limiting or a passing fault, so it is retried with the outbox's backoff
+    /// (a send is idempotent by its msg_id); the platform's own words are kept for the agent
+    /// if the attempts run out.
     fn transient(&self, e: &ApiError) -> bool {
         match e {
             ApiError::Transport { kind, .. } => {
                 !matches!(kind, TransportError::UnreadableJson { .. })
             }
-            ApiError::Platform { code, .. } => self.client.config().codes.is_rate_limited(code),
+            ApiError::Platform { meaning, .. } => {
+                matches!(meaning, None | Some(CodeMeaning::RateLimited))
+            }
             _ => false,
         }
     }
@@ -141,10 +146,27 @@ impl MeituanLink {
             match self.client.call(out.store, &req).await {
                 Ok(_) => return Delivery::Accepted,
                 // Once per attempt: the secret may have rotated since it was fetched.
-                Err(e) if stale_secret(&e) && !refreshed => refreshed = true,
+                Err(e) if !refreshed && stale_secret(tokens, &e) => refreshed = true,
                 Err(e) => return self.verdict(&e),
             }
         }
+    }
+}
+
+/// Whether a refused send may have been encrypted with a rotated imSecret of `tokens`' scope:
+/// the code table says so, or (for a platform whose code for it we do not know) the platform
+/// refused with anything but a known unrelated reason while the secret is older than the
+/// `secret_refetch_after` setting.
+fn stale_secret(tokens: &PlatformTokens, e: &ApiError) -> bool {
+    let ApiError::Platform { meaning, .. } = e else {
+        return false; // no answer, nothing learnt about the content
+    };
+    match meaning {
+        Some(CodeMeaning::StaleSecret) => true,
+        // The table may lack the message rule that tells a stale secret from other bad
+        // fields, so a bad field counts as unknown here.
+        None | Some(CodeMeaning::InvalidParam) => tokens.secret_may_be_stale(),
+        Some(_) => false,
     }
 }
 
@@ -183,11 +205,6 @@ impl PlatformPort for MeituanLink {
             }
         })
     }
-}
-
-/// The platform refused the content because it did not decrypt: the imSecret rotated.
-fn stale_secret(e: &ApiError) -> bool {
-    matches!(e, ApiError::Platform { code, msg, .. } if code == "OP_PARAM_INVALID" && msg.contains("msg_content"))
 }
 
 /// A failed call in typed fields: the platform's own code, traceId and text are kept as they

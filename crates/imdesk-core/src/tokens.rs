@@ -17,6 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use meituan_api::im::{GetConnectionToken, GetConnectionTokenWithCount};
 use meituan_api::{MeituanClient, StoreKey};
@@ -28,9 +29,19 @@ use meituan_wire::{AesEcbCipher, MsgCipher};
 
 use crate::config::PushScope;
 
-/// The newest imSecret's cipher of one scope unit, shared by its token source and the outbox.
-#[derive(Default)]
-pub(crate) struct SecretSlot(RwLock<Option<Arc<dyn MsgCipher>>>);
+/// The newest imSecret's cipher, shared by the token source and the outbox, with the time it
+/// was fetched: the platform's "content did not decrypt" code is unknown \[INF\], so a failed
+/// send with a secret older than `refetch_after` fetches it again whatever the code.
+pub(crate) struct SecretSlot {
+    current: RwLock<Option<(Arc<dyn MsgCipher>, Instant)>>,
+    refetch_after: Duration,
+}
+
+impl Default for SecretSlot {
+    fn default() -> Self {
+        Self::new(crate::config::PlatformCodesConfig::default().secret_refetch_after)
+    }
+}
 
 impl fmt::Debug for SecretSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,17 +50,37 @@ impl fmt::Debug for SecretSlot {
 }
 
 impl SecretSlot {
+    /// An empty slot whose secret counts as possibly stale once it is `refetch_after` old.
+    pub(crate) fn new(refetch_after: Duration) -> Self {
+        Self {
+            current: RwLock::default(),
+            refetch_after,
+        }
+    }
+
     pub(crate) fn current(&self) -> Option<Arc<dyn MsgCipher>> {
-        self.0
+        self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .as_ref()
+            .map(|(cipher, _)| cipher.clone())
+    }
+
+    /// Whether the secret is old enough that a refusal may mean it rotated (true when none
+    /// is known: fetching one can only help).
+    pub(crate) fn may_be_stale(&self) -> bool {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_none_or(|(_, at)| at.elapsed() >= self.refetch_after)
     }
 
     fn install(&self, secret: &str) -> Result<(), TokenError> {
         let cipher = AesEcbCipher::from_im_secret(secret)
             .map_err(|e| TokenError::BadSecret(e.to_string()))?;
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(cipher));
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) =
+            Some((Arc::new(cipher), Instant::now()));
         Ok(())
     }
 }
@@ -125,11 +156,15 @@ impl fmt::Debug for PlatformTokens {
 }
 
 impl PlatformTokens {
-    pub(crate) fn new(client: Arc<MeituanClient>, store: StoreKey) -> Self {
+    pub(crate) fn new(
+        client: Arc<MeituanClient>,
+        store: StoreKey,
+        refetch_after: Duration,
+    ) -> Self {
         Self {
             client,
             store,
-            secret: Arc::new(SecretSlot::default()),
+            secret: Arc::new(SecretSlot::new(refetch_after)),
             plan: Arc::default(),
         }
     }
@@ -219,6 +254,11 @@ impl PlatformTokens {
         }
     }
 
+    /// Whether this unit's imSecret is old enough that a refusal may mean it rotated.
+    pub(crate) fn secret_may_be_stale(&self) -> bool {
+        self.secret.may_be_stale()
+    }
+
     /// The current cipher, fetching a secret first when none is known yet.
     pub(crate) async fn cipher(&self, refresh: bool) -> Result<Arc<dyn MsgCipher>, TokenError> {
         if !refresh {
@@ -269,13 +309,14 @@ impl ScopeUnits {
         scope: PushScope,
         client: &Arc<MeituanClient>,
         stores: &[StoreKey],
+        secret_refetch_after: Duration,
     ) -> Option<Self> {
         let first = stores.first()?;
         let (units, by_store) = match scope {
             PushScope::Developer => (
                 vec![(
                     ConnectionScope::Developer,
-                    PlatformTokens::new(client.clone(), first.clone()),
+                    PlatformTokens::new(client.clone(), first.clone(), secret_refetch_after),
                 )],
                 HashMap::new(),
             ),
@@ -285,7 +326,7 @@ impl ScopeUnits {
                     .map(|key| {
                         (
                             ConnectionScope::Store(key.store.clone()),
-                            PlatformTokens::new(client.clone(), key.clone()),
+                            PlatformTokens::new(client.clone(), key.clone(), secret_refetch_after),
                         )
                     })
                     .collect();
@@ -322,5 +363,21 @@ impl ScopeUnits {
                 tokens: tokens.clone(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_may_be_stale_once_it_is_older_than_the_setting() {
+        let slot = SecretSlot::new(Duration::from_secs(3600));
+        assert!(slot.may_be_stale(), "none yet");
+        slot.install("abcdef0123456789ZZZZ").unwrap();
+        assert!(!slot.may_be_stale());
+        let always = SecretSlot::new(Duration::ZERO);
+        always.install("abcdef0123456789ZZZZ").unwrap();
+        assert!(always.may_be_stale());
     }
 }

@@ -593,6 +593,11 @@ pub struct IpcError {
     pub code: ErrorCode,
     /// Detail in English (ids, platform code and traceId where useful).
     pub message: String,
+    /// The platform's own words (its `msg`) when it refused: what the UI shows for a refusal
+    /// whose code it has no sentence for, since the platform's codes are not documented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub platform_msg: Option<String>,
 }
 
 /// The closed set of failures the UI branches on.

@@ -1,7 +1,10 @@
 //! The outbox against the sandbox: a storm of 5xx with a lost response, local refusals with
 //! their error codes, items queued before a shutdown sent once after the restart, and a send
 //! after the imSecret rotated. The sends run under both push scopes (`in_both_scopes!`), in a
-//! store of each businessId: each reply must be encrypted with its scope's imSecret.
+//! store of each businessId: each reply must be encrypted with its scope's imSecret. The paths
+//! that depend on the platform's error codes (secret re-fetch, rate limiting, the agent's words
+//! for a refusal) run under both of the sandbox's vocabularies: the one the built-in code
+//! table knows, and one it does not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -13,8 +16,10 @@ use common::*;
 use imdesk_core::convert::conversation_id;
 use imdesk_core::view::{ErrorCode, IpcError, SendState};
 use imdesk_core::Desk;
+use imdesk_core::PlatformCodesConfig;
 use imdesk_store::{ConversationKey, OutboxState};
-use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Pushed, Sandbox};
+use meituan_api::{CodeMeaning, CodeTable};
+use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Pushed, Sandbox, Vocabulary};
 
 /// A customer of the first store writes; returns the conversation's view id once stored.
 async fn conversation(sb: &Sandbox, desk: &Desk, kind: ChatKind) -> (String, Pushed) {
@@ -51,7 +56,6 @@ fn outbox_id(key: &str) -> i64 {
 in_both_scopes!(
     a_send_through_a_5xx_storm_and_a_lost_response_is_delivered_once,
     items_queued_before_a_shutdown_are_sent_once_after_the_restart,
-    a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once,
 );
 
 async fn a_send_through_a_5xx_storm_and_a_lost_response_is_delivered_once(scope: PushScope) {
@@ -216,10 +220,26 @@ async fn items_queued_before_a_shutdown_are_sent_once_after_the_restart(scope: P
     desk2.shutdown().await;
 }
 
+/// How the platform speaks, and what the desk is told about it.
+fn codes_for(vocabulary: Vocabulary) -> PlatformCodesConfig {
+    match vocabulary {
+        // The built-in table knows every code: the table is what works.
+        Vocabulary::Standard => PlatformCodesConfig::default(),
+        // It knows none: only the code-free fallbacks can work. A secret of any age counts
+        // as possibly stale, since this test's secret is only seconds old.
+        Vocabulary::Alternate => PlatformCodesConfig {
+            secret_refetch_after: Duration::ZERO,
+            ..PlatformCodesConfig::default()
+        },
+    }
+}
+
 async fn a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once(
     scope: PushScope,
+    vocabulary: Vocabulary,
 ) {
     let sb = sandbox_in(scope, Faults::default()).await;
+    sb.set_vocabulary(vocabulary);
     let dir = tempfile::tempdir().unwrap();
     // Sockets that lose their connection wait long before they reconnect, so no fresh token
     // grant brings the new imSecret before the send needs it.
@@ -227,13 +247,7 @@ async fn a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered
         push_backoff: (Duration::from_secs(30), Duration::from_secs(30)),
         ..imdesk_core::DeskOptions::fast()
     };
-    let desk = desk_with(
-        &sb,
-        &db_path(&dir),
-        Arc::new(RecordingSink::default()),
-        opts,
-    )
-    .await;
+    let desk = desk_with_codes(&sb, &db_path(&dir), codes_for(vocabulary), opts).await;
     connected(&sb, sockets(&sb, 3)).await;
     let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
     let old = sb.store_im_secret(&p.epoi_id).unwrap();
@@ -258,4 +272,209 @@ async fn a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered
         "encrypted with the new secret"
     );
     desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_rotation_standard_codes() {
+    use a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once as rotated;
+    rotated(PushScope::Developer, Vocabulary::Standard).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_rotation_unknown_codes() {
+    use a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once as rotated;
+    rotated(PushScope::Developer, Vocabulary::Alternate).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_rotation_standard_codes_store_scope() {
+    use a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once as rotated;
+    rotated(PushScope::Store, Vocabulary::Standard).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_rotation_unknown_codes_store_scope() {
+    use a_send_after_the_im_secret_rotated_fetches_the_new_one_and_is_delivered_once as rotated;
+    rotated(PushScope::Store, Vocabulary::Alternate).await;
+}
+
+/// The platform rate-limits every call for a while: the send waits it out and is delivered
+/// once, whether or not the table knows the rate-limit code.
+async fn a_send_through_rate_limiting_is_delivered_once(vocabulary: Vocabulary) {
+    let sb = sandbox(Faults::default()).await;
+    sb.set_vocabulary(vocabulary);
+    let dir = tempfile::tempdir().unwrap();
+    let opts = imdesk_core::DeskOptions::fast();
+    // The default settings: a re-fetch of the secret on every refusal would hide whether the
+    // outbox itself waits out an unknown code.
+    let codes = PlatformCodesConfig::default();
+    let desk = desk_with_codes(&sb, &db_path(&dir), codes, opts).await;
+    connected(&sb, 3).await;
+    let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
+    sb.set_faults(Faults {
+        rate_limit: 1.0,
+        ..Faults::default()
+    });
+    let calls = sb.counters().0;
+    let queued = desk.send_text(&id, "稍等，马上回复您").await.unwrap();
+    eventually(10, "attempts while rate limited", || async {
+        sb.counters().0 >= calls + 8
+    })
+    .await;
+    sb.clear_faults();
+    let sent = desk
+        .wait_sent(&queued.key, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(sent.send_state, Some(SendState::Sent));
+    let kept = sb.merchant_messages(&p.epoi_id).unwrap();
+    assert_eq!(kept.len(), 1, "delivered exactly once");
+    desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limiting_standard_codes() {
+    a_send_through_rate_limiting_is_delivered_once(Vocabulary::Standard).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limiting_unknown_codes() {
+    a_send_through_rate_limiting_is_delivered_once(Vocabulary::Alternate).await;
+}
+
+/// What the agent is told when the platform refuses a send: the UI case when the table knows
+/// the code, and always the platform's own words.
+struct Told {
+    blocked: IpcError,
+    im_closed: IpcError,
+}
+
+async fn the_agent_is_told_why_the_platform_refused(
+    vocabulary: Vocabulary,
+    codes: PlatformCodesConfig,
+) -> Told {
+    let sb = sandbox(Faults::default()).await;
+    sb.set_vocabulary(vocabulary);
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk_with_codes(&sb, &db_path(&dir), codes, imdesk_core::DeskOptions::fast()).await;
+    connected(&sb, 3).await;
+    let refused = |key: String| {
+        let desk = &desk;
+        async move {
+            let e = desk
+                .wait_sent(&key, Duration::from_secs(20))
+                .await
+                .unwrap_err();
+            IpcError::from(e)
+        }
+    };
+    // The platform (not the desk) blocks the customer: blocked on another device.
+    let (id, p) = conversation(&sb, &desk, ChatKind::PreOrder).await;
+    block_on_the_platform(&sb, &p).await;
+    let queued = desk.send_text(&id, "您好").await.unwrap();
+    let blocked = refused(queued.key).await;
+    // The store's IM switch goes off on the platform.
+    let (id, p) = conversation(&sb, &desk, ChatKind::InProgress).await;
+    sb.set_im_status(&p.epoi_id, false).unwrap();
+    let queued = desk.send_text(&id, "您好").await.unwrap();
+    let im_closed = refused(queued.key).await;
+    for e in [&blocked, &im_closed] {
+        assert!(!e.message.contains("您好"), "no message text in errors");
+    }
+    desk.shutdown().await;
+    Told { blocked, im_closed }
+}
+
+/// Blocks the customer of `p` through the platform's own API, as another device would.
+async fn block_on_the_platform(sb: &Sandbox, p: &Pushed) {
+    use meituan_api::im::{BlockCode, BlockUser};
+    use meituan_api::image::UploadImage;
+    use meituan_api::{ClientConfig, DeveloperCredentials, MeituanClient, StoreKey, StoreToken};
+    let info = sb
+        .stores()
+        .into_iter()
+        .find(|s| s.epoi_id == p.epoi_id)
+        .unwrap();
+    let client = MeituanClient::new(
+        DeveloperCredentials::new(sb.developer_id(), sb.sign_key()),
+        ClientConfig::with_base_url(sb.gateway_url()),
+    )
+    .unwrap();
+    let business = meituan_wire::BusinessId::from_code(i64::from(info.business_id)).unwrap();
+    let key = StoreKey::new(info.epoi_id.as_str(), business);
+    client.set_token(key.clone(), StoreToken::static_token(info.app_auth_token));
+    let evidence = meituan_sandbox::images::png(1).unwrap();
+    let upload = UploadImage::from_bytes(&evidence).unwrap();
+    let uploaded = client.call(&key, &upload).await.unwrap();
+    let block = BlockUser {
+        open_user_id: meituan_wire::OpenUserId(p.open_user_id.unwrap()),
+        block_code: BlockCode::Harassment,
+        block_reason_desc: None,
+        voucher_pic_ids: vec![uploaded.pic_code],
+    };
+    client.call(&key, &block).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_standard_codes() {
+    let told = the_agent_is_told_why_the_platform_refused(
+        Vocabulary::Standard,
+        codes_for(Vocabulary::Standard),
+    )
+    .await;
+    assert_eq!(told.blocked.code, ErrorCode::CustomerBlocked);
+    assert_eq!(told.im_closed.code, ErrorCode::ImClosed);
+    assert!(
+        told.im_closed.platform_msg.is_some(),
+        "{:?}",
+        told.im_closed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_unknown_codes_show_the_platforms_words() {
+    let told = the_agent_is_told_why_the_platform_refused(
+        Vocabulary::Alternate,
+        codes_for(Vocabulary::Alternate),
+    )
+    .await;
+    // No table entry: a plain platform refusal, in the platform's own words.
+    assert_eq!(told.blocked.code, ErrorCode::Platform);
+    assert_eq!(
+        told.blocked.platform_msg.as_deref(),
+        Some(meituan_sandbox::ApiCode::UserBlocked.alternate().1)
+    );
+    assert_eq!(told.im_closed.code, ErrorCode::Platform);
+    assert_eq!(
+        told.im_closed.platform_msg.as_deref(),
+        Some(meituan_sandbox::ApiCode::ImClosed.alternate().1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_unknown_codes_taught_by_the_config_file() {
+    // A support engineer adds the brand's codes to the config file: the UI cases come back.
+    let section = |code: meituan_sandbox::ApiCode, meaning: CodeMeaning| {
+        (code.alternate().0.to_string(), meaning.as_str().to_owned())
+    };
+    let overlay = CodeTable {
+        codes: [
+            section(
+                meituan_sandbox::ApiCode::UserBlocked,
+                CodeMeaning::CustomerBlocked,
+            ),
+            section(meituan_sandbox::ApiCode::ImClosed, CodeMeaning::ImClosed),
+        ]
+        .into(),
+        ..CodeTable::default()
+    };
+    let codes = PlatformCodesConfig {
+        table: meituan_api::PlatformCodes::built_in()
+            .overlaid(&overlay)
+            .unwrap(),
+        ..codes_for(Vocabulary::Alternate)
+    };
+    let told = the_agent_is_told_why_the_platform_refused(Vocabulary::Alternate, codes).await;
+    assert_eq!(told.blocked.code, ErrorCode::CustomerBlocked);
+    assert_eq!(told.im_closed.code, ErrorCode::ImClosed);
 }

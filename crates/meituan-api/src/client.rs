@@ -9,6 +9,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use meituan_wire::{BusinessId, Clock, SystemClock, TimeMs};
 use serde::de::DeserializeOwned;
 
+use crate::codes::CodeMeaning;
 use crate::config::ClientConfig;
 use crate::credentials::{DeveloperCredentials, StoreKey, StoreToken, TokenSink};
 use crate::endpoint::{path_for_name, Endpoint};
@@ -16,7 +17,7 @@ use crate::envelope::{api_form, oauth_refresh_form, oauth_token_form, Biz};
 use crate::error::ApiError;
 use crate::oauth::{parse_token_response, TokenGrant, REFRESH_PATH, TOKEN_PATH};
 use crate::opaque;
-use crate::transport::Reply;
+use crate::transport::{BurstState, Reply};
 
 /// A client of the Meituan open platform for one developer.
 ///
@@ -30,6 +31,7 @@ pub struct MeituanClient {
     pub(crate) config: ClientConfig,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) limiter: DefaultDirectRateLimiter,
+    pub(crate) burst: BurstState,
     tokens: Mutex<HashMap<StoreKey, StoreToken>>,
     refresh_gates: Mutex<HashMap<StoreKey, Arc<tokio::sync::Mutex<()>>>>,
     sink: Option<Arc<dyn TokenSink>>,
@@ -88,6 +90,7 @@ impl MeituanClient {
             base_url,
             developer,
             limiter: RateLimiter::direct(quota),
+            burst: BurstState::default(),
             config,
             clock: Arc::new(SystemClock),
             tokens: Mutex::default(),
@@ -329,12 +332,16 @@ impl MeituanClient {
             let result = self
                 .api_with_retries(endpoint, path, idempotent, &form)
                 .await;
-            let (Some(key), Some(used), Err(ApiError::Platform { code, .. })) =
+            // Only a code the table knows as "token expired" refreshes here; with a table that
+            // does not know the platform's code, the refresh before `expireIn` runs out
+            // (`usable_token`) is what keeps the token fresh.
+            let (Some(key), Some(used), Err(ApiError::Platform { meaning, .. })) =
                 (key, &token, &result)
             else {
                 return result;
             };
-            if refreshed || !self.config.codes.is_auth(code) || used.refresh_token.is_none() {
+            let expired = *meaning == Some(CodeMeaning::TokenExpired);
+            if refreshed || !expired || used.refresh_token.is_none() {
                 return result;
             }
             tracing::info!(endpoint, store = %key.store, "auth error: refreshing the store token");

@@ -1,12 +1,13 @@
 //! Client settings: base URL, timeouts, retries, rate limit and the platform's error codes.
 //!
 //! The platform does not publish its error codes or rate limits (open question 7), so the
-//! codes that mean "token expired" and "rate limited" are configurable \[INF\]. The defaults
-//! are the codes the project's sandbox uses.
+//! code table is data ([`PlatformCodes`], \[INF\]) and the backoff after a burst of failures
+//! of any kind ([`ErrorBurst`]) does not depend on it.
 
-use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 use std::time::Duration;
+
+pub use crate::codes::PlatformCodes;
 
 /// The production gateway.
 pub const DEFAULT_BASE_URL: &str = "https://api-open-cater.meituan.com";
@@ -24,8 +25,10 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Client-side request rate limit for this developer.
     pub rate_limit: RateLimit,
-    /// Which platform codes mean success, an expired token, or rate limiting.
-    pub codes: ErrorCodes,
+    /// What the platform's codes mean (success, token expired, rate limited, …).
+    pub codes: PlatformCodes,
+    /// Backoff after failures in a row, whatever their codes.
+    pub burst: ErrorBurst,
     /// Refresh a store token this long before it expires (default 30 min).
     pub refresh_margin: Duration,
 }
@@ -38,7 +41,8 @@ impl Default for ClientConfig {
             read_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             rate_limit: RateLimit::default(),
-            codes: ErrorCodes::default(),
+            codes: PlatformCodes::default(),
+            burst: ErrorBurst::default(),
             refresh_margin: Duration::from_secs(30 * 60),
         }
     }
@@ -96,39 +100,29 @@ impl Default for RateLimit {
     }
 }
 
-/// The platform's `code` values the client acts on \[INF\]. Any other non-success code is a
-/// permanent platform error, shown with its message and trace id.
+/// Backoff after a burst of failures of any kind \[INF\]: the platform's rate-limit code is
+/// unknown (open question 7), so after `after` failures in a row (HTTP errors, unknown codes,
+/// rate limiting; not refusals of one request such as a blocked customer) every request of
+/// the developer waits first, exponentially longer while failures go on; one success ends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorCodes {
-    /// Success (default `OP_SUCCESS`, §2.1).
-    pub success: String,
-    /// Token expired or invalid: refresh the store token, then retry once.
-    pub auth: BTreeSet<String>,
-    /// Rate limited: transient, retried with backoff.
-    pub rate_limited: BTreeSet<String>,
+pub struct ErrorBurst {
+    /// Failures in a row that start the backoff (default 5; 0 turns it off).
+    pub after: u32,
+    /// Wait before the first request after the burst began (default 500 ms).
+    pub min_delay: Duration,
+    /// Largest wait (default 30 s).
+    pub max_delay: Duration,
+    /// Randomise waits so many clients do not retry in step (default on).
+    pub jitter: bool,
 }
 
-impl Default for ErrorCodes {
+impl Default for ErrorBurst {
     fn default() -> Self {
         Self {
-            success: "OP_SUCCESS".to_owned(),
-            auth: ["OP_AUTH_TOKEN_EXPIRED", "OP_AUTH_TOKEN_INVALID"]
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            rate_limited: std::iter::once("OP_RATE_LIMITED".to_owned()).collect(),
+            after: 5,
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            jitter: true,
         }
-    }
-}
-
-impl ErrorCodes {
-    /// Whether `code` asks for a token refresh.
-    pub fn is_auth(&self, code: &str) -> bool {
-        self.auth.contains(code)
-    }
-
-    /// Whether `code` means rate limiting.
-    pub fn is_rate_limited(&self, code: &str) -> bool {
-        self.rate_limited.contains(code)
     }
 }

@@ -11,6 +11,8 @@ use std::fmt;
 
 use meituan_wire::{BusinessId, StoreId};
 
+use crate::codes::CodeMeaning;
+
 /// What went wrong on the way to or from the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
@@ -69,6 +71,9 @@ pub enum ApiError {
         msg: String,
         /// The platform's trace id.
         trace_id: Option<String>,
+        /// What the code table says the code means; `None` for a code it does not know,
+        /// where `msg` is all there is to show.
+        meaning: Option<CodeMeaning>,
     },
     /// An OAuth call answered with a non-zero integer `code` (§3).
     #[error("{endpoint}: OAuth error {code}: {msg}")]
@@ -151,6 +156,25 @@ impl ApiError {
     pub fn platform_code(&self) -> Option<&str> {
         match self {
             Self::Platform { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// What the platform's code means, when the code table knows it.
+    pub fn meaning(&self) -> Option<CodeMeaning> {
+        match self {
+            Self::Platform { meaning, .. } => *meaning,
+            _ => None,
+        }
+    }
+
+    /// The platform's own words (`msg` of the envelope, or of an OAuth reply): what an agent
+    /// is shown for a code nobody told us about.
+    pub fn platform_msg(&self) -> Option<&str> {
+        match self {
+            Self::Platform { msg, .. } | Self::OAuth { msg, .. } if !msg.trim().is_empty() => {
+                Some(msg)
+            }
             _ => None,
         }
     }
@@ -247,12 +271,15 @@ mod tests {
             code: "OP_USER_BLOCKED".into(),
             msg: "blocked".into(),
             trace_id: Some("tr-1".into()),
+            meaning: Some(CodeMeaning::CustomerBlocked),
         };
         assert_eq!(
             e.to_string(),
             "msg/send: platform error OP_USER_BLOCKED: blocked (traceId tr-1)"
         );
         assert_eq!(e.trace_id(), Some("tr-1"));
+        assert_eq!(e.platform_msg(), Some("blocked"));
+        assert_eq!(e.meaning(), Some(CodeMeaning::CustomerBlocked));
     }
 
     #[test]

@@ -24,17 +24,18 @@
 //!
 //! The protocol's inferred parts each live in one place: the businessId-2 opaque `data`
 //! keys in [`opaque`] (the connectionId derivation is `meituan_push::endpoint`'s alone), the
-//! error codes that mean "refresh" or "rate limited" in [`ErrorCodes`], the image upload
-//! (businessId 16 only), the image message content and the evidence ids in [`image`], and the
-//! two-party reply's `order_id` before an order, its `has_reply` value and the customer's
-//! read rule in [`im::messages`]. Each is marked \[INF\] with the protocol section it reads.
-//! Which endpoints need a store token is the SDK's table in [`endpoint::needs_store_token`];
-//! the SDK's own headers are sent (see `transport.rs`), and the response charset is read from
-//! `Content-Type`.
+//! meaning of the platform's error codes in [`codes`] (a data file, overridable), the image
+//! upload (businessId 16 only), the image message content and the evidence ids in [`image`],
+//! and the two-party reply's `order_id` before an order, its `has_reply` value and the
+//! customer's read rule in [`im::messages`]. Each is marked \[INF\] with the protocol section
+//! it reads. Which endpoints need a store token is the SDK's table in
+//! [`endpoint::needs_store_token`]; the SDK's own headers are sent (see `transport.rs`), and
+//! the response charset is read from `Content-Type`.
 
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod codes;
 pub mod config;
 pub mod context;
 pub mod credentials;
@@ -50,7 +51,8 @@ mod transport;
 pub mod types;
 
 pub use client::MeituanClient;
-pub use config::{ClientConfig, ErrorCodes, RateLimit, RetryPolicy, DEFAULT_BASE_URL};
+pub use codes::{CodeMeaning, CodeTable, PlatformCodes};
+pub use config::{ClientConfig, ErrorBurst, RateLimit, RetryPolicy, DEFAULT_BASE_URL};
 pub use credentials::{DeveloperCredentials, Secret, StoreKey, StoreToken, TokenSink};
 pub use endpoint::Endpoint;
 pub use envelope::{Biz, SignedForm};

@@ -4,14 +4,20 @@
 //! and posts the form. Transient failures are retried with exponential backoff and jitter:
 //! timeouts and 5xx only for idempotent calls (a send is idempotent by `msg_id`), connection
 //! failures, HTTP 429 and rate-limit codes always, since those calls were not processed.
+//! Across calls, a burst of failures of any kind slows every request down ([`BurstState`]),
+//! because the platform's own rate-limit code may be one the code table does not know.
 
-use backon::{ExponentialBuilder, Retryable};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use meituan_wire::UnixSeconds;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use serde::Deserialize;
 
 use crate::client::MeituanClient;
-use crate::config::ErrorCodes;
+use crate::codes::{CodeMeaning, PlatformCodes};
+use crate::config::ErrorBurst;
 use crate::envelope::SignedForm;
 use crate::error::{ApiError, TransportError};
 
@@ -33,6 +39,14 @@ struct Envelope {
     code: Option<String>,
     #[serde(default)]
     msg: Option<String>,
+    /// Words under another name, read only when `msg` is missing: a reply of an unknown
+    /// shape (a proxy's or another gateway's JSON) still shows what it said.
+    #[serde(default)]
+    message: Option<serde_json::Value>,
+    #[serde(rename = "errorMsg", default)]
+    error_msg: Option<serde_json::Value>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
     #[serde(rename = "traceId", default)]
     trace_id: Option<String>,
     #[serde(default)]
@@ -54,6 +68,14 @@ impl MeituanClient {
         path: &str,
         form: &(dyn Fn(UnixSeconds) -> SignedForm + Sync),
     ) -> Result<Vec<u8>, ApiError> {
+        if let Some(wait) = self.burst.wait(&self.config.burst) {
+            tracing::warn!(
+                endpoint,
+                ?wait,
+                "failures in a row: backing off before the request"
+            );
+            tokio::time::sleep(wait).await;
+        }
         self.limiter.until_ready().await;
         let timestamp = self.clock.now().to_unix_seconds();
         let body = form(timestamp).encode();
@@ -102,8 +124,12 @@ impl MeituanClient {
         path: &str,
         form: &(dyn Fn(UnixSeconds) -> SignedForm + Sync),
     ) -> Result<Reply, ApiError> {
-        let body = self.post_once(endpoint, path, form).await?;
-        read_envelope(endpoint, &body, &self.config.codes)
+        let result = self
+            .post_once(endpoint, path, form)
+            .await
+            .and_then(|body| read_envelope(endpoint, &body, &self.config.codes));
+        self.burst.record(&result);
+        result
     }
 
     /// A business API call with retries of transient failures.
@@ -117,7 +143,7 @@ impl MeituanClient {
         (|| self.api_once(endpoint, path, form))
             .retry(self.backoff())
             .sleep(tokio::time::sleep)
-            .when(|e| is_retryable(e, idempotent, &self.config.codes))
+            .when(|e| is_retryable(e, idempotent))
             .notify(|e, delay| {
                 tracing::warn!(endpoint, trace_id = e.trace_id(), ?delay, "retrying: {e}");
             })
@@ -138,7 +164,7 @@ impl MeituanClient {
         (|| self.post_once(endpoint, path, form))
             .retry(self.backoff())
             .sleep(tokio::time::sleep)
-            .when(|e| is_retryable(e, false, &self.config.codes))
+            .when(|e| is_retryable(e, false))
             .await
             .map_err(outcome_unknown)
     }
@@ -227,32 +253,101 @@ pub(crate) fn to_utf8(
 pub(crate) fn read_envelope(
     endpoint: &str,
     body: &[u8],
-    codes: &ErrorCodes,
+    codes: &PlatformCodes,
 ) -> Result<Reply, ApiError> {
     let envelope: Envelope =
         serde_json::from_slice(body).map_err(|e| ApiError::unreadable_body(endpoint, body, &e))?;
     match envelope.code {
-        Some(code) if code == codes.success => Ok(Reply {
+        Some(code) if codes.is_success(&code) => Ok(Reply {
             data: envelope.data,
             trace_id: envelope.trace_id,
         }),
-        // JSON, but not the §2.1 envelope: an unknown shape, not a platform verdict.
-        None => Err(ApiError::unreadable_because(
-            endpoint,
-            envelope.trace_id,
-            "a JSON reply without `code`: not the §2.1 envelope".to_owned(),
-        )),
-        Some(code) => Err(ApiError::Platform {
-            endpoint: endpoint.to_owned(),
-            code,
-            msg: envelope.msg.unwrap_or_default(),
-            trace_id: envelope.trace_id,
-        }),
+        // JSON, but not the §2.1 envelope: an unknown shape, not a platform verdict. Any words
+        // it has go into the reason, never mistaken for success.
+        None => {
+            let words = envelope
+                .msg
+                .or_else(|| {
+                    [envelope.message, envelope.error_msg, envelope.error]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|v| v.as_str().map(str::to_owned))
+                })
+                .map(|w| format!(" ({w})"))
+                .unwrap_or_default();
+            Err(ApiError::unreadable_because(
+                endpoint,
+                envelope.trace_id,
+                format!("a JSON reply without `code`: not the §2.1 envelope{words}"),
+            ))
+        }
+        Some(code) => {
+            let msg = envelope.msg.unwrap_or_default();
+            Err(ApiError::Platform {
+                endpoint: endpoint.to_owned(),
+                meaning: codes.meaning(&code, &msg),
+                code,
+                msg,
+                trace_id: envelope.trace_id,
+            })
+        }
+    }
+}
+
+/// Failures in a row across every call of the developer, for [`ErrorBurst`].
+#[derive(Debug, Default)]
+pub(crate) struct BurstState(AtomicU32);
+
+/// Steps of the burst backoff beyond which the wait stays at its largest.
+const BURST_STEPS: u32 = 32;
+
+impl BurstState {
+    /// Counts a failed attempt, or ends the burst on success. A refusal of one request (a
+    /// blocked customer, an expired token) says the platform is answering normally: it leaves
+    /// the count alone.
+    pub(crate) fn record<T>(&self, result: &Result<T, ApiError>) {
+        match result {
+            Ok(_) => self.0.store(0, Ordering::Relaxed),
+            Err(e) if e.meaning().is_some_and(CodeMeaning::is_request_specific) => {}
+            Err(ApiError::Platform { .. } | ApiError::Transport { .. }) => {
+                // Saturating: an hour-long outage must not wrap the count to zero.
+                let _ = self
+                    .0
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                        Some(n.saturating_add(1))
+                    });
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// How long the next request waits, if a burst is going on.
+    pub(crate) fn wait(&self, policy: &ErrorBurst) -> Option<Duration> {
+        let failures = self.0.load(Ordering::Relaxed);
+        if policy.after == 0 || failures < policy.after {
+            return None;
+        }
+        let step = (failures - policy.after).min(BURST_STEPS);
+        let builder = ExponentialBuilder::default()
+            .with_min_delay(policy.min_delay)
+            .with_max_delay(policy.max_delay)
+            .without_max_times();
+        let builder = if policy.jitter {
+            builder.with_jitter()
+        } else {
+            builder
+        };
+        builder.build().nth(usize::try_from(step).unwrap_or(0))
+    }
+
+    #[cfg(test)]
+    fn failures(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
 /// Whether a failed attempt may be repeated.
-pub(crate) fn is_retryable(error: &ApiError, idempotent: bool, codes: &ErrorCodes) -> bool {
+pub(crate) fn is_retryable(error: &ApiError, idempotent: bool) -> bool {
     match error {
         ApiError::Transport { kind, .. } => match kind {
             TransportError::Connect | TransportError::Status(429) => true,
@@ -260,7 +355,7 @@ pub(crate) fn is_retryable(error: &ApiError, idempotent: bool, codes: &ErrorCode
             TransportError::Status(status) => idempotent && (500..600).contains(status),
             _ => false,
         },
-        ApiError::Platform { code, .. } => codes.is_rate_limited(code),
+        ApiError::Platform { meaning, .. } => *meaning == Some(CodeMeaning::RateLimited),
         _ => false,
     }
 }
@@ -281,7 +376,7 @@ mod tests {
 
     #[test]
     fn envelope_success_and_failure() {
-        let codes = ErrorCodes::default();
+        let codes = PlatformCodes::default();
         let ok = read_envelope(
             "x",
             br#"{"code":"OP_SUCCESS","traceId":"t1","data":{"a":1}}"#,
@@ -298,6 +393,36 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.platform_code(), Some("OP_IM_CLOSED"));
         assert_eq!(err.trace_id(), Some("t2"));
+        let odd = read_envelope(
+            "x",
+            r#"{"status":502,"message":"系统繁忙"}"#.as_bytes(),
+            &codes,
+        )
+        .unwrap_err();
+        // No code is no success: an unknown shape, whose words are kept in the reason.
+        assert!(
+            matches!(
+                &odd,
+                ApiError::Transport {
+                    kind: TransportError::UnreadableJson { .. },
+                    ..
+                }
+            ),
+            "{odd:?}"
+        );
+        assert!(odd.to_string().contains("系统繁忙"), "{odd}");
+        assert_eq!(odd.meaning(), None);
+        let numeric =
+            read_envelope("x", r#"{"code":1001,"msg":"签名错误"}"#.as_bytes(), &codes).unwrap_err();
+        assert_eq!(numeric.platform_code(), Some("1001"));
+        assert_eq!(numeric.meaning(), None, "a code the table does not know");
+        let stale = read_envelope(
+            "x",
+            br#"{"code":"OP_PARAM_INVALID","msg":"msg_content: does not decrypt"}"#,
+            &codes,
+        )
+        .unwrap_err();
+        assert_eq!(stale.meaning(), Some(CodeMeaning::StaleSecret));
         let unreadable = read_envelope("x", b"<html>", &codes).unwrap_err();
         assert!(matches!(
             unreadable,
@@ -310,34 +435,87 @@ mod tests {
 
     #[test]
     fn only_transient_failures_are_retried() {
-        let codes = ErrorCodes::default();
+        let codes = PlatformCodes::default();
         let t = |kind| ApiError::transport("x", kind);
         let p = |code: &str| ApiError::Platform {
             endpoint: "x".into(),
             code: code.into(),
             msg: String::new(),
             trace_id: None,
+            meaning: codes.meaning(code, ""),
         };
-        assert!(is_retryable(&t(TransportError::Status(503)), true, &codes));
-        assert!(!is_retryable(
-            &t(TransportError::Status(503)),
-            false,
-            &codes
-        ));
-        assert!(!is_retryable(&t(TransportError::Status(404)), true, &codes));
-        assert!(is_retryable(&t(TransportError::Status(429)), false, &codes));
-        assert!(is_retryable(&t(TransportError::Timeout), true, &codes));
-        assert!(!is_retryable(&t(TransportError::Timeout), false, &codes));
-        assert!(is_retryable(&t(TransportError::Connect), false, &codes));
+        assert!(is_retryable(&t(TransportError::Status(503)), true));
+        assert!(!is_retryable(&t(TransportError::Status(503)), false));
+        assert!(!is_retryable(&t(TransportError::Status(404)), true));
+        assert!(is_retryable(&t(TransportError::Status(429)), false));
+        assert!(is_retryable(&t(TransportError::Timeout), true));
+        assert!(!is_retryable(&t(TransportError::Timeout), false));
+        assert!(is_retryable(&t(TransportError::Connect), false));
         assert!(!is_retryable(
             &t(TransportError::UnreadableJson {
                 detail: String::new()
             }),
-            true,
-            &codes
+            true
         ));
-        assert!(is_retryable(&p("OP_RATE_LIMITED"), false, &codes));
-        assert!(!is_retryable(&p("OP_SIGN_INVALID"), true, &codes));
-        assert!(!is_retryable(&p("OP_AUTH_TOKEN_EXPIRED"), true, &codes));
+        assert!(is_retryable(&p("OP_RATE_LIMITED"), false));
+        assert!(!is_retryable(&p("OP_SIGN_INVALID"), true));
+        assert!(!is_retryable(&p("OP_AUTH_TOKEN_EXPIRED"), true));
+        assert!(
+            !is_retryable(&p("E_UNKNOWN"), true),
+            "unknown codes are the caller's call"
+        );
+    }
+
+    #[test]
+    fn a_burst_of_failures_of_any_kind_backs_off_and_one_success_ends_it() {
+        let codes = PlatformCodes::default();
+        let policy = ErrorBurst {
+            after: 3,
+            min_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(400),
+            jitter: false,
+        };
+        let burst = BurstState::default();
+        let unknown: Result<(), ApiError> = Err(ApiError::Platform {
+            endpoint: "x".into(),
+            code: "E_BUSY".into(),
+            msg: "系统繁忙".into(),
+            trace_id: None,
+            meaning: None,
+        });
+        let blocked: Result<(), ApiError> = Err(ApiError::Platform {
+            endpoint: "x".into(),
+            code: "OP_USER_BLOCKED".into(),
+            msg: String::new(),
+            trace_id: None,
+            meaning: codes.meaning("OP_USER_BLOCKED", ""),
+        });
+        let http: Result<(), ApiError> = Err(ApiError::transport("x", TransportError::Status(502)));
+        for r in [&unknown, &http, &blocked] {
+            burst.record(r);
+            assert_eq!(burst.wait(&policy), None);
+        }
+        assert_eq!(
+            burst.failures(),
+            2,
+            "a refusal of one request is not a burst"
+        );
+        burst.record(&unknown);
+        let waits: Vec<_> = (0..4)
+            .map(|_| {
+                // backon computes in f32: compare whole milliseconds.
+                let w = burst.wait(&policy).map(|d| d.as_millis());
+                burst.record(&http);
+                w
+            })
+            .collect();
+        assert_eq!(waits, [Some(100), Some(200), Some(400), Some(400)]);
+        burst.record(&Ok(()));
+        assert_eq!(burst.wait(&policy), None);
+        let off = ErrorBurst { after: 0, ..policy };
+        for _ in 0..10 {
+            burst.record(&unknown);
+        }
+        assert_eq!(burst.wait(&off), None);
     }
 }

@@ -1,10 +1,11 @@
 //! The state every route and background task shares.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::SandboxConfig;
+use crate::envelope::Vocabulary;
 use crate::faults::FaultDice;
 use crate::push::{Hub, PushItem};
 use crate::state::World;
@@ -35,11 +36,14 @@ pub(crate) struct Shared {
     pub cancel: CancellationToken,
     pub counters: Counters,
     trace: AtomicU64,
+    /// Whether refusals are spelled in the alternate [`Vocabulary`] (switchable at runtime).
+    alternate: AtomicBool,
 }
 
 impl Shared {
     pub fn new(world: World, config: SandboxConfig, gateway_url: String, push_url: String) -> Self {
         let runtime = tokio::runtime::Handle::current();
+        let alternate = AtomicBool::new(config.vocabulary == Vocabulary::Alternate);
         Self {
             world: Mutex::new(world),
             hub: Arc::new(Hub::new(config.pending_capacity, runtime)),
@@ -50,7 +54,23 @@ impl Shared {
             cancel: CancellationToken::new(),
             counters: Counters::default(),
             trace: AtomicU64::new(0),
+            alternate,
         }
+    }
+
+    /// The vocabulary refusals are spelled in now.
+    pub fn vocabulary(&self) -> Vocabulary {
+        if self.alternate.load(Ordering::Relaxed) {
+            Vocabulary::Alternate
+        } else {
+            Vocabulary::Standard
+        }
+    }
+
+    /// Switches the vocabulary of the refusals that follow.
+    pub fn set_vocabulary(&self, vocabulary: Vocabulary) {
+        self.alternate
+            .store(vocabulary == Vocabulary::Alternate, Ordering::Relaxed);
     }
 
     /// Locks the platform state (never held across an await).

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::envelope::Vocabulary;
 use crate::faults::Faults;
 
 /// Whose pushes one long connection carries \[INF\] (protocol §6.3, open question 3): the
@@ -33,6 +34,9 @@ pub struct SandboxConfig {
     pub rate: f64,
     /// Faults in force from the start.
     pub faults: Faults,
+    /// How refusals are spelled: the standard `OP_*` codes or the alternate vocabulary no
+    /// built-in code table knows ([`Sandbox::set_vocabulary`](crate::Sandbox) switches it).
+    pub vocabulary: Vocabulary,
     /// Whether simulated customers chat on their own (demo mode).
     pub chatter: bool,
     /// New simulated conversations per minute over all stores.
@@ -64,6 +68,7 @@ impl Default for SandboxConfig {
             stores: 3,
             rate: 0.0,
             faults: Faults::default(),
+            vocabulary: Vocabulary::Standard,
             chatter: false,
             chatter_per_minute: 6.0,
             chatter_tick: Duration::from_millis(500),

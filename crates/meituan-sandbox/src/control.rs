@@ -12,11 +12,17 @@ use serde_json::json;
 use std::sync::Arc;
 
 use crate::app::Shared;
+use crate::envelope::Vocabulary;
 use crate::error::{Result, SandboxError};
 use crate::faults::Faults;
 use crate::model::{CustomerMessage, DropMode};
 
 type App = State<Arc<Shared>>;
+
+#[derive(serde::Deserialize)]
+struct VocabularyQ {
+    vocabulary: Vocabulary,
+}
 
 fn reply<T: Serialize>(r: Result<T>) -> Response {
     match r {
@@ -114,6 +120,15 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                 a.faults.set(f.clone());
                 Json(f)
             }),
+        )
+        .route(
+            "/vocabulary",
+            get(|State(a): App| async move { Json(json!({"vocabulary": a.vocabulary()})) }).put(
+                |State(a): App, Json(v): Json<VocabularyQ>| async move {
+                    a.set_vocabulary(v.vocabulary);
+                    Json(json!({"vocabulary": v.vocabulary}))
+                },
+            ),
         )
         .route(
             "/connections",

@@ -2,7 +2,9 @@
 //! OAuth int-code envelope (§3) and the gateway's fault responses.
 //!
 //! The platform's own error codes are unknown \[INF\]; the sandbox answers with the fixed set in
-//! [`ApiCode`], which the client crate treats as its defaults.
+//! [`ApiCode`], spelled in one of two [`Vocabulary`]s: the standard one, which the client
+//! crate's built-in code table knows, and an alternate one it does not, so tests can show the
+//! client and the desk still behave when the live platform speaks words nobody told them.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -57,6 +59,69 @@ impl ApiCode {
     }
 }
 
+/// How the sandbox spells its refusals.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Vocabulary {
+    /// `OP_*` string codes and English messages that name the field at fault (the codes of
+    /// the client's built-in table).
+    #[default]
+    Standard,
+    /// Numeric codes (as JSON numbers) and fixed Chinese messages that name nothing: a
+    /// platform whose words no code table and no message match knows.
+    Alternate,
+}
+
+impl Vocabulary {
+    /// Parses `standard` or `alternate`.
+    pub fn parse(name: &str) -> Option<Vocabulary> {
+        match name.trim() {
+            "standard" => Some(Vocabulary::Standard),
+            "alternate" => Some(Vocabulary::Alternate),
+            _ => None,
+        }
+    }
+
+    /// The envelope's `code` for `code`.
+    pub fn code(self, code: ApiCode) -> Value {
+        match self {
+            Vocabulary::Standard => Value::from(code.as_str()),
+            Vocabulary::Alternate => Value::from(code.alternate().0),
+        }
+    }
+
+    /// The envelope's `msg` for a refusal with `code` and the standard message `msg`.
+    pub fn msg(self, code: ApiCode, msg: &str) -> String {
+        match self {
+            Vocabulary::Standard => msg.to_owned(),
+            Vocabulary::Alternate => code.alternate().1.to_owned(),
+        }
+    }
+}
+
+impl ApiCode {
+    /// The alternate vocabulary's code and message. Its messages share no words with the
+    /// standard ones (no field names), so matching message text cannot stand in for a table.
+    pub fn alternate(self) -> (i64, &'static str) {
+        match self {
+            ApiCode::AuthTokenExpired => (1101, "授权已失效"),
+            ApiCode::AuthTokenInvalid => (1102, "授权令牌无效"),
+            ApiCode::RateLimited => (1201, "调用过于频繁，请稍后再试"),
+            ApiCode::SignInvalid => (1301, "签名验证失败"),
+            ApiCode::TimestampInvalid => (1302, "请求时间无效"),
+            ApiCode::DeveloperInvalid => (1303, "开发者不存在"),
+            ApiCode::BusinessIdMismatch => (1304, "业务类型不匹配"),
+            ApiCode::ParamInvalid => (1401, "请求参数有误"),
+            ApiCode::UserBlocked => (1501, "该顾客已被商家屏蔽，无法发送"),
+            ApiCode::ChatExpired => (1502, "会话已超过可回复时间"),
+            ApiCode::ImClosed => (1503, "门店未开启消息功能"),
+            ApiCode::StoreUnknown => (1601, "门店不存在"),
+        }
+    }
+}
+
 /// `OP_SUCCESS`.
 pub const OP_SUCCESS: &str = "OP_SUCCESS";
 
@@ -86,14 +151,18 @@ impl ApiError {
 /// Result of an endpoint: `data` (or none) or a refusal.
 pub type ApiResult = Result<Option<Value>, ApiError>;
 
-/// Builds the HTTP 200 business envelope.
-pub fn business(trace_id: &str, result: ApiResult) -> Response {
+/// Builds the HTTP 200 business envelope, refusals spelled in `vocabulary`.
+pub fn business(trace_id: &str, result: ApiResult, vocabulary: Vocabulary) -> Response {
     let body = match result {
         Ok(Some(data)) => {
             json!({"code": OP_SUCCESS, "msg": "success", "traceId": trace_id, "data": data})
         }
         Ok(None) => json!({"code": OP_SUCCESS, "msg": "success", "traceId": trace_id}),
-        Err(e) => json!({"code": e.code.as_str(), "msg": e.msg, "traceId": trace_id}),
+        Err(e) => json!({
+            "code": vocabulary.code(e.code),
+            "msg": vocabulary.msg(e.code, &e.msg),
+            "traceId": trace_id,
+        }),
     };
     json_response(StatusCode::OK, &body)
 }
@@ -136,8 +205,12 @@ pub fn http_500() -> Response {
 }
 
 /// HTTP 503 with a JSON body: the gateway fault.
-pub fn http_503(trace_id: &str) -> Response {
-    let body = json!({"code": "OP_SERVICE_UNAVAILABLE", "msg": "service unavailable", "traceId": trace_id});
+pub fn http_503(trace_id: &str, vocabulary: Vocabulary) -> Response {
+    let (code, msg) = match vocabulary {
+        Vocabulary::Standard => (json!("OP_SERVICE_UNAVAILABLE"), "service unavailable"),
+        Vocabulary::Alternate => (json!(1001), "系统繁忙"),
+    };
+    let body = json!({"code": code, "msg": msg, "traceId": trace_id});
     json_response(StatusCode::SERVICE_UNAVAILABLE, &body)
 }
 
@@ -149,4 +222,41 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alternate_vocabulary_shares_no_code_and_no_hint_with_the_standard_one() {
+        let all = [
+            ApiCode::AuthTokenExpired,
+            ApiCode::AuthTokenInvalid,
+            ApiCode::RateLimited,
+            ApiCode::SignInvalid,
+            ApiCode::TimestampInvalid,
+            ApiCode::DeveloperInvalid,
+            ApiCode::BusinessIdMismatch,
+            ApiCode::ParamInvalid,
+            ApiCode::UserBlocked,
+            ApiCode::ChatExpired,
+            ApiCode::ImClosed,
+            ApiCode::StoreUnknown,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for code in all {
+            let alt = Vocabulary::Alternate;
+            assert!(
+                seen.insert(code.alternate().0),
+                "{code:?} has its own number"
+            );
+            assert!(alt.code(code).is_i64());
+            let msg = alt.msg(code, "msg_content: does not decrypt");
+            assert!(!msg.contains("msg_content") && !msg.is_ascii(), "{msg}");
+            assert_eq!(Vocabulary::Standard.code(code), json!(code.as_str()));
+        }
+        assert_eq!(Vocabulary::parse("alternate"), Some(Vocabulary::Alternate));
+        assert_eq!(Vocabulary::parse("nope"), None);
+    }
 }

@@ -15,7 +15,10 @@
 //!   200), `OP_SIGN_INVALID`, `OP_TIMESTAMP_INVALID` (more than 10 minutes off, or not 10-digit
 //!   seconds), `OP_DEVELOPER_INVALID`, `OP_BUSINESS_ID_MISMATCH`, `OP_PARAM_INVALID`,
 //!   `OP_USER_BLOCKED`, `OP_CHAT_EXPIRED` (48 h after completion), `OP_IM_CLOSED`,
-//!   `OP_STORE_UNKNOWN`. Checks run in this order: form body, required fields, developerId,
+//!   `OP_STORE_UNKNOWN`. [`Vocabulary::Alternate`] (`SandboxConfig::vocabulary`,
+//!   [`Sandbox::set_vocabulary`], `imdesk-cli sandbox --vocabulary alternate`) spells them as
+//!   numbers with Chinese messages instead, for a platform whose words no table knows.
+//!   Checks run in this order: form body, required fields, developerId,
 //!   sign, timestamp, charset/version, businessId vs path family, store token, endpoint rules.
 //! * **Gateway faults**: HTTP 500 with an HTML body, HTTP 503 with a JSON body, and timeouts
 //!   (the call takes effect, then the answer is held past the client's read timeout).
@@ -85,6 +88,7 @@
 //! | GET | `/_sandbox/uploads?epoi_id=` | | `[UploadInfo]` |
 //! | GET | `/_sandbox/reply_timings?epoi_id=` | | `[ReplyTiming]` |
 //! | GET / PUT | `/_sandbox/faults` | [`Faults`] | [`Faults`] |
+//! | GET / PUT | `/_sandbox/vocabulary` | `{vocabulary: "standard" \| "alternate"}` | the same |
 //! | GET | `/_sandbox/connections` | | `{open, pending}` |
 //! | POST | `/_sandbox/connections/drop` | `{mode: "reset" \| "silent", count?}` (the longest-open `count`; all without) | `{dropped}` |
 //! | POST | `/_sandbox/connections/expire_tokens` | | `{}` |
@@ -123,7 +127,7 @@ mod scripting;
 mod state;
 
 pub use config::{PushScope, SandboxConfig};
-pub use envelope::{ApiCode, OP_SUCCESS};
+pub use envelope::{ApiCode, Vocabulary, OP_SUCCESS};
 pub use error::{Result, SandboxError};
 pub use faults::{Faults, DEFAULT_TIMEOUT_HOLD_MS};
 pub use gateway::sign::sign as sign_fields;

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::Shared;
 use crate::config::SandboxConfig;
+use crate::envelope::Vocabulary;
 use crate::error::Result;
 use crate::faults::Faults;
 use crate::model::{
@@ -200,6 +201,15 @@ impl Sandbox {
     /// Back to a healthy platform.
     pub fn clear_faults(&self) {
         self.app.faults.set(Faults::default());
+    }
+    /// The vocabulary refusals are spelled in.
+    pub fn vocabulary(&self) -> Vocabulary {
+        self.app.vocabulary()
+    }
+    /// Spells the refusals that follow in `vocabulary` (tests of a platform whose error codes
+    /// the client's table does not know).
+    pub fn set_vocabulary(&self, vocabulary: Vocabulary) {
+        self.app.set_vocabulary(vocabulary);
     }
     /// Open long connections.
     pub fn open_connections(&self) -> usize {

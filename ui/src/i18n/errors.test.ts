@@ -39,6 +39,17 @@ describe('errorText', () => {
     expect(errorText({ code: 'store_frozen', message: 'x' })).toBe('操作失败（store_frozen），请稍后重试');
   });
 
+  it("shows the platform's own words for a refusal the core has no case for", () => {
+    const said = { code: 'platform', message: 'send failed: 1501: …', platformMsg: '该顾客已被商家屏蔽，无法发送' };
+    expect(errorText(said)).toBe('美团平台拒绝：该顾客已被商家屏蔽，无法发送');
+    expect(errorText({ code: 'store_frozen', message: '', platformMsg: '门店已冻结' })).toBe('美团平台拒绝：门店已冻结');
+    // A case the UI has a sentence for keeps it; blank words fall back to the sentence.
+    expect(errorText({ code: 'customerBlocked', message: '', platformMsg: 'blocked' })).toBe('该顾客已被屏蔽，无法发送');
+    expect(errorText({ code: 'platform', message: '', platformMsg: '  ' })).toBe('美团平台拒绝了请求，请稍后重试');
+    setLocale('en');
+    expect(errorText(said)).toBe('Meituan refused: 该顾客已被商家屏蔽，无法发送');
+  });
+
   it('treats anything that is not an IpcError as internal', () => {
     expect(errorText(new Error('boom'))).toBe(errorText({ code: 'internal', message: '' }));
   });

@@ -262,5 +262,6 @@ export const en: { readonly [K in MessageKey]: string } = {
   'error.badImage': 'Pictures must be PNG or JPEG, 2 MB at most',
   'error.unsupported': 'This store’s integration does not support this (it cannot upload pictures)',
   'error.internal': 'Internal error; restart the app, and contact support if it persists',
+  'error.platformSaid': 'Meituan refused: {msg}',
   'error.unknown': 'Something went wrong ({code}); try again shortly',
 };

@@ -264,6 +264,7 @@ export const zhCN = {
   'error.badImage': '图片须为 PNG 或 JPEG 格式，且不超过 2 MB',
   'error.unsupported': '该门店的接入方式不支持此操作（无法上传图片）',
   'error.internal': '程序内部错误，请重启后重试；如仍出现请联系技术支持',
+  'error.platformSaid': '美团平台拒绝：{msg}',
   'error.unknown': '操作失败（{code}），请稍后重试',
 } as const;
 

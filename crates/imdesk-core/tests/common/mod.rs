@@ -122,6 +122,7 @@ pub fn config(sandbox: &Sandbox, db: &Path) -> DeskConfig {
             .collect(),
         push_connections: None,
         push_scope: scope_of(sandbox),
+        platform_codes: Default::default(),
     }
 }
 
@@ -137,6 +138,22 @@ pub async fn desk_with(
     opts: DeskOptions,
 ) -> Desk {
     Desk::start_with(config(sandbox, db), opts, sink)
+        .await
+        .unwrap()
+}
+
+/// A desk whose `[platform_codes]` section is `codes`.
+pub async fn desk_with_codes(
+    sandbox: &Sandbox,
+    db: &Path,
+    codes: imdesk_core::PlatformCodesConfig,
+    opts: DeskOptions,
+) -> Desk {
+    let config = DeskConfig {
+        platform_codes: codes,
+        ..config(sandbox, db)
+    };
+    Desk::start_with(config, opts, Arc::new(RecordingSink::default()))
         .await
         .unwrap()
 }

@@ -50,9 +50,10 @@ pub(crate) async fn handle(
 ) -> Response {
     app.counters.gateway_calls.fetch_add(1, Ordering::Relaxed);
     let trace = app.trace_id();
+    let vocabulary = app.vocabulary();
     match app.faults.roll_gateway() {
         Some(GatewayFault::Http500) => return envelope::http_500(),
-        Some(GatewayFault::Http503) => return envelope::http_503(&trace),
+        Some(GatewayFault::Http503) => return envelope::http_503(&trace, vocabulary),
         Some(GatewayFault::RateLimited) => {
             return envelope::business(
                 &trace,
@@ -60,6 +61,7 @@ pub(crate) async fn handle(
                     ApiCode::RateLimited,
                     "too many requests, slow down",
                 )),
+                vocabulary,
             )
         }
         None => {}
@@ -90,7 +92,7 @@ pub(crate) async fn handle(
                 if let Err(e) = &result {
                     tracing::debug!(trace = %trace, path, code = e.code.as_str(), "gateway refused a call");
                 }
-                envelope::business(&trace, result)
+                envelope::business(&trace, result, vocabulary)
             }
             None => (StatusCode::NOT_FOUND, "no such API").into_response(),
         }

@@ -13,4 +13,9 @@ code: ErrorCode,
 /**
  * Detail in English (ids, platform code and traceId where useful).
  */
-message: string, };
+message: string, 
+/**
+ * The platform's own words (its `msg`) when it refused: what the UI shows for a refusal
+ * whose code it has no sentence for, since the platform's codes are not documented.
+ */
+platformMsg?: string, };
