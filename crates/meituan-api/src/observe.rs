@@ -32,11 +32,7 @@ impl BodyKind {
             .iter()
             .position(|b| !b.is_ascii_whitespace())
             .map_or(&body[..0], |i| &body[i..]);
-        let head: Vec<u8> = start
-            .iter()
-            .take(64)
-            .map(u8::to_ascii_lowercase)
-            .collect();
+        let head: Vec<u8> = start.iter().take(64).map(u8::to_ascii_lowercase).collect();
         if head.starts_with(b"<!doctype html") || head.starts_with(b"<html") {
             Self::Html
         } else if head.first().is_some_and(|b| *b == b'{' || *b == b'[') {
