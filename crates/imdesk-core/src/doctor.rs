@@ -127,7 +127,10 @@ impl ReplyObserver for PlatformLog {
     fn reply(&self, endpoint: &str, reply: ObservedReply<'_>) {
         let at = self.clock.now().0;
         let mut s = self.state();
-        s.total += 1;
+        // An undecodable `data` was already counted as its envelope's success.
+        if !matches!(reply, ObservedReply::Undecodable(_)) {
+            s.total += 1;
+        }
         let (kind, code, msg, trace_id) = match reply {
             ObservedReply::Success => {
                 if GRANT_ENDPOINTS.contains(&endpoint) {
@@ -181,6 +184,13 @@ impl ReplyObserver for PlatformLog {
 fn failed_reply(error: &ApiError) -> (&'static str, String, String, Option<String>) {
     let trace = error.trace_id().map(str::to_owned);
     match error {
+        // JSON without a `code`: a reply in a shape we do not know.
+        ApiError::Platform { code, msg, .. } if code.is_empty() => (
+            "unreadable",
+            "json_without_code".to_owned(),
+            msg.clone(),
+            trace,
+        ),
         ApiError::Platform { code, msg, .. } => ("platform", code.clone(), msg.clone(), trace),
         ApiError::Transport { kind, .. } => {
             ("network", network_code(kind), kind.to_string(), trace)
@@ -495,4 +505,71 @@ fn write_zip(path: &Path, entries: &[(String, String)]) -> DeskResult<(Vec<Strin
     let file = zip.finish().map_err(zip_err)?;
     let size = file.metadata().map_err(io)?.len();
     Ok((names, size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meituan_wire::{FixedClock, TimeMs};
+
+    fn log() -> PlatformLog {
+        PlatformLog::new(
+            Arc::new(FixedClock::new(TimeMs(1_000_000))),
+            Coordinates::default(),
+        )
+    }
+
+    fn refused(code: &str, n: usize) -> ApiError {
+        ApiError::Platform {
+            endpoint: "msg/send".into(),
+            code: code.into(),
+            msg: format!("refused {n}"),
+            trace_id: Some(format!("t-{n}")),
+        }
+    }
+
+    #[test]
+    fn keeps_the_last_fifty_failures_newest_first_and_counts_them_all() {
+        let log = log();
+        for n in 0..60 {
+            log.reply("msg/send", ObservedReply::Failed(&refused("OP_X", n)));
+            log.reply("msg/send", ObservedReply::Success);
+        }
+        log.reply(
+            "getConnectionToken",
+            ObservedReply::Failed(&refused("", 99)),
+        );
+        let r = log.replies(str::to_owned);
+        assert_eq!((r.total, r.failed), (121, 61));
+        assert_eq!(r.recent.len(), RECENT_REPLIES);
+        assert_eq!(r.recent[0].code, "json_without_code");
+        assert_eq!(r.recent[1].trace_id.as_deref(), Some("t-59"));
+        assert_eq!(r.counts[0].kind, "platform:OP_X");
+        assert_eq!(r.counts[0].count, 60);
+    }
+
+    #[test]
+    fn skew_is_the_median_of_recent_samples_and_grants_date_the_secret() {
+        let log = log();
+        assert_eq!(log.clock_report().skew_ms, None);
+        for (sent, server) in [(1_000, 11_000), (2_000, 12_000), (3_000, 900_000)] {
+            log.clock(
+                "x",
+                ClockSample {
+                    sent_at: TimeMs(sent),
+                    received_at: TimeMs(sent + 200),
+                    server_at: TimeMs(server),
+                },
+            );
+        }
+        let c = log.clock_report();
+        // (server + 500) - (sent + 100): the outlier does not move the median.
+        assert_eq!(
+            (c.samples, c.skew_ms, c.precision_ms),
+            (3, Some(10_400), Some(600))
+        );
+        assert_eq!(log.last_grant_at(), None);
+        log.reply("getConnectionTokenWithCount", ObservedReply::Success);
+        assert_eq!(log.last_grant_at(), Some(1_000_000));
+    }
 }

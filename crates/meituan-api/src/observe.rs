@@ -61,7 +61,8 @@ pub enum ObservedReply<'a> {
     Success,
     /// The error the attempt ended with (platform code, transport failure, unreadable body).
     Failed(&'a ApiError),
-    /// The envelope said success but `data` did not have the expected shape.
+    /// The envelope said success (heard as [`ObservedReply::Success`] first) but `data` did
+    /// not have the expected shape.
     Undecodable(&'a ApiError),
     /// HTTP 200 with a body that is not the §2.1 envelope.
     Unreadable {
