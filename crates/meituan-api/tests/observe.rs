@@ -41,15 +41,16 @@ impl ReplyObserver for Heard {
     }
 }
 
+/// Scripted answers: HTTP status and body.
+type Answers = Arc<Mutex<VecDeque<(u16, &'static str)>>>;
+
 async fn serve(answers: Vec<(u16, &'static str)>) -> String {
     let answers = Arc::new(Mutex::new(VecDeque::from(answers)));
     let app = axum::Router::new()
-        .fallback(
-            |State(a): State<Arc<Mutex<VecDeque<(u16, &'static str)>>>>| async move {
-                let (status, body) = a.lock().unwrap().pop_front().unwrap_or((200, "{}"));
-                (StatusCode::from_u16(status).unwrap(), body).into_response() as Response
-            },
-        )
+        .fallback(|State(a): State<Answers>| async move {
+            let (status, body) = a.lock().unwrap().pop_front().unwrap_or((200, "{}"));
+            (StatusCode::from_u16(status).unwrap(), body).into_response() as Response
+        })
         .with_state(answers);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
