@@ -211,7 +211,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'doctor.scope.store': 'Scope: per store ({store})',
   'doctor.scope.none': 'Scope: no credentials configured',
   'doctor.pushOff': 'This desk runs no push connection',
-  'doctor.socket': 'Connection {index}',
+  'doctor.socket': 'Connection {index}:',
   'doctor.socket.open': 'open',
   'doctor.socket.connecting': 'connecting',
   'doctor.socket.backoff': 'waiting to reconnect',

@@ -213,7 +213,7 @@ export const zhCN = {
   'doctor.scope.store': '连接范围：门店级（{store}）',
   'doctor.scope.none': '连接范围：未配置凭证',
   'doctor.pushOff': '本机未运行推送连接',
-  'doctor.socket': '连接 {index}',
+  'doctor.socket': '连接 {index}：',
   'doctor.socket.open': '已连接',
   'doctor.socket.connecting': '连接中',
   'doctor.socket.backoff': '等待重连',
