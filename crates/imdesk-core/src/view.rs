@@ -690,7 +690,7 @@ pub struct CheckFailure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PushReport {
-    /// Whose pushes a connection carries: `developer` or `store:<epoiId>` [INF].
+    /// Whose pushes a connection carries: `developer` or `store:<epoiId>` (inferred, protocol §6.3).
     pub scope: String,
     /// Whether this desk runs push sockets at all.
     pub running: bool,

@@ -7,7 +7,7 @@ import type { SocketReport } from "./SocketReport";
  */
 export type PushReport = { 
 /**
- * Whose pushes a connection carries: `developer` or `store:<epoiId>` [INF].
+ * Whose pushes a connection carries: `developer` or `store:<epoiId>` (inferred, protocol §6.3).
  */
 scope: string, 
 /**
