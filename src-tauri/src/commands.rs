@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use imdesk_core::alerts::AlertSettings;
 use imdesk_core::view::{
-    AppInfo, BlockRequest, ChatMessage, ConnectionStatus, ConversationDetail, HistoryPage,
-    InboxPage, InboxQuery, IpcError, PictureFile, QuickReply, ReplyRates, SearchHit, SearchQuery,
-    StoreSummary,
+    AppInfo, BlockRequest, BundleInfo, ChatMessage, ConnectionStatus, ConversationDetail,
+    DoctorReport, HistoryPage, InboxPage, InboxQuery, IpcError, PictureFile, QuickReply,
+    ReplyRates, SearchHit, SearchQuery, StoreSummary,
 };
 use tauri::State;
 
@@ -166,6 +166,22 @@ pub async fn set_draft(host: Host<'_>, conversation_id: String, text: String) ->
 #[tauri::command]
 pub async fn connection_status(host: Host<'_>) -> Reply<ConnectionStatus> {
     Ok(host.desk().await?.connection_status())
+}
+
+/// The connection doctor (连接诊断): each store's token checked, sockets, clock, failed replies
+/// and quarantined frames.
+#[tauri::command]
+pub async fn connection_doctor(host: Host<'_>) -> Reply<DoctorReport> {
+    Ok(host.desk().await?.doctor().await?)
+}
+
+/// Writes a diagnostic bundle (the report and the redacted log, zipped) into
+/// `<data dir>/diagnostics`; returns where it is.
+#[tauri::command]
+pub async fn diagnostic_bundle(host: Host<'_>, paths: State<'_, AppPaths>) -> Reply<BundleInfo> {
+    let dir = paths.data_dir.join("diagnostics");
+    let logs = vec![paths.log_dir.join("imdesk.log")];
+    Ok(host.desk().await?.diagnostic_bundle(&dir, logs).await?)
 }
 
 /// Local and platform reply rates of the brand and each store.

@@ -101,6 +101,8 @@ pub fn run() -> ExitCode {
             commands::delete_quick_reply,
             commands::set_draft,
             commands::connection_status,
+            commands::connection_doctor,
+            commands::diagnostic_bundle,
             commands::reply_rates,
             commands::get_alert_settings,
             commands::set_alert_settings,

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod api_cmd;
+mod doctor_cmd;
 mod export_cmd;
 mod headless_cmd;
 mod sandbox_cmd;
@@ -38,6 +39,8 @@ enum Command {
     Send(send_cmd::Args),
     /// Print stored messages as JSON lines.
     Export(export_cmd::Args),
+    /// Check the connection to the platform (连接诊断); prints the report as JSON.
+    Doctor(doctor_cmd::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -68,6 +71,7 @@ fn main() -> std::process::ExitCode {
             Command::Headless(args) => headless_cmd::run(args).await,
             Command::Send(args) => send_cmd::run(args).await,
             Command::Export(args) => export_cmd::run(args).await,
+            Command::Doctor(args) => doctor_cmd::run(args).await,
         }
     });
     match result {

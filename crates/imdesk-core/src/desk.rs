@@ -27,6 +27,7 @@ use crate::alerts_driver::{self, AlertDriver, AlertsHandle};
 use crate::attachments::Attachments;
 use crate::config::DeskConfig;
 use crate::detail::ContextFetcher;
+use crate::doctor::{Coordinates, PlatformLog};
 use crate::error::{DeskError, DeskResult};
 use crate::events::{self, DeskSink, Notices};
 use crate::ingest::{Ingest, SettleRequest};
@@ -56,7 +57,9 @@ pub struct Desk {
     pub(crate) attachments: Attachments,
     pub(crate) opts: DeskOptions,
     link: watch::Receiver<ConnectionStatus>,
-    health: Option<watch::Receiver<Vec<meituan_push::ConnectionHealth>>>,
+    pub(crate) health: Option<watch::Receiver<Vec<meituan_push::ConnectionHealth>>>,
+    /// What the platform answered, for the connection doctor.
+    pub(crate) platform_log: Arc<PlatformLog>,
     pub(crate) platform_rates: watch::Receiver<BTreeMap<String, ReversionRate>>,
     ingest_settle: Option<mpsc::UnboundedSender<SettleRequest>>,
     cancel: CancellationToken,
@@ -135,7 +138,11 @@ fn business_id(code: u8, epoi_id: &str) -> DeskResult<BusinessId> {
     })
 }
 
-fn client(config: &DeskConfig, opts: &DeskOptions) -> DeskResult<Option<Arc<MeituanClient>>> {
+fn client(
+    config: &DeskConfig,
+    opts: &DeskOptions,
+    observer: Arc<PlatformLog>,
+) -> DeskResult<Option<Arc<MeituanClient>>> {
     let (Some(developer_id), Some(sign_key)) = (config.developer_id, config.sign_key.clone())
     else {
         return Ok(None);
@@ -161,7 +168,8 @@ fn client(config: &DeskConfig, opts: &DeskOptions) -> DeskResult<Option<Arc<Meit
     let client = MeituanClient::new(
         DeveloperCredentials::new(developer_id, sign_key),
         client_config,
-    )?;
+    )?
+    .with_observer(observer);
     Ok(Some(Arc::new(client)))
 }
 
@@ -187,7 +195,15 @@ impl Desk {
         let store = tokio::task::spawn_blocking(move || Store::open(path, store_opts))
             .await
             .map_err(|_| DeskError::Stopped)??;
-        let client = client(&config, &opts)?;
+        let platform_log = Arc::new(PlatformLog::new(
+            opts.clock.clone(),
+            Coordinates {
+                gateway_url: config.gateway_url.clone(),
+                push_url: config.push_url.clone(),
+                developer_id: config.developer_id,
+            },
+        ));
+        let client = client(&config, &opts, platform_log.clone())?;
         let stores = register_stores(&config, &store, client.as_deref(), &opts).await?;
         settings::seed_quick_replies(&store).await?;
         settings::apply_urgent_tags(&store).await?;
@@ -309,6 +325,7 @@ impl Desk {
             opts,
             link: link_rx,
             health,
+            platform_log,
             platform_rates: rates_rx,
             ingest_settle,
             cancel,

@@ -66,6 +66,9 @@ pub enum DeskError {
     /// A staged picture could not be written or read.
     #[error(transparent)]
     Attachment(#[from] crate::attachments::AttachmentError),
+    /// A diagnostic bundle could not be written (the path and the I/O reason).
+    #[error("diagnostics: {0}")]
+    Diagnostics(String),
     /// The engine has shut down.
     #[error("the desk has shut down")]
     Stopped,
@@ -98,6 +101,7 @@ impl DeskError {
             DeskError::Store(_)
             | DeskError::Push(_)
             | DeskError::Attachment(_)
+            | DeskError::Diagnostics(_)
             | DeskError::Stopped
             | DeskError::Thread(_) => ErrorCode::Internal,
             DeskError::BadImage(_) => ErrorCode::BadImage,

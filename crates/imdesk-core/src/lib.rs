@@ -31,6 +31,8 @@ pub mod convert;
 pub mod credentials;
 mod desk;
 mod detail;
+mod doctor;
+mod doctor_redact;
 mod error;
 mod events;
 pub mod ingest;

@@ -45,6 +45,16 @@ impl StoreRegistry {
             .map_or_else(|| epoi_id.to_owned(), |e| e.name)
     }
 
+    /// Every store, by ePoiId.
+    pub(crate) fn entries(&self) -> Vec<(String, StoreEntry)> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(id, e)| (id.clone(), e.clone()))
+            .collect()
+    }
+
     pub(crate) fn keys(&self) -> Vec<StoreKey> {
         self.0
             .read()

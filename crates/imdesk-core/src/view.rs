@@ -631,3 +631,203 @@ pub enum ErrorCode {
     /// Anything else (a bug): see the log.
     Internal,
 }
+
+/// The connection doctor's report (设置 → 连接诊断, `imdesk-cli doctor`): what a support
+/// engineer needs to see of the link to the platform. Carries ids, codes, states and times;
+/// never a token, a secret or message text (quarantined frames are redacted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DoctorReport {
+    /// When the report was made (UTC ms, the desk's clock).
+    pub generated_at: i64,
+    /// The gateway the desk calls (a URL; no credentials in it).
+    pub gateway_url: String,
+    /// The push base URL.
+    pub push_url: String,
+    /// The developer id, when configured (an id, not a secret).
+    pub developer_id: Option<String>,
+    /// Each configured store, with the result of a harmless read with its token.
+    pub stores: Vec<StoreCheck>,
+    /// The push connection: scope, sockets, imSecret age.
+    pub push: PushReport,
+    /// Our clock against the platform's.
+    pub clock: ClockReport,
+    /// Replies of the platform that were not `OP_SUCCESS`.
+    pub replies: RepliesReport,
+    /// Frames that could not be read.
+    pub quarantine: QuarantineReport,
+}
+
+/// One store's token check (`getPoiIMStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreCheck {
+    /// The ePoiId.
+    pub epoi_id: String,
+    /// Display name.
+    pub name: String,
+    /// 2 or 16.
+    pub business_id: u8,
+    /// The read succeeded: the token works.
+    pub token_ok: bool,
+    /// The store's IM switch, when the read succeeded.
+    pub im_open: Option<bool>,
+    /// Why the read failed.
+    pub failure: Option<CheckFailure>,
+    /// How long the read took, in ms.
+    pub elapsed_ms: i64,
+}
+
+/// Why a check failed: the platform's code (or `network`, `unreadable`, `local`), its text
+/// and traceId.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckFailure {
+    /// The platform's code, or `network` / `unreadable` / `auth` / `local`.
+    pub code: String,
+    /// The platform's `msg`, or our description (secrets scrubbed).
+    pub message: String,
+    /// The platform's traceId.
+    pub trace_id: Option<String>,
+}
+
+/// The push long connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PushReport {
+    /// Whose pushes a connection carries: `developer` or `store:<epoiId>` (inferred, protocol §6.3).
+    pub scope: String,
+    /// Whether this desk runs push sockets at all.
+    pub running: bool,
+    /// The summary the status bar shows.
+    pub state: LinkState,
+    /// Each socket.
+    pub sockets: Vec<SocketReport>,
+    /// When the last connection token (and with it the imSecret) was granted (UTC ms).
+    pub im_secret_fetched_at: Option<i64>,
+    /// Age of that imSecret now, in ms.
+    pub im_secret_age_ms: Option<i64>,
+}
+
+/// One push socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SocketReport {
+    /// Socket number, 0-based.
+    pub index: u32,
+    /// Its state.
+    pub state: SocketState,
+    /// Last frame of any kind (UTC ms).
+    pub last_frame_at: Option<i64>,
+    /// Sessions after the first.
+    pub reconnects: u32,
+    /// Push frames read.
+    pub frames: u32,
+    /// Keep-alive answers read.
+    pub keepalives: u32,
+    /// Copies dropped (another socket delivered first).
+    pub duplicates: u32,
+    /// Frames quarantined.
+    pub quarantined: u32,
+    /// Why its last session ended.
+    pub last_disconnect: Option<String>,
+}
+
+/// Our clock against the gateway's `Date` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockReport {
+    /// Replies whose `Date` was read.
+    pub samples: u32,
+    /// Platform minus us, in ms (median of the recent samples); positive: we are behind.
+    pub skew_ms: Option<i64>,
+    /// How far off the estimate may be (the header has whole seconds, plus half a round trip).
+    pub precision_ms: Option<i64>,
+    /// When the last sample was taken (UTC ms).
+    pub last_sample_at: Option<i64>,
+}
+
+/// Replies that were not `OP_SUCCESS`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RepliesReport {
+    /// Replies observed since start (every attempt).
+    pub total: u32,
+    /// Of which not successful.
+    pub failed: u32,
+    /// Failures by kind (`platform:<code>`, `unreadable:html`, `network:…`), with counts.
+    pub counts: Vec<ProblemCount>,
+    /// The last 50, newest first.
+    pub recent: Vec<PlatformReply>,
+}
+
+/// A kind of problem and how often it was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemCount {
+    /// What (`platform:OP_…`, `unreadable:html`, `unknown_store`, …).
+    pub kind: String,
+    /// How many times.
+    pub count: u32,
+}
+
+/// A reply that was not `OP_SUCCESS`: code, msg, traceId, endpoint; never a token or text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformReply {
+    /// When it arrived (UTC ms).
+    pub at: i64,
+    /// The endpoint (`msg/send`, `getPoiIMStatus`, …).
+    pub endpoint: String,
+    /// `platform`, `unreadable` (not the envelope: an HTML page, an unknown shape),
+    /// `undecodable` (`data` of an unknown shape) or `network`.
+    pub kind: String,
+    /// The platform's code, or the body kind / transport failure.
+    pub code: String,
+    /// The platform's `msg` (secrets scrubbed, cut to 200 characters) or our description.
+    pub msg: String,
+    /// The platform's traceId.
+    pub trace_id: Option<String>,
+}
+
+/// Frames that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QuarantineReport {
+    /// Frames in quarantine in total.
+    pub total: u32,
+    /// By reason (of the recent ones), with counts.
+    pub counts: Vec<ProblemCount>,
+    /// The newest, newest first.
+    pub recent: Vec<QuarantineEntry>,
+}
+
+/// A quarantined frame, redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QuarantineEntry {
+    /// Local id.
+    pub id: i64,
+    /// When it arrived (UTC ms).
+    pub received_at: i64,
+    /// The reason's code (`unknown_store`, `not_json`, …).
+    pub reason: String,
+    /// The reason in full (field names, store ids; no content).
+    pub detail: String,
+    /// The frame with every text value masked: its shape, ids and lengths only.
+    pub redacted: String,
+    /// Length of the raw frame in bytes.
+    pub raw_len: u32,
+}
+
+/// A diagnostic bundle written to disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleInfo {
+    /// Where the zip is.
+    pub path: String,
+    /// Its entries.
+    pub entries: Vec<String>,
+    /// Its size in bytes.
+    pub bytes: i64,
+}

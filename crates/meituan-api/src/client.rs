@@ -16,6 +16,7 @@ use crate::endpoint::{path_for_name, Endpoint};
 use crate::envelope::{api_form, oauth_refresh_form, oauth_token_form, Biz};
 use crate::error::ApiError;
 use crate::oauth::{parse_token_response, TokenGrant, REFRESH_PATH, TOKEN_PATH};
+use crate::observe::ReplyObserver;
 use crate::opaque;
 use crate::transport::{BurstState, Reply};
 
@@ -35,6 +36,7 @@ pub struct MeituanClient {
     tokens: Mutex<HashMap<StoreKey, StoreToken>>,
     refresh_gates: Mutex<HashMap<StoreKey, Arc<tokio::sync::Mutex<()>>>>,
     sink: Option<Arc<dyn TokenSink>>,
+    pub(crate) observer: Option<Arc<dyn ReplyObserver>>,
 }
 
 impl fmt::Debug for MeituanClient {
@@ -96,6 +98,7 @@ impl MeituanClient {
             tokens: Mutex::default(),
             refresh_gates: Mutex::default(),
             sink: None,
+            observer: None,
         })
     }
 
@@ -108,6 +111,12 @@ impl MeituanClient {
     /// Hands every newly obtained token to `sink` so the caller can persist it.
     pub fn with_token_sink(mut self, sink: Arc<dyn TokenSink>) -> Self {
         self.sink = Some(sink);
+        self
+    }
+
+    /// Tells `observer` how each attempt ended (diagnostics; see [`crate::observe`]).
+    pub fn with_observer(mut self, observer: Arc<dyn ReplyObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -133,6 +142,15 @@ impl MeituanClient {
             .cloned()
     }
 
+    pub(crate) fn all_tokens(&self) -> Vec<StoreToken> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Calls a typed endpoint for a store, in the store's integration, and decodes `data`.
     pub async fn call<E: Endpoint>(
         &self,
@@ -152,7 +170,7 @@ impl MeituanClient {
                 E::IDEMPOTENT,
             )
             .await?;
-        decode(E::NAME, reply)
+        decode(E::NAME, reply).inspect_err(|e| self.observe_undecodable(E::NAME, e))
     }
 
     /// Calls a typed endpoint without a store token (for example `getConnectionToken` if it
@@ -176,7 +194,7 @@ impl MeituanClient {
         let reply = self
             .run(None, business_id, E::NAME, &path, &biz, E::IDEMPOTENT)
             .await?;
-        decode(E::NAME, reply)
+        decode(E::NAME, reply).inspect_err(|e| self.observe_undecodable(E::NAME, e))
     }
 
     /// Calls an endpoint named at run time (an IM suffix of §4.0 such as `msg/send`, or

@@ -77,7 +77,8 @@ impl MeituanClient {
             tokio::time::sleep(wait).await;
         }
         self.limiter.until_ready().await;
-        let timestamp = self.clock.now().to_unix_seconds();
+        let sent_at = self.clock.now();
+        let timestamp = sent_at.to_unix_seconds();
         let body = form(timestamp).encode();
         let url = format!("{}{}", self.base_url, path);
         let response = self
@@ -95,6 +96,7 @@ impl MeituanClient {
             .send()
             .await
             .map_err(|e| ApiError::transport(endpoint, classify(&e)))?;
+        self.observe_date(endpoint, sent_at, response.headers());
         let status = response.status().as_u16();
         if status != 200 {
             return Err(ApiError::transport(
@@ -124,11 +126,13 @@ impl MeituanClient {
         path: &str,
         form: &(dyn Fn(UnixSeconds) -> SignedForm + Sync),
     ) -> Result<Reply, ApiError> {
-        let result = self
-            .post_once(endpoint, path, form)
-            .await
-            .and_then(|body| read_envelope(endpoint, &body, &self.config.codes));
+        let body = self.post_once(endpoint, path, form).await;
+        let result = match &body {
+            Ok(body) => read_envelope(endpoint, body, &self.config.codes),
+            Err(e) => Err(e.clone()),
+        };
         self.burst.record(&result);
+        self.observe_attempt(endpoint, body.as_deref().ok(), &result);
         result
     }
 

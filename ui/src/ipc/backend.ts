@@ -9,11 +9,13 @@
 import type { AlertSettings } from './generated/AlertSettings';
 import type { AppInfo } from './generated/AppInfo';
 import type { BlockRequest } from './generated/BlockRequest';
+import type { BundleInfo } from './generated/BundleInfo';
 import type { ChatMessage } from './generated/ChatMessage';
 import type { ConnectionStatus } from './generated/ConnectionStatus';
 import type { CredentialsForm } from './generated/CredentialsForm';
 import type { ConversationDetail } from './generated/ConversationDetail';
 import type { DeskEvent } from './generated/DeskEvent';
+import type { DoctorReport } from './generated/DoctorReport';
 import type { HistoryPage } from './generated/HistoryPage';
 import type { InboxPage } from './generated/InboxPage';
 import type { InboxQuery } from './generated/InboxQuery';
@@ -29,6 +31,14 @@ export type { AppInfo } from './generated/AppInfo';
 export type { Author } from './generated/Author';
 export type { BlockReason } from './generated/BlockReason';
 export type { BlockRequest } from './generated/BlockRequest';
+export type { BundleInfo } from './generated/BundleInfo';
+export type { CheckFailure } from './generated/CheckFailure';
+export type { DoctorReport } from './generated/DoctorReport';
+export type { PlatformReply } from './generated/PlatformReply';
+export type { ProblemCount } from './generated/ProblemCount';
+export type { QuarantineEntry } from './generated/QuarantineEntry';
+export type { SocketReport } from './generated/SocketReport';
+export type { StoreCheck } from './generated/StoreCheck';
 export type { ChatMessage } from './generated/ChatMessage';
 export type { ComposeBlock } from './generated/ComposeBlock';
 export type { ConnectionStatus } from './generated/ConnectionStatus';
@@ -118,6 +128,14 @@ export interface Backend {
   setDraft(conversationId: string, text: string): Promise<null>;
   /** `connection_status`: the push sockets' health. */
   connectionStatus(): Promise<ConnectionStatus>;
+  /**
+   * `connection_doctor` (连接诊断): checks every store's token with a harmless read, and reports
+   * the push sockets, the imSecret's age, clock skew, failed platform replies and quarantined
+   * frames. Never carries a secret or message text.
+   */
+  connectionDoctor(): Promise<DoctorReport>;
+  /** `diagnostic_bundle`: zips the report and the redacted log into the data directory. */
+  diagnosticBundle(): Promise<BundleInfo>;
   /** `reply_rates`: the brand (store null) and each store. */
   replyRates(): Promise<ReplyRates[]>;
   /** `get_alert_settings`. */

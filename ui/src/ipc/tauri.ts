@@ -46,6 +46,8 @@ export class TauriBackend implements Backend {
   deleteQuickReply: Backend['deleteQuickReply'] = (id) => call('delete_quick_reply', { id });
   setDraft: Backend['setDraft'] = (conversationId, text) => call('set_draft', { conversationId, text });
   connectionStatus: Backend['connectionStatus'] = () => call('connection_status');
+  connectionDoctor: Backend['connectionDoctor'] = () => call('connection_doctor');
+  diagnosticBundle: Backend['diagnosticBundle'] = () => call('diagnostic_bundle');
   replyRates: Backend['replyRates'] = () => call('reply_rates');
   getAlertSettings: Backend['getAlertSettings'] = () => call('get_alert_settings');
   setAlertSettings: Backend['setAlertSettings'] = (settings) => call('set_alert_settings', { settings });

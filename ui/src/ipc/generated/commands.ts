@@ -19,6 +19,8 @@ export const COMMANDS = {
   delete_quick_reply: ["id"],
   set_draft: ["conversationId", "text"],
   connection_status: [],
+  connection_doctor: [],
+  diagnostic_bundle: [],
   reply_rates: [],
   get_alert_settings: [],
   set_alert_settings: ["settings"],

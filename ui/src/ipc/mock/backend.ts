@@ -10,11 +10,13 @@ import type {
   AppInfo,
   Backend,
   BlockRequest,
+  BundleInfo,
   ChatMessage,
   ConnectionStatus,
   ConversationDetail,
   CredentialsForm,
   DeskEvent,
+  DoctorReport,
   HistoryPage,
   InboxPage,
   InboxQuery,
@@ -30,6 +32,7 @@ import type {
 import { buildDemoBrand, nextMessageKey, previewOf, SCENES, type MockBrand, type MockConversation } from './brand';
 import { canUpload, checkBlockRequest, checkPicture } from './pictures';
 import { DEFAULT_ALERTS, MOCK_CLOCK } from './defaults';
+import { demoBundle, demoDoctorReport } from './doctor';
 import { compareRows, demoReplyRates, matchesFilter, rowAt } from './rules';
 
 export type MockBackendOptions = {
@@ -299,6 +302,16 @@ export class MockBackend implements Backend {
   async connectionStatus(): Promise<ConnectionStatus> {
     this.record('connectionStatus');
     return copy(this.connection);
+  }
+
+  async connectionDoctor(): Promise<DoctorReport> {
+    this.record('connectionDoctor');
+    return demoDoctorReport(this.brand.stores, this.clock());
+  }
+
+  async diagnosticBundle(): Promise<BundleInfo> {
+    this.record('diagnosticBundle');
+    return demoBundle(this.clock());
   }
 
   async replyRates(): Promise<ReplyRates[]> {
