@@ -16,6 +16,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -137,12 +138,16 @@ fn token_hash(token: &str) -> u64 {
     h.finish()
 }
 
-/// One scope unit's [`TokenSource`]: asks the platform with `store`'s token (in the developer
-/// scope any store's will do \[INF\]) and keeps the unit's imSecret.
+/// One scope unit's [`TokenSource`]: asks the platform with a store's token and keeps the
+/// unit's imSecret. In the developer scope any store's token will do \[INF\], so every store
+/// may ask: when the platform refuses one store's token (expired, revoked), the next store asks
+/// instead, and one store's lapsed authorisation does not cut the whole brand's pushes.
 #[derive(Clone)]
 pub(crate) struct PlatformTokens {
     client: Arc<MeituanClient>,
-    store: StoreKey,
+    askers: Arc<[StoreKey]>,
+    /// Index in `askers` of the store that was answered last.
+    asking: Arc<AtomicUsize>,
     secret: Arc<SecretSlot>,
     plan: Arc<Mutex<TokenPlan>>,
 }
@@ -150,23 +155,64 @@ pub(crate) struct PlatformTokens {
 impl fmt::Debug for PlatformTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PlatformTokens")
-            .field("store", &self.store)
+            .field("store", self.store())
             .finish_non_exhaustive()
     }
 }
 
+/// Why asking with one store's token failed.
+enum AskFailure {
+    /// The platform answered and refused this store's token: another store may ask.
+    Refused(meituan_api::ApiError),
+    /// Anything else (network, an empty grant, a bad secret): another store would fare the same.
+    Other(TokenError),
+}
+
+impl From<meituan_api::ApiError> for AskFailure {
+    fn from(e: meituan_api::ApiError) -> Self {
+        use meituan_api::ApiError as E;
+        match e {
+            E::Platform { .. } | E::OAuth { .. } | E::MissingToken { .. } => Self::Refused(e),
+            other => Self::Other(TokenError::Request(other.to_string())),
+        }
+    }
+}
+
+impl From<TokenError> for AskFailure {
+    fn from(e: TokenError) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl AskFailure {
+    fn into_token_error(self) -> TokenError {
+        match self {
+            Self::Refused(e) => TokenError::Request(e.to_string()),
+            Self::Other(e) => e,
+        }
+    }
+}
+
 impl PlatformTokens {
+    /// A unit that asks with `askers`' tokens (at least one), the first one first.
     pub(crate) fn new(
         client: Arc<MeituanClient>,
-        store: StoreKey,
+        askers: Vec<StoreKey>,
         refetch_after: Duration,
     ) -> Self {
         Self {
             client,
-            store,
+            askers: askers.into(),
+            asking: Arc::default(),
             secret: Arc::new(SecretSlot::new(refetch_after)),
             plan: Arc::default(),
         }
+    }
+
+    /// The store whose token asks now.
+    fn store(&self) -> &StoreKey {
+        let i = self.asking.load(Ordering::Relaxed);
+        &self.askers[i % self.askers.len()]
     }
 
     fn plan(&self) -> std::sync::MutexGuard<'_, TokenPlan> {
@@ -176,31 +222,56 @@ impl PlatformTokens {
     /// Fresh tokens: from the API that served last (`getConnectionToken` at first), or, when
     /// that call fails, from the other one, which then serves until it fails or its socket is
     /// refused.
+    /// A store whose token the platform refuses hands over to the next one.
     pub(crate) async fn grant(&self, count: u8) -> Result<ConnectionGrant, TokenError> {
-        let first = self.plan().first;
-        let grant = match self.ask(first, count).await {
-            Ok(grant) => grant,
-            Err(e) => {
-                let other = first.other();
-                tracing::warn!(store = %self.store, "{} failed, asking {}: {e}", first.name(), other.name());
-                let grant = self.ask(other, count).await?;
-                self.plan().first = other;
-                grant
+        let start = self.asking.load(Ordering::Relaxed);
+        let mut refused = None;
+        for step in 0..self.askers.len() {
+            let i = (start + step) % self.askers.len();
+            let store = &self.askers[i];
+            match self.grant_with(store, count).await {
+                Ok(grant) => {
+                    self.asking.store(i, Ordering::Relaxed);
+                    self.secret.install(&grant.im_secret)?;
+                    return Ok(grant);
+                }
+                Err(AskFailure::Refused(e)) => {
+                    tracing::warn!(%store, "connection tokens refused for this store's token: {e}");
+                    refused = Some(AskFailure::Refused(e));
+                }
+                Err(other) => return Err(other.into_token_error()),
             }
-        };
-        self.secret.install(&grant.im_secret)?;
-        Ok(grant)
+        }
+        Err(refused.map_or(TokenError::NoToken, AskFailure::into_token_error))
     }
 
-    async fn ask(&self, api: TokenApi, count: u8) -> Result<ConnectionGrant, TokenError> {
-        let failed = |e: meituan_api::ApiError| TokenError::Request(e.to_string());
+    async fn grant_with(&self, store: &StoreKey, count: u8) -> Result<ConnectionGrant, AskFailure> {
+        let first = self.plan().first;
+        match self.ask(store, first, count).await {
+            Ok(grant) => Ok(grant),
+            Err(e) => {
+                let other = first.other();
+                let e = match e {
+                    AskFailure::Refused(e) => e.to_string(),
+                    AskFailure::Other(e) => e.to_string(),
+                };
+                tracing::warn!(%store, "{} failed, asking {}: {e}", first.name(), other.name());
+                let grant = self.ask(store, other, count).await?;
+                self.plan().first = other;
+                Ok(grant)
+            }
+        }
+    }
+
+    async fn ask(
+        &self,
+        store: &StoreKey,
+        api: TokenApi,
+        count: u8,
+    ) -> Result<ConnectionGrant, AskFailure> {
         match api {
             TokenApi::Single => {
-                let one = self
-                    .client
-                    .call(&self.store, &GetConnectionToken)
-                    .await
-                    .map_err(failed)?;
+                let one = self.client.call(store, &GetConnectionToken).await?;
                 Ok(ConnectionGrant {
                     connections: vec![ConnectionSlot {
                         connection_id: one.connection_id.clone(),
@@ -214,13 +285,9 @@ impl PlatformTokens {
                 let request = GetConnectionTokenWithCount {
                     required_token_count: i32::from(count.clamp(1, 5)),
                 };
-                let tokens = self
-                    .client
-                    .call(&self.store, &request)
-                    .await
-                    .map_err(failed)?;
+                let tokens = self.client.call(store, &request).await?;
                 if tokens.token_infos.is_empty() {
-                    return Err(TokenError::NoToken);
+                    return Err(TokenError::NoToken.into());
                 }
                 let connection_id = with_count_connection_id(tokens.appkey);
                 let connections: Vec<ConnectionSlot> = tokens
@@ -286,7 +353,7 @@ impl TokenSource for PlatformTokens {
         if plan.batch_tokens.contains(&hash) {
             plan.batch_tokens.retain(|h| *h != hash);
             if plan.first == TokenApi::Batch {
-                tracing::warn!(store = %self.store, status, "a batch token's socket was refused; back to getConnectionToken");
+                tracing::warn!(store = %self.store(), status, "a batch token's socket was refused; back to getConnectionToken");
                 plan.first = TokenApi::Single;
             }
         }
@@ -311,12 +378,15 @@ impl ScopeUnits {
         stores: &[StoreKey],
         secret_refetch_after: Duration,
     ) -> Option<Self> {
-        let first = stores.first()?;
+        if stores.is_empty() {
+            return None;
+        }
         let (units, by_store) = match scope {
             PushScope::Developer => (
                 vec![(
                     ConnectionScope::Developer,
-                    PlatformTokens::new(client.clone(), first.clone(), secret_refetch_after),
+                    // Every store may ask for the developer's connection, first store first.
+                    PlatformTokens::new(client.clone(), stores.to_vec(), secret_refetch_after),
                 )],
                 HashMap::new(),
             ),
@@ -326,7 +396,11 @@ impl ScopeUnits {
                     .map(|key| {
                         (
                             ConnectionScope::Store(key.store.clone()),
-                            PlatformTokens::new(client.clone(), key.clone(), secret_refetch_after),
+                            PlatformTokens::new(
+                                client.clone(),
+                                vec![key.clone()],
+                                secret_refetch_after,
+                            ),
                         )
                     })
                     .collect();

@@ -700,3 +700,23 @@ async fn read_receipts_appear_after_the_customer_reads(scope: PushScope) {
     eventually(5, "the UI was told", || async { sink.changed(&id) }).await;
     desk.shutdown().await;
 }
+
+/// In the developer scope any store's token may ask for the connection: when the first
+/// store's authorisation lapses, the sockets come back on another store's token and that
+/// store's customers are still heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stores_lapsed_token_does_not_cut_the_developers_pushes() {
+    let sb = sandbox_in(PushScope::Developer, Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let desk = desk(&sb, &db_path(&dir), Arc::new(RecordingSink::default())).await;
+    connected(&sb, 3).await;
+    let first = sb.stores()[0].epoi_id.clone();
+    sb.expire_store_tokens(&first).unwrap();
+    sb.drop_connections(DropMode::Reset);
+    connected(&sb, 3).await;
+    let pushed = sb
+        .customer_says(CustomerMessage::text(&first, ChatKind::PreOrder, "还在吗"))
+        .unwrap();
+    assert_stored_once(&desk, &[pushed]).await;
+    desk.shutdown().await;
+}
