@@ -27,7 +27,7 @@ use crate::alerts_driver::{self, AlertDriver, AlertsHandle};
 use crate::attachments::Attachments;
 use crate::config::DeskConfig;
 use crate::detail::ContextFetcher;
-use crate::doctor::{Coordinates, PlatformLog};
+use crate::doctor_log::{Coordinates, PlatformLog};
 use crate::error::{DeskError, DeskResult};
 use crate::events::{self, DeskSink, Notices};
 use crate::ingest::{Ingest, SettleRequest};

@@ -32,6 +32,7 @@ pub mod credentials;
 mod desk;
 mod detail;
 mod doctor;
+mod doctor_log;
 mod doctor_redact;
 mod error;
 mod events;
