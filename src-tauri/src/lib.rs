@@ -7,6 +7,7 @@
 
 mod commands;
 mod host;
+mod instance;
 mod keyring_store;
 mod logging;
 mod notifier;
@@ -55,7 +56,11 @@ pub fn run() -> ExitCode {
                 | tauri_plugin_window_state::StateFlags::MAXIMIZED,
         )
         .build();
+    let context = tauri::generate_context!();
+    // First: a second launch must hand over and exit before anything else starts.
+    let single_instance = instance::plugin(&context.config().identifier, &paths.data_dir);
     let result = tauri::Builder::default()
+        .plugin(single_instance)
         .plugin(window_state)
         .manage(host.clone())
         .manage(paths.clone())
@@ -112,7 +117,7 @@ pub fn run() -> ExitCode {
             commands::save_credentials,
             commands::set_ui_language,
         ])
-        .build(tauri::generate_context!());
+        .build(context);
     let app = match result {
         Ok(app) => app,
         Err(e) => {

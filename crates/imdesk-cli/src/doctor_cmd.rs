@@ -40,6 +40,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let options = DeskOptions {
         run_push: !args.no_push,
         run_pollers: false,
+        // The doctor is run beside the live desk it diagnoses (the app or `headless`), whose
+        // writer lock would refuse it; it is short-lived and reads the stored diagnostics.
+        store: imdesk_store::StoreOptions {
+            exclusive: false,
+            ..imdesk_store::StoreOptions::default()
+        },
         ..DeskOptions::default()
     };
     let desk = Desk::start_with(config, options, Arc::new(NullSink))

@@ -81,7 +81,13 @@ fn export(path: PathBuf, filter: &ExportFilter) -> anyhow::Result<()> {
     if !path.exists() {
         anyhow::bail!("数据库不存在 / database {} does not exist", path.display());
     }
-    let store = Store::open(&path, StoreOptions::default())
+    // Export reads beside a live desk (the app or `headless`), so it does not ask for the
+    // writer lock that would refuse it.
+    let options = StoreOptions {
+        exclusive: false,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&path, options)
         .with_context(|| format!("无法打开 / cannot open {}", path.display()))?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut failed = None;

@@ -32,6 +32,9 @@ pub(crate) struct Inner {
     readers: (Sender<Connection>, Receiver<Connection>),
     options: SharedOptions,
     path: PathBuf,
+    /// Released after the threads above are joined (fields drop after `Drop::drop`), so no
+    /// second desk can open the file while this one still commits its last batch.
+    _lock: Option<crate::lock::DbLock>,
 }
 
 /// The options as they are now: shared with the writer thread, which reads the clock policy
@@ -123,9 +126,16 @@ fn open_reader(path: &Path, options: &StoreOptions) -> Result<Connection> {
 
 impl Store {
     /// Opens (creating if needed) the cache at `path`, applies pragmas and migrations, starts
-    /// the writer thread and the reader pool.
+    /// the writer thread and the reader pool. Unless [`StoreOptions::exclusive`] is off, first
+    /// takes the file's writer lock and fails with [`StoreError::Locked`] if another store holds
+    /// it; the lock lives as long as the store.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        // Before SQLite touches the file: a refused opener must not have written anything.
+        let lock = options
+            .exclusive
+            .then(|| crate::lock::acquire(&path))
+            .transpose()?;
         let mut writer = open_writer(&path, &options)?;
         let (checkpoints, checkpointer) =
             checkpoint::start(&path, BUSY_TIMEOUT, options.checkpoint)?;
@@ -155,6 +165,7 @@ impl Store {
                 readers,
                 options: shared,
                 path,
+                _lock: lock,
             }),
         })
     }

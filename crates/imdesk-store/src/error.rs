@@ -23,6 +23,31 @@ pub enum StoreError {
         /// The latest version this build knows.
         supported: i64,
     },
+    /// Another process (or another `Store` in this one) has the database open for writing.
+    #[error(
+        "database {db} is already in use by another imdesk process{pid} (lock file {lock_file}); \
+         stop that process (the app, `imdesk-cli headless` or a relay) or give this one another \
+         database (IMDESK_DB or IMDESK_DATA_DIR)",
+        db = db.display(),
+        lock_file = lock_file.display(),
+        pid = holder.map(|p| format!(", pid {p}")).unwrap_or_default()
+    )]
+    Locked {
+        /// The database asked for.
+        db: std::path::PathBuf,
+        /// The lock file beside it.
+        lock_file: std::path::PathBuf,
+        /// The holder's pid, as it wrote it into the lock file (a hint; absent if unreadable).
+        holder: Option<u32>,
+    },
+    /// The lock file beside the database cannot be created or locked.
+    #[error("cannot use the lock file {}: {source}", path.display())]
+    LockFile {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
     /// The writer thread has stopped (the store is closing or a job panicked).
     #[error("the store's writer thread is gone")]
     WriterGone,

@@ -30,6 +30,7 @@ mod error;
 mod inbox;
 mod ingest;
 mod ingest_summary;
+mod lock;
 mod messages;
 mod options;
 mod outbox;
@@ -47,6 +48,7 @@ pub use inbox::{
     InboxCursor, InboxPage, InboxQuery, InboxRow, InboxView, StoreCounts, MAX_INBOX_PAGE,
 };
 pub use ingest::IngestOutcome;
+pub use lock::lock_path;
 pub use messages::{
     ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
 };

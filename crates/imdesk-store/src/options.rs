@@ -113,6 +113,10 @@ pub struct StoreOptions {
     pub max_batch_jobs: usize,
     /// When the WAL is checkpointed.
     pub checkpoint: CheckpointPolicy,
+    /// Take the database's writer lock (`<database>.lock`), so that a second desk on the
+    /// same file is refused. On by default; off only for a short-lived reader beside a live
+    /// desk (`imdesk-cli export`), which must not be refused for the desk's sake.
+    pub exclusive: bool,
 }
 
 impl Default for StoreOptions {
@@ -126,6 +130,7 @@ impl Default for StoreOptions {
             reader_cache_kib: 8 * 1024,
             max_batch_jobs: 512,
             checkpoint: CheckpointPolicy::default(),
+            exclusive: true,
         }
     }
 }
