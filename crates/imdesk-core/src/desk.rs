@@ -118,6 +118,16 @@ impl Engine {
     }
 
     /// Stops the thread; tasks still on it are dropped. Safe from async code.
+    /// Stops the thread and waits (up to 5 s) until its tasks are dropped, so that what they
+    /// held (the cache's clones, and with them its writer lock) is released on return.
+    async fn stop_and_wait(&self) {
+        let runtime = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(runtime) = runtime {
+            let wait = std::time::Duration::from_secs(5);
+            let _ = tokio::task::spawn_blocking(move || runtime.shutdown_timeout(wait)).await;
+        }
+    }
+
     fn stop(&self) {
         let runtime = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(runtime) = runtime {
@@ -361,7 +371,7 @@ impl Desk {
         for t in tasks {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;
         }
-        self.engine.stop();
+        self.engine.stop_and_wait().await;
     }
 
     /// Waits until everything the engine has received so far is handled: pushed messages
