@@ -152,7 +152,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let mut text = format!(
-        "imdesk crash report (崩溃报告)\n\
+        "imdesk crash report\n\
          version: {}\n\
          os: {} {} ({})\n\
          time_unix: {when}\n\
