@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use imdesk_core::alerts::AlertSettings;
+use imdesk_core::crash::PendingCrash;
 use imdesk_core::view::{
     AppInfo, BlockRequest, BundleInfo, ChatMessage, ConnectionStatus, ConversationDetail,
-    DoctorReport, HistoryPage, InboxPage, InboxQuery, IpcError, PictureFile, QuickReply,
+    DoctorReport, ErrorCode, HistoryPage, InboxPage, InboxQuery, IpcError, PictureFile, QuickReply,
     ReplyRates, SearchHit, SearchQuery, StoreSummary,
 };
 use tauri::State;
@@ -180,7 +181,11 @@ pub async fn connection_doctor(host: Host<'_>) -> Reply<DoctorReport> {
 #[tauri::command]
 pub async fn diagnostic_bundle(host: Host<'_>, paths: State<'_, AppPaths>) -> Reply<BundleInfo> {
     let dir = paths.data_dir.join("diagnostics");
-    let logs = vec![paths.log_dir.join("imdesk.log")];
+    // Today's and yesterday's files: enough for "it broke last night" without a huge zip.
+    let logs = imdesk_core::logs::log_files(&paths.log_dir)
+        .into_iter()
+        .take(2)
+        .collect();
     Ok(host.desk().await?.diagnostic_bundle(&dir, logs).await?)
 }
 
@@ -245,4 +250,21 @@ pub fn set_ui_language(app: tauri::AppHandle, lang: State<'_, UiLanguage>, code:
         *current = code;
     }
     crate::tray::relabel(&app);
+}
+
+/// The newest crash report of an earlier run that the agent has not dismissed (redacted when
+/// it was written), for the notice shown at start; `None` when there is none.
+#[tauri::command]
+pub fn pending_crash_report(paths: State<'_, AppPaths>) -> Option<PendingCrash> {
+    imdesk_core::crash::pending(&paths.crash_dir)
+}
+
+/// Marks a crash report seen ("忽略" / "Dismiss"); the file stays for a support ticket.
+#[tauri::command]
+pub fn dismiss_crash_report(paths: State<'_, AppPaths>, file: String) -> Reply<()> {
+    imdesk_core::crash::dismiss(&paths.crash_dir, &file).map_err(|e| IpcError {
+        code: ErrorCode::Invalid,
+        message: format!("cannot dismiss crash report {file}: {e}"),
+        platform_msg: None,
+    })
 }

@@ -47,7 +47,13 @@ impl DeskHost {
     }
 
     /// Starts the engine (and the demo sandbox first, in demo mode).
-    pub async fn start(&self, mut config: DeskConfig, paths: &AppPaths, sink: Arc<dyn DeskSink>) {
+    /// Returns the failure, if any, so the shell can also show it in a native dialog.
+    pub async fn start(
+        &self,
+        mut config: DeskConfig,
+        paths: &AppPaths,
+        sink: Arc<dyn DeskSink>,
+    ) -> Option<IpcError> {
         let result = async {
             if self.demo {
                 let sandbox = Sandbox::start(SandboxConfig {
@@ -72,10 +78,12 @@ impl DeskHost {
             Ok(desk) => {
                 tracing::info!(demo = self.demo, "engine started");
                 let _ = self.sender.send(Slot::Ready(Arc::new(desk)));
+                None
             }
             Err(e) => {
                 tracing::error!(code = ?e.code, message = %e.message, "engine failed to start");
-                let _ = self.sender.send(Slot::Failed(e));
+                let _ = self.sender.send(Slot::Failed(e.clone()));
+                Some(e)
             }
         }
     }

@@ -14,6 +14,7 @@ mod notifier;
 mod paths;
 mod settings;
 mod sink;
+mod startup;
 mod tray;
 
 use std::process::ExitCode;
@@ -29,22 +30,29 @@ pub fn run() -> ExitCode {
     let paths = match paths::AppPaths::resolve() {
         Ok(paths) => paths,
         Err(e) => {
-            eprintln!("无法确定数据目录 / cannot determine the data directory: {e}");
+            startup::show_error(
+                "imdesk 无法启动 / imdesk cannot start",
+                &format!("无法确定数据目录 / cannot determine the data directory: {e}"),
+            );
             return ExitCode::FAILURE;
         }
     };
-    let _log_guard = logging::init(&paths.log_dir);
+    let _log_guard = logging::init(&paths);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "imdesk starting");
 
     let mut config = match DeskConfig::load_default() {
         Ok(config) => config,
         Err(e) => {
             tracing::error!(error = %e, "configuration unreadable");
-            eprintln!("配置无法读取 / configuration unreadable: {e}");
+            startup::show_error(
+                "imdesk 无法启动 / imdesk cannot start",
+                &format!("配置无法读取 / configuration unreadable: {e}"),
+            );
             return ExitCode::FAILURE;
         }
     };
     config.fill_secrets(&keyring_store::OsKeyring);
+    imdesk_core::crash::set_secrets(imdesk_core::crash::secrets_of(&config));
     let host = Arc::new(DeskHost::new(&config));
 
     // The window comes back where the agent left it: size, position and maximised state (not
@@ -78,7 +86,13 @@ pub fn run() -> ExitCode {
             tray::install(&handle);
             let host = host.clone();
             tauri::async_runtime::spawn(async move {
-                host.start(config, &paths, sink.clone()).await;
+                if let Some(e) = host.start(config, &paths, sink.clone()).await {
+                    let detail = format!("引擎无法启动 / the engine cannot start: {}", e.message);
+                    // GTK dialogs run on the main thread; the window stays usable meanwhile.
+                    let _ = handle.run_on_main_thread(move || {
+                        startup::show_error("imdesk 无法启动 / imdesk cannot start", &detail);
+                    });
+                }
                 if let Ok(desk) = host.desk().await {
                     if let Ok(stores) = desk.stores().await {
                         sink.set_store_names(stores.into_iter().map(|s| (s.epoi_id, s.name)));
@@ -116,13 +130,18 @@ pub fn run() -> ExitCode {
             commands::alerts_paused_until,
             commands::save_credentials,
             commands::set_ui_language,
+            commands::pending_crash_report,
+            commands::dismiss_crash_report,
         ])
         .build(context);
     let app = match result {
         Ok(app) => app,
         Err(e) => {
             tracing::error!(error = %e, "the window could not be started");
-            eprintln!("无法打开窗口 / cannot open the window: {e}");
+            startup::show_error(
+                "imdesk 无法启动 / imdesk cannot start",
+                &format!("无法打开窗口 / cannot open the window: {e}"),
+            );
             return ExitCode::FAILURE;
         }
     };

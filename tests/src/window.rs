@@ -325,6 +325,8 @@ where
     .env("XDG_CONFIG_HOME", data.path().join("xdg-config"))
     .env("XDG_CACHE_HOME", data.path().join("xdg-cache"))
     .env("IMDESK_LOG", "info,imdesk=debug")
+    // A start-up failure goes to the log, not to a message box nobody will click.
+    .env("IMDESK_NO_DIALOGS", "1")
     .env("NO_AT_BRIDGE", "1")
     .stdout(Stdio::from(driver_log.try_clone()?))
     .stderr(Stdio::from(driver_log));
@@ -383,8 +385,12 @@ where
     if let Some(reason) = &failure {
         let _ = window.screenshot(&out_dir.join("failure.png")).await;
         let _ = std::fs::write(out_dir.join("failure.txt"), reason);
-        let log = rig._data.path().join("logs").join("imdesk.log");
-        let _ = std::fs::copy(&log, out_dir.join("imdesk.log"));
+        // The app writes daily files (imdesk.YYYY-MM-DD.log); a run spanning midnight has two.
+        if let Ok(logs) = std::fs::read_dir(rig._data.path().join("logs")) {
+            for log in logs.flatten() {
+                let _ = std::fs::copy(log.path(), out_dir.join(log.file_name()));
+            }
+        }
         eprintln!(
             "[harness] {name} failed; screenshot and logs in {}",
             out_dir.display()

@@ -44,15 +44,13 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("IMDESK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal: scripts read the reason from stderr.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    // The shell's setup, stderr only: the CLI's commands are scripted and their callers keep
+    // stderr. Colour codes only for a person at a terminal: scripts read the reason there.
+    let _log_guard = imdesk_core::logs::init(&imdesk_core::logs::LogOptions {
+        default_filter: "warn",
+        ansi: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ..imdesk_core::logs::LogOptions::default()
+    });
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -71,6 +71,7 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::QuarantineReport,
         view::QuarantineEntry,
         view::BundleInfo,
+        crate::crash::PendingCrash,
         alert_settings::AlertSettings,
         alert_settings::TimeOfDay,
         alert_settings::TimeRange,

@@ -193,6 +193,11 @@ export const en: { readonly [K in MessageKey]: string } = {
   'status.settings': 'Settings',
   'status.help': 'Shortcuts (F1)',
 
+  'crash.notice': 'imdesk quit unexpectedly last time; a crash report was saved (no keys or customer messages).',
+  'crash.view': 'View',
+  'crash.hide': 'Hide',
+  'crash.dismiss': 'Dismiss',
+
   'doctor.title': 'Connection doctor',
   'doctor.intro': "Checks each store's token, the push connection, clock skew and the errors the platform returned. The diagnostic bundle holds no key, token or customer message text and can be sent to support as it is.",
   'doctor.run': 'Run diagnosis',

@@ -195,6 +195,11 @@ export const zhCN = {
   'status.settings': '设置',
   'status.help': '快捷键 (F1)',
 
+  'crash.notice': 'imdesk 上次意外退出，已生成崩溃报告（不含密钥和顾客消息）。',
+  'crash.view': '查看',
+  'crash.hide': '收起',
+  'crash.dismiss': '忽略',
+
   'doctor.title': '连接诊断',
   'doctor.intro': '检查每个门店的授权令牌、推送连接、时钟偏差和平台返回的错误。诊断包不含密钥、令牌或顾客消息内容，可直接发给技术支持。',
   'doctor.run': '开始诊断',

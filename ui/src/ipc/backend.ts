@@ -19,6 +19,7 @@ import type { DoctorReport } from './generated/DoctorReport';
 import type { HistoryPage } from './generated/HistoryPage';
 import type { InboxPage } from './generated/InboxPage';
 import type { InboxQuery } from './generated/InboxQuery';
+import type { PendingCrash } from './generated/PendingCrash';
 import type { PictureFile } from './generated/PictureFile';
 import type { QuickReply } from './generated/QuickReply';
 import type { ReplyRates } from './generated/ReplyRates';
@@ -32,6 +33,7 @@ export type { Author } from './generated/Author';
 export type { BlockReason } from './generated/BlockReason';
 export type { BlockRequest } from './generated/BlockRequest';
 export type { BundleInfo } from './generated/BundleInfo';
+export type { PendingCrash } from './generated/PendingCrash';
 export type { CheckFailure } from './generated/CheckFailure';
 export type { DoctorReport } from './generated/DoctorReport';
 export type { PlatformReply } from './generated/PlatformReply';
@@ -158,6 +160,10 @@ export interface Backend {
   saveCredentials(form: CredentialsForm): Promise<null>;
   /** `set_ui_language`: notifications are written by Rust in the language the UI shows. */
   setUiLanguage(code: string): Promise<null>;
+  /** `pending_crash_report`: the newest crash report of an earlier run not yet dismissed. */
+  pendingCrashReport(): Promise<PendingCrash | null>;
+  /** `dismiss_crash_report`: marks that report seen (忽略); the file stays for support. */
+  dismissCrashReport(file: string): Promise<null>;
 
   /**
    * Subscribe to core events. Returns synchronously so it can be the cleanup of a Svelte

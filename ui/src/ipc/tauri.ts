@@ -56,6 +56,8 @@ export class TauriBackend implements Backend {
   alertsPausedUntil: Backend['alertsPausedUntil'] = () => call('alerts_paused_until');
   saveCredentials: Backend['saveCredentials'] = (form) => call('save_credentials', { form });
   setUiLanguage: Backend['setUiLanguage'] = (code) => call('set_ui_language', { code });
+  pendingCrashReport: Backend['pendingCrashReport'] = () => call('pending_crash_report');
+  dismissCrashReport: Backend['dismissCrashReport'] = (file) => call('dismiss_crash_report', { file });
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
     let active = true;

@@ -29,4 +29,6 @@ export const COMMANDS = {
   alerts_paused_until: [],
   save_credentials: ["form"],
   set_ui_language: ["code"],
+  pending_crash_report: [],
+  dismiss_crash_report: ["file"],
 } as const;

@@ -21,6 +21,7 @@ import type {
   InboxPage,
   InboxQuery,
   IpcError,
+  PendingCrash,
   PictureFile,
   QuickReply,
   ReplyRates,
@@ -332,6 +333,20 @@ export class MockBackend implements Backend {
 
   async setUiLanguage(code: string): Promise<null> {
     this.record('setUiLanguage', code);
+    return null;
+  }
+
+  /** A crash report left by an "earlier run"; tests set it to show the notice. */
+  pendingCrash: PendingCrash | null = null;
+
+  async pendingCrashReport(): Promise<PendingCrash | null> {
+    this.record('pendingCrashReport');
+    return this.pendingCrash ? { ...this.pendingCrash } : null;
+  }
+
+  async dismissCrashReport(file: string): Promise<null> {
+    this.record('dismissCrashReport', file);
+    if (this.pendingCrash?.file === file) this.pendingCrash = null;
     return null;
   }
 
