@@ -3,8 +3,6 @@
 //! "overdue" and "needs attention" is written once here; [`ReplyClock`] holds the Rust twin
 //! of each, for a row already read.
 
-use std::collections::BTreeMap;
-
 use rusqlite::{Connection, Statement, ToSql};
 
 use crate::conversations::{Conversation, ReplyClock, CONVERSATION_COLUMNS};
@@ -312,46 +310,45 @@ pub struct StoreCounts {
     pub attention: i64,
 }
 
-/// Counts per store (only stores with something to count appear), ordered by store. The
-/// unread part scans the conversations table (≈50,000 rows: a few ms); an index for it would
-/// cost every ingest two more index writes.
+/// Counts per store (only stores with something to count appear), ordered by store, in one
+/// scan of the conversations table (an index for the unread part would cost every ingest two
+/// more index writes).
 pub fn store_counts(
     conn: &Connection,
     _opts: &StoreOptions,
     now_ms: i64,
 ) -> Result<Vec<StoreCounts>> {
-    let mut by_store: BTreeMap<String, StoreCounts> = BTreeMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT store, sum(unread_count), count(*) FROM conversations
-         WHERE unread_count > 0 GROUP BY store",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let store: String = row.get(0)?;
-        let entry = by_store.entry(store.clone()).or_default();
-        entry.store = store;
-        entry.unread_messages = row.get(1)?;
-        entry.unread_conversations = row.get(2)?;
-    }
-    // Running clocks sit at the front of the inbox index: a range scan, not a table scan.
+    // One pass over the table, in table order (NOT INDEXED): walking the (store, …) index
+    // for the GROUP BY read every row out of order, four times slower on a 50,000-row
+    // brand; the rows are small and every one is needed for the unread sums anyway.
     let mut stmt = conn.prepare_cached(concat!(
-        "SELECT store, count(*), sum(",
-        overdue!(),
-        "), sum(clock_urgent), sum(",
-        needs_attention!(),
-        ") FROM conversations WHERE ",
+        "SELECT store, sum(unread_count), sum(unread_count > 0), sum(",
         running_clock!(),
-        " GROUP BY store"
+        "), sum(",
+        running_clock!(),
+        " AND ",
+        overdue!(),
+        "), sum(",
+        running_clock!(),
+        " AND clock_urgent = 1), sum(",
+        needs_attention!(),
+        ") FROM conversations NOT INDEXED GROUP BY store
+         HAVING sum(unread_count) > 0 OR sum(",
+        running_clock!(),
+        ") > 0 ORDER BY store"
     ))?;
-    let mut rows = stmt.query(rusqlite::named_params! { ":now": now_ms })?;
-    while let Some(row) = rows.next()? {
-        let store: String = row.get(0)?;
-        let entry = by_store.entry(store.clone()).or_default();
-        entry.store = store;
-        entry.waiting = row.get(1)?;
-        entry.overdue = row.get(2)?;
-        entry.urgent_waiting = row.get(3)?;
-        entry.attention = row.get(4)?;
-    }
-    Ok(by_store.into_values().collect())
+    let rows = stmt
+        .query_map(rusqlite::named_params! { ":now": now_ms }, |row| {
+            Ok(StoreCounts {
+                store: row.get(0)?,
+                unread_messages: row.get(1)?,
+                unread_conversations: row.get(2)?,
+                waiting: row.get(3)?,
+                overdue: row.get(4)?,
+                urgent_waiting: row.get(5)?,
+                attention: row.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }
