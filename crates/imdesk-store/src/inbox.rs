@@ -191,21 +191,56 @@ fn bind(stmt: &mut Statement<'_>, params: &[(&str, &dyn ToSql)]) -> Result<()> {
 pub fn inbox(
     conn: &Connection,
     opts: &StoreOptions,
-    query: InboxQuery,
+    mut query: InboxQuery,
     now_ms: i64,
 ) -> Result<InboxPage> {
     let mut filter = String::from(query.view.sql());
     if query.store.is_some() {
         filter.push_str(" AND store = :store");
     }
+    // One store's few hundred rows are found through the conversation key (store first) and
+    // sorted; `+inbox_key` keeps the planner from walking the whole brand's inbox index for
+    // its order instead (a view's rows of one store sit scattered along it).
+    let order = if query.store.is_some() {
+        "+inbox_key, id"
+    } else {
+        "inbox_key, id"
+    };
+    // One snapshot: the total and the rows agree even while the writer commits.
+    let tx = conn.unchecked_transaction()?;
+    let filter_params: &[(&str, &dyn ToSql)] = &[
+        (":now", &now_ms),
+        (":window", &opts.after_sale_window_ms),
+        (":store", &query.store),
+    ];
+    // A page by offset starts where the offset-th row's key is, found in the inbox index
+    // alone; the page itself is then read from that key on, so page 40 costs what page 1
+    // does instead of reading every skipped row.
+    if query.after.is_none() && query.offset > 0 {
+        let mut start = tx.prepare_cached(&format!(
+            "SELECT inbox_key, id FROM conversations WHERE 1{filter}
+             ORDER BY {order} LIMIT 1 OFFSET :offset"
+        ))?;
+        bind(&mut start, filter_params)?;
+        bind(&mut start, &[(":offset", &query.offset)])?;
+        let first: Option<(i64, i64)> = match start.raw_query().next()? {
+            Some(row) => Some((row.get(0)?, row.get(1)?)),
+            None => None,
+        };
+        if let Some((inbox_key, id)) = first {
+            // Strictly after (key, id − 1) is from (key, id) on: ids are integers.
+            query.after = Some(InboxCursor {
+                inbox_key,
+                id: id.saturating_sub(1),
+            });
+            query.offset = 0;
+        }
+    }
     let after = query.after.map_or("", |_| {
         " AND inbox_key >= :after_key AND (inbox_key > :after_key OR id > :after_id)"
     });
     let (after_key, after_id) = query.after.map_or((0, 0), |a| (a.inbox_key, a.id));
-    let params: &[(&str, &dyn ToSql)] = &[
-        (":now", &now_ms),
-        (":window", &opts.after_sale_window_ms),
-        (":store", &query.store),
+    let page_params: &[(&str, &dyn ToSql)] = &[
         (":after_key", &after_key),
         (":after_id", &after_id),
         (":limit", &query.limit.min(MAX_INBOX_PAGE)),
@@ -214,26 +249,25 @@ pub fn inbox(
     let page_sql = format!(
         "SELECT c.*, s.scene_tag, s.scene_name FROM (
              SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE 1{filter}{after}
-             ORDER BY inbox_key, id LIMIT :limit OFFSET :offset) c
+             ORDER BY {order} LIMIT :limit OFFSET :offset) c
          LEFT JOIN messages s ON s.id = (
              SELECT id FROM messages WHERE conversation_id = c.id
                  AND cts_ms >= c.awaiting_since_ms AND msg_source = 2 AND scene_tag > 0
              ORDER BY cts_ms DESC LIMIT 1)
          ORDER BY c.inbox_key, c.id"
     );
-    // One snapshot: the total and the rows agree even while the writer commits.
-    let tx = conn.unchecked_transaction()?;
     let page = {
         let mut count = tx.prepare_cached(&format!(
             "SELECT count(*) FROM conversations WHERE 1{filter}"
         ))?;
-        bind(&mut count, params)?;
+        bind(&mut count, filter_params)?;
         let total: i64 = match count.raw_query().next()? {
             Some(row) => row.get(0)?,
             None => 0,
         };
         let mut stmt = tx.prepare_cached(&page_sql)?;
-        bind(&mut stmt, params)?;
+        bind(&mut stmt, filter_params)?;
+        bind(&mut stmt, page_params)?;
         let mut rows = Vec::new();
         let mut cursor = stmt.raw_query();
         while let Some(row) = cursor.next()? {

@@ -233,6 +233,16 @@ UPDATE outbox SET failure_message = substr(failure_message, 10)
 WHERE failure_kind = 2 AND failure_message LIKE 'network: %';
 "#;
 
+/// Version 8: the inbox index carries `clock_urgent`, so the attention view (urgent or
+/// overdue running clocks) counts and pages from the index alone, without reading each
+/// running clock's row. `id` stays second so the index still gives the inbox's order
+/// (`inbox_key, id`) without a sort. Same number of index writes per ingest:
+/// `clock_urgent` changes only with the clock, which moves `inbox_key` anyway.
+const V8_INBOX_INDEX_WITH_URGENCY: &str = r#"
+DROP INDEX conversations_inbox;
+CREATE INDEX conversations_inbox ON conversations (inbox_key, id, clock_urgent);
+"#;
+
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
 pub const MIGRATIONS: &[&str] = &[
     V1_MESSAGES,
@@ -242,6 +252,7 @@ pub const MIGRATIONS: &[&str] = &[
     V5_REPLY_EVENTS_BY_TIME,
     V6_NO_STORE_INBOX_INDEX,
     V7_TYPED_SEND_FAILURES,
+    V8_INBOX_INDEX_WITH_URGENCY,
 ];
 
 /// The schema version this build writes.
