@@ -12,29 +12,15 @@ use tokio::process::Command;
 
 mod common;
 
-use common::{platform_env, wait_for, BIN};
+use common::{cli, run_within, wait_for};
 
 fn command(sb: &Sandbox, home: &Path, db: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"));
-    platform_env(&mut c, sb, db)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    c
+    cli(sb, home, db, args)
 }
 
 async fn run(sb: &Sandbox, home: &Path, db: &Path, args: &[&str]) -> Output {
     // A refusal must be prompt: well under the time a desk takes to connect.
-    tokio::time::timeout(
-        Duration::from_secs(20),
-        command(sb, home, db, args).output(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("imdesk-cli {args:?} did not finish in 20 s"))
-    .unwrap()
+    run_within(20, cli(sb, home, db, args), args).await
 }
 
 fn merchant_messages(sb: &Sandbox) -> usize {

@@ -16,7 +16,7 @@ use tokio::process::Command;
 
 mod common;
 
-use common::{platform_env, wait_for, BIN};
+use common::{cli, wait_for};
 
 /// The customer's words (Chinese and ASCII, so that neither masking rule alone hides them).
 const SAID: &str = "请把餐放在门口 CANARY-SAID-7731";
@@ -26,19 +26,12 @@ const PLAIN: &str = "顾客私密 CANARY-PLAIN-4410";
 const FOREIGN: &str = "别家的顾客 CANARY-FOREIGN-2208";
 
 fn command(sb: &Sandbox, home: &Path, db: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        // Debug logs of our crates: the bundle must stay clean even then.
-        .env(
-            "IMDESK_LOG",
-            "info,imdesk_core=debug,meituan_api=debug,meituan_push=debug",
-        );
-    platform_env(&mut c, sb, db)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut c = cli(sb, home, db, args);
+    // Debug logs of our crates: the bundle must stay clean even then.
+    c.env(
+        "IMDESK_LOG",
+        "info,imdesk_core=debug,meituan_api=debug,meituan_push=debug",
+    );
     c
 }
 

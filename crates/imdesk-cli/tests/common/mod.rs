@@ -1,8 +1,9 @@
-//! Shared by the front-door tests: the sandbox's coordinates as `IMDESK_*` variables, and
-//! polling with a deadline.
+//! Shared by the front-door tests: the binary run against the sandbox (its coordinates as
+//! `IMDESK_*` variables), and polling with a deadline.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use meituan_sandbox::Sandbox;
@@ -19,6 +20,28 @@ pub fn platform_env<'c>(c: &'c mut Command, sb: &Sandbox, db: &Path) -> &'c mut 
         .env("IMDESK_SIGN_KEY", sb.sign_key())
         .env("IMDESK_STORES", sb.coordinates()["stores"].to_string())
         .env("IMDESK_DB", db)
+}
+
+/// The binary with a clean environment: only `home`, the sandbox's coordinates and `db`.
+pub fn cli(sb: &Sandbox, home: &Path, db: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"));
+    platform_env(&mut c, sb, db)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+/// Runs `c` to its end; a command still running after `secs` fails the test instead of
+/// hanging it.
+pub async fn run_within(secs: u64, mut c: Command, what: &[&str]) -> Output {
+    tokio::time::timeout(Duration::from_secs(secs), c.output())
+        .await
+        .unwrap_or_else(|_| panic!("imdesk-cli {what:?} did not finish in {secs} s"))
+        .unwrap()
 }
 
 /// Polls `check` every 50 ms until it holds, or fails the test after `secs` seconds.
