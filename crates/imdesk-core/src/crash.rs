@@ -180,14 +180,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
 /// Known secret values replaced first (they can sit anywhere, not only after a field name),
 /// then the doctor's log redaction: secret-named fields and every non-ASCII run masked.
 fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    // Longest first, so a secret that contains another is replaced whole.
-    let mut secrets: Vec<&String> = secrets.iter().filter(|s| s.len() >= 4).collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for secret in secrets {
-        out = out.replace(secret.as_str(), "<redacted>");
-    }
-    redact_log(&out)
+    // Values too short to be a real secret would mask ordinary words.
+    let secrets: Vec<String> = secrets.iter().filter(|s| s.len() >= 4).cloned().collect();
+    redact_log(&meituan_api::observe::redact_values(text, &secrets))
 }
 
 /// Writes a report into `dir` (created if needed) and trims old reports; returns its path.

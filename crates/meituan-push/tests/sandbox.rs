@@ -156,15 +156,7 @@ async fn start() -> (
 ) {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let tokens = Arc::new(SandboxTokens::new(&sandbox));
-    let mut config = PushConfig::new(sandbox.push_url());
-    config.keepalive = Duration::from_millis(100);
-    config.dead_after = Duration::from_secs(3);
-    config.backoff = BackoffConfig {
-        initial: Duration::from_millis(20),
-        max: Duration::from_millis(200),
-        factor: 2.0,
-        jitter: true,
-    };
+    let mut config = fast_config(sandbox.push_url(), PushConfig::new("").connections);
     let ours = sandbox
         .stores()
         .into_iter()
