@@ -309,18 +309,13 @@ fn today() -> u64 {
         .map_or(0, |d| d.as_secs() / 86_400)
 }
 
-/// `imdesk.YYYY-MM-DD.log` for a day number (Howard Hinnant's civil-from-days).
+/// `imdesk.YYYY-MM-DD.log` for a day number.
 fn file_name(day: u64) -> String {
-    let z = i64::try_from(day).unwrap_or(0) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{PREFIX}.{y:04}-{m:02}-{d:02}.{SUFFIX}")
+    let secs = i64::try_from(day).unwrap_or(0).saturating_mul(86_400);
+    let date = chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    format!("{PREFIX}.{}.{SUFFIX}", date.format("%Y-%m-%d"))
 }
 
 #[cfg(test)]
