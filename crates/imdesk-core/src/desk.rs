@@ -214,14 +214,14 @@ impl Desk {
             },
         ));
         let client = client(&config, &opts, platform_log.clone())?;
-        let stores = register_stores(&config, &store, client.as_deref(), &opts).await?;
+        let (stores, keys) = register_stores(&config, &store, client.as_deref(), &opts).await?;
         settings::seed_quick_replies(&store).await?;
         settings::apply_urgent_tags(&store).await?;
         let meituan = client.as_ref().and_then(|client| {
             let units = ScopeUnits::new(
                 config.push_scope,
                 client,
-                &store_keys(&config).ok()?,
+                &keys,
                 config.platform_codes.secret_refetch_after,
             )?;
             Some(MeituanLink {
@@ -412,31 +412,17 @@ impl Desk {
     }
 }
 
-/// The configured store tokens, in the configuration's order (which store's token asks for
-/// the developer's connection tokens: the first).
-fn store_keys(config: &DeskConfig) -> DeskResult<Vec<StoreKey>> {
-    config
-        .stores
-        .iter()
-        .map(|s| {
-            Ok(StoreKey::new(
-                s.epoi_id.as_str(),
-                business_id(s.business_id, &s.epoi_id)?,
-            ))
-        })
-        .collect()
-}
-
 /// Registers the configured stores in the cache (keeping what the cache knows of each) and
-/// hands their tokens to the client.
+/// hands their tokens to the client; returns them, and their keys in configuration order.
 async fn register_stores(
     config: &DeskConfig,
     store: &Store,
     client: Option<&MeituanClient>,
     opts: &DeskOptions,
-) -> DeskResult<StoreRegistry> {
+) -> DeskResult<(StoreRegistry, Vec<StoreKey>)> {
     let existing = store.stores_async().await?;
     let mut entries = BTreeMap::new();
+    let mut keys = Vec::with_capacity(config.stores.len());
     for s in &config.stores {
         let key = StoreKey::new(s.epoi_id.as_str(), business_id(s.business_id, &s.epoi_id)?);
         if let Some(c) = client {
@@ -461,9 +447,10 @@ async fn register_stores(
                 updated_at_ms: opts.clock.now().0,
             })
             .await?;
+        keys.push(key.clone());
         entries.insert(s.epoi_id.clone(), StoreEntry { name, key });
     }
-    Ok(StoreRegistry::new(entries))
+    Ok((StoreRegistry::new(entries), keys))
 }
 
 /// Removes staged pictures no unsent outbox item refers to (left by a crash after their send,
