@@ -38,12 +38,6 @@ pub(crate) struct SecretSlot {
     refetch_after: Duration,
 }
 
-impl Default for SecretSlot {
-    fn default() -> Self {
-        Self::new(crate::config::PlatformCodesConfig::default().secret_refetch_after)
-    }
-}
-
 impl fmt::Debug for SecretSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretSlot(<redacted>)")
