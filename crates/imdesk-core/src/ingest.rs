@@ -99,19 +99,9 @@ pub(crate) async fn run(
         let first = tokio::select! {
             biased;
             ev = rx.recv() => ev,
+            // Biased: a settle request is taken only when no event is waiting, so everything
+            // received before it is already queued ahead of it.
             Some(done) = settle.recv() => {
-                // Whatever arrived before the request goes first.
-                while let Ok(ev) = rx.try_recv() {
-                    batch.push(ev);
-                    if batch.len() == max {
-                        if let Some(queued) = queue_batch(inner, &mut batch).await {
-                            let _ = queued_tx.send(Step::Batch(queued)).await;
-                        }
-                    }
-                }
-                if let Some(queued) = queue_batch(inner, &mut batch).await {
-                    let _ = queued_tx.send(Step::Batch(queued)).await;
-                }
                 let _ = queued_tx.send(Step::Settled(done)).await;
                 continue;
             }
