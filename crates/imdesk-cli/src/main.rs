@@ -16,6 +16,7 @@ mod api_cmd;
 mod doctor_cmd;
 mod export_cmd;
 mod headless_cmd;
+mod relay_cmd;
 mod sandbox_cmd;
 mod send_cmd;
 mod stop;
@@ -37,6 +38,8 @@ enum Command {
     Headless(headless_cmd::Args),
     /// Queue one merchant message, send it, and exit non-zero with the reason if it failed.
     Send(send_cmd::Args),
+    /// Team mode's relay: the platform link published into NATS JetStream until SIGTERM.
+    Relay(relay_cmd::Args),
     /// Print stored messages as JSON lines.
     Export(export_cmd::Args),
     /// Check the connection to the platform (连接诊断); prints the report as JSON.
@@ -68,6 +71,7 @@ fn main() -> std::process::ExitCode {
             Command::Sandbox(args) => sandbox_cmd::run(args).await,
             Command::Headless(args) => headless_cmd::run(args).await,
             Command::Send(args) => send_cmd::run(args).await,
+            Command::Relay(args) => relay_cmd::run(args).await,
             Command::Export(args) => export_cmd::run(args).await,
             Command::Doctor(args) => doctor_cmd::run(args).await,
         }

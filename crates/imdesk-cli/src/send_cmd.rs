@@ -42,8 +42,10 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let config =
         DeskConfig::load(args.config.as_deref()).context("配置无效 / invalid configuration")?;
+    // A team desk mirrors the stream first and sends against what it has seen.
+    let team = config.is_team_desk();
     let options = DeskOptions {
-        run_push: false,
+        run_push: team,
         run_pollers: false,
         ..DeskOptions::default()
     };
@@ -65,6 +67,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn send(desk: &Desk, args: &Args) -> Result<serde_json::Value, imdesk_core::DeskError> {
+    desk.team_sync(Duration::from_secs(args.timeout_secs))
+        .await?;
     let id = desk
         .open_conversation(
             &args.store,

@@ -29,6 +29,8 @@ fn send_failed(
             let code = match (f.kind, f.platform_code) {
                 (_, Some(code)) => code,
                 (FailureKind::Network, None) => "network".to_owned(),
+                (FailureKind::Conflict, None) => "conflict".to_owned(),
+                (FailureKind::Uncertain, None) => "uncertain".to_owned(),
                 (FailureKind::Platform | FailureKind::Local, None) => "local".to_owned(),
             };
             (code, f.message)
@@ -55,11 +57,18 @@ impl Desk {
     /// empty or too long, the customer is blocked, or the after-sale window has closed.
     pub async fn send_text(&self, conversation_id: &str, text: &str) -> DeskResult<ChatMessage> {
         let conv = self.conversation_for_send(conversation_id).await?;
+        // A team's desks share one msg_id space: each desk's ids carry its own salt. The
+        // reply is sent against what this desk has seen of the conversation now.
+        let msg_id = self.team.as_ref().map(|t| {
+            let id = t.next_msg_id(self.now());
+            t.remember_seen(id, &conv.key);
+            id
+        });
         let item = self
             .store
             .enqueue_outbox_async(NewOutboxMessage {
                 conversation_id: conv.id,
-                msg_id: None,
+                msg_id,
                 msg_type: if conv.key.biz_type == 1 { 1 } else { 0 },
                 text: text.to_owned(),
                 now_ms: self.now(),
@@ -109,6 +118,22 @@ impl Desk {
             .ok_or_else(|| DeskError::not_found("outbox item", id))?;
         if item.state == OutboxState::Sent {
             return Ok(outbox_message(&item));
+        }
+        if let Some(team) = &self.team {
+            let uncertain = item
+                .last_error
+                .as_ref()
+                .is_some_and(|f| f.kind == imdesk_store::FailureKind::Uncertain);
+            if uncertain {
+                return Err(DeskError::Invalid(format!(
+                    "{message_key} may have reached the customer: check, then send it as a new message"
+                )));
+            }
+            // Confirmed by the agent after reading what was new: sent against what the desk
+            // has seen now.
+            if let Some(conv) = store.conversation_async(item.conversation_id).await? {
+                team.remember_seen(item.msg_id, &conv.key);
+            }
         }
         // A new attempt starts from "sending", which the worker resumes like any pending item.
         let item = store.mark_sending_async(id, self.now()).await?;

@@ -50,7 +50,7 @@ pub const DEFAULT_DB_FILE: &str = "imdesk.sqlite3";
 pub const CONFIG_FILE: &str = "config.toml";
 
 /// The environment variables that override the file.
-pub const ENV_VARS: [&str; 8] = [
+pub const ENV_VARS: [&str; 11] = [
     "IMDESK_GATEWAY_URL",
     "IMDESK_PUSH_URL",
     "IMDESK_DEVELOPER_ID",
@@ -59,6 +59,9 @@ pub const ENV_VARS: [&str; 8] = [
     "IMDESK_STORES",
     "IMDESK_PUSH_CONNECTIONS",
     "IMDESK_PUSH_SCOPE",
+    "IMDESK_NATS_URL",
+    "IMDESK_NATS_CREDS",
+    "IMDESK_AGENT",
 ];
 
 /// Whose pushes one long connection carries, and so whose imSecret a reply is encrypted
@@ -228,6 +231,10 @@ pub struct DeskConfig {
     pub push_scope: PushScope,
     /// The platform's error codes and the code-free fallbacks (`[platform_codes]`).
     pub platform_codes: PlatformCodesConfig,
+    /// Team mode (`IMDESK_NATS_URL`, `IMDESK_NATS_CREDS`, `IMDESK_AGENT`; `nats_url`,
+    /// `nats_creds`, `agent` in the file): with it and no signKey this process is a desk of
+    /// the team; `imdesk-cli relay` uses it beside the platform credentials.
+    pub team: Option<crate::team::TeamConfig>,
 }
 
 impl Default for DeskConfig {
@@ -242,6 +249,7 @@ impl Default for DeskConfig {
             push_connections: None,
             push_scope: PushScope::default(),
             platform_codes: PlatformCodesConfig::default(),
+            team: None,
         }
     }
 }
@@ -259,6 +267,9 @@ struct FileConfig {
     push_connections: Option<u8>,
     push_scope: Option<PushScope>,
     platform_codes: Option<PlatformCodesSection>,
+    nats_url: Option<String>,
+    nats_creds: Option<PathBuf>,
+    agent: Option<String>,
 }
 
 fn invalid(what: &str, reason: impl Into<String>) -> ConfigError {
@@ -296,6 +307,11 @@ impl DeskConfig {
             stores: file.stores.unwrap_or_default(),
             push_connections: file.push_connections,
             push_scope: file.push_scope.unwrap_or_default(),
+            team: file.nats_url.map(|url| crate::team::TeamConfig {
+                url,
+                creds: file.nats_creds,
+                agent: file.agent.unwrap_or_else(default_agent),
+            }),
             platform_codes: match file.platform_codes {
                 Some(section) => section.apply()?,
                 None => defaults.platform_codes,
@@ -376,6 +392,22 @@ impl DeskConfig {
                 .parse()
                 .map_err(|_| invalid("IMDESK_PUSH_SCOPE", "not `developer` or `store`"))?;
         }
+        if let Some(v) = set("IMDESK_NATS_URL") {
+            let team = self.team.get_or_insert_with(|| crate::team::TeamConfig {
+                url: String::new(),
+                creds: None,
+                agent: default_agent(),
+            });
+            team.url = v.trim().to_owned();
+        }
+        if let Some(team) = &mut self.team {
+            if let Some(v) = set("IMDESK_NATS_CREDS") {
+                team.creds = Some(PathBuf::from(v.trim()));
+            }
+            if let Some(v) = set("IMDESK_AGENT") {
+                team.agent = v.trim().to_owned();
+            }
+        }
         if let Some(v) = set("IMDESK_STORES") {
             self.stores = serde_json::from_str(&v).map_err(|e| {
                 let at = format!("line {} column {}", e.line(), e.column());
@@ -406,9 +438,14 @@ impl DeskConfig {
         self.developer_id.is_some() && self.sign_key.as_ref().is_some_and(|k| !k.is_blank())
     }
 
-    /// No developer credentials: the app runs its in-process demo platform.
+    /// No developer credentials and no team: the app runs its in-process demo platform.
     pub fn is_demo(&self) -> bool {
-        !self.has_credentials()
+        !self.has_credentials() && self.team.is_none()
+    }
+
+    /// A desk of a team: a NATS server to mirror and no platform credentials of its own.
+    pub fn is_team_desk(&self) -> bool {
+        !self.has_credentials() && self.team.is_some()
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -456,3 +493,12 @@ fn process_env() -> HashMap<String, String> {
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod tests;
+
+/// The agent's name when `IMDESK_AGENT` does not give one: the OS user.
+fn default_agent() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "agent".to_owned())
+}

@@ -4,8 +4,9 @@
 //! message and `o{outboxId}` for an unsent outbox item; a history cursor is `{cts_ms}:{rowid}`.
 
 use imdesk_store::{
-    Conversation, ConversationKey, HistoryCursor, MessageRow, OrderState as StoreOrderState,
-    OutboxItem, OutboxState, ReplyClock, SOURCE_CUSTOMER, SOURCE_MERCHANT,
+    Conversation, ConversationKey, FailureKind, HistoryCursor, MessageRow,
+    OrderState as StoreOrderState, OutboxItem, OutboxState, ReplyClock, SOURCE_CUSTOMER,
+    SOURCE_MERCHANT,
 };
 
 use crate::error::{DeskError, DeskResult};
@@ -252,6 +253,7 @@ pub fn chat_message(m: &MessageRow, last_read_ms: Option<i64>) -> ChatMessage {
         scene_name: (!m.scene_name.is_empty()).then(|| m.scene_name.clone()),
         send_state: ours.then_some(SendState::Sent),
         fail_reason: None,
+        unseen: None,
         read: ours
             && last_read_ms.is_some_and(|r| {
                 meituan_api::im::read_by_customer(
@@ -264,18 +266,27 @@ pub fn chat_message(m: &MessageRow, last_read_ms: Option<i64>) -> ChatMessage {
 
 /// An unsent outbox item as a chat bubble.
 pub fn outbox_message(item: &OutboxItem) -> ChatMessage {
+    let failure = item.last_error.as_ref();
+    let kind = failure.map(|e| e.kind);
     let (send_state, fail_reason) = match item.state {
         OutboxState::Queued => (SendState::Queued, None),
         OutboxState::Sending => (SendState::Sending, None),
         OutboxState::Sent => (SendState::Sent, None),
         OutboxState::Failed => (
-            SendState::Failed,
-            item.last_error.as_ref().map(|e| match &e.platform_code {
+            match kind {
+                Some(FailureKind::Conflict) => SendState::Held,
+                Some(FailureKind::Uncertain) => SendState::Uncertain,
+                _ => SendState::Failed,
+            },
+            failure.map(|e| match &e.platform_code {
                 Some(code) => format!("{code}: {}", e.message),
                 None => e.message.clone(),
             }),
         ),
     };
+    let unseen = failure
+        .filter(|e| e.kind == FailureKind::Conflict && item.state == OutboxState::Failed)
+        .map(|e| crate::team::unseen_of(&e.message));
     ChatMessage {
         key: format!("o{}", item.id),
         msg_id: item.msg_id.to_string(),
@@ -290,6 +301,7 @@ pub fn outbox_message(item: &OutboxItem) -> ChatMessage {
         scene_name: None,
         send_state: Some(send_state),
         fail_reason,
+        unseen,
         read: false,
     }
 }

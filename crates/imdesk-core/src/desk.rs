@@ -34,7 +34,7 @@ use crate::ingest::{Ingest, SettleRequest};
 use crate::options::DeskOptions;
 use crate::outbox::{OutboxHandle, OutboxWorker};
 use crate::pollers::Pollers;
-use crate::port::{BoxFuture, MeituanLink, PlatformPort};
+use crate::port::{BoxFuture, InboundEvents, MeituanLink, PlatformPort};
 use crate::registry::{StoreEntry, StoreRegistry};
 use crate::tokens::ScopeUnits;
 use crate::view::ConnectionStatus;
@@ -50,6 +50,8 @@ pub struct Desk {
     pub(crate) stores: StoreRegistry,
     /// The direct Meituan link (solo mode), for what only it can do.
     pub(crate) meituan: Option<MeituanLink>,
+    /// A team desk's link to its relays (team mode without platform credentials).
+    pub(crate) team: Option<crate::team::mirror::TeamLink>,
     pub(crate) context: ContextFetcher,
     pub(crate) alerts: AlertsHandle,
     pub(crate) outbox: OutboxHandle,
@@ -193,7 +195,7 @@ impl Desk {
     /// reply clocks, then starts ingest (push), the outbox worker, the alert driver and the
     /// pollers.
     pub async fn start_with(
-        config: DeskConfig,
+        mut config: DeskConfig,
         mut opts: DeskOptions,
         sink: Arc<dyn DeskSink>,
     ) -> DeskResult<Desk> {
@@ -214,6 +216,24 @@ impl Desk {
             },
         ));
         let client = client(&config, &opts, platform_log.clone())?;
+        let team = match (&config.team, &client) {
+            (Some(team), None) => {
+                let link = crate::team::mirror::TeamLink::connect(team, store.clone()).await?;
+                // The brand's stores as the relay lists them (never a token).
+                for s in link.stores().await? {
+                    if !config.stores.iter().any(|c| c.epoi_id == s.epoi_id) {
+                        config.stores.push(crate::config::StoreCredentials {
+                            epoi_id: s.epoi_id,
+                            name: s.name,
+                            business_id: s.business_id,
+                            app_auth_token: meituan_api::Secret::default(),
+                        });
+                    }
+                }
+                Some(link)
+            }
+            _ => None,
+        };
         let (stores, keys) = register_stores(&config, &store, client.as_deref(), &opts).await?;
         settings::seed_quick_replies(&store).await?;
         settings::apply_urgent_tags(&store).await?;
@@ -230,9 +250,11 @@ impl Desk {
                 push: push_config(&config, &opts),
             })
         });
-        let port: Option<Arc<dyn PlatformPort>> = meituan
-            .clone()
-            .map(|m| Arc::new(m) as Arc<dyn PlatformPort>);
+        let port: Option<Arc<dyn PlatformPort>> = match (&meituan, &team) {
+            (Some(m), _) => Some(Arc::new(m.clone()) as Arc<dyn PlatformPort>),
+            (None, Some(t)) => Some(Arc::new(t.clone()) as Arc<dyn PlatformPort>),
+            (None, None) => None,
+        };
         let cancel = CancellationToken::new();
         let (engine, runtime) = Engine::start_or(opts.runtime.clone())?;
         let mut tasks = Vec::new();
@@ -303,8 +325,12 @@ impl Desk {
                 notices: notices.clone(),
                 observer: opts.commit_observer.clone(),
                 batch: opts.ingest_batch,
+                applied: team.as_ref().map(|t| t.applied_sender()),
             };
-            ingest_task = Some(runtime.spawn(ingest::run(ingest, inbound.events, settle_rx)));
+            ingest_task = Some(match inbound.events {
+                InboundEvents::Push(rx) => runtime.spawn(ingest::run(ingest, rx, settle_rx)),
+                InboundEvents::Mirror(rx) => runtime.spawn(ingest::run(ingest, rx, settle_rx)),
+            });
             ingest_settle = Some(settle_tx);
             stop_inbound = Some(inbound.stop);
         }
@@ -327,6 +353,7 @@ impl Desk {
             store,
             stores,
             meituan,
+            team,
             context,
             alerts,
             outbox,
@@ -405,6 +432,26 @@ impl Desk {
 
     /// Push frames the link has read since start, duplicates and unreadable ones included
     /// (diagnostics; tests compare it with what the platform wrote).
+    /// Team mode: waits until this desk has applied (committed) everything the team's
+    /// stream held when called, for at most `timeout`; returns that stream sequence. A solo
+    /// desk has nothing to wait for.
+    pub async fn team_sync(&self, timeout: std::time::Duration) -> DeskResult<u64> {
+        match &self.team {
+            Some(team) => team.caught_up(timeout).await,
+            None => Ok(0),
+        }
+    }
+
+    /// Team mode: the stream sequence this desk has applied (0 for a solo desk).
+    pub fn team_applied(&self) -> u64 {
+        self.team.as_ref().map_or(0, |t| *t.applied().borrow())
+    }
+
+    /// Whether this desk is a team desk (mirrors a relay rather than the platform).
+    pub fn is_team_desk(&self) -> bool {
+        self.team.is_some()
+    }
+
     pub fn push_frames_received(&self) -> u64 {
         self.health
             .as_ref()

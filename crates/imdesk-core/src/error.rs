@@ -37,6 +37,9 @@ pub enum DeskError {
     /// No developer credentials are configured.
     #[error("no developer credentials configured")]
     NoCredentials,
+    /// Team mode: the NATS server or the stream failed (no secret in the text).
+    #[error("team: {0}")]
+    Team(String),
     /// The store's IM switch is off.
     #[error("IM is switched off for store {0}")]
     ImClosed(String),
@@ -108,9 +111,12 @@ impl DeskError {
             DeskError::Unsupported { .. } => ErrorCode::Unsupported,
             DeskError::Api(e) => api_code(e),
             DeskError::SendFailed { code, .. } if code == "network" => ErrorCode::Network,
+            DeskError::SendFailed { code, .. } if code == "conflict" => ErrorCode::Conflict,
+            DeskError::SendFailed { code, .. } if code == "uncertain" => ErrorCode::Uncertain,
             DeskError::SendFailed { meaning, .. } => platform_code(*meaning),
             DeskError::Invalid(_) => ErrorCode::Invalid,
             DeskError::Config(_) | DeskError::NoCredentials => ErrorCode::Auth,
+            DeskError::Team(_) => ErrorCode::Network,
             DeskError::ImClosed(_) => ErrorCode::ImClosed,
         }
     }
@@ -121,7 +127,10 @@ impl DeskError {
         match self {
             DeskError::Api(e) => e.platform_msg().map(str::to_owned),
             DeskError::SendFailed { code, reason, .. }
-                if !matches!(code.as_str(), "network" | "local") && !reason.trim().is_empty() =>
+                if !matches!(
+                    code.as_str(),
+                    "network" | "local" | "conflict" | "uncertain"
+                ) && !reason.trim().is_empty() =>
             {
                 Some(reason.clone())
             }

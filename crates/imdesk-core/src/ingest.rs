@@ -27,6 +27,8 @@ pub(crate) struct Ingest {
     pub observer: Option<CommitObserver>,
     /// Largest batch.
     pub batch: usize,
+    /// A team desk's mirror: the stream sequence committed so far.
+    pub applied: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
 }
 
 /// Asks the ingest task to answer once everything it has received so far is committed and
@@ -72,6 +74,8 @@ const IN_FLIGHT: usize = 2;
 struct Queued {
     pushed: Vec<PushedMessage>,
     commit: Option<QueuedIngest>,
+    /// The stream sequence committed with the batch (a team desk's mirror).
+    reached: Option<u64>,
 }
 
 /// What the announcer is handed, in order.
@@ -80,9 +84,27 @@ enum Step {
     Settled(SettleRequest),
 }
 
-pub(crate) async fn run(
+/// What the ingest takes from a link: an event, and for a team desk's mirror the stream
+/// sequence applied with it (committed in the same transaction as the batch it ends).
+pub(crate) trait Arrival: Send + 'static {
+    fn split(self) -> (Option<PushEvent>, Option<u64>);
+}
+
+impl Arrival for PushEvent {
+    fn split(self) -> (Option<PushEvent>, Option<u64>) {
+        (Some(self), None)
+    }
+}
+
+impl Arrival for crate::team::mirror::Mirrored {
+    fn split(self) -> (Option<PushEvent>, Option<u64>) {
+        (self.event, Some(self.seq))
+    }
+}
+
+pub(crate) async fn run<A: Arrival>(
     ingest: Ingest,
-    mut rx: mpsc::Receiver<PushEvent>,
+    mut rx: mpsc::Receiver<A>,
     mut settle: mpsc::UnboundedReceiver<SettleRequest>,
 ) {
     let inner = &ingest;
@@ -127,31 +149,44 @@ pub(crate) async fn run(
     }
 }
 
-/// Keeps a batch's unreadable frames and queues its messages on the writer.
-async fn queue_batch(inner: &Ingest, batch: &mut Vec<PushEvent>) -> Option<Queued> {
+/// Keeps a batch's unreadable frames and queues its messages on the writer (with the
+/// stream sequence the batch reaches, for a team desk's mirror).
+async fn queue_batch<A: Arrival>(inner: &Ingest, batch: &mut Vec<A>) -> Option<Queued> {
     let mut pushed = Vec::with_capacity(batch.len());
     let mut quarantined = Vec::new();
-    for ev in batch.drain(..) {
+    let mut reached = None;
+    for arrival in batch.drain(..) {
+        let (ev, seq) = arrival.split();
         match ev {
-            PushEvent::Message(m) => pushed.push(m),
-            PushEvent::Quarantined(q) => quarantined.push(q),
+            Some(PushEvent::Message(m)) => pushed.push(m),
+            Some(PushEvent::Quarantined(q)) => quarantined.push(q),
+            None => {}
         }
+        reached = seq.or(reached);
     }
     for q in quarantined {
         keep(inner, q.raw.clone(), reason_text(&q), q.at).await;
     }
-    if pushed.is_empty() {
+    if pushed.is_empty() && reached.is_none() {
         return None;
     }
     let rows: Vec<NewMessage> = pushed.iter().map(new_message).collect();
-    let commit = match inner.store.ingest_queued(rows) {
+    let mark = reached.map(|seq| imdesk_store::Mark {
+        key: crate::team::CURSOR_KEY.to_owned(),
+        value: seq.to_string(),
+    });
+    let commit = match inner.store.ingest_queued_at(rows, mark) {
         Ok(commit) => Some(commit),
         Err(e) => {
             tracing::error!(messages = pushed.len(), "ingest queue refused a batch: {e}");
             None
         }
     };
-    Some(Queued { pushed, commit })
+    Some(Queued {
+        pushed,
+        commit,
+        reached,
+    })
 }
 
 /// Waits for each queued batch's commit, in queue order, then announces it.
@@ -175,7 +210,15 @@ async fn announce_committed(inner: Ingest, mut queued: mpsc::Receiver<Step>) {
                 retry_commit(&inner, &batch.pushed).await
             }
         };
+        let committed = outcomes.is_some();
         announce_batch(&inner, &batch.pushed, outcomes).await;
+        if let (true, Some(applied), Some(seq)) = (committed, &inner.applied, batch.reached) {
+            applied.send_if_modified(|a| {
+                let moved = seq > *a;
+                *a = (*a).max(seq);
+                moved
+            });
+        }
     }
 }
 

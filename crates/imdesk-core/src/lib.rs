@@ -49,6 +49,7 @@ mod queries;
 mod rates;
 mod registry;
 mod settings;
+pub mod team;
 mod tokens;
 pub mod view;
 

@@ -39,9 +39,16 @@ pub(crate) fn local_failure(message: impl Into<String>) -> SendFailure {
     }
 }
 
+/// What an inbound stream carries: the push sockets' events, or a team desk's mirrored
+/// stream records (each with the stream sequence committed beside it).
+pub(crate) enum InboundEvents {
+    Push(mpsc::Receiver<PushEvent>),
+    Mirror(mpsc::Receiver<crate::team::mirror::Mirrored>),
+}
+
 /// The inbound side of a link: events in arrival order, the link's health, and how to stop.
 pub(crate) struct Inbound {
-    pub events: mpsc::Receiver<PushEvent>,
+    pub events: InboundEvents,
     pub health: watch::Receiver<Vec<ConnectionHealth>>,
     pub stop: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>,
 }
@@ -181,7 +188,7 @@ impl PlatformPort for MeituanLink {
         let (handle, events) = PushClient::start_units(config, self.units.push_units())?;
         let health = handle.health();
         Ok(Inbound {
-            events,
+            events: InboundEvents::Push(events),
             health,
             stop: Box::new(move || Box::pin(async move { handle.shutdown().await })),
         })

@@ -285,6 +285,22 @@ pub enum SendState {
     Sent,
     /// The platform refused it or retries ran out; `fail_reason` says why.
     Failed,
+    /// Team mode: held back because the conversation moved on since the desk last saw it
+    /// (`unseen` says how); the agent reads what is new, then confirms (resend) or edits.
+    Held,
+    /// Team mode: a relay took it and went away before saying whether the platform accepted
+    /// it. Never resent by itself; the agent checks with the customer before sending again.
+    Uncertain,
+}
+
+/// What a held reply had not seen (team mode's "no blind replies").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Unseen {
+    /// A colleague replied in between (同事刚刚回复了).
+    ColleagueReplied,
+    /// The customer wrote in between (顾客有新消息).
+    CustomerWrote,
 }
 
 /// What a message carries.
@@ -323,6 +339,8 @@ pub struct ChatMessage {
     pub send_state: Option<SendState>,
     /// For failed sends: the platform's or the local reason, ready to show.
     pub fail_reason: Option<String>,
+    /// For a held reply: what it had not seen.
+    pub unseen: Option<Unseen>,
     /// For our own messages: the customer has read it (from their read time).
     pub read: bool,
 }
@@ -618,6 +636,10 @@ pub enum ErrorCode {
     NotFound,
     /// The platform refused (its code and traceId are in the message).
     Platform,
+    /// Team mode: the conversation moved on since the desk last saw it; read, then confirm.
+    Conflict,
+    /// Team mode: whether the platform accepted the send is unknown; not resent.
+    Uncertain,
     /// The network failed; the action will be retried.
     Network,
     /// Credentials are missing or invalid.

@@ -89,6 +89,14 @@ operations! {
     fn history / history_async(conversation_id: i64, before: Option<HistoryCursor>, limit: u32) -> Vec<MessageRow>
         = messages::history;
     read
+    /// Up to `limit` messages after local id `after_id`, in storage order.
+    fn messages_after / messages_after_async(after_id: i64, limit: u32) -> Vec<MessageRow>
+        = messages::messages_after;
+    read
+    /// The outbox item with our `msg_id`, if any.
+    fn outbox_by_msg_id / outbox_by_msg_id_async(msg_id: i64) -> Option<OutboxItem>
+        = outbox::outbox_by_msg_id;
+    read
     /// One message by local id.
     fn message / message_async(id: i64) -> Option<MessageRow> = messages::message;
     read

@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, Sender};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::checkpoint;
+use crate::desk_tables;
 use crate::error::{Result, StoreError};
 use crate::ingest::{self, IngestOutcome, SummaryCache};
 use crate::messages::NewMessage;
@@ -275,6 +276,7 @@ impl Store {
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.send(Job::Ingest(IngestJob {
             messages,
+            mark: None,
             reply: Box::new(move |r| {
                 let _ = tx.send(r);
             }),
@@ -296,9 +298,21 @@ impl Store {
     /// while this one commits (the writer merges what is queued), yet still learn of each
     /// commit in order and announce nothing before it.
     pub fn ingest_queued(&self, messages: Vec<NewMessage>) -> Result<QueuedIngest> {
+        self.ingest_queued_at(messages, None)
+    }
+
+    /// [`Store::ingest_queued`] that also sets a setting in the same transaction: a team
+    /// desk's mirror commits the last stream sequence it applied with the messages up to it,
+    /// so that a crash can neither skip nor lose a message. `messages` may be empty.
+    pub fn ingest_queued_at(
+        &self,
+        messages: Vec<NewMessage>,
+        mark: Option<Mark>,
+    ) -> Result<QueuedIngest> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Job::Ingest(IngestJob {
             messages,
+            mark,
             reply: Box::new(move |r| {
                 let _ = tx.send(r);
             }),
@@ -344,8 +358,18 @@ enum Job {
     Ingest(IngestJob),
 }
 
+/// A setting written in the same transaction as an ingest (see [`Store::ingest_queued_at`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    /// The setting's key.
+    pub key: String,
+    /// Its new value.
+    pub value: String,
+}
+
 struct IngestJob {
     messages: Vec<NewMessage>,
+    mark: Option<Mark>,
     reply: Box<dyn FnOnce(Result<Vec<IngestOutcome>>) + Send>,
 }
 
@@ -549,18 +573,34 @@ fn run_ingests(
     );
     all.reserve(sizes.iter().sum());
     let mut replies = Vec::with_capacity(jobs.len());
+    // Later jobs' marks overwrite earlier ones: the last word per key is written.
+    let mut marks: Vec<Mark> = Vec::new();
     for job in jobs {
         all.extend(job.messages);
         replies.push(job.reply);
+        if let Some(mark) = job.mark {
+            marks.retain(|m| m.key != mark.key);
+            marks.push(mark);
+        }
     }
     let all_ref: &[NewMessage] = all;
+    let write_marks = |conn: &Connection| -> Result<()> {
+        for m in &marks {
+            desk_tables::write_setting(conn, &m.key, &m.value)?;
+        }
+        Ok(())
+    };
     let result = match scope {
         // Beside other jobs, which may change conversations: no cached summaries.
-        Scope::Savepoint => {
-            run_in_savepoint(tx, |conn| ingest::ingest_batch(conn, clock, all_ref, None))
-        }
+        Scope::Savepoint => run_in_savepoint(tx, |conn| {
+            let outcomes = ingest::ingest_batch(conn, clock, all_ref, None)?;
+            write_marks(conn)?;
+            Ok(outcomes)
+        }),
         Scope::Transaction(cache) => run_guarded(tx, |conn| {
-            ingest::ingest_batch(conn, clock, all_ref, Some(cache))
+            let outcomes = ingest::ingest_batch(conn, clock, all_ref, Some(cache))?;
+            write_marks(conn)?;
+            Ok(outcomes)
         }),
     };
     let written = result.is_ok();

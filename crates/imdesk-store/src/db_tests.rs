@@ -34,6 +34,7 @@ fn ingest(tag: &'static str, ids: &[i64], answer: &Answer) -> Job {
     let answer = answer.clone();
     Job::Ingest(IngestJob {
         messages: ids.iter().map(|&id| customer(id)).collect(),
+        mark: None,
         reply: Box::new(move |r| {
             let _ = answer.send((tag, r.map_err(|e| e.to_string())));
         }),

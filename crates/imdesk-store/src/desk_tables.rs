@@ -301,6 +301,11 @@ pub fn set_setting(
     key: String,
     value: String,
 ) -> Result<()> {
+    write_setting(conn, &key, &value)
+}
+
+/// [`set_setting`] on an open transaction.
+pub(crate) fn write_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO settings (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",

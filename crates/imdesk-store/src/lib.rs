@@ -41,7 +41,7 @@ pub mod search;
 pub mod search_text;
 
 pub use conversations::{Conversation, ConversationKey, OrderState, ReplyClock};
-pub use db::{QueuedIngest, Store};
+pub use db::{Mark, QueuedIngest, Store};
 pub use desk_tables::{OrderRecord, QuickReply, StoreRow};
 pub use error::{OutboxRefusal, Result, StoreError};
 pub use inbox::{

@@ -173,6 +173,22 @@ pub fn history(
     Ok(rows)
 }
 
+/// Up to `limit` messages stored after local row id `after_id`, in storage order: a relay
+/// publishes its archive from here (the rowid grows with every commit, pushed or sent).
+pub fn messages_after(
+    conn: &Connection,
+    _opts: &StoreOptions,
+    after_id: i64,
+    limit: u32,
+) -> Result<Vec<MessageRow>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params![after_id, limit], MessageRow::from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// One message by its local row id.
 pub fn message(conn: &Connection, _opts: &StoreOptions, id: i64) -> Result<Option<MessageRow>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");

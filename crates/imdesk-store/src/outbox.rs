@@ -55,6 +55,12 @@ pub enum FailureKind {
     Network,
     /// It failed here before reaching the platform (no credentials, a picture unreadable…).
     Local,
+    /// Team mode: not published, because the conversation moved on since the desk last saw
+    /// it (a colleague replied or the customer wrote); the agent reads it and confirms.
+    Conflict,
+    /// Team mode: a relay took the send and went away before saying whether the platform
+    /// accepted it. Never resent blindly.
+    Uncertain,
 }
 
 impl FailureKind {
@@ -63,6 +69,8 @@ impl FailureKind {
             FailureKind::Platform => 1,
             FailureKind::Network => 2,
             FailureKind::Local => 3,
+            FailureKind::Conflict => 4,
+            FailureKind::Uncertain => 5,
         }
     }
 
@@ -70,6 +78,8 @@ impl FailureKind {
         match code {
             1 => FailureKind::Platform,
             2 => FailureKind::Network,
+            4 => FailureKind::Conflict,
+            5 => FailureKind::Uncertain,
             _ => FailureKind::Local,
         }
     }
@@ -183,6 +193,15 @@ pub fn outbox_item(conn: &Connection, _opts: &StoreOptions, id: i64) -> Result<O
 
 fn existing(conn: &Connection, id: i64) -> Result<OutboxItem> {
     item_where(conn, "id", id)?.ok_or(StoreError::OutboxNotFound(id))
+}
+
+/// The item with our `msg_id`, if any.
+pub fn outbox_by_msg_id(
+    conn: &Connection,
+    _opts: &StoreOptions,
+    msg_id: i64,
+) -> Result<Option<OutboxItem>> {
+    item_where(conn, "msg_id", msg_id)
 }
 
 /// Checks and writes a merchant message. Refuses (with [`StoreError::Refused`]) empty or too

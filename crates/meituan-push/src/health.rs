@@ -92,7 +92,8 @@ pub struct ConnectionHealth {
 }
 
 impl ConnectionHealth {
-    pub(crate) fn new(index: usize, store: Option<StoreId>) -> Self {
+    /// A connection that has not started yet.
+    pub fn new(index: usize, store: Option<StoreId>) -> Self {
         Self {
             index,
             store,

@@ -54,7 +54,9 @@ impl NatsServer {
         cmd.args(["-a", "127.0.0.1", "-p", "-1", "--ports_file_dir"])
             .arg(dir.path())
             .stdout(Stdio::null())
-            .stderr(Stdio::from(fs::File::create(dir.path().join("server.log"))?));
+            .stderr(Stdio::from(fs::File::create(
+                dir.path().join("server.log"),
+            )?));
         let mut config_path = None;
         match config {
             Some(text) => {
@@ -143,12 +145,7 @@ impl NatsServer {
     /// Starts the server again on the port it had, with the same store and configuration.
     pub fn restart(&mut self) -> io::Result<()> {
         self.stop();
-        let port = self
-            .url
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let port = self.url.rsplit(':').next().unwrap_or_default().to_owned();
         let _ = fs::remove_file(
             self.dir
                 .path()
@@ -169,7 +166,9 @@ impl NatsServer {
                 cmd.arg("-c").arg(path);
             }
             None => {
-                cmd.arg("-js").arg("-sd").arg(self.dir.path().join("jetstream"));
+                cmd.arg("-js")
+                    .arg("-sd")
+                    .arg(self.dir.path().join("jetstream"));
             }
         }
         self.child = cmd.spawn()?;

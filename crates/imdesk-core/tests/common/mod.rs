@@ -123,6 +123,7 @@ pub fn config(sandbox: &Sandbox, db: &Path) -> DeskConfig {
         push_connections: None,
         push_scope: scope_of(sandbox),
         platform_codes: Default::default(),
+        team: None,
     }
 }
 

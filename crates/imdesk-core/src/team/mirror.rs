@@ -1,0 +1,630 @@
+//! A desk in team mode: the stream mirrored into the local cache through the engine's own
+//! ingest (the last applied stream sequence committed in the same transaction), and replies
+//! delivered by publishing them for the relays, with the last sequence the desk saw on the
+//! conversation (no blind replies), then waiting for a relay's word on each.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, context::PublishErrorKind};
+use async_nats::HeaderMap;
+use futures_util::StreamExt;
+use imdesk_store::{FailureKind, SendFailure, Store};
+use meituan_api::StoreKey;
+use meituan_push::{ConnectionHealth, ConnectionState, PushEvent};
+use meituan_wire::MsgSource;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::wire::{SendOutcome, WireMessage, WireReply, WireState};
+use super::{
+    conversation_filter, reply_id_header, reply_subject, subject_kind, SubjectKind, TeamConfig,
+    CURSOR_KEY, STREAM, UNSEEN_COLLEAGUE, UNSEEN_CUSTOMER,
+};
+use crate::error::DeskResult;
+use crate::port::{
+    local_failure, BoxFuture, Delivery, Inbound, InboundEvents, Outgoing, PlatformPort,
+};
+use crate::registry::StoreRegistry;
+
+/// How long a desk waits for a relay's word on a published reply before the attempt counts
+/// as a network failure (the outbox retries it with the same msg_id, which JetStream and the
+/// relays take as the same reply).
+const STATE_WAIT: Duration = Duration::from_secs(30);
+/// Final states kept for sends whose waiter came after them (a desk restarted mid-send).
+const FINALS_KEPT: usize = 10_000;
+/// Room for mirrored records between the consumer and ingest.
+const EVENTS: usize = 4096;
+
+/// A stream record on its way into the ingest: a message (if it is one) and the stream
+/// sequence up to which everything is applied once it is committed.
+#[derive(Debug)]
+pub(crate) struct Mirrored {
+    pub event: Option<PushEvent>,
+    pub seq: u64,
+}
+
+/// Who last wrote in a conversation, as the desk has seen it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    Customer,
+    Team,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    /// Waiting deliveries by msg_id.
+    waiters: Mutex<HashMap<i64, oneshot::Sender<WireState>>>,
+    /// Final states seen, newest last (bounded).
+    finals: Mutex<(HashMap<i64, WireState>, VecDeque<i64>)>,
+    /// Per conversation filter: the last sequence seen and who wrote it.
+    seen: Mutex<HashMap<String, (u64, Writer)>>,
+    /// Per reply (msg_id): what the desk had seen of its conversation when the agent sent it.
+    sent_against: Mutex<HashMap<i64, Option<(u64, Writer)>>>,
+    /// Records that did not decode (kept in quarantine).
+    quarantined: AtomicU64,
+}
+
+impl Shared {
+    fn note_final(&self, state: WireState) {
+        let waiter = self
+            .waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&state.msg_id);
+        let mut finals = self.finals.lock().unwrap_or_else(PoisonError::into_inner);
+        let (map, order) = &mut *finals;
+        if map.insert(state.msg_id, state.clone()).is_none() {
+            order.push_back(state.msg_id);
+        }
+        while order.len() > FINALS_KEPT {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+        drop(finals);
+        if let Some(w) = waiter {
+            let _ = w.send(state);
+        }
+    }
+
+    fn final_of(&self, msg_id: i64) -> Option<WireState> {
+        self.finals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .get(&msg_id)
+            .cloned()
+    }
+
+    fn seen(&self, filter: &str) -> Option<(u64, Writer)> {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(filter)
+            .copied()
+    }
+}
+
+/// The desk's link to its team's relays.
+#[derive(Debug, Clone)]
+pub(crate) struct TeamLink {
+    js: jetstream::Context,
+    client: async_nats::Client,
+    store: Store,
+    desk_id: String,
+    agent: String,
+    shared: Arc<Shared>,
+    applied: Arc<watch::Sender<u64>>,
+    cancel: CancellationToken,
+    /// The last msg_id this desk gave a reply (see [`TeamLink::next_msg_id`]).
+    last_msg_id: Arc<AtomicI64>,
+}
+
+impl TeamLink {
+    pub(crate) async fn connect(config: &TeamConfig, store: Store) -> DeskResult<Self> {
+        let client = super::connect(config, &format!("imdesk desk {}", config.agent)).await?;
+        let desk_id = desk_id(&store).await?;
+        let applied = cursor(&store).await?;
+        Ok(Self {
+            js: jetstream::new(client.clone()),
+            client,
+            store,
+            desk_id,
+            agent: config.agent.clone(),
+            shared: Arc::default(),
+            applied: Arc::new(watch::channel(applied).0),
+            cancel: CancellationToken::new(),
+            last_msg_id: Arc::new(AtomicI64::new(0)),
+        })
+    }
+
+    /// A msg_id for a reply of this desk: the time in µs-sized steps of 1000 plus the
+    /// desk's own salt below 1000, so that two desks sending in the same millisecond (or a
+    /// desk sending twice in one) never pick the same id.
+    pub(crate) fn next_msg_id(&self, now_ms: i64) -> i64 {
+        let salt = i64::from(
+            u16::from_str_radix(&self.desk_id[..4.min(self.desk_id.len())], 16).unwrap_or(0) % 1000,
+        );
+        let base = now_ms.saturating_mul(1000);
+        let mut last = self.last_msg_id.load(Ordering::Relaxed);
+        loop {
+            let next = base.max(last - last.rem_euclid(1000) + 1000) + salt;
+            match self.last_msg_id.compare_exchange(
+                last,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(now) => last = now,
+            }
+        }
+    }
+
+    /// The brand's stores as the relays list them in the `STORES` bucket.
+    pub(crate) async fn stores(&self) -> DeskResult<Vec<super::WireStore>> {
+        super::relay::read_stores(&self.js).await
+    }
+
+    /// The stream sequence applied so far (committed with the messages up to it).
+    pub(crate) fn applied(&self) -> watch::Receiver<u64> {
+        self.applied.subscribe()
+    }
+
+    /// Remembers what the desk has seen of `key`'s conversation now, for reply `msg_id`:
+    /// the reply is published against it, however long it waits in the outbox.
+    pub(crate) fn remember_seen(&self, msg_id: i64, key: &imdesk_store::ConversationKey) {
+        let seen = self
+            .shared
+            .seen(&conversation_filter(&key.store, key.biz_type, key.peer_id));
+        self.shared
+            .sent_against
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(msg_id, seen);
+    }
+
+    /// What the ingest updates once a batch is committed.
+    pub(crate) fn applied_sender(&self) -> Arc<watch::Sender<u64>> {
+        self.applied.clone()
+    }
+
+    /// Records that did not decode and were kept in quarantine.
+    pub(crate) fn quarantined(&self) -> u64 {
+        self.shared.quarantined.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub(crate) fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    /// Waits until everything the stream held when this was called is applied (committed).
+    pub(crate) async fn caught_up(&self, timeout: Duration) -> DeskResult<u64> {
+        let target = last_sequence(&self.js).await?;
+        let mut applied = self.applied.subscribe();
+        let ok = tokio::time::timeout(timeout, applied.wait_for(|a| *a >= target))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        let at = *applied.borrow();
+        if ok {
+            Ok(target)
+        } else {
+            Err(crate::DeskError::Team(format!(
+                "not caught up with the stream in {timeout:?} (at {at} of {target})"
+            )))
+        }
+    }
+
+    async fn deliver_reply(&self, out: Outgoing<'_>) -> Delivery {
+        let item = out.item;
+        let key = &out.conversation.key;
+        let store = &key.store;
+        let filter = conversation_filter(store, key.biz_type, key.peer_id);
+        // Registered before anything is published, so the state cannot pass unseen.
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(item.msg_id, tx);
+        let result = self.publish_and_wait(out, &filter, rx).await;
+        self.shared
+            .waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&item.msg_id);
+        if !matches!(result, Delivery::Retry(_)) {
+            self.shared
+                .sent_against
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&item.msg_id);
+        }
+        result
+    }
+
+    async fn publish_and_wait(
+        &self,
+        out: Outgoing<'_>,
+        filter: &str,
+        rx: oneshot::Receiver<WireState>,
+    ) -> Delivery {
+        let item = out.item;
+        if let Some(done) = self.shared.final_of(item.msg_id) {
+            return verdict(&done);
+        }
+        let key = &out.conversation.key;
+        let reply = WireReply {
+            v: 1,
+            msg_id: item.msg_id,
+            store: key.store.clone(),
+            biz_type: key.biz_type,
+            open_user_id: out.conversation.open_user_id,
+            group_id: out.conversation.group_id,
+            msg_type: item.msg_type,
+            text: item.text.clone(),
+            agent: self.agent.clone(),
+            desk: self.desk_id.clone(),
+            at_ms: out.now_ms,
+        };
+        let payload = match serde_json::to_vec(&reply) {
+            Ok(p) => p,
+            Err(e) => return Delivery::Refused(local_failure(format!("cannot encode: {e}"))),
+        };
+        // What the agent had seen when they sent it; after a restart, what the desk has seen.
+        let remembered = self
+            .shared
+            .sent_against
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&item.msg_id)
+            .copied();
+        let seen = remembered.unwrap_or_else(|| self.shared.seen(filter));
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", reply_id_header(item.msg_id).as_str());
+        headers.insert(
+            "Nats-Expected-Last-Subject-Sequence",
+            seen.map_or(0, |(seq, _)| seq).to_string().as_str(),
+        );
+        headers.insert("Nats-Expected-Last-Subject-Sequence-Subject", filter);
+        let subject = reply_subject(&key.store, key.biz_type, key.peer_id);
+        let ack = match self
+            .js
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+        {
+            Ok(ack) => ack.await,
+            Err(e) => Err(e),
+        };
+        match ack {
+            Ok(_) => {}
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                // Our own earlier publish of this reply (servers ≥ 2.11 answer a repeat
+                // with this error rather than "duplicate") is a success; anything else is
+                // news the agent has not seen.
+                match self.last_on(filter).await {
+                    Some((_, Some(id))) if id == reply_id_header(item.msg_id) => {}
+                    other => {
+                        let writer = match other {
+                            Some((subject, _)) if subject.ends_with(".out") => Writer::Team,
+                            Some(_) => Writer::Customer,
+                            None => seen.map_or(Writer::Customer, |(_, w)| w),
+                        };
+                        return Delivery::Refused(held(writer));
+                    }
+                }
+            }
+            Err(e) => {
+                return Delivery::Retry(SendFailure {
+                    kind: FailureKind::Network,
+                    platform_code: None,
+                    trace_id: None,
+                    message: format!("team server: {e}"),
+                })
+            }
+        }
+        match tokio::time::timeout(STATE_WAIT, rx).await {
+            Ok(Ok(state)) => verdict(&state),
+            _ => match self.shared.final_of(item.msg_id) {
+                Some(state) => verdict(&state),
+                None => Delivery::Retry(SendFailure {
+                    kind: FailureKind::Network,
+                    platform_code: None,
+                    trace_id: None,
+                    message: "no relay answered".into(),
+                }),
+            },
+        }
+    }
+
+    /// The last record on a conversation filter: its subject and `Nats-Msg-Id`.
+    async fn last_on(&self, filter: &str) -> Option<(String, Option<String>)> {
+        let stream = self.js.get_stream(STREAM).await.ok()?;
+        let m = stream.get_last_raw_message_by_subject(filter).await.ok()?;
+        let id = m.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned());
+        Some((m.subject.to_string(), id))
+    }
+}
+
+/// A held reply's failure: it names what the desk had not seen.
+fn held(writer: Writer) -> SendFailure {
+    SendFailure {
+        kind: FailureKind::Conflict,
+        platform_code: None,
+        trace_id: None,
+        message: match writer {
+            Writer::Team => UNSEEN_COLLEAGUE,
+            Writer::Customer => UNSEEN_CUSTOMER,
+        }
+        .to_owned(),
+    }
+}
+
+fn verdict(state: &WireState) -> Delivery {
+    match state.outcome {
+        SendOutcome::Sent => Delivery::Accepted,
+        _ => Delivery::Refused(state.failure().unwrap_or_else(|| local_failure("refused"))),
+    }
+}
+
+/// The desk's id on the stream: random, made once per database.
+async fn desk_id(store: &Store) -> DeskResult<String> {
+    const KEY: &str = "team.desk_id";
+    if let Some(id) = store.setting_async(KEY.to_owned()).await? {
+        return Ok(id);
+    }
+    let id = format!("{:016x}", rand_u64());
+    store.set_setting_async(KEY.to_owned(), id.clone()).await?;
+    Ok(id)
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+async fn cursor(store: &Store) -> DeskResult<u64> {
+    Ok(store
+        .setting_async(CURSOR_KEY.to_owned())
+        .await?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+async fn last_sequence(js: &jetstream::Context) -> DeskResult<u64> {
+    let mut stream = js
+        .get_stream(STREAM)
+        .await
+        .map_err(|e| crate::DeskError::Team(format!("stream {STREAM}: {e}")))?;
+    let info = stream
+        .info()
+        .await
+        .map_err(|e| crate::DeskError::Team(format!("stream {STREAM}: {e}")))?;
+    Ok(info.state.last_sequence)
+}
+
+impl PlatformPort for TeamLink {
+    fn open_inbound(&self, stores: StoreRegistry) -> DeskResult<Inbound> {
+        let (tx, rx) = mpsc::channel(EVENTS);
+        let (health_tx, health_rx) = watch::channel(vec![ConnectionHealth::new(0, None)]);
+        let link = self.clone();
+        let cancel = self.cancel.child_token();
+        let task = tokio::spawn({
+            let cancel = cancel.clone();
+            async move { link.mirror(stores, tx, health_tx, cancel).await }
+        });
+        Ok(Inbound {
+            events: InboundEvents::Mirror(rx),
+            health: health_rx,
+            stop: Box::new(move || {
+                Box::pin(async move {
+                    cancel.cancel();
+                    let _ = task.await;
+                })
+            }),
+        })
+    }
+
+    fn deliver<'a>(&'a self, out: Outgoing<'a>) -> BoxFuture<'a, Delivery> {
+        Box::pin(self.deliver_reply(out))
+    }
+
+    fn upload_picture<'a>(
+        &'a self,
+        _store: &'a StoreKey,
+        _bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<String, Delivery>> {
+        Box::pin(async {
+            Err(Delivery::Refused(local_failure(
+                "pictures are not sent through a team relay yet",
+            )))
+        })
+    }
+}
+
+impl TeamLink {
+    /// Follows the stream from the stored sequence + 1 until cancelled, recreating the
+    /// consumer after a failure (the client reconnects by itself).
+    async fn mirror(
+        self,
+        stores: StoreRegistry,
+        tx: mpsc::Sender<Mirrored>,
+        health: watch::Sender<Vec<ConnectionHealth>>,
+        cancel: CancellationToken,
+    ) {
+        let _ = stores; // every store of the brand's stream is mirrored
+        let mut delay = Duration::from_millis(200);
+        loop {
+            set_state(&health, ConnectionState::Connecting);
+            let start = *self.applied.borrow() + 1;
+            let outcome = tokio::select! {
+                () = cancel.cancelled() => break,
+                r = self.follow(start, &tx, &health) => r,
+            };
+            if let Err(e) = outcome {
+                tracing::warn!("team stream: {e}; following again");
+            }
+            set_state(
+                &health,
+                ConnectionState::Backoff {
+                    until_ms: 0,
+                    attempt: 0,
+                },
+            );
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+        set_state(&health, ConnectionState::Stopped);
+    }
+
+    async fn follow(
+        &self,
+        start: u64,
+        tx: &mpsc::Sender<Mirrored>,
+        health: &watch::Sender<Vec<ConnectionHealth>>,
+    ) -> Result<(), String> {
+        let mut stream = self
+            .js
+            .get_stream(STREAM)
+            .await
+            .map_err(|e| e.to_string())?;
+        let first = stream
+            .info()
+            .await
+            .map_err(|e| e.to_string())?
+            .state
+            .first_sequence;
+        let start = if start < first && start > 1 {
+            tracing::warn!(
+                from = start,
+                first,
+                "the desk was away past the stream's retention; messages before the stream's first are only in the relay's archive"
+            );
+            first
+        } else {
+            start.max(1)
+        };
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: "im.>".to_owned(),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: start,
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
+        set_state(health, ConnectionState::Open);
+        while let Some(next) = messages.next().await {
+            let m = next.map_err(|e| e.to_string())?;
+            let seq = m.info().map_err(|e| e.to_string())?.stream_sequence;
+            let event = self.apply(&m.subject, &m.payload, seq).await;
+            health.send_modify(|h| {
+                if let Some(c) = h.first_mut() {
+                    c.frames += 1;
+                    c.last_frame_at_ms = Some(now_ms());
+                }
+            });
+            if tx.send(Mirrored { event, seq }).await.is_err() {
+                return Ok(());
+            }
+        }
+        Err("the stream's consumer ended".into())
+    }
+
+    /// What a record means for the desk; a message goes on to ingest.
+    async fn apply(&self, subject: &str, payload: &[u8], seq: u64) -> Option<PushEvent> {
+        match subject_kind(subject) {
+            SubjectKind::Message => match serde_json::from_slice::<WireMessage>(payload) {
+                Ok(m) => {
+                    let writer = if MsgSource::from(m.msg_source) == MsgSource::Customer {
+                        Writer::Customer
+                    } else {
+                        Writer::Team
+                    };
+                    if let Some(peer) = m.peer_id() {
+                        self.note_seen(&m.store, m.biz_type, peer, seq, writer);
+                    }
+                    let raw: Arc<str> = String::from_utf8_lossy(payload).into();
+                    Some(PushEvent::Message(m.into_pushed(raw)))
+                }
+                Err(e) => self.keep(subject, payload, &e.to_string()).await,
+            },
+            SubjectKind::Reply => match serde_json::from_slice::<WireReply>(payload) {
+                Ok(r) => {
+                    if let Some(peer) = r.peer_id() {
+                        self.note_seen(&r.store, r.biz_type, peer, seq, Writer::Team);
+                    }
+                    None
+                }
+                Err(e) => self.keep(subject, payload, &e.to_string()).await,
+            },
+            SubjectKind::State => match serde_json::from_slice::<WireState>(payload) {
+                Ok(s) if s.outcome.is_final() => {
+                    self.shared.note_final(s);
+                    None
+                }
+                Ok(_) => None,
+                Err(e) => self.keep(subject, payload, &e.to_string()).await,
+            },
+            SubjectKind::Other => None,
+        }
+    }
+
+    fn note_seen(&self, store: &str, biz_type: i32, peer: i64, seq: u64, writer: Writer) {
+        let filter = conversation_filter(store, biz_type, peer);
+        self.shared
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(filter, (seq, writer));
+    }
+
+    /// Keeps a record that does not decode, with its subject, in quarantine.
+    async fn keep(&self, subject: &str, payload: &[u8], why: &str) -> Option<PushEvent> {
+        self.shared.quarantined.fetch_add(1, Ordering::Relaxed);
+        let raw = format!("{subject} {}", String::from_utf8_lossy(payload));
+        let reason = serde_json::json!({ "team_record": why }).to_string();
+        if let Err(e) = self.store.quarantine_async(raw, reason, now_ms()).await {
+            tracing::error!("cannot quarantine a team record: {e}");
+        }
+        None
+    }
+}
+
+fn set_state(health: &watch::Sender<Vec<ConnectionHealth>>, state: ConnectionState) {
+    health.send_modify(|h| {
+        if let Some(c) = h.first_mut() {
+            if c.state != state {
+                if state == ConnectionState::Open && c.last_frame_at_ms.is_some() {
+                    c.reconnects += 1;
+                }
+                c.state = state;
+            }
+        }
+    });
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

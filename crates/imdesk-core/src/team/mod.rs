@@ -1,0 +1,244 @@
+//! Team mode: relays hold the platform link and publish into NATS JetStream; desks mirror it.
+//! (`../shared/docs/team-mode.md`, README "Team mode").
+//!
+//! One stream per brand account, `IM`, holds everything a desk needs, in one order:
+//!
+//! - `im.m.<store>.<conv>.in`: every message of a relay's archive (customers' messages, and
+//!   our replies once the platform accepted them), `Nats-Msg-Id` `in:<store>:<biz>:<msg_id>`;
+//! - `im.m.<store>.<conv>.out`: a desk's reply, `Nats-Msg-Id` `out:<msg_id>`, published with
+//!   the last sequence the desk saw on `im.m.<store>.<conv>.*` (no blind replies);
+//! - `im.s.<store>.<conv>`: a relay's word on a reply (sent, failed with the reason, uncertain).
+//!
+//! Conversation subjects have five tokens and state subjects four, so `im.m.<store>.<conv>.*`
+//! covers what a customer or a colleague wrote and nothing else. KV buckets: `STORES` (names
+//! and businessId, never tokens), `SENDS` (which relay took which send, and how it ended),
+//! `RELAYS` (each relay's heartbeat: sockets and archive position).
+//!
+//! [`relay`] is the relay's side (beside a solo engine), [`mirror`] the desk's
+//! ([`crate::port::PlatformPort`] over NATS).
+
+pub(crate) mod mirror;
+pub mod relay;
+mod wire;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_nats::jetstream;
+
+use crate::error::{DeskError, DeskResult};
+use crate::view::Unseen;
+
+pub use relay::{Relay, RelayStats};
+pub use wire::{WireMessage, WireReply, WireState, WireStore};
+
+/// The stream every brand account holds.
+pub const STREAM: &str = "IM";
+/// The relays' durable work queue of replies.
+pub const SENDS_CONSUMER: &str = "relay-sends";
+/// The KV buckets.
+pub const STORES_BUCKET: &str = "STORES";
+/// Which relay took which send (see [`relay`]).
+pub const SENDS_BUCKET: &str = "SENDS";
+/// Relay heartbeats.
+pub const RELAYS_BUCKET: &str = "RELAYS";
+/// The desk's setting holding the last stream sequence it applied.
+pub const CURSOR_KEY: &str = "team.stream_seq";
+
+/// How a process reaches the team's NATS server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamConfig {
+    /// `IMDESK_NATS_URL`: `nats://[user:password@]host:port`, `tls://…`, or several,
+    /// comma-separated.
+    pub url: String,
+    /// `IMDESK_NATS_CREDS`: a NATS credentials file (JWT and nkey seed).
+    pub creds: Option<PathBuf>,
+    /// `IMDESK_AGENT`: who this desk or CLI call is (shown beside their replies).
+    pub agent: String,
+}
+
+/// The stream's retention: how long a desk may be away and still catch up from the stream.
+pub const RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
+/// JetStream's de-duplication window: a relay's re-publish after a restart, a second relay's
+/// copy and a desk's retried reply fall inside it.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// Connects, retrying the first connection too (a desk may start before the server).
+pub async fn connect(config: &TeamConfig, name: &str) -> DeskResult<async_nats::Client> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None);
+    if let Some(path) = &config.creds {
+        options = options.credentials_file(path).await.map_err(|e| {
+            DeskError::Team(format!("NATS credentials file {}: {e}", path.display()))
+        })?;
+    }
+    options
+        .connect(config.url.as_str())
+        .await
+        .map_err(|e| DeskError::Team(format!("cannot connect to NATS: {e}")))
+}
+
+/// The stream a relay keeps (created if missing; its limits updated otherwise).
+pub async fn ensure_stream(js: &jetstream::Context) -> DeskResult<jetstream::stream::Stream> {
+    let config = jetstream::stream::Config {
+        name: STREAM.to_owned(),
+        subjects: vec!["im.>".to_owned()],
+        max_age: RETENTION,
+        duplicate_window: DUPLICATE_WINDOW,
+        allow_direct: true,
+        storage: jetstream::stream::StorageType::File,
+        ..Default::default()
+    };
+    js.get_or_create_stream(config)
+        .await
+        .map_err(|e| DeskError::Team(format!("stream {STREAM}: {e}")))
+}
+
+/// A KV bucket a relay keeps.
+pub async fn ensure_bucket(
+    js: &jetstream::Context,
+    bucket: &str,
+) -> DeskResult<jetstream::kv::Store> {
+    match js.get_key_value(bucket).await {
+        Ok(kv) => Ok(kv),
+        Err(_) => js
+            .create_key_value(jetstream::kv::Config {
+                bucket: bucket.to_owned(),
+                history: 1,
+                storage: jetstream::stream::StorageType::File,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| DeskError::Team(format!("KV bucket {bucket}: {e}"))),
+    }
+}
+
+/// A subject token for a store's epoiId: letters, digits, `_` and `-` as they are, any other
+/// byte as `~` and two hex digits (`.`, `*`, `>` and spaces cannot appear in a token).
+pub fn store_token(epoi_id: &str) -> String {
+    let mut out = String::with_capacity(epoi_id.len());
+    for b in epoi_id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            out.push(char::from(b));
+        } else {
+            out.push('~');
+            out.push_str(&format!("{b:02X}"));
+        }
+    }
+    if out.is_empty() {
+        out.push('~');
+    }
+    out
+}
+
+/// A subject token for a conversation of a store: `<biz_type>-<peer id>`.
+pub fn conversation_token(biz_type: i32, peer_id: i64) -> String {
+    format!("{biz_type}-{peer_id}")
+}
+
+/// `im.m.<store>.<conv>.in`.
+pub fn message_subject(epoi_id: &str, biz_type: i32, peer_id: i64) -> String {
+    format!(
+        "im.m.{}.{}.in",
+        store_token(epoi_id),
+        conversation_token(biz_type, peer_id)
+    )
+}
+
+/// `im.m.<store>.<conv>.out`.
+pub fn reply_subject(epoi_id: &str, biz_type: i32, peer_id: i64) -> String {
+    format!(
+        "im.m.{}.{}.out",
+        store_token(epoi_id),
+        conversation_token(biz_type, peer_id)
+    )
+}
+
+/// `im.m.<store>.<conv>.*`: what the customer and the team wrote in a conversation.
+pub fn conversation_filter(epoi_id: &str, biz_type: i32, peer_id: i64) -> String {
+    format!(
+        "im.m.{}.{}.*",
+        store_token(epoi_id),
+        conversation_token(biz_type, peer_id)
+    )
+}
+
+/// `im.s.<store>.<conv>`.
+pub fn state_subject(epoi_id: &str, biz_type: i32, peer_id: i64) -> String {
+    format!(
+        "im.s.{}.{}",
+        store_token(epoi_id),
+        conversation_token(biz_type, peer_id)
+    )
+}
+
+/// What a stream subject carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubjectKind {
+    Message,
+    Reply,
+    State,
+    Other,
+}
+
+pub(crate) fn subject_kind(subject: &str) -> SubjectKind {
+    let tokens: Vec<&str> = subject.split('.').collect();
+    match tokens.as_slice() {
+        ["im", "m", _, _, "in"] => SubjectKind::Message,
+        ["im", "m", _, _, "out"] => SubjectKind::Reply,
+        ["im", "s", _, _] => SubjectKind::State,
+        _ => SubjectKind::Other,
+    }
+}
+
+/// The `Nats-Msg-Id` of an archived message.
+pub fn message_id_header(epoi_id: &str, biz_type: i32, msg_id: i64) -> String {
+    format!("in:{}:{biz_type}:{msg_id}", store_token(epoi_id))
+}
+
+/// The `Nats-Msg-Id` of a reply.
+pub fn reply_id_header(msg_id: i64) -> String {
+    format!("out:{msg_id}")
+}
+
+/// The reason text of a held reply names what it had not seen with one of these words.
+pub(crate) const UNSEEN_COLLEAGUE: &str = "colleague_replied";
+pub(crate) const UNSEEN_CUSTOMER: &str = "customer_wrote";
+
+/// What a held reply's recorded reason says it had not seen.
+pub(crate) fn unseen_of(reason: &str) -> Unseen {
+    if reason.starts_with(UNSEEN_COLLEAGUE) {
+        Unseen::ColleagueReplied
+    } else {
+        Unseen::CustomerWrote
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_safe_subject_tokens() {
+        assert_eq!(store_token("mt1001"), "mt1001");
+        assert_eq!(store_token("a.b*c>d e"), "a~2Eb~2Ac~3Ed~20e");
+        assert_eq!(store_token(""), "~");
+        assert_eq!(store_token("店"), "~E5~BA~97");
+        let s = message_subject("a.b", 1, 42);
+        assert_eq!(s, "im.m.a~2Eb.1-42.in");
+        assert_eq!(subject_kind(&s), SubjectKind::Message);
+        assert_eq!(subject_kind(&reply_subject("x", 4, 9)), SubjectKind::Reply);
+        assert_eq!(subject_kind(&state_subject("x", 4, 9)), SubjectKind::State);
+        assert_eq!(subject_kind("im.m.x"), SubjectKind::Other);
+        assert_eq!(conversation_filter("x", 1, -3), "im.m.x.1--3.*");
+    }
+
+    #[test]
+    fn unseen_is_read_back_from_the_reason() {
+        assert_eq!(unseen_of(UNSEEN_COLLEAGUE), Unseen::ColleagueReplied);
+        assert_eq!(unseen_of("customer_wrote: 2"), Unseen::CustomerWrote);
+    }
+}

@@ -1,0 +1,630 @@
+//! The relay: a solo engine (platform link, ingest, archive, outbox, pollers) with NATS on
+//! its other side. It publishes its archive to the brand's stream in storage order (durable
+//! before published; the position is kept in its own cache, and JetStream's
+//! de-duplication absorbs what a restart or a second relay publishes again), lists the stores
+//! in `STORES`, takes replies from the relays' one durable work queue into its outbox, and
+//! says what became of each on `im.s.<store>.<conv>`.
+//!
+//! Exactly one relay sends a reply: the work queue hands a reply to one relay at a time, and
+//! before its outbox takes it the relay creates the reply's key in `SENDS` (first create
+//! wins). A reply redelivered after its relay died, whose key names that relay and no
+//! outcome, is **uncertain**: the platform may have accepted it, so it is never resent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, AckKind};
+use async_nats::HeaderMap;
+use futures_util::StreamExt;
+use imdesk_store::{ConversationKey, FailureKind, NewOutboxMessage, OutboxState, SendFailure};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::wire::{SendOutcome, WireMessage, WireRelay, WireReply, WireState, WireStore};
+use super::{
+    ensure_bucket, ensure_stream, message_id_header, message_subject, state_subject, TeamConfig,
+    RELAYS_BUCKET, SENDS_BUCKET, SENDS_CONSUMER, STORES_BUCKET,
+};
+use crate::desk::Desk;
+use crate::error::{DeskError, DeskResult};
+use crate::options::CommitObserver;
+
+/// The relay's setting: the last archive row published.
+const PUBLISHED_KEY: &str = "team.published_id";
+/// Archive rows published per round.
+const PUBLISH_BATCH: u32 = 512;
+/// How long a reply may stay with a relay between signs of life before the work queue
+/// hands it to another (the relay says "in progress" well within it).
+const ACK_WAIT: Duration = Duration::from_secs(30);
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// Replies handled at once.
+const SENDS_AT_ONCE: usize = 64;
+/// How long a send may take before the relay stops waiting for its outcome.
+const SEND_WAIT: Duration = Duration::from_secs(300);
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// What a relay has done, for logs, tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct RelayStats {
+    /// Archive rows published (acknowledged by JetStream).
+    pub published: AtomicU64,
+    /// Replies taken from the work queue into the outbox.
+    pub taken: AtomicU64,
+    /// Replies whose outcome was published.
+    pub settled: AtomicU64,
+    /// Records that did not decode (kept in the relay's quarantine).
+    pub quarantined: AtomicU64,
+    /// Replies found uncertain (taken by a relay that went away).
+    pub uncertain: AtomicU64,
+}
+
+/// `SENDS`' record of a reply: the relay that took it and, once known, its outcome.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SendRecord {
+    relay: String,
+    state: Option<WireState>,
+}
+
+/// A running relay.
+#[derive(Debug)]
+pub struct Relay {
+    id: String,
+    stats: Arc<RelayStats>,
+    wake: Arc<Notify>,
+    stop_sends: CancellationToken,
+    stop_all: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    sends: tokio::task::JoinHandle<()>,
+}
+
+/// The observer a relay's engine is started with, so that each commit wakes the publisher,
+/// and the wake-up it fires.
+pub fn commit_waker() -> (CommitObserver, Arc<Notify>) {
+    let wake = Arc::new(Notify::new());
+    let fire = wake.clone();
+    (Arc::new(move |_: &[i64]| fire.notify_one()), wake)
+}
+
+#[derive(Clone)]
+struct Shared {
+    id: String,
+    desk: Arc<Desk>,
+    js: jetstream::Context,
+    sends: jetstream::kv::Store,
+    stats: Arc<RelayStats>,
+    wake: Arc<Notify>,
+}
+
+impl Relay {
+    /// Starts relaying `desk` (an engine with the platform link) to the team's server.
+    /// `wake` is the one [`commit_waker`] gave the engine.
+    pub async fn start(
+        desk: Arc<Desk>,
+        config: &TeamConfig,
+        id: &str,
+        wake: Arc<Notify>,
+    ) -> DeskResult<Relay> {
+        if desk.meituan.is_none() {
+            return Err(DeskError::NoCredentials);
+        }
+        let client = super::connect(config, &format!("imdesk relay {id}")).await?;
+        let js = jetstream::new(client);
+        let stream = ensure_stream(&js).await?;
+        let stores = ensure_bucket(&js, STORES_BUCKET).await?;
+        let sends = ensure_bucket(&js, SENDS_BUCKET).await?;
+        let relays = ensure_bucket(&js, RELAYS_BUCKET).await?;
+        for (epoi_id, entry) in desk.stores.entries() {
+            let record = WireStore {
+                v: 1,
+                epoi_id: epoi_id.clone(),
+                name: entry.name.clone(),
+                business_id: u8::try_from(entry.key.business_id.code()).unwrap_or(0),
+            };
+            let bytes = serde_json::to_vec(&record).map_err(|e| DeskError::Team(e.to_string()))?;
+            stores
+                .put(super::store_token(&epoi_id), bytes.into())
+                .await
+                .map_err(|e| DeskError::Team(format!("STORES: {e}")))?;
+        }
+        let consumer: consumer::PullConsumer = stream
+            .get_or_create_consumer(
+                SENDS_CONSUMER,
+                consumer::pull::Config {
+                    durable_name: Some(SENDS_CONSUMER.to_owned()),
+                    filter_subject: "im.m.*.*.out".to_owned(),
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    ack_wait: ACK_WAIT,
+                    max_ack_pending: 10_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| DeskError::Team(format!("consumer {SENDS_CONSUMER}: {e}")))?;
+        let stats = Arc::new(RelayStats::default());
+        let shared = Shared {
+            id: id.to_owned(),
+            desk,
+            js,
+            sends,
+            stats: stats.clone(),
+            wake: wake.clone(),
+        };
+        let stop_all = CancellationToken::new();
+        let stop_sends = CancellationToken::new();
+        let tasks = vec![
+            tokio::spawn(publish(shared.clone(), stop_all.clone())),
+            tokio::spawn(heartbeat(shared.clone(), relays, stop_all.clone())),
+        ];
+        let sends = tokio::spawn(take_sends(shared, consumer, stop_sends.clone()));
+        Ok(Relay {
+            id: id.to_owned(),
+            stats,
+            wake,
+            stop_sends,
+            stop_all,
+            tasks,
+            sends,
+        })
+    }
+
+    /// The relay's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// What it has done so far.
+    pub fn stats(&self) -> Arc<RelayStats> {
+        self.stats.clone()
+    }
+
+    /// Stops taking replies, lets the ones it holds finish (their outcome published), and
+    /// publishes what the archive still holds; the engine is shut down by the caller after.
+    pub async fn drain(self) {
+        self.stop_sends.cancel();
+        let _ = tokio::time::timeout(SEND_WAIT, self.sends).await;
+        self.wake.notify_one();
+        // The publisher finishes its round and sees the archive empty before it stops.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.stop_all.cancel();
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+}
+
+/// Publishes the archive in storage order from the stored position, each row with its
+/// `Nats-Msg-Id`; the position moves once JetStream has acknowledged the round.
+async fn publish(shared: Shared, stop: CancellationToken) {
+    let store = shared.desk.store.clone();
+    let mut position: i64 = match store.setting_async(PUBLISHED_KEY.to_owned()).await {
+        Ok(v) => v.and_then(|v| v.parse().ok()).unwrap_or(0),
+        Err(e) => {
+            tracing::error!("relay cannot read its archive position: {e}");
+            return;
+        }
+    };
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let rows = match store.messages_after_async(position, PUBLISH_BATCH).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!("relay cannot read its archive: {e}");
+                Vec::new()
+            }
+        };
+        if rows.is_empty() {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = shared.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            continue;
+        }
+        match publish_rows(&shared.js, &rows).await {
+            Ok(()) => {
+                delay = Duration::from_millis(100);
+                let last = rows.last().map_or(position, |r| r.id);
+                shared
+                    .stats
+                    .published
+                    .fetch_add(rows.len() as u64, Ordering::Relaxed);
+                position = last;
+                if let Err(e) = store
+                    .set_setting_async(PUBLISHED_KEY.to_owned(), last.to_string())
+                    .await
+                {
+                    tracing::error!("relay cannot record its archive position: {e}");
+                }
+            }
+            Err(e) => {
+                tracing::warn!("relay publish failed, will retry: {e}");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+async fn publish_rows(
+    js: &jetstream::Context,
+    rows: &[imdesk_store::MessageRow],
+) -> Result<(), String> {
+    let mut acks = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(peer) = ConversationKey::peer_of(row.biz_type, row.open_user_id, row.group_id)
+        else {
+            continue;
+        };
+        let payload = serde_json::to_vec(&WireMessage::of(row)).map_err(|e| e.to_string())?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "Nats-Msg-Id",
+            message_id_header(&row.store, row.biz_type, row.msg_id).as_str(),
+        );
+        let subject = message_subject(&row.store, row.biz_type, peer);
+        let ack = js
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+            .map_err(|e| e.to_string())?;
+        acks.push(ack);
+    }
+    for ack in acks {
+        ack.await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Heartbeats into `RELAYS`: the sockets it holds, for the desks' status line.
+async fn heartbeat(shared: Shared, relays: jetstream::kv::Store, stop: CancellationToken) {
+    loop {
+        let (open, all) = shared.desk.health.as_ref().map_or((0, 0), |h| {
+            let h = h.borrow();
+            let open = h
+                .iter()
+                .filter(|c| c.state == meituan_push::ConnectionState::Open)
+                .count();
+            (open, h.len())
+        });
+        let beat = WireRelay {
+            v: 1,
+            relay: shared.id.clone(),
+            sockets_open: u32::try_from(open).unwrap_or(u32::MAX),
+            sockets: u32::try_from(all).unwrap_or(u32::MAX),
+            at_ms: shared.desk.now(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&beat) {
+            if let Err(e) = relays
+                .put(super::store_token(&shared.id), bytes.into())
+                .await
+            {
+                tracing::debug!("relay heartbeat: {e}");
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(HEARTBEAT) => {}
+        }
+    }
+}
+
+/// Takes replies from the work queue until stopped, each handled in its own task.
+async fn take_sends(shared: Shared, consumer: consumer::PullConsumer, stop: CancellationToken) {
+    let limit = Arc::new(Semaphore::new(SENDS_AT_ONCE));
+    let mut running = JoinSet::new();
+    let mut delay = Duration::from_millis(200);
+    'outer: loop {
+        let mut messages = match consumer.messages().await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("relay work queue: {e}");
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        loop {
+            let permit = tokio::select! {
+                () = stop.cancelled() => break 'outer,
+                p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break 'outer },
+            };
+            let next = tokio::select! {
+                () = stop.cancelled() => break 'outer,
+                n = messages.next() => n,
+            };
+            match next {
+                Some(Ok(msg)) => {
+                    delay = Duration::from_millis(200);
+                    let shared = shared.clone();
+                    running.spawn(async move {
+                        handle_send(&shared, msg).await;
+                        drop(permit);
+                    });
+                }
+                Some(Err(e)) => {
+                    tracing::warn!("relay work queue: {e}");
+                    break;
+                }
+                None => break,
+            }
+            while running.try_join_next().is_some() {}
+        }
+    }
+    // Replies already taken finish; the rest stay in the queue for the other relay.
+    while running.join_next().await.is_some() {}
+}
+
+async fn handle_send(shared: &Shared, msg: jetstream::Message) {
+    let reply: WireReply = match serde_json::from_slice(&msg.payload) {
+        Ok(r) => r,
+        Err(e) => {
+            shared.stats.quarantined.fetch_add(1, Ordering::Relaxed);
+            let raw = format!("{} {}", msg.subject, String::from_utf8_lossy(&msg.payload));
+            let reason = serde_json::json!({ "team_reply": e.to_string() }).to_string();
+            if let Err(e) = shared
+                .desk
+                .store
+                .quarantine_async(raw, reason, shared.desk.now())
+                .await
+            {
+                tracing::error!("relay cannot quarantine a reply: {e}");
+            }
+            let _ = msg.ack_with(AckKind::Term).await;
+            return;
+        }
+    };
+    let key = reply.msg_id.to_string();
+    // Who took it before, if anyone.
+    match shared.sends.entry(key.clone()).await {
+        Ok(Some(entry)) if entry.operation == jetstream::kv::Operation::Put => {
+            let record: Option<SendRecord> = serde_json::from_slice(&entry.value).ok();
+            match record {
+                Some(SendRecord {
+                    state: Some(state), ..
+                }) => {
+                    // Already settled: say it again for whoever missed it.
+                    let _ = publish_state(shared, &reply, &state).await;
+                    let _ = msg.ack().await;
+                    return;
+                }
+                Some(SendRecord { relay, state: None }) if relay != shared.id => {
+                    shared.stats.uncertain.fetch_add(1, Ordering::Relaxed);
+                    let f = SendFailure {
+                        kind: FailureKind::Uncertain,
+                        platform_code: None,
+                        trace_id: None,
+                        message: format!("relay {relay} took it and stopped before it knew"),
+                    };
+                    settle(
+                        shared,
+                        &reply,
+                        WireState::failed(reply.msg_id, &f, &shared.id, shared.desk.now()),
+                        &msg,
+                    )
+                    .await;
+                    return;
+                }
+                // Ours (a restart): follow our own outbox below.
+                _ => {}
+            }
+        }
+        Ok(_) => {
+            let record = SendRecord {
+                relay: shared.id.clone(),
+                state: None,
+            };
+            let bytes = serde_json::to_vec(&record).unwrap_or_default();
+            if shared
+                .sends
+                .create(key.clone(), bytes.into())
+                .await
+                .is_err()
+            {
+                // Another relay created it first: it sends; this copy is done.
+                let _ = msg.ack().await;
+                return;
+            }
+        }
+        Err(e) => {
+            tracing::warn!("relay SENDS read failed: {e}");
+            let _ = msg
+                .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
+                .await;
+            return;
+        }
+    }
+    shared.stats.taken.fetch_add(1, Ordering::Relaxed);
+    let state = send(shared, &reply, &msg).await;
+    settle(shared, &reply, state, &msg).await;
+}
+
+/// Puts the reply into the engine's outbox and follows it to its outcome.
+async fn send(shared: &Shared, reply: &WireReply, msg: &jetstream::Message) -> WireState {
+    let desk = &shared.desk;
+    let now = desk.now();
+    let failed = |message: String| {
+        WireState::failed(
+            reply.msg_id,
+            &SendFailure {
+                kind: FailureKind::Local,
+                platform_code: None,
+                trace_id: None,
+                message,
+            },
+            &shared.id,
+            now,
+        )
+    };
+    if reply.agent.trim().is_empty() || reply.desk.trim().is_empty() {
+        return failed("a reply without its agent and desk is not sent".into());
+    }
+    if desk.stores.entry(&reply.store).is_none() {
+        return failed(format!("store {} is not one of this relay's", reply.store));
+    }
+    let Some(peer) = reply.peer_id() else {
+        return failed("the reply names no conversation".into());
+    };
+    let conv = match desk
+        .store
+        .find_conversation_async(ConversationKey {
+            store: reply.store.clone(),
+            biz_type: reply.biz_type,
+            peer_id: peer,
+        })
+        .await
+    {
+        Ok(Some(c)) => c,
+        Ok(None) => return failed("the relay knows no such conversation".into()),
+        Err(e) => return failed(format!("the relay's archive: {e}")),
+    };
+    // Subscribed before the item exists, so no state change falls between.
+    let mut updates = desk.outbox.subscribe();
+    let item = match desk
+        .store
+        .enqueue_outbox_async(NewOutboxMessage {
+            conversation_id: conv.id,
+            msg_id: Some(reply.msg_id),
+            msg_type: reply.msg_type,
+            text: reply.text.clone(),
+            now_ms: now,
+        })
+        .await
+    {
+        Ok(item) => item,
+        Err(e) => return failed(e.to_string()),
+    };
+    desk.outbox.wake();
+    let mut item = item;
+    let deadline = tokio::time::Instant::now() + SEND_WAIT;
+    let mut progress = tokio::time::interval(PROGRESS_EVERY);
+    loop {
+        match item.state {
+            OutboxState::Sent => {
+                return WireState::plain(reply.msg_id, SendOutcome::Sent, &shared.id, desk.now())
+            }
+            OutboxState::Failed => {
+                let f = item.last_error.clone().unwrap_or(SendFailure {
+                    kind: FailureKind::Local,
+                    platform_code: None,
+                    trace_id: None,
+                    message: "failed".into(),
+                });
+                return WireState::failed(reply.msg_id, &f, &shared.id, desk.now());
+            }
+            _ => {}
+        }
+        tokio::select! {
+            u = updates.recv() => match u {
+                Ok(u) if u.id == item.id => item = u,
+                Ok(_) => {}
+                Err(_) => {
+                    // Fell behind: read the item again.
+                    if let Ok(Some(fresh)) = desk.store.outbox_item_async(item.id).await {
+                        item = fresh;
+                    }
+                }
+            },
+            _ = progress.tick() => {
+                let _ = msg.ack_with(AckKind::Progress).await;
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                let f = SendFailure {
+                    kind: FailureKind::Uncertain,
+                    platform_code: None,
+                    trace_id: None,
+                    message: "the relay's outbox gave no outcome in time".into(),
+                };
+                return WireState::failed(reply.msg_id, &f, &shared.id, desk.now());
+            }
+        }
+    }
+}
+
+/// Publishes the outcome, records it in `SENDS`, then acknowledges the work item.
+async fn settle(shared: &Shared, reply: &WireReply, state: WireState, msg: &jetstream::Message) {
+    if let Err(e) = publish_state(shared, reply, &state).await {
+        // Not acknowledged: the queue hands it out again and the record answers then.
+        tracing::warn!(
+            msg_id = reply.msg_id,
+            "relay cannot publish a send's state: {e}"
+        );
+    }
+    let record = SendRecord {
+        relay: shared.id.clone(),
+        state: Some(state),
+    };
+    if let Ok(bytes) = serde_json::to_vec(&record) {
+        if let Err(e) = shared
+            .sends
+            .put(reply.msg_id.to_string(), bytes.into())
+            .await
+        {
+            tracing::warn!(msg_id = reply.msg_id, "relay cannot record a send: {e}");
+        }
+    }
+    shared.stats.settled.fetch_add(1, Ordering::Relaxed);
+    // The sent reply is in the archive now: publish it.
+    shared.wake.notify_one();
+    let _ = msg.ack().await;
+}
+
+async fn publish_state(
+    shared: &Shared,
+    reply: &WireReply,
+    state: &WireState,
+) -> Result<(), String> {
+    let Some(peer) = reply.peer_id() else {
+        return Err("no conversation".into());
+    };
+    let payload = serde_json::to_vec(state).map_err(|e| e.to_string())?;
+    let mut headers = HeaderMap::new();
+    let outcome = serde_json::to_string(&state.outcome).unwrap_or_default();
+    headers.insert(
+        "Nats-Msg-Id",
+        format!("st:{}:{}", reply.msg_id, outcome.trim_matches('"')).as_str(),
+    );
+    shared
+        .js
+        .publish_with_headers(
+            state_subject(&reply.store, reply.biz_type, peer),
+            headers,
+            payload.into(),
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The stores the relays list (`STORES`), for a team desk.
+pub(crate) async fn read_stores(js: &jetstream::Context) -> DeskResult<Vec<WireStore>> {
+    let kv = match js.get_key_value(STORES_BUCKET).await {
+        Ok(kv) => kv,
+        // No relay has run yet: no stores.
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut keys = kv
+        .keys()
+        .await
+        .map_err(|e| DeskError::Team(format!("STORES: {e}")))?;
+    let mut out = Vec::new();
+    while let Some(key) = keys.next().await {
+        let Ok(key) = key else { continue };
+        if let Ok(Some(bytes)) = kv.get(key).await {
+            match serde_json::from_slice::<WireStore>(&bytes) {
+                Ok(s) => out.push(s),
+                Err(e) => tracing::warn!("STORES holds a record that does not decode: {e}"),
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,346 @@
+//! Team mode end to end with a real `nats-server` (JetStream, temp dir, free port) and the
+//! sandbox: a relay engine publishes its archive and takes replies; desks mirror the stream
+//! into their own SQLite, resume from the stored sequence, and reply through the relay, never
+//! blind.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use imdesk_core::convert::conversation_id;
+use imdesk_core::team::relay::{commit_waker, Relay};
+use imdesk_core::team::TeamConfig;
+use imdesk_core::view::{SendState, Unseen};
+use imdesk_core::{Desk, DeskConfig, DeskOptions};
+use imdesk_store::ConversationKey;
+use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Sandbox};
+use nats_harness::NatsServer;
+
+fn team(nats: &NatsServer, agent: &str) -> TeamConfig {
+    TeamConfig {
+        url: nats.url().to_owned(),
+        creds: None,
+        agent: agent.to_owned(),
+    }
+}
+
+/// The relay: the solo engine on the sandbox plus the relay on the server.
+async fn relay(
+    sb: &Sandbox,
+    nats: &NatsServer,
+    db: &std::path::Path,
+    id: &str,
+) -> (Arc<Desk>, Relay) {
+    let (observer, wake) = commit_waker();
+    let opts = DeskOptions {
+        commit_observer: Some(observer),
+        ..DeskOptions::fast()
+    };
+    let config = DeskConfig {
+        team: Some(team(nats, id)),
+        ..config(sb, db)
+    };
+    let desk = Arc::new(
+        Desk::start_with(config, opts, Arc::new(RecordingSink::default()))
+            .await
+            .unwrap(),
+    );
+    let relay = Relay::start(desk.clone(), &team(nats, id), id, wake)
+        .await
+        .unwrap();
+    (desk, relay)
+}
+
+/// A desk of the team: NATS only, no platform credentials.
+async fn team_desk(
+    nats: &NatsServer,
+    db: &std::path::Path,
+    agent: &str,
+    opts: DeskOptions,
+) -> Desk {
+    let config = DeskConfig {
+        db_path: db.to_owned(),
+        team: Some(team(nats, agent)),
+        ..DeskConfig::default()
+    };
+    assert!(config.is_team_desk());
+    Desk::start_with(config, opts, Arc::new(RecordingSink::default()))
+        .await
+        .unwrap()
+}
+
+fn cursor(desk: &Desk) -> u64 {
+    desk.store()
+        .setting(imdesk_core::team::CURSOR_KEY.to_owned())
+        .unwrap()
+        .map_or(0, |v| v.parse().unwrap())
+}
+
+async fn says(sb: &Sandbox, text: &str) -> String {
+    let store = sb.stores()[0].epoi_id.clone();
+    let p = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, text))
+        .unwrap();
+    conversation_id(&ConversationKey {
+        store,
+        biz_type: 1,
+        peer_id: p.open_user_id.unwrap(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desks_mirror_the_relay_and_reply_through_it() {
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let alice = team_desk(
+        &nats,
+        &dir.path().join("alice.sqlite3"),
+        "alice",
+        DeskOptions::fast(),
+    )
+    .await;
+    assert!(alice.is_team_desk());
+
+    let conv = says(&sb, "请问还有吗").await;
+    eventually(10, "the customer's message on alice's desk", || async {
+        alice
+            .history(&conv, None, 50)
+            .await
+            .is_ok_and(|h| h.messages.len() == 1)
+    })
+    .await;
+    // The stream position is committed with the messages.
+    assert!(cursor(&alice) >= 1);
+    assert_eq!(cursor(&alice), alice.team_applied());
+
+    let queued = alice.send_text(&conv, "有的，欢迎下单").await.unwrap();
+    let sent = alice
+        .wait_sent(&queued.key, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(sent.send_state, Some(SendState::Sent));
+    // The platform got it once, with the desk's msg_id.
+    let store = sb.stores()[0].epoi_id.clone();
+    let at_platform: Vec<_> = sb
+        .merchant_messages(&store)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.text == "有的，欢迎下单")
+        .collect();
+    assert_eq!(at_platform.len(), 1);
+    assert_eq!(at_platform[0].msg_id.to_string(), sent.msg_id);
+    assert_eq!(
+        relay
+            .stats()
+            .taken
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+
+    // A desk started later catches up from the stream: the customer's message and the reply.
+    let bob = team_desk(
+        &nats,
+        &dir.path().join("bob.sqlite3"),
+        "bob",
+        DeskOptions::fast(),
+    )
+    .await;
+    eventually(10, "bob has the conversation with the reply", || async {
+        bob.history(&conv, None, 50)
+            .await
+            .is_ok_and(|h| h.messages.len() == 2 && h.messages[1].msg_id == sent.msg_id)
+    })
+    .await;
+    // And its clock stopped with the reply: nothing awaits an answer.
+    let rows = stored_async(&bob).await;
+    assert_eq!(rows.len(), 2);
+
+    bob.shutdown().await;
+    alice.shutdown().await;
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_resumes_from_its_stored_sequence_after_a_day_off() {
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let db = dir.path().join("alice.sqlite3");
+    let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
+    let conv = says(&sb, "第一条").await;
+    eventually(10, "first message mirrored", || async {
+        alice
+            .history(&conv, None, 50)
+            .await
+            .is_ok_and(|h| h.messages.len() == 1)
+    })
+    .await;
+    let before = cursor(&alice);
+    alice.shutdown().await;
+    drop(alice);
+
+    // While the desk is off, more arrives.
+    for i in 0..20 {
+        says(&sb, &format!("离线时的消息 {i}")).await;
+    }
+    eventually(10, "the relay published them", || async {
+        relay
+            .stats()
+            .published
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 21
+    })
+    .await;
+
+    let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
+    let at = alice.team_sync(Duration::from_secs(10)).await.unwrap();
+    assert!(at > before);
+    let rows = stored_async(&alice).await;
+    assert_eq!(
+        rows.len(),
+        21,
+        "every message once, nothing lost or doubled"
+    );
+    assert_eq!(cursor(&alice), alice.team_applied());
+
+    alice.shutdown().await;
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_desks_replying_at_once_one_goes_through_the_other_is_asked() {
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let alice = team_desk(
+        &nats,
+        &dir.path().join("alice.sqlite3"),
+        "alice",
+        DeskOptions::fast(),
+    )
+    .await;
+    let bob = team_desk(
+        &nats,
+        &dir.path().join("bob.sqlite3"),
+        "bob",
+        DeskOptions::fast(),
+    )
+    .await;
+    let conv = says(&sb, "在吗").await;
+    for d in [&alice, &bob] {
+        eventually(10, "both desks saw the customer", || async {
+            d.history(&conv, None, 50)
+                .await
+                .is_ok_and(|h| h.messages.len() == 1)
+        })
+        .await;
+    }
+    // Both agents answer what they have seen, in the same moment.
+    let (a, b) = tokio::join!(alice.send_text(&conv, "在的"), bob.send_text(&conv, "您好"));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let (ra, rb) = tokio::join!(
+        alice.wait_sent(&a.key, Duration::from_secs(20)),
+        bob.wait_sent(&b.key, Duration::from_secs(20))
+    );
+    let (winner, loser, loser_key) = match (&ra, &rb) {
+        (Ok(_), Err(_)) => (&alice, &bob, b.key.clone()),
+        (Err(_), Ok(_)) => (&bob, &alice, a.key.clone()),
+        other => panic!("exactly one reply goes through: {other:?}"),
+    };
+    let _ = winner;
+    let err = imdesk_core::view::IpcError::from(match (ra, rb) {
+        (Err(e), _) | (_, Err(e)) => e,
+        _ => unreachable!(),
+    });
+    assert_eq!(err.code, imdesk_core::view::ErrorCode::Conflict);
+    // The held reply says what it had not seen.
+    let held = loser
+        .history(&conv, None, 50)
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .find(|m| m.key == loser_key)
+        .expect("the held reply is shown");
+    assert_eq!(held.send_state, Some(SendState::Held));
+    assert_eq!(held.unseen, Some(Unseen::ColleagueReplied));
+    let store = sb.stores()[0].epoi_id.clone();
+    assert_eq!(
+        sb.merchant_messages(&store).unwrap().len(),
+        1,
+        "one reply reached the customer"
+    );
+
+    // The agent reads the colleague's reply, then confirms: now it goes.
+    eventually(10, "the colleague's reply mirrored", || async {
+        loser.history(&conv, None, 50).await.is_ok_and(|h| {
+            h.messages
+                .iter()
+                .any(|m| m.send_state == Some(SendState::Sent) && m.key != loser_key)
+        })
+    })
+    .await;
+    loser.retry_send(&loser_key).await.unwrap();
+    loser
+        .wait_sent(&loser_key, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(sb.merchant_messages(&store).unwrap().len(), 2);
+
+    // A desk that never saw the customer's message is refused too (顾客有新消息).
+    let carol = team_desk(
+        &nats,
+        &dir.path().join("carol.sqlite3"),
+        "carol",
+        DeskOptions {
+            run_push: false,
+            ..DeskOptions::fast()
+        },
+    )
+    .await;
+    let later = says(&sb, "还有一个问题").await;
+    eventually(10, "alice saw the new customer", || async {
+        alice
+            .history(&later, None, 50)
+            .await
+            .is_ok_and(|h| h.messages.len() == 1)
+    })
+    .await;
+    let key: ConversationKey = imdesk_core::convert::parse_conversation_id(&later).unwrap();
+    let id = carol
+        .open_conversation(&key.store, 1, Some(key.peer_id), Some(0), None)
+        .await
+        .unwrap();
+    let q = carol.send_text(&id, "盲回").await.unwrap();
+    let e = imdesk_core::view::IpcError::from(
+        carol
+            .wait_sent(&q.key, Duration::from_secs(20))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.code, imdesk_core::view::ErrorCode::Conflict);
+    let blind = carol
+        .history(&id, None, 50)
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .find(|m| m.key == q.key)
+        .unwrap();
+    assert_eq!(blind.unseen, Some(Unseen::CustomerWrote));
+
+    for d in [&alice, &bob, &carol] {
+        d.shutdown().await;
+    }
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}
