@@ -344,3 +344,153 @@ async fn two_desks_replying_at_once_one_goes_through_the_other_is_asked() {
     relay.drain().await;
     relay_desk.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let alice = team_desk(
+        &nats,
+        &dir.path().join("alice.sqlite3"),
+        "alice",
+        DeskOptions::fast(),
+    )
+    .await;
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let store = sb.stores()[0].epoi_id.clone();
+    // A customer message that does not decode, and a reply from nobody's desk.
+    js.publish(
+        imdesk_core::team::message_subject(&store, 1, 77),
+        "{not json".into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    js.publish(
+        imdesk_core::team::reply_subject(&store, 1, 77),
+        "\u{0}garbage".into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    // A well-formed reply for a conversation the relay does not know.
+    let stranger = imdesk_core::team::WireReply {
+        v: 1,
+        msg_id: 42,
+        store: store.clone(),
+        biz_type: 1,
+        open_user_id: Some(987_654),
+        group_id: None,
+        msg_type: 1,
+        text: "你好".into(),
+        agent: "mallory".into(),
+        desk: "d".into(),
+        at_ms: 0,
+    };
+    js.publish(
+        imdesk_core::team::reply_subject(&store, 1, 987_654),
+        serde_json::to_vec(&stranger).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    // Then a real message: the desk goes on past the bad records.
+    let conv = says(&sb, "正常的消息").await;
+    eventually(10, "the real message after the bad ones", || async {
+        alice
+            .history(&conv, None, 50)
+            .await
+            .is_ok_and(|h| h.messages.len() == 1)
+    })
+    .await;
+    alice.settle().await;
+    // The desk kept both undecodable records (the reply too), with their subjects.
+    assert_eq!(alice.store().quarantine_count().unwrap(), 2);
+    let kept = alice.store().quarantined(None, 10).unwrap();
+    assert!(kept.iter().any(|q| q.raw.contains("{not json")));
+    // The relay quarantined the undecodable reply and refused the stranger with a reason.
+    eventually(10, "the relay handled both replies", || async {
+        relay
+            .stats()
+            .quarantined
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 1
+            && relay
+                .stats()
+                .settled
+                .load(std::sync::atomic::Ordering::Relaxed)
+                == 1
+    })
+    .await;
+    let stream = js.get_stream(imdesk_core::team::STREAM).await.unwrap();
+    let state = stream
+        .get_last_raw_message_by_subject(&imdesk_core::team::state_subject(&store, 1, 987_654))
+        .await
+        .unwrap();
+    let state: imdesk_core::team::WireState = serde_json::from_slice(&state.payload).unwrap();
+    assert!(state.message.unwrap().contains("no such conversation"));
+    assert_eq!(sb.merchant_messages(&store).unwrap().len(), 0);
+
+    alice.shutdown().await;
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_server_going_away_loses_nothing_and_everyone_reconnects() {
+    let mut nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let alice = team_desk(
+        &nats,
+        &dir.path().join("alice.sqlite3"),
+        "alice",
+        DeskOptions::fast(),
+    )
+    .await;
+    let first = says(&sb, "服务器停机前").await;
+    eventually(10, "mirrored before the outage", || async {
+        alice
+            .history(&first, None, 50)
+            .await
+            .is_ok_and(|h| h.messages.len() == 1)
+    })
+    .await;
+
+    nats.stop();
+    // The platform link is the relay's own: it keeps archiving while the server is away,
+    // and the desk keeps serving what it has.
+    let mut during = Vec::new();
+    for i in 0..5 {
+        during.push(says(&sb, &format!("停机期间 {i}")).await);
+    }
+    every_frame_read(&sb, &relay_desk).await;
+    assert_eq!(stored_async(&relay_desk).await.len(), 6);
+    assert!(alice.history(&first, None, 50).await.is_ok());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    nats.restart().unwrap();
+
+    eventually(30, "every message of the outage on the desk", || async {
+        stored_async(&alice).await.len() == 6
+    })
+    .await;
+    for conv in &during {
+        assert!(alice.history(conv, None, 50).await.is_ok());
+    }
+    // And replies flow again.
+    let q = alice.send_text(&first, "恢复了").await.unwrap();
+    alice
+        .wait_sent(&q.key, Duration::from_secs(30))
+        .await
+        .unwrap();
+
+    alice.shutdown().await;
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}

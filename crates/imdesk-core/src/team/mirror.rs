@@ -35,6 +35,8 @@ use crate::registry::StoreRegistry;
 const STATE_WAIT: Duration = Duration::from_secs(30);
 /// Final states kept for sends whose waiter came after them (a desk restarted mid-send).
 const FINALS_KEPT: usize = 10_000;
+/// How long the stream may be quiet before the desk checks its consumer still follows it.
+const QUIET_CHECK: Duration = Duration::from_secs(2);
 /// Room for mirrored records between the consumer and ingest.
 const EVENTS: usize = 4096;
 
@@ -475,9 +477,7 @@ impl TeamLink {
                 () = cancel.cancelled() => break,
                 r = self.follow(start, &tx, &health) => r,
             };
-            if let Err(e) = outcome {
-                tracing::warn!("team stream: {e}; following again");
-            }
+            if let Err(e) = outcome {}
             set_state(
                 &health,
                 ConnectionState::Backoff {
@@ -533,9 +533,29 @@ impl TeamLink {
             .map_err(|e| e.to_string())?;
         let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
         set_state(health, ConnectionState::Open);
-        while let Some(next) = messages.next().await {
+        let mut last = start.saturating_sub(1);
+        loop {
+            // A consumer can outlive the server it was made on (a restart of the server
+            // loses it) without a word: when the stream is quiet, ask whether it moved on.
+            let next = match tokio::time::timeout(QUIET_CHECK, messages.next()).await {
+                Ok(Some(next)) => next,
+                Ok(None) => break,
+                Err(_) => {
+                    let at = stream
+                        .info()
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .state
+                        .last_sequence;
+                    if at > last {
+                        return Err(format!("the consumer stalled at {last} of {at}"));
+                    }
+                    continue;
+                }
+            };
             let m = next.map_err(|e| e.to_string())?;
             let seq = m.info().map_err(|e| e.to_string())?.stream_sequence;
+            last = seq;
             let event = self.apply(&m.subject, &m.payload, seq).await;
             health.send_modify(|h| {
                 if let Some(c) = h.first_mut() {
