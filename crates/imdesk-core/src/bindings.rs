@@ -38,6 +38,7 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::InboxPage,
         view::Author,
         view::SendState,
+        view::Unseen,
         view::MessageBody,
         view::ChatMessage,
         view::HistoryPage,

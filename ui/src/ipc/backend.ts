@@ -69,6 +69,7 @@ export type { SendState } from './generated/SendState';
 export type { SocketState } from './generated/SocketState';
 export type { StoreSummary } from './generated/StoreSummary';
 export type { TimeRange } from './generated/TimeRange';
+export type { Unseen } from './generated/Unseen';
 
 /** The single Tauri event name that carries every `DeskEvent`. */
 export const DESK_EVENT = 'desk://event';
@@ -114,7 +115,10 @@ export interface Backend {
   blockCustomer(conversationId: string, request: BlockRequest): Promise<null>;
   /** `unblock_customer`: lifts the block on the platform, then locally. */
   unblockCustomer(conversationId: string): Promise<null>;
-  /** `retry_send`: queue a failed message again. */
+  /**
+   * `retry_send`: queue a failed message again; for a held one (team mode) this is the agent's
+   * confirmation after reading what was new. Refused for an uncertain one (it may have arrived).
+   */
   retrySend(messageKey: string): Promise<ChatMessage>;
   /** `mark_read`: tell the platform the agent has read the conversation (msgRead). */
   markRead(conversationId: string): Promise<null>;

@@ -139,6 +139,56 @@ describe('chat', () => {
     expect(within(screen.getAllByTestId('chat-message').at(-1) as HTMLElement).getByTestId('message-read')).toHaveTextContent('已读');
   });
 
+  it('holds a team reply that had not seen a colleague, then sends it when the agent confirms', async () => {
+    const { backend, input, user } = await openChat();
+    await user.type(input, '已为您催单{Enter}');
+    backend.holdNextSend('colleagueReplied');
+    backend.deliverPending();
+    await settle();
+    const held = screen.getAllByTestId('chat-message').at(-1) as HTMLElement;
+    expect(within(held).getByTestId('send-state')).toHaveTextContent('未发送：同事刚刚回复了，请先查看上方消息');
+    expect(within(held).queryByRole('button', { name: '重试' })).not.toBeInTheDocument();
+    await user.click(within(held).getByRole('button', { name: '确认发送' }));
+    await settle();
+    expect(backend.calls.filter((c) => c.name === 'retrySend').map((c) => c.args)).toEqual([[held.dataset.messageKey]]);
+    expect(within(screen.getAllByTestId('chat-message').at(-1) as HTMLElement).getByTestId('send-state')).toHaveTextContent('发送中');
+  });
+
+  it('takes a held reply the customer had written past back into the composer to edit', async () => {
+    const { backend, input, user } = await openChat();
+    await user.type(input, '好的，马上处理{Enter}');
+    backend.holdNextSend('customerWrote');
+    backend.simulateIncoming('c0001', { text: '不用了，我要退款' });
+    backend.deliverPending();
+    await settle();
+    const held = screen.getAllByTestId('chat-message').find((m) => m.dataset.author === 'merchant' && within(m).queryByTestId('send-state')?.dataset.state === 'held') as HTMLElement;
+    expect(within(held).getByTestId('send-state')).toHaveTextContent('未发送：顾客有新消息，请先查看上方消息');
+    await user.click(within(held).getByRole('button', { name: '修改' }));
+    await settle();
+    expect(input.value).toBe('好的，马上处理');
+    expect(input).toHaveFocus();
+    expect(backend.calls.some((c) => c.name === 'retrySend')).toBe(false);
+  });
+
+  it('never offers to resend a reply whose fate is unknown, only to copy it after checking', async () => {
+    const { backend, input, user } = await openChat();
+    await user.type(input, '餐已送出{Enter}');
+    backend.loseNextSend();
+    backend.deliverPending();
+    await settle();
+    const uncertain = screen.getAllByTestId('chat-message').at(-1) as HTMLElement;
+    expect(within(uncertain).getByTestId('send-state')).toHaveTextContent('状态未知：可能已送达，请与顾客确认后再发');
+    expect(within(uncertain).queryByRole('button', { name: '重试' })).not.toBeInTheDocument();
+    expect(within(uncertain).queryByRole('button', { name: '确认发送' })).not.toBeInTheDocument();
+    await user.type(input, '您好');
+    await user.click(within(uncertain).getByRole('button', { name: '复制到输入框' }));
+    await settle();
+    // What the agent had typed is kept; the copy goes after it.
+    expect(input.value).toBe('您好\n餐已送出');
+    expect(backend.calls.some((c) => c.name === 'retrySend')).toBe(false);
+    await expect(backend.retrySend(uncertain.dataset.messageKey ?? '')).rejects.toMatchObject({ code: 'invalid' });
+  });
+
   it('explains a refused send in Chinese', async () => {
     const { input } = await openChat();
     await fireEvent.input(input, { target: { value: '好'.repeat(501) } });

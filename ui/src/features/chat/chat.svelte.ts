@@ -31,6 +31,12 @@ export class ChatState {
   readonly previews = new SvelteMap<string, string>();
   /** The message a search jump landed on. */
   highlightKey = $state<string | null>(null);
+  /**
+   * Text the agent asked to take back into the composer (修改 on a held reply, or an uncertain
+   * one to send again after checking); the composer takes it and clears this. A new object each
+   * time, so asking twice for the same text still counts.
+   */
+  refill = $state.raw<{ text: string } | null>(null);
 
   readonly #backend: Backend;
   readonly #visible: () => boolean;
@@ -50,6 +56,7 @@ export class ChatState {
     this.messages = [];
     this.olderCursor = null;
     this.highlightKey = null;
+    this.refill = null;
     this.error = null;
     this.sendError = null;
     this.loading = true;
@@ -177,6 +184,11 @@ export class ChatState {
     } catch (error) {
       this.sendError = error;
     }
+  }
+
+  /** Puts a reply's text into the composer to be edited and sent as a new message. */
+  edit(text: string): void {
+    this.refill = { text };
   }
 
   /** The window became visible again: what is on screen has now been read. */

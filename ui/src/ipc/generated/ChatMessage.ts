@@ -2,6 +2,7 @@
 import type { Author } from "./Author";
 import type { MessageBody } from "./MessageBody";
 import type { SendState } from "./SendState";
+import type { Unseen } from "./Unseen";
 
 /**
  * One chat bubble.
@@ -47,6 +48,10 @@ sendState: SendState | null,
  * For failed sends: the platform's or the local reason, ready to show.
  */
 failReason: string | null, 
+/**
+ * For a held reply: what it had not seen.
+ */
+unseen: Unseen | null, 
 /**
  * For our own messages: the customer has read it (from their read time).
  */

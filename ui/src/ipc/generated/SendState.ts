@@ -3,4 +3,4 @@
 /**
  * The send state of a merchant message we wrote.
  */
-export type SendState = "queued" | "sending" | "sent" | "failed";
+export type SendState = "queued" | "sending" | "sent" | "failed" | "held" | "uncertain";

@@ -98,6 +98,21 @@ describe('MockBackend', () => {
     expect(backend.brand.conversations[0]?.messages.at(-1)).toMatchObject({ sendState: 'sent', read: true });
   });
 
+  it('resends a held team reply when confirmed and refuses to resend an uncertain one', async () => {
+    const backend = mock();
+    const held = await backend.sendText('c0001', '马上为您处理');
+    backend.holdNextSend('customerWrote');
+    backend.deliverPending();
+    expect(backend.brand.conversations[0]?.messages.at(-1)).toMatchObject({ sendState: 'held', unseen: 'customerWrote' });
+    await expect(backend.retrySend(held.key)).resolves.toMatchObject({ sendState: 'sending', unseen: null });
+    backend.deliverPending();
+    const lost = await backend.sendText('c0001', '已为您催单');
+    backend.loseNextSend();
+    backend.deliverPending();
+    expect(backend.brand.conversations[0]?.messages.at(-1)).toMatchObject({ sendState: 'uncertain', key: lost.key });
+    await expect(backend.retrySend(lost.key)).rejects.toMatchObject({ code: 'invalid' });
+  });
+
   it('searches text across stores, newest first, with filters', async () => {
     const backend = mock();
     backend.simulateIncoming('c0005', { text: '需要开发票' });

@@ -28,6 +28,7 @@ import type {
   SearchHit,
   SearchQuery,
   StoreSummary,
+  Unseen,
   Unsubscribe,
 } from '../backend';
 import { buildDemoBrand, nextMessageKey, previewOf, SCENES, type MockBrand, type MockConversation } from './brand';
@@ -64,6 +65,8 @@ export class MockBackend implements Backend {
   private storesDirty = false;
   private flushScheduled = false;
   private failNext: string | null = null;
+  /** How the next delivery ends in team mode instead of being sent (see `holdNextSend`). */
+  private strandNext: { sendState: 'held'; unseen: Unseen } | { sendState: 'uncertain'; unseen: null } | null = null;
   private nextReplyId: number;
   /** Pictures queued but not yet "uploaded": message key → the URL they get once sent. */
   private readonly uploaded = new Map<string, string>();
@@ -218,7 +221,7 @@ export class MockBackend implements Backend {
   private queue(c: MockConversation, body: 'text' | 'image', text: string | null): ChatMessage {
     const now = this.clock();
     const key = nextMessageKey(c.row.id);
-    const message: ChatMessage = { key, msgId: String(now), author: 'merchant', body, text, at: now, sceneTag: null, sceneName: null, sendState: 'sending', failReason: null, read: false };
+    const message: ChatMessage = { key, msgId: String(now), author: 'merchant', body, text, at: now, sceneTag: null, sceneName: null, sendState: 'sending', failReason: null, unseen: null, read: false };
     c.messages.push(message);
     Object.assign(c.row, { ...previewOf(message), lastAt: now, lastFromCustomer: false, deadlineAt: null, awaitingSince: null, urgent: false, unread: 0 });
     if (body === 'text') c.draft = '';
@@ -232,8 +235,11 @@ export class MockBackend implements Backend {
     for (const c of this.brand.conversations) {
       const message = c.messages.find((m) => m.key === messageKey);
       if (!message) continue;
-      if (message.sendState !== 'failed') return fail('invalid', `message ${messageKey} has not failed`);
-      Object.assign(message, { sendState: 'sending', failReason: null, at: this.clock() });
+      // As in the core: a held reply is resent once the agent confirms it; one whose fate is
+      // unknown never is (it may have reached the customer).
+      if (message.sendState === 'uncertain') return fail('invalid', `message ${messageKey} may have reached the customer`);
+      if (message.sendState !== 'failed' && message.sendState !== 'held') return fail('invalid', `message ${messageKey} has not failed`);
+      Object.assign(message, { sendState: 'sending', failReason: null, unseen: null, at: this.clock() });
       this.changed([c.row.id]);
       if (this.live) setTimeout(() => this.deliverPending(), 400);
       return copy(message);
@@ -433,6 +439,7 @@ export class MockBackend implements Backend {
       sceneName: sceneTag ? (SCENES[sceneTag] ?? null) : null,
       sendState: null,
       failReason: null,
+      unseen: null,
       read: false,
     };
     c.messages.push(message);
@@ -452,13 +459,25 @@ export class MockBackend implements Backend {
     this.failNext = reason;
   }
 
-  /** Moves every `sending` message to `sent` (or `failed`, see `failNextSend`). */
+  /** Team mode: the next delivery is held back because the desk had not seen something new. */
+  holdNextSend(unseen: Unseen): void {
+    this.strandNext = { sendState: 'held', unseen };
+  }
+
+  /** Team mode: the relay took the next delivery and went away before knowing its fate. */
+  loseNextSend(): void {
+    this.strandNext = { sendState: 'uncertain', unseen: null };
+  }
+
+  /** Moves every `sending` message to `sent` (or `failed`, `held`, `uncertain`: see `failNextSend`, `holdNextSend`, `loseNextSend`). */
   deliverPending(): void {
     for (const c of this.brand.conversations) {
       for (const m of c.messages) {
         if (m.sendState !== 'sending' && m.sendState !== 'queued') continue;
         if (this.failNext !== null) {
           Object.assign(m, { sendState: 'failed', failReason: this.failNext });
+        } else if (this.strandNext !== null) {
+          Object.assign(m, this.strandNext);
         } else {
           m.sendState = 'sent';
           // A picture has its URL once uploaded.
@@ -469,6 +488,7 @@ export class MockBackend implements Backend {
           m.key = nextMessageKey(c.row.id);
         }
         this.failNext = null;
+        this.strandNext = null;
         this.changed([c.row.id]);
         if (this.live && m.sendState === 'sent') setTimeout(() => this.markCustomerRead(c.row.id), 2500);
       }

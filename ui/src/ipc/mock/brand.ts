@@ -274,6 +274,7 @@ function makeHistory(
       sceneName: isLast && sceneTag ? (SCENES[sceneTag] ?? null) : null,
       sendState: author === 'merchant' ? 'sent' : null,
       failReason: null,
+      unseen: null,
       read: author === 'merchant',
     });
   }
