@@ -39,6 +39,7 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::Author,
         view::SendState,
         view::Unseen,
+        view::TeamStatus,
         view::MessageBody,
         view::ChatMessage,
         view::HistoryPage,

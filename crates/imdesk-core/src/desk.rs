@@ -312,10 +312,16 @@ impl Desk {
                 port.open_inbound(stores.clone())?
             };
             health = Some(inbound.health.clone());
+            let team_status = team.as_ref().map(|t| {
+                let (tx, rx) = watch::channel(None);
+                tasks.push(runtime.spawn(t.clone().status(tx, cancel.clone())));
+                rx
+            });
             tasks.push(runtime.spawn(link::watch(
                 link_tx,
                 notices.clone(),
                 inbound.health,
+                team_status,
                 cancel.clone(),
             )));
             let (settle_tx, settle_rx) = mpsc::unbounded_channel();

@@ -5,7 +5,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Notices;
-use crate::view::{ConnectionStatus, LinkState, SocketHealth, SocketState};
+use crate::view::{ConnectionStatus, LinkState, SocketHealth, SocketState, TeamStatus};
 
 /// The status before the link starts, and for a desk without one.
 pub(crate) fn stopped() -> ConnectionStatus {
@@ -13,6 +13,7 @@ pub(crate) fn stopped() -> ConnectionStatus {
         state: LinkState::Stopped,
         sockets: Vec::new(),
         quarantined_total: 0,
+        team: None,
     }
 }
 
@@ -51,6 +52,7 @@ pub(crate) fn status(health: &[ConnectionHealth]) -> ConnectionStatus {
         state,
         quarantined_total: sockets.iter().map(|s| s.quarantined).sum(),
         sockets,
+        team: None,
     }
 }
 
@@ -60,21 +62,34 @@ pub(crate) async fn watch(
     status_tx: watch::Sender<ConnectionStatus>,
     notices: Notices,
     mut health: watch::Receiver<Vec<ConnectionHealth>>,
+    mut team: Option<watch::Receiver<Option<TeamStatus>>>,
     cancel: CancellationToken,
 ) {
     let mut last_state = None;
     loop {
-        let current = status(&health.borrow_and_update());
+        let mut current = status(&health.borrow_and_update());
+        current.team = team.as_mut().and_then(|t| t.borrow_and_update().clone());
         status_tx.send_replace(current.clone());
-        // Frame counters change on every push; announce only state changes.
-        let shape: Vec<SocketState> = current.sockets.iter().map(|s| s.state).collect();
+        // Frame counters change on every push; announce only state changes (and the team's
+        // status line, which its task refreshes every few seconds at most).
+        let shape: (Vec<SocketState>, Option<TeamStatus>) = (
+            current.sockets.iter().map(|s| s.state).collect(),
+            current.team.clone(),
+        );
         if last_state.as_ref() != Some(&shape) {
             last_state = Some(shape);
             notices.connection(current);
         }
+        let team_changed = async {
+            match team.as_mut() {
+                Some(t) => t.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = cancel.cancelled() => return,
             changed = health.changed() => if changed.is_err() { return },
+            alive = team_changed => if !alive { team = None },
         }
         // Frames change the watch thousands of times a second under load; look at most 20
         // times a second (the watch keeps only the newest value).

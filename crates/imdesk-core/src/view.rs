@@ -107,6 +107,29 @@ pub struct ConnectionStatus {
     pub sockets: Vec<SocketHealth>,
     /// Frames in quarantine in total (diagnostics).
     pub quarantined_total: u32,
+    /// Team mode: the desk's view of its team (a solo desk has none). `state` and
+    /// `sockets` then describe the desk's link to the team server.
+    pub team: Option<TeamStatus>,
+}
+
+/// A team desk's status line: the server, the relays and how far behind the desk is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamStatus {
+    /// The agent this desk signs as (`IMDESK_AGENT`).
+    pub agent: String,
+    /// Connected to the team server now.
+    pub server_connected: bool,
+    /// Relays that said they were alive in the last 15 s.
+    pub relays_online: u32,
+    /// Their push sockets: open, and allowed.
+    pub sockets_open: u32,
+    pub sockets: u32,
+    /// Stream records not yet applied here, and how old the oldest of them is (seconds).
+    pub lag_messages: u64,
+    pub lag_seconds: u64,
+    /// Stream records that did not decode (kept in quarantine).
+    pub quarantined: u64,
 }
 
 /// A store in the rail, with its counters.

@@ -156,9 +156,20 @@ async fn desks_mirror_the_relay_and_reply_through_it() {
             .is_ok_and(|h| h.messages.len() == 2 && h.messages[1].msg_id == sent.msg_id)
     })
     .await;
-    // And its clock stopped with the reply: nothing awaits an answer.
     let rows = stored_async(&bob).await;
     assert_eq!(rows.len(), 2);
+    // The status line: server up, one relay with its sockets, nothing behind.
+    eventually(10, "bob's team status line", || async {
+        bob.connection_status().team.is_some_and(|t| {
+            t.server_connected
+                && t.relays_online == 1
+                && t.sockets > 0
+                && t.sockets_open == t.sockets
+                && t.lag_messages == 0
+                && t.agent == "bob"
+        })
+    })
+    .await;
 
     bob.shutdown().await;
     alice.shutdown().await;

@@ -28,6 +28,7 @@ use crate::port::{
     local_failure, BoxFuture, Delivery, Inbound, InboundEvents, Outgoing, PlatformPort,
 };
 use crate::registry::StoreRegistry;
+use crate::view::TeamStatus;
 
 /// How long a desk waits for a relay's word on a published reply before the attempt counts
 /// as a network failure (the outbox retries it with the same msg_id, which JetStream and the
@@ -35,6 +36,10 @@ use crate::registry::StoreRegistry;
 const STATE_WAIT: Duration = Duration::from_secs(30);
 /// Final states kept for sends whose waiter came after them (a desk restarted mid-send).
 const FINALS_KEPT: usize = 10_000;
+/// How often the team status line is refreshed.
+const STATUS_EVERY: Duration = Duration::from_secs(2);
+/// A relay heard from within this is online.
+const RELAY_ALIVE_MS: i64 = 15_000;
 /// How long the stream may be quiet before the desk checks its consumer still follows it.
 const QUIET_CHECK: Duration = Duration::from_secs(2);
 /// Room for mirrored records between the consumer and ingest.
@@ -194,17 +199,64 @@ impl TeamLink {
         self.applied.clone()
     }
 
-    /// Records that did not decode and were kept in quarantine.
-    pub(crate) fn quarantined(&self) -> u64 {
-        self.shared.quarantined.load(Ordering::Relaxed)
+    /// Keeps the desk's team status line (`ConnectionStatus::team`) current until
+    /// cancelled: the server connection, the relays' heartbeats and their sockets, and how
+    /// far behind the stream this desk is.
+    pub(crate) async fn status(
+        self,
+        tx: watch::Sender<Option<TeamStatus>>,
+        cancel: CancellationToken,
+    ) {
+        loop {
+            let status = self.status_now().await;
+            tx.send_if_modified(|old| {
+                let changed = old.as_ref() != Some(&status);
+                *old = Some(status);
+                changed
+            });
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(STATUS_EVERY) => {}
+            }
+        }
     }
 
-    pub(crate) fn client(&self) -> &async_nats::Client {
-        &self.client
-    }
-
-    pub(crate) fn jetstream(&self) -> &jetstream::Context {
-        &self.js
+    async fn status_now(&self) -> TeamStatus {
+        let connected = self.client.connection_state() == async_nats::connection::State::Connected;
+        let applied = *self.applied.borrow();
+        let mut status = TeamStatus {
+            agent: self.agent.clone(),
+            server_connected: connected,
+            relays_online: 0,
+            sockets_open: 0,
+            sockets: 0,
+            lag_messages: 0,
+            lag_seconds: 0,
+            quarantined: self.shared.quarantined.load(Ordering::Relaxed),
+        };
+        if !connected {
+            return status;
+        }
+        if let Ok(mut stream) = self.js.get_stream(STREAM).await {
+            if let Ok(info) = stream.info().await {
+                status.lag_messages = info.state.last_sequence.saturating_sub(applied);
+            }
+            if status.lag_messages > 0 {
+                if let Ok(oldest) = stream.get_raw_message(applied + 1).await {
+                    let at = oldest.time.unix_timestamp();
+                    let now = now_ms() / 1000;
+                    status.lag_seconds = u64::try_from(now - at).unwrap_or(0);
+                }
+            }
+        }
+        for relay in super::relay::read_relays(&self.js).await {
+            if now_ms() - relay.at_ms <= RELAY_ALIVE_MS {
+                status.relays_online += 1;
+                status.sockets_open += relay.sockets_open;
+                status.sockets += relay.sockets;
+            }
+        }
+        status
     }
 
     /// Waits until everything the stream held when this was called is applied (committed).
@@ -477,7 +529,9 @@ impl TeamLink {
                 () = cancel.cancelled() => break,
                 r = self.follow(start, &tx, &health) => r,
             };
-            if let Err(e) = outcome {}
+            if let Err(e) = outcome {
+                tracing::warn!("team stream: {e}; following again");
+            }
             set_state(
                 &health,
                 ConnectionState::Backoff {

@@ -605,6 +605,26 @@ async fn publish_state(
     Ok(())
 }
 
+/// The relays' last heartbeats (`RELAYS`), for a team desk's status line.
+pub(crate) async fn read_relays(js: &jetstream::Context) -> Vec<WireRelay> {
+    let Ok(kv) = js.get_key_value(RELAYS_BUCKET).await else {
+        return Vec::new();
+    };
+    let Ok(mut keys) = kv.keys().await else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while let Some(key) = keys.next().await {
+        let Ok(key) = key else { continue };
+        if let Ok(Some(bytes)) = kv.get(key).await {
+            if let Ok(r) = serde_json::from_slice::<WireRelay>(&bytes) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
 /// The stores the relays list (`STORES`), for a team desk.
 pub(crate) async fn read_stores(js: &jetstream::Context) -> DeskResult<Vec<WireStore>> {
     let kv = match js.get_key_value(STORES_BUCKET).await {
