@@ -505,3 +505,47 @@ async fn the_team_server_going_away_loses_nothing_and_everyone_reconnects() {
     relay.drain().await;
     relay_desk.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_back_after_the_streams_retention_fetches_a_snapshot_from_the_relay() {
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let db = dir.path().join("alice.sqlite3");
+    let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
+    says(&sb, "走之前").await;
+    eventually(10, "mirrored", || async {
+        stored_async(&alice).await.len() == 1
+    })
+    .await;
+    alice.shutdown().await;
+    drop(alice);
+    for i in 0..30 {
+        says(&sb, &format!("她不在的时候 {i}")).await;
+    }
+    eventually(10, "published", || async {
+        relay
+            .stats()
+            .published
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 31
+    })
+    .await;
+    // The stream's retention runs out for all but the last 5 records.
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let stream = js.get_stream(imdesk_core::team::STREAM).await.unwrap();
+    stream.purge().keep(5).await.unwrap();
+
+    let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
+    alice.team_sync(Duration::from_secs(20)).await.unwrap();
+    let rows = stored_async(&alice).await;
+    assert_eq!(
+        rows.len(),
+        31,
+        "the purged records came from the relay's archive, once each"
+    );
+    alice.shutdown().await;
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}

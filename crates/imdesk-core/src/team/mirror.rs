@@ -36,6 +36,8 @@ use crate::view::TeamStatus;
 const STATE_WAIT: Duration = Duration::from_secs(30);
 /// Final states kept for sends whose waiter came after them (a desk restarted mid-send).
 const FINALS_KEPT: usize = 10_000;
+/// How long a desk waits for a relay to answer one snapshot page.
+const SNAPSHOT_WAIT: Duration = Duration::from_secs(15);
 /// How often the team status line is refreshed.
 const STATUS_EVERY: Duration = Duration::from_secs(2);
 /// A relay heard from within this is online.
@@ -566,11 +568,16 @@ impl TeamLink {
             .state
             .first_sequence;
         let start = if start < first && start > 1 {
+            // Away past the stream's retention: what the stream no longer holds comes from a
+            // relay's archive first (absorbed as duplicates where the desk has it already).
+            // The cursor stays where it was until the stream's records follow, so a crash
+            // in between fetches the snapshot again.
             tracing::warn!(
                 from = start,
                 first,
-                "the desk was away past the stream's retention; messages before the stream's first are only in the relay's archive"
+                "the desk was away past the stream's retention; fetching a snapshot from a relay"
             );
+            self.fetch_snapshot(start - 1, tx).await?;
             first
         } else {
             start.max(1)
@@ -622,6 +629,40 @@ impl TeamLink {
             }
         }
         Err("the stream's consumer ended".into())
+    }
+
+    /// Feeds a relay's whole archive, page by page, into the ingest (duplicates are no-ops),
+    /// each message with the unchanged cursor `at`.
+    async fn fetch_snapshot(&self, at: u64, tx: &mpsc::Sender<Mirrored>) -> Result<(), String> {
+        use super::relay::{SnapshotPage, SnapshotRequest, SNAPSHOT_SUBJECT};
+        let mut after_id = 0;
+        loop {
+            let ask = serde_json::to_vec(&SnapshotRequest {
+                after_id,
+                since_ms: 0,
+            })
+            .map_err(|e| e.to_string())?;
+            let answer = tokio::time::timeout(
+                SNAPSHOT_WAIT,
+                self.client.request(SNAPSHOT_SUBJECT, ask.into()),
+            )
+            .await
+            .map_err(|_| "no relay answered the snapshot request".to_owned())?
+            .map_err(|e| format!("snapshot request: {e}"))?;
+            let page: SnapshotPage = serde_json::from_slice(&answer.payload)
+                .map_err(|e| format!("snapshot page: {e}"))?;
+            for m in page.messages {
+                let raw: Arc<str> = serde_json::to_string(&m).unwrap_or_default().into();
+                let event = Some(PushEvent::Message(m.into_pushed(raw)));
+                if tx.send(Mirrored { event, seq: at }).await.is_err() {
+                    return Ok(());
+                }
+            }
+            match page.next_after_id {
+                Some(next) => after_id = next,
+                None => return Ok(()),
+            }
+        }
     }
 
     /// What a record means for the desk; a message goes on to ingest.

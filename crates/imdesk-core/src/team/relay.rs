@@ -111,7 +111,7 @@ impl Relay {
             return Err(DeskError::NoCredentials);
         }
         let client = super::connect(config, &format!("imdesk relay {id}")).await?;
-        let js = jetstream::new(client);
+        let js = jetstream::new(client.clone());
         let stream = ensure_stream(&js).await?;
         let stores = ensure_bucket(&js, STORES_BUCKET).await?;
         let sends = ensure_bucket(&js, SENDS_BUCKET).await?;
@@ -154,9 +154,19 @@ impl Relay {
         };
         let stop_all = CancellationToken::new();
         let stop_sends = CancellationToken::new();
+        let snapshots = client
+            .queue_subscribe(SNAPSHOT_SUBJECT, "relays".to_owned())
+            .await
+            .map_err(|e| DeskError::Team(format!("{SNAPSHOT_SUBJECT}: {e}")))?;
         let tasks = vec![
             tokio::spawn(publish(shared.clone(), stop_all.clone())),
             tokio::spawn(heartbeat(shared.clone(), relays, stop_all.clone())),
+            tokio::spawn(serve_snapshots(
+                shared.clone(),
+                client.clone(),
+                snapshots,
+                stop_all.clone(),
+            )),
         ];
         let sends = tokio::spawn(take_sends(shared, consumer, stop_sends.clone()));
         Ok(Relay {
@@ -603,6 +613,87 @@ async fn publish_state(
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Where a desk back from past the stream's retention asks a relay for its archive.
+pub const SNAPSHOT_SUBJECT: &str = "imdesk.snapshot";
+/// Archive rows per snapshot page (well under NATS's 1 MB message limit).
+pub const SNAPSHOT_PAGE: u32 = 200;
+
+/// A desk's request for a page of the archive: rows after local id `after_id` received at
+/// or after `since_ms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotRequest {
+    pub after_id: i64,
+    pub since_ms: i64,
+}
+
+/// A page of the archive; `next_after_id` is `None` on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotPage {
+    pub messages: Vec<WireMessage>,
+    pub next_after_id: Option<i64>,
+}
+
+/// Answers snapshot requests from the relay's archive until stopped.
+async fn serve_snapshots(
+    shared: Shared,
+    client: async_nats::Client,
+    mut requests: async_nats::Subscriber,
+    stop: CancellationToken,
+) {
+    loop {
+        let request = tokio::select! {
+            () = stop.cancelled() => return,
+            r = requests.next() => match r { Some(r) => r, None => return },
+        };
+        let Some(reply) = request.reply.clone() else {
+            continue;
+        };
+        let page = match serde_json::from_slice::<SnapshotRequest>(&request.payload) {
+            Ok(q) => snapshot_page(&shared, &q).await,
+            Err(e) => Err(format!("unreadable snapshot request: {e}")),
+        };
+        let body = match page {
+            Ok(page) => serde_json::to_vec(&page).unwrap_or_default(),
+            Err(e) => serde_json::to_vec(&serde_json::json!({ "error": e })).unwrap_or_default(),
+        };
+        if let Err(e) = client.publish(reply, body.into()).await {
+            tracing::warn!("relay cannot answer a snapshot request: {e}");
+        }
+    }
+}
+
+async fn snapshot_page(shared: &Shared, q: &SnapshotRequest) -> Result<SnapshotPage, String> {
+    let mut after = q.after_id;
+    let mut messages = Vec::new();
+    // Rows before `since_ms` are skipped, a page's worth of scanning at a time.
+    loop {
+        let rows = shared
+            .desk
+            .store
+            .messages_after_async(after, SNAPSHOT_PAGE)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = rows.last().map(|r| r.id) else {
+            return Ok(SnapshotPage {
+                messages,
+                next_after_id: None,
+            });
+        };
+        after = last;
+        messages.extend(
+            rows.iter()
+                .filter(|r| r.received_at_ms >= q.since_ms)
+                .map(WireMessage::of),
+        );
+        if !messages.is_empty() {
+            return Ok(SnapshotPage {
+                messages,
+                next_after_id: Some(after),
+            });
+        }
+    }
 }
 
 /// The relays' last heartbeats (`RELAYS`), for a team desk's status line.

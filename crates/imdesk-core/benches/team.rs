@@ -1,0 +1,439 @@
+//! Team mode benchmark (issue 22): what a team desk waits for, each figure beside a baseline
+//! from the same run, with a real `nats-server` (tools/bin, see `nats-harness`).
+//!
+//! 1. Fan-out: sandbox → relay (solo engine + publisher) → NATS → `IMDESK_BENCH_DESKS` team
+//!    desks (default 5), each with its own SQLite file; per desk, messages per second from
+//!    the released burst to its commit, beside a solo desk's rate on the same burst size in
+//!    the same run (target ≥ 70 %).
+//! 2. Push → visible on a team desk (its commit, after which the inbox shows the message) at
+//!    1,000 messages per second, p50 and p99 over every desk, beside a solo desk's push →
+//!    commit at the same rate (target: team p99 ≤ 50 ms).
+//! 3. Catch-up: a desk away for `IMDESK_BENCH_CATCHUP` records (default 100,000) starts on a
+//!    fresh file and is current; beside a bare JetStream ordered consumer that only reads the
+//!    same records (target ≤ 2×).
+//!
+//! Everything shares the machine's two cores: the sandbox (the platform), the relay, the
+//! server and every desk. A real brand's desks each have their own machine, so the fan-out
+//! figure is a floor.
+//!
+//! `cargo bench -p imdesk-core --bench team`; sizes: `IMDESK_BENCH_N` (burst, default
+//! 5,000), `IMDESK_BENCH_DESKS`, `IMDESK_BENCH_LATENCY_SECS` (default 5),
+//! `IMDESK_BENCH_CATCHUP`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark aborts on failure
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::config;
+use futures_util::StreamExt;
+use imdesk_core::team::relay::{commit_waker, Relay};
+use imdesk_core::team::{TeamConfig, WireMessage};
+use imdesk_core::{CommitObserver, Desk, DeskConfig, DeskOptions, NullSink};
+use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
+use nats_harness::NatsServer;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const LINES: [&str; 4] = [
+    "你好，请问我的外卖什么时候能送到？已经等了四十分钟了",
+    "饭菜收到了，但是少送了一杯饮料，能不能补送或者退款呢",
+    "可以开发票吗？抬头是公司名称，税号我稍后发给你",
+    "骑手说找不到地址，我在小区东门，麻烦再联系一下",
+];
+
+fn team(nats: &NatsServer, agent: &str) -> TeamConfig {
+    TeamConfig {
+        url: nats.url().to_owned(),
+        creds: None,
+        agent: agent.to_owned(),
+    }
+}
+
+fn options(observer: CommitObserver) -> DeskOptions {
+    DeskOptions {
+        run_pollers: false,
+        commit_observer: Some(observer),
+        ..DeskOptions::default()
+    }
+}
+
+async fn sandbox() -> Arc<Sandbox> {
+    Arc::new(
+        Sandbox::start(SandboxConfig {
+            stores: 12,
+            ..SandboxConfig::default()
+        })
+        .await
+        .unwrap(),
+    )
+}
+
+async fn relay(sb: &Sandbox, nats: &NatsServer, dir: &Path) -> (Arc<Desk>, Relay) {
+    let (observer, wake) = commit_waker();
+    let config = DeskConfig {
+        team: Some(team(nats, "relay")),
+        ..config(sb, &dir.join("relay.sqlite3"))
+    };
+    let desk = Arc::new(
+        Desk::start_with(config, options(observer), Arc::new(NullSink))
+            .await
+            .unwrap(),
+    );
+    common::connected(sb, 3).await;
+    let relay = Relay::start(desk.clone(), &team(nats, "relay"), "relay", wake)
+        .await
+        .unwrap();
+    (desk, relay)
+}
+
+async fn team_desk(nats: &NatsServer, db: &Path, observer: CommitObserver) -> Desk {
+    let config = DeskConfig {
+        db_path: db.to_owned(),
+        team: Some(team(nats, "bench")),
+        ..DeskConfig::default()
+    };
+    Desk::start_with(config, options(observer), Arc::new(NullSink))
+        .await
+        .unwrap()
+}
+
+fn counter() -> (CommitObserver, Arc<AtomicUsize>) {
+    let n = Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    (
+        Arc::new(move |ids: &[i64]| {
+            seen.fetch_add(ids.len(), Ordering::Relaxed);
+        }),
+        n,
+    )
+}
+
+/// Holds a burst of `n` on the sandbox, releases it, and returns when it was released.
+async fn burst(sb: &Arc<Sandbox>, n: usize) -> Instant {
+    sb.hold_pushes();
+    let pushed = sb.run_load(n as u64, 1_000_000.0).await;
+    assert_eq!(pushed.len(), n);
+    let start = Instant::now();
+    assert_eq!(sb.release_pushes(), n);
+    start
+}
+
+async fn until(count: &AtomicUsize, n: usize, limit: Duration) -> Duration {
+    let start = Instant::now();
+    while count.load(Ordering::Relaxed) < n {
+        assert!(
+            start.elapsed() < limit,
+            "stuck at {} of {n}",
+            count.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    start.elapsed()
+}
+
+/// Solo: messages per second from release to commit on one desk.
+async fn solo_rate(n: usize) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = sandbox().await;
+    let (observer, count) = counter();
+    let desk = Desk::start_with(
+        config(&sb, &dir.path().join("solo.sqlite3")),
+        options(observer),
+        Arc::new(NullSink),
+    )
+    .await
+    .unwrap();
+    common::connected(&sb, 3).await;
+    let start = burst(&sb, n).await;
+    until(&count, n, Duration::from_secs(120)).await;
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    desk.shutdown().await;
+    rate
+}
+
+/// Team: the burst's release to each desk's commit, polled together so no desk waits for
+/// another's check.
+async fn team_fanout(n: usize, desks: usize) -> Vec<f64> {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox().await;
+    let (relay_desk, relay) = relay(&sb, &nats, dir.path()).await;
+    let mut all = Vec::new();
+    for i in 0..desks {
+        let (observer, count) = counter();
+        let desk = team_desk(
+            &nats,
+            &dir.path().join(format!("desk{i}.sqlite3")),
+            observer,
+        )
+        .await;
+        all.push((desk, count));
+    }
+    let start = burst(&sb, n).await;
+    let mut done: Vec<Option<Duration>> = vec![None; desks];
+    let mut published = None;
+    while done.iter().any(Option::is_none) {
+        if published.is_none() && relay.stats().published.load(Ordering::Relaxed) >= n as u64 {
+            published = Some(start.elapsed());
+        }
+        for (i, (_, count)) in all.iter().enumerate() {
+            if done[i].is_none() && count.load(Ordering::Relaxed) >= n {
+                done[i] = Some(start.elapsed());
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(300), "fan-out stuck");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    for (desk, _) in all {
+        desk.shutdown().await;
+    }
+    relay.drain().await;
+    relay_desk.shutdown().await;
+    if let Some(p) = published {
+        println!(
+            "  (the relay had committed and published the burst after {:.0} ms: {:.0} msg/s)",
+            p.as_secs_f64() * 1000.0,
+            n as f64 / p.as_secs_f64()
+        );
+    }
+    done.into_iter()
+        .map(|d| n as f64 / d.unwrap_or_default().as_secs_f64().max(1e-9))
+        .collect()
+}
+
+type Stamps = Arc<Mutex<HashMap<i64, Instant>>>;
+
+fn stamped_observer(stamps: &Stamps, samples: &Arc<Mutex<Vec<Duration>>>) -> CommitObserver {
+    let (p, s) = (stamps.clone(), samples.clone());
+    Arc::new(move |ids: &[i64]| {
+        let now = Instant::now();
+        let p = p.lock().unwrap();
+        let mut s = s.lock().unwrap();
+        s.extend(ids.iter().filter_map(|id| p.get(id).map(|t| now - *t)));
+    })
+}
+
+/// Pushes `rate` messages per second for `secs`, stamping each just before it leaves.
+async fn paced(sb: &Sandbox, stamps: &Stamps, rate: u64, secs: u64) -> usize {
+    let stores: Vec<String> = sb.stores().into_iter().map(|s| s.epoi_id).collect();
+    let total = rate * secs;
+    let start = tokio::time::Instant::now();
+    for i in 0..total {
+        tokio::time::sleep_until(start + Duration::from_micros(i * 1_000_000 / rate)).await;
+        let store = &stores[i as usize % stores.len()];
+        let msg = CustomerMessage::text(store, ChatKind::PreOrder, LINES[i as usize % LINES.len()]);
+        let mut p = stamps.lock().unwrap();
+        let before = Instant::now();
+        let pushed = sb.customer_says(msg).unwrap();
+        p.insert(pushed.msg_id, before);
+    }
+    total as usize
+}
+
+async fn wait_samples(samples: &Arc<Mutex<Vec<Duration>>>, want: usize) {
+    let start = Instant::now();
+    while samples.lock().unwrap().len() < want && start.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn solo_latency(rate: u64, secs: u64) -> (f64, f64, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = sandbox().await;
+    let stamps: Stamps = Arc::default();
+    let samples: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let desk = Desk::start_with(
+        config(&sb, &dir.path().join("solo.sqlite3")),
+        options(stamped_observer(&stamps, &samples)),
+        Arc::new(NullSink),
+    )
+    .await
+    .unwrap();
+    common::connected(&sb, 3).await;
+    let total = paced(&sb, &stamps, rate, secs).await;
+    wait_samples(&samples, total).await;
+    desk.shutdown().await;
+    let v = samples.lock().unwrap().clone();
+    p50_p99_ms(v)
+}
+
+async fn team_latency(rate: u64, secs: u64, desks: usize) -> (f64, f64, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox().await;
+    let (relay_desk, relay) = relay(&sb, &nats, dir.path()).await;
+    let stamps: Stamps = Arc::default();
+    let samples: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let mut all = Vec::new();
+    for i in 0..desks {
+        let desk = team_desk(
+            &nats,
+            &dir.path().join(format!("desk{i}.sqlite3")),
+            stamped_observer(&stamps, &samples),
+        )
+        .await;
+        all.push(desk);
+    }
+    let total = paced(&sb, &stamps, rate, secs).await;
+    wait_samples(&samples, total * desks).await;
+    for desk in all {
+        desk.shutdown().await;
+    }
+    relay.drain().await;
+    relay_desk.shutdown().await;
+    let v = samples.lock().unwrap().clone();
+    p50_p99_ms(v)
+}
+
+/// Catch-up: `n` archive records on the stream; a bare ordered consumer reads them all, then
+/// a team desk on a fresh file applies them all. Seconds of each.
+async fn catch_up(n: usize) -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = NatsServer::start().unwrap();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let stream = imdesk_core::team::ensure_stream(&js).await.unwrap();
+    let mut acks = Vec::new();
+    for i in 0..n {
+        let user = 10_000 + (i % 5_000) as i64;
+        let m = WireMessage {
+            v: 1,
+            store: format!("bench{}", i % 12),
+            biz_type: 1,
+            msg_id: 1_000_000 + i as i64,
+            msg_source: 2,
+            msg_type: 1,
+            text: Some(LINES[i % LINES.len()].to_owned()),
+            cts_ms: 1_764_900_000_000 + i as i64,
+            order_id: None,
+            open_user_id: Some(user),
+            group_id: None,
+            comment_id: None,
+            rider_id: None,
+            scene_tag: -1,
+            scene_name: String::new(),
+            has_reply: 0,
+            group_name: None,
+            received_at_ms: 1_764_900_000_000 + i as i64,
+        };
+        let subject = imdesk_core::team::message_subject(&m.store, 1, user);
+        acks.push(
+            js.publish(subject, serde_json::to_vec(&m).unwrap().into())
+                .await
+                .unwrap(),
+        );
+        if acks.len() >= 2_000 {
+            for a in acks.drain(..) {
+                a.await.unwrap();
+            }
+        }
+    }
+    for a in acks {
+        a.await.unwrap();
+    }
+    // Baseline: a bare ordered consumer reads every record.
+    let start = Instant::now();
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
+            filter_subject: "im.>".to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let mut read = 0;
+    while read < n {
+        let m = messages.next().await.unwrap().unwrap();
+        std::hint::black_box(&m.payload);
+        read += 1;
+    }
+    let bare = start.elapsed().as_secs_f64();
+    drop(messages);
+    // Ours: a desk that was away for all of them.
+    let start = Instant::now();
+    let (observer, _) = counter();
+    let desk = team_desk(&nats, &dir.path().join("away.sqlite3"), observer).await;
+    desk.team_sync(Duration::from_secs(600)).await.unwrap();
+    let ours = start.elapsed().as_secs_f64();
+    assert_eq!(desk.store().quarantine_count().unwrap(), 0);
+    desk.shutdown().await;
+    (ours, bare)
+}
+
+fn p50_p99_ms(mut v: Vec<Duration>) -> (f64, f64, usize) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, 0);
+    }
+    v.sort();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.99), v.len())
+}
+
+fn main() {
+    let n = env_usize("IMDESK_BENCH_N", 5_000);
+    let desks = env_usize("IMDESK_BENCH_DESKS", 5);
+    if std::env::var_os("IMDESK_BENCH_FANOUT_ONLY").is_some() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let r = rt.block_on(team_fanout(n, desks));
+        println!("fan-out only: {r:?}");
+        return;
+    }
+    let secs = env_usize("IMDESK_BENCH_LATENCY_SECS", 5) as u64;
+    let away = env_usize("IMDESK_BENCH_CATCHUP", 100_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let solo = solo_rate(n).await;
+        let rates = team_fanout(n, desks).await;
+        let mut sorted = rates.clone();
+        sorted.sort_by(f64::total_cmp);
+        let (slowest, median) = (sorted[0], sorted[sorted.len() / 2]);
+        println!(
+            "fan-out {n} msgs: sandbox → relay → NATS → {desks} team desks: per desk {} msg/s \
+             (slowest {slowest:.0}, median {median:.0}) | solo desk, same burst: {solo:.0} msg/s \
+             | slowest/solo {:.1} % (target ≥ 70 %)",
+            rates
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            100.0 * slowest / solo
+        );
+        let (sp50, sp99, sn) = solo_latency(1_000, secs).await;
+        let (tp50, tp99, tn) = team_latency(1_000, secs, desks).await;
+        println!(
+            "push → visible at 1,000 msg/s for {secs} s: team desks p50 {tp50:.1} ms p99 \
+             {tp99:.1} ms ({tn} samples over {desks} desks; target p99 ≤ 50 ms) | solo desk \
+             p50 {sp50:.1} ms p99 {sp99:.1} ms ({sn} samples)"
+        );
+        let (ours, bare) = catch_up(away).await;
+        println!(
+            "catch-up of {away} records: team desk current in {ours:.2} s ({:.0} records/s) | \
+             bare JetStream ordered consumer read them in {bare:.2} s | ours/bare {:.2}× \
+             (target ≤ 2×)",
+            away as f64 / ours,
+            ours / bare
+        );
+    });
+}
