@@ -218,7 +218,9 @@ impl Desk {
         let client = client(&config, &opts, platform_log.clone())?;
         let team = match (&config.team, &client) {
             (Some(team), None) => {
-                let link = crate::team::mirror::TeamLink::connect(team, store.clone()).await?;
+                let link =
+                    crate::team::mirror::TeamLink::connect(team, store.clone(), opts.clock.clone())
+                        .await?;
                 // The brand's stores as the relay lists them (never a token).
                 for s in link.stores().await? {
                     if !config.stores.iter().any(|c| c.epoi_id == s.epoi_id) {

@@ -116,6 +116,8 @@ impl NatsServer {
                     self.log()
                 )));
             }
+            // Start-up of a test fixture, called before the test's runtime has work.
+            #[allow(clippy::disallowed_methods)]
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -130,12 +130,17 @@ pub(crate) struct TeamLink {
     cancel: CancellationToken,
     /// The last msg_id this desk gave a reply (see [`TeamLink::next_msg_id`]).
     last_msg_id: Arc<AtomicI64>,
+    clock: Arc<dyn meituan_wire::Clock>,
 }
 
 impl TeamLink {
-    pub(crate) async fn connect(config: &TeamConfig, store: Store) -> DeskResult<Self> {
+    pub(crate) async fn connect(
+        config: &TeamConfig,
+        store: Store,
+        clock: Arc<dyn meituan_wire::Clock>,
+    ) -> DeskResult<Self> {
         let client = super::connect(config, &format!("imdesk desk {}", config.agent)).await?;
-        let desk_id = desk_id(&store).await?;
+        let desk_id = desk_id(&store, clock.now().0).await?;
         let applied = cursor(&store).await?;
         Ok(Self {
             js: jetstream::new(client.clone()),
@@ -147,7 +152,12 @@ impl TeamLink {
             applied: Arc::new(watch::channel(applied).0),
             cancel: CancellationToken::new(),
             last_msg_id: Arc::new(AtomicI64::new(0)),
+            clock,
         })
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().0
     }
 
     /// A msg_id for a reply of this desk: the time in µs-sized steps of 1000 plus the
@@ -246,13 +256,13 @@ impl TeamLink {
             if status.lag_messages > 0 {
                 if let Ok(oldest) = stream.get_raw_message(applied + 1).await {
                     let at = oldest.time.unix_timestamp();
-                    let now = now_ms() / 1000;
+                    let now = self.now_ms() / 1000;
                     status.lag_seconds = u64::try_from(now - at).unwrap_or(0);
                 }
             }
         }
         for relay in super::relay::read_relays(&self.js).await {
-            if now_ms() - relay.at_ms <= RELAY_ALIVE_MS {
+            if self.now_ms() - relay.at_ms <= RELAY_ALIVE_MS {
                 status.relays_online += 1;
                 status.sockets_open += relay.sockets_open;
                 status.sockets += relay.sockets;
@@ -431,24 +441,22 @@ fn verdict(state: &WireState) -> Delivery {
 }
 
 /// The desk's id on the stream: random, made once per database.
-async fn desk_id(store: &Store) -> DeskResult<String> {
+async fn desk_id(store: &Store, now_ms: i64) -> DeskResult<String> {
     const KEY: &str = "team.desk_id";
     if let Some(id) = store.setting_async(KEY.to_owned()).await? {
         return Ok(id);
     }
-    let id = format!("{:016x}", rand_u64());
+    let id = format!("{:016x}", rand_u64(now_ms));
     store.set_setting_async(KEY.to_owned(), id.clone()).await?;
     Ok(id)
 }
 
-fn rand_u64() -> u64 {
+/// A random number: the standard library's per-process random hash keys, the time and the
+/// process id.
+fn rand_u64(now_ms: i64) -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
+    h.write_i64(now_ms);
     h.write_u32(std::process::id());
     h.finish()
 }
@@ -621,7 +629,7 @@ impl TeamLink {
             health.send_modify(|h| {
                 if let Some(c) = h.first_mut() {
                     c.frames += 1;
-                    c.last_frame_at_ms = Some(now_ms());
+                    c.last_frame_at_ms = Some(self.now_ms());
                 }
             });
             if tx.send(Mirrored { event, seq }).await.is_err() {
@@ -718,7 +726,11 @@ impl TeamLink {
         self.shared.quarantined.fetch_add(1, Ordering::Relaxed);
         let raw = format!("{subject} {}", String::from_utf8_lossy(payload));
         let reason = serde_json::json!({ "team_record": why }).to_string();
-        if let Err(e) = self.store.quarantine_async(raw, reason, now_ms()).await {
+        if let Err(e) = self
+            .store
+            .quarantine_async(raw, reason, self.now_ms())
+            .await
+        {
             tracing::error!("cannot quarantine a team record: {e}");
         }
         None
@@ -736,10 +748,4 @@ fn set_state(health: &watch::Sender<Vec<ConnectionHealth>>, state: ConnectionSta
             }
         }
     });
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
