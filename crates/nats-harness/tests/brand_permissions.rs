@@ -21,8 +21,8 @@ use tokio::sync::mpsc;
 /// How long a refused request waits before we call it refused.
 const REFUSED_WAIT: Duration = Duration::from_millis(300);
 
-const BUCKETS: [&str; 8] = [
-    "STORES", "SENDS", "LEASE", "ASSIGN", "AGENTS", "PRESENCE", "QUICK", "SETTINGS",
+const BUCKETS: [&str; 9] = [
+    "STORES", "SENDS", "LEASE", "ASSIGN", "AGENTS", "PRESENCE", "QUICK", "SETTINGS", "RELAYS",
 ];
 
 fn conf_path() -> PathBuf {
@@ -93,28 +93,28 @@ impl User {
             .build(self.client.clone())
     }
 
-    /// Waits for the server's permission violation naming `subject`; other errors are kept
-    /// out of the way.
+    /// Waits for the server's `Permissions Violation for Publish to "<subject>"`; other
+    /// errors (earlier violations) are passed over.
     async fn expect_violation(&mut self, subject: &str) {
-        self.expect_error(&format!("publish to \"{subject}\""))
+        self.expect_permission_error(&format!("publish to \"{subject}\""))
             .await;
     }
 
+    /// Waits for `Permissions Violation for Subscription to "<subject>"`.
     async fn expect_subscribe_violation(&mut self, subject: &str) {
-        self.expect_error(&format!("subscription to \"{subject}\""))
+        self.expect_permission_error(&format!("subscription to \"{subject}\""))
             .await;
     }
 
-    async fn expect_error(&mut self, what: &str) {
-        let subject = what;
+    async fn expect_permission_error(&mut self, what: &str) {
         let want = what.to_lowercase();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         loop {
             let got = tokio::time::timeout_at(deadline, self.errors.recv())
                 .await
-                .unwrap_or_else(|_| panic!("no permissions violation for {subject}"))
-                .expect("event channel open");
-            let got = got.to_lowercase();
+                .unwrap_or_else(|_| panic!("no permissions violation for {what}"))
+                .expect("event channel open")
+                .to_lowercase();
             if got.contains("permissions violation") && got.contains(&want) {
                 return;
             }
@@ -278,7 +278,7 @@ async fn relay_creates_everything_publishes_and_takes_sends() {
     assert_eq!(info.ack_floor.stream_sequence, out);
 
     // The relay writes the buckets it owns.
-    for bucket in ["STORES", "SENDS", "LEASE", "ASSIGN"] {
+    for bucket in ["STORES", "SENDS", "LEASE", "ASSIGN", "RELAYS"] {
         let kv = js.get_key_value(bucket).await.unwrap();
         kv.put("k", "v".into())
             .await
@@ -384,6 +384,12 @@ async fn agent_reads_replies_with_expected_sequence_and_claims() {
         "im.s.s1.c1"
     );
     assert_eq!(im.get_raw_message(s1).await.expect("msg get").sequence, s1);
+    // The last message of a conversation, whoever wrote it (a wildcard, through the leader).
+    let last_conv = im
+        .get_last_raw_message_by_subject("im.m.s1.c1.*")
+        .await
+        .expect("last by wildcard subject");
+    assert_eq!(last_conv.sequence, s3);
 
     // Last message of a subject, directly.
     let last = im
@@ -503,6 +509,26 @@ async fn agent_reads_replies_with_expected_sequence_and_claims() {
         name.as_deref(),
         Some(r#"{"name":"一号店","business_id":2}"#.as_bytes())
     );
+    // Listing keys, as a desk lists the stores and the relays' heartbeats.
+    rjs.get_key_value("RELAYS")
+        .await
+        .unwrap()
+        .put("relay-a", r#"{"sockets":3}"#.into())
+        .await
+        .unwrap();
+    for (bucket, key) in [("STORES", "s1"), ("RELAYS", "relay-a")] {
+        let keys: Vec<String> = js
+            .get_key_value(bucket)
+            .await
+            .unwrap_or_else(|e| panic!("agent opens {bucket}: {e}"))
+            .keys()
+            .await
+            .unwrap_or_else(|e| panic!("agent lists {bucket}: {e}"))
+            .map(|k| k.unwrap())
+            .collect()
+            .await;
+        assert_eq!(keys, vec![key.to_owned()], "{bucket}");
+    }
     // Watching a bucket (ordered push consumer with flow control) works too.
     let mut watch = stores.watch_all().await.expect("agent watches STORES");
     stores.get("s1").await.unwrap();
@@ -620,6 +646,15 @@ async fn agent_cannot_forge_customer_messages_or_write_shared_buckets() {
     assert!(hijack.is_err());
     agent
         .expect_violation("$JS.API.CONSUMER.CREATE.IM.relay-sends.im.m.*.*.in")
+        .await;
+    // The named subject without a filter, too.
+    let hijack = agent.client.request(
+        "$JS.API.CONSUMER.CREATE.IM.relay-sends",
+        r#"{"stream_name":"IM","config":{"name":"relay-sends","ack_policy":"none"}}"#.into(),
+    );
+    let _ = tokio::time::timeout(REFUSED_WAIT, hijack).await;
+    agent
+        .expect_violation("$JS.API.CONSUMER.CREATE.IM.relay-sends")
         .await;
     let sends = rjs
         .get_stream("IM")
