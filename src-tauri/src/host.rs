@@ -26,6 +26,8 @@ pub struct DeskHost {
     slot: watch::Receiver<Slot>,
     sender: watch::Sender<Slot>,
     demo: bool,
+    /// The team this window is a desk of, if any.
+    team: Option<imdesk_core::team::TeamConfig>,
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
 }
 
@@ -37,6 +39,7 @@ impl DeskHost {
             slot,
             sender,
             demo: config.is_demo(),
+            team: config.is_team_desk().then(|| config.team.clone()).flatten(),
             sandbox: tokio::sync::Mutex::new(None),
         }
     }
@@ -44,6 +47,11 @@ impl DeskHost {
     /// Whether this window runs on the demo platform.
     pub fn is_demo(&self) -> bool {
         self.demo
+    }
+
+    /// The team this window is a desk of (its URL may hold a password: never send it as is).
+    pub fn team(&self) -> Option<&imdesk_core::team::TeamConfig> {
+        self.team.as_ref()
     }
 
     /// Starts the engine (and the demo sandbox first, in demo mode).
