@@ -245,9 +245,10 @@ pub fn clear_team_settings(
             })?;
     }
     let mut table = read_table(path)?;
-    let had = ["nats_url", "nats_creds", "agent"]
-        .iter()
-        .fold(false, |had, key| table.remove(*key).is_some() || had);
+    let mut had = false;
+    for key in ["nats_url", "nats_creds", "agent"] {
+        had |= table.remove(key).is_some();
+    }
     if had {
         write_table(path, &table)?;
     }
