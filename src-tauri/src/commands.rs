@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use imdesk_core::alerts::AlertSettings;
 use imdesk_core::crash::PendingCrash;
+use imdesk_core::team_settings::{TeamSettingsForm, TeamSettingsView};
 use imdesk_core::view::{
     AppInfo, BlockRequest, BundleInfo, ChatMessage, ConnectionStatus, ConversationDetail,
     DoctorReport, ErrorCode, HistoryPage, InboxPage, InboxQuery, IpcError, PictureFile, QuickReply,
@@ -241,6 +242,58 @@ pub fn save_credentials(form: imdesk_core::credentials::CredentialsForm) -> Repl
         "credentials saved; they apply at the next start"
     );
     Ok(())
+}
+
+fn config_path() -> Reply<std::path::PathBuf> {
+    imdesk_core::DeskConfig::default_path().ok_or_else(|| IpcError {
+        code: ErrorCode::Internal,
+        message: "this platform has no config directory".into(),
+        platform_msg: None,
+    })
+}
+
+/// 设置 → 团队模式 as the page may see it: whether a server URL (password masked) and NATS
+/// credentials are stored, the agent's name, and the team this window is a desk of now.
+#[tauri::command]
+pub fn get_team_settings(host: Host<'_>) -> TeamSettingsView {
+    let path = imdesk_core::DeskConfig::default_path();
+    imdesk_core::team_settings::view(
+        &crate::keyring_store::OsKeyring,
+        path.as_deref(),
+        host.team(),
+    )
+}
+
+/// Saves the team server's URL and NATS credentials to the OS keyring and the agent's name to
+/// the config file; they apply at the next start. Nothing secret is sent back.
+#[tauri::command]
+pub fn save_team_settings(host: Host<'_>, form: TeamSettingsForm) -> Reply<TeamSettingsView> {
+    let path = config_path()?;
+    imdesk_core::team_settings::save_team_settings(&form, &path, &crate::keyring_store::OsKeyring)?;
+    tracing::info!("team settings saved; they apply at the next start");
+    Ok(imdesk_core::team_settings::view(
+        &crate::keyring_store::OsKeyring,
+        Some(&path),
+        host.team(),
+    ))
+}
+
+/// Leaves team mode: forgets the stored URL and credentials, the team keys of the config file
+/// and the credentials file written at start. Applies at the next start.
+#[tauri::command]
+pub fn clear_team_settings(host: Host<'_>, paths: State<'_, AppPaths>) -> Reply<TeamSettingsView> {
+    let path = config_path()?;
+    imdesk_core::team_settings::clear_team_settings(
+        &path,
+        &crate::keyring_store::OsKeyring,
+        &paths.data_dir.join(imdesk_core::team_settings::CREDS_FILE),
+    )?;
+    tracing::info!("team settings cleared; solo mode applies at the next start");
+    Ok(imdesk_core::team_settings::view(
+        &crate::keyring_store::OsKeyring,
+        Some(&path),
+        host.team(),
+    ))
 }
 
 /// Tells the shell which language the UI shows, so notifications and the tray match it.

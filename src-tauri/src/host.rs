@@ -1,12 +1,19 @@
 //! Starts the engine for the window: real credentials when configured, otherwise demo mode
 //! (an in-process sandbox with a fictional brand whose customers chat). Commands wait for the
 //! engine through [`DeskHost::desk`], so the window opens at once and never blocks on it.
+//!
+//! `IMDESK_DEMO_TEAM=nats://127.0.0.1:<port>` (a running nats-server with JetStream) makes the
+//! demo a team: the sandbox, an in-process relay (a solo engine on the sandbox plus
+//! [`Relay`]) publishing to that server, and the window's engine a desk of that team. Without
+//! it the demo stays solo.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use imdesk_core::team::relay::{commit_waker, Relay};
+use imdesk_core::team::TeamConfig;
 use imdesk_core::view::{ErrorCode, IpcError};
-use imdesk_core::{Desk, DeskConfig, DeskSink};
+use imdesk_core::{Desk, DeskConfig, DeskOptions, DeskSink, NullSink};
 use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
 use tokio::sync::watch;
 
@@ -26,7 +33,11 @@ pub struct DeskHost {
     slot: watch::Receiver<Slot>,
     sender: watch::Sender<Slot>,
     demo: bool,
+    /// The team this window is a desk of, if any.
+    team: std::sync::OnceLock<TeamConfig>,
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
+    /// The demo team's relay and its engine (`IMDESK_DEMO_TEAM`).
+    relay: tokio::sync::Mutex<Option<(Relay, Arc<Desk>)>>,
 }
 
 impl DeskHost {
@@ -37,13 +48,25 @@ impl DeskHost {
             slot,
             sender,
             demo: config.is_demo(),
+            team: config
+                .team
+                .clone()
+                .filter(|_| config.is_team_desk())
+                .map(std::sync::OnceLock::from)
+                .unwrap_or_default(),
             sandbox: tokio::sync::Mutex::new(None),
+            relay: tokio::sync::Mutex::new(None),
         }
     }
 
     /// Whether this window runs on the demo platform.
     pub fn is_demo(&self) -> bool {
         self.demo
+    }
+
+    /// The team this window is a desk of (its URL may hold a password: never send it as is).
+    pub fn team(&self) -> Option<&TeamConfig> {
+        self.team.get()
     }
 
     /// Starts the engine (and the demo sandbox first, in demo mode).
@@ -68,6 +91,12 @@ impl DeskHost {
                 config = demo_config(&sandbox, paths)?;
                 demo_warmup(&sandbox);
                 *self.sandbox.lock().await = Some(sandbox);
+                if let Some(url) = std::env::var("IMDESK_DEMO_TEAM")
+                    .ok()
+                    .filter(|u| !u.trim().is_empty())
+                {
+                    config = self.start_demo_relay(config, url.trim(), paths).await?;
+                }
             } else if std::env::var_os("IMDESK_DB").is_none() {
                 config.db_path = paths.data_dir.join("imdesk.db");
             }
@@ -86,6 +115,50 @@ impl DeskHost {
                 Some(e)
             }
         }
+    }
+
+    /// Starts the demo team's relay on the sandbox's configuration; returns the window's
+    /// configuration as a desk of that team.
+    async fn start_demo_relay(
+        &self,
+        sandbox_config: DeskConfig,
+        url: &str,
+        paths: &AppPaths,
+    ) -> Result<DeskConfig, IpcError> {
+        let team = TeamConfig {
+            url: url.to_owned(),
+            creds: None,
+            agent: std::env::var("IMDESK_AGENT")
+                .ok()
+                .filter(|a| !a.trim().is_empty())
+                .unwrap_or_else(|| "演示坐席".to_owned()),
+        };
+        let (observer, wake) = commit_waker();
+        let relay_config = DeskConfig {
+            db_path: paths.data_dir.join("demo-relay.db"),
+            team: Some(team.clone()),
+            ..sandbox_config
+        };
+        let options = DeskOptions {
+            commit_observer: Some(observer),
+            ..DeskOptions::default()
+        };
+        let engine = Arc::new(
+            Desk::start_with(relay_config, options, Arc::new(NullSink))
+                .await
+                .map_err(|e| internal(format!("demo relay engine: {e}")))?,
+        );
+        let relay = Relay::start(engine.clone(), &team, "demo-relay", wake)
+            .await
+            .map_err(|e| internal(format!("demo relay on the team server: {e}")))?;
+        *self.relay.lock().await = Some((relay, engine));
+        tracing::info!("demo team: relay started; the window is a desk of the team");
+        let _ = self.team.set(team.clone());
+        Ok(DeskConfig {
+            db_path: paths.data_dir.join("demo-team.db"),
+            team: Some(team),
+            ..DeskConfig::default()
+        })
     }
 
     /// The engine, waiting up to 20 s for it to start.
@@ -112,6 +185,10 @@ impl DeskHost {
         if let Slot::Ready(desk) = &*self.slot.borrow() {
             let desk = desk.clone();
             desk.shutdown().await;
+        }
+        if let Some((relay, engine)) = self.relay.lock().await.take() {
+            relay.drain().await;
+            engine.shutdown().await;
         }
         if let Some(sandbox) = self.sandbox.lock().await.take() {
             sandbox.shutdown().await;

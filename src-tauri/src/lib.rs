@@ -52,7 +52,27 @@ pub fn run() -> ExitCode {
         }
     };
     config.fill_secrets(&keyring_store::OsKeyring);
-    imdesk_core::crash::set_secrets(imdesk_core::crash::secrets_of(&config));
+    // 设置 → 团队模式: the team server and its credentials from the keyring, when neither the
+    // environment nor the config file name a team.
+    let agent = std::env::var("IMDESK_AGENT")
+        .ok()
+        .filter(|a| !a.trim().is_empty())
+        .or_else(|| {
+            DeskConfig::default_path()
+                .as_deref()
+                .and_then(imdesk_core::team_settings::file_agent)
+        });
+    if let Err(e) = imdesk_core::team_settings::fill_team(
+        &mut config,
+        &keyring_store::OsKeyring,
+        agent,
+        &paths.data_dir,
+    ) {
+        tracing::error!(error = %e, "the team's credentials file could not be written");
+    }
+    let mut secrets = imdesk_core::crash::secrets_of(&config);
+    secrets.extend(config.team.iter().map(|t| t.url.clone()));
+    imdesk_core::crash::set_secrets(secrets);
     let host = Arc::new(DeskHost::new(&config));
 
     // The window comes back where the agent left it: size, position and maximised state (not
@@ -129,6 +149,9 @@ pub fn run() -> ExitCode {
             commands::pause_alerts,
             commands::alerts_paused_until,
             commands::save_credentials,
+            commands::get_team_settings,
+            commands::save_team_settings,
+            commands::clear_team_settings,
             commands::set_ui_language,
             commands::pending_crash_report,
             commands::dismiss_crash_report,

@@ -172,7 +172,7 @@ describe('events', () => {
     backend.emit({ kind: 'focus', conversationId: 'c0007' });
     await settle();
     expect(screen.getByTestId('chat-pane')).toHaveAttribute('data-conversation-id', 'c0007');
-    backend.setConnection({ state: 'degraded', sockets: [0, 1, 2].map((index) => ({ index, state: index === 1 ? 'backoff' : 'open', lastFrameAt: null, reconnects: 2, quarantined: 0 })), quarantinedTotal: 0 });
+    backend.setConnection({ state: 'degraded', sockets: [0, 1, 2].map((index) => ({ index, state: index === 1 ? 'backoff' : 'open', lastFrameAt: null, reconnects: 2, quarantined: 0 })), quarantinedTotal: 0, team: null });
     await settle(1);
     expect(screen.getByTestId('connection-state')).toHaveTextContent('部分连接 2/3，正在重连');
   });

@@ -51,6 +51,8 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::PictureFile,
         crate::credentials::StoreEntryForm,
         crate::credentials::CredentialsForm,
+        crate::team_settings::TeamSettingsForm,
+        crate::team_settings::TeamSettingsView,
         view::BlockReason,
         view::BlockRequest,
         view::QuickReply,

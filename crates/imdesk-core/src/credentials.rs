@@ -212,7 +212,7 @@ pub fn save_credentials(
 }
 
 /// Writes `text` next to `path` and renames it into place, so a crash leaves the old file.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -50,6 +50,7 @@ mod rates;
 mod registry;
 mod settings;
 pub mod team;
+pub mod team_settings;
 mod tokens;
 pub mod view;
 

@@ -26,6 +26,8 @@ import type { ReplyRates } from './generated/ReplyRates';
 import type { SearchHit } from './generated/SearchHit';
 import type { SearchQuery } from './generated/SearchQuery';
 import type { StoreSummary } from './generated/StoreSummary';
+import type { TeamSettingsForm } from './generated/TeamSettingsForm';
+import type { TeamSettingsView } from './generated/TeamSettingsView';
 
 export type { AlertSettings } from './generated/AlertSettings';
 export type { AppInfo } from './generated/AppInfo';
@@ -46,6 +48,9 @@ export type { ComposeBlock } from './generated/ComposeBlock';
 export type { ConnectionStatus } from './generated/ConnectionStatus';
 export type { CredentialsForm } from './generated/CredentialsForm';
 export type { StoreEntryForm } from './generated/StoreEntryForm';
+export type { TeamSettingsForm } from './generated/TeamSettingsForm';
+export type { TeamSettingsView } from './generated/TeamSettingsView';
+export type { TeamStatus } from './generated/TeamStatus';
 export type { ConversationDetail } from './generated/ConversationDetail';
 export type { ConversationKind } from './generated/ConversationKind';
 export type { ConversationRow } from './generated/ConversationRow';
@@ -162,6 +167,18 @@ export interface Backend {
    * the next start. Nothing secret is ever read back.
    */
   saveCredentials(form: CredentialsForm): Promise<null>;
+  /**
+   * `get_team_settings`: whether a team server URL (password masked) and NATS credentials are
+   * stored, the agent's name, and the team this window is a desk of now.
+   */
+  getTeamSettings(): Promise<TeamSettingsView>;
+  /**
+   * `save_team_settings`: URL and credentials to the OS keyring, the agent's name to the config
+   * file; they apply at the next start. Resolves with what is stored now (nothing secret).
+   */
+  saveTeamSettings(form: TeamSettingsForm): Promise<TeamSettingsView>;
+  /** `clear_team_settings`: leaves team mode at the next start. */
+  clearTeamSettings(): Promise<TeamSettingsView>;
   /** `set_ui_language`: notifications are written by Rust in the language the UI shows. */
   setUiLanguage(code: string): Promise<null>;
   /** `pending_crash_report`: the newest crash report of an earlier run not yet dismissed. */

@@ -55,6 +55,9 @@ export class TauriBackend implements Backend {
   pauseAlerts: Backend['pauseAlerts'] = (minutes) => call('pause_alerts', { minutes });
   alertsPausedUntil: Backend['alertsPausedUntil'] = () => call('alerts_paused_until');
   saveCredentials: Backend['saveCredentials'] = (form) => call('save_credentials', { form });
+  getTeamSettings: Backend['getTeamSettings'] = () => call('get_team_settings');
+  saveTeamSettings: Backend['saveTeamSettings'] = (form) => call('save_team_settings', { form });
+  clearTeamSettings: Backend['clearTeamSettings'] = () => call('clear_team_settings');
   setUiLanguage: Backend['setUiLanguage'] = (code) => call('set_ui_language', { code });
   pendingCrashReport: Backend['pendingCrashReport'] = () => call('pending_crash_report');
   dismissCrashReport: Backend['dismissCrashReport'] = (file) => call('dismiss_crash_report', { file });

@@ -56,3 +56,22 @@ describe('status bar: pausing notifications', () => {
     expect(screen.getByTestId('alerts-paused')).toBeInTheDocument();
   });
 });
+
+describe('status bar: team mode', () => {
+  it('shows nothing new for a solo desk, and the team line once the core reports a team', async () => {
+    const { backend, stop } = await bar();
+    expect(screen.getByTestId('connection-state')).toHaveTextContent('已连接 3/3');
+    expect(screen.queryByTestId('team-status')).not.toBeInTheDocument();
+    const team = { agent: '小王', serverConnected: true, relaysOnline: 1, socketsOpen: 5, sockets: 5, lagMessages: 120, lagSeconds: 8, quarantined: 0 };
+    backend.setConnection({ ...backend.connection, team });
+    await settle();
+    expect(screen.getByTestId('team-status')).toHaveTextContent('团队 · 中继 1 在线 · 推送 5/5 · 落后 120 条 / 8 秒');
+    expect(screen.getByTestId('team-status')).toHaveAttribute('title', '团队模式，坐席：小王');
+    expect(screen.queryByTestId('connection-state')).not.toBeInTheDocument();
+    backend.setConnection({ ...backend.connection, state: 'offline', team: { ...team, serverConnected: false } });
+    await settle();
+    expect(screen.getByTestId('team-status')).toHaveTextContent('团队服务器连接中断，正在重连');
+    expect(screen.getByTestId('team-status')).toHaveClass('offline');
+    stop();
+  });
+});

@@ -28,6 +28,8 @@ import type {
   SearchHit,
   SearchQuery,
   StoreSummary,
+  TeamSettingsForm,
+  TeamSettingsView,
   Unseen,
   Unsubscribe,
 } from '../backend';
@@ -85,7 +87,7 @@ export class MockBackend implements Backend {
     this.live = options.live ?? false;
     this.nextReplyId = Math.max(0, ...this.brand.quickReplies.map((r) => r.id)) + 1;
     const sockets = [0, 1, 2].map((index) => ({ index, state: 'open' as const, lastFrameAt: this.clock(), reconnects: 0, quarantined: 0 }));
-    this.connection = { state: 'online', sockets, quarantinedTotal: 0 };
+    this.connection = { state: 'online', sockets, quarantinedTotal: 0, team: null };
   }
 
   private record(name: string, ...args: unknown[]): void {
@@ -384,6 +386,47 @@ export class MockBackend implements Backend {
     return null;
   }
 
+  /** What 设置 → 团队模式 has stored (the mock's keyring; only masked values leave it). */
+  teamStored: { url: string | null; creds: boolean; agent: string | null } = { url: null, creds: false, agent: null };
+
+  private teamView(): TeamSettingsView {
+    return {
+      url: this.teamStored.url === null ? null : maskUrl(this.teamStored.url),
+      credsStored: this.teamStored.creds,
+      agent: this.teamStored.agent,
+      running: this.connection.team ? 'nats://127.0.0.1:4222' : null,
+    };
+  }
+
+  async getTeamSettings(): Promise<TeamSettingsView> {
+    this.record('getTeamSettings');
+    return this.teamView();
+  }
+
+  async saveTeamSettings(form: TeamSettingsForm): Promise<TeamSettingsView> {
+    this.record('saveTeamSettings', form);
+    const url = form.url.trim();
+    if (!/^(nats|tls|wss?):\/\/[^\s,]+(,\s*(nats|tls|wss?):\/\/[^\s,]+)*$/.test(url)) {
+      return fail('invalid', 'credentials: team server URL 1: the scheme must be nats, tls, ws or wss');
+    }
+    const creds = form.credsText ?? null;
+    if (creds !== null && creds.trim() !== '' && !creds.includes('BEGIN NATS USER JWT')) {
+      return fail('invalid', 'credentials: not a NATS credentials file (it needs a user JWT and an nkey seed)');
+    }
+    this.teamStored = {
+      url,
+      creds: this.teamStored.creds || (creds ?? '').trim() !== '' || (form.credsPath ?? '').trim() !== '',
+      agent: form.agent.trim() || null,
+    };
+    return this.teamView();
+  }
+
+  async clearTeamSettings(): Promise<TeamSettingsView> {
+    this.record('clearTeamSettings');
+    this.teamStored = { url: null, creds: false, agent: null };
+    return this.teamView();
+  }
+
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
     const own = (event: DeskEvent) => handler(event);
     this.handlers.add(own);
@@ -508,4 +551,22 @@ export class MockBackend implements Backend {
     this.connection = copy(status);
     this.emit({ kind: 'connection', status: copy(status) });
   }
+}
+
+/** The core's `mask_url`: a URL's password (or bare token) shown as `****`. */
+export function maskUrl(url: string): string {
+  return url
+    .split(',')
+    .map((one) => {
+      const trimmed = one.trim();
+      const at = trimmed.indexOf('://');
+      const scheme = at >= 0 ? trimmed.slice(0, at + 3) : '';
+      const rest = at >= 0 ? trimmed.slice(at + 3) : trimmed;
+      const sign = rest.lastIndexOf('@');
+      if (sign < 0) return scheme + rest;
+      const userInfo = rest.slice(0, sign);
+      const colon = userInfo.indexOf(':');
+      return scheme + (colon >= 0 ? `${userInfo.slice(0, colon)}:****` : '****') + rest.slice(sign);
+    })
+    .join(',');
 }

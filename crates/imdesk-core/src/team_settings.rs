@@ -1,0 +1,348 @@
+//! 设置 → 团队模式: the team server's URL and NATS credentials go to the OS keyring (through
+//! [`TeamKeyring`], implemented by the shell), the agent's name to the config file (`agent`).
+//! At start the shell fills a configuration without a team from the keyring
+//! ([`fill_team`]) and writes the credentials to a private file, since the NATS client reads
+//! a path. Nothing secret is read back to the webview: it sees [`TeamSettingsView`], whose URL
+//! has any password masked.
+
+use std::path::{Path, PathBuf};
+
+use meituan_api::Secret;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::config::DeskConfig;
+use crate::credentials::CredentialsError;
+use crate::team::TeamConfig;
+
+/// The keyring entry (user under the `imdesk` service) of the team server's URL (it may carry
+/// a user and password).
+pub const URL_ENTRY: &str = "nats:url";
+/// The keyring entry of the NATS credentials file's contents (JWT and nkey seed).
+pub const CREDS_ENTRY: &str = "nats:creds";
+/// The credentials file written at start, under the data directory.
+pub const CREDS_FILE: &str = "team/nats.creds";
+
+/// Where the team's secrets are kept (the OS keyring in the app). Errors are short reasons
+/// without the secret.
+pub trait TeamKeyring {
+    /// The secret under `entry`, if any.
+    fn get(&self, entry: &str) -> Option<Secret>;
+    /// Keeps `value` under `entry`.
+    fn set(&self, entry: &str, value: &Secret) -> Result<(), String>;
+    /// Forgets `entry` (a missing entry is not an error).
+    fn delete(&self, entry: &str) -> Result<(), String>;
+}
+
+/// The team mode form. `creds_text` (a file read by the page) wins over `creds_path` (a path
+/// typed or picked, read here); both empty keeps the credentials already stored.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamSettingsForm {
+    /// `nats://host:4222`, `tls://…`, `ws(s)://…`, comma-separated for several servers;
+    /// may carry `user:password@`.
+    pub url: String,
+    /// A credentials file to read.
+    pub creds_path: Option<String>,
+    /// A credentials file's contents.
+    pub creds_text: Option<String>,
+    /// Who this desk is (shown beside the agent's replies).
+    pub agent: String,
+}
+
+// Secrets must never reach logs.
+impl std::fmt::Debug for TeamSettingsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamSettingsForm")
+            .field("url", &mask_url(&self.url))
+            .field("agent", &self.agent)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the page may know about the team settings: never a password or the credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamSettingsView {
+    /// The stored server URL with any password masked, or `null` when none is stored.
+    pub url: Option<String>,
+    /// Whether a credentials file is stored.
+    pub creds_stored: bool,
+    /// The agent's name in the config file, if set.
+    pub agent: Option<String>,
+    /// The masked URL of the team this window runs as a desk of now (it may come from
+    /// `IMDESK_NATS_URL` or the config file, which win over the stored one), or `null`.
+    pub running: Option<String>,
+}
+
+fn invalid(reason: impl Into<String>) -> CredentialsError {
+    CredentialsError::Invalid(reason.into())
+}
+
+/// Masks the password (or a bare token) of each comma-separated URL:
+/// `nats://alice:s3cret@host:4222` → `nats://alice:****@host:4222`, `nats://tok@host` →
+/// `nats://****@host`.
+pub fn mask_url(url: &str) -> String {
+    url.split(',')
+        .map(|one| {
+            let one = one.trim();
+            let (scheme, rest) = match one.split_once("://") {
+                Some((scheme, rest)) => (Some(scheme), rest),
+                None => (None, one),
+            };
+            let masked = match rest.rsplit_once('@') {
+                Some((user_info, host)) => match user_info.split_once(':') {
+                    Some((user, _)) => format!("{user}:****@{host}"),
+                    None => format!("****@{host}"),
+                },
+                None => rest.to_owned(),
+            };
+            match scheme {
+                Some(scheme) => format!("{scheme}://{masked}"),
+                None => masked,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Checks a server URL list; returns it trimmed. Errors never quote the URL (it may hold a
+/// password).
+pub fn check_url(url: &str) -> Result<String, CredentialsError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(invalid("the team server URL is empty"));
+    }
+    for (i, one) in url.split(',').enumerate() {
+        let n = i + 1;
+        let parsed = url::Url::parse(one.trim())
+            .map_err(|e| invalid(format!("team server URL {n}: {e}")))?;
+        if !matches!(parsed.scheme(), "nats" | "tls" | "ws" | "wss") {
+            return Err(invalid(format!(
+                "team server URL {n}: the scheme must be nats, tls, ws or wss"
+            )));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(invalid(format!("team server URL {n} has no host")));
+        }
+    }
+    Ok(url.to_owned())
+}
+
+/// Checks that `text` is a NATS credentials file (a user JWT and an nkey seed).
+fn check_creds(text: &str) -> Result<(), CredentialsError> {
+    if text.contains("BEGIN NATS USER JWT") && text.contains("BEGIN USER NKEY SEED") {
+        Ok(())
+    } else {
+        Err(invalid(
+            "not a NATS credentials file (it needs a user JWT and an nkey seed)",
+        ))
+    }
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, CredentialsError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .parse()
+            .map_err(|e: toml::de::Error| file_err(path, e.message().to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(toml::Table::new()),
+        Err(e) => Err(file_err(path, e.to_string())),
+    }
+}
+
+fn file_err(path: &Path, reason: String) -> CredentialsError {
+    CredentialsError::File {
+        path: path.display().to_string(),
+        reason,
+    }
+}
+
+fn write_table(path: &Path, table: &toml::Table) -> Result<(), CredentialsError> {
+    let text = toml::to_string(table).map_err(|e| file_err(path, e.to_string()))?;
+    crate::credentials::write_atomically(path, &text).map_err(|e| file_err(path, e.to_string()))
+}
+
+/// The `agent` key of the config file at `path`, if set.
+pub fn file_agent(path: &Path) -> Option<String> {
+    let table = read_table(path).ok()?;
+    table
+        .get("agent")
+        .and_then(toml::Value::as_str)
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+}
+
+/// Validates the form, writes the URL and credentials to the keyring and the agent's name to
+/// the config file at `path` (other keys kept; a `nats_url` there is removed, and `nats_creds`
+/// too when new credentials come, since the keyring now holds them). Applies at the next start.
+pub fn save_team_settings(
+    form: &TeamSettingsForm,
+    path: &Path,
+    keyring: &dyn TeamKeyring,
+) -> Result<(), CredentialsError> {
+    let url = check_url(&form.url)?;
+    let agent = form.agent.trim();
+    if agent.chars().any(char::is_control) {
+        return Err(invalid("the agent's name has control characters"));
+    }
+    let creds = match (
+        form.creds_text.as_deref().filter(|t| !t.trim().is_empty()),
+        form.creds_path
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty()),
+    ) {
+        (Some(text), _) => Some(text.to_owned()),
+        (None, Some(file)) => Some(
+            std::fs::read_to_string(file)
+                .map_err(|e| invalid(format!("the credentials file {file} cannot be read: {e}")))?,
+        ),
+        (None, None) => None,
+    };
+    if let Some(text) = &creds {
+        check_creds(text)?;
+    }
+    let mut table = read_table(path)?;
+    let keyring_err = |what: &str| {
+        let what = what.to_owned();
+        move |reason| CredentialsError::Keyring { what, reason }
+    };
+    keyring
+        .set(URL_ENTRY, &Secret::new(url))
+        .map_err(keyring_err("team server URL"))?;
+    if let Some(text) = creds {
+        keyring
+            .set(CREDS_ENTRY, &Secret::new(text))
+            .map_err(keyring_err("NATS credentials"))?;
+        table.remove("nats_creds");
+    }
+    table.remove("nats_url");
+    if agent.is_empty() {
+        table.remove("agent");
+    } else {
+        table.insert("agent".into(), agent.into());
+    }
+    write_table(path, &table)
+}
+
+/// Leaves team mode: forgets the keyring entries, the team keys of the config file and the
+/// credentials file written at start (`creds_file`).
+pub fn clear_team_settings(
+    path: &Path,
+    keyring: &dyn TeamKeyring,
+    creds_file: &Path,
+) -> Result<(), CredentialsError> {
+    for (entry, what) in [
+        (URL_ENTRY, "team server URL"),
+        (CREDS_ENTRY, "NATS credentials"),
+    ] {
+        keyring
+            .delete(entry)
+            .map_err(|reason| CredentialsError::Keyring {
+                what: what.into(),
+                reason,
+            })?;
+    }
+    let mut table = read_table(path)?;
+    let mut had = false;
+    for key in ["nats_url", "nats_creds", "agent"] {
+        had |= table.remove(key).is_some();
+    }
+    if had {
+        write_table(path, &table)?;
+    }
+    match std::fs::remove_file(creds_file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(file_err(creds_file, e.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What the page shows: the stored URL masked, whether credentials are stored, the agent.
+pub fn view(
+    keyring: &dyn TeamKeyring,
+    path: Option<&Path>,
+    running: Option<&TeamConfig>,
+) -> TeamSettingsView {
+    TeamSettingsView {
+        url: keyring.get(URL_ENTRY).map(|u| mask_url(u.expose())),
+        creds_stored: keyring.get(CREDS_ENTRY).is_some(),
+        agent: path.and_then(file_agent),
+        running: running.map(|t| mask_url(&t.url)),
+    }
+}
+
+/// Completes the team settings from the keyring where the environment and the config file
+/// give none: the URL (with `agent`, or the OS user), and the credentials when the URL is the
+/// stored one. The credentials are written to `data_dir`/[`CREDS_FILE`] (owner-only) for the
+/// NATS client. A configuration with platform credentials is left alone.
+pub fn fill_team(
+    config: &mut DeskConfig,
+    keyring: &dyn TeamKeyring,
+    agent: Option<String>,
+    data_dir: &Path,
+) -> std::io::Result<()> {
+    if config.has_credentials() {
+        return Ok(());
+    }
+    let stored_url = keyring.get(URL_ENTRY);
+    if config.team.is_none() {
+        let Some(url) = &stored_url else {
+            return Ok(());
+        };
+        config.team = Some(TeamConfig {
+            url: url.expose().to_owned(),
+            creds: None,
+            agent: agent
+                .filter(|a| !a.trim().is_empty())
+                .unwrap_or_else(default_agent),
+        });
+    }
+    let Some(team) = &mut config.team else {
+        return Ok(());
+    };
+    if team.creds.is_none() && stored_url.is_some_and(|u| u.expose() == team.url) {
+        if let Some(creds) = keyring.get(CREDS_ENTRY) {
+            team.creds = Some(write_creds(data_dir, &creds)?);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the credentials readable by the owner only; returns the file.
+fn write_creds(data_dir: &Path, creds: &Secret) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let file = data_dir.join(CREDS_FILE);
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An older file keeps its mode on open: tighten it before writing.
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let mut out = options.open(&file)?;
+    out.write_all(creds.expose().as_bytes())?;
+    out.sync_all()?;
+    Ok(file)
+}
+
+fn default_agent() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "agent".to_owned())
+}
+
+#[cfg(test)]
+#[path = "team_settings_tests.rs"]
+mod tests;
