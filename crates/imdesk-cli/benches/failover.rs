@@ -68,7 +68,10 @@ fn main() {
         let _b = relay(&sb, &nats, &dir.path().join("b.sqlite3"), "relay-b", 2);
         let start = Instant::now();
         while sb.open_connections() < 5 {
-            assert!(start.elapsed() < Duration::from_secs(30), "relays did not connect");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "relays did not connect"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let desk = Arc::new(
@@ -121,7 +124,10 @@ fn main() {
             n += 1;
             replies.spawn(async move {
                 let q = desk.send_text(&conv, &format!("回复 {n}")).await.unwrap();
-                let ok = desk.wait_sent(&q.key, Duration::from_secs(60)).await.is_ok();
+                let ok = desk
+                    .wait_sent(&q.key, Duration::from_secs(60))
+                    .await
+                    .is_ok();
                 (after_kill, queued_at, ok.then(Instant::now))
             });
             while let Some(done) = replies.try_join_next() {
@@ -133,13 +139,18 @@ fn main() {
                     _ => {}
                 }
             }
-            assert!(began.elapsed() < Duration::from_secs(secs + 60), "sends never resumed");
+            assert!(
+                began.elapsed() < Duration::from_secs(secs + 60),
+                "sends never resumed"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let pushed = load.await.unwrap();
         // Every pushed message on the desk?
-        let want: HashSet<(String, i64)> =
-            pushed.iter().map(|p| (p.epoi_id.clone(), p.msg_id)).collect();
+        let want: HashSet<(String, i64)> = pushed
+            .iter()
+            .map(|p| (p.epoi_id.clone(), p.msg_id))
+            .collect();
         let deadline = Instant::now() + Duration::from_secs(60);
         let missing = loop {
             let mut have = HashSet::new();

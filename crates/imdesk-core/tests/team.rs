@@ -506,19 +506,93 @@ async fn the_team_server_going_away_loses_nothing_and_everyone_reconnects() {
     relay_desk.shutdown().await;
 }
 
+/// The brand configuration of the README (deploy/nats/brand.conf), with its users.
+fn brand_server() -> NatsServer {
+    let conf = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats/brand.conf"),
+    )
+    .unwrap();
+    NatsServer::start_with_config(&conf).unwrap()
+}
+
+fn as_user(nats: &NatsServer, user: &str, password: &str, agent: &str) -> TeamConfig {
+    TeamConfig {
+        url: nats
+            .url()
+            .replacen("nats://", &format!("nats://{user}:{password}@"), 1),
+        creds: None,
+        agent: agent.to_owned(),
+    }
+}
+
+/// Under the brand's permissions (a desk holds an agent's credentials only): the relay and an
+/// agent's desk mirror, reply, and — back from past the stream's retention (here: a stream
+/// that keeps 5 records) — the desk fetches the relay's archive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_back_after_the_streams_retention_fetches_a_snapshot_from_the_relay() {
-    let nats = NatsServer::start().unwrap();
+    let nats = brand_server();
+    let relay_cfg = as_user(&nats, "relay", "relay-a-CHANGE-ME", "relay-a");
+    let agent_cfg = as_user(&nats, "agent1", "agent1-a-CHANGE-ME", "alice");
+    // The stream, made by the relay's user with a retention of 5 records.
+    {
+        let client = imdesk_core::team::connect(&relay_cfg, "test setup")
+            .await
+            .unwrap();
+        let js = async_nats::jetstream::new(client);
+        let config = async_nats::jetstream::stream::Config {
+            max_messages: 5,
+            ..imdesk_core::team::stream_config()
+        };
+        js.create_stream(config).await.unwrap();
+    }
     let sb = sandbox(Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let (observer, wake) = commit_waker();
+    let relay_desk = Arc::new(
+        Desk::start_with(
+            DeskConfig {
+                team: Some(relay_cfg.clone()),
+                ..config(&sb, &dir.path().join("relay.sqlite3"))
+            },
+            DeskOptions {
+                commit_observer: Some(observer),
+                ..DeskOptions::fast()
+            },
+            Arc::new(RecordingSink::default()),
+        )
+        .await
+        .unwrap(),
+    );
+    let relay = Relay::start(relay_desk.clone(), &relay_cfg, "relay-a", wake)
+        .await
+        .unwrap();
     let db = dir.path().join("alice.sqlite3");
-    let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
-    says(&sb, "走之前").await;
+    let start_alice = || async {
+        let config = DeskConfig {
+            db_path: db.clone(),
+            team: Some(agent_cfg.clone()),
+            ..DeskConfig::default()
+        };
+        Desk::start_with(
+            config,
+            DeskOptions::fast(),
+            Arc::new(RecordingSink::default()),
+        )
+        .await
+        .unwrap()
+    };
+    let alice = start_alice().await;
+    let conv = says(&sb, "走之前").await;
     eventually(10, "mirrored", || async {
         stored_async(&alice).await.len() == 1
     })
     .await;
+    // An agent's reply goes through the relay under the agent's permissions.
+    let q = alice.send_text(&conv, "稍等").await.unwrap();
+    alice
+        .wait_sent(&q.key, Duration::from_secs(20))
+        .await
+        .unwrap();
     alice.shutdown().await;
     drop(alice);
     for i in 0..30 {
@@ -529,21 +603,17 @@ async fn a_desk_back_after_the_streams_retention_fetches_a_snapshot_from_the_rel
             .stats()
             .published
             .load(std::sync::atomic::Ordering::Relaxed)
-            >= 31
+            >= 32
     })
     .await;
-    // The stream's retention runs out for all but the last 5 records.
-    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
-    let stream = js.get_stream(imdesk_core::team::STREAM).await.unwrap();
-    stream.purge().keep(5).await.unwrap();
 
-    let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
+    let alice = start_alice().await;
     alice.team_sync(Duration::from_secs(20)).await.unwrap();
     let rows = stored_async(&alice).await;
     assert_eq!(
         rows.len(),
-        31,
-        "the purged records came from the relay's archive, once each"
+        32,
+        "what the stream no longer holds came from the relay's archive, once each"
     );
     alice.shutdown().await;
     relay.drain().await;

@@ -102,11 +102,15 @@ impl NatsServer {
                     self.log()
                 )));
             }
+            // The server may be writing the file as it is read: an empty or partial file
+            // means "not yet".
             if let Ok(text) = fs::read_to_string(&ports) {
-                let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                    io::Error::other(format!("unreadable ports file `{text}`: {e}"))
-                })?;
-                if let Some(url) = json["nats"].get(0).and_then(|u| u.as_str()) {
+                let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+                if let Some(url) = json
+                    .as_ref()
+                    .and_then(|j| j["nats"].get(0))
+                    .and_then(|u| u.as_str())
+                {
                     return Ok(url.to_owned());
                 }
             }

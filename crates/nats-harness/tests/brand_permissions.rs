@@ -38,18 +38,8 @@ fn start() -> NatsServer {
 }
 
 fn start_with(conf: &str) -> NatsServer {
-    // The harness reads the ports file as soon as it exists; a server still writing it makes
-    // an "unreadable ports file ``" error (nats-harness race, reported). Start again then.
-    let mut attempt = 0;
-    loop {
-        match NatsServer::start_with_config(conf) {
-            Ok(server) => return server,
-            Err(e) if attempt < 3 && e.to_string().contains("unreadable ports file") => {
-                attempt += 1;
-            }
-            Err(e) => panic!("nats-server with brand.conf: {e}"),
-        }
-    }
+    NatsServer::start_with_config(conf)
+        .unwrap_or_else(|e| panic!("nats-server with brand.conf: {e}"))
 }
 
 /// A client as one user of the configuration, with the server's errors (permission

@@ -130,6 +130,8 @@ pub(crate) struct TeamLink {
     cancel: CancellationToken,
     /// The last msg_id this desk gave a reply (see [`TeamLink::next_msg_id`]).
     last_msg_id: Arc<AtomicI64>,
+    /// Consumers made so far (each one's name is unique).
+    follows: Arc<AtomicU64>,
     clock: Arc<dyn meituan_wire::Clock>,
 }
 
@@ -152,6 +154,7 @@ impl TeamLink {
             applied: Arc::new(watch::channel(applied).0),
             cancel: CancellationToken::new(),
             last_msg_id: Arc::new(AtomicI64::new(0)),
+            follows: Arc::new(AtomicU64::new(0)),
             clock,
         })
     }
@@ -592,6 +595,13 @@ impl TeamLink {
         };
         let consumer = stream
             .create_consumer(consumer::pull::OrderedConfig {
+                // Named: agents may only use the named create subject (the nameless one lets a
+                // client rewrite the relays' work queue; deploy/nats/brand.conf).
+                name: Some(format!(
+                    "desk-{}-{}",
+                    self.desk_id,
+                    self.follows.fetch_add(1, Ordering::Relaxed)
+                )),
                 filter_subject: "im.>".to_owned(),
                 deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                     start_sequence: start,

@@ -75,26 +75,75 @@ pub async fn connect(config: &TeamConfig, name: &str) -> DeskResult<async_nats::
             DeskError::Team(format!("NATS credentials file {}: {e}", path.display()))
         })?;
     }
+    let (servers, login) = split_login(&config.url)?;
+    if let Some((user, password)) = login {
+        options = options.user_and_password(user, password);
+    }
     options
-        .connect(config.url.as_str())
+        .connect(servers.as_slice())
         .await
         .map_err(|e| DeskError::Team(format!("cannot connect to NATS: {e}")))
 }
 
-/// The stream a relay keeps (created if missing; its limits updated otherwise).
+/// The server addresses of `IMDESK_NATS_URL` (comma-separated) without their user and
+/// password, and the first user and password given (`nats://user:password@host:port`).
+/// Errors name the address without its password.
+fn split_login(urls: &str) -> DeskResult<(Vec<async_nats::ServerAddr>, Option<(String, String)>)> {
+    let mut servers = Vec::new();
+    let mut login = None;
+    for raw in urls.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+        let mut url = url::Url::parse(raw)
+            .map_err(|e| DeskError::Team(format!("IMDESK_NATS_URL is not a URL: {e}")))?;
+        if !url.username().is_empty() && login.is_none() {
+            let user = percent_decode(url.username());
+            let password = url.password().map(percent_decode).unwrap_or_default();
+            login = Some((user, password));
+        }
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let shown = url.to_string();
+        servers.push(
+            shown
+                .parse::<async_nats::ServerAddr>()
+                .map_err(|e| DeskError::Team(format!("NATS address {shown}: {e}")))?,
+        );
+    }
+    if servers.is_empty() {
+        return Err(DeskError::Team("IMDESK_NATS_URL names no server".into()));
+    }
+    Ok((servers, login))
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The stream a relay keeps (created if missing; an existing one is used as it is).
 pub async fn ensure_stream(js: &jetstream::Context) -> DeskResult<jetstream::stream::Stream> {
-    let config = jetstream::stream::Config {
+    js.get_or_create_stream(stream_config())
+        .await
+        .map_err(|e| DeskError::Team(format!("stream {STREAM}: {e}")))
+}
+
+/// The stream's configuration, as a relay creates it.
+pub fn stream_config() -> jetstream::stream::Config {
+    jetstream::stream::Config {
         name: STREAM.to_owned(),
         subjects: vec!["im.>".to_owned()],
         max_age: RETENTION,
         duplicate_window: DUPLICATE_WINDOW,
         allow_direct: true,
         storage: jetstream::stream::StorageType::File,
+        // Subject permissions cannot see headers: with rollups allowed, an agent's reply
+        // carrying `Nats-Rollup: all` would wipe the stream. Nor may anyone delete or purge.
+        allow_rollup: false,
+        deny_delete: true,
+        deny_purge: true,
         ..Default::default()
-    };
-    js.get_or_create_stream(config)
-        .await
-        .map_err(|e| DeskError::Team(format!("stream {STREAM}: {e}")))
+    }
 }
 
 /// A KV bucket a relay keeps.
@@ -234,6 +283,19 @@ mod tests {
         assert_eq!(subject_kind(&state_subject("x", 4, 9)), SubjectKind::State);
         assert_eq!(subject_kind("im.m.x"), SubjectKind::Other);
         assert_eq!(conversation_filter("x", 1, -3), "im.m.x.1--3.*");
+    }
+
+    #[test]
+    fn logins_come_out_of_the_url_and_never_into_the_address() {
+        let (servers, login) =
+            split_login("nats://agent1:p%40ss@10.0.0.1:4222, tls://10.0.0.2:4222").unwrap();
+        assert_eq!(servers.len(), 2);
+        assert_eq!(login, Some(("agent1".into(), "p@ss".into())));
+        assert!(!format!("{servers:?}").contains("p@ss"));
+        let (_, none) = split_login("nats://127.0.0.1:4222").unwrap();
+        assert_eq!(none, None);
+        assert!(split_login(" , ").is_err());
+        assert!(split_login("not a url").is_err());
     }
 
     #[test]
