@@ -333,7 +333,7 @@ impl Desk {
                 notices: notices.clone(),
                 observer: opts.commit_observer.clone(),
                 batch: opts.ingest_batch,
-                applied: team.as_ref().map(|t| t.applied_sender()),
+                mirror: team.as_ref().map(|t| t.hooks()),
             };
             ingest_task = Some(match inbound.events {
                 InboundEvents::Push(rx) => runtime.spawn(ingest::run(ingest, rx, settle_rx)),

@@ -27,8 +27,21 @@ pub(crate) struct Ingest {
     pub observer: Option<CommitObserver>,
     /// Largest batch.
     pub batch: usize,
-    /// A team desk's mirror: the stream sequence committed so far.
-    pub applied: Option<std::sync::Arc<tokio::sync::watch::Sender<u64>>>,
+    /// A team desk's mirror: where its committed position is told, and how it is asked to
+    /// apply again from there after a batch failed to commit.
+    pub mirror: Option<MirrorHooks>,
+}
+
+/// The ingest's side of a team desk's mirror.
+#[derive(Debug, Clone)]
+pub(crate) struct MirrorHooks {
+    /// The stream sequence committed so far (records before it all applied).
+    pub applied: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Fired when a batch of stream records did not commit (a full disk): the mirror follows
+    /// the stream again from the committed position.
+    pub rewind: std::sync::Arc<tokio::sync::Notify>,
+    /// Batches of the mirror that did not commit, so far.
+    pub failures: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Asks the ingest task to answer once everything it has received so far is committed and
@@ -74,8 +87,10 @@ const IN_FLIGHT: usize = 2;
 struct Queued {
     pushed: Vec<PushedMessage>,
     commit: Option<QueuedIngest>,
-    /// The stream sequence committed with the batch (a team desk's mirror).
-    reached: Option<u64>,
+    /// The stream sequences the batch covers (a team desk's mirror).
+    covers: Option<(u64, u64)>,
+    /// Barriers to answer once the batch is announced.
+    barriers: Vec<Barrier>,
 }
 
 /// What the announcer is handed, in order.
@@ -84,21 +99,26 @@ enum Step {
     Settled(SettleRequest),
 }
 
-/// What the ingest takes from a link: an event, and for a team desk's mirror the stream
-/// sequence applied with it (committed in the same transaction as the batch it ends).
+/// What the ingest takes from a link: an event; for a team desk's mirror, the stream
+/// sequence applied with it (committed in the same transaction as the batch it ends), or a
+/// barrier answered once everything before it is committed, with how many mirror batches
+/// had failed by then.
 pub(crate) trait Arrival: Send + 'static {
-    fn split(self) -> (Option<PushEvent>, Option<u64>);
+    fn split(self) -> (Option<PushEvent>, Option<u64>, Option<Barrier>);
 }
 
+/// See [`Arrival`].
+pub(crate) type Barrier = oneshot::Sender<u64>;
+
 impl Arrival for PushEvent {
-    fn split(self) -> (Option<PushEvent>, Option<u64>) {
-        (Some(self), None)
+    fn split(self) -> (Option<PushEvent>, Option<u64>, Option<Barrier>) {
+        (Some(self), None, None)
     }
 }
 
 impl Arrival for crate::team::mirror::Mirrored {
-    fn split(self) -> (Option<PushEvent>, Option<u64>) {
-        (self.event, Some(self.seq))
+    fn split(self) -> (Option<PushEvent>, Option<u64>, Option<Barrier>) {
+        (self.event, self.seq, self.barrier)
     }
 }
 
@@ -154,26 +174,31 @@ pub(crate) async fn run<A: Arrival>(
 async fn queue_batch<A: Arrival>(inner: &Ingest, batch: &mut Vec<A>) -> Option<Queued> {
     let mut pushed = Vec::with_capacity(batch.len());
     let mut quarantined = Vec::new();
-    let mut reached = None;
+    let mut covers: Option<(u64, u64)> = None;
+    let mut barriers = Vec::new();
     for arrival in batch.drain(..) {
-        let (ev, seq) = arrival.split();
+        let (ev, seq, barrier) = arrival.split();
+        barriers.extend(barrier);
         match ev {
             Some(PushEvent::Message(m)) => pushed.push(m),
             Some(PushEvent::Quarantined(q)) => quarantined.push(q),
             None => {}
         }
-        reached = seq.or(reached);
+        if let Some(seq) = seq {
+            covers = Some(covers.map_or((seq, seq), |(from, _)| (from, seq)));
+        }
     }
     for q in quarantined {
         keep(inner, q.raw.clone(), reason_text(&q), q.at).await;
     }
-    if pushed.is_empty() && reached.is_none() {
+    if pushed.is_empty() && covers.is_none() && barriers.is_empty() {
         return None;
     }
     let rows: Vec<NewMessage> = pushed.iter().map(new_message).collect();
-    let mark = reached.map(|seq| imdesk_store::Mark {
+    let mark = covers.map(|(from, to)| imdesk_store::Mark {
         key: crate::team::CURSOR_KEY.to_owned(),
-        value: seq.to_string(),
+        from,
+        to,
     });
     let commit = match inner.store.ingest_queued_at(rows, mark) {
         Ok(commit) => Some(commit),
@@ -185,14 +210,15 @@ async fn queue_batch<A: Arrival>(inner: &Ingest, batch: &mut Vec<A>) -> Option<Q
     Some(Queued {
         pushed,
         commit,
-        reached,
+        covers,
+        barriers,
     })
 }
 
 /// Waits for each queued batch's commit, in queue order, then announces it.
 async fn announce_committed(inner: Ingest, mut queued: mpsc::Receiver<Step>) {
     while let Some(step) = queued.recv().await {
-        let batch = match step {
+        let mut batch = match step {
             Step::Batch(batch) => batch,
             Step::Settled(done) => {
                 let _ = done.send(());
@@ -203,6 +229,45 @@ async fn announce_committed(inner: Ingest, mut queued: mpsc::Receiver<Step>) {
             Some(commit) => commit.committed().await,
             None => Err(imdesk_store::StoreError::WriterGone),
         };
+        let barriers = std::mem::take(&mut batch.barriers);
+        let answer = |failures: u64| {
+            for b in barriers {
+                let _ = b.send(failures);
+            }
+        };
+        let failed = |mirror: &MirrorHooks| {
+            mirror
+                .failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1
+        };
+        if let (Some(mirror), Some((from, to))) = (&inner.mirror, batch.covers) {
+            // Stream records stay in the stream: a batch that did not commit is applied again
+            // from the committed position rather than retried or quarantined here.
+            match first_try {
+                Ok(outcomes) => {
+                    announce_batch(&inner, &batch.pushed, Some(outcomes)).await;
+                    mirror.applied.send_if_modified(|a| {
+                        let moved = from <= a.saturating_add(1) && to > *a;
+                        if moved {
+                            *a = to;
+                        }
+                        moved
+                    });
+                }
+                Err(e) => {
+                    tracing::error!(
+                        from,
+                        to,
+                        "stream records did not commit ({e}); the mirror applies them again"
+                    );
+                    failed(mirror);
+                    mirror.rewind.notify_one();
+                }
+            }
+            answer(mirror.failures.load(std::sync::atomic::Ordering::Relaxed));
+            continue;
+        }
         let outcomes = match first_try {
             Ok(o) => Some(o),
             Err(e) => {
@@ -210,15 +275,16 @@ async fn announce_committed(inner: Ingest, mut queued: mpsc::Receiver<Step>) {
                 retry_commit(&inner, &batch.pushed).await
             }
         };
-        let committed = outcomes.is_some();
-        announce_batch(&inner, &batch.pushed, outcomes).await;
-        if let (true, Some(applied), Some(seq)) = (committed, &inner.applied, batch.reached) {
-            applied.send_if_modified(|a| {
-                let moved = seq > *a;
-                *a = (*a).max(seq);
-                moved
-            });
+        if let (None, Some(mirror)) = (&outcomes, &inner.mirror) {
+            failed(mirror);
         }
+        announce_batch(&inner, &batch.pushed, outcomes).await;
+        answer(
+            inner
+                .mirror
+                .as_ref()
+                .map_or(0, |m| m.failures.load(std::sync::atomic::Ordering::Relaxed)),
+        );
     }
 }
 

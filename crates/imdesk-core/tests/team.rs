@@ -619,3 +619,57 @@ async fn a_desk_back_after_the_streams_retention_fetches_a_snapshot_from_the_rel
     relay.drain().await;
     relay_desk.shutdown().await;
 }
+
+/// A desk whose disk fills up (its SQLite file capped) loses nothing: the records that did
+/// not commit stay in the stream, the committed position does not pass them, and once there
+/// is room again the desk applies them, each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_on_a_desk_loses_nothing() {
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let db = dir.path().join("alice.sqlite3");
+    let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
+    says(&sb, "第一条").await;
+    eventually(10, "mirrored", || async {
+        stored_async(&alice).await.len() == 1
+    })
+    .await;
+    // The disk is full: the file may not grow.
+    let pages = std::fs::metadata(&db).unwrap().len() / 4096;
+    alice.store().limit_pages(Some(pages as u32)).unwrap();
+    for i in 0..200 {
+        says(
+            &sb,
+            &format!("磁盘满的时候来的第 {i} 条消息，内容长一点好占满页面"),
+        )
+        .await;
+    }
+    eventually(10, "the relay published them", || async {
+        relay
+            .stats()
+            .published
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 201
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let during = stored_async(&alice).await.len();
+    assert!(during < 201, "the capped file took everything ({during})");
+    assert!(
+        cursor(&alice) < 201,
+        "the committed position passed records that did not commit"
+    );
+    // Room again.
+    alice.store().limit_pages(None).unwrap();
+    eventually(30, "every message once there is room", || async {
+        stored_async(&alice).await.len() == 201
+    })
+    .await;
+    alice.team_sync(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(cursor(&alice), alice.team_applied());
+    alice.shutdown().await;
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}

@@ -199,6 +199,16 @@ operations! {
 }
 
 impl Store {
+    /// Caps the file at `pages` pages (SQLite's `max_page_count`; `None` lifts the cap):
+    /// writes past it fail as on a full disk. For budgeting a desk's disk, and for tests of
+    /// what a full disk does.
+    pub fn limit_pages(&self, pages: Option<u32>) -> Result<()> {
+        self.write(move |conn| {
+            conn.pragma_update(None, "max_page_count", pages.unwrap_or(1_073_741_823))?;
+            Ok(())
+        })
+    }
+
     /// Streams matching messages in arrival order to `each` (blocking; for `imdesk-cli
     /// export`). Stops when `each` returns `false`; returns how many were visited.
     pub fn export_messages(

@@ -358,13 +358,19 @@ enum Job {
     Ingest(IngestJob),
 }
 
-/// A setting written in the same transaction as an ingest (see [`Store::ingest_queued_at`]).
+/// A position written in the same transaction as an ingest (see [`Store::ingest_queued_at`]):
+/// the setting `key` moves to `to` only when it already stands at `from - 1` or beyond, and
+/// below `to`. A team desk's mirror marks each batch with the stream sequences it covers, so
+/// that a batch that failed to commit (a full disk) is never skipped by the batches after it:
+/// their marks do not move until the mirror has applied the failed records again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mark {
     /// The setting's key.
     pub key: String,
-    /// Its new value.
-    pub value: String,
+    /// The first position the batch covers.
+    pub from: u64,
+    /// The last position the batch covers.
+    pub to: u64,
 }
 
 struct IngestJob {
@@ -573,20 +579,17 @@ fn run_ingests(
     );
     all.reserve(sizes.iter().sum());
     let mut replies = Vec::with_capacity(jobs.len());
-    // Later jobs' marks overwrite earlier ones: the last word per key is written.
+    // Applied in queue order, each against the position the previous one left.
     let mut marks: Vec<Mark> = Vec::new();
     for job in jobs {
         all.extend(job.messages);
         replies.push(job.reply);
-        if let Some(mark) = job.mark {
-            marks.retain(|m| m.key != mark.key);
-            marks.push(mark);
-        }
+        marks.extend(job.mark);
     }
     let all_ref: &[NewMessage] = all;
     let write_marks = |conn: &Connection| -> Result<()> {
         for m in &marks {
-            desk_tables::write_setting(conn, &m.key, &m.value)?;
+            desk_tables::advance_mark(conn, m)?;
         }
         Ok(())
     };

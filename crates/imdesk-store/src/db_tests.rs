@@ -196,3 +196,37 @@ fn the_writer_runs_in_wal_with_synchronous_normal_and_readers_only_read() {
     assert_eq!(pragma(&reader, "query_only"), "1");
     assert!(reader.execute("DELETE FROM messages", []).is_err());
 }
+
+/// A mirror's marks move only over contiguous positions: after a batch that did not commit,
+/// the batches behind it store their messages but cannot carry the position past the gap.
+#[test]
+fn marks_never_pass_a_batch_that_did_not_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("m.sqlite3"), StoreOptions::default()).unwrap();
+    let mark = |from, to| {
+        Some(Mark {
+            key: "pos".into(),
+            from,
+            to,
+        })
+    };
+    let at = |store: &Store| store.setting("pos".into()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let commit = |msgs: Vec<NewMessage>, m| {
+        rt.block_on(store.ingest_queued_at(msgs, m).unwrap().committed())
+    };
+    commit(vec![customer(1)], mark(1, 1)).unwrap();
+    assert_eq!(at(&store).as_deref(), Some("1"));
+    // Positions 2..=3 never committed; 4..=5 arrive: stored, position unmoved.
+    commit(vec![customer(4), customer(5)], mark(4, 5)).unwrap();
+    assert_eq!(at(&store).as_deref(), Some("1"));
+    // Applied again from 2: the position moves over everything.
+    commit(vec![customer(2), customer(3)], mark(2, 3)).unwrap();
+    commit(vec![customer(4), customer(5)], mark(4, 5)).unwrap();
+    assert_eq!(at(&store).as_deref(), Some("5"));
+    // Never backwards.
+    commit(Vec::new(), mark(2, 3)).unwrap();
+    assert_eq!(at(&store).as_deref(), Some("5"));
+}

@@ -314,6 +314,21 @@ pub(crate) fn write_setting(conn: &Connection, key: &str, value: &str) -> Result
     Ok(())
 }
 
+/// Moves a position setting as [`crate::Mark`] says; returns whether it moved.
+pub(crate) fn advance_mark(conn: &Connection, mark: &crate::Mark) -> Result<bool> {
+    let stored: u64 = conn
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([&mark.key], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if stored.saturating_add(1) < mark.from || stored >= mark.to {
+        return Ok(false);
+    }
+    write_setting(conn, &mark.key, &mark.to.to_string())?;
+    Ok(true)
+}
+
 /// Reads a setting.
 pub fn setting(conn: &Connection, _opts: &StoreOptions, key: String) -> Result<Option<String>> {
     Ok(conn

@@ -52,7 +52,10 @@ const EVENTS: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct Mirrored {
     pub event: Option<PushEvent>,
-    pub seq: u64,
+    /// The stream position this record is; `None` for a snapshot's messages.
+    pub seq: Option<u64>,
+    /// Answered once everything before it is committed (see [`crate::ingest::Arrival`]).
+    pub barrier: Option<crate::ingest::Barrier>,
 }
 
 /// Who last wrote in a conversation, as the desk has seen it.
@@ -132,6 +135,11 @@ pub(crate) struct TeamLink {
     last_msg_id: Arc<AtomicI64>,
     /// Consumers made so far (each one's name is unique).
     follows: Arc<AtomicU64>,
+    /// Fired by the ingest when a batch did not commit: follow again from the committed
+    /// position.
+    rewind: Arc<tokio::sync::Notify>,
+    /// Batches of this mirror that did not commit (counted by the ingest).
+    failures: Arc<AtomicU64>,
     clock: Arc<dyn meituan_wire::Clock>,
 }
 
@@ -155,6 +163,8 @@ impl TeamLink {
             cancel: CancellationToken::new(),
             last_msg_id: Arc::new(AtomicI64::new(0)),
             follows: Arc::new(AtomicU64::new(0)),
+            rewind: Arc::new(tokio::sync::Notify::new()),
+            failures: Arc::new(AtomicU64::new(0)),
             clock,
         })
     }
@@ -209,9 +219,13 @@ impl TeamLink {
             .insert(msg_id, seen);
     }
 
-    /// What the ingest updates once a batch is committed.
-    pub(crate) fn applied_sender(&self) -> Arc<watch::Sender<u64>> {
-        self.applied.clone()
+    /// What the ingest tells the mirror: the committed position, and a batch that failed.
+    pub(crate) fn hooks(&self) -> crate::ingest::MirrorHooks {
+        crate::ingest::MirrorHooks {
+            applied: self.applied.clone(),
+            rewind: self.rewind.clone(),
+            failures: self.failures.clone(),
+        }
     }
 
     /// Keeps the desk's team status line (`ConnectionStatus::team`) current until
@@ -588,7 +602,7 @@ impl TeamLink {
                 first,
                 "the desk was away past the stream's retention; fetching a snapshot from a relay"
             );
-            self.fetch_snapshot(start - 1, tx).await?;
+            self.fetch_snapshot(start - 1, first, tx).await?;
             first
         } else {
             start.max(1)
@@ -616,7 +630,13 @@ impl TeamLink {
         loop {
             // A consumer can outlive the server it was made on (a restart of the server
             // loses it) without a word: when the stream is quiet, ask whether it moved on.
-            let next = match tokio::time::timeout(QUIET_CHECK, messages.next()).await {
+            let next = tokio::select! {
+                () = self.rewind.notified() => {
+                    return Err("records did not commit here (disk full?)".into());
+                }
+                n = tokio::time::timeout(QUIET_CHECK, messages.next()) => n,
+            };
+            let next = match next {
                 Ok(Some(next)) => next,
                 Ok(None) => break,
                 Err(_) => {
@@ -642,7 +662,12 @@ impl TeamLink {
                     c.last_frame_at_ms = Some(self.now_ms());
                 }
             });
-            if tx.send(Mirrored { event, seq }).await.is_err() {
+            let record = Mirrored {
+                event,
+                seq: Some(seq),
+                barrier: None,
+            };
+            if tx.send(record).await.is_err() {
                 return Ok(());
             }
         }
@@ -651,8 +676,14 @@ impl TeamLink {
 
     /// Feeds a relay's whole archive, page by page, into the ingest (duplicates are no-ops),
     /// each message with the unchanged cursor `at`.
-    async fn fetch_snapshot(&self, at: u64, tx: &mpsc::Sender<Mirrored>) -> Result<(), String> {
+    async fn fetch_snapshot(
+        &self,
+        at: u64,
+        first: u64,
+        tx: &mpsc::Sender<Mirrored>,
+    ) -> Result<(), String> {
         use super::relay::{SnapshotPage, SnapshotRequest, SNAPSHOT_SUBJECT};
+        let failures_before = self.failures.load(Ordering::Relaxed);
         let mut after_id = 0;
         loop {
             let ask = serde_json::to_vec(&SnapshotRequest {
@@ -672,15 +703,55 @@ impl TeamLink {
             for m in page.messages {
                 let raw: Arc<str> = serde_json::to_string(&m).unwrap_or_default().into();
                 let event = Some(PushEvent::Message(m.into_pushed(raw)));
-                if tx.send(Mirrored { event, seq: at }).await.is_err() {
+                let record = Mirrored {
+                    event,
+                    seq: None,
+                    barrier: None,
+                };
+                if tx.send(record).await.is_err() {
                     return Ok(());
                 }
             }
             match page.next_after_id {
                 Some(next) => after_id = next,
-                None => return Ok(()),
+                None => break,
             }
         }
+        // Every page committed, and nothing failed meanwhile: the gap is covered.
+        let (done, committed) = oneshot::channel();
+        let barrier = Mirrored {
+            event: None,
+            seq: None,
+            barrier: Some(done),
+        };
+        if tx.send(barrier).await.is_err() {
+            return Ok(());
+        }
+        let failures = committed
+            .await
+            .map_err(|_| "the ingest stopped".to_owned())?;
+        if failures != failures_before {
+            return Err("the snapshot did not commit here (disk full?)".into());
+        }
+        let mark = imdesk_store::Mark {
+            key: CURSOR_KEY.to_owned(),
+            from: at + 1,
+            to: first - 1,
+        };
+        self.store
+            .ingest_queued_at(Vec::new(), Some(mark))
+            .map_err(|e| e.to_string())?
+            .committed()
+            .await
+            .map_err(|e| e.to_string())?;
+        self.applied.send_if_modified(|a| {
+            let moved = *a == at && first - 1 > at;
+            if moved {
+                *a = first - 1;
+            }
+            moved
+        });
+        Ok(())
     }
 
     /// What a record means for the desk; a message goes on to ingest.
