@@ -85,10 +85,13 @@ pub async fn connect(config: &TeamConfig, name: &str) -> DeskResult<async_nats::
         .map_err(|e| DeskError::Team(format!("cannot connect to NATS: {e}")))
 }
 
+/// A user and password.
+type Login = (String, String);
+
 /// The server addresses of `IMDESK_NATS_URL` (comma-separated) without their user and
 /// password, and the first user and password given (`nats://user:password@host:port`).
 /// Errors name the address without its password.
-fn split_login(urls: &str) -> DeskResult<(Vec<async_nats::ServerAddr>, Option<(String, String)>)> {
+fn split_login(urls: &str) -> DeskResult<(Vec<async_nats::ServerAddr>, Option<Login>)> {
     let mut servers = Vec::new();
     let mut login = None;
     for raw in urls.split(',').map(str::trim).filter(|u| !u.is_empty()) {
