@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, AckKind};
 use async_nats::HeaderMap;
+use futures_util::stream::FuturesOrdered;
 use futures_util::StreamExt;
 use imdesk_store::{ConversationKey, FailureKind, NewOutboxMessage, OutboxState, SendFailure};
 use serde::{Deserialize, Serialize};
@@ -34,8 +35,12 @@ use crate::options::CommitObserver;
 
 /// The relay's setting: the last archive row published.
 const PUBLISHED_KEY: &str = "team.published_id";
-/// Archive rows published per round.
+/// Archive rows read per round.
 const PUBLISH_BATCH: u32 = 512;
+/// Publishes awaiting JetStream's acknowledgement at most.
+const PUBLISH_WINDOW: usize = 4096;
+/// How often the published position is stored while publishing.
+const POSITION_EVERY: Duration = Duration::from_millis(250);
 /// How long a reply may stay with a relay between signs of life before the work queue
 /// hands it to another (the relay says "in progress" well within it).
 const ACK_WAIT: Duration = Duration::from_secs(30);
@@ -206,88 +211,126 @@ impl Relay {
 }
 
 /// Publishes the archive in storage order from the stored position, each row with its
-/// `Nats-Msg-Id`; the position moves once JetStream has acknowledged the round.
+/// `Nats-Msg-Id`, keeping up to [`PUBLISH_WINDOW`] publishes in flight: acknowledgements are
+/// taken in order, the position follows the last acknowledged row and is stored every
+/// [`POSITION_EVERY`] (a restart publishes again from there; JetStream drops the copies). A
+/// failed publish or acknowledgement starts again from the last acknowledged row.
 async fn publish(shared: Shared, stop: CancellationToken) {
     let store = shared.desk.store.clone();
-    let mut position: i64 = match store.setting_async(PUBLISHED_KEY.to_owned()).await {
+    let mut acked: i64 = match store.setting_async(PUBLISHED_KEY.to_owned()).await {
         Ok(v) => v.and_then(|v| v.parse().ok()).unwrap_or(0),
         Err(e) => {
             tracing::error!("relay cannot read its archive position: {e}");
             return;
         }
     };
+    let mut saved = acked;
+    let mut read = acked;
+    let mut pending = FuturesOrdered::new();
+    let mut last_save = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
-        let rows = match store.messages_after_async(position, PUBLISH_BATCH).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::error!("relay cannot read its archive: {e}");
-                Vec::new()
-            }
-        };
-        if rows.is_empty() {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = shared.wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
-            continue;
-        }
-        match publish_rows(&shared.js, &rows).await {
-            Ok(()) => {
-                delay = Duration::from_millis(100);
-                let last = rows.last().map_or(position, |r| r.id);
-                shared
-                    .stats
-                    .published
-                    .fetch_add(rows.len() as u64, Ordering::Relaxed);
-                position = last;
-                if let Err(e) = store
-                    .set_setting_async(PUBLISHED_KEY.to_owned(), last.to_string())
-                    .await
-                {
-                    tracing::error!("relay cannot record its archive position: {e}");
+        if pending.len() < PUBLISH_WINDOW {
+            let rows = match store.messages_after_async(read, PUBLISH_BATCH).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!("relay cannot read its archive: {e}");
+                    Vec::new()
                 }
+            };
+            if !rows.is_empty() {
+                let mut failed = false;
+                for row in &rows {
+                    match publish_row(&shared.js, row).await {
+                        Ok(ack) => pending.push_back(ack),
+                        Err(e) => {
+                            tracing::warn!("relay publish failed, will retry: {e}");
+                            failed = true;
+                            break;
+                        }
+                    }
+                    read = row.id;
+                }
+                if failed {
+                    pending.clear();
+                    read = acked;
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                continue;
             }
-            Err(e) => {
-                tracing::warn!("relay publish failed, will retry: {e}");
+        }
+        match pending.next().await {
+            Some((id, Ok(()))) => {
+                delay = Duration::from_millis(100);
+                acked = id;
+                shared.stats.published.fetch_add(1, Ordering::Relaxed);
+            }
+            Some((_, Err(e))) => {
+                tracing::warn!("relay publish not acknowledged, will retry: {e}");
+                pending.clear();
+                read = acked;
                 tokio::select! {
                     () = stop.cancelled() => return,
                     () = tokio::time::sleep(delay) => {}
                 }
                 delay = (delay * 2).min(Duration::from_secs(5));
+                continue;
+            }
+            None => {}
+        }
+        let idle = pending.is_empty();
+        if acked != saved && (idle || last_save.elapsed() >= POSITION_EVERY) {
+            match store
+                .set_setting_async(PUBLISHED_KEY.to_owned(), acked.to_string())
+                .await
+            {
+                Ok(()) => saved = acked,
+                Err(e) => tracing::error!("relay cannot record its archive position: {e}"),
+            }
+            last_save = tokio::time::Instant::now();
+        }
+        if idle {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = shared.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
     }
 }
 
-async fn publish_rows(
+/// A publish in flight: the archive row's id and, once it comes, JetStream's answer.
+type InFlight =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (i64, Result<(), String>)> + Send>>;
+
+/// Publishes one archive row; a row that names no conversation is passed over (it was never
+/// stored as one: ingest quarantines such frames).
+async fn publish_row(
     js: &jetstream::Context,
-    rows: &[imdesk_store::MessageRow],
-) -> Result<(), String> {
-    let mut acks = Vec::with_capacity(rows.len());
-    for row in rows {
-        let Some(peer) = ConversationKey::peer_of(row.biz_type, row.open_user_id, row.group_id)
-        else {
-            continue;
-        };
-        let payload = serde_json::to_vec(&WireMessage::of(row)).map_err(|e| e.to_string())?;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "Nats-Msg-Id",
-            message_id_header(&row.store, row.biz_type, row.msg_id).as_str(),
-        );
-        let subject = message_subject(&row.store, row.biz_type, peer);
-        let ack = js
-            .publish_with_headers(subject, headers, payload.into())
-            .await
-            .map_err(|e| e.to_string())?;
-        acks.push(ack);
-    }
-    for ack in acks {
-        ack.await.map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    row: &imdesk_store::MessageRow,
+) -> Result<InFlight, String> {
+    let id = row.id;
+    let Some(peer) = ConversationKey::peer_of(row.biz_type, row.open_user_id, row.group_id) else {
+        return Ok(Box::pin(async move { (id, Ok(())) }));
+    };
+    let payload = serde_json::to_vec(&WireMessage::of(row)).map_err(|e| e.to_string())?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "Nats-Msg-Id",
+        message_id_header(&row.store, row.biz_type, row.msg_id).as_str(),
+    );
+    let subject = message_subject(&row.store, row.biz_type, peer);
+    let ack = js
+        .publish_with_headers(subject, headers, payload.into())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Box::pin(async move {
+        (id, ack.await.map(|_| ()).map_err(|e| e.to_string()))
+    }))
 }
 
 /// Heartbeats into `RELAYS`: the sockets it holds, for the desks' status line.
