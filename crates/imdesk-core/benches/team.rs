@@ -352,6 +352,7 @@ async fn catch_up(n: usize) -> (f64, f64) {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let js = async_nats::jetstream::new(client);
     let stream = imdesk_core::team::ensure_stream(&js).await.unwrap();
+    let published = Instant::now();
     let mut acks = Vec::new();
     for i in 0..n {
         let user = 10_000 + (i % 5_000) as i64;
@@ -390,6 +391,10 @@ async fn catch_up(n: usize) -> (f64, f64) {
     for a in acks {
         a.await.unwrap();
     }
+    println!(
+        "  (a bare JetStream publisher stored the {n} records at {:.0} msg/s, 2,000 in flight)",
+        n as f64 / published.elapsed().as_secs_f64()
+    );
     // Baseline: a bare ordered consumer reads every record.
     let start = Instant::now();
     let consumer = stream

@@ -78,7 +78,6 @@ struct SendRecord {
 pub struct Relay {
     id: String,
     stats: Arc<RelayStats>,
-    wake: Arc<Notify>,
     stop_sends: CancellationToken,
     stop_all: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -177,7 +176,6 @@ impl Relay {
         Ok(Relay {
             id: id.to_owned(),
             stats,
-            wake,
             stop_sends,
             stop_all,
             tasks,
@@ -200,9 +198,8 @@ impl Relay {
     pub async fn drain(self) {
         self.stop_sends.cancel();
         let _ = tokio::time::timeout(SEND_WAIT, self.sends).await;
-        self.wake.notify_one();
-        // The publisher finishes its round and sees the archive empty before it stops.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The publisher reads the archive to its end and waits for every acknowledgement
+        // before it returns.
         self.stop_all.cancel();
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
@@ -229,8 +226,13 @@ async fn publish(shared: Shared, stop: CancellationToken) {
     let mut pending = FuturesOrdered::new();
     let mut last_save = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
+    // Whether the archive may hold rows not read yet: after a wake-up (a commit), and while
+    // reads come back full.
+    let mut more = true;
+    // Asked to stop: publish what the archive holds, then return.
+    let mut stopping = false;
     loop {
-        if pending.len() < PUBLISH_WINDOW {
+        if more && pending.len() < PUBLISH_WINDOW {
             let rows = match store.messages_after_async(read, PUBLISH_BATCH).await {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -238,68 +240,85 @@ async fn publish(shared: Shared, stop: CancellationToken) {
                     Vec::new()
                 }
             };
-            if !rows.is_empty() {
-                let mut failed = false;
-                for row in &rows {
-                    match publish_row(&shared.js, row).await {
-                        Ok(ack) => pending.push_back(ack),
-                        Err(e) => {
-                            tracing::warn!("relay publish failed, will retry: {e}");
-                            failed = true;
-                            break;
-                        }
+            more = rows.len() == PUBLISH_BATCH as usize;
+            let mut failed = false;
+            for row in &rows {
+                match publish_row(&shared.js, row).await {
+                    Ok(ack) => pending.push_back(ack),
+                    Err(e) => {
+                        tracing::warn!("relay publish failed, will retry: {e}");
+                        failed = true;
+                        break;
                     }
-                    read = row.id;
                 }
-                if failed {
+                read = row.id;
+            }
+            if failed {
+                pending.clear();
+                read = acked;
+                more = true;
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            continue;
+        }
+        if pending.is_empty() {
+            if acked != saved {
+                save_position(&store, acked, &mut saved).await;
+                last_save = tokio::time::Instant::now();
+            }
+            if stopping {
+                // Drained: everything the archive held is published and acknowledged.
+                return;
+            }
+            tokio::select! {
+                () = stop.cancelled() => stopping = true,
+                () = shared.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            more = true;
+            continue;
+        }
+        tokio::select! {
+            biased;
+            () = shared.wake.notified(), if !more => more = true,
+            next = pending.next() => match next {
+                Some((id, Ok(()))) => {
+                    delay = Duration::from_millis(100);
+                    acked = id;
+                    shared.stats.published.fetch_add(1, Ordering::Relaxed);
+                }
+                Some((_, Err(e))) => {
+                    tracing::warn!("relay publish not acknowledged, will retry: {e}");
                     pending.clear();
                     read = acked;
+                    more = true;
                     tokio::select! {
                         () = stop.cancelled() => return,
                         () = tokio::time::sleep(delay) => {}
                     }
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
-                continue;
-            }
+                None => {}
+            },
         }
-        match pending.next().await {
-            Some((id, Ok(()))) => {
-                delay = Duration::from_millis(100);
-                acked = id;
-                shared.stats.published.fetch_add(1, Ordering::Relaxed);
-            }
-            Some((_, Err(e))) => {
-                tracing::warn!("relay publish not acknowledged, will retry: {e}");
-                pending.clear();
-                read = acked;
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(delay) => {}
-                }
-                delay = (delay * 2).min(Duration::from_secs(5));
-                continue;
-            }
-            None => {}
-        }
-        let idle = pending.is_empty();
-        if acked != saved && (idle || last_save.elapsed() >= POSITION_EVERY) {
-            match store
-                .set_setting_async(PUBLISHED_KEY.to_owned(), acked.to_string())
-                .await
-            {
-                Ok(()) => saved = acked,
-                Err(e) => tracing::error!("relay cannot record its archive position: {e}"),
-            }
+        if acked != saved && last_save.elapsed() >= POSITION_EVERY {
+            save_position(&store, acked, &mut saved).await;
             last_save = tokio::time::Instant::now();
         }
-        if idle {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = shared.wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
-        }
+    }
+}
+
+async fn save_position(store: &imdesk_store::Store, acked: i64, saved: &mut i64) {
+    match store
+        .set_setting_async(PUBLISHED_KEY.to_owned(), acked.to_string())
+        .await
+    {
+        Ok(()) => *saved = acked,
+        Err(e) => tracing::error!("relay cannot record its archive position: {e}"),
     }
 }
 
