@@ -441,6 +441,25 @@ async fn catch_up(n: usize) -> (f64, f64) {
     let ours = start.elapsed().as_secs_f64();
     assert_eq!(desk.store().quarantine_count().unwrap(), 0);
     desk.shutdown().await;
+    // The floor of any desk that keeps the records: a bare rusqlite batched insert of the same
+    // rows into the same schema (imdesk_store::bench_support::bare_insert).
+    let mut rows = Vec::new();
+    desk.store()
+        .export_messages(&imdesk_store::ExportFilter::default(), |m| {
+            rows.push(imdesk_store::bench_support::as_new_message(&m));
+            true
+        })
+        .unwrap();
+    assert_eq!(rows.len(), n);
+    let path = dir.path().join("bare.sqlite3");
+    drop(imdesk_store::Store::open(&path, imdesk_store::StoreOptions::default()).unwrap());
+    let insert = imdesk_store::bench_support::bare_insert(&path, &rows, 1000).unwrap();
+    println!(
+        "  (a bare rusqlite insert of the same {n} rows into the same schema, batches of 1,000: \
+         {:.2} s, {:.0} rows/s)",
+        n as f64 / insert.wall,
+        insert.wall
+    );
     (ours, bare)
 }
 
