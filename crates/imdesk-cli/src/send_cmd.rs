@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use imdesk_core::view::IpcError;
+use imdesk_core::view::{ErrorCode, IpcError};
 use imdesk_core::{Desk, DeskConfig, DeskOptions, NullSink};
 
 /// Arguments of `imdesk-cli send`.
@@ -61,7 +61,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         Err(e) => {
             let ipc = IpcError::from(e);
-            anyhow::bail!("发送失败 / send failed ({:?}): {}", ipc.code, ipc.message)
+            match ipc.code {
+                // Team mode: a colleague or the customer wrote since this desk caught up.
+                ErrorCode::Conflict => anyhow::bail!(
+                    "未发送：会话有新消息 / not sent: the conversation moved on since this desk \
+                     read it ({}); read it, then send again",
+                    ipc.message
+                ),
+                ErrorCode::Uncertain => anyhow::bail!(
+                    "状态未知：可能已送达 / unknown: a relay took it and stopped before it knew \
+                     ({}); check with the customer before sending again",
+                    ipc.message
+                ),
+                _ => anyhow::bail!("发送失败 / send failed ({:?}): {}", ipc.code, ipc.message),
+            }
         }
     }
 }
