@@ -392,8 +392,11 @@ impl TeamLink {
                 // Our own earlier publish of this reply (servers ≥ 2.11 answer a repeat
                 // with this error rather than "duplicate") is a success; anything else is
                 // news the agent has not seen.
+                // The relay's archive copy of our reply, once sent, is ours too.
+                let archived = super::message_id_header(&key.store, key.biz_type, item.msg_id);
                 match self.last_on(filter).await {
-                    Some((_, Some(id))) if id == reply_id_header(item.msg_id) => {}
+                    Some((_, Some(id))) if id == reply_id_header(item.msg_id) || id == archived => {
+                    }
                     other => {
                         let writer = match other {
                             Some((subject, _)) if subject.ends_with(".out") => Writer::Team,
