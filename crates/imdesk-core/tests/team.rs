@@ -221,6 +221,13 @@ async fn a_desk_resumes_from_its_stored_sequence_after_a_day_off() {
     );
     assert_eq!(cursor(&alice), alice.team_applied());
 
+    // A reply in a conversation whose last record this desk applied before it restarted
+    // is not blind (what the desk saw then is not in its memory now).
+    let q = alice.send_text(&conv, "久等了").await.unwrap();
+    alice
+        .wait_sent(&q.key, Duration::from_secs(20))
+        .await
+        .unwrap();
     alice.shutdown().await;
     relay.drain().await;
     relay_desk.shutdown().await;

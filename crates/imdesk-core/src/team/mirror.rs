@@ -369,7 +369,11 @@ impl TeamLink {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&item.msg_id)
             .copied();
-        let seen = remembered.unwrap_or_else(|| self.shared.seen(filter));
+        let seen = match remembered.unwrap_or_else(|| self.shared.seen(filter)) {
+            Some(seen) => Some(seen),
+            // Nothing written in it since this desk started: what it applied before.
+            None => self.seen_before_start(filter).await,
+        };
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", reply_id_header(item.msg_id).as_str());
         headers.insert(
@@ -432,10 +436,32 @@ impl TeamLink {
 
     /// The last record on a conversation filter: its subject and `Nats-Msg-Id`.
     async fn last_on(&self, filter: &str) -> Option<(String, Option<String>)> {
+        self.last_record(filter)
+            .await
+            .map(|(_, subject, id)| (subject, id))
+    }
+
+    /// The last record on a conversation filter: its sequence, subject and `Nats-Msg-Id`.
+    async fn last_record(&self, filter: &str) -> Option<(u64, String, Option<String>)> {
         let stream = self.js.get_stream(STREAM).await.ok()?;
         let m = stream.get_last_raw_message_by_subject(filter).await.ok()?;
         let id = m.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned());
-        Some((m.subject.to_string(), id))
+        Some((m.sequence, m.subject.to_string(), id))
+    }
+
+    /// What the desk saw of a conversation before it started (the seen map only holds what
+    /// it applied since): the conversation's last record, if the desk has applied it.
+    async fn seen_before_start(&self, filter: &str) -> Option<(u64, Writer)> {
+        let (seq, subject, _) = self.last_record(filter).await?;
+        if seq > *self.applied.borrow() {
+            return None; // not applied here: the reply would be blind
+        }
+        let writer = if subject.ends_with(".out") {
+            Writer::Team
+        } else {
+            Writer::Customer
+        };
+        Some((seq, writer))
     }
 }
 
