@@ -403,8 +403,7 @@ impl TeamLink {
                     }
                     other => {
                         let writer = match other {
-                            Some((subject, _)) if subject.ends_with(".out") => Writer::Team,
-                            Some(_) => Writer::Customer,
+                            Some((writer, _)) => writer,
                             None => seen.map_or(Writer::Customer, |(_, w)| w),
                         };
                         return Delivery::Refused(held(writer));
@@ -434,33 +433,37 @@ impl TeamLink {
         }
     }
 
-    /// The last record on a conversation filter: its subject and `Nats-Msg-Id`.
-    async fn last_on(&self, filter: &str) -> Option<(String, Option<String>)> {
+    /// The last record on a conversation filter: who wrote it and its `Nats-Msg-Id`.
+    async fn last_on(&self, filter: &str) -> Option<(Writer, Option<String>)> {
         self.last_record(filter)
             .await
-            .map(|(_, subject, id)| (subject, id))
+            .map(|(_, writer, id)| (writer, id))
     }
 
-    /// The last record on a conversation filter: its sequence, subject and `Nats-Msg-Id`.
-    async fn last_record(&self, filter: &str) -> Option<(u64, String, Option<String>)> {
+    /// The last record on a conversation filter: its sequence, who wrote it (a reply, or a
+    /// merchant message of the archive, is the team's) and its `Nats-Msg-Id`.
+    async fn last_record(&self, filter: &str) -> Option<(u64, Writer, Option<String>)> {
         let stream = self.js.get_stream(STREAM).await.ok()?;
         let m = stream.get_last_raw_message_by_subject(filter).await.ok()?;
         let id = m.headers.get("Nats-Msg-Id").map(|v| v.as_str().to_owned());
-        Some((m.sequence, m.subject.to_string(), id))
+        let customer = !m.subject.ends_with(".out")
+            && serde_json::from_slice::<WireMessage>(&m.payload)
+                .is_ok_and(|w| MsgSource::from(w.msg_source) == MsgSource::Customer);
+        let writer = if customer {
+            Writer::Customer
+        } else {
+            Writer::Team
+        };
+        Some((m.sequence, writer, id))
     }
 
     /// What the desk saw of a conversation before it started (the seen map only holds what
     /// it applied since): the conversation's last record, if the desk has applied it.
     async fn seen_before_start(&self, filter: &str) -> Option<(u64, Writer)> {
-        let (seq, subject, _) = self.last_record(filter).await?;
+        let (seq, writer, _) = self.last_record(filter).await?;
         if seq > *self.applied.borrow() {
             return None; // not applied here: the reply would be blind
         }
-        let writer = if subject.ends_with(".out") {
-            Writer::Team
-        } else {
-            Writer::Customer
-        };
         Some((seq, writer))
     }
 }
