@@ -365,9 +365,9 @@ impl Store {
         let mut total = Pruned::default();
         for chunk in messages.chunks(batch) {
             let ids = chunk.to_vec();
-            total.add(self.write(move |conn| {
-                securely(conn, |conn| delete_messages(conn, &ids, None))
-            })?);
+            total.add(
+                self.write(move |conn| securely(conn, |conn| delete_messages(conn, &ids, None)))?,
+            );
         }
         for chunk in orders.chunks(batch) {
             let ids = chunk.to_vec();

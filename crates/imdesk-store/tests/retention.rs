@@ -33,7 +33,10 @@ fn count(dir: &tempfile::TempDir, sql: &str) -> i64 {
 }
 
 fn search(store: &Store, q: &str) -> usize {
-    store.search(q.into(), SearchFilter::default()).unwrap().len()
+    store
+        .search(q.into(), SearchFilter::default())
+        .unwrap()
+        .len()
 }
 
 /// An old customer (all messages past retention), a customer with old and new messages, and
@@ -42,7 +45,14 @@ fn seed(store: &Store) {
     let old = T0 - 200 * DAY;
     store
         .ingest(vec![
-            about_order("s1", 1, 1, old, 501, "我家在幸福路88号 oldsecretalpha 电话尾号1234"),
+            about_order(
+                "s1",
+                1,
+                1,
+                old,
+                501,
+                "我家在幸福路88号 oldsecretalpha 电话尾号1234",
+            ),
             merchant("s1", 1, 2, old + MINUTE, "收到 oldsecretbeta"),
             customer("s1", 2, 3, old, "以前的消息 oldsecretgamma"),
             customer("s1", 2, 4, T0 - DAY, "最近的消息 keepmedelta"),
@@ -81,7 +91,9 @@ fn pruned_messages_leave_the_table_the_index_and_the_file() {
         .find_conversation(imdesk_store::ConversationKey::of("s1", 1, Some(1), None).unwrap())
         .unwrap()
         .unwrap();
-    store.set_draft(user1.id, "草稿 olddraftword".into(), T0).unwrap();
+    store
+        .set_draft(user1.id, "草稿 olddraftword".into(), T0)
+        .unwrap();
     assert_eq!(search(&store, "oldsecretalpha"), 1);
 
     let pruned = store
@@ -128,7 +140,10 @@ fn pruned_messages_leave_the_table_the_index_and_the_file() {
         Some("4242")
     );
     assert_eq!(
-        count(&dir, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+        count(
+            &dir,
+            "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"
+        ),
         0
     );
     Connection::open(dir.path().join("cache.sqlite3"))
@@ -161,7 +176,9 @@ fn forgetting_a_customer_deletes_their_messages_conversation_orders_and_draft() 
         .find_conversation(imdesk_store::ConversationKey::of("s1", 1, Some(1), None).unwrap())
         .unwrap()
         .unwrap();
-    store.set_draft(user1.id, "草稿 forgetdraft".into(), T0).unwrap();
+    store
+        .set_draft(user1.id, "草稿 forgetdraft".into(), T0)
+        .unwrap();
     // A reply still queued (the order's after-sale window has closed, so written directly).
     Connection::open(dir.path().join("cache.sqlite3"))
         .unwrap()
@@ -178,10 +195,19 @@ fn forgetting_a_customer_deletes_their_messages_conversation_orders_and_draft() 
     assert_eq!(forgotten.conversations, 1);
     assert!(store.conversation(user1.id).unwrap().is_none());
     assert_eq!(search(&store, "oldsecretalpha"), 0);
-    assert_eq!(search(&store, "oldsecretgamma"), 1, "another customer stays");
+    assert_eq!(
+        search(&store, "oldsecretgamma"),
+        1,
+        "another customer stays"
+    );
     assert!(store.order(501).unwrap().is_none());
     assert!(store.checkpoint_truncate().unwrap());
-    for needle in ["oldsecretalpha", "oldsecretbeta", "forgetdraft", "forgetqueued"] {
+    for needle in [
+        "oldsecretalpha",
+        "oldsecretbeta",
+        "forgetdraft",
+        "forgetqueued",
+    ] {
         assert_eq!(on_disk(&dir, needle), 0, "{needle} still on disk");
     }
 }
@@ -252,7 +278,9 @@ fn a_v8_cache_upgrades_to_a_deletable_index_that_still_finds_its_messages() {
         .unwrap();
         conn.execute(
             "INSERT INTO message_search (rowid, body) VALUES (1, ?1)",
-            [imdesk_store::search_text::index_text("升级前的消息 upgradeword")],
+            [imdesk_store::search_text::index_text(
+                "升级前的消息 upgradeword",
+            )],
         )
         .unwrap();
     }
