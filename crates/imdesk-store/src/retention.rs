@@ -171,7 +171,7 @@ fn tidy_conversation(conn: &Connection, id: i64) -> Result<Pruned> {
         )?;
         return Ok(Pruned::default());
     }
-    Ok(delete_conversation(conn, id)?)
+    delete_conversation(conn, id)
 }
 
 /// Deletes a conversation and what hangs on it (outbox rows, draft, reply log).
