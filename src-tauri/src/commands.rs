@@ -9,7 +9,8 @@ use imdesk_core::team_settings::{TeamSettingsForm, TeamSettingsView};
 use imdesk_core::view::{
     AppInfo, BlockRequest, BundleInfo, ChatMessage, ConnectionStatus, ConversationDetail,
     DoctorReport, ErrorCode, HistoryPage, InboxPage, InboxQuery, IpcError, PictureFile, QuickReply,
-    ReplyRates, SearchHit, SearchQuery, StoreSummary,
+    ReplyRates, RetentionRun, RetentionSettings, RetentionView, SearchHit, SearchQuery,
+    StoreSummary,
 };
 use tauri::State;
 
@@ -320,4 +321,55 @@ pub fn dismiss_crash_report(paths: State<'_, AppPaths>, file: String) -> Reply<(
         message: format!("cannot dismiss crash report {file}: {e}"),
         platform_msg: None,
     })
+}
+
+/// 设置 → 数据保留: the retention settings and the last pruning run.
+#[tauri::command]
+pub async fn retention_settings(host: Host<'_>) -> Reply<RetentionView> {
+    Ok(host.desk().await?.retention().await?)
+}
+
+/// Saves the retention settings; the next daily run applies them.
+#[tauri::command]
+pub async fn set_retention_settings(
+    host: Host<'_>,
+    settings: RetentionSettings,
+) -> Reply<RetentionView> {
+    Ok(host.desk().await?.set_retention(settings).await?)
+}
+
+/// Prunes what is past its retention now.
+#[tauri::command]
+pub async fn prune_now(host: Host<'_>) -> Reply<RetentionRun> {
+    Ok(host.desk().await?.prune_now().await?)
+}
+
+/// 忘记此顾客: deletes everything of the customer of a two-party conversation.
+#[tauri::command]
+pub async fn forget_customer(host: Host<'_>, conversation_id: String) -> Reply<()> {
+    Ok(host.desk().await?.forget_customer(&conversation_id).await?)
+}
+
+/// 清除本机数据: stops the engine, deletes the keyring entries and quits; the data directory
+/// (database, logs, the webview's storage) is removed once the window is closed.
+#[tauri::command]
+pub async fn wipe_desk(
+    app: tauri::AppHandle,
+    host: Host<'_>,
+    wipe: State<'_, crate::wipe::Wipe>,
+) -> Reply<()> {
+    host.shutdown().await;
+    request_wipe(&wipe)?;
+    tracing::warn!("wiping this desk: keyring entries deleted; the data directory goes at exit");
+    app.exit(0);
+    Ok(())
+}
+
+fn request_wipe(wipe: &crate::wipe::Wipe) -> Reply<()> {
+    wipe.request(&crate::keyring_store::OsKeyring)
+        .map_err(|reason| IpcError {
+            code: ErrorCode::Internal,
+            message: format!("keyring: {reason}"),
+            platform_msg: None,
+        })
 }

@@ -182,8 +182,12 @@ impl DeskHost {
 
     /// Stops the engine and the demo platform.
     pub async fn shutdown(&self) {
-        if let Slot::Ready(desk) = &*self.slot.borrow() {
-            let desk = desk.clone();
+        // The borrow ends before the await: a held `watch::Ref` would make this future !Send.
+        let ready = match &*self.slot.borrow() {
+            Slot::Ready(desk) => Some(desk.clone()),
+            _ => None,
+        };
+        if let Some(desk) = ready {
             desk.shutdown().await;
         }
         if let Some((relay, engine)) = self.relay.lock().await.take() {

@@ -16,6 +16,7 @@ mod settings;
 mod sink;
 mod startup;
 mod tray;
+mod wipe;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,7 +38,7 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let _log_guard = logging::init(&paths);
+    let log_guard = logging::init(&paths);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "imdesk starting");
 
     let mut config = match DeskConfig::load_default() {
@@ -74,6 +75,7 @@ pub fn run() -> ExitCode {
     secrets.extend(config.team.iter().map(|t| t.url.clone()));
     imdesk_core::crash::set_secrets(secrets);
     let host = Arc::new(DeskHost::new(&config));
+    let wipe = wipe::Wipe::new(&config);
 
     // The window comes back where the agent left it: size, position and maximised state (not
     // visibility, so a window closed to the tray still opens on launch).
@@ -93,8 +95,17 @@ pub fn run() -> ExitCode {
         .manage(host.clone())
         .manage(paths.clone())
         .manage(settings::UiLanguage::default())
+        .manage(wipe.clone())
         .setup(move |app| {
             let handle = app.handle().clone();
+            // The webview's storage (localStorage, caches, cookies) lives in the data
+            // directory, not in the platform's per-app one: a data directory is the whole of
+            // a desk's state, and wiping it (设置 → 数据保留) leaves nothing behind.
+            if let Some(window) = app.config().app.windows.first() {
+                tauri::WebviewWindowBuilder::from_config(&handle, window)?
+                    .data_directory(paths.data_dir.join(wipe::WEBVIEW_DIR))
+                    .build()?;
+            }
             let notifier = Arc::new(notifier::Notifier::new(handle.clone()));
             let sink = Arc::new(sink::ShellSink::new(handle.clone(), notifier));
             sink.set_store_names(
@@ -155,6 +166,11 @@ pub fn run() -> ExitCode {
             commands::set_ui_language,
             commands::pending_crash_report,
             commands::dismiss_crash_report,
+            commands::retention_settings,
+            commands::set_retention_settings,
+            commands::prune_now,
+            commands::forget_customer,
+            commands::wipe_desk,
         ])
         .build(context);
     let app = match result {
@@ -168,11 +184,19 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    app.run(|handle, event| {
+    let data_dir = app.state::<paths::AppPaths>().data_dir.clone();
+    app.run_return(|handle, event| {
         if let tauri::RunEvent::Exit = event {
             let host = handle.state::<Arc<DeskHost>>().inner().clone();
             tauri::async_runtime::block_on(host.shutdown());
         }
     });
+    if wipe.requested() {
+        // Last: the engine, the window and its web processes are gone, and the log file is
+        // closed, so nothing writes into the directory while (or after) it is removed.
+        drop(log_guard);
+        return wipe::remove_data_dir(&data_dir);
+    }
+    drop(log_guard);
     ExitCode::SUCCESS
 }

@@ -62,6 +62,9 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::ReplyRates,
         view::DeskEvent,
         view::IpcError,
+        view::RetentionSettings,
+        view::RetentionRun,
+        view::RetentionView,
         view::ErrorCode,
         view::DoctorReport,
         view::StoreCheck,
@@ -83,7 +86,18 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
     );
     // Data beside the types: the defaults the UI shows before the core answers (and its mock
     // uses), taken from Rust so that they cannot drift from what the core applies.
-    let defaults = BTreeMap::from([("alertSettings", alert_settings::AlertSettings::default())]);
+    let defaults = BTreeMap::from([
+        (
+            "alertSettings",
+            serde_json::to_value(alert_settings::AlertSettings::default())
+                .map_err(std::io::Error::from)?,
+        ),
+        (
+            "retentionSettings",
+            serde_json::to_value(view::RetentionSettings::default())
+                .map_err(std::io::Error::from)?,
+        ),
+    ]);
     let json = serde_json::to_string_pretty(&defaults).map_err(std::io::Error::from)?;
     out.push(("defaults.json".to_owned(), json + "\n"));
     Ok(out)

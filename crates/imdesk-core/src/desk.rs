@@ -58,6 +58,8 @@ pub struct Desk {
     pub(crate) notices: Notices,
     pub(crate) attachments: Attachments,
     pub(crate) opts: DeskOptions,
+    /// The last retention run, for the settings page.
+    pub(crate) retention: crate::retention::LastRun,
     link: watch::Receiver<ConnectionStatus>,
     pub(crate) health: Option<watch::Receiver<Vec<meituan_push::ConnectionHealth>>>,
     /// What the platform answered, for the connection doctor.
@@ -342,6 +344,16 @@ impl Desk {
             ingest_settle = Some(settle_tx);
             stop_inbound = Some(inbound.stop);
         }
+        let retention = crate::retention::LastRun::default();
+        tasks.push(runtime.spawn(crate::retention::run_daily(
+            store.clone(),
+            opts.clock.clone(),
+            opts.retention_first_delay,
+            opts.retention_interval,
+            retention.clone(),
+            notices.clone(),
+            cancel.clone(),
+        )));
         let (rates_tx, rates_rx) = watch::channel(BTreeMap::new());
         if let (true, Some(meituan)) = (opts.run_pollers, &meituan) {
             let pollers = Pollers {
@@ -368,6 +380,7 @@ impl Desk {
             notices,
             attachments,
             opts,
+            retention,
             link: link_rx,
             health,
             platform_log,

@@ -101,6 +101,7 @@ impl DeskError {
                 StoreError::ConversationNotFound(_) | StoreError::OutboxNotFound(_),
             )
             | DeskError::NotFound { .. } => ErrorCode::NotFound,
+            DeskError::Store(e) if e.is_disk_full() => ErrorCode::DiskFull,
             DeskError::Store(_)
             | DeskError::Push(_)
             | DeskError::Attachment(_)

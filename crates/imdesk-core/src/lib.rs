@@ -48,6 +48,7 @@ mod port;
 mod queries;
 mod rates;
 mod registry;
+mod retention;
 mod settings;
 pub mod team;
 pub mod team_settings;

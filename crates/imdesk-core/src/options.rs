@@ -66,6 +66,11 @@ pub struct DeskOptions {
     pub utc_offset_secs: i32,
     /// Options of the SQLite cache.
     pub store: StoreOptions,
+    /// How long after the start the first retention run prunes (then every
+    /// `retention_interval`).
+    pub retention_first_delay: Duration,
+    /// Between retention runs: a day.
+    pub retention_interval: Duration,
     /// See [`CommitObserver`].
     pub commit_observer: Option<CommitObserver>,
     /// The runtime the engine's tasks run on. `None` (the app): a worker thread of the
@@ -100,6 +105,8 @@ impl Default for DeskOptions {
             order_fresh: Duration::from_secs(60),
             utc_offset_secs: 8 * 3600,
             store: StoreOptions::default(),
+            retention_first_delay: Duration::from_secs(120),
+            retention_interval: Duration::from_secs(24 * 3600),
             commit_observer: None,
             runtime: None,
         }

@@ -673,8 +673,54 @@ pub enum ErrorCode {
     BadImage,
     /// The store's integration has no endpoint for this (pictures on businessId 2).
     Unsupported,
+    /// The disk is full: nothing was lost, but nothing more can be written until there is room.
+    DiskFull,
     /// Anything else (a bug): see the log.
     Internal,
+}
+
+/// How long this desk keeps personal information (设置 → 数据保留), in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionSettings {
+    /// Messages older than this are deleted (with their search index rows).
+    pub message_days: u32,
+    /// Cached order details (names, phone fragments, addresses) are deleted this long after
+    /// the order completed.
+    pub order_days: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            message_days: 180,
+            order_days: 30,
+        }
+    }
+}
+
+/// One pruning run: when, what it deleted, or why it stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionRun {
+    /// When it finished (UTC ms).
+    pub at: i64,
+    /// Messages deleted.
+    pub messages: u64,
+    /// Cached orders deleted.
+    pub orders: u64,
+    /// Why it stopped early (a full disk); what it deleted before stays deleted.
+    pub error: Option<IpcError>,
+}
+
+/// The 数据保留 page: the settings and the last run since this start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionView {
+    /// The settings in force.
+    pub settings: RetentionSettings,
+    /// The last pruning run since the app started, if any.
+    pub last_run: Option<RetentionRun>,
 }
 
 /// The connection doctor's report (设置 → 连接诊断, `imdesk-cli doctor`): what a support

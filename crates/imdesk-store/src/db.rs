@@ -32,7 +32,7 @@ pub(crate) struct Inner {
     checkpointer: Option<JoinHandle<()>>,
     readers: (Sender<Connection>, Receiver<Connection>),
     options: SharedOptions,
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Released after the threads above are joined (fields drop after `Drop::drop`), so no
     /// second desk can open the file while this one still commits its last batch.
     _lock: Option<crate::lock::DbLock>,
@@ -109,6 +109,10 @@ pub(crate) fn writer_pragmas(conn: &Connection, options: &StoreOptions) -> Resul
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Messages, outbox rows and drafts must point at a real conversation.
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted and overwritten cells are zeroed in their page (no extra I/O, a memset), so
+    // that customer text pruned or forgotten does not linger in a live page's free space.
+    // Free pages are scrubbed by the deleting jobs themselves (retention.rs).
+    conn.pragma_update(None, "secure_delete", "FAST")?;
     // Truncate the WAL after checkpoints so a long ingest burst does not leave a huge file.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     common_pragmas(conn, options.writer_cache_kib)
@@ -402,9 +406,13 @@ where
     fn run(self: Box<Self>, tx: &mut rusqlite::Transaction<'_>) -> Ack {
         let TypedJob { f, reply } = *self;
         let result = run_in_savepoint(tx, f);
-        Box::new(move |commit_error| match commit_error {
-            None => reply(result),
-            Some(e) => reply(Err(StoreError::CommitFailed(Arc::clone(e)))),
+        // A job that failed answers with its own error even when the commit fails after it:
+        // SQLite rolls the whole transaction back on some errors (SQLITE_FULL), and "no
+        // transaction is active" would hide the cause.
+        Box::new(move |commit_error| match (commit_error, result) {
+            (_, Err(own)) => reply(Err(own)),
+            (None, ok) => reply(ok),
+            (Some(e), Ok(_)) => reply(Err(StoreError::CommitFailed(Arc::clone(e)))),
         })
     }
 

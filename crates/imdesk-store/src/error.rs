@@ -87,6 +87,20 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// True when SQLite refused a write because the disk (or the page cap of
+    /// [`crate::Store::limit_pages`]) is full.
+    pub fn is_disk_full(&self) -> bool {
+        let sqlite = match self {
+            StoreError::Sqlite(e) => e,
+            StoreError::CommitFailed(e) => e.as_ref(),
+            StoreError::IngestFailed(message) => return message.contains("full"),
+            _ => return false,
+        };
+        sqlite.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+    }
+}
+
 /// Why a merchant message was refused locally. The core maps each case to a clear zh-CN text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OutboxRefusal {

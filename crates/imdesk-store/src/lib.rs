@@ -36,6 +36,7 @@ mod options;
 mod outbox;
 mod quarantine;
 mod reply_rates;
+mod retention;
 pub mod schema;
 pub mod search;
 pub mod search_text;
@@ -58,5 +59,6 @@ pub use options::{
 pub use outbox::{FailureKind, NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
 pub use quarantine::QuarantinedFrame;
 pub use reply_rates::{RateCounts, ReplyRates};
+pub use retention::{PruneLimits, Pruned};
 pub use search::SearchFilter;
 pub use search_text::SearchBody;

@@ -243,6 +243,17 @@ DROP INDEX conversations_inbox;
 CREATE INDEX conversations_inbox ON conversations (inbox_key, id, clock_urgent);
 "#;
 
+/// Version 9: deleting a message from the full-text index (retention pruning, "forget this
+/// customer") removes its tokens from the index pages at once (FTS5's `secure-delete`
+/// option), instead of leaving them beside a delete marker until some later merge: deleted
+/// customer text must leave the file. The index stays contentless; a row is deleted with the
+/// FTS5 'delete' command and the derived text it was indexed with
+/// ([`crate::search_text::index_text`] of the message's text). A delete whose text does not
+/// match finds nothing to remove and corrupts nothing in this mode.
+const V9_SECURE_SEARCH_DELETE: &str = r#"
+INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
+"#;
+
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
 pub const MIGRATIONS: &[&str] = &[
     V1_MESSAGES,
@@ -253,6 +264,7 @@ pub const MIGRATIONS: &[&str] = &[
     V6_NO_STORE_INBOX_INDEX,
     V7_TYPED_SEND_FAILURES,
     V8_INBOX_INDEX_WITH_URGENCY,
+    V9_SECURE_SEARCH_DELETE,
 ];
 
 /// The schema version this build writes.

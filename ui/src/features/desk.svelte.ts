@@ -119,6 +119,15 @@ export class Desk {
     if (this.chat.id === id) await this.quickReplies.load(this.chat.detail?.row.storeId ?? null);
   }
 
+  /** 忘记此顾客: deletes the open two-party conversation's customer; rejects with the IPC error. */
+  async forgetCustomer(id: string): Promise<void> {
+    await this.backend.forgetCustomer(id);
+    if (this.chat.id === id) this.chat.close();
+    if (this.inbox.selectedId === id) this.inbox.select(null);
+    this.#save();
+    await this.inbox.refresh();
+  }
+
   async setFilter(filter: InboxFilter): Promise<void> {
     await this.inbox.setQuery(this.inbox.store, filter);
     this.#save();

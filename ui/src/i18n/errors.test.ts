@@ -19,6 +19,7 @@ const ALL_CODES = {
   invalid: '输入内容有误，请检查后重试',
   badImage: '图片须为 PNG 或 JPEG 格式，且不超过 2 MB',
   unsupported: '该门店的接入方式不支持此操作（无法上传图片）',
+  diskFull: '磁盘已满：已保存的数据没有丢失，但在腾出空间前无法继续写入',
   internal: '程序内部错误，请重启后重试；如仍出现请联系技术支持',
 } satisfies Record<ErrorCode, string>;
 

@@ -23,6 +23,9 @@ import type { PendingCrash } from './generated/PendingCrash';
 import type { PictureFile } from './generated/PictureFile';
 import type { QuickReply } from './generated/QuickReply';
 import type { ReplyRates } from './generated/ReplyRates';
+import type { RetentionRun } from './generated/RetentionRun';
+import type { RetentionSettings } from './generated/RetentionSettings';
+import type { RetentionView } from './generated/RetentionView';
 import type { SearchHit } from './generated/SearchHit';
 import type { SearchQuery } from './generated/SearchQuery';
 import type { StoreSummary } from './generated/StoreSummary';
@@ -31,6 +34,9 @@ import type { TeamSettingsView } from './generated/TeamSettingsView';
 
 export type { AlertSettings } from './generated/AlertSettings';
 export type { AppInfo } from './generated/AppInfo';
+export type { RetentionRun } from './generated/RetentionRun';
+export type { RetentionSettings } from './generated/RetentionSettings';
+export type { RetentionView } from './generated/RetentionView';
 export type { Author } from './generated/Author';
 export type { BlockReason } from './generated/BlockReason';
 export type { BlockRequest } from './generated/BlockRequest';
@@ -185,6 +191,16 @@ export interface Backend {
   pendingCrashReport(): Promise<PendingCrash | null>;
   /** `dismiss_crash_report`: marks that report seen (忽略); the file stays for support. */
   dismissCrashReport(file: string): Promise<null>;
+  /** `retention_settings`: 数据保留 settings and the last pruning run. */
+  retentionSettings(): Promise<RetentionView>;
+  /** `set_retention_settings`: saves the retention days; the next daily run applies them. */
+  setRetentionSettings(settings: RetentionSettings): Promise<RetentionView>;
+  /** `prune_now`: prunes what is past its retention now (`disk_full` on a full disk). */
+  pruneNow(): Promise<RetentionRun>;
+  /** `forget_customer`: deletes everything of a two-party conversation's customer. */
+  forgetCustomer(conversationId: string): Promise<null>;
+  /** `wipe_desk`: deletes the keyring entries and quits; the data directory goes at exit. */
+  wipeDesk(): Promise<null>;
 
   /**
    * Subscribe to core events. Returns synchronously so it can be the cleanup of a Svelte

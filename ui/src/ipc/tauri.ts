@@ -61,6 +61,11 @@ export class TauriBackend implements Backend {
   setUiLanguage: Backend['setUiLanguage'] = (code) => call('set_ui_language', { code });
   pendingCrashReport: Backend['pendingCrashReport'] = () => call('pending_crash_report');
   dismissCrashReport: Backend['dismissCrashReport'] = (file) => call('dismiss_crash_report', { file });
+  retentionSettings: Backend['retentionSettings'] = () => call('retention_settings');
+  setRetentionSettings: Backend['setRetentionSettings'] = (settings) => call('set_retention_settings', { settings });
+  pruneNow: Backend['pruneNow'] = () => call('prune_now');
+  forgetCustomer: Backend['forgetCustomer'] = (conversationId) => call('forget_customer', { conversationId });
+  wipeDesk: Backend['wipeDesk'] = () => call('wipe_desk');
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
     let active = true;

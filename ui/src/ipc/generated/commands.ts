@@ -34,4 +34,9 @@ export const COMMANDS = {
   set_ui_language: ["code"],
   pending_crash_report: [],
   dismiss_crash_report: ["file"],
+  retention_settings: [],
+  set_retention_settings: ["settings"],
+  prune_now: [],
+  forget_customer: ["conversationId"],
+  wipe_desk: [],
 } as const;

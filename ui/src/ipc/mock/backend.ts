@@ -25,6 +25,9 @@ import type {
   PictureFile,
   QuickReply,
   ReplyRates,
+  RetentionRun,
+  RetentionSettings,
+  RetentionView,
   SearchHit,
   SearchQuery,
   StoreSummary,
@@ -350,6 +353,51 @@ export class MockBackend implements Backend {
   async pendingCrashReport(): Promise<PendingCrash | null> {
     this.record('pendingCrashReport');
     return this.pendingCrash ? { ...this.pendingCrash } : null;
+  }
+
+  retention: RetentionView = { settings: { messageDays: 180, orderDays: 30 }, lastRun: null };
+  /** Test hook: the next `pruneNow` fails as on a full disk. */
+  diskFull = false;
+  /** Set once `wipeDesk` was called (the real app quits). */
+  wiped = false;
+
+  async retentionSettings(): Promise<RetentionView> {
+    this.record('retentionSettings');
+    return copy(this.retention);
+  }
+
+  async setRetentionSettings(settings: RetentionSettings): Promise<RetentionView> {
+    this.record('setRetentionSettings', settings);
+    for (const days of [settings.messageDays, settings.orderDays]) {
+      if (!Number.isInteger(days) || days < 1 || days > 3650) {
+        return fail('invalid', `retention of ${days} days is outside 1..=3650`);
+      }
+    }
+    this.retention = { ...this.retention, settings: { ...settings } };
+    return copy(this.retention);
+  }
+
+  async pruneNow(): Promise<RetentionRun> {
+    this.record('pruneNow');
+    if (this.diskFull) return fail('diskFull', 'sqlite: database or disk is full');
+    const run: RetentionRun = { at: Date.now(), messages: 0, orders: 0, error: null };
+    this.retention = { ...this.retention, lastRun: run };
+    return copy(run);
+  }
+
+  async forgetCustomer(conversationId: string): Promise<null> {
+    this.record('forgetCustomer', conversationId);
+    const at = this.brand.conversations.findIndex((c) => c.row.id === conversationId);
+    if (at < 0) return fail('notFound', `conversation ${conversationId}`);
+    this.brand.conversations.splice(at, 1);
+    this.byId.delete(conversationId);
+    return null;
+  }
+
+  async wipeDesk(): Promise<null> {
+    this.record('wipeDesk');
+    this.wiped = true;
+    return null;
   }
 
   async dismissCrashReport(file: string): Promise<null> {
