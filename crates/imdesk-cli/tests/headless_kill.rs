@@ -17,7 +17,7 @@ use tokio::process::{Child, Command};
 
 mod common;
 
-use common::{platform_env, wait_for, BIN};
+use common::{exported_lines, platform_env, wait_for, BIN};
 
 fn command(sb: &Sandbox, db: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
@@ -39,19 +39,7 @@ fn headless(sb: &Sandbox, db: &Path) -> Child {
 /// (store, msg_id) → how many times `imdesk-cli export` printed it.
 async fn exported(sb: &Sandbox, db: &Path) -> HashMap<(String, i64), usize> {
     let out = command(sb, db, &["export"]).output().await.unwrap();
-    let mut seen = HashMap::new();
-    if !out.status.success() {
-        return seen; // the database is not created yet
-    }
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let key = (
-            v["store"].as_str().unwrap().to_owned(),
-            v["msg_id"].as_i64().unwrap(),
-        );
-        *seen.entry(key).or_default() += 1;
-    }
-    seen
+    exported_lines(&out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use tokio::process::{Child, Command};
 
 mod common;
 
-use common::{platform_env, run_within, wait_for, BIN};
+use common::{exported_lines, platform_env, run_within, wait_for, BIN};
 
 /// A relay process with `connections` push sockets.
 fn relay(sb: &Sandbox, nats: &NatsServer, db: &Path, id: &str, connections: u8) -> Child {
@@ -53,19 +53,7 @@ async fn exported(nats: &NatsServer, home: &Path, db: &Path) -> HashMap<(String,
         .output()
         .await
         .unwrap();
-    let mut seen = HashMap::new();
-    if !out.status.success() {
-        return seen;
-    }
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let key = (
-            v["store"].as_str().unwrap().to_owned(),
-            v["msg_id"].as_i64().unwrap(),
-        );
-        *seen.entry(key).or_default() += 1;
-    }
-    seen
+    exported_lines(&out)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,13 +34,23 @@ async fn relay(
     db: &std::path::Path,
     id: &str,
 ) -> (Arc<Desk>, Relay) {
+    relay_as(sb, team(nats, id), db, id).await
+}
+
+/// [`relay`] connecting as `cfg` says.
+async fn relay_as(
+    sb: &Sandbox,
+    cfg: TeamConfig,
+    db: &std::path::Path,
+    id: &str,
+) -> (Arc<Desk>, Relay) {
     let (observer, wake) = commit_waker();
     let opts = DeskOptions {
         commit_observer: Some(observer),
         ..DeskOptions::fast()
     };
     let config = DeskConfig {
-        team: Some(team(nats, id)),
+        team: Some(cfg.clone()),
         ..config(sb, db)
     };
     let desk = Arc::new(
@@ -48,9 +58,7 @@ async fn relay(
             .await
             .unwrap(),
     );
-    let relay = Relay::start(desk.clone(), &team(nats, id), id, wake)
-        .await
-        .unwrap();
+    let relay = Relay::start(desk.clone(), &cfg, id, wake).await.unwrap();
     (desk, relay)
 }
 
@@ -61,9 +69,14 @@ async fn team_desk(
     agent: &str,
     opts: DeskOptions,
 ) -> Desk {
+    desk_as(team(nats, agent), db, opts).await
+}
+
+/// [`team_desk`] connecting as `cfg` says.
+async fn desk_as(cfg: TeamConfig, db: &std::path::Path, opts: DeskOptions) -> Desk {
     let config = DeskConfig {
         db_path: db.to_owned(),
-        team: Some(team(nats, agent)),
+        team: Some(cfg),
         ..DeskConfig::default()
     };
     assert!(config.is_team_desk());
@@ -554,40 +567,15 @@ async fn a_desk_back_after_the_streams_retention_fetches_a_snapshot_from_the_rel
     }
     let sb = sandbox(Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let (observer, wake) = commit_waker();
-    let relay_desk = Arc::new(
-        Desk::start_with(
-            DeskConfig {
-                team: Some(relay_cfg.clone()),
-                ..config(&sb, &dir.path().join("relay.sqlite3"))
-            },
-            DeskOptions {
-                commit_observer: Some(observer),
-                ..DeskOptions::fast()
-            },
-            Arc::new(RecordingSink::default()),
-        )
-        .await
-        .unwrap(),
-    );
-    let relay = Relay::start(relay_desk.clone(), &relay_cfg, "relay-a", wake)
-        .await
-        .unwrap();
+    let (relay_desk, relay) = relay_as(
+        &sb,
+        relay_cfg.clone(),
+        &dir.path().join("relay.sqlite3"),
+        "relay-a",
+    )
+    .await;
     let db = dir.path().join("alice.sqlite3");
-    let start_alice = || async {
-        let config = DeskConfig {
-            db_path: db.clone(),
-            team: Some(agent_cfg.clone()),
-            ..DeskConfig::default()
-        };
-        Desk::start_with(
-            config,
-            DeskOptions::fast(),
-            Arc::new(RecordingSink::default()),
-        )
-        .await
-        .unwrap()
-    };
+    let start_alice = || desk_as(agent_cfg.clone(), &db, DeskOptions::fast());
     let alice = start_alice().await;
     let conv = says(&sb, "走之前").await;
     eventually(10, "mirrored", || async {

@@ -55,3 +55,21 @@ pub async fn wait_for(secs: u64, what: &str, mut check: impl AsyncFnMut() -> boo
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// What `imdesk-cli export` printed: (store, msg_id) → how many times. Empty when the
+/// command failed (the database is not created yet).
+pub fn exported_lines(out: &Output) -> std::collections::HashMap<(String, i64), usize> {
+    let mut seen = std::collections::HashMap::new();
+    if !out.status.success() {
+        return seen;
+    }
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let key = (
+            v["store"].as_str().unwrap().to_owned(),
+            v["msg_id"].as_i64().unwrap(),
+        );
+        *seen.entry(key).or_default() += 1;
+    }
+    seen
+}

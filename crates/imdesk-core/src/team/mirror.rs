@@ -580,7 +580,7 @@ impl TeamLink {
         cancel: CancellationToken,
     ) {
         let _ = stores; // every store of the brand's stream is mirrored
-        let mut delay = Duration::from_millis(200);
+        let mut pause = super::Pause::new();
         loop {
             set_state(&health, ConnectionState::Connecting);
             let start = *self.applied.borrow() + 1;
@@ -591,6 +591,9 @@ impl TeamLink {
             if let Err(e) = outcome {
                 tracing::warn!("team stream: {e}; following again");
             }
+            if *self.applied.borrow() >= start {
+                pause.reset(); // it got somewhere before it stopped
+            }
             set_state(
                 &health,
                 ConnectionState::Backoff {
@@ -598,11 +601,9 @@ impl TeamLink {
                     attempt: 0,
                 },
             );
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                () = tokio::time::sleep(delay) => {}
+            if !pause.wait(&cancel).await {
+                break;
             }
-            delay = (delay * 2).min(Duration::from_secs(5));
         }
         set_state(&health, ConnectionState::Stopped);
     }

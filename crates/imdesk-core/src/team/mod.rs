@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::jetstream;
+use backon::BackoffBuilder;
 
 use crate::error::{DeskError, DeskResult};
 use crate::view::Unseen;
@@ -165,6 +166,43 @@ pub async fn ensure_bucket(
             })
             .await
             .map_err(|e| DeskError::Team(format!("KV bucket {bucket}: {e}"))),
+    }
+}
+
+/// Waits between attempts after failures (the server away, a consumer lost): from 100 ms,
+/// doubling with jitter, to 5 s at most, for as long as it takes (backon's exponential
+/// backoff); `reset` after a success.
+pub(crate) struct Pause {
+    next: backon::ExponentialBackoff,
+}
+
+impl Pause {
+    pub(crate) fn new() -> Self {
+        Self {
+            next: Self::builder().build(),
+        }
+    }
+
+    fn builder() -> backon::ExponentialBuilder {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(5))
+            .without_max_times()
+            .with_jitter()
+    }
+
+    /// After a success: the next failure waits the shortest time again.
+    pub(crate) fn reset(&mut self) {
+        self.next = Self::builder().build();
+    }
+
+    /// Waits the next delay; false when `stop` fired first.
+    pub(crate) async fn wait(&mut self, stop: &tokio_util::sync::CancellationToken) -> bool {
+        let delay = self.next.next().unwrap_or(Duration::from_secs(5));
+        tokio::select! {
+            () = stop.cancelled() => false,
+            () = tokio::time::sleep(delay) => true,
+        }
     }
 }
 

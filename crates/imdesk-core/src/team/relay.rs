@@ -225,7 +225,7 @@ async fn publish(shared: Shared, stop: CancellationToken) {
     let mut read = acked;
     let mut pending = FuturesOrdered::new();
     let mut last_save = tokio::time::Instant::now();
-    let mut delay = Duration::from_millis(100);
+    let mut pause = super::Pause::new();
     // Whether the archive may hold rows not read yet: after a wake-up (a commit), and while
     // reads come back full.
     let mut more = true;
@@ -254,14 +254,13 @@ async fn publish(shared: Shared, stop: CancellationToken) {
                 read = row.id;
             }
             if failed {
+                // Again from the last acknowledged row, after a pause.
                 pending.clear();
                 read = acked;
                 more = true;
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(delay) => {}
+                if !pause.wait(&stop).await {
+                    return;
                 }
-                delay = (delay * 2).min(Duration::from_secs(5));
             }
             continue;
         }
@@ -287,7 +286,7 @@ async fn publish(shared: Shared, stop: CancellationToken) {
             () = shared.wake.notified(), if !more => more = true,
             next = pending.next() => match next {
                 Some((id, Ok(()))) => {
-                    delay = Duration::from_millis(100);
+                    pause.reset();
                     acked = id;
                     shared.stats.published.fetch_add(1, Ordering::Relaxed);
                 }
@@ -296,11 +295,9 @@ async fn publish(shared: Shared, stop: CancellationToken) {
                     pending.clear();
                     read = acked;
                     more = true;
-                    tokio::select! {
-                        () = stop.cancelled() => return,
-                        () = tokio::time::sleep(delay) => {}
+                    if !pause.wait(&stop).await {
+                        return;
                     }
-                    delay = (delay * 2).min(Duration::from_secs(5));
                 }
                 None => {}
             },
@@ -389,17 +386,15 @@ async fn heartbeat(shared: Shared, relays: jetstream::kv::Store, stop: Cancellat
 async fn take_sends(shared: Shared, consumer: consumer::PullConsumer, stop: CancellationToken) {
     let limit = Arc::new(Semaphore::new(SENDS_AT_ONCE));
     let mut running = JoinSet::new();
-    let mut delay = Duration::from_millis(200);
+    let mut pause = super::Pause::new();
     'outer: loop {
         let mut messages = match consumer.messages().await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!("relay work queue: {e}");
-                tokio::select! {
-                    () = stop.cancelled() => break,
-                    () = tokio::time::sleep(delay) => {}
+                if !pause.wait(&stop).await {
+                    break;
                 }
-                delay = (delay * 2).min(Duration::from_secs(5));
                 continue;
             }
         };
@@ -414,7 +409,7 @@ async fn take_sends(shared: Shared, consumer: consumer::PullConsumer, stop: Canc
             };
             match next {
                 Some(Ok(msg)) => {
-                    delay = Duration::from_millis(200);
+                    pause.reset();
                     let shared = shared.clone();
                     running.spawn(async move {
                         handle_send(&shared, msg).await;
