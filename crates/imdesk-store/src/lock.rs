@@ -27,7 +27,11 @@ pub fn lock_path(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
-/// Takes the lock of the database at `db`, or says who holds it. Never blocks.
+/// How long a lock held by this same process is waited for.
+const SAME_PROCESS_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Takes the lock of the database at `db`, or says who holds it. Blocks only while this same
+/// process holds it, for at most [`SAME_PROCESS_PATIENCE`].
 pub(crate) fn acquire(db: &Path) -> Result<DbLock> {
     let path = lock_path(db);
     let io_error = |source| StoreError::LockFile {
@@ -42,16 +46,30 @@ pub(crate) fn acquire(db: &Path) -> Result<DbLock> {
         .truncate(false)
         .open(&path)
         .map_err(io_error)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            return Err(StoreError::Locked {
-                db: db.to_path_buf(),
-                lock_file: path.clone(),
-                holder: holder_pid(&mut file),
-            });
+    // Held by this very process: an engine that just shut down here (a restart in place) is
+    // still letting go of its last handles (a reader finishing on the blocking pool). It gets
+    // a moment; another process's hold is refused at once.
+    let patience = std::time::Instant::now() + SAME_PROCESS_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) => {
+                let holder = holder_pid(&mut file);
+                if holder == Some(std::process::id()) && std::time::Instant::now() < patience {
+                    // Store::open runs off the async executor (the engine opens the store
+                    // in spawn_blocking).
+                    #[allow(clippy::disallowed_methods)]
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                }
+                return Err(StoreError::Locked {
+                    db: db.to_path_buf(),
+                    lock_file: path.clone(),
+                    holder,
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io_error(e)),
         }
-        Err(TryLockError::Error(e)) => return Err(io_error(e)),
     }
     // The pid is only a hint for the person reading the refusal; the lock itself is the truth,
     // so failing to write it is not an error.
@@ -68,6 +86,7 @@ pub(crate) fn acquire(db: &Path) -> Result<DbLock> {
 /// The pid the holder wrote, when it can be read (Windows' locks are mandatory: it cannot).
 fn holder_pid(file: &mut File) -> Option<u32> {
     let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
     file.read_to_string(&mut text).ok()?;
     text.trim().parse().ok()
 }

@@ -102,3 +102,21 @@ fn a_lock_file_that_cannot_be_made_is_a_clear_error() {
     assert!(matches!(err, StoreError::LockFile { .. }), "{err:?}");
     assert!(err.to_string().contains("cache.sqlite3.lock"), "{err}");
 }
+
+/// An engine restarted in place: the previous store of this process lets go a moment after
+/// the new one asks (its last reader finishing), and the new one opens rather than failing.
+#[test]
+fn a_store_released_a_moment_later_by_this_process_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cache.sqlite3");
+    let first = Store::open(&db, StoreOptions::default()).unwrap();
+    let letting_go = std::thread::spawn(move || {
+        // A plain thread standing for the previous engine's last reader.
+        #[allow(clippy::disallowed_methods)]
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(first);
+    });
+    let second = Store::open(&db, StoreOptions::default());
+    letting_go.join().unwrap();
+    assert!(second.is_ok(), "{:?}", second.err());
+}
