@@ -465,6 +465,42 @@ async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
         .unwrap();
     let state: imdesk_core::team::WireState = serde_json::from_slice(&state.payload).unwrap();
     assert!(state.message.unwrap().contains("no such conversation"));
+    // A reply from nobody (no agent, no desk) in a conversation the relay knows: refused
+    // with a reason, not sent.
+    let key = imdesk_core::convert::parse_conversation_id(&conv).unwrap();
+    let anonymous = imdesk_core::team::WireReply {
+        msg_id: 43,
+        open_user_id: Some(key.peer_id),
+        agent: String::new(),
+        desk: String::new(),
+        ..stranger
+    };
+    js.publish(
+        imdesk_core::team::reply_subject(&store, 1, key.peer_id),
+        serde_json::to_vec(&anonymous).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    eventually(10, "the relay refused the anonymous reply", || async {
+        relay
+            .stats()
+            .settled
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 2
+    })
+    .await;
+    let state = stream
+        .get_last_raw_message_by_subject(&imdesk_core::team::state_subject(&store, 1, key.peer_id))
+        .await
+        .unwrap();
+    let state: imdesk_core::team::WireState = serde_json::from_slice(&state.payload).unwrap();
+    assert_eq!(state.msg_id, 43);
+    assert!(state
+        .message
+        .unwrap()
+        .contains("without its agent and desk"));
     assert_eq!(sb.merchant_messages(&store).unwrap().len(), 0);
 
     alice.shutdown().await;
