@@ -495,7 +495,7 @@ fn process_env() -> HashMap<String, String> {
 mod tests;
 
 /// The agent's name when `IMDESK_AGENT` does not give one: the OS user.
-fn default_agent() -> String {
+pub(crate) fn default_agent() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .ok()

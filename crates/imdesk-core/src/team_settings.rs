@@ -297,7 +297,7 @@ pub fn fill_team(
             creds: None,
             agent: agent
                 .filter(|a| !a.trim().is_empty())
-                .unwrap_or_else(default_agent),
+                .unwrap_or_else(crate::config::default_agent),
         });
     }
     let Some(team) = &mut config.team else {
@@ -333,14 +333,6 @@ fn write_creds(data_dir: &Path, creds: &Secret) -> std::io::Result<PathBuf> {
     out.write_all(creds.expose().as_bytes())?;
     out.sync_all()?;
     Ok(file)
-}
-
-fn default_agent() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "agent".to_owned())
 }
 
 #[cfg(test)]
