@@ -76,7 +76,6 @@ struct SendRecord {
 /// A running relay.
 #[derive(Debug)]
 pub struct Relay {
-    id: String,
     stats: Arc<RelayStats>,
     stop_sends: CancellationToken,
     stop_all: CancellationToken,
@@ -174,18 +173,12 @@ impl Relay {
         ];
         let sends = tokio::spawn(take_sends(shared, consumer, stop_sends.clone()));
         Ok(Relay {
-            id: id.to_owned(),
             stats,
             stop_sends,
             stop_all,
             tasks,
             sends,
         })
-    }
-
-    /// The relay's id.
-    pub fn id(&self) -> &str {
-        &self.id
     }
 
     /// What it has done so far.
@@ -755,42 +748,34 @@ async fn snapshot_page(shared: &Shared, q: &SnapshotRequest) -> Result<SnapshotP
 
 /// The relays' last heartbeats (`RELAYS`), for a team desk's status line.
 pub(crate) async fn read_relays(js: &jetstream::Context) -> Vec<WireRelay> {
-    let Ok(kv) = js.get_key_value(RELAYS_BUCKET).await else {
-        return Vec::new();
-    };
-    let Ok(mut keys) = kv.keys().await else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    while let Some(key) = keys.next().await {
-        let Ok(key) = key else { continue };
-        if let Ok(Some(bytes)) = kv.get(key).await {
-            if let Ok(r) = serde_json::from_slice::<WireRelay>(&bytes) {
-                out.push(r);
-            }
-        }
-    }
-    out
+    read_bucket(js, RELAYS_BUCKET).await.unwrap_or_default()
 }
 
 /// The stores the relays list (`STORES`), for a team desk.
 pub(crate) async fn read_stores(js: &jetstream::Context) -> DeskResult<Vec<WireStore>> {
-    let kv = match js.get_key_value(STORES_BUCKET).await {
-        Ok(kv) => kv,
-        // No relay has run yet: no stores.
-        Err(_) => return Ok(Vec::new()),
+    read_bucket(js, STORES_BUCKET).await
+}
+
+/// Every record of a KV bucket the relays keep; none when no relay has made it yet. A record
+/// that does not decode is left out, with a warning.
+async fn read_bucket<T: serde::de::DeserializeOwned>(
+    js: &jetstream::Context,
+    bucket: &str,
+) -> DeskResult<Vec<T>> {
+    let Ok(kv) = js.get_key_value(bucket).await else {
+        return Ok(Vec::new());
     };
     let mut keys = kv
         .keys()
         .await
-        .map_err(|e| DeskError::Team(format!("STORES: {e}")))?;
+        .map_err(|e| DeskError::Team(format!("{bucket}: {e}")))?;
     let mut out = Vec::new();
     while let Some(key) = keys.next().await {
         let Ok(key) = key else { continue };
         if let Ok(Some(bytes)) = kv.get(key).await {
-            match serde_json::from_slice::<WireStore>(&bytes) {
-                Ok(s) => out.push(s),
-                Err(e) => tracing::warn!("STORES holds a record that does not decode: {e}"),
+            match serde_json::from_slice::<T>(&bytes) {
+                Ok(record) => out.push(record),
+                Err(e) => tracing::warn!("{bucket} holds a record that does not decode: {e}"),
             }
         }
     }
