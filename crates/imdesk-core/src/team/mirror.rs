@@ -130,7 +130,6 @@ pub(crate) struct TeamLink {
     agent: String,
     shared: Arc<Shared>,
     applied: Arc<watch::Sender<u64>>,
-    cancel: CancellationToken,
     /// The last msg_id this desk gave a reply (see [`TeamLink::next_msg_id`]).
     last_msg_id: Arc<AtomicI64>,
     /// Consumers made so far (each one's name is unique).
@@ -160,7 +159,6 @@ impl TeamLink {
             agent: config.agent.clone(),
             shared: Arc::default(),
             applied: Arc::new(watch::channel(applied).0),
-            cancel: CancellationToken::new(),
             last_msg_id: Arc::new(AtomicI64::new(0)),
             follows: Arc::new(AtomicU64::new(0)),
             rewind: Arc::new(tokio::sync::Notify::new()),
@@ -531,14 +529,15 @@ async fn last_sequence(js: &jetstream::Context) -> DeskResult<u64> {
 }
 
 impl PlatformPort for TeamLink {
-    fn open_inbound(&self, stores: StoreRegistry) -> DeskResult<Inbound> {
+    /// Every store of the brand's stream is mirrored: the registry filters nothing here.
+    fn open_inbound(&self, _stores: StoreRegistry) -> DeskResult<Inbound> {
         let (tx, rx) = mpsc::channel(EVENTS);
         let (health_tx, health_rx) = watch::channel(vec![ConnectionHealth::new(0, None)]);
         let link = self.clone();
-        let cancel = self.cancel.child_token();
+        let cancel = CancellationToken::new();
         let task = tokio::spawn({
             let cancel = cancel.clone();
-            async move { link.mirror(stores, tx, health_tx, cancel).await }
+            async move { link.mirror(tx, health_tx, cancel).await }
         });
         Ok(Inbound {
             events: InboundEvents::Mirror(rx),
@@ -574,12 +573,10 @@ impl TeamLink {
     /// consumer after a failure (the client reconnects by itself).
     async fn mirror(
         self,
-        stores: StoreRegistry,
         tx: mpsc::Sender<Mirrored>,
         health: watch::Sender<Vec<ConnectionHealth>>,
         cancel: CancellationToken,
     ) {
-        let _ = stores; // every store of the brand's stream is mirrored
         let mut pause = super::Pause::new();
         loop {
             set_state(&health, ConnectionState::Connecting);
