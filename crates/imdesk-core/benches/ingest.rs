@@ -68,7 +68,7 @@ mod common;
 use common::config;
 use imdesk_core::{Desk, DeskOptions, NullSink};
 use imdesk_store::bench_support::{
-    as_new_message, bare_insert, cpu_seconds, cpu_seconds_of_threads,
+    as_new_message, bare_insert, cpu_seconds, cpu_seconds_of_threads, p50_p99_ms, quantile,
     run_and_wait_seconds_of_threads, BareWriter, Rate, Stopwatch,
 };
 use imdesk_store::{ExportFilter, MessageRow, NewMessage, Store, StoreOptions};
@@ -366,23 +366,6 @@ fn bare_latency(
         // `sender` dropped here: the thread drains the rest and ends.
     });
     p50_p99_ms(thread.join().unwrap())
-}
-
-/// p50 and p99 of latency samples in milliseconds (NaN without samples), and how many
-/// there were.
-fn p50_p99_ms(mut v: Vec<Duration>) -> (f64, f64, usize) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN, 0);
-    }
-    v.sort();
-    let at = |q: f64| quantile(&v, q).as_secs_f64() * 1000.0;
-    (at(0.5), at(0.99), v.len())
-}
-
-/// The `q` quantile of sorted values, by nearest rank: for an even count the median is the
-/// upper middle one.
-fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
-    sorted[(sorted.len().saturating_sub(1) as f64 * q).round() as usize]
 }
 
 /// One round: the pipeline on a fresh sandbox, desk and file, then the baseline on the rows

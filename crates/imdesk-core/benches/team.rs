@@ -41,6 +41,7 @@ use futures_util::StreamExt;
 use imdesk_core::team::relay::{commit_waker, Relay};
 use imdesk_core::team::{TeamConfig, WireMessage};
 use imdesk_core::{CommitObserver, Desk, DeskConfig, DeskOptions, NullSink};
+use imdesk_store::bench_support::p50_p99_ms;
 use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
 use nats_harness::NatsServer;
 
@@ -461,15 +462,6 @@ async fn catch_up(n: usize) -> (f64, f64) {
         insert.wall
     );
     (ours, bare)
-}
-
-fn p50_p99_ms(mut v: Vec<Duration>) -> (f64, f64, usize) {
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN, 0);
-    }
-    v.sort();
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
-    (at(0.5), at(0.99), v.len())
 }
 
 fn main() {

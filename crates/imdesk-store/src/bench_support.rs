@@ -320,3 +320,20 @@ impl crate::Store {
         self.write(f)
     }
 }
+
+/// p50 and p99 of latency samples in milliseconds (NaN without samples), and how many
+/// there were.
+pub fn p50_p99_ms(mut v: Vec<std::time::Duration>) -> (f64, f64, usize) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, 0);
+    }
+    v.sort();
+    let at = |q: f64| quantile(&v, q).as_secs_f64() * 1000.0;
+    (at(0.5), at(0.99), v.len())
+}
+
+/// The `q` quantile of sorted values, by nearest rank: for an even count the median is the
+/// upper middle one.
+pub fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
+    sorted[(sorted.len().saturating_sub(1) as f64 * q).round() as usize]
+}
