@@ -37,6 +37,21 @@ async fn relay(
     relay_as(sb, team(nats, id), db, id).await
 }
 
+/// A server, the sandbox, a directory and relay "relay-a" on them: what every test starts with.
+async fn team_up() -> (NatsServer, Sandbox, tempfile::TempDir, Arc<Desk>, Relay) {
+    let nats = NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    (nats, sb, dir, relay_desk, relay)
+}
+
+/// The relay drains, then its engine stops.
+async fn stand_down(relay: Relay, relay_desk: &Desk) {
+    relay.drain().await;
+    relay_desk.shutdown().await;
+}
+
 /// [`relay`] connecting as `cfg` says.
 async fn relay_as(
     sb: &Sandbox,
@@ -106,10 +121,7 @@ async fn says(sb: &Sandbox, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desks_mirror_the_relay_and_reply_through_it() {
-    let nats = NatsServer::start().unwrap();
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let (nats, sb, dir, relay_desk, relay) = team_up().await;
     let alice = team_desk(
         &nats,
         &dir.path().join("alice.sqlite3"),
@@ -186,16 +198,12 @@ async fn desks_mirror_the_relay_and_reply_through_it() {
 
     bob.shutdown().await;
     alice.shutdown().await;
-    relay.drain().await;
-    relay_desk.shutdown().await;
+    stand_down(relay, &relay_desk).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desk_resumes_from_its_stored_sequence_after_a_day_off() {
-    let nats = NatsServer::start().unwrap();
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let (nats, sb, dir, relay_desk, relay) = team_up().await;
     let db = dir.path().join("alice.sqlite3");
     let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
     let conv = says(&sb, "第一条").await;
@@ -242,16 +250,12 @@ async fn a_desk_resumes_from_its_stored_sequence_after_a_day_off() {
         .await
         .unwrap();
     alice.shutdown().await;
-    relay.drain().await;
-    relay_desk.shutdown().await;
+    stand_down(relay, &relay_desk).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_desks_replying_at_once_one_goes_through_the_other_is_asked() {
-    let nats = NatsServer::start().unwrap();
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let (nats, sb, dir, relay_desk, relay) = team_up().await;
     let alice = team_desk(
         &nats,
         &dir.path().join("alice.sqlite3"),
@@ -372,16 +376,12 @@ async fn two_desks_replying_at_once_one_goes_through_the_other_is_asked() {
     for d in [&alice, &bob, &carol] {
         d.shutdown().await;
     }
-    relay.drain().await;
-    relay_desk.shutdown().await;
+    stand_down(relay, &relay_desk).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
-    let nats = NatsServer::start().unwrap();
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let (nats, sb, dir, relay_desk, relay) = team_up().await;
     let alice = team_desk(
         &nats,
         &dir.path().join("alice.sqlite3"),
@@ -504,16 +504,12 @@ async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
     assert_eq!(sb.merchant_messages(&store).unwrap().len(), 0);
 
     alice.shutdown().await;
-    relay.drain().await;
-    relay_desk.shutdown().await;
+    stand_down(relay, &relay_desk).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_team_server_going_away_loses_nothing_and_everyone_reconnects() {
-    let mut nats = NatsServer::start().unwrap();
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let (mut nats, sb, dir, relay_desk, relay) = team_up().await;
     let alice = team_desk(
         &nats,
         &dir.path().join("alice.sqlite3"),
@@ -558,8 +554,7 @@ async fn the_team_server_going_away_loses_nothing_and_everyone_reconnects() {
         .unwrap();
 
     alice.shutdown().await;
-    relay.drain().await;
-    relay_desk.shutdown().await;
+    stand_down(relay, &relay_desk).await;
 }
 
 /// The brand configuration of the README (deploy/nats/brand.conf), with its users.
@@ -647,8 +642,7 @@ async fn a_desk_back_after_the_streams_retention_fetches_a_snapshot_from_the_rel
         "what the stream no longer holds came from the relay's archive, once each"
     );
     alice.shutdown().await;
-    relay.drain().await;
-    relay_desk.shutdown().await;
+    stand_down(relay, &relay_desk).await;
 }
 
 /// A desk whose disk fills up (its SQLite file capped) loses nothing: the records that did
@@ -656,10 +650,7 @@ async fn a_desk_back_after_the_streams_retention_fetches_a_snapshot_from_the_rel
 /// is room again the desk applies them, each once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_on_a_desk_loses_nothing() {
-    let nats = NatsServer::start().unwrap();
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    let (nats, sb, dir, relay_desk, relay) = team_up().await;
     let db = dir.path().join("alice.sqlite3");
     let alice = team_desk(&nats, &db, "alice", DeskOptions::fast()).await;
     says(&sb, "第一条").await;
@@ -701,6 +692,5 @@ async fn a_full_disk_on_a_desk_loses_nothing() {
     alice.team_sync(Duration::from_secs(10)).await.unwrap();
     assert_eq!(cursor(&alice), alice.team_applied());
     alice.shutdown().await;
-    relay.drain().await;
-    relay_desk.shutdown().await;
+    stand_down(relay, &relay_desk).await;
 }
