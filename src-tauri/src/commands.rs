@@ -7,10 +7,10 @@ use imdesk_core::alerts::AlertSettings;
 use imdesk_core::crash::PendingCrash;
 use imdesk_core::team_settings::{TeamSettingsForm, TeamSettingsView};
 use imdesk_core::view::{
-    AppInfo, BlockRequest, BundleInfo, ChatMessage, ConnectionStatus, ConversationDetail,
-    DoctorReport, ErrorCode, HistoryPage, InboxPage, InboxQuery, IpcError, PictureFile, QuickReply,
-    ReplyRates, RetentionRun, RetentionSettings, RetentionView, SearchHit, SearchQuery,
-    StoreSummary,
+    AgentPresence, AgentView, AppInfo, AssignmentView, BlockRequest, BundleInfo, ChatMessage,
+    ClaimResult, ConnectionStatus, ConversationDetail, DoctorReport, ErrorCode, HistoryPage,
+    InboxPage, InboxQuery, IpcError, PictureFile, QuickReply, ReplyRates, RetentionRun,
+    RetentionSettings, RetentionView, SearchHit, SearchQuery, StoreSummary, SupervisorWall,
 };
 use tauri::State;
 
@@ -372,4 +372,92 @@ fn request_wipe(wipe: &crate::wipe::Wipe) -> Reply<()> {
             message: format!("keyring: {reason}"),
             platform_msg: None,
         })
+}
+
+/// Team mode: claims a conversation (认领) for this desk's agent.
+#[tauri::command]
+pub async fn claim_conversation(host: Host<'_>, conversation_id: String) -> Reply<ClaimResult> {
+    Ok(host.desk().await?.claim(&conversation_id).await?)
+}
+
+/// Team mode: hands a conversation to `to` (`None`: back to the queue), against the owner
+/// record's `revision` the agent saw.
+#[tauri::command]
+pub async fn transfer_conversation(
+    host: Host<'_>,
+    conversation_id: String,
+    to: Option<String>,
+    revision: Option<u64>,
+) -> Reply<ClaimResult> {
+    Ok(host
+        .desk()
+        .await?
+        .transfer(&conversation_id, to, revision)
+        .await?)
+}
+
+/// Team mode: this agent's status (online, busy, away).
+#[tauri::command]
+pub async fn set_agent_status(host: Host<'_>, status: AgentPresence) -> Reply<()> {
+    Ok(host.desk().await?.set_agent_status(status)?)
+}
+
+/// Team mode: the conversation on screen and the one typed in, for colleagues.
+#[tauri::command]
+pub async fn set_presence(
+    host: Host<'_>,
+    viewing: Option<String>,
+    typing: Option<String>,
+) -> Reply<()> {
+    let desk = host.desk().await?;
+    desk.set_viewing(viewing.as_deref())?;
+    Ok(desk.set_typing(typing.as_deref())?)
+}
+
+/// Team mode: the agents with their presence and open conversations.
+#[tauri::command]
+pub async fn list_agents(host: Host<'_>) -> Reply<Vec<AgentView>> {
+    Ok(host.desk().await?.agents()?)
+}
+
+/// Team mode: the brand's assignment settings.
+#[tauri::command]
+pub async fn assignment_settings(host: Host<'_>) -> Reply<AssignmentView> {
+    Ok(host.desk().await?.assignment()?)
+}
+
+/// Team mode: changes the brand's assignment settings (supervisors).
+#[tauri::command]
+pub async fn set_assignment_settings(
+    host: Host<'_>,
+    settings: AssignmentView,
+) -> Reply<AssignmentView> {
+    Ok(host.desk().await?.set_assignment(settings).await?)
+}
+
+/// Team mode: creates or changes one of the brand's shared quick replies (supervisors).
+#[tauri::command]
+pub async fn save_shared_quick_reply(
+    host: Host<'_>,
+    id: Option<String>,
+    title: String,
+    text: String,
+) -> Reply<QuickReply> {
+    Ok(host
+        .desk()
+        .await?
+        .save_shared_quick_reply(id, &title, &text)
+        .await?)
+}
+
+/// Team mode: deletes one of the brand's shared quick replies (supervisors).
+#[tauri::command]
+pub async fn delete_shared_quick_reply(host: Host<'_>, id: String) -> Reply<()> {
+    Ok(host.desk().await?.delete_shared_quick_reply(&id).await?)
+}
+
+/// Team mode: the supervisor's wall (主管看板).
+#[tauri::command]
+pub async fn supervisor_wall(host: Host<'_>) -> Reply<SupervisorWall> {
+    Ok(host.desk().await?.supervisor_wall().await?)
 }

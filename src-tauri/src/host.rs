@@ -125,13 +125,16 @@ impl DeskHost {
         url: &str,
         paths: &AppPaths,
     ) -> Result<DeskConfig, IpcError> {
+        // The demo's agent is the brand's supervisor, so that the wall and every control show.
         let team = TeamConfig {
-            url: url.to_owned(),
-            creds: None,
-            agent: std::env::var("IMDESK_AGENT")
-                .ok()
-                .filter(|a| !a.trim().is_empty())
-                .unwrap_or_else(|| "演示坐席".to_owned()),
+            role: imdesk_core::team::Role::Supervisor,
+            ..TeamConfig::new(
+                url,
+                std::env::var("IMDESK_AGENT")
+                    .ok()
+                    .filter(|a| !a.trim().is_empty())
+                    .unwrap_or_else(|| "演示坐席".to_owned()),
+            )
         };
         let (observer, wake) = commit_waker();
         let relay_config = DeskConfig {

@@ -171,6 +171,16 @@ pub fn run() -> ExitCode {
             commands::prune_now,
             commands::forget_customer,
             commands::wipe_desk,
+            commands::claim_conversation,
+            commands::transfer_conversation,
+            commands::set_agent_status,
+            commands::set_presence,
+            commands::list_agents,
+            commands::assignment_settings,
+            commands::set_assignment_settings,
+            commands::save_shared_quick_reply,
+            commands::delete_shared_quick_reply,
+            commands::supervisor_wall,
         ])
         .build(context);
     let app = match result {

@@ -78,11 +78,7 @@ fn main() {
             Desk::start_with(
                 DeskConfig {
                     db_path: dir.path().join("desk.sqlite3"),
-                    team: Some(TeamConfig {
-                        url: nats.url().to_owned(),
-                        creds: None,
-                        agent: "bench".into(),
-                    }),
+                    team: Some(TeamConfig::new(nats.url(), "bench")),
                     ..DeskConfig::default()
                 },
                 DeskOptions::default(),

@@ -20,6 +20,7 @@ mod relay_cmd;
 mod sandbox_cmd;
 mod send_cmd;
 mod stop;
+mod team_cmd;
 
 #[derive(Debug, Parser)]
 #[command(name = "imdesk-cli", version, about = "imdesk headless front door")]
@@ -40,6 +41,10 @@ enum Command {
     Send(send_cmd::Args),
     /// Team mode's relay: the platform link published into NATS JetStream until SIGTERM.
     Relay(relay_cmd::Args),
+    /// Team mode: claim (认领), release or transfer a conversation; prints the owner as JSON.
+    Claim(team_cmd::ClaimArgs),
+    /// Team mode: the team's agents with status and open conversations, as JSON lines.
+    Agents(team_cmd::AgentsArgs),
     /// Print stored messages as JSON lines.
     Export(export_cmd::Args),
     /// Check the connection to the platform (连接诊断); prints the report as JSON.
@@ -72,6 +77,8 @@ fn main() -> std::process::ExitCode {
             Command::Headless(args) => headless_cmd::run(args).await,
             Command::Send(args) => send_cmd::run(args).await,
             Command::Relay(args) => relay_cmd::run(args).await,
+            Command::Claim(args) => team_cmd::claim(args).await,
+            Command::Agents(args) => team_cmd::agents(args).await,
             Command::Export(args) => export_cmd::run(args).await,
             Command::Doctor(args) => doctor_cmd::run(args).await,
         }

@@ -60,11 +60,7 @@ const LINES: [&str; 4] = [
 ];
 
 fn team(nats: &NatsServer, agent: &str) -> TeamConfig {
-    TeamConfig {
-        url: nats.url().to_owned(),
-        creds: None,
-        agent: agent.to_owned(),
-    }
+    TeamConfig::new(nats.url(), agent)
 }
 
 fn options(observer: CommitObserver) -> DeskOptions {

@@ -57,6 +57,7 @@ impl Desk {
     /// empty or too long, the customer is blocked, or the after-sale window has closed.
     pub async fn send_text(&self, conversation_id: &str, text: &str) -> DeskResult<ChatMessage> {
         let conv = self.conversation_for_send(conversation_id).await?;
+        self.may_answer(&conv.key).await?;
         // A team's desks share one msg_id space: each desk's ids carry its own salt. The
         // reply is sent against what this desk has seen of the conversation now.
         let msg_id = self.team.as_ref().map(|t| {
@@ -250,15 +251,15 @@ impl Desk {
     /// Quick replies of the brand plus, when given, one store's.
     pub async fn quick_replies(&self, store: Option<String>) -> DeskResult<Vec<QuickReply>> {
         let rows = self.store.quick_replies_async(store).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| QuickReply {
-                id: r.id.unwrap_or_default(),
-                store: r.store,
-                title: r.title,
-                text: r.text,
-            })
-            .collect())
+        let mut out = self.shared_quick_replies();
+        out.extend(rows.into_iter().map(|r| QuickReply {
+            id: r.id.unwrap_or_default(),
+            store: r.store,
+            title: r.title,
+            text: r.text,
+            shared: None,
+        }));
+        Ok(out)
     }
 
     /// Creates (id 0) or updates a quick reply; returns it with its id.

@@ -50,7 +50,7 @@ pub const DEFAULT_DB_FILE: &str = "imdesk.sqlite3";
 pub const CONFIG_FILE: &str = "config.toml";
 
 /// The environment variables that override the file.
-pub const ENV_VARS: [&str; 11] = [
+pub const ENV_VARS: [&str; 14] = [
     "IMDESK_GATEWAY_URL",
     "IMDESK_PUSH_URL",
     "IMDESK_DEVELOPER_ID",
@@ -62,6 +62,9 @@ pub const ENV_VARS: [&str; 11] = [
     "IMDESK_NATS_URL",
     "IMDESK_NATS_CREDS",
     "IMDESK_AGENT",
+    "IMDESK_AGENT_ROLE",
+    "IMDESK_AGENT_CAPACITY",
+    "IMDESK_AGENT_STORES",
 ];
 
 /// Whose pushes one long connection carries, and so whose imSecret a reply is encrypted
@@ -270,6 +273,9 @@ struct FileConfig {
     nats_url: Option<String>,
     nats_creds: Option<PathBuf>,
     agent: Option<String>,
+    agent_role: Option<String>,
+    agent_capacity: Option<u32>,
+    agent_stores: Option<Vec<String>>,
 }
 
 fn invalid(what: &str, reason: impl Into<String>) -> ConfigError {
@@ -307,11 +313,19 @@ impl DeskConfig {
             stores: file.stores.unwrap_or_default(),
             push_connections: file.push_connections,
             push_scope: file.push_scope.unwrap_or_default(),
-            team: file.nats_url.map(|url| crate::team::TeamConfig {
-                url,
-                creds: file.nats_creds,
-                agent: file.agent.unwrap_or_else(default_agent),
-            }),
+            team: match file.nats_url {
+                Some(url) => Some(crate::team::TeamConfig {
+                    creds: file.nats_creds,
+                    role: match file.agent_role.as_deref() {
+                        Some(r) => parse_role(r, what)?,
+                        None => crate::team::Role::Agent,
+                    },
+                    capacity: file.agent_capacity.unwrap_or(crate::team::DEFAULT_CAPACITY),
+                    serves: file.agent_stores.unwrap_or_default(),
+                    ..crate::team::TeamConfig::new(url, file.agent.unwrap_or_else(default_agent))
+                }),
+                None => None,
+            },
             platform_codes: match file.platform_codes {
                 Some(section) => section.apply()?,
                 None => defaults.platform_codes,
@@ -393,11 +407,9 @@ impl DeskConfig {
                 .map_err(|_| invalid("IMDESK_PUSH_SCOPE", "not `developer` or `store`"))?;
         }
         if let Some(v) = set("IMDESK_NATS_URL") {
-            let team = self.team.get_or_insert_with(|| crate::team::TeamConfig {
-                url: String::new(),
-                creds: None,
-                agent: default_agent(),
-            });
+            let team = self
+                .team
+                .get_or_insert_with(|| crate::team::TeamConfig::new("", default_agent()));
             team.url = v.trim().to_owned();
         }
         if let Some(team) = &mut self.team {
@@ -406,6 +418,25 @@ impl DeskConfig {
             }
             if let Some(v) = set("IMDESK_AGENT") {
                 team.agent = v.trim().to_owned();
+            }
+            if let Some(v) = set("IMDESK_AGENT_ROLE") {
+                team.role = parse_role(&v, "IMDESK_AGENT_ROLE")?;
+            }
+            if let Some(v) = set("IMDESK_AGENT_CAPACITY") {
+                team.capacity = v
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid("IMDESK_AGENT_CAPACITY", "not a number above 0"))?;
+            }
+            if let Some(v) = set("IMDESK_AGENT_STORES") {
+                team.serves = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
             }
         }
         if let Some(v) = set("IMDESK_STORES") {
@@ -493,6 +524,14 @@ fn process_env() -> HashMap<String, String> {
 #[cfg(test)]
 #[path = "config_tests.rs"]
 mod tests;
+
+fn parse_role(text: &str, what: &str) -> Result<crate::team::Role, ConfigError> {
+    match text.trim() {
+        "agent" => Ok(crate::team::Role::Agent),
+        "supervisor" => Ok(crate::team::Role::Supervisor),
+        _ => Err(invalid(what, "not `agent` or `supervisor`")),
+    }
+}
 
 /// The agent's name when `IMDESK_AGENT` does not give one: the OS user.
 pub(crate) fn default_agent() -> String {

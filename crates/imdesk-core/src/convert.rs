@@ -222,6 +222,7 @@ pub fn row(
         deadline_at: c.clock.map(|k| k.deadline_ms),
         awaiting_since: c.clock.map(|k| k.awaiting_since_ms),
         blocked: c.blocked,
+        owner: None,
     }
 }
 
@@ -254,6 +255,8 @@ pub fn chat_message(m: &MessageRow, last_read_ms: Option<i64>) -> ChatMessage {
         send_state: ours.then_some(SendState::Sent),
         fail_reason: None,
         unseen: None,
+        agent: None,
+        by_supervisor: None,
         read: ours
             && last_read_ms.is_some_and(|r| {
                 meituan_api::im::read_by_customer(
@@ -302,6 +305,8 @@ pub fn outbox_message(item: &OutboxItem) -> ChatMessage {
         send_state: Some(send_state),
         fail_reason,
         unseen,
+        agent: None,
+        by_supervisor: None,
         read: false,
     }
 }

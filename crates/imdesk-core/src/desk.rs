@@ -220,9 +220,13 @@ impl Desk {
         let client = client(&config, &opts, platform_log.clone())?;
         let team = match (&config.team, &client) {
             (Some(team), None) => {
-                let link =
-                    crate::team::mirror::TeamLink::connect(team, store.clone(), opts.clock.clone())
-                        .await?;
+                let link = crate::team::mirror::TeamLink::connect(
+                    team,
+                    store.clone(),
+                    opts.clock.clone(),
+                    opts.team_presence,
+                )
+                .await?;
                 // The brand's stores as the relay lists them (never a token).
                 for s in link.stores().await? {
                     if !config.stores.iter().any(|c| c.epoi_id == s.epoi_id) {
@@ -344,6 +348,13 @@ impl Desk {
             ingest_settle = Some(settle_tx);
             stop_inbound = Some(inbound.stop);
         }
+        if let Some(t) = &team {
+            tasks.push(runtime.spawn(crate::team_commands::announce_board(
+                t.roster.subscribe(),
+                notices.clone(),
+                cancel.clone(),
+            )));
+        }
         let retention = crate::retention::LastRun::default();
         tasks.push(runtime.spawn(crate::retention::run_daily(
             store.clone(),
@@ -397,6 +408,10 @@ impl Desk {
     /// Stops push first (what was received is still committed), then the workers. Outbox items
     /// not yet sent stay queued in the cache and are sent after the next start.
     pub async fn shutdown(&self) {
+        if let Some(team) = &self.team {
+            team.stop_roster();
+            team.roster.finished().await;
+        }
         let stop = self
             .stop_inbound
             .lock()

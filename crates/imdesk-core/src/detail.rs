@@ -254,6 +254,7 @@ impl Desk {
             order: cached.as_ref().and_then(order_card),
             review,
             draft: store.draft_async(conv.id).await?.unwrap_or_default(),
+            team: self.conversation_team(&conv.key),
         })
     }
 

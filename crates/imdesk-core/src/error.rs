@@ -40,6 +40,15 @@ pub enum DeskError {
     /// Team mode: the NATS server or the stream failed (no secret in the text).
     #[error("team: {0}")]
     Team(String),
+    /// Team mode: what the agent acted on changed meanwhile (an owner, a setting).
+    #[error("changed meanwhile: {0}")]
+    Conflict(String),
+    /// Team mode: the conversation belongs to another agent.
+    #[error("this conversation belongs to {owner}")]
+    NotOwner {
+        /// Its owner.
+        owner: String,
+    },
     /// The store's IM switch is off.
     #[error("IM is switched off for store {0}")]
     ImClosed(String),
@@ -118,6 +127,8 @@ impl DeskError {
             DeskError::Invalid(_) => ErrorCode::Invalid,
             DeskError::Config(_) | DeskError::NoCredentials => ErrorCode::Auth,
             DeskError::Team(_) => ErrorCode::Network,
+            DeskError::Conflict(_) => ErrorCode::Conflict,
+            DeskError::NotOwner { .. } => ErrorCode::NotOwner,
             DeskError::ImClosed(_) => ErrorCode::ImClosed,
         }
     }

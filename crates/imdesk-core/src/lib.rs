@@ -51,6 +51,7 @@ mod registry;
 mod retention;
 mod settings;
 pub mod team;
+mod team_commands;
 pub mod team_settings;
 mod tokens;
 pub mod view;

@@ -22,6 +22,9 @@ pub struct DeskOptions {
     pub run_push: bool,
     /// Run the background workers besides the outbox: read receipts, platform reply rates.
     pub run_pollers: bool,
+    /// Team mode: say this agent is here (profile and presence heartbeat). Off for a CLI
+    /// call, which acts as an agent without sitting at a desk.
+    pub team_presence: bool,
     /// Redundant push sockets, 1 to 5.
     pub connections: u8,
     /// Push keep-alive interval.
@@ -85,6 +88,7 @@ impl Default for DeskOptions {
             clock: Arc::new(SystemClock),
             run_push: true,
             run_pollers: true,
+            team_presence: true,
             connections: 3,
             push_keepalive: Duration::from_secs(10),
             push_dead_after: Duration::from_secs(30),

@@ -83,7 +83,7 @@ impl Desk {
                 now,
             )
             .await?;
-        let rows = page
+        let mut rows: Vec<_> = page
             .rows
             .into_iter()
             .map(|r| {
@@ -91,6 +91,7 @@ impl Desk {
                 convert::row(&r.conversation, r.scene, &name, now, window)
             })
             .collect();
+        self.fill_owners(&mut rows);
         Ok(InboxPage {
             total: page.total,
             rows,
@@ -128,6 +129,7 @@ impl Desk {
             let unsent = store.unsent_outbox_async(conv.id).await?;
             messages.extend(unsent.iter().map(outbox_message));
         }
+        self.fill_authors(&conv.key, &mut messages).await?;
         Ok(HistoryPage {
             messages,
             older_cursor,

@@ -292,13 +292,12 @@ pub fn fill_team(
         let Some(url) = &stored_url else {
             return Ok(());
         };
-        config.team = Some(TeamConfig {
-            url: url.expose().to_owned(),
-            creds: None,
-            agent: agent
+        config.team = Some(TeamConfig::new(
+            url.expose(),
+            agent
                 .filter(|a| !a.trim().is_empty())
                 .unwrap_or_else(crate::config::default_agent),
-        });
+        ));
     }
     let Some(team) = &mut config.team else {
         return Ok(());

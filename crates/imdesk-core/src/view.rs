@@ -132,6 +132,151 @@ pub struct TeamStatus {
     pub quarantined: u64,
 }
 
+/// Team mode: who owns a conversation, and who else is in it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationTeam {
+    /// The owner (`None`: in the team queue).
+    pub owner: Option<String>,
+    /// The owner record's revision, handed back with a transfer: a stale one is refused.
+    pub revision: Option<u64>,
+    /// This desk's agent owns it.
+    pub mine: bool,
+    /// Colleagues with it on screen.
+    pub viewing: Vec<String>,
+    /// Colleagues typing in it.
+    pub typing: Vec<String>,
+    /// This agent may answer (owner, nobody's yet, or a supervisor).
+    pub can_reply: bool,
+    /// A reply now would be a supervisor's in someone else's conversation (and marked so).
+    pub as_supervisor: bool,
+}
+
+/// An agent as the team sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentView {
+    pub name: String,
+    pub supervisor: bool,
+    /// `online`, `busy`, `away` or `offline` (unseen for 30 s).
+    pub status: AgentPresence,
+    pub capacity: u32,
+    /// Open conversations owned now.
+    pub open: u32,
+    /// The stores served (empty: all).
+    pub stores: Vec<String>,
+}
+
+/// An agent's presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AgentPresence {
+    Online,
+    Busy,
+    Away,
+    Offline,
+}
+
+/// The brand's assignment settings, with the revision a change is made against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentView {
+    /// `manual`, `roundRobin` or `balanced`.
+    pub mode: AssignmentMode,
+    /// Seconds before an offline owner's waiting customer returns to the queue.
+    pub grace_seconds: u32,
+    /// Seconds after which an answered, quiet conversation no longer counts as open.
+    pub close_after_seconds: u32,
+    /// Pass back when changing them (0: never set).
+    pub revision: u64,
+}
+
+/// The brand's assignment modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AssignmentMode {
+    Manual,
+    RoundRobin,
+    Balanced,
+}
+
+/// The supervisor's wall (主管看板): the brand today.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisorWall {
+    pub agents: Vec<WallAgent>,
+    pub stores: Vec<WallStore>,
+    /// Waiting conversations, nearest deadline first, with their owners.
+    pub queue: Vec<WallQueueItem>,
+    /// Waiting customers and overdue conversations per 10 minutes since midnight (local).
+    pub chart: Vec<WallPoint>,
+    pub assignment: AssignmentView,
+    /// The clock the figures were computed at, UTC ms.
+    pub now: i64,
+}
+
+/// One agent's day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WallAgent {
+    pub agent: AgentView,
+    pub replies_today: u32,
+    /// Median seconds from a customer's message to this agent's first reply; `None` before
+    /// any.
+    pub median_first_reply_seconds: Option<f64>,
+    /// Today's 5-minute rate of the customers this agent answered first (0..1).
+    pub five_min_rate: Option<f64>,
+    /// Today's 1-minute rate over urgent messages this agent answered first (0..1).
+    pub urgent_rate: Option<f64>,
+}
+
+/// One store's moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WallStore {
+    pub epoi_id: String,
+    pub name: String,
+    pub waiting: u32,
+    pub overdue: u32,
+    /// Today's local 5-minute rate (0..1).
+    pub five_min_rate: Option<f64>,
+}
+
+/// One waiting conversation on the wall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WallQueueItem {
+    pub conversation_id: ConversationId,
+    pub store_name: String,
+    pub title: ConversationTitle,
+    pub deadline_at: i64,
+    pub urgent: bool,
+    pub owner: Option<String>,
+    pub revision: Option<u64>,
+}
+
+/// The brand at one 10-minute mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WallPoint {
+    /// The mark, UTC ms.
+    pub at: i64,
+    /// Customers waiting for a reply then.
+    pub waiting: u32,
+    /// Of them, past their deadline.
+    pub overdue: u32,
+}
+
+/// What a claim or a transfer ended as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimResult {
+    /// The owner afterwards (`None`: in the queue).
+    pub owner: Option<String>,
+    /// Whether this call took effect.
+    pub claimed: bool,
+}
+
 /// A store in the rail, with its counters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -267,6 +412,9 @@ pub struct ConversationRow {
     pub awaiting_since: Option<i64>,
     /// The customer is blocked.
     pub blocked: bool,
+    /// Team mode: the agent who owns it (`None`: in the queue, or a solo desk).
+    #[ts(optional)]
+    pub owner: Option<String>,
 }
 
 /// A page of the inbox.
@@ -364,6 +512,12 @@ pub struct ChatMessage {
     pub fail_reason: Option<String>,
     /// For a held reply: what it had not seen.
     pub unseen: Option<Unseen>,
+    /// Team mode: the agent who wrote this reply.
+    #[ts(optional)]
+    pub agent: Option<String>,
+    /// Team mode: a supervisor's reply in another agent's conversation.
+    #[ts(optional)]
+    pub by_supervisor: Option<bool>,
     /// For our own messages: the customer has read it (from their read time).
     pub read: bool,
 }
@@ -462,6 +616,9 @@ pub struct ConversationDetail {
     /// Whether the customer can be blocked from here: a two-party chat, not blocked yet, in
     /// a store that can upload the evidence pictures blocking needs.
     pub can_block: bool,
+    /// Team mode: owner and colleagues in it (a solo desk has none).
+    #[ts(optional)]
+    pub team: Option<ConversationTeam>,
 }
 
 /// The review behind a review-contact chat.
@@ -520,6 +677,9 @@ pub struct QuickReply {
     pub title: String,
     /// The text with variables.
     pub text: String,
+    /// Team mode: the brand's shared reply (its id in the team), edited by supervisors.
+    #[ts(optional)]
+    pub shared: Option<String>,
 }
 
 /// Search request over the local cache.
@@ -663,6 +823,8 @@ pub enum ErrorCode {
     Conflict,
     /// Team mode: whether the platform accepted the send is unknown; not resent.
     Uncertain,
+    /// Team mode: another agent owns the conversation (only a supervisor may answer in it).
+    NotOwner,
     /// The network failed; the action will be retried.
     Network,
     /// Credentials are missing or invalid.

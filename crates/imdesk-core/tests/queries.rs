@@ -69,6 +69,7 @@ async fn the_shell_surface_reads_and_writes_through_the_desk() {
             store: Some(store.clone()),
             title: "出餐".into(),
             text: "您的餐已出，马上送到".into(),
+            shared: None,
         })
         .await
         .unwrap();

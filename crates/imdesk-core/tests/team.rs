@@ -6,118 +6,16 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use common::team_rig::*;
 use common::*;
-use imdesk_core::convert::conversation_id;
-use imdesk_core::team::relay::{commit_waker, Relay};
 use imdesk_core::team::TeamConfig;
 use imdesk_core::view::{SendState, Unseen};
-use imdesk_core::{Desk, DeskConfig, DeskOptions};
+use imdesk_core::DeskOptions;
 use imdesk_store::ConversationKey;
-use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Sandbox};
+use meituan_sandbox::Faults;
 use nats_harness::NatsServer;
-
-fn team(nats: &NatsServer, agent: &str) -> TeamConfig {
-    TeamConfig {
-        url: nats.url().to_owned(),
-        creds: None,
-        agent: agent.to_owned(),
-    }
-}
-
-/// The relay: the solo engine on the sandbox plus the relay on the server.
-async fn relay(
-    sb: &Sandbox,
-    nats: &NatsServer,
-    db: &std::path::Path,
-    id: &str,
-) -> (Arc<Desk>, Relay) {
-    relay_as(sb, team(nats, id), db, id).await
-}
-
-/// A server, the sandbox, a directory and relay "relay-a" on them: what every test starts with.
-async fn team_up() -> (NatsServer, Sandbox, tempfile::TempDir, Arc<Desk>, Relay) {
-    let nats = NatsServer::start().unwrap();
-    let sb = sandbox(Faults::default()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
-    (nats, sb, dir, relay_desk, relay)
-}
-
-/// The relay drains, then its engine stops.
-async fn stand_down(relay: Relay, relay_desk: &Desk) {
-    relay.drain().await;
-    relay_desk.shutdown().await;
-}
-
-/// [`relay`] connecting as `cfg` says.
-async fn relay_as(
-    sb: &Sandbox,
-    cfg: TeamConfig,
-    db: &std::path::Path,
-    id: &str,
-) -> (Arc<Desk>, Relay) {
-    let (observer, wake) = commit_waker();
-    let opts = DeskOptions {
-        commit_observer: Some(observer),
-        ..DeskOptions::fast()
-    };
-    let config = DeskConfig {
-        team: Some(cfg.clone()),
-        ..config(sb, db)
-    };
-    let desk = Arc::new(
-        Desk::start_with(config, opts, Arc::new(RecordingSink::default()))
-            .await
-            .unwrap(),
-    );
-    let relay = Relay::start(desk.clone(), &cfg, id, wake).await.unwrap();
-    (desk, relay)
-}
-
-/// A desk of the team: NATS only, no platform credentials.
-async fn team_desk(
-    nats: &NatsServer,
-    db: &std::path::Path,
-    agent: &str,
-    opts: DeskOptions,
-) -> Desk {
-    desk_as(team(nats, agent), db, opts).await
-}
-
-/// [`team_desk`] connecting as `cfg` says.
-async fn desk_as(cfg: TeamConfig, db: &std::path::Path, opts: DeskOptions) -> Desk {
-    let config = DeskConfig {
-        db_path: db.to_owned(),
-        team: Some(cfg),
-        ..DeskConfig::default()
-    };
-    assert!(config.is_team_desk());
-    Desk::start_with(config, opts, Arc::new(RecordingSink::default()))
-        .await
-        .unwrap()
-}
-
-fn cursor(desk: &Desk) -> u64 {
-    desk.store()
-        .setting(imdesk_core::team::CURSOR_KEY.to_owned())
-        .unwrap()
-        .map_or(0, |v| v.parse().unwrap())
-}
-
-async fn says(sb: &Sandbox, text: &str) -> String {
-    let store = sb.stores()[0].epoi_id.clone();
-    let p = sb
-        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, text))
-        .unwrap();
-    conversation_id(&ConversationKey {
-        store,
-        biz_type: 1,
-        peer_id: p.open_user_id.unwrap(),
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desks_mirror_the_relay_and_reply_through_it() {
@@ -421,6 +319,7 @@ async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
         agent: "mallory".into(),
         desk: "d".into(),
         at_ms: 0,
+        supervisor: false,
     };
     js.publish(
         imdesk_core::team::reply_subject(&store, 1, 987_654),
@@ -567,13 +466,11 @@ fn brand_server() -> NatsServer {
 }
 
 fn as_user(nats: &NatsServer, user: &str, password: &str, agent: &str) -> TeamConfig {
-    TeamConfig {
-        url: nats
-            .url()
+    TeamConfig::new(
+        nats.url()
             .replacen("nats://", &format!("nats://{user}:{password}@"), 1),
-        creds: None,
-        agent: agent.to_owned(),
-    }
+        agent,
+    )
 }
 
 /// Under the brand's permissions (a desk holds an agent's credentials only): the relay and an

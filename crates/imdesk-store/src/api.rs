@@ -4,6 +4,7 @@
 //! connection (the async form inside `spawn_blocking`). No SQLite call ever runs on an async
 //! executor thread.
 
+use crate::authors::{self, ReplyAuthor, ReplyEvent};
 use crate::conversations::{self, Conversation, ConversationKey};
 use crate::db::Store;
 use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
@@ -196,6 +197,28 @@ operations! {
     /// then each store (see [`ReplyRates`]).
     fn reply_rates / reply_rates_async(store: Option<String>, since_ms: i64, until_ms: i64, now_ms: i64)
         -> Vec<ReplyRates> = reply_rates::reply_rates;
+    write
+    /// Records who wrote a reply (team mode); the first record of a reply stays.
+    fn record_author / record_author_async(author: ReplyAuthor) -> () = authors::record_author;
+    read
+    /// Who wrote a reply, if the team recorded it.
+    fn author_of / author_of_async(store: String, biz_type: i32, msg_id: i64)
+        -> Option<ReplyAuthor> = authors::author_of;
+    read
+    /// The recorded authors of a conversation's replies among `msg_ids`.
+    fn authors_in / authors_in_async(key: ConversationKey, msg_ids: Vec<i64>)
+        -> Vec<ReplyAuthor> = authors::authors_in;
+    read
+    /// The agent who last replied in a conversation.
+    fn last_author / last_author_async(key: ConversationKey) -> Option<String> = authors::last_author;
+    read
+    /// Recorded authors of replies sent in `[since_ms, until_ms)`, oldest first.
+    fn authors_between / authors_between_async(since_ms: i64, until_ms: i64)
+        -> Vec<ReplyAuthor> = authors::authors_between;
+    read
+    /// Reply events of customer messages in `[since_ms, until_ms)`, oldest first.
+    fn reply_events_between / reply_events_between_async(since_ms: i64, until_ms: i64)
+        -> Vec<ReplyEvent> = authors::reply_events_between;
 }
 
 impl Store {

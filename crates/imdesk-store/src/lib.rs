@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod authors;
 #[cfg(feature = "bench-support")]
 pub mod bench_support;
 mod checkpoint;
@@ -41,6 +42,7 @@ pub mod schema;
 pub mod search;
 pub mod search_text;
 
+pub use authors::{ReplyAuthor, ReplyEvent};
 pub use conversations::{Conversation, ConversationKey, OrderState, ReplyClock};
 pub use db::{Mark, QueuedIngest, Store};
 pub use desk_tables::{OrderRecord, QuickReply, StoreRow};

@@ -174,11 +174,16 @@ fn tidy_conversation(conn: &Connection, id: i64) -> Result<Pruned> {
     delete_conversation(conn, id)
 }
 
-/// Deletes a conversation and what hangs on it (outbox rows, draft, reply log).
+/// Deletes a conversation and what hangs on it (outbox rows, draft, reply log, authors).
 fn delete_conversation(conn: &Connection, id: i64) -> Result<Pruned> {
     let outbox = conn.execute("DELETE FROM outbox WHERE conversation_id = ?1", [id])?;
     conn.execute("DELETE FROM drafts WHERE conversation_id = ?1", [id])?;
     conn.execute("DELETE FROM reply_events WHERE conversation_id = ?1", [id])?;
+    conn.execute(
+        "DELETE FROM reply_authors WHERE (store, biz_type, peer_id) =
+            (SELECT store, biz_type, peer_id FROM conversations WHERE id = ?1)",
+        [id],
+    )?;
     let conversations = conn.execute("DELETE FROM conversations WHERE id = ?1", [id])?;
     Ok(Pruned {
         outbox: outbox as u64,

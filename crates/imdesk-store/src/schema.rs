@@ -254,6 +254,25 @@ const V9_SECURE_SEARCH_DELETE: &str = r#"
 INSERT INTO message_search (message_search, rank) VALUES ('secure-delete', 1);
 "#;
 
+/// Version 10: who wrote each reply in team mode. Agents' names are the team's, not the
+/// platform's; the supervisor's wall and "the agent who last served this customer" read them.
+/// Keyed like a message (store, biz_type, msg_id); the conversation's peer is kept for the
+/// last-author lookup.
+const V10_REPLY_AUTHORS: &str = r#"
+CREATE TABLE reply_authors (
+    store      TEXT NOT NULL,
+    biz_type   INTEGER NOT NULL,
+    msg_id     INTEGER NOT NULL,
+    peer_id    INTEGER NOT NULL,
+    agent      TEXT NOT NULL,
+    supervisor INTEGER NOT NULL,  -- 1: a supervisor answered in someone else's conversation
+    at_ms      INTEGER NOT NULL,
+    PRIMARY KEY (store, biz_type, msg_id)
+) WITHOUT ROWID;
+CREATE INDEX reply_authors_by_peer ON reply_authors (store, biz_type, peer_id, at_ms);
+CREATE INDEX reply_authors_by_time ON reply_authors (at_ms);
+"#;
+
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
 pub const MIGRATIONS: &[&str] = &[
     V1_MESSAGES,
@@ -265,6 +284,7 @@ pub const MIGRATIONS: &[&str] = &[
     V7_TYPED_SEND_FAILURES,
     V8_INBOX_INDEX_WITH_URGENCY,
     V9_SECURE_SEARCH_DELETE,
+    V10_REPLY_AUTHORS,
 ];
 
 /// The schema version this build writes.

@@ -354,6 +354,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'error.platform': 'Meituan refused the request; try again shortly',
   'error.conflict': 'Not sent: the conversation has new messages; read them, then confirm',
   'error.uncertain': 'Not resent: it is unknown whether the message arrived; check with the customer first',
+  'error.notOwner': 'A colleague is serving this customer; only they or a supervisor may reply',
   'error.network': 'Network is down; check the connection and try again',
   'error.auth': 'Store authorisation has expired; authorise the store again',
   'error.invalid': 'Some input is invalid; check it and try again',

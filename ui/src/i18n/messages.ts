@@ -356,6 +356,7 @@ export const zhCN = {
   'error.platform': '美团平台拒绝了请求，请稍后重试',
   'error.conflict': '会话有新消息，回复未发送：请先查看后再确认发送',
   'error.uncertain': '无法确认消息是否已送达，未重发：请与顾客确认后再发',
+  'error.notOwner': '该会话已由其他客服接待，只有接待人或主管可以回复',
   'error.network': '网络中断，请检查网络后重试',
   'error.auth': '门店授权已失效，请重新授权',
   'error.invalid': '输入内容有误，请检查后重试',

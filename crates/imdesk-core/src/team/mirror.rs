@@ -140,6 +140,10 @@ pub(crate) struct TeamLink {
     /// Batches of this mirror that did not commit (counted by the ingest).
     failures: Arc<AtomicU64>,
     clock: Arc<dyn meituan_wire::Clock>,
+    /// Owners, agents, presence: who answers where.
+    pub(crate) roster: super::roster::Roster,
+    /// Stops the roster's watches and heartbeat.
+    roster_stop: CancellationToken,
 }
 
 impl TeamLink {
@@ -147,12 +151,22 @@ impl TeamLink {
         config: &TeamConfig,
         store: Store,
         clock: Arc<dyn meituan_wire::Clock>,
+        presence: bool,
     ) -> DeskResult<Self> {
         let client = super::connect(config, &format!("imdesk desk {}", config.agent)).await?;
         let desk_id = desk_id(&store, clock.now().0).await?;
         let applied = cursor(&store).await?;
+        let js = jetstream::new(client.clone());
+        let roster_stop = CancellationToken::new();
+        let roster = super::roster::Roster::start(
+            js.clone(),
+            Some(config.profile()),
+            presence,
+            clock.clone(),
+            roster_stop.clone(),
+        );
         Ok(Self {
-            js: jetstream::new(client.clone()),
+            js,
             client,
             store,
             desk_id,
@@ -164,7 +178,14 @@ impl TeamLink {
             rewind: Arc::new(tokio::sync::Notify::new()),
             failures: Arc::new(AtomicU64::new(0)),
             clock,
+            roster,
+            roster_stop,
         })
+    }
+
+    /// Stops the roster (the desk shuts down); its presence expires by itself.
+    pub(crate) fn stop_roster(&self) {
+        self.roster_stop.cancel();
     }
 
     fn now_ms(&self) -> i64 {
@@ -303,6 +324,16 @@ impl TeamLink {
         }
     }
 
+    /// Whether this desk's reply in `key` is a supervisor's in someone else's conversation.
+    pub(crate) fn answers_as_supervisor(&self, key: &imdesk_store::ConversationKey) -> bool {
+        let board = self.roster.board();
+        let me = self.roster.me();
+        me.is_some_and(|m| m.role == super::roster::Role::Supervisor)
+            && board
+                .owner(key)
+                .is_some_and(|o| o.assignment.agent != self.agent)
+    }
+
     async fn deliver_reply(&self, out: Outgoing<'_>) -> Delivery {
         let item = out.item;
         let key = &out.conversation.key;
@@ -354,6 +385,7 @@ impl TeamLink {
             agent: self.agent.clone(),
             desk: self.desk_id.clone(),
             at_ms: out.now_ms,
+            supervisor: self.answers_as_supervisor(key),
         };
         let payload = match serde_json::to_vec(&reply) {
             Ok(p) => p,
@@ -806,6 +838,20 @@ impl TeamLink {
                 Ok(r) => {
                     if let Some(peer) = r.peer_id() {
                         self.note_seen(&r.store, r.biz_type, peer, seq, Writer::Team);
+                        let author = imdesk_store::ReplyAuthor {
+                            key: imdesk_store::ConversationKey {
+                                store: r.store.clone(),
+                                biz_type: r.biz_type,
+                                peer_id: peer,
+                            },
+                            msg_id: r.msg_id,
+                            agent: r.agent.clone(),
+                            supervisor: r.supervisor,
+                            at_ms: r.at_ms,
+                        };
+                        if let Err(e) = self.store.record_author_async(author).await {
+                            tracing::warn!("cannot record a reply's author: {e}");
+                        }
                     }
                     None
                 }

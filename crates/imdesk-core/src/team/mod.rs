@@ -12,13 +12,16 @@
 //! Conversation subjects have five tokens and state subjects four, so `im.m.<store>.<conv>.*`
 //! covers what a customer or a colleague wrote and nothing else. KV buckets: `STORES` (names
 //! and businessId, never tokens), `SENDS` (which relay took which send, and how it ended),
-//! `RELAYS` (each relay's heartbeat: sockets and archive position).
+//! `RELAYS` (each relay's heartbeat: sockets and archive position); and for the agents
+//! ([`roster`]) `ASSIGN`, `AGENTS`, `PRESENCE`, `SETTINGS`, `QUICK` and `LEASE`.
 //!
 //! [`relay`] is the relay's side (beside a solo engine), [`mirror`] the desk's
 //! ([`crate::port::PlatformPort`] over NATS).
 
+pub mod assigner;
 pub(crate) mod mirror;
 pub mod relay;
+pub mod roster;
 mod wire;
 
 use std::path::PathBuf;
@@ -31,6 +34,9 @@ use crate::error::{DeskError, DeskResult};
 use crate::view::Unseen;
 
 pub use relay::{Relay, RelayStats};
+pub use roster::{
+    AgentProfile, AgentStatus, AssignMode, AssignmentSettings, Board, ClaimOutcome, Role, Roster,
+};
 pub use wire::{WireMessage, WireReply, WireState, WireStore};
 
 /// The stream every brand account holds.
@@ -56,6 +62,40 @@ pub struct TeamConfig {
     pub creds: Option<PathBuf>,
     /// `IMDESK_AGENT`: who this desk or CLI call is (shown beside their replies).
     pub agent: String,
+    /// `IMDESK_AGENT_ROLE`: `agent` (default) or `supervisor`.
+    pub role: Role,
+    /// `IMDESK_AGENT_CAPACITY`: open conversations at once (default 8).
+    pub capacity: u32,
+    /// `IMDESK_AGENT_STORES`: the stores served, comma-separated `epoiId`s (default all).
+    pub serves: Vec<String>,
+}
+
+/// An agent's default capacity.
+pub const DEFAULT_CAPACITY: u32 = 8;
+
+impl TeamConfig {
+    /// A config for `url` as `agent`, with the default role, capacity and stores.
+    pub fn new(url: impl Into<String>, agent: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            creds: None,
+            agent: agent.into(),
+            role: Role::Agent,
+            capacity: DEFAULT_CAPACITY,
+            serves: Vec::new(),
+        }
+    }
+
+    /// The agent profile this config signs in with.
+    pub fn profile(&self) -> AgentProfile {
+        AgentProfile {
+            v: 1,
+            name: self.agent.clone(),
+            role: self.role,
+            capacity: self.capacity,
+            stores: self.serves.clone(),
+        }
+    }
 }
 
 /// The stream's retention: how long a desk may be away and still catch up from the stream.

@@ -99,6 +99,9 @@ struct Shared {
     sends: jetstream::kv::Store,
     stats: Arc<RelayStats>,
     wake: Arc<Notify>,
+    /// Owners and agents, for the rule that only a conversation's owner (or a supervisor)
+    /// answers in it.
+    roster: super::roster::Roster,
 }
 
 impl Relay {
@@ -119,6 +122,7 @@ impl Relay {
         let stores = ensure_bucket(&js, STORES_BUCKET).await?;
         let sends = ensure_bucket(&js, SENDS_BUCKET).await?;
         let relays = ensure_bucket(&js, RELAYS_BUCKET).await?;
+        super::roster::ensure_buckets(&js).await?;
         for (epoi_id, entry) in desk.stores.entries() {
             let record = WireStore {
                 v: 1,
@@ -147,6 +151,14 @@ impl Relay {
             .await
             .map_err(|e| DeskError::Team(format!("consumer {SENDS_CONSUMER}: {e}")))?;
         let stats = Arc::new(RelayStats::default());
+        let stop_all = CancellationToken::new();
+        let roster = super::roster::Roster::start(
+            js.clone(),
+            None,
+            false,
+            desk.opts.clock.clone(),
+            stop_all.clone(),
+        );
         let shared = Shared {
             id: id.to_owned(),
             desk,
@@ -154,14 +166,21 @@ impl Relay {
             sends,
             stats: stats.clone(),
             wake: wake.clone(),
+            roster,
         };
-        let stop_all = CancellationToken::new();
         let stop_sends = CancellationToken::new();
         let snapshots = client
             .queue_subscribe(SNAPSHOT_SUBJECT, "relays".to_owned())
             .await
             .map_err(|e| DeskError::Team(format!("{SNAPSHOT_SUBJECT}: {e}")))?;
         let tasks = vec![
+            tokio::spawn(super::assigner::run(
+                shared.desk.clone(),
+                shared.js.clone(),
+                shared.roster.clone(),
+                shared.id.clone(),
+                stop_all.clone(),
+            )),
             tokio::spawn(publish(shared.clone(), stop_all.clone())),
             tokio::spawn(heartbeat(shared.clone(), relays, stop_all.clone())),
             tokio::spawn(serve_snapshots(
@@ -506,6 +525,9 @@ async fn handle_send(shared: &Shared, msg: jetstream::Message) {
     settle(shared, &reply, state, &msg).await;
 }
 
+/// The reason a relay gives for a reply from someone who does not own the conversation.
+pub(crate) const NOT_OWNER: &str = "not_owner";
+
 /// Puts the reply into the engine's outbox and follows it to its outcome.
 async fn send(shared: &Shared, reply: &WireReply, msg: &jetstream::Message) -> WireState {
     let desk = &shared.desk;
@@ -545,6 +567,30 @@ async fn send(shared: &Shared, reply: &WireReply, msg: &jetstream::Message) -> W
         Ok(None) => return failed("the relay knows no such conversation".into()),
         Err(e) => return failed(format!("the relay's archive: {e}")),
     };
+    // Only the owner answers; a supervisor may, and is marked.
+    let board = shared.roster.board();
+    let owner = board.owner(&conv.key).map(|o| o.assignment.agent.clone());
+    let supervisor = board
+        .agents
+        .get(&reply.agent)
+        .is_some_and(|a| a.role == super::roster::Role::Supervisor);
+    if let Some(owner) = owner.as_ref().filter(|o| **o != reply.agent) {
+        if !supervisor {
+            return failed(format!(
+                "{NOT_OWNER}: {owner} owns this conversation; only they or a supervisor answer in it"
+            ));
+        }
+    }
+    let author = imdesk_store::ReplyAuthor {
+        key: conv.key.clone(),
+        msg_id: reply.msg_id,
+        agent: reply.agent.clone(),
+        supervisor: supervisor && owner.as_ref().is_some_and(|o| *o != reply.agent),
+        at_ms: reply.at_ms,
+    };
+    if let Err(e) = desk.store.record_author_async(author).await {
+        return failed(format!("the relay's archive: {e}"));
+    }
     // Subscribed before the item exists, so no state change falls between.
     let mut updates = desk.outbox.subscribe();
     let item = match desk

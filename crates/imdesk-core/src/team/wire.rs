@@ -118,6 +118,9 @@ pub struct WireReply {
     pub desk: String,
     /// When the agent sent it, UTC ms (the desk's clock).
     pub at_ms: i64,
+    /// A supervisor answered in a conversation another agent owns.
+    #[serde(default)]
+    pub supervisor: bool,
 }
 
 impl WireReply {

@@ -14,6 +14,8 @@ use imdesk_core::{Desk, DeskConfig, DeskOptions, DeskSink, StoreCredentials};
 use imdesk_store::{ExportFilter, MessageRow};
 use meituan_sandbox::{Faults, Sandbox, SandboxConfig};
 
+pub mod team_rig;
+
 /// Records events and alerts.
 #[derive(Debug, Default)]
 pub struct RecordingSink {

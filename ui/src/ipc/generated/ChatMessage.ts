@@ -53,6 +53,14 @@ failReason: string | null,
  */
 unseen: Unseen | null, 
 /**
+ * Team mode: the agent who wrote this reply.
+ */
+agent?: string, 
+/**
+ * Team mode: a supervisor's reply in another agent's conversation.
+ */
+bySupervisor?: boolean, 
+/**
  * For our own messages: the customer has read it (from their read time).
  */
 read: boolean, };

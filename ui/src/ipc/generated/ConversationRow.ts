@@ -81,4 +81,8 @@ awaitingSince: number | null,
 /**
  * The customer is blocked.
  */
-blocked: boolean, };
+blocked: boolean, 
+/**
+ * Team mode: the agent who owns it (`None`: in the queue, or a solo desk).
+ */
+owner?: string, };

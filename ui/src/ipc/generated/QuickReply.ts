@@ -19,4 +19,8 @@ title: string,
 /**
  * The text with variables.
  */
-text: string, };
+text: string, 
+/**
+ * Team mode: the brand's shared reply (its id in the team), edited by supervisors.
+ */
+shared?: string, };
