@@ -560,7 +560,7 @@ pub(crate) async fn announce_board(
             .map(|k| conversation_id_of(&k.store, k.biz_type, k.peer_id))
             .collect();
         notices.conversations(ids);
-        if before.agents != now.agents {
+        if before.agents != now.agents || before.quick != now.quick {
             notices.stores();
         }
         before = now;

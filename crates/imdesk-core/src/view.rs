@@ -118,6 +118,9 @@ pub struct ConnectionStatus {
 pub struct TeamStatus {
     /// The agent this desk signs as (`IMDESK_AGENT`).
     pub agent: String,
+    /// They sign in as a supervisor (客服主管): the wall and the brand's settings are theirs.
+    #[ts(optional)]
+    pub supervisor: Option<bool>,
     /// Connected to the team server now.
     pub server_connected: bool,
     /// Relays that said they were alive in the last 15 s.

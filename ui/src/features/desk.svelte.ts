@@ -12,6 +12,7 @@ import { QuickRepliesState } from './quick-replies/quick-replies.svelte';
 import { SearchState } from './search/search.svelte';
 import { StatusState } from './statusbar/status.svelte';
 import { StoresState } from './stores/stores.svelte';
+import { TeamState } from './team/team.svelte';
 
 const VIEW_KEY = 'imdesk.view';
 /** How far down the deadline-ordered list "next urgent/unread" looks. */
@@ -39,6 +40,7 @@ export class Desk {
   readonly quickReplies: QuickRepliesState;
   readonly search: SearchState;
   readonly status: StatusState;
+  readonly team: TeamState;
   readonly tick = new DisplayTick();
   helpOpen = $state(false);
   settingsOpen = $state(false);
@@ -56,6 +58,7 @@ export class Desk {
     this.quickReplies = new QuickRepliesState(backend);
     this.search = new SearchState(backend);
     this.status = new StatusState(backend);
+    this.team = new TeamState(backend, this.status);
   }
 
   get backend(): Backend {
@@ -84,9 +87,15 @@ export class Desk {
         void this.stores.refresh();
         void this.status.refreshRates();
         if (this.chat.id !== null && event.ids.includes(this.chat.id)) void this.chat.refresh();
+        if (this.team.wallOpen) void this.team.refreshWall();
         break;
       case 'storesChanged':
         void this.stores.refresh();
+        // In team mode this also says the team's agents or shared quick replies changed.
+        if (this.team.active) {
+          this.quickReplies.invalidate();
+          void this.team.loadAgents();
+        }
         // The core may still have been starting when the first inbox page was asked for.
         if (!this.inbox.loaded || this.inbox.error) void this.inbox.refresh();
         break;
@@ -115,6 +124,7 @@ export class Desk {
     if (this.chat.id === id && this.chat.detail) return;
     this.inbox.select(id);
     this.#save();
+    this.team.viewing(id);
     await this.chat.open(id);
     if (this.chat.id === id) await this.quickReplies.load(this.chat.detail?.row.storeId ?? null);
   }

@@ -6,7 +6,12 @@
  * and for previewing the UI in a plain browser. A new core command becomes one method
  * here plus one line in each implementation; a new event becomes one variant of `DeskEvent`.
  */
+import type { AgentPresence } from './generated/AgentPresence';
+import type { AgentView } from './generated/AgentView';
 import type { AlertSettings } from './generated/AlertSettings';
+import type { AssignmentView } from './generated/AssignmentView';
+import type { ClaimResult } from './generated/ClaimResult';
+import type { SupervisorWall } from './generated/SupervisorWall';
 import type { AppInfo } from './generated/AppInfo';
 import type { BlockRequest } from './generated/BlockRequest';
 import type { BundleInfo } from './generated/BundleInfo';
@@ -32,6 +37,17 @@ import type { StoreSummary } from './generated/StoreSummary';
 import type { TeamSettingsForm } from './generated/TeamSettingsForm';
 import type { TeamSettingsView } from './generated/TeamSettingsView';
 
+export type { AgentPresence } from './generated/AgentPresence';
+export type { AgentView } from './generated/AgentView';
+export type { AssignmentMode } from './generated/AssignmentMode';
+export type { AssignmentView } from './generated/AssignmentView';
+export type { ClaimResult } from './generated/ClaimResult';
+export type { ConversationTeam } from './generated/ConversationTeam';
+export type { SupervisorWall } from './generated/SupervisorWall';
+export type { WallAgent } from './generated/WallAgent';
+export type { WallPoint } from './generated/WallPoint';
+export type { WallQueueItem } from './generated/WallQueueItem';
+export type { WallStore } from './generated/WallStore';
 export type { AlertSettings } from './generated/AlertSettings';
 export type { AppInfo } from './generated/AppInfo';
 export type { RetentionRun } from './generated/RetentionRun';
@@ -201,6 +217,29 @@ export interface Backend {
   forgetCustomer(conversationId: string): Promise<null>;
   /** `wipe_desk`: deletes the keyring entries and quits; the data directory goes at exit. */
   wipeDesk(): Promise<null>;
+  /** `claim_conversation` (认领, team mode): first claim wins; resolves with the owner after. */
+  claimConversation(conversationId: string): Promise<ClaimResult>;
+  /**
+   * `transfer_conversation` (team mode): to an agent, or back to the queue (`to` null), against
+   * the owner record's `revision` shown (`conflict` when it changed meanwhile).
+   */
+  transferConversation(conversationId: string, to: string | null, revision: number | null): Promise<ClaimResult>;
+  /** `set_agent_status` (team mode): online, busy (no new assignments) or away. */
+  setAgentStatus(status: AgentPresence): Promise<null>;
+  /** `set_presence` (team mode): the conversation on screen and the one typed in. */
+  setPresence(viewing: string | null, typing: string | null): Promise<null>;
+  /** `list_agents` (team mode): agents with presence and open conversations. */
+  listAgents(): Promise<AgentView[]>;
+  /** `assignment_settings` (team mode): the brand's mode and grace period. */
+  assignmentSettings(): Promise<AssignmentView>;
+  /** `set_assignment_settings` (supervisors): `conflict` when another supervisor changed them. */
+  setAssignmentSettings(settings: AssignmentView): Promise<AssignmentView>;
+  /** `save_shared_quick_reply` (supervisors): the brand's shared 常用语; id null creates. */
+  saveSharedQuickReply(id: string | null, title: string, text: string): Promise<QuickReply>;
+  /** `delete_shared_quick_reply` (supervisors). */
+  deleteSharedQuickReply(id: string): Promise<null>;
+  /** `supervisor_wall` (主管看板): agents, stores, the queue and today's chart. */
+  supervisorWall(): Promise<SupervisorWall>;
 
   /**
    * Subscribe to core events. Returns synchronously so it can be the cleanup of a Svelte

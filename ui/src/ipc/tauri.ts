@@ -66,6 +66,18 @@ export class TauriBackend implements Backend {
   pruneNow: Backend['pruneNow'] = () => call('prune_now');
   forgetCustomer: Backend['forgetCustomer'] = (conversationId) => call('forget_customer', { conversationId });
   wipeDesk: Backend['wipeDesk'] = () => call('wipe_desk');
+  claimConversation: Backend['claimConversation'] = (conversationId) => call('claim_conversation', { conversationId });
+  transferConversation: Backend['transferConversation'] = (conversationId, to, revision) =>
+    call('transfer_conversation', { conversationId, to, revision });
+  setAgentStatus: Backend['setAgentStatus'] = (status) => call('set_agent_status', { status });
+  setPresence: Backend['setPresence'] = (viewing, typing) => call('set_presence', { viewing, typing });
+  listAgents: Backend['listAgents'] = () => call('list_agents');
+  assignmentSettings: Backend['assignmentSettings'] = () => call('assignment_settings');
+  setAssignmentSettings: Backend['setAssignmentSettings'] = (settings) => call('set_assignment_settings', { settings });
+  saveSharedQuickReply: Backend['saveSharedQuickReply'] = (id, title, text) =>
+    call('save_shared_quick_reply', { id, title, text });
+  deleteSharedQuickReply: Backend['deleteSharedQuickReply'] = (id) => call('delete_shared_quick_reply', { id });
+  supervisorWall: Backend['supervisorWall'] = () => call('supervisor_wall');
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
     let active = true;

@@ -274,6 +274,11 @@ impl TeamLink {
         let applied = *self.applied.borrow();
         let mut status = TeamStatus {
             agent: self.agent.clone(),
+            supervisor: Some(
+                self.roster
+                    .me()
+                    .is_some_and(|m| m.role == super::roster::Role::Supervisor),
+            ),
             server_connected: connected,
             relays_online: 0,
             sockets_open: 0,

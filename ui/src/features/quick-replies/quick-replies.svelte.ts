@@ -37,6 +37,22 @@ export class QuickRepliesState {
     await this.load(this.#store);
   }
 
+  /** The team's shared replies changed (another desk, or a supervisor here): read again. */
+  invalidate(): void {
+    this.#cache.clear();
+    void this.load(this.#store);
+  }
+
+  async saveShared(id: string | null, title: string, text: string): Promise<void> {
+    await this.#backend.saveSharedQuickReply(id, title, text);
+    this.invalidate();
+  }
+
+  async removeShared(id: string): Promise<void> {
+    await this.#backend.deleteSharedQuickReply(id);
+    this.invalidate();
+  }
+
   async remove(id: number): Promise<void> {
     await this.#backend.deleteQuickReply(id);
     this.#cache.clear();

@@ -9,6 +9,10 @@ export type TeamStatus = {
  */
 agent: string, 
 /**
+ * They sign in as a supervisor (客服主管): the wall and the brand's settings are theirs.
+ */
+supervisor?: boolean, 
+/**
  * Connected to the team server now.
  */
 serverConnected: boolean, 

@@ -6,8 +6,13 @@
  * (sending → sent with a URL) and blocking customers.
  */
 import type {
+  AgentPresence,
+  AgentView,
   AlertSettings,
   AppInfo,
+  AssignmentView,
+  ClaimResult,
+  SupervisorWall,
   Backend,
   BlockRequest,
   BundleInfo,
@@ -53,6 +58,41 @@ export type MockBackendOptions = {
   live?: boolean;
 };
 
+/** A team as the mock keeps it (`MockBackend.team`; `null`: a solo desk). */
+export type MockTeam = {
+  me: string;
+  supervisor: boolean;
+  agents: AgentView[];
+  owners: Map<string, { owner: string; revision: number }>;
+  settings: AssignmentView;
+  /** Colleagues on a conversation, by conversation id. */
+  presence: Map<string, { viewing: string[]; typing: string[] }>;
+  shared: QuickReply[];
+  revision: number;
+};
+
+/** A small team: the agent `me`, two colleagues, manual assignment. */
+export function mockTeam(me = '小王', supervisor = false): MockTeam {
+  const agent = (name: string, status: AgentPresence, sup = false): AgentView => ({
+    name,
+    supervisor: sup,
+    status,
+    capacity: 8,
+    open: 0,
+    stores: [],
+  });
+  return {
+    me,
+    supervisor,
+    agents: [agent(me, 'online', supervisor), agent('小李', 'online'), agent('老张', 'away')],
+    owners: new Map(),
+    settings: { mode: 'manual', graceSeconds: 60, closeAfterSeconds: 1800, revision: 1 },
+    presence: new Map(),
+    shared: [],
+    revision: 1,
+  };
+}
+
 export const PREVIEW_APP_INFO: AppInfo = { version: '0.0.0-preview', dataDir: '(browser preview)', demo: true };
 export const MAX_TEXT = 500;
 
@@ -76,6 +116,8 @@ export class MockBackend implements Backend {
   /** Pictures queued but not yet "uploaded": message key → the URL they get once sent. */
   private readonly uploaded = new Map<string, string>();
   alerts: AlertSettings = copy(DEFAULT_ALERTS);
+  /** Team mode (set by tests and the team preview); `null` is a solo desk. */
+  team: MockTeam | null = null;
   /** End of the agent's notification pause (UTC ms), if one was asked for. */
   pausedUntil: number | null = null;
   connection: ConnectionStatus;
@@ -131,7 +173,12 @@ export class MockBackend implements Backend {
       .map((c) => c.row)
       .filter((row) => (query.store === null || row.storeId === query.store) && matchesFilter(row, query.filter, now))
       .sort(compareRows);
-    return { total: rows.length, rows: copy(rows.slice(query.offset, query.offset + query.limit).map((row) => rowAt(row, now))), now };
+    const team = this.team;
+    const page = rows.slice(query.offset, query.offset + query.limit).map((row) => {
+      const owner = team?.owners.get(row.id)?.owner;
+      return owner === undefined ? rowAt(row, now) : { ...rowAt(row, now), owner };
+    });
+    return { total: rows.length, rows: copy(page), now };
   }
 
   async conversationHistory(conversationId: string, before: string | null, limit: number): Promise<HistoryPage> {
@@ -154,7 +201,9 @@ export class MockBackend implements Backend {
     const { windowClosesAt, order, review, draft } = c;
     const row = rowAt(c.row, this.clock());
     const canSendImages = uploads && composeBlock === null;
-    return copy({ row, composeBlock, windowClosesAt, order, review, draft, canSendImages, canBlock: uploads && row.kind === 'twoParty' && !row.blocked });
+    const canBlock = uploads && row.kind === 'twoParty' && !row.blocked;
+    const team = this.teamOf(conversationId);
+    return copy({ row, composeBlock, windowClosesAt, order, review, draft, canSendImages, canBlock, ...(team ? { team } : {}) });
   }
 
   async sendText(conversationId: string, text: string): Promise<ChatMessage> {
@@ -163,6 +212,9 @@ export class MockBackend implements Backend {
     if (!c) return fail('notFound', `conversation ${conversationId}`);
     if (text.trim() === '') return fail('emptyText', 'empty text');
     if ([...text].length > MAX_TEXT) return fail('textTooLong', `text longer than ${MAX_TEXT}`);
+    const team = this.teamOf(conversationId);
+    if (team && !team.canReply) return fail('notOwner', `owned by ${team.owner}`);
+    if (this.team && team && team.owner === null) this.setOwner(conversationId, this.team.me);
     const refused = this.sendRefusal(c);
     if (refused) return Promise.reject(refused);
     return copy(this.queue(c, 'text', text));
@@ -282,7 +334,8 @@ export class MockBackend implements Backend {
 
   async listQuickReplies(store: string | null): Promise<QuickReply[]> {
     this.record('listQuickReplies', store);
-    return copy(this.brand.quickReplies.filter((r) => r.store === null || r.store === store));
+    const shared = this.team?.shared ?? [];
+    return copy([...shared, ...this.brand.quickReplies.filter((r) => r.store === null || r.store === store)]);
   }
 
   async saveQuickReply(reply: QuickReply): Promise<QuickReply> {
@@ -479,6 +532,159 @@ export class MockBackend implements Backend {
     const own = (event: DeskEvent) => handler(event);
     this.handlers.add(own);
     return () => this.handlers.delete(own);
+  }
+
+  private teamOf(conversationId: string) {
+    const team = this.team;
+    if (!team) return null;
+    const owned = team.owners.get(conversationId);
+    const owner = owned?.owner ?? null;
+    const mine = owner === team.me;
+    const here = team.presence.get(conversationId) ?? { viewing: [], typing: [] };
+    return {
+      owner,
+      revision: owned?.revision ?? null,
+      mine,
+      viewing: [...here.viewing],
+      typing: [...here.typing],
+      canReply: owner === null || mine || team.supervisor,
+      asSupervisor: team.supervisor && owner !== null && !mine,
+    };
+  }
+
+  private setOwner(conversationId: string, owner: string | null): ClaimResult {
+    const team = this.team;
+    if (!team) throw new Error('not a team desk');
+    team.revision += 1;
+    if (owner === null) team.owners.delete(conversationId);
+    else team.owners.set(conversationId, { owner, revision: team.revision });
+    for (const a of team.agents) a.open = [...team.owners.values()].filter((o) => o.owner === a.name).length;
+    this.changed([conversationId]);
+    return { owner, claimed: true };
+  }
+
+  /** Test hook: a colleague on a conversation (viewing, typing) as the core reports it. */
+  setColleagues(conversationId: string, viewing: string[], typing: string[]): void {
+    this.team?.presence.set(conversationId, { viewing, typing });
+    this.changed([conversationId]);
+  }
+
+  /** Test hook: someone else claims a conversation. */
+  claimAs(conversationId: string, owner: string): void {
+    this.setOwner(conversationId, owner);
+  }
+
+  async claimConversation(conversationId: string): Promise<ClaimResult> {
+    this.record('claimConversation', conversationId);
+    const team = this.team;
+    if (!team) return fail('invalid', 'not in team mode');
+    if (!this.conversation(conversationId)) return fail('notFound', `conversation ${conversationId}`);
+    const owner = team.owners.get(conversationId)?.owner;
+    if (owner !== undefined) return { owner, claimed: owner === team.me };
+    return this.setOwner(conversationId, team.me);
+  }
+
+  async transferConversation(conversationId: string, to: string | null, revision: number | null): Promise<ClaimResult> {
+    this.record('transferConversation', conversationId, to, revision);
+    const team = this.team;
+    if (!team) return fail('invalid', 'not in team mode');
+    const owned = team.owners.get(conversationId);
+    if (to !== null && !team.agents.some((a) => a.name === to)) return fail('invalid', `no agent is named ${to}`);
+    if (owned && revision !== null && owned.revision !== revision) return fail('conflict', 'the owner changed');
+    if (owned && owned.owner !== team.me && !team.supervisor) return fail('notOwner', `owned by ${owned.owner}`);
+    return this.setOwner(conversationId, to);
+  }
+
+  async setAgentStatus(status: AgentPresence): Promise<null> {
+    this.record('setAgentStatus', status);
+    const me = this.team?.agents.find((a) => a.name === this.team?.me);
+    if (!me) return fail('invalid', 'not in team mode');
+    me.status = status;
+    return null;
+  }
+
+  async setPresence(viewing: string | null, typing: string | null): Promise<null> {
+    this.record('setPresence', viewing, typing);
+    return null;
+  }
+
+  async listAgents(): Promise<AgentView[]> {
+    this.record('listAgents');
+    if (!this.team) return fail('invalid', 'not in team mode');
+    return copy(this.team.agents);
+  }
+
+  async assignmentSettings(): Promise<AssignmentView> {
+    this.record('assignmentSettings');
+    if (!this.team) return fail('invalid', 'not in team mode');
+    return copy(this.team.settings);
+  }
+
+  async setAssignmentSettings(settings: AssignmentView): Promise<AssignmentView> {
+    this.record('setAssignmentSettings', settings);
+    const team = this.team;
+    if (!team) return fail('invalid', 'not in team mode');
+    if (!team.supervisor) return fail('invalid', 'only a supervisor may change the assignment settings');
+    if (settings.revision !== team.settings.revision) return fail('conflict', 'changed by another supervisor');
+    team.settings = { ...settings, revision: settings.revision + 1 };
+    return copy(team.settings);
+  }
+
+  async saveSharedQuickReply(id: string | null, title: string, text: string): Promise<QuickReply> {
+    this.record('saveSharedQuickReply', id, title, text);
+    const team = this.team;
+    if (!team?.supervisor) return fail('invalid', 'only a supervisor may edit the brand quick replies');
+    if (title.trim() === '' || text.trim() === '') return fail('invalid', 'empty quick reply');
+    const shared = id ?? `q${this.clock()}`;
+    const reply: QuickReply = { id: 0, store: null, title, text, shared };
+    team.shared = [...team.shared.filter((q) => q.shared !== shared), reply];
+    return copy(reply);
+  }
+
+  async deleteSharedQuickReply(id: string): Promise<null> {
+    this.record('deleteSharedQuickReply', id);
+    const team = this.team;
+    if (!team?.supervisor) return fail('invalid', 'only a supervisor may edit the brand quick replies');
+    team.shared = team.shared.filter((q) => q.shared !== id);
+    return null;
+  }
+
+  async supervisorWall(): Promise<SupervisorWall> {
+    this.record('supervisorWall');
+    const team = this.team;
+    if (!team) return fail('invalid', 'not in team mode');
+    const now = this.clock();
+    const stores = await this.listStores();
+    const waiting = this.brand.conversations.map((c) => rowAt(c.row, now)).filter((r) => r.deadlineAt !== null);
+    waiting.sort((a, b) => (a.deadlineAt ?? 0) - (b.deadlineAt ?? 0));
+    const dayStart = now - (now % 86_400_000);
+    const chart = [];
+    for (let at = dayStart; at <= now; at += 600_000) {
+      const n = Math.round(4 + 3 * Math.sin(at / 3_600_000));
+      chart.push({ at, waiting: n, overdue: Math.max(0, n - 5) });
+    }
+    return copy({
+      agents: team.agents.map((agent, i) => ({
+        agent,
+        repliesToday: 10 + i * 3,
+        medianFirstReplySeconds: agent.status === 'offline' ? null : 40 + i * 15,
+        fiveMinRate: 0.9 - i * 0.05,
+        urgentRate: 0.8,
+      })),
+      stores: stores.map((s) => ({ epoiId: s.epoiId, name: s.name, waiting: s.waiting, overdue: s.overdue, fiveMinRate: 0.9 })),
+      queue: waiting.map((r) => ({
+        conversationId: r.id,
+        storeName: r.storeName,
+        title: r.title,
+        deadlineAt: r.deadlineAt ?? now,
+        urgent: r.urgent,
+        owner: team.owners.get(r.id)?.owner ?? null,
+        revision: team.owners.get(r.id)?.revision ?? null,
+      })),
+      chart,
+      assignment: team.settings,
+      now,
+    });
   }
 
   /** Test hook: deliver `event` to every current subscriber now. */
