@@ -292,6 +292,9 @@ where
     F: FnOnce(AppWindow, T) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
+    // This crate links two rustls providers (the WebDriver client's ring, and aws-lc-rs
+    // through the engine a team test runs beside the window): name the process's one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let out_dir = crate::output_dir(name);
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir)?;

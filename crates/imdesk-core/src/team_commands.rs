@@ -452,7 +452,8 @@ fn first_replies<'a>(
         .collect()
 }
 
-/// Waiting customers and overdue conversations at each 10-minute mark since `day_start`.
+/// Waiting customers and overdue conversations at each 10-minute mark since `day_start`,
+/// and now.
 fn chart(
     events: &[imdesk_store::ReplyEvent],
     day_start: i64,
@@ -461,8 +462,15 @@ fn chart(
     urgent_ms: i64,
 ) -> Vec<WallPoint> {
     let mut out = Vec::new();
-    let mut at = day_start;
-    while at <= now {
+    let mut marks: Vec<i64> = (0..)
+        .map(|i| day_start + i * CHART_STEP_MS)
+        .take_while(|at| *at <= now)
+        .collect();
+    // The last point is now, so that the peak under way shows.
+    if marks.last() != Some(&now) {
+        marks.push(now);
+    }
+    for at in marks {
         let mut waiting = HashSet::new();
         let mut overdue = HashSet::new();
         for e in events.iter().take_while(|e| e.customer_at_ms <= at) {
@@ -481,7 +489,6 @@ fn chart(
             waiting: u32::try_from(waiting.len()).unwrap_or(u32::MAX),
             overdue: u32::try_from(overdue.len()).unwrap_or(u32::MAX),
         });
-        at += CHART_STEP_MS;
     }
     out
 }
@@ -564,5 +571,67 @@ pub(crate) async fn announce_board(
             notices.stores();
         }
         before = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imdesk_store::ReplyEvent;
+
+    fn event(peer: i64, at: i64, replied: Option<i64>, urgent: bool) -> ReplyEvent {
+        ReplyEvent {
+            key: ConversationKey {
+                store: "s".into(),
+                biz_type: 1,
+                peer_id: peer,
+            },
+            customer_at_ms: at,
+            replied_at_ms: replied,
+            urgent,
+            started_clock: true,
+        }
+    }
+
+    #[test]
+    fn the_chart_counts_who_waits_and_who_is_overdue_at_each_mark_and_now() {
+        let min = 60_000;
+        let events = vec![
+            event(1, 5 * min, Some(12 * min), false), // waits at 10', answered by 20'
+            event(2, 8 * min, None, false),           // waits from 8', overdue from 13'
+            event(3, 19 * min, None, true),           // urgent: overdue after 20'
+        ];
+        let points = chart(&events, 0, 25 * min, 5 * min, min);
+        let seen: Vec<(i64, u32, u32)> = points
+            .iter()
+            .map(|p| (p.at / min, p.waiting, p.overdue))
+            .collect();
+        assert_eq!(seen, vec![(0, 0, 0), (10, 2, 0), (20, 2, 1), (25, 2, 2)]);
+    }
+
+    #[test]
+    fn a_first_reply_belongs_to_the_agent_who_answered_first_after_the_customer() {
+        let key = ConversationKey {
+            store: "s".into(),
+            biz_type: 1,
+            peer_id: 1,
+        };
+        let author = |agent: &str, at_ms: i64| ReplyAuthor {
+            key: key.clone(),
+            msg_id: at_ms,
+            agent: agent.into(),
+            supervisor: false,
+            at_ms,
+        };
+        let authors = vec![author("a", 100), author("b", 500), author("a", 900)];
+        let events = vec![event(1, 50, Some(100), false), event(1, 400, Some(500), false)];
+        let first: Vec<String> = first_replies(&authors, &events)
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+        assert_eq!(first, ["a", "b"]);
+        assert_eq!(median(vec![3, 1, 2]), Some(2));
+        assert_eq!(median(vec![4, 1]), Some(2));
+        assert_eq!(median(Vec::new()), None);
     }
 }
