@@ -108,7 +108,8 @@ async fn claim_transfer_typing_and_the_supervisors_wall() -> anyhow::Result<()> 
             w.open_conversation(&conv).await?;
             w.wait_text("chat-owner", |t| t.contains("待认领")).await?;
             w.click("claim-button").await?;
-            w.wait_text("chat-owner", |t| t.contains("由我接待")).await?;
+            w.wait_text("chat-owner", |t| t.contains("由我接待"))
+                .await?;
             ensure!(owner_in_header(&w).await? == ME);
             until("the owner badge on the row", || async {
                 let badges = w.find_all("owner-badge").await.unwrap_or_default();
@@ -153,8 +154,10 @@ async fn claim_transfer_typing_and_the_supervisors_wall() -> anyhow::Result<()> 
             // 小李 opens it and types: the window shows it.
             li.set_viewing(Some(&conv))?;
             li.set_typing(Some(&conv))?;
-            w.wait_text("chat-typing", |t| t.contains(COLLEAGUE) && t.contains("正在输入"))
-                .await?;
+            w.wait_text("chat-typing", |t| {
+                t.contains(COLLEAGUE) && t.contains("正在输入")
+            })
+            .await?;
             w.document("team-typing").await?;
 
             // The supervisor's wall.
@@ -180,14 +183,16 @@ async fn claim_transfer_typing_and_the_supervisors_wall() -> anyhow::Result<()> 
                 points.parse::<u32>().unwrap_or(0) >= 1,
                 "chart points: {points}"
             );
-            ensure!(!w.find_all("wall-queue-item").await?.is_empty(), "an empty queue");
+            ensure!(
+                !w.find_all("wall-queue-item").await?.is_empty(),
+                "an empty queue"
+            );
             choose(&w, "wall-mode", "balanced").await?;
             w.click("wall-save").await?;
             w.find("wall-saved").await?;
             until("the brand is balanced on 小李's desk too", || async {
-                li.assignment().is_ok_and(|a| {
-                    a.mode == imdesk_core::view::AssignmentMode::Balanced
-                })
+                li.assignment()
+                    .is_ok_and(|a| a.mode == imdesk_core::view::AssignmentMode::Balanced)
             })
             .await?;
             w.document("team-wall").await?;

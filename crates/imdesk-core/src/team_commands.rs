@@ -624,7 +624,10 @@ mod tests {
             at_ms,
         };
         let authors = vec![author("a", 100), author("b", 500), author("a", 900)];
-        let events = vec![event(1, 50, Some(100), false), event(1, 400, Some(500), false)];
+        let events = vec![
+            event(1, 50, Some(100), false),
+            event(1, 400, Some(500), false),
+        ];
         let first: Vec<String> = first_replies(&authors, &events)
             .into_iter()
             .map(|(_, a)| a)

@@ -5,6 +5,7 @@
 //! `create`, so an agent's claim in the same instant wins or loses cleanly; with two relays,
 //! only the lease holder assigns.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,14 +43,14 @@ pub struct AgentLoad {
     pub capacity: u32,
     /// Open conversations now.
     pub open: u32,
-    /// The stores served; empty for all.
-    pub stores: Vec<String>,
+    /// The stores served; empty for all (a set, shared with the board: the plan asks it
+    /// for every waiting conversation and agent).
+    pub stores: Arc<HashSet<String>>,
 }
 
 impl AgentLoad {
     fn takes(&self, store: &str) -> bool {
-        self.open < self.capacity
-            && (self.stores.is_empty() || self.stores.iter().any(|s| s == store))
+        self.open < self.capacity && (self.stores.is_empty() || self.stores.contains(store))
     }
 }
 
@@ -65,7 +66,11 @@ pub fn available_agents(board: &Board, now_ms: i64) -> Vec<AgentLoad> {
             name: a.name.clone(),
             capacity: a.capacity,
             open: open.get(a.name.as_str()).copied().unwrap_or(0),
-            stores: a.stores.clone(),
+            stores: board
+                .serves
+                .get(&a.name)
+                .cloned()
+                .unwrap_or_else(|| Arc::new(a.stores.iter().cloned().collect())),
         })
         .collect()
 }
@@ -199,7 +204,7 @@ async fn tick(desk: &Desk, roster: &Roster, turn: &mut usize, close: bool) -> Re
         .running_clocks_async()
         .await
         .map_err(|e| e.to_string())?;
-    let mut released = std::collections::HashSet::new();
+    let mut released = HashSet::new();
     // An offline owner's waiting customer goes back to the queue after the grace period.
     for conv in &running {
         let Some(clock) = &conv.clock else { continue };
@@ -275,11 +280,10 @@ async fn close_quiet(
     board: &Board,
     running: &[imdesk_store::Conversation],
     now: i64,
-    released: &mut std::collections::HashSet<String>,
+    released: &mut HashSet<String>,
 ) -> Result<(), String> {
     let quiet_ms = i64::from(board.settings.close_after_s) * 1000;
-    let waiting: std::collections::HashSet<String> =
-        running.iter().map(|c| conversation_key(&c.key)).collect();
+    let waiting: HashSet<String> = running.iter().map(|c| conversation_key(&c.key)).collect();
     for (k, owned) in &board.owners {
         if waiting.contains(k) || released.contains(k) {
             continue;
@@ -316,7 +320,7 @@ mod tests {
             name: name.into(),
             capacity,
             open,
-            stores: Vec::new(),
+            stores: Arc::default(),
         }
     }
 
@@ -360,7 +364,7 @@ mod tests {
             waiting("s1", 3, 3, None),
         ];
         let mut agents = vec![agent("a", 1, 1), agent("b", 1, 0)];
-        agents[1].stores = vec!["s2".into()];
+        agents[1].stores = Arc::new(HashSet::from(["s2".to_owned()]));
         let got = plan(AssignMode::Balanced, &queue, &mut agents, &mut 0);
         assert_eq!(got, vec![(1, "b".to_owned())]);
         assert!(plan(AssignMode::Manual, &queue, &mut agents, &mut 0).is_empty());

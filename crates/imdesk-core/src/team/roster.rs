@@ -261,6 +261,8 @@ pub struct Board {
     pub owners: HashMap<String, Owned>,
     /// By name.
     pub agents: BTreeMap<String, AgentProfile>,
+    /// Each agent's stores as a set (empty: all), kept with `agents` for the assigner.
+    pub serves: HashMap<String, Arc<std::collections::HashSet<String>>>,
     /// By agent name.
     pub presence: BTreeMap<String, Presence>,
     pub settings: AssignmentSettings,
@@ -625,7 +627,10 @@ impl Roster {
             let b = Arc::make_mut(board);
             match kind {
                 Kind::Assign => b.owners.clear(),
-                Kind::Agents => b.agents.clear(),
+                Kind::Agents => {
+                    b.agents.clear();
+                    b.serves.clear();
+                }
                 Kind::Presence => b.presence.clear(),
                 Kind::Settings => {
                     b.settings = AssignmentSettings::default();
@@ -674,10 +679,13 @@ impl Roster {
             Kind::Agents => {
                 if gone {
                     b.agents.retain(|name, _| agent_key(name) != e.key);
+                    b.serves.retain(|name, _| agent_key(name) != e.key);
                     return;
                 }
                 match serde_json::from_slice::<AgentProfile>(&e.value) {
                     Ok(a) => {
+                        b.serves
+                            .insert(a.name.clone(), Arc::new(a.stores.iter().cloned().collect()));
                         b.agents.insert(a.name.clone(), a);
                     }
                     Err(err) => bad("agent", err),
