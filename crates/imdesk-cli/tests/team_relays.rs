@@ -16,36 +16,7 @@ use tokio::process::{Child, Command};
 
 mod common;
 
-use common::{exported_lines, platform_env, run_within, wait_for, BIN};
-
-/// A relay process with `connections` push sockets.
-fn relay(sb: &Sandbox, nats: &NatsServer, db: &Path, id: &str, connections: u8) -> Child {
-    let mut c = Command::new(BIN);
-    c.args(["relay", "--id", id]);
-    platform_env(&mut c, sb, db)
-        .env("IMDESK_NATS_URL", nats.url())
-        .env("IMDESK_PUSH_CONNECTIONS", connections.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    c.spawn().unwrap()
-}
-
-/// A team desk's command: NATS only, no platform credentials.
-fn desk_command(nats: &NatsServer, home: &Path, db: &Path, agent: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("IMDESK_NATS_URL", nats.url())
-        .env("IMDESK_AGENT", agent)
-        .env("IMDESK_DB", db)
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    c
-}
+use common::{desk_command, exported_lines, relay, run_within, wait_for};
 
 /// (store, msg_id) → how many times `imdesk-cli export` printed it from the desk's database.
 async fn exported(nats: &NatsServer, home: &Path, db: &Path) -> HashMap<(String, i64), usize> {

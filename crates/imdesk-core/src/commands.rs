@@ -56,15 +56,32 @@ impl Desk {
     /// worker, which sends it. Refused locally, with the matching error code, when the text is
     /// empty or too long, the customer is blocked, or the after-sale window has closed.
     pub async fn send_text(&self, conversation_id: &str, text: &str) -> DeskResult<ChatMessage> {
-        let conv = self.conversation_for_send(conversation_id).await?;
-        self.may_answer(&conv.key).await?;
         // A team's desks share one msg_id space: each desk's ids carry its own salt. The
-        // reply is sent against what this desk has seen of the conversation now.
-        let msg_id = self.team.as_ref().map(|t| {
-            let id = t.next_msg_id(self.now());
-            t.remember_seen(id, &conv.key);
-            id
-        });
+        // reply is sent against what this desk has seen of the conversation now, when the
+        // agent pressed send (before anything below waits).
+        let msg_id = match &self.team {
+            Some(t) => {
+                let key = crate::convert::parse_conversation_id(conversation_id)?;
+                let id = t.next_msg_id(self.now());
+                t.remember_seen(id, &key);
+                Some(id)
+            }
+            None => None,
+        };
+        let checked = async {
+            let conv = self.conversation_for_send(conversation_id).await?;
+            self.may_answer(&conv.key).await?;
+            Ok::<_, DeskError>(conv)
+        };
+        let conv = match checked.await {
+            Ok(conv) => conv,
+            Err(e) => {
+                if let (Some(t), Some(id)) = (&self.team, msg_id) {
+                    t.forget_seen(id);
+                }
+                return Err(e);
+            }
+        };
         let item = self
             .store
             .enqueue_outbox_async(NewOutboxMessage {

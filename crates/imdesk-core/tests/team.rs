@@ -154,17 +154,22 @@ async fn a_desk_resumes_from_its_stored_sequence_after_a_day_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_desks_replying_at_once_one_goes_through_the_other_is_asked() {
     let (nats, sb, dir, relay_desk, relay) = team_up().await;
-    let alice = team_desk(
-        &nats,
+    // Two supervisors: ownership lets both answer any conversation (two agents racing for an
+    // unowned one are split by the claim, team_agents.rs), so here only the stream's
+    // no-blind-reply rule stands between them.
+    let supervisor = |name: &str| imdesk_core::team::TeamConfig {
+        role: imdesk_core::team::Role::Supervisor,
+        ..team(&nats, name)
+    };
+    let alice = desk_as(
+        supervisor("alice"),
         &dir.path().join("alice.sqlite3"),
-        "alice",
         DeskOptions::fast(),
     )
     .await;
-    let bob = team_desk(
-        &nats,
+    let bob = desk_as(
+        supervisor("bob"),
         &dir.path().join("bob.sqlite3"),
-        "bob",
         DeskOptions::fast(),
     )
     .await;
@@ -454,23 +459,6 @@ async fn the_team_server_going_away_loses_nothing_and_everyone_reconnects() {
 
     alice.shutdown().await;
     stand_down(relay, &relay_desk).await;
-}
-
-/// The brand configuration of the README (deploy/nats/brand.conf), with its users.
-fn brand_server() -> NatsServer {
-    let conf = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats/brand.conf"),
-    )
-    .unwrap();
-    NatsServer::start_with_config(&conf).unwrap()
-}
-
-fn as_user(nats: &NatsServer, user: &str, password: &str, agent: &str) -> TeamConfig {
-    TeamConfig::new(
-        nats.url()
-            .replacen("nats://", &format!("nats://{user}:{password}@"), 1),
-        agent,
-    )
 }
 
 /// Under the brand's permissions (a desk holds an agent's credentials only): the relay and an

@@ -393,3 +393,84 @@ async fn balanced_assignment_through_a_dinner_peak() {
     }
     stand_down(relay, &relay_desk).await;
 }
+
+/// Under the brand's NATS permissions (deploy/nats/brand.conf): an agent's desk follows the
+/// team's buckets and claims; only the supervisor's user may set the mode or edit the shared
+/// quick replies, whatever role a desk says it has; shared replies reach every desk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_brands_permissions_only_a_supervisor_sets_the_mode_and_shared_replies() {
+    let nats = brand_server();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay_as(
+        &sb,
+        as_user(&nats, "relay", "relay-a-CHANGE-ME", "relay-a"),
+        &dir.path().join("relay.sqlite3"),
+        "relay-a",
+    )
+    .await;
+    let alice = desk_of(
+        as_user(&nats, "agent1", "agent1-a-CHANGE-ME", "alice"),
+        dir.path(),
+    )
+    .await;
+    // An agent's credentials on a desk that calls itself a supervisor.
+    let pretender = desk_of(
+        TeamConfig {
+            role: Role::Supervisor,
+            ..as_user(&nats, "agent1", "agent1-a-CHANGE-ME", "mallory")
+        },
+        dir.path(),
+    )
+    .await;
+    let sue = desk_of(
+        TeamConfig {
+            role: Role::Supervisor,
+            ..as_user(&nats, "supervisor", "supervisor-a-CHANGE-ME", "sue")
+        },
+        dir.path(),
+    )
+    .await;
+    let conv = says(&sb, "你好").await;
+    for d in [&alice, &pretender, &sue] {
+        ready(d, &conv, &["alice", "sue"]).await;
+    }
+    assert!(alice.claim(&conv).await.unwrap().claimed);
+
+    let mut settings = pretender.assignment().unwrap();
+    settings.mode = AssignmentMode::Balanced;
+    let e = pretender
+        .set_assignment(settings.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(IpcError::from(e).code, ErrorCode::Invalid);
+    let e = pretender
+        .save_shared_quick_reply(None, "催单", "马上为您催")
+        .await
+        .unwrap_err();
+    assert_eq!(IpcError::from(e).code, ErrorCode::Invalid);
+    sue.set_assignment(settings).await.unwrap();
+    let shared = sue
+        .save_shared_quick_reply(None, "致歉", "非常抱歉让您久等了")
+        .await
+        .unwrap();
+    eventually(
+        10,
+        "the mode and the shared reply on alice's desk",
+        || async {
+            alice
+                .assignment()
+                .is_ok_and(|a| a.mode == AssignmentMode::Balanced)
+                && alice.quick_replies(None).await.is_ok_and(|q| {
+                    q.iter()
+                        .any(|r| r.shared == shared.shared && r.text == "非常抱歉让您久等了")
+                })
+        },
+    )
+    .await;
+
+    for d in [sue, pretender, alice] {
+        d.shutdown().await;
+    }
+    stand_down(relay, &relay_desk).await;
+}

@@ -7,7 +7,8 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use meituan_sandbox::Sandbox;
-use tokio::process::Command;
+use nats_harness::NatsServer;
+use tokio::process::{Child, Command};
 
 /// The built binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_imdesk-cli");
@@ -72,4 +73,39 @@ pub fn exported_lines(out: &Output) -> std::collections::HashMap<(String, i64), 
         *seen.entry(key).or_default() += 1;
     }
     seen
+}
+
+/// A relay process with `connections` push sockets.
+pub fn relay(sb: &Sandbox, nats: &NatsServer, db: &Path, id: &str, connections: u8) -> Child {
+    let mut c = Command::new(BIN);
+    c.args(["relay", "--id", id]);
+    platform_env(&mut c, sb, db)
+        .env("IMDESK_NATS_URL", nats.url())
+        .env("IMDESK_PUSH_CONNECTIONS", connections.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    c.spawn().unwrap()
+}
+
+/// A team desk's command: NATS only, no platform credentials.
+pub fn desk_command(
+    nats: &NatsServer,
+    home: &Path,
+    db: &Path,
+    agent: &str,
+    args: &[&str],
+) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("IMDESK_NATS_URL", nats.url())
+        .env("IMDESK_AGENT", agent)
+        .env("IMDESK_DB", db)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
 }

@@ -238,6 +238,15 @@ impl TeamLink {
             .insert(msg_id, seen);
     }
 
+    /// A reply refused before it was written: nothing to send against.
+    pub(crate) fn forget_seen(&self, msg_id: i64) {
+        self.shared
+            .sent_against
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&msg_id);
+    }
+
     /// What the ingest tells the mirror: the committed position, and a batch that failed.
     pub(crate) fn hooks(&self) -> crate::ingest::MirrorHooks {
         crate::ingest::MirrorHooks {

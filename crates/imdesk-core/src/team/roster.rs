@@ -976,8 +976,10 @@ impl Roster {
                     "another supervisor changed the assignment settings just now; look at them again"
                         .into(),
                 )
-            } else if e.contains("permission") || e.contains("Permissions") {
-                DeskError::Invalid("only a supervisor may change the assignment settings".into())
+            } else if denied(&e) {
+                DeskError::Invalid(format!(
+                    "only a supervisor may change the assignment settings ({NOT_ACCEPTED})"
+                ))
             } else {
                 DeskError::Team(format!("assignment settings: {e}"))
             }
@@ -1015,10 +1017,21 @@ impl Roster {
     }
 }
 
+/// How a write the user's NATS permissions forbid ends: the server drops it (the violation
+/// goes to the connection, not to the request), so the request times out.
+fn denied(error: &str) -> bool {
+    error.contains("ermission") || error.contains("timed out")
+}
+
+/// Said beside a refused supervisor's write: a timeout is also what a lost server gives.
+const NOT_ACCEPTED: &str =
+    "the team server did not accept the change: this desk's NATS user is not a supervisor's, \
+     or the server is out of reach";
+
 fn permission(what: &'static str) -> impl Fn(String) -> DeskError {
     move |e| {
-        if e.contains("ermission") {
-            DeskError::Invalid(format!("only a supervisor may {what}"))
+        if denied(&e) {
+            DeskError::Invalid(format!("only a supervisor may {what} ({NOT_ACCEPTED})"))
         } else {
             DeskError::Team(format!("cannot {what}: {e}"))
         }

@@ -108,3 +108,20 @@ pub async fn says(sb: &Sandbox, text: &str) -> String {
         peer_id: p.open_user_id.unwrap(),
     })
 }
+
+/// The brand configuration of the README (deploy/nats/brand.conf), with its users.
+pub fn brand_server() -> NatsServer {
+    let conf = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats/brand.conf"),
+    )
+    .unwrap();
+    NatsServer::start_with_config(&conf).unwrap()
+}
+
+pub fn as_user(nats: &NatsServer, user: &str, password: &str, agent: &str) -> TeamConfig {
+    TeamConfig::new(
+        nats.url()
+            .replacen("nats://", &format!("nats://{user}:{password}@"), 1),
+        agent,
+    )
+}
