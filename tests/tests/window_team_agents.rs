@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context};
+use anyhow::{bail, ensure};
 use imdesk_core::team::TeamConfig;
 use imdesk_core::view::{InboxFilter, InboxQuery};
 use imdesk_core::{Desk, DeskConfig, DeskOptions, NullSink};
