@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use meituan_sandbox::{Sandbox, SandboxConfig};
 use nats_harness::NatsServer;
-use tokio::process::{Child, Command};
 
 mod common;
 
