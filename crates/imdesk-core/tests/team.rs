@@ -10,12 +10,10 @@ use std::time::Duration;
 
 use common::team_rig::*;
 use common::*;
-use imdesk_core::team::TeamConfig;
 use imdesk_core::view::{SendState, Unseen};
 use imdesk_core::DeskOptions;
 use imdesk_store::ConversationKey;
 use meituan_sandbox::Faults;
-use nats_harness::NatsServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desks_mirror_the_relay_and_reply_through_it() {
