@@ -352,6 +352,10 @@ impl Desk {
         let rates = store
             .reply_rates_async(None, day_start, now + 1, now)
             .await?;
+        let platform = match &self.team {
+            Some(t) => t.platform_rates().await,
+            None => Default::default(),
+        };
         let stores = self
             .stores()
             .await?
@@ -361,6 +365,8 @@ impl Desk {
                     .iter()
                     .find(|r| r.store.as_deref() == Some(s.epoi_id.as_str()))
                     .and_then(|r| r.five_min.ratio()),
+                platform_five_min: platform.get(&s.epoi_id).and_then(|p| p.five_min.clone()),
+                platform_urgent: platform.get(&s.epoi_id).and_then(|p| p.urgent.clone()),
                 epoi_id: s.epoi_id,
                 name: s.name,
                 waiting: s.waiting,

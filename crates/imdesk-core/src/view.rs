@@ -243,6 +243,10 @@ pub struct WallStore {
     pub overdue: u32,
     /// Today's local 5-minute rate (0..1).
     pub five_min_rate: Option<f64>,
+    /// The platform's own 5-minute and 1-minute-urgent rates, as a relay's poller last read
+    /// them (the platform's strings).
+    pub platform_five_min: Option<String>,
+    pub platform_urgent: Option<String>,
 }
 
 /// One waiting conversation on the wall.

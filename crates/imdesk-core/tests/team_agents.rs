@@ -197,6 +197,20 @@ async fn only_the_owner_answers_and_a_supervisors_reply_is_marked() {
     assert!(texts.contains(&"主管已介入，马上处理".to_owned()));
     assert!(!texts.contains(&"我来回复".to_owned()));
 
+    // The wall shows each store's platform rates, as the relay's poller read them.
+    eventually(
+        15,
+        "the platform's rates on the supervisor's wall",
+        || async {
+            sue.supervisor_wall().await.is_ok_and(|w| {
+                w.stores
+                    .iter()
+                    .any(|s| s.epoi_id == store && s.platform_five_min.is_some())
+            })
+        },
+    )
+    .await;
+
     // Two supervisors' settings changes against the same revision: the second is refused.
     let before = sue.assignment().unwrap();
     let mut changed = before.clone();

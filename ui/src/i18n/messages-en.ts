@@ -254,6 +254,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'wall.grace': 'Back to queue after offline (s)',
   'wall.save': 'Save',
   'wall.saved': 'Saved',
+  'wall.platform': 'Platform rates (5 min / urgent 1 min)',
 
   'crash.notice': 'imdesk quit unexpectedly last time; a crash report was saved (no keys or customer messages).',
   'crash.view': 'View',

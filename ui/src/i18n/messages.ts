@@ -256,6 +256,7 @@ export const zhCN = {
   'wall.grace': '离线后放回队列（秒）',
   'wall.save': '保存',
   'wall.saved': '已保存',
+  'wall.platform': '平台回复率（5 分钟 / 1 分钟紧急）',
 
   'crash.notice': 'imdesk 上次意外退出，已生成崩溃报告（不含密钥和顾客消息）。',
   'crash.view': '查看',

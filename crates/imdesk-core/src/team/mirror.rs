@@ -238,6 +238,19 @@ impl TeamLink {
             .insert(msg_id, seen);
     }
 
+    /// The platform's reply rates per store, from the most recent relay heartbeat.
+    pub(crate) async fn platform_rates(
+        &self,
+    ) -> std::collections::BTreeMap<String, super::wire::PlatformRates> {
+        super::relay::read_relays(&self.js)
+            .await
+            .into_iter()
+            .filter(|r| !r.platform_rates.is_empty())
+            .max_by_key(|r| r.at_ms)
+            .map(|r| r.platform_rates)
+            .unwrap_or_default()
+    }
+
     /// A reply refused before it was written: nothing to send against.
     pub(crate) fn forget_seen(&self, msg_id: i64) {
         self.shared

@@ -378,6 +378,19 @@ async fn heartbeat(shared: Shared, relays: jetstream::kv::Store, stop: Cancellat
             sockets_open: u32::try_from(open).unwrap_or(u32::MAX),
             sockets: u32::try_from(all).unwrap_or(u32::MAX),
             at_ms: shared.desk.now(),
+            platform_rates: shared
+                .desk
+                .platform_rates
+                .borrow()
+                .iter()
+                .map(|(store, r)| {
+                    let rates = super::wire::PlatformRates {
+                        five_min: r.reversion_rate.clone(),
+                        urgent: r.urgent_reversion_rate.clone(),
+                    };
+                    (store.clone(), rates)
+                })
+                .collect(),
         };
         if let Ok(bytes) = serde_json::to_vec(&beat) {
             if let Err(e) = relays

@@ -246,6 +246,17 @@ pub struct WireRelay {
     pub sockets: u32,
     /// When it said so, UTC ms.
     pub at_ms: i64,
+    /// The platform's own reply rates per store, as the relay's poller last read them
+    /// (getReversionRateAndRightsList), for the supervisor's wall.
+    #[serde(default)]
+    pub platform_rates: std::collections::BTreeMap<String, PlatformRates>,
+}
+
+/// A store's rates as the platform states them (its own strings, e.g. `"95.2%"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformRates {
+    pub five_min: Option<String>,
+    pub urgent: Option<String>,
 }
 
 #[cfg(test)]

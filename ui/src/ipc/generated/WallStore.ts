@@ -7,4 +7,9 @@ export type WallStore = { epoiId: string, name: string, waiting: number, overdue
 /**
  * Today's local 5-minute rate (0..1).
  */
-fiveMinRate: number | null, };
+fiveMinRate: number | null, 
+/**
+ * The platform's own 5-minute and 1-minute-urgent rates, as a relay's poller last read
+ * them (the platform's strings).
+ */
+platformFiveMin: string | null, platformUrgent: string | null, };

@@ -671,7 +671,7 @@ export class MockBackend implements Backend {
         fiveMinRate: 0.9 - i * 0.05,
         urgentRate: 0.8,
       })),
-      stores: stores.map((s) => ({ epoiId: s.epoiId, name: s.name, waiting: s.waiting, overdue: s.overdue, fiveMinRate: 0.9 })),
+      stores: stores.map((s) => ({ epoiId: s.epoiId, name: s.name, waiting: s.waiting, overdue: s.overdue, fiveMinRate: 0.9, platformFiveMin: '96.5%', platformUrgent: '90.0%' })),
       queue: waiting.map((r) => ({
         conversationId: r.id,
         storeName: r.storeName,
