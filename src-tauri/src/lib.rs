@@ -63,10 +63,15 @@ pub fn run() -> ExitCode {
                 .as_deref()
                 .and_then(imdesk_core::team_settings::file_agent)
         });
+    let setup = DeskConfig::default_path()
+        .as_deref()
+        .map(imdesk_core::team_settings::file_setup)
+        .unwrap_or_default();
     if let Err(e) = imdesk_core::team_settings::fill_team(
         &mut config,
         &keyring_store::OsKeyring,
         agent,
+        setup,
         &paths.data_dir,
     ) {
         tracing::error!(error = %e, "the team's credentials file could not be written");

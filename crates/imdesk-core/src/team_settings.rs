@@ -48,6 +48,18 @@ pub struct TeamSettingsForm {
     pub creds_text: Option<String>,
     /// Who this desk is (shown beside the agent's replies).
     pub agent: String,
+    /// `agent` or `supervisor` (team mode II); kept as it is when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub role: Option<String>,
+    /// Open conversations at once; kept as it is when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub capacity: Option<u32>,
+    /// The stores served (`epoiId`s; empty: all); kept as they are when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub stores: Option<Vec<String>>,
 }
 
 // Secrets must never reach logs.
@@ -70,6 +82,10 @@ pub struct TeamSettingsView {
     pub creds_stored: bool,
     /// The agent's name in the config file, if set.
     pub agent: Option<String>,
+    /// The agent's role, capacity and stores in the config file (team mode II).
+    pub role: String,
+    pub capacity: u32,
+    pub stores: Vec<String>,
     /// The masked URL of the team this window runs as a desk of now (it may come from
     /// `IMDESK_NATS_URL` or the config file, which win over the stored one), or `null`.
     pub running: Option<String>,
@@ -173,6 +189,43 @@ pub fn file_agent(path: &Path) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// An agent's role, capacity and stores as the config file gives them (`agent_role`,
+/// `agent_capacity`, `agent_stores`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AgentSetup {
+    pub role: Option<crate::team::Role>,
+    pub capacity: Option<u32>,
+    pub stores: Option<Vec<String>>,
+}
+
+/// The agent's role, capacity and stores in the config file at `path`.
+pub fn file_setup(path: &Path) -> AgentSetup {
+    let Ok(table) = read_table(path) else {
+        return AgentSetup::default();
+    };
+    AgentSetup {
+        role: match table.get("agent_role").and_then(toml::Value::as_str) {
+            Some("supervisor") => Some(crate::team::Role::Supervisor),
+            Some("agent") => Some(crate::team::Role::Agent),
+            _ => None,
+        },
+        capacity: table
+            .get("agent_capacity")
+            .and_then(toml::Value::as_integer)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0),
+        stores: table
+            .get("agent_stores")
+            .and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            }),
+    }
+}
+
 /// Validates the form, writes the URL and credentials to the keyring and the agent's name to
 /// the config file at `path` (other keys kept; a `nats_url` there is removed, and `nats_creds`
 /// too when new credentials come, since the keyring now holds them). Applies at the next start.
@@ -185,6 +238,27 @@ pub fn save_team_settings(
     let agent = form.agent.trim();
     if agent.chars().any(char::is_control) {
         return Err(invalid("the agent's name has control characters"));
+    }
+    if let Some(role) = &form.role {
+        if role != "agent" && role != "supervisor" {
+            return Err(invalid("the role is `agent` or `supervisor`"));
+        }
+    }
+    if form.capacity == Some(0) || form.capacity.is_some_and(|c| c > 200) {
+        return Err(invalid("the capacity is 1 to 200 open conversations"));
+    }
+    let stores: Option<Vec<String>> = form.stores.as_ref().map(|s| {
+        s.iter()
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty())
+            .collect()
+    });
+    if stores
+        .iter()
+        .flatten()
+        .any(|s| s.chars().any(|c| c.is_control() || c == ','))
+    {
+        return Err(invalid("a store id has a control character or a comma"));
     }
     let creds = match (
         form.creds_text.as_deref().filter(|t| !t.trim().is_empty()),
@@ -223,6 +297,15 @@ pub fn save_team_settings(
     } else {
         table.insert("agent".into(), agent.into());
     }
+    if let Some(role) = &form.role {
+        table.insert("agent_role".into(), role.clone().into());
+    }
+    if let Some(capacity) = form.capacity {
+        table.insert("agent_capacity".into(), i64::from(capacity).into());
+    }
+    if let Some(stores) = stores {
+        table.insert("agent_stores".into(), stores.into());
+    }
     write_table(path, &table)
 }
 
@@ -246,7 +329,14 @@ pub fn clear_team_settings(
     }
     let mut table = read_table(path)?;
     let mut had = false;
-    for key in ["nats_url", "nats_creds", "agent"] {
+    for key in [
+        "nats_url",
+        "nats_creds",
+        "agent",
+        "agent_role",
+        "agent_capacity",
+        "agent_stores",
+    ] {
         had |= table.remove(key).is_some();
     }
     if had {
@@ -266,10 +356,17 @@ pub fn view(
     path: Option<&Path>,
     running: Option<&TeamConfig>,
 ) -> TeamSettingsView {
+    let setup = path.map(file_setup).unwrap_or_default();
     TeamSettingsView {
         url: keyring.get(URL_ENTRY).map(|u| mask_url(u.expose())),
         creds_stored: keyring.get(CREDS_ENTRY).is_some(),
         agent: path.and_then(file_agent),
+        role: match setup.role {
+            Some(crate::team::Role::Supervisor) => "supervisor".into(),
+            _ => "agent".into(),
+        },
+        capacity: setup.capacity.unwrap_or(crate::team::DEFAULT_CAPACITY),
+        stores: setup.stores.unwrap_or_default(),
         running: running.map(|t| mask_url(&t.url)),
     }
 }
@@ -282,6 +379,7 @@ pub fn fill_team(
     config: &mut DeskConfig,
     keyring: &dyn TeamKeyring,
     agent: Option<String>,
+    setup: AgentSetup,
     data_dir: &Path,
 ) -> std::io::Result<()> {
     if config.has_credentials() {
@@ -292,12 +390,16 @@ pub fn fill_team(
         let Some(url) = &stored_url else {
             return Ok(());
         };
-        config.team = Some(TeamConfig::new(
+        let mut team = TeamConfig::new(
             url.expose(),
             agent
                 .filter(|a| !a.trim().is_empty())
                 .unwrap_or_else(crate::config::default_agent),
-        ));
+        );
+        team.role = setup.role.unwrap_or(team.role);
+        team.capacity = setup.capacity.unwrap_or(team.capacity);
+        team.serves = setup.stores.unwrap_or_default();
+        config.team = Some(team);
     }
     let Some(team) = &mut config.team else {
         return Ok(());

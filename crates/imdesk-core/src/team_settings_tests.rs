@@ -32,6 +32,9 @@ fn form() -> TeamSettingsForm {
         creds_path: None,
         creds_text: Some(CREDS.into()),
         agent: " 小王 ".into(),
+        role: Some("supervisor".into()),
+        capacity: Some(5),
+        stores: Some(vec![" mt1001 ".into(), "".into(), "mt1002".into()]),
     }
 }
 
@@ -49,6 +52,40 @@ fn masks_passwords_and_tokens_of_every_url() {
     );
     assert!(!format!("{:?}", form()).contains("s3cret"));
     assert!(!format!("{:?}", form()).contains("seed-secret"));
+}
+
+#[test]
+fn a_bad_role_capacity_or_store_is_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let keyring = MemoryKeyring::default();
+    for (bad, field) in [
+        (
+            TeamSettingsForm {
+                role: Some("boss".into()),
+                ..form()
+            },
+            "role",
+        ),
+        (
+            TeamSettingsForm {
+                capacity: Some(0),
+                ..form()
+            },
+            "capacity",
+        ),
+        (
+            TeamSettingsForm {
+                stores: Some(vec!["a,b".into()]),
+                ..form()
+            },
+            "store",
+        ),
+    ] {
+        let e = save_team_settings(&bad, &path, &keyring).unwrap_err();
+        assert!(e.to_string().contains(field), "{e}");
+        assert!(!path.exists(), "nothing half-saved");
+    }
 }
 
 #[test]
@@ -94,15 +131,33 @@ fn saves_secrets_to_the_keyring_and_the_agent_to_the_file_then_fills_the_next_st
     );
     assert!(shown.creds_stored);
     assert_eq!(shown.agent.as_deref(), Some("小王"));
+    assert_eq!(
+        (shown.role.as_str(), shown.capacity, shown.stores.clone()),
+        (
+            "supervisor",
+            5,
+            vec!["mt1001".to_owned(), "mt1002".to_owned()]
+        )
+    );
 
     // The next start: the file has no team, the keyring does.
     let mut config = DeskConfig::from_toml(&text, "config").unwrap();
     assert!(config.team.is_none());
     let data = dir.path().join("data");
-    fill_team(&mut config, &keyring, file_agent(&path), &data).unwrap();
+    fill_team(
+        &mut config,
+        &keyring,
+        file_agent(&path),
+        file_setup(&path),
+        &data,
+    )
+    .unwrap();
     let team = config.team.clone().unwrap();
     assert_eq!(team.url, "nats://alice:s3cret@10.0.0.5:4222");
     assert_eq!(team.agent, "小王");
+    assert_eq!(team.role, crate::team::Role::Supervisor);
+    assert_eq!(team.capacity, 5);
+    assert_eq!(team.serves, ["mt1001", "mt1002"]);
     let creds = team.creds.unwrap();
     assert_eq!(std::fs::read_to_string(&creds).unwrap(), CREDS);
     #[cfg(unix)]
@@ -119,7 +174,7 @@ fn saves_secrets_to_the_keyring_and_the_agent_to_the_file_then_fills_the_next_st
     assert!(!creds.exists());
     assert!(file_agent(&path).is_none());
     let mut config = DeskConfig::from_toml(&std::fs::read_to_string(&path).unwrap(), "c").unwrap();
-    fill_team(&mut config, &keyring, None, &data).unwrap();
+    fill_team(&mut config, &keyring, None, AgentSetup::default(), &data).unwrap();
     assert!(config.is_demo());
 }
 
@@ -131,7 +186,14 @@ fn the_environment_wins_and_gets_no_stored_credentials_for_another_server() {
     let mut env = HashMap::new();
     env.insert("IMDESK_NATS_URL".to_owned(), "nats://other:4222".to_owned());
     let mut config = DeskConfig::from_sources(None, &env).unwrap();
-    fill_team(&mut config, &keyring, None, dir.path()).unwrap();
+    fill_team(
+        &mut config,
+        &keyring,
+        None,
+        AgentSetup::default(),
+        dir.path(),
+    )
+    .unwrap();
     let team = config.team.unwrap();
     assert_eq!(team.url, "nats://other:4222");
     assert!(team.creds.is_none());

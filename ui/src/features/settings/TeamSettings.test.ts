@@ -42,11 +42,25 @@ describe('team settings', () => {
     await settle();
     expect(screen.getByTestId('team-creds-picked')).toHaveTextContent('alice.creds');
     await user.type(field('team-agent'), '小王');
+    await user.selectOptions(field('team-role'), 'supervisor');
+    await user.clear(field('team-capacity'));
+    await user.type(field('team-capacity'), '5');
+    await user.type(field('team-stores'), 'mt1001， mt1002');
     await user.click(save);
     await settle();
 
     const sent = backend.calls.filter((c) => c.name === 'saveTeamSettings').map((c) => c.args[0] as TeamSettingsForm);
-    expect(sent).toEqual([{ url: 'nats://alice:s3cret@10.0.0.5:4222', credsPath: null, credsText: CREDS, agent: '小王' }]);
+    expect(sent).toEqual([
+      {
+        url: 'nats://alice:s3cret@10.0.0.5:4222',
+        credsPath: null,
+        credsText: CREDS,
+        agent: '小王',
+        role: 'supervisor',
+        capacity: 5,
+        stores: ['mt1001', 'mt1002'],
+      },
+    ]);
     expect(screen.getByTestId('team-saved')).toHaveTextContent('重启 imdesk 后生效');
     expect(screen.getByTestId('team-stored-url')).toHaveTextContent('nats://alice:****@10.0.0.5:4222');
     expect(screen.getByTestId('team-stored-creds')).toHaveTextContent('已保存');

@@ -21,4 +21,16 @@ credsText: string | null,
 /**
  * Who this desk is (shown beside the agent's replies).
  */
-agent: string, };
+agent: string, 
+/**
+ * `agent` or `supervisor` (team mode II); kept as it is when absent.
+ */
+role?: string, 
+/**
+ * Open conversations at once; kept as it is when absent.
+ */
+capacity?: number, 
+/**
+ * The stores served (`epoiId`s; empty: all); kept as they are when absent.
+ */
+stores?: Array<string>, };

@@ -17,6 +17,10 @@ credsStored: boolean,
  */
 agent: string | null, 
 /**
+ * The agent's role, capacity and stores in the config file (team mode II).
+ */
+role: string, capacity: number, stores: Array<string>, 
+/**
  * The masked URL of the team this window runs as a desk of now (it may come from
  * `IMDESK_NATS_URL` or the config file, which win over the stored one), or `null`.
  */

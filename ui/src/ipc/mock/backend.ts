@@ -488,13 +488,23 @@ export class MockBackend implements Backend {
   }
 
   /** What 设置 → 团队模式 has stored (the mock's keyring; only masked values leave it). */
-  teamStored: { url: string | null; creds: boolean; agent: string | null } = { url: null, creds: false, agent: null };
+  teamStored: { url: string | null; creds: boolean; agent: string | null; role: string; capacity: number; stores: string[] } = {
+    url: null,
+    creds: false,
+    agent: null,
+    role: 'agent',
+    capacity: 8,
+    stores: [],
+  };
 
   private teamView(): TeamSettingsView {
     return {
       url: this.teamStored.url === null ? null : maskUrl(this.teamStored.url),
       credsStored: this.teamStored.creds,
       agent: this.teamStored.agent,
+      role: this.teamStored.role,
+      capacity: this.teamStored.capacity,
+      stores: [...this.teamStored.stores],
       running: this.connection.team ? 'nats://127.0.0.1:4222' : null,
     };
   }
@@ -518,13 +528,16 @@ export class MockBackend implements Backend {
       url,
       creds: this.teamStored.creds || (creds ?? '').trim() !== '' || (form.credsPath ?? '').trim() !== '',
       agent: form.agent.trim() || null,
+      role: form.role ?? this.teamStored.role,
+      capacity: form.capacity ?? this.teamStored.capacity,
+      stores: form.stores ?? this.teamStored.stores,
     };
     return this.teamView();
   }
 
   async clearTeamSettings(): Promise<TeamSettingsView> {
     this.record('clearTeamSettings');
-    this.teamStored = { url: null, creds: false, agent: null };
+    this.teamStored = { url: null, creds: false, agent: null, role: 'agent', capacity: 8, stores: [] };
     return this.teamView();
   }
 
