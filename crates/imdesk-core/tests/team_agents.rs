@@ -450,6 +450,28 @@ async fn under_the_brands_permissions_only_a_supervisor_sets_the_mode_and_shared
         ready(d, &conv, &["alice", "sue"]).await;
     }
     assert!(alice.claim(&conv).await.unwrap().claimed);
+    // An agent's write that asks for a rollup would wipe every owner: the server refuses it.
+    {
+        let client = imdesk_core::team::connect(
+            &as_user(&nats, "agent1", "agent1-a-CHANGE-ME", "mallory"),
+            "rollup attempt",
+        )
+        .await
+        .unwrap();
+        let js = async_nats::jetstream::new(client);
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Rollup", "sub");
+        let refused = match js
+            .publish_with_headers("$KV.ASSIGN.x.1-1", headers, "{}".into())
+            .await
+        {
+            Ok(ack) => ack.await.is_err(),
+            Err(_) => true,
+        };
+        assert!(refused, "a rollup on ASSIGN was accepted");
+        let owner = alice.detail(&conv).await.unwrap().team.unwrap().owner;
+        assert_eq!(owner.as_deref(), Some("alice"));
+    }
 
     let mut settings = pretender.assignment().unwrap();
     settings.mode = AssignmentMode::Balanced;

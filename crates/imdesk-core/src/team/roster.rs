@@ -361,8 +361,34 @@ pub async fn ensure_buckets(js: &jetstream::Context) -> DeskResult<()> {
         QUICK_BUCKET,
     ] {
         super::ensure_bucket(js, bucket).await?;
+        forbid_rollups(js, bucket).await?;
     }
     ensure_lease_bucket(js).await?;
+    Ok(())
+}
+
+/// Agents and supervisors write these buckets, and subject permissions cannot see headers: a
+/// write carrying `Nats-Rollup: all` would wipe every owner. KV creates its streams with
+/// rollups allowed (for purge); the team only deletes, so the relay turns them off.
+async fn forbid_rollups(js: &jetstream::Context, bucket: &str) -> DeskResult<()> {
+    let name = format!("KV_{bucket}");
+    let team = |e: String| DeskError::Team(format!("KV bucket {bucket}: {e}"));
+    let mut stream = js
+        .get_stream(&name)
+        .await
+        .map_err(|e| team(e.to_string()))?;
+    let mut config = stream
+        .info()
+        .await
+        .map_err(|e| team(e.to_string()))?
+        .config
+        .clone();
+    if config.allow_rollup {
+        config.allow_rollup = false;
+        js.update_stream(config)
+            .await
+            .map_err(|e| team(e.to_string()))?;
+    }
     Ok(())
 }
 
