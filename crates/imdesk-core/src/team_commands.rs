@@ -221,6 +221,12 @@ impl Desk {
         Ok(agent_views(&roster.board(), self.now()))
     }
 
+    /// Team records (agents, owners, presence, settings, shared replies) that did not decode
+    /// and were ignored (a newer or broken desk wrote them); each is logged.
+    pub fn team_undecodable(&self) -> u64 {
+        self.roster().map_or(0, Roster::undecodable)
+    }
+
     /// Waits until the team's buckets have loaded (a CLI call's first read).
     pub async fn team_loaded(&self, timeout: Duration) -> DeskResult<()> {
         self.team_roster()?.loaded(timeout).await.map(|_| ())

@@ -510,3 +510,86 @@ async fn under_the_brands_permissions_only_a_supervisor_sets_the_mode_and_shared
     }
     stand_down(relay, &relay_desk).await;
 }
+
+/// Two relays: exactly one holds the assigner's lease; when it drains, the other takes over
+/// and assigns. A record in the agents' bucket that does not decode is ignored and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_two_relays_one_assigns_and_the_other_takes_over() {
+    let nats = nats_harness::NatsServer::start().unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (desk_a, relay_a) = relay_with_sockets(
+        &sb,
+        team(&nats, "relay-a"),
+        &dir.path().join("a.sqlite3"),
+        "relay-a",
+        Some(3),
+    )
+    .await;
+    let (desk_b, relay_b) = relay_with_sockets(
+        &sb,
+        team(&nats, "relay-b"),
+        &dir.path().join("b.sqlite3"),
+        "relay-b",
+        Some(2),
+    )
+    .await;
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let lease = js.get_key_value("LEASE").await.unwrap();
+    let holder = || async {
+        lease
+            .get("assigner")
+            .await
+            .ok()
+            .flatten()
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+    };
+    eventually(10, "one relay holds the lease", || async {
+        holder().await.is_some()
+    })
+    .await;
+    let first = holder().await.unwrap();
+    assert!(first == "relay-a" || first == "relay-b", "{first}");
+
+    // Garbage in the agents' bucket: ignored, counted, nothing else disturbed.
+    let agents = js.get_key_value("AGENTS").await.unwrap();
+    agents.put("broken", "\u{0}not json".into()).await.unwrap();
+    let sue = desk_of(supervisor(&nats, "sue"), dir.path()).await;
+    let alice = desk_of(team(&nats, "alice"), dir.path()).await;
+    let conv = says(&sb, "有人吗").await;
+    ready(&sue, &conv, &["sue", "alice"]).await;
+    eventually(10, "the broken record counted", || async {
+        sue.team_undecodable() >= 1
+    })
+    .await;
+    assert!(sue.agents().unwrap().iter().all(|a| a.name != "broken"));
+
+    // The holder drains; the other relay takes the lease and assigns (balanced mode).
+    let ((held_relay, held_desk), (other_relay, other_desk), other_id) = if first == "relay-a" {
+        ((relay_a, desk_a), (relay_b, desk_b), "relay-b")
+    } else {
+        ((relay_b, desk_b), (relay_a, desk_a), "relay-a")
+    };
+    stand_down(held_relay, &held_desk).await;
+    eventually(20, "the other relay holds the lease", || async {
+        holder().await.as_deref() == Some(other_id)
+    })
+    .await;
+    sue.set_agent_status(AgentPresence::Busy).unwrap();
+    let mut settings = sue.assignment().unwrap();
+    settings.mode = AssignmentMode::Balanced;
+    sue.set_assignment(settings).await.unwrap();
+    eventually(20, "the waiting customer assigned to alice", || async {
+        sue.detail(&conv)
+            .await
+            .unwrap()
+            .team
+            .is_some_and(|t| t.owner.as_deref() == Some("alice"))
+    })
+    .await;
+
+    alice.shutdown().await;
+    sue.shutdown().await;
+    stand_down(other_relay, &other_desk).await;
+}

@@ -49,6 +49,17 @@ pub async fn relay_as(
     db: &std::path::Path,
     id: &str,
 ) -> (Arc<Desk>, Relay) {
+    relay_with_sockets(sb, cfg, db, id, None).await
+}
+
+/// [`relay_as`] with its share of the push socket budget.
+pub async fn relay_with_sockets(
+    sb: &Sandbox,
+    cfg: TeamConfig,
+    db: &std::path::Path,
+    id: &str,
+    sockets: Option<u8>,
+) -> (Arc<Desk>, Relay) {
     let (observer, wake) = commit_waker();
     let opts = DeskOptions {
         commit_observer: Some(observer),
@@ -56,6 +67,7 @@ pub async fn relay_as(
     };
     let config = DeskConfig {
         team: Some(cfg.clone()),
+        push_connections: sockets,
         ..config(sb, db)
     };
     let desk = Arc::new(
