@@ -42,6 +42,8 @@ export class Desk {
   readonly tick = new DisplayTick();
   helpOpen = $state(false);
   settingsOpen = $state(false);
+  /** The store whose settings page (IM switch, robot) is open, if any. */
+  storePage = $state<string | null>(null);
   /** Bumped to ask the search box / quick-reply picker to take focus. */
   searchFocus = $state(0);
   quickReplyOpen = $state(0);
@@ -86,7 +88,7 @@ export class Desk {
         if (this.chat.id !== null && event.ids.includes(this.chat.id)) void this.chat.refresh();
         break;
       case 'storesChanged':
-        void this.stores.refresh();
+        void this.stores.refresh().then(() => this.#imSwitched());
         // The core may still have been starting when the first inbox page was asked for.
         if (!this.inbox.loaded || this.inbox.error) void this.inbox.refresh();
         break;
@@ -100,6 +102,14 @@ export class Desk {
         void this.open(event.conversationId);
         break;
     }
+  }
+
+  /** The open chat's composer follows its store's IM switch as soon as the rail learns it. */
+  #imSwitched(): void {
+    const detail = this.chat.detail;
+    if (!detail || (detail.composeBlock !== null && detail.composeBlock !== 'imClosed')) return;
+    const open = this.stores.list.find((s) => s.epoiId === detail.row.storeId)?.imOpen;
+    if ((open === false) !== (detail.composeBlock === 'imClosed')) void this.chat.refresh();
   }
 
   #save(): void {
