@@ -103,39 +103,26 @@ pub(crate) fn at_store(epoi_id: &str, entry: &StoreEntry, source: ApiError) -> D
     }
 }
 
-/// Reads one store's switch from the platform and records it; returns the switch.
+/// Reads one store's switch from the platform and records it; returns whether the switch
+/// changed and whether the read succeeded.
 async fn learn_one(
     link: &MeituanLink,
     book: &ImSwitchBook,
     epoi_id: &str,
     entry: &StoreEntry,
     now: i64,
-) -> (bool, DeskResult<bool>) {
+) -> (bool, bool) {
     let read = link
         .client
         .call(&entry.key, &GetPoiImStatus)
         .await
         .map(|s| s.im_status == ImStatus::On)
-        .map_err(|e| at_store(epoi_id, entry, e));
-    let changed = match &read {
-        Ok(open) => book.record(epoi_id, Ok(*open), now),
-        Err(e) => {
-            tracing::info!(store = %epoi_id, "IM switch not readable: {e}");
-            book.record(epoi_id, Err(IpcError::from(clone_error(e))), now)
-        }
-    };
-    (changed, read)
-}
-
-/// The error as the book keeps it (errors are not `Clone`; their IPC shape is).
-fn clone_error(e: &DeskError) -> DeskError {
-    match e {
-        DeskError::AtStore { store, source } => DeskError::AtStore {
-            store: store.clone(),
-            source: source.clone(),
-        },
-        other => DeskError::Invalid(other.to_string()),
+        .map_err(|e| IpcError::from(at_store(epoi_id, entry, e)));
+    if let Err(e) = &read {
+        tracing::info!(store = %epoi_id, "IM switch not readable: {}", e.message);
     }
+    let ok = read.is_ok();
+    (book.record(epoi_id, read, now), ok)
 }
 
 /// What the background learner uses.
@@ -226,7 +213,7 @@ impl Desk {
             .map_err(|e| at_store(epoi_id, &entry, e))?;
         let now = self.now();
         let (_, read) = learn_one(link, &self.im_switches, epoi_id, &entry, now).await;
-        if read.is_err() {
+        if !read {
             // The platform took the change; until a read succeeds, that is what it holds.
             self.im_switches.record(epoi_id, Ok(open), now);
         }

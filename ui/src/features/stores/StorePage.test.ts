@@ -69,6 +69,8 @@ describe('store page: the robot', () => {
     await settle();
     const call = backend.calls.find((x) => x.name === 'saveRobotSettings');
     expect(call?.args[0]).toEqual([store, b, c, d]);
+    expect(screen.queryByTestId('robot-error')).toBeNull();
+    expect(screen.getByTestId('robot-save')).toHaveTextContent('保存并复制到 3 家门店');
     const results = screen.getAllByTestId('robot-result');
     expect(results.map((r) => r.dataset.saved)).toEqual(['true', 'true', 'true', 'false']);
     expect(results[3]).toHaveTextContent('门店授权已失效');
