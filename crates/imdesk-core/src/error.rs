@@ -25,8 +25,8 @@ pub enum DeskError {
     AtStore {
         /// The store's name and ePoiId.
         store: String,
-        /// What the platform (or the client) said.
-        source: ApiError,
+        /// What the platform (or the client) said (boxed: it is large, and errors travel far).
+        source: Box<ApiError>,
     },
     /// The push connection could not start.
     #[error("push: {0}")]
@@ -128,7 +128,8 @@ impl DeskError {
             | DeskError::Thread(_) => ErrorCode::Internal,
             DeskError::BadImage(_) => ErrorCode::BadImage,
             DeskError::Unsupported { .. } => ErrorCode::Unsupported,
-            DeskError::Api(e) | DeskError::AtStore { source: e, .. } => api_code(e),
+            DeskError::Api(e) => api_code(e),
+            DeskError::AtStore { source, .. } => api_code(source),
             DeskError::SendFailed { code, .. } if code == "network" => ErrorCode::Network,
             DeskError::SendFailed { code, .. } if code == "conflict" => ErrorCode::Conflict,
             DeskError::SendFailed { code, .. } if code == "uncertain" => ErrorCode::Uncertain,
@@ -145,9 +146,8 @@ impl DeskError {
     /// for a code the table does not know ([`IpcError::platform_msg`]).
     pub fn platform_msg(&self) -> Option<String> {
         match self {
-            DeskError::Api(e) | DeskError::AtStore { source: e, .. } => {
-                e.platform_msg().map(str::to_owned)
-            }
+            DeskError::Api(e) => e.platform_msg().map(str::to_owned),
+            DeskError::AtStore { source, .. } => source.platform_msg().map(str::to_owned),
             DeskError::SendFailed { code, reason, .. }
                 if !matches!(
                     code.as_str(),

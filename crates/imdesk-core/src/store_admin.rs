@@ -99,7 +99,7 @@ pub(crate) fn store_label(epoi_id: &str, entry: &StoreEntry) -> String {
 pub(crate) fn at_store(epoi_id: &str, entry: &StoreEntry, source: ApiError) -> DeskError {
     DeskError::AtStore {
         store: store_label(epoi_id, entry),
-        source,
+        source: Box::new(source),
     }
 }
 
