@@ -370,6 +370,7 @@ impl Desk {
                         notices: notices.clone(),
                         clock: opts.clock.clone(),
                         every: opts.platform_rates_interval,
+                        outbox: Some(outbox.subscribe()),
                         cancel: cancel.clone(),
                     }
                     .run(),

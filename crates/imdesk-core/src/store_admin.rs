@@ -1,15 +1,17 @@
 //! A store's IM switch (`getPoiIMStatus` / `setPoiIMStatus`, protocol §4.6–4.7): what the
 //! engine knows of it, learned from the platform at start, on a schedule, whenever the store
-//! page asks and after every change the desk makes. The knowledge lives in memory
+//! page asks, after every change the desk makes and after a send the platform refused. The knowledge lives in memory
 //! ([`ImSwitchBook`]); the rail, the store page and the composer's block read it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use imdesk_store::{FailureKind, OutboxItem, OutboxState};
 use meituan_api::im::{GetPoiImStatus, ImStatus, SetPoiImStatus};
 use meituan_api::ApiError;
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
@@ -133,31 +135,76 @@ pub(crate) struct ImLearner {
     pub notices: Notices,
     pub clock: Arc<dyn meituan_wire::Clock>,
     pub every: Duration,
+    /// The outbox's state changes: a send the platform refused may mean the switch went off
+    /// elsewhere (the merchant's own app), so that store is read again at once.
+    pub outbox: Option<broadcast::Receiver<OutboxItem>>,
     pub cancel: CancellationToken,
 }
 
+/// A send the platform itself refused (not the network, not us).
+fn refused_by_platform(item: &OutboxItem) -> bool {
+    item.state == OutboxState::Failed
+        && item
+            .last_error
+            .as_ref()
+            .is_some_and(|f| f.kind == FailureKind::Platform)
+}
+
 impl ImLearner {
-    /// Reads every store's switch now, then again every `every`, until cancelled. A store
-    /// whose read fails keeps what was known and says why on its store page.
-    pub(crate) async fn run(self) {
+    /// Reads every store's switch now, then again every `every` and after each send the
+    /// platform refuses, until cancelled. A store whose read fails keeps what was known and
+    /// says why on its store page.
+    pub(crate) async fn run(mut self) {
+        let mut next = tokio::time::Instant::now();
+        let mut outbox = self.outbox.take();
         loop {
-            let mut changed = false;
-            for (epoi_id, entry) in self.stores.entries() {
-                let now = self.clock.now().0;
-                changed |= learn_one(&self.link, &self.book, &epoi_id, &entry, now)
-                    .await
-                    .0;
-                if self.cancel.is_cancelled() {
-                    return;
+            let refused = async {
+                match outbox.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
                 }
-            }
-            if changed {
-                self.notices.stores();
-            }
+            };
             tokio::select! {
                 () = self.cancel.cancelled() => return,
-                () = tokio::time::sleep(self.every) => {}
+                () = tokio::time::sleep_until(next) => {
+                    self.round().await;
+                    next = tokio::time::Instant::now() + self.every;
+                }
+                update = refused => match update {
+                    Ok(item) if refused_by_platform(&item) => self.learn(&item.store).await,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => outbox = None,
+                },
             }
+        }
+    }
+
+    async fn round(&self) {
+        let mut changed = false;
+        for (epoi_id, entry) in self.stores.entries() {
+            if self.cancel.is_cancelled() {
+                return;
+            }
+            let now = self.clock.now().0;
+            changed |= learn_one(&self.link, &self.book, &epoi_id, &entry, now)
+                .await
+                .0;
+        }
+        if changed {
+            self.notices.stores();
+        }
+    }
+
+    async fn learn(&self, epoi_id: &str) {
+        let Some(entry) = self.stores.entry(epoi_id) else {
+            return;
+        };
+        let now = self.clock.now().0;
+        if learn_one(&self.link, &self.book, epoi_id, &entry, now)
+            .await
+            .0
+        {
+            self.notices.stores();
         }
     }
 }

@@ -90,6 +90,24 @@ async fn the_im_switch_is_learned_at_start_switched_and_blocks_the_composer() {
     assert!(sb.im_status(&a.epoi_id).unwrap());
     assert_eq!(desk.detail(&conv).await.unwrap().compose_block, None);
 
+    // Closed elsewhere (the merchant's own app) while the desk runs: the first send the
+    // platform refuses makes the desk read the switch again, and the composer says why.
+    sb.set_im_status(&a.epoi_id, false).unwrap();
+    let queued = desk.send_text(&conv, "马上到").await.unwrap();
+    assert!(desk
+        .wait_sent(&queued.key, std::time::Duration::from_secs(20))
+        .await
+        .is_err());
+    eventually(10, "the refusal teaching the switch", || async {
+        im_of(&desk, &a.epoi_id).await == Some(false)
+    })
+    .await;
+    assert_eq!(
+        desk.detail(&conv).await.unwrap().compose_block,
+        Some(ComposeBlock::ImClosed)
+    );
+    desk.set_store_im(&a.epoi_id, true).await.unwrap();
+
     // The store page reads the switch fresh: b reopened elsewhere is seen.
     sb.set_im_status(&b.epoi_id, true).unwrap();
     assert_eq!(desk.store_im(&b.epoi_id).await.unwrap().open, Some(true));
