@@ -55,7 +55,11 @@ async fn the_im_switch_is_learned_at_start_switched_and_blocks_the_composer() {
 
     // Learned at start, for the rail: b closed, the others open; the rail was told.
     eventually(10, "the switches learned", || async {
-        im_of(&desk, &a.epoi_id).await.is_some() && im_of(&desk, &b.epoi_id).await.is_some()
+        desk.stores()
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.im_open.is_some())
     })
     .await;
     assert_eq!(im_of(&desk, &a.epoi_id).await, Some(true));
