@@ -8,33 +8,22 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context};
-use fantoccini::Locator;
 use imdesk_tests::sandbox_app::{launch_against, quiet_sandbox, until};
 use imdesk_tests::window::{run, AppWindow};
 use meituan_sandbox::{ChatKind, CustomerMessage, ROBOT_REPLY_MAX_CHARS};
 
-/// Clicks the element matching a CSS selector, once it exists.
-async fn click_css(w: &AppWindow, css: &str) -> anyhow::Result<()> {
-    w.client()
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(css))
-        .await
-        .with_context(|| format!("no element {css}"))?
-        .click()
+/// Opens the store page of `epoi_id`, checks the switch reads `now`, and asks to switch it:
+/// the confirmation must say `asks` (the caller confirms).
+async fn ask_to_switch(w: &AppWindow, epoi_id: &str, now: &str, asks: &str) -> anyhow::Result<()> {
+    w.click_css(&format!(
+        "[data-testid=store-settings][data-store-id=\"{epoi_id}\"]"
+    ))
+    .await?;
+    w.wait_text("store-im-state", |t| t.contains(now)).await?;
+    w.click("store-im-toggle").await?;
+    w.wait_text("store-im-confirm-box", |t| t.contains(asks))
         .await?;
     Ok(())
-}
-
-/// Polls a JavaScript condition until it holds.
-async fn eventually_js(w: &AppWindow, what: &str, js: &str) -> anyhow::Result<()> {
-    for _ in 0..150 {
-        if w.eval(js).await? == true {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the window never showed {what}")
 }
 
 fn im_off_on_rail(epoi_id: &str) -> String {
@@ -57,8 +46,7 @@ async fn the_im_switch_from_the_store_page_closes_and_opens_the_composer() -> an
             sb.open_connections() > 0
         })
         .await?;
-        eventually_js(
-            &w,
+        w.eventually_js(
             "the closed store marked on the rail",
             &im_off_on_rail(&b.epoi_id),
         )
@@ -83,19 +71,7 @@ async fn the_im_switch_from_the_store_page_closes_and_opens_the_composer() -> an
         );
 
         // The store page: the switch as the platform holds it; closing asks first.
-        click_css(
-            &w,
-            &format!(
-                "[data-testid=store-settings][data-store-id=\"{}\"]",
-                a.epoi_id
-            ),
-        )
-        .await?;
-        w.wait_text("store-im-state", |t| t.contains("已开启"))
-            .await?;
-        w.click("store-im-toggle").await?;
-        w.wait_text("store-im-confirm-box", |t| t.contains("确定关闭"))
-            .await?;
+        ask_to_switch(&w, &a.epoi_id, "已开启", "确定关闭").await?;
         ensure!(
             sb.im_status(&a.epoi_id)?,
             "nothing switched before the confirmation"
@@ -109,39 +85,22 @@ async fn the_im_switch_from_the_store_page_closes_and_opens_the_composer() -> an
         .await?;
         w.wait_text("store-im-state", |t| t.contains("已关闭"))
             .await?;
-        eventually_js(
-            &w,
-            "a marked closed on the rail",
-            &im_off_on_rail(&a.epoi_id),
-        )
-        .await?;
+        w.eventually_js("a marked closed on the rail", &im_off_on_rail(&a.epoi_id))
+            .await?;
         w.document("store-im-closed").await?;
         w.click("store-page-close").await?;
 
         // The composer says why before anything is typed.
         w.wait_text("composer-block-reason", |t| t.contains("IM 已关闭"))
             .await?;
-        eventually_js(
-            &w,
+        w.eventually_js(
             "a disabled composer",
             "return document.querySelector('[data-testid=composer-input]').disabled;",
         )
         .await?;
 
         // Opened again (with its confirmation): the composer opens.
-        click_css(
-            &w,
-            &format!(
-                "[data-testid=store-settings][data-store-id=\"{}\"]",
-                a.epoi_id
-            ),
-        )
-        .await?;
-        w.wait_text("store-im-state", |t| t.contains("已关闭"))
-            .await?;
-        w.click("store-im-toggle").await?;
-        w.wait_text("store-im-confirm-box", |t| t.contains("确定开启"))
-            .await?;
+        ask_to_switch(&w, &a.epoi_id, "已关闭", "确定开启").await?;
         w.click("store-im-confirm").await?;
         until(
             "the platform to open a's IM",
@@ -150,8 +109,7 @@ async fn the_im_switch_from_the_store_page_closes_and_opens_the_composer() -> an
         )
         .await?;
         w.click("store-page-close").await?;
-        eventually_js(
-            &w,
+        w.eventually_js(
             "the composer open again",
             "return !document.querySelector('[data-testid=composer-input]').disabled;",
         )
@@ -176,13 +134,10 @@ async fn a_robot_edit_is_copied_to_three_stores_with_a_result_each() -> anyhow::
         let copies = &stores[1..4];
         let expired = &stores[4];
         let untouched = sb.auto_replies(&expired.epoi_id)?;
-        click_css(
-            &w,
-            &format!(
-                "[data-testid=store-settings][data-store-id=\"{}\"]",
-                source.epoi_id
-            ),
-        )
+        w.click_css(&format!(
+            "[data-testid=store-settings][data-store-id=\"{}\"]",
+            source.epoi_id
+        ))
         .await?;
         let text = w.find("robot-text").await?;
 
@@ -203,8 +158,7 @@ async fn a_robot_edit_is_copied_to_three_stores_with_a_result_each() -> anyhow::
         let new_text = "吃得满意的话，给我们一个五星好评吧";
         text.clear().await?;
         text.send_keys(new_text).await?;
-        eventually_js(
-            &w,
+        w.eventually_js(
             "no problem left",
             "return document.querySelectorAll('[data-testid=robot-problem]').length === 0;",
         )
@@ -213,16 +167,18 @@ async fn a_robot_edit_is_copied_to_three_stores_with_a_result_each() -> anyhow::
             .auto_replies(&source.epoi_id)?
             .iter()
             .any(|s| s.scene == 9 && s.on);
-        click_css(&w, "[data-testid=robot-switch][data-scene=\"9\"]").await?;
+        w.click_css("[data-testid=robot-switch][data-scene=\"9\"]")
+            .await?;
 
         // Copied to three stores, and to a fourth whose token has expired.
         sb.expire_store_tokens(&expired.epoi_id)?;
-        click_css(&w, "[data-testid=store-robot] details summary").await?;
+        w.click_css("[data-testid=store-robot] details summary")
+            .await?;
         for s in copies.iter().chain([expired]) {
-            click_css(
-                &w,
-                &format!("[data-testid=robot-copy][data-store-id=\"{}\"]", s.epoi_id),
-            )
+            w.click_css(&format!(
+                "[data-testid=robot-copy][data-store-id=\"{}\"]",
+                s.epoi_id
+            ))
             .await?;
         }
         w.wait_text("robot-save", |t| t.contains("复制到 4 家门店"))

@@ -120,25 +120,24 @@ fn settings_of(epoi_id: &str, entry: &StoreEntry, list: Vec<AutoSendConfig>) -> 
     }
 }
 
-/// Refuses an edit no store could take, naming the scene.
-fn check_edit(edit: &RobotEdit) -> DeskResult<()> {
+/// Refuses a scene named twice in one part of an edit.
+fn once_each(scenes: impl Iterator<Item = i32>, what: &str) -> DeskResult<()> {
     let mut seen = BTreeSet::new();
-    for s in &edit.switches {
-        if !seen.insert(s.scene) {
+    for scene in scenes {
+        if !seen.insert(scene) {
             return Err(DeskError::Invalid(format!(
-                "scene {} is switched twice in one edit",
-                s.scene
+                "scene {scene} has two {what} in one edit"
             )));
         }
     }
-    let mut seen = BTreeSet::new();
+    Ok(())
+}
+
+/// Refuses an edit no store could take, naming the scene.
+fn check_edit(edit: &RobotEdit) -> DeskResult<()> {
+    once_each(edit.switches.iter().map(|s| s.scene), "switches")?;
+    once_each(edit.texts.iter().map(|t| t.scene), "texts")?;
     for t in &edit.texts {
-        if !seen.insert(t.scene) {
-            return Err(DeskError::Invalid(format!(
-                "scene {} has two texts in one edit",
-                t.scene
-            )));
-        }
         if !robot_rules::text_writable(t.scene) {
             return Err(DeskError::Invalid(format!(
                 "the reply text of scene {} cannot be changed on the platform",

@@ -15,6 +15,15 @@ use imdesk_core::view::{ComposeBlock, ErrorCode, IpcError};
 use imdesk_core::{Desk, DeskOptions};
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Sandbox, ROBOT_REPLY_MAX_CHARS};
 
+/// A desk without background polls: every platform call is the test's.
+async fn quiet_desk(sb: &Sandbox, dir: &tempfile::TempDir) -> Desk {
+    let opts = DeskOptions {
+        run_pollers: false,
+        ..DeskOptions::fast()
+    };
+    desk_with(sb, &db_path(dir), Arc::new(RecordingSink::default()), opts).await
+}
+
 async fn im_of(desk: &Desk, epoi_id: &str) -> Option<bool> {
     desk.stores()
         .await
@@ -148,17 +157,7 @@ async fn a_robot_edit_is_copied_to_many_stores_with_a_result_each() {
     let sb = sandbox_with(PushScope::Developer, Faults::default(), 5).await;
     let stores = sb.stores();
     let dir = tempfile::tempdir().unwrap();
-    let opts = DeskOptions {
-        run_pollers: false,
-        ..DeskOptions::fast()
-    };
-    let desk = desk_with(
-        &sb,
-        &db_path(&dir),
-        Arc::new(RecordingSink::default()),
-        opts,
-    )
-    .await;
+    let desk = quiet_desk(&sb, &dir).await;
 
     // The robot as the platform holds it: every scene, the text of 18 alone editable.
     let shown = desk.robot_settings(&stores[0].epoi_id).await.unwrap();
@@ -260,17 +259,7 @@ async fn a_store_refusing_the_switches_gets_its_text_back() {
     let sb = sandbox(Faults::default()).await;
     let s = sb.stores()[0].clone();
     let dir = tempfile::tempdir().unwrap();
-    let opts = DeskOptions {
-        run_pollers: false,
-        ..DeskOptions::fast()
-    };
-    let desk = desk_with(
-        &sb,
-        &db_path(&dir),
-        Arc::new(RecordingSink::default()),
-        opts,
-    )
-    .await;
+    let desk = quiet_desk(&sb, &dir).await;
     let before = sb.auto_replies(&s.epoi_id).unwrap();
     let was_on = scene(&sb, &s.epoi_id, 9).on;
     // The platform takes the text, then does not serve the switches.
