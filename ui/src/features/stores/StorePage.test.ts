@@ -77,3 +77,17 @@ describe('store page: the robot', () => {
     expect(backend.storeAdmin.robotSettings(c as string)).toMatchObject({ scenes: expect.arrayContaining([expect.objectContaining({ scene: 18, text: '吃得满意给个好评吧' })]) });
   });
 });
+
+describe('store page: a team desk', () => {
+  it('offers no store settings: the relays hold the stores, not this desk', async () => {
+    const { backend } = testBackend(20);
+    backend.connection = {
+      ...backend.connection,
+      team: { agent: '小王', serverConnected: true, relaysOnline: 1, socketsOpen: 3, sockets: 3, lagMessages: 0, lagSeconds: 0, quarantined: 0 },
+    };
+    render(App, { props: { backend } });
+    await settle();
+    expect(screen.getAllByTestId('store-item').length).toBeGreaterThan(0);
+    expect(screen.queryAllByTestId('store-settings')).toHaveLength(0);
+  });
+});
