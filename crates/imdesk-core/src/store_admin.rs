@@ -1,7 +1,8 @@
 //! A store's IM switch (`getPoiIMStatus` / `setPoiIMStatus`, protocol §4.6–4.7): what the
 //! engine knows of it, learned from the platform at start, on a schedule, whenever the store
-//! page asks, after every change the desk makes and after a send the platform refused. The knowledge lives in memory
-//! ([`ImSwitchBook`]); the rail, the store page and the composer's block read it.
+//! page asks, after every change the desk makes and after a send the platform refused. The
+//! knowledge lives in memory (`ImSwitchBook`); the rail, the store page and the composer's
+//! block read it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
