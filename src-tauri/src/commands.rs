@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use imdesk_core::alerts::AlertSettings;
 use imdesk_core::crash::PendingCrash;
+use imdesk_core::robot::{RobotEdit, RobotSaveResult, RobotSettings};
+use imdesk_core::store_admin::StoreIm;
 use imdesk_core::team_settings::{TeamSettingsForm, TeamSettingsView};
 use imdesk_core::view::{
     AgentPresence, AgentView, AppInfo, AssignmentView, BlockRequest, BundleInfo, ChatMessage,
@@ -213,6 +215,34 @@ pub async fn set_alert_settings(host: Host<'_>, settings: AlertSettings) -> Repl
 #[tauri::command]
 pub async fn set_store_muted(host: Host<'_>, store: String, muted: bool) -> Reply<()> {
     Ok(host.desk().await?.set_store_muted(&store, muted).await?)
+}
+
+/// A store's IM switch, read from the platform now (the store page).
+#[tauri::command]
+pub async fn store_im(host: Host<'_>, store: String) -> Reply<StoreIm> {
+    Ok(host.desk().await?.store_im(&store).await?)
+}
+
+/// Turns a store's IM on or off (the UI has asked the agent to confirm).
+#[tauri::command]
+pub async fn set_store_im(host: Host<'_>, store: String, open: bool) -> Reply<StoreIm> {
+    Ok(host.desk().await?.set_store_im(&store, open).await?)
+}
+
+/// A store's auto-reply robot as the platform holds it.
+#[tauri::command]
+pub async fn robot_settings(host: Host<'_>, store: String) -> Reply<RobotSettings> {
+    Ok(host.desk().await?.robot_settings(&store).await?)
+}
+
+/// Saves one robot edit on one or many stores; the result of each store.
+#[tauri::command]
+pub async fn save_robot_settings(
+    host: Host<'_>,
+    stores: Vec<String>,
+    edit: RobotEdit,
+) -> Reply<Vec<RobotSaveResult>> {
+    Ok(host.desk().await?.save_robot_settings(stores, edit).await?)
 }
 
 /// Pauses non-urgent notifications for `minutes` (resumes them with `null`); returns the end of

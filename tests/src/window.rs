@@ -173,6 +173,31 @@ impl AppWindow {
         Ok(())
     }
 
+    /// Clicks the element matching a CSS selector (not only a `data-testid`), once it exists.
+    pub async fn click_css(&self, css: &str) -> anyhow::Result<()> {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element {css} within {WAIT:?}"))?
+            .click()
+            .await?;
+        Ok(())
+    }
+
+    /// Polls a JavaScript condition (a script that `return`s a boolean) until it holds.
+    pub async fn eventually_js(&self, what: &str, js: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.eval(js).await? == true {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("the window never showed {what} within {WAIT:?}")
+    }
+
     /// Types into the element (which gets focus first).
     pub async fn type_into(&self, id: &str, text: &str) -> anyhow::Result<()> {
         self.find(id).await?.send_keys(text).await?;

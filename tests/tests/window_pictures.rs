@@ -35,16 +35,6 @@ async fn pick_png(w: &AppWindow, testid: &str, name: &str) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn eventually_js(w: &AppWindow, what: &str, js: &str) -> anyhow::Result<()> {
-    for _ in 0..150 {
-        if w.eval(js).await? == true {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the window never showed {what}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pictures_and_blocking_in_the_real_window() -> anyhow::Result<()> {
     let sandbox = quiet_sandbox(2).await?;
@@ -78,9 +68,7 @@ async fn pictures_and_blocking_in_the_real_window() -> anyhow::Result<()> {
         })
         .await?;
         let url = sb.uploads(&a.epoi_id)?.first().map(|u| u.pic_url.clone()).unwrap_or_default();
-        eventually_js(
-            &w,
-            "the sent picture from its URL",
+        w.eventually_js("the sent picture from its URL",
             &format!("return [...document.querySelectorAll('[data-testid=chat-pane] img')].some(i => i.src === '{url}');"),
         )
         .await?;
@@ -115,9 +103,7 @@ async fn pictures_and_blocking_in_the_real_window() -> anyhow::Result<()> {
             sb.blocked(&a.epoi_id).is_ok_and(|b| b.is_empty())
         })
         .await?;
-        eventually_js(
-            &w,
-            "the composer open again",
+        w.eventually_js("the composer open again",
             "return !document.querySelector('[data-testid=composer-input]').disabled;",
         )
         .await?;
@@ -127,16 +113,12 @@ async fn pictures_and_blocking_in_the_real_window() -> anyhow::Result<()> {
         let other = sb.customer_says(CustomerMessage::text(b.epoi_id.clone(), ChatKind::PreOrder, "有优惠吗"))?;
         w.open_conversation(&format!("{}|1|{}", b.epoi_id, other.open_user_id.unwrap_or_default())).await?;
         w.wait_text("chat-pane", |t| t.contains("有优惠吗")).await?;
-        eventually_js(
-            &w,
-            "a disabled picture button with the reason",
+        w.eventually_js("a disabled picture button with the reason",
             "const b = document.querySelector('[data-testid=image-button]');\
              return !!b && b.disabled && b.title.includes('不支持');",
         )
         .await?;
-        eventually_js(
-            &w,
-            "a disabled block button with the reason",
+        w.eventually_js("a disabled block button with the reason",
             "const b = document.querySelector('[data-testid=block-button]');\
              return !!b && b.disabled && b.title.includes('不支持');",
         )

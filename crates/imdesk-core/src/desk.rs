@@ -36,6 +36,7 @@ use crate::outbox::{OutboxHandle, OutboxWorker};
 use crate::pollers::Pollers;
 use crate::port::{BoxFuture, InboundEvents, MeituanLink, PlatformPort};
 use crate::registry::{StoreEntry, StoreRegistry};
+use crate::store_admin::{ImLearner, ImSwitchBook};
 use crate::tokens::ScopeUnits;
 use crate::view::ConnectionStatus;
 use crate::{ingest, link, settings};
@@ -65,6 +66,8 @@ pub struct Desk {
     /// What the platform answered, for the connection doctor.
     pub(crate) platform_log: Arc<PlatformLog>,
     pub(crate) platform_rates: watch::Receiver<BTreeMap<String, ReversionRate>>,
+    /// Each store's IM switch as last learned from the platform.
+    pub(crate) im_switches: ImSwitchBook,
     ingest_settle: Option<mpsc::UnboundedSender<SettleRequest>>,
     cancel: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -366,7 +369,24 @@ impl Desk {
             cancel.clone(),
         )));
         let (rates_tx, rates_rx) = watch::channel(BTreeMap::new());
+        let im_switches = ImSwitchBook::default();
         if let (true, Some(meituan)) = (opts.run_pollers, &meituan) {
+            // The store-level settings are read on the cadence of the platform's figures.
+            tasks.push(
+                runtime.spawn(
+                    ImLearner {
+                        link: meituan.clone(),
+                        stores: stores.clone(),
+                        book: im_switches.clone(),
+                        notices: notices.clone(),
+                        clock: opts.clock.clone(),
+                        every: opts.platform_rates_interval,
+                        outbox: Some(outbox.subscribe()),
+                        cancel: cancel.clone(),
+                    }
+                    .run(),
+                ),
+            );
             let pollers = Pollers {
                 store: store.clone(),
                 meituan: meituan.clone(),
@@ -396,6 +416,7 @@ impl Desk {
             health,
             platform_log,
             platform_rates: rates_rx,
+            im_switches,
             ingest_settle,
             cancel,
             tasks: Mutex::new(tasks),

@@ -206,11 +206,7 @@ impl Desk {
         let scene = store.inbox_row_async(conv.id).await?.and_then(|r| r.scene);
         let name = self.stores.name(&conv.key.store);
         let row = convert::row(&conv, scene, &name, now, window);
-        let im_off = store
-            .stores_async()
-            .await?
-            .iter()
-            .any(|s| s.epoi_id == conv.key.store && s.im_status == Some(0));
+        let im_off = self.im_switches.open(&conv.key.store) == Some(false);
         let compose_block = if conv.blocked && matches!(conv.key.biz_type, 1 | 6) {
             Some(ComposeBlock::CustomerBlocked)
         } else if row.order_state == Some(OrderState::Closed) {

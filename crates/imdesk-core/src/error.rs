@@ -20,6 +20,14 @@ pub enum DeskError {
     /// A platform call failed.
     #[error("platform: {0}")]
     Api(#[from] ApiError),
+    /// A platform call for one store failed; `store` names it ("望京店 (mt-1001)").
+    #[error("store {store}: {source}")]
+    AtStore {
+        /// The store's name and ePoiId.
+        store: String,
+        /// What the platform (or the client) said (boxed: it is large, and errors travel far).
+        source: Box<ApiError>,
+    },
     /// The push connection could not start.
     #[error("push: {0}")]
     Push(#[from] meituan_push::PushError),
@@ -30,6 +38,16 @@ pub enum DeskError {
         what: &'static str,
         /// Its id as given.
         id: String,
+    },
+    /// A text longer than the platform takes; `field` names it.
+    #[error("{field} is {chars} characters; the platform takes at most {max}")]
+    TooLong {
+        /// What the text is ("the reply text of scene 18").
+        field: String,
+        /// Its length in characters.
+        chars: usize,
+        /// The most the platform takes.
+        max: usize,
     },
     /// The UI passed something malformed.
     #[error("invalid input: {0}")]
@@ -120,11 +138,13 @@ impl DeskError {
             DeskError::BadImage(_) => ErrorCode::BadImage,
             DeskError::Unsupported { .. } => ErrorCode::Unsupported,
             DeskError::Api(e) => api_code(e),
+            DeskError::AtStore { source, .. } => api_code(source),
             DeskError::SendFailed { code, .. } if code == "network" => ErrorCode::Network,
             DeskError::SendFailed { code, .. } if code == "conflict" => ErrorCode::Conflict,
             DeskError::SendFailed { code, .. } if code == "uncertain" => ErrorCode::Uncertain,
             DeskError::SendFailed { meaning, .. } => platform_code(*meaning),
             DeskError::Invalid(_) => ErrorCode::Invalid,
+            DeskError::TooLong { .. } => ErrorCode::TextTooLong,
             DeskError::Config(_) | DeskError::NoCredentials => ErrorCode::Auth,
             DeskError::Team(_) => ErrorCode::Network,
             DeskError::Conflict(_) => ErrorCode::Conflict,
@@ -138,6 +158,7 @@ impl DeskError {
     pub fn platform_msg(&self) -> Option<String> {
         match self {
             DeskError::Api(e) => e.platform_msg().map(str::to_owned),
+            DeskError::AtStore { source, .. } => source.platform_msg().map(str::to_owned),
             DeskError::SendFailed { code, reason, .. }
                 if !matches!(
                     code.as_str(),

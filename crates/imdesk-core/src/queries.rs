@@ -41,6 +41,7 @@ impl Desk {
             .map(|r| {
                 let c = counts.get(&r.epoi_id).cloned().unwrap_or_default();
                 let n = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+                let im_open = self.im_switches.open(&r.epoi_id);
                 StoreSummary {
                     epoi_id: r.epoi_id,
                     name: r.name,
@@ -49,6 +50,7 @@ impl Desk {
                     waiting: n(c.waiting),
                     overdue: n(c.overdue),
                     muted: r.muted,
+                    im_open,
                 }
             })
             .collect())

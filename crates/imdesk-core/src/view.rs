@@ -302,6 +302,9 @@ pub struct StoreSummary {
     pub overdue: u32,
     /// Notifications muted for this store.
     pub muted: bool,
+    /// The store's IM switch as last learned from the platform (`false`: customers cannot
+    /// chat with it and sends are refused); `None` while not known.
+    pub im_open: Option<bool>,
 }
 
 /// Which conversations the inbox shows (the rail's filter chips).

@@ -553,6 +553,17 @@ fn blank_required_texts_are_refused_before_sending() {
         content: Some("   ".into()),
     };
     assert!(blank_content.validate(BusinessId::Wmoper).is_err());
+    // [INF] robot texts: scene 18 only, written content-only, at most the inferred limit.
+    use meituan_api::im::robot_rules::{set_text, text_writable, ROBOT_REPLY_MAX_CHARS};
+    assert!(text_writable(18) && !text_writable(9));
+    let at_limit = set_text(&"好".repeat(ROBOT_REPLY_MAX_CHARS));
+    assert_eq!(
+        (at_limit.auto_send_type, at_limit.op_type, at_limit.status),
+        (18, 2, None)
+    );
+    assert!(at_limit.validate(BusinessId::Waimai).is_ok());
+    let over = set_text(&"好".repeat(ROBOT_REPLY_MAX_CHARS + 1));
+    assert!(over.validate(BusinessId::Waimai).is_err());
     let blank_store = StoreInfo {
         epoi_ids: vec![StoreId::new("mt-1001"), StoreId::new(" ")],
     };

@@ -109,6 +109,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             post(|State(a): App, Json(r): Json<ImStatusReq>| async move { reply(a.set_im_status(&r.epoi_id, r.on).map(|()| json!({}))) }),
         )
         .route(
+            "/auto_replies",
+            get(|State(a): App, Query(q): Query<StoreQ>| async move { reply(a.auto_replies(&q.epoi_id)) }),
+        )
+        .route(
             "/merchant_messages",
             get(|State(a): App, Query(q): Query<StoreQ>| async move { reply(a.merchant_messages(&q.epoi_id)) }),
         )

@@ -58,6 +58,11 @@
 //! * **businessId 2 opaque endpoints** (`msgRead`, `userReadTime`, `setPoiIMStatus`, comment
 //!   list): `biz` is a JSON string literal holding the businessId-16 keys (`openUserId`,
 //!   `msgId`, `imStatus`, …); a raw object is refused there.
+//! * **Auto-reply robot** (§4.11): `setAutoSendConfigInfo` switches scenes (type 0: all);
+//!   `setAutoSendConfig` (type 18 only) sets the switch and text of scene 18 in the same list
+//!   `getAutoSendConfigInfo` returns (\[INF\]: the SDK does not say the two are one setting).
+//!   A text is refused when blank or longer than [`ROBOT_REPLY_MAX_CHARS`] characters
+//!   (\[INF\]: the document states no limit; this is the sandbox's reading).
 //! * **Endpoints without parameters** take no `biz` (an empty object is tolerated).
 //! * **Reply rates** (`getReversionRateAndRightsList`): from reply clocks the sandbox observed
 //!   (see `state::reply`); rates are strings like `"97.50%"`; targets 95 (5-minute) and 90
@@ -84,6 +89,7 @@
 //! | POST | `/_sandbox/order/complete` | `{epoi_id, order_id, completed_at_ms}` | [`OrderInfo`] |
 //! | GET | `/_sandbox/blocked?epoi_id=` | | `[BlockRecord]` |
 //! | POST | `/_sandbox/im_status` | `{epoi_id, on}` | `{}` |
+//! | GET | `/_sandbox/auto_replies?epoi_id=` | | `[AutoReplyScene]` |
 //! | GET | `/_sandbox/merchant_messages?epoi_id=` | | `[MerchantMessage]` |
 //! | GET | `/_sandbox/uploads?epoi_id=` | | `[UploadInfo]` |
 //! | GET | `/_sandbox/reply_timings?epoi_id=` | | `[ReplyTiming]` |
@@ -127,14 +133,15 @@ mod scripting;
 mod state;
 
 pub use config::{PushScope, SandboxConfig};
+pub use endpoints::ROBOT_REPLY_MAX_CHARS;
 pub use envelope::{ApiCode, Vocabulary, OP_SUCCESS};
 pub use error::{Result, SandboxError};
 pub use faults::{Faults, DEFAULT_TIMEOUT_HOLD_MS};
 pub use gateway::sign::sign as sign_fields;
 pub use images::ImageRef;
 pub use model::{
-    BlockRecord, ChatKind, Content, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed,
-    ReplyTiming, StoreInfo, UploadInfo,
+    AutoReplyScene, BlockRecord, ChatKind, Content, CustomerMessage, DropMode, MerchantMessage,
+    OrderInfo, Pushed, ReplyTiming, StoreInfo, UploadInfo,
 };
 pub use push::frame::encode_uri_component;
 pub use sandbox::Sandbox;

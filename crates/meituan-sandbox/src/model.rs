@@ -218,6 +218,19 @@ pub struct ReplyTiming {
     pub replied_at_ms: Option<i64>,
 }
 
+/// One scene of a store's auto-reply robot, as the platform holds it (§4.11).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoReplyScene {
+    /// Scene id (§4.11: 1 after-sales, 9 chasing the order, 18 invite a review, …).
+    pub scene: i32,
+    /// Scene name.
+    pub name: String,
+    /// The reply text.
+    pub content: String,
+    /// The scene's switch.
+    pub on: bool,
+}
+
 /// Why and with what evidence a store blocked a customer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockRecord {

@@ -16,8 +16,8 @@ use crate::envelope::Vocabulary;
 use crate::error::Result;
 use crate::faults::Faults;
 use crate::model::{
-    BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed, ReplyTiming,
-    StoreInfo, UploadInfo,
+    AutoReplyScene, BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed,
+    ReplyTiming, StoreInfo, UploadInfo,
 };
 use crate::{clock, control, customers, gateway, images, load, push, state};
 
@@ -176,6 +176,10 @@ impl Sandbox {
     /// Sets the store's IM switch.
     pub fn set_im_status(&self, epoi_id: &str, on: bool) -> Result<()> {
         self.app.set_im_status(epoi_id, on)
+    }
+    /// The store's auto-reply robot: each scene's switch and text.
+    pub fn auto_replies(&self, epoi_id: &str) -> Result<Vec<AutoReplyScene>> {
+        self.app.auto_replies(epoi_id)
     }
     /// What the store's merchant sent, decrypted, in arrival order.
     pub fn merchant_messages(&self, epoi_id: &str) -> Result<Vec<MerchantMessage>> {

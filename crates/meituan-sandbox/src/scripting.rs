@@ -8,8 +8,8 @@ use crate::clock;
 use crate::error::{Result, SandboxError};
 use crate::images;
 use crate::model::{
-    BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed, ReplyTiming,
-    StoreInfo, UploadInfo,
+    AutoReplyScene, BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed,
+    ReplyTiming, StoreInfo, UploadInfo,
 };
 use crate::state::chat;
 use crate::state::store::status;
@@ -145,6 +145,20 @@ impl Shared {
         let store = store_of(&w, epoi_id)?;
         w.stores[store].im_status = i32::from(on);
         Ok(())
+    }
+
+    pub fn auto_replies(&self, epoi_id: &str) -> Result<Vec<AutoReplyScene>> {
+        let w = self.world();
+        Ok(w.stores[store_of(&w, epoi_id)?]
+            .autosend
+            .iter()
+            .map(|a| AutoReplyScene {
+                scene: a.scene,
+                name: a.name.clone(),
+                content: a.content.clone(),
+                on: a.status == 1,
+            })
+            .collect())
     }
 
     pub fn merchant_messages(&self, epoi_id: &str) -> Result<Vec<MerchantMessage>> {

@@ -99,6 +99,78 @@ async fn auto_reply_robot_switches_and_texts() {
 }
 
 #[tokio::test]
+async fn invite_review_text_is_scene_18_and_has_a_length_limit() {
+    let sb = start(SandboxConfig::default()).await;
+    let c = Client::new(&sb);
+    let s = sb.stores()[0].clone();
+    let scene18 = |sb: &Sandbox| {
+        sb.auto_replies(&s.epoi_id)
+            .unwrap()
+            .into_iter()
+            .find(|a| a.scene == 18)
+            .unwrap()
+    };
+    let before = scene18(&sb);
+    let set = |b: Value| {
+        let c = &c;
+        let s = &s;
+        async move {
+            c.im(s, "setAutoSendConfig", Some(&b.to_string()))
+                .await
+                .code()
+        }
+    };
+    // One over the limit, and blank: refused, nothing changes.
+    let long = "好".repeat(meituan_sandbox::ROBOT_REPLY_MAX_CHARS + 1);
+    for bad in [long.as_str(), "  "] {
+        assert_eq!(
+            set(json!({"auto_send_type": 18, "op_type": 1, "status": 1, "content": bad})).await,
+            "OP_PARAM_INVALID"
+        );
+    }
+    assert_eq!(scene18(&sb), before);
+    // Exactly at the limit, with the switch: both land in the robot's list.
+    let max = "好".repeat(meituan_sandbox::ROBOT_REPLY_MAX_CHARS);
+    assert_eq!(
+        set(json!({"auto_send_type": 18, "op_type": 1, "status": i32::from(!before.on), "content": max})).await,
+        "OP_SUCCESS"
+    );
+    let after = scene18(&sb);
+    assert_eq!(
+        (after.content.as_str(), after.on),
+        (max.as_str(), !before.on)
+    );
+    let listed = c
+        .im(&s, "autosend/getAutoSendConfigInfo", None)
+        .await
+        .data();
+    let listed = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == 18)
+        .unwrap()
+        .clone();
+    assert_eq!(listed["content"], max.as_str());
+    // The control route tells the same.
+    let route: Value = reqwest::get(format!(
+        "{}/_sandbox/auto_replies?epoi_id={}",
+        sb.gateway_url(),
+        s.epoi_id
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(route
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["scene"] == 18 && a["content"] == max.as_str()));
+}
+
+#[tokio::test]
 async fn review_contact_fans_and_rider_chats() {
     let sb = start(SandboxConfig::default()).await;
     let c = Client::new(&sb);

@@ -44,6 +44,8 @@ export class Desk {
   readonly tick = new DisplayTick();
   helpOpen = $state(false);
   settingsOpen = $state(false);
+  /** The store whose settings page (IM switch, robot) is open, if any. */
+  storePage = $state<string | null>(null);
   /** Bumped to ask the search box / quick-reply picker to take focus. */
   searchFocus = $state(0);
   quickReplyOpen = $state(0);
@@ -90,7 +92,7 @@ export class Desk {
         if (this.team.wallOpen) void this.team.refreshWall();
         break;
       case 'storesChanged':
-        void this.stores.refresh();
+        void this.stores.refresh().then(() => this.#imSwitched());
         // In team mode this also says the team's agents or shared quick replies changed.
         if (this.team.active) {
           this.quickReplies.invalidate();
@@ -109,6 +111,14 @@ export class Desk {
         void this.open(event.conversationId);
         break;
     }
+  }
+
+  /** The open chat's composer follows its store's IM switch as soon as the rail learns it. */
+  #imSwitched(): void {
+    const detail = this.chat.detail;
+    if (!detail || (detail.composeBlock !== null && detail.composeBlock !== 'imClosed')) return;
+    const open = this.stores.list.find((s) => s.epoiId === detail.row.storeId)?.imOpen;
+    if ((open === false) !== (detail.composeBlock === 'imClosed')) void this.chat.refresh();
   }
 
   #save(): void {

@@ -9,7 +9,7 @@ const ALL_CODES = {
   textTooLong: '消息太长（最多 500 字），请分段发送',
   customerBlocked: '该顾客已被屏蔽，无法发送',
   windowClosed: '售后窗口已关闭（订单完成超过 48 小时），无法发送',
-  imClosed: '该会话已关闭，无法发送',
+  imClosed: '该门店 IM 已关闭，无法发送',
   notFound: '找不到该会话或消息，可能已被删除',
   platform: '美团平台拒绝了请求，请稍后重试',
   conflict: '会话有新消息，回复未发送：请先查看后再确认发送',

@@ -28,6 +28,10 @@ import type { PendingCrash } from './generated/PendingCrash';
 import type { PictureFile } from './generated/PictureFile';
 import type { QuickReply } from './generated/QuickReply';
 import type { ReplyRates } from './generated/ReplyRates';
+import type { RobotEdit } from './generated/RobotEdit';
+import type { RobotSaveResult } from './generated/RobotSaveResult';
+import type { RobotSettings } from './generated/RobotSettings';
+import type { StoreIm } from './generated/StoreIm';
 import type { RetentionRun } from './generated/RetentionRun';
 import type { RetentionSettings } from './generated/RetentionSettings';
 import type { RetentionView } from './generated/RetentionView';
@@ -90,6 +94,13 @@ export type { PictureFile } from './generated/PictureFile';
 export type { QuickReply } from './generated/QuickReply';
 export type { ReviewCard } from './generated/ReviewCard';
 export type { ReplyRates } from './generated/ReplyRates';
+export type { RobotEdit } from './generated/RobotEdit';
+export type { RobotSaveResult } from './generated/RobotSaveResult';
+export type { RobotScene } from './generated/RobotScene';
+export type { RobotSettings } from './generated/RobotSettings';
+export type { RobotSwitch } from './generated/RobotSwitch';
+export type { RobotText } from './generated/RobotText';
+export type { StoreIm } from './generated/StoreIm';
 export type { SearchHit } from './generated/SearchHit';
 export type { SearchQuery } from './generated/SearchQuery';
 export type { SendState } from './generated/SendState';
@@ -177,6 +188,17 @@ export interface Backend {
   setAlertSettings(settings: AlertSettings): Promise<null>;
   /** `set_store_muted`: mute non-urgent alerts of one store. */
   setStoreMuted(store: string, muted: boolean): Promise<null>;
+  /** `store_im`: the store's IM switch, read from the platform now (a failed read is in `error`). */
+  storeIm(store: string): Promise<StoreIm>;
+  /** `set_store_im`: turns the store's IM on or off (after the agent confirmed), read back. */
+  setStoreIm(store: string, open: boolean): Promise<StoreIm>;
+  /** `robot_settings`: the store's auto-reply robot as the platform holds it. */
+  robotSettings(store: string): Promise<RobotSettings>;
+  /**
+   * `save_robot_settings`: one edit saved on each of `stores`, with a result per store. Refused
+   * whole (`textTooLong`, `invalid`) before anything is sent when no store could take it.
+   */
+  saveRobotSettings(stores: string[], edit: RobotEdit): Promise<RobotSaveResult[]>;
   /**
    * `pause_alerts`: silence non-urgent notifications for `minutes` (null resumes them); resolves
    * to the end of the pause (UTC ms) or null. Urgent alerts still come.

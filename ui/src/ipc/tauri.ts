@@ -52,6 +52,10 @@ export class TauriBackend implements Backend {
   getAlertSettings: Backend['getAlertSettings'] = () => call('get_alert_settings');
   setAlertSettings: Backend['setAlertSettings'] = (settings) => call('set_alert_settings', { settings });
   setStoreMuted: Backend['setStoreMuted'] = (store, muted) => call('set_store_muted', { store, muted });
+  storeIm: Backend['storeIm'] = (store) => call('store_im', { store });
+  setStoreIm: Backend['setStoreIm'] = (store, open) => call('set_store_im', { store, open });
+  robotSettings: Backend['robotSettings'] = (store) => call('robot_settings', { store });
+  saveRobotSettings: Backend['saveRobotSettings'] = (stores, edit) => call('save_robot_settings', { stores, edit });
   pauseAlerts: Backend['pauseAlerts'] = (minutes) => call('pause_alerts', { minutes });
   alertsPausedUntil: Backend['alertsPausedUntil'] = () => call('alerts_paused_until');
   saveCredentials: Backend['saveCredentials'] = (form) => call('save_credentials', { form });

@@ -64,6 +64,41 @@ impl Endpoint for SetAutoSendConfigInfo {
     type Response = OpResult;
 }
 
+/// What this project infers about editing robot replies, in one place (\[INF\]; the document
+/// states neither):
+///
+/// * Only the invite-a-review scene's text can be written: `setAutoSendConfig` supports
+///   `auto_send_type` 18 alone, and no other endpoint takes a text. The scene's text and switch
+///   are taken to be scene 18 of `getAutoSendConfigInfo`'s list.
+/// * A reply text is at most [`ROBOT_REPLY_MAX_CHARS`] characters.
+///
+/// A correction from the live platform changes this module only.
+pub mod robot_rules {
+    /// The longest robot reply text, in characters (\[INF\]).
+    pub const ROBOT_REPLY_MAX_CHARS: usize = 100;
+
+    /// The scene whose text `setAutoSendConfig` writes (18, invite a review).
+    pub const TEXT_SCENE: i32 = 18;
+
+    /// Whether the platform lets us write this scene's reply text.
+    pub fn text_writable(scene: i32) -> bool {
+        scene == TEXT_SCENE
+    }
+
+    /// The request that writes `text` as scene 18's reply, leaving its switch alone
+    /// (`op_type` 2).
+    pub fn set_text(text: &str) -> super::SetAutoSendConfig {
+        super::SetAutoSendConfig {
+            auto_send_type: TEXT_SCENE,
+            op_type: 2,
+            status: None,
+            content: Some(text.to_owned()),
+        }
+    }
+}
+
+pub use robot_rules::ROBOT_REPLY_MAX_CHARS;
+
 /// `setAutoSendConfig`: the invite-a-review auto reply (`auto_send_type` 18 only).
 #[derive(Debug, Clone, Serialize)]
 pub struct SetAutoSendConfig {
@@ -100,6 +135,15 @@ impl Endpoint for SetAutoSendConfig {
             Err(ApiError::validation(
                 Self::NAME,
                 "content is required (not blank) for this op_type",
+            ))
+        } else if self
+            .content
+            .as_deref()
+            .is_some_and(|c| c.chars().count() > ROBOT_REPLY_MAX_CHARS)
+        {
+            Err(ApiError::validation(
+                Self::NAME,
+                "content is longer than the platform takes",
             ))
         } else {
             Ok(())

@@ -26,8 +26,8 @@ pub mod messages;
 pub mod settings;
 
 pub use autoreply::{
-    AutoSendConfig, AutoSendSwitch, GetAutoSendConfigInfo, GetReversionRateAndRightsList,
-    ReversionRate, Right, SetAutoSendConfig, SetAutoSendConfigInfo,
+    robot_rules, AutoSendConfig, AutoSendSwitch, GetAutoSendConfigInfo,
+    GetReversionRateAndRightsList, ReversionRate, Right, SetAutoSendConfig, SetAutoSendConfigInfo,
 };
 pub use connection::{
     ConnectionToken, ConnectionTokenInfo, ConnectionTokens, GetConnectionToken,

@@ -11,6 +11,8 @@ mod image;
 mod message;
 mod settings;
 
+pub use settings::ROBOT_REPLY_MAX_CHARS;
+
 use crate::config::PushScope;
 use crate::envelope::ApiResult;
 use crate::gateway::Call;

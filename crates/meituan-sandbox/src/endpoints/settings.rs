@@ -190,10 +190,18 @@ pub(super) fn set_autosend(call: &Call<'_>, w: &mut World) -> ApiResult {
     Ok(Some(json!("success")))
 }
 
+/// The longest robot reply text the sandbox takes, in characters. \[INF\] The protocol
+/// document states no limit; the platform's own merchant pages are believed to keep robot
+/// replies short, and this is the sandbox's reading until the live platform says otherwise.
+pub const ROBOT_REPLY_MAX_CHARS: usize = 100;
+
+/// The invite-review scene `setAutoSendConfig` acts on (§4.11: only 18 is supported).
+const INVITE_REVIEW_SCENE: i32 = 18;
+
 pub(super) fn set_invite_review(call: &Call<'_>, w: &mut World) -> ApiResult {
     let store = call.store()?;
     let biz = Biz::object(call.biz)?;
-    if biz.req_int("auto_send_type")? != 18 {
+    if biz.req_int("auto_send_type")? != i64::from(INVITE_REVIEW_SCENE) {
         return Err(ApiError::param(
             "auto_send_type must be 18 (invite a review)",
         ));
@@ -211,16 +219,30 @@ pub(super) fn set_invite_review(call: &Call<'_>, w: &mut World) -> ApiResult {
         return Err(ApiError::param("status must be 0 or 1"));
     }
     let content = if op >= 1 {
-        Some(biz.req_str("content")?.to_string())
+        let c = biz.req_str("content")?;
+        if c.trim().is_empty() {
+            return Err(ApiError::param("content must not be blank"));
+        }
+        if c.chars().count() > ROBOT_REPLY_MAX_CHARS {
+            return Err(ApiError::param(format!(
+                "content is longer than {ROBOT_REPLY_MAX_CHARS} characters"
+            )));
+        }
+        Some(c.to_string())
     } else {
         None
     };
-    let s = &mut w.stores[store];
+    // [INF] The invite-review setting is scene 18 of the robot's list.
+    let scene = w.stores[store]
+        .autosend
+        .iter_mut()
+        .find(|a| a.scene == INVITE_REVIEW_SCENE)
+        .ok_or_else(|| ApiError::param("the store has no invite-review scene"))?;
     if let Some(st) = status.filter(|_| op <= 1) {
-        s.invite_review.0 = st;
+        scene.status = st as i32;
     }
     if let Some(c) = content {
-        s.invite_review.1 = c;
+        scene.content = c;
     }
     Ok(Some(json!("success")))
 }

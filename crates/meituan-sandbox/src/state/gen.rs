@@ -89,7 +89,6 @@ fn new_store(w: &mut World, i: usize) -> Store {
         current_token: String::new(),
         im_status: 1,
         autosend,
-        invite_review: (0, "亲，吃得满意的话给个好评吧".to_string()),
         blocked: BTreeMap::new(),
         customers: BTreeMap::new(),
         orders: BTreeMap::new(),

@@ -188,9 +188,8 @@ pub(crate) struct Store {
     /// The token printed in the coordinates (the latest issued).
     pub current_token: String,
     pub im_status: i32,
+    /// The robot's scenes; scene 18 is also what `setAutoSendConfig` sets.
     pub autosend: Vec<AutoSendScene>,
-    /// (status, content) of the invite-review setting (`setAutoSendConfig`).
-    pub invite_review: (i64, String),
     pub blocked: BTreeMap<i64, BlockRecord>,
     pub customers: BTreeMap<i64, Customer>,
     pub orders: BTreeMap<i64, Order>,

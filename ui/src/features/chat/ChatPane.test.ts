@@ -91,7 +91,7 @@ describe('composer', () => {
   it('names a blocked customer and a closed conversation', async () => {
     for (const [block, text] of [
       ['customerBlocked', '该顾客已被屏蔽，无法发送'],
-      ['imClosed', '该会话已关闭，无法发送'],
+      ['imClosed', '该门店 IM 已关闭，无法发送：请在门店设置中开启后再回复'],
     ] as const) {
       const { input, stop, unmount } = await openChat((b) => {
         const c = b.brand.conversations[9];

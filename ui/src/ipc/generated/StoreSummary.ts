@@ -31,4 +31,9 @@ overdue: number,
 /**
  * Notifications muted for this store.
  */
-muted: boolean, };
+muted: boolean, 
+/**
+ * The store's IM switch as last learned from the platform (`false`: customers cannot
+ * chat with it and sends are refused); `None` while not known.
+ */
+imOpen: boolean | null, };

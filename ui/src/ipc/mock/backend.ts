@@ -31,6 +31,10 @@ import type {
   QuickReply,
   ReplyRates,
   RetentionRun,
+  RobotEdit,
+  RobotSaveResult,
+  RobotSettings,
+  StoreIm,
   RetentionSettings,
   RetentionView,
   SearchHit,
@@ -46,6 +50,7 @@ import { canUpload, checkBlockRequest, checkPicture } from './pictures';
 import { DEFAULT_ALERTS, MOCK_CLOCK } from './defaults';
 import { demoBundle, demoDoctorReport } from './doctor';
 import { compareRows, demoReplyRates, matchesFilter, rowAt } from './rules';
+import { MockStoreAdmin } from './store-admin';
 
 export type MockBackendOptions = {
   /** What `appInfo()` resolves with, or the `IpcError` it rejects with. */
@@ -121,6 +126,8 @@ export class MockBackend implements Backend {
   /** End of the agent's notification pause (UTC ms), if one was asked for. */
   pausedUntil: number | null = null;
   connection: ConnectionStatus;
+  /** Each store's IM switch and robot; `storeAdmin.failing` makes a store's token fail. */
+  readonly storeAdmin: MockStoreAdmin;
   /** Every command call, for tests that check what the UI asked (name and arguments). */
   readonly calls: { name: string; args: unknown[] }[] = [];
 
@@ -130,6 +137,7 @@ export class MockBackend implements Backend {
     this.brand = options.brand ?? buildDemoBrand({ now: this.clock() });
     for (const conversation of this.brand.conversations) this.byId.set(conversation.row.id, conversation);
     this.live = options.live ?? false;
+    this.storeAdmin = new MockStoreAdmin(this.brand.stores, this.clock);
     this.nextReplyId = Math.max(0, ...this.brand.quickReplies.map((r) => r.id)) + 1;
     const sockets = [0, 1, 2].map((index) => ({ index, state: 'open' as const, lastFrameAt: this.clock(), reconnects: 0, quarantined: 0 }));
     this.connection = { state: 'online', sockets, quarantinedTotal: 0, team: null };
@@ -162,6 +170,7 @@ export class MockBackend implements Backend {
         waiting: rows.filter((row) => row.deadlineAt !== null).length,
         overdue: rows.filter((row) => row.deadlineAt !== null && row.deadlineAt < now).length,
         muted: this.alerts.mutedStores.includes(store.epoiId),
+        imOpen: this.storeAdmin.imOpen(store.epoiId),
       };
     });
   }
@@ -197,7 +206,8 @@ export class MockBackend implements Backend {
     const c = this.conversation(conversationId);
     if (!c) return fail('notFound', `conversation ${conversationId}`);
     const uploads = this.uploads(c);
-    const composeBlock = c.row.blocked ? 'customerBlocked' : c.composeBlock;
+    const imClosed = this.storeAdmin.imOpen(c.row.storeId) === false;
+    const composeBlock = c.row.blocked ? 'customerBlocked' : (c.composeBlock ?? (imClosed ? 'imClosed' : null));
     const { windowClosesAt, order, review, draft } = c;
     const row = rowAt(c.row, this.clock());
     const canSendImages = uploads && composeBlock === null;
@@ -465,6 +475,32 @@ export class MockBackend implements Backend {
     this.alerts.mutedStores = muted ? [...others, store] : others;
     this.changed([], true);
     return null;
+  }
+
+  async storeIm(store: string): Promise<StoreIm> {
+    this.record('storeIm', store);
+    const shown = this.storeAdmin.storeIm(store);
+    return 'code' in shown ? Promise.reject(shown) : shown;
+  }
+
+  async setStoreIm(store: string, open: boolean): Promise<StoreIm> {
+    this.record('setStoreIm', store, open);
+    const shown = this.storeAdmin.setStoreIm(store, open);
+    if ('code' in shown) return Promise.reject(shown);
+    this.changed([], true);
+    return shown;
+  }
+
+  async robotSettings(store: string): Promise<RobotSettings> {
+    this.record('robotSettings', store);
+    const shown = this.storeAdmin.robotSettings(store);
+    return 'code' in shown ? Promise.reject(shown) : shown;
+  }
+
+  async saveRobotSettings(stores: string[], edit: RobotEdit): Promise<RobotSaveResult[]> {
+    this.record('saveRobotSettings', stores, edit);
+    const results = this.storeAdmin.saveRobotSettings(stores, edit);
+    return 'code' in results ? Promise.reject(results) : results;
   }
 
   async pauseAlerts(minutes: number | null): Promise<number | null> {
