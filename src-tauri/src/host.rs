@@ -100,7 +100,16 @@ impl DeskHost {
             } else if std::env::var_os("IMDESK_DB").is_none() {
                 config.db_path = paths.data_dir.join("imdesk.db");
             }
-            Desk::start(config, sink).await.map_err(IpcError::from)
+            // Renewed store tokens go to the OS keyring, where the next start finds them.
+            let options = DeskOptions {
+                token_vault: Some(imdesk_core::token_vault::TokenVault::new(Arc::new(
+                    crate::keyring_store::OsKeyring,
+                ))),
+                ..DeskOptions::default()
+            };
+            Desk::start_with(config, options, sink)
+                .await
+                .map_err(IpcError::from)
         }
         .await;
         match result {

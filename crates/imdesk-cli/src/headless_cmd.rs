@@ -23,7 +23,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if config.is_demo() {
         anyhow::bail!("缺少开发者凭据 / IMDESK_DEVELOPER_ID and IMDESK_SIGN_KEY are required");
     }
-    let desk = Desk::start(config, Arc::new(NullSink))
+    // Renewed store tokens are kept where the next start finds them.
+    let options = imdesk_core::DeskOptions {
+        token_vault: Some(imdesk_core::token_vault::file_vault(&config.db_path)),
+        ..imdesk_core::DeskOptions::default()
+    };
+    let desk = Desk::start_with(config, options, Arc::new(NullSink))
         .await
         .context("无法启动 / cannot start the desk")?;
     tracing::info!("headless desk running; SIGTERM stops it");

@@ -36,6 +36,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (observer, wake) = commit_waker();
     let options = DeskOptions {
         commit_observer: Some(observer),
+        token_vault: Some(imdesk_core::token_vault::file_vault(&config.db_path)),
         ..DeskOptions::default()
     };
     let desk = Arc::new(

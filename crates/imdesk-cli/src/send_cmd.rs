@@ -47,6 +47,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let options = DeskOptions {
         run_push: team,
         run_pollers: false,
+        token_vault: Some(imdesk_core::token_vault::file_vault(&config.db_path)),
         ..DeskOptions::default()
     };
     let desk = Desk::start_with(config, options, Arc::new(NullSink))

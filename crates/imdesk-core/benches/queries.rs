@@ -654,6 +654,7 @@ fn main() {
                 name: format!("门店{i}"),
                 business_id: 16,
                 app_auth_token: Default::default(),
+                refresh_token: None,
             })
             .collect(),
         ..DeskConfig::default()

@@ -132,6 +132,10 @@ pub struct StoreCredentials {
     /// fills it, when neither the file nor the environment gives it.
     #[serde(default)]
     pub app_auth_token: Secret,
+    /// The refresh token of the same grant, when the store was authorised by OAuth: with it
+    /// the engine learns the token's expiry at start and renews it before each expiry.
+    #[serde(default)]
+    pub refresh_token: Option<Secret>,
 }
 
 impl StoreCredentials {

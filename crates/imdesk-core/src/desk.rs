@@ -180,13 +180,17 @@ fn client(
             max_delay: opts.api_retry_delay.1,
             jitter: true,
         },
+        refresh_margin: opts.token_refresh_margin,
         ..ClientConfig::with_base_url(config.gateway_url.clone())
     };
-    let client = MeituanClient::new(
+    let mut client = MeituanClient::new(
         DeveloperCredentials::new(developer_id, sign_key),
         client_config,
     )?
     .with_observer(observer);
+    if let Some(vault) = &opts.token_vault {
+        client = client.with_token_sink(vault.sink());
+    }
     Ok(Some(Arc::new(client)))
 }
 
@@ -238,6 +242,7 @@ impl Desk {
                             name: s.name,
                             business_id: s.business_id,
                             app_auth_token: meituan_api::Secret::default(),
+                            refresh_token: None,
                         });
                     }
                 }
@@ -370,6 +375,19 @@ impl Desk {
         )));
         let (rates_tx, rates_rx) = watch::channel(BTreeMap::new());
         let im_switches = ImSwitchBook::default();
+        if let Some(m) = &meituan {
+            // Every renewable store token is renewed before it expires, busy or idle.
+            tasks.push(
+                runtime.spawn(crate::token_vault::run_refresher(
+                    m.client.clone(),
+                    keys.clone(),
+                    opts.token_refresh_margin,
+                    opts.token_refresh_margin
+                        .min(std::time::Duration::from_secs(60)),
+                    cancel.clone(),
+                )),
+            );
+        }
         if let (true, Some(meituan)) = (opts.run_pollers, &meituan) {
             // The store-level settings are read on the cadence of the platform's figures.
             tasks.push(
@@ -530,10 +548,14 @@ async fn register_stores(
     for s in &config.stores {
         let key = StoreKey::new(s.epoi_id.as_str(), business_id(s.business_id, &s.epoi_id)?);
         if let Some(c) = client {
-            c.set_token(
-                key.clone(),
-                StoreToken::static_token(s.app_auth_token.clone()),
-            );
+            let token = match &opts.token_vault {
+                Some(vault) => vault.token_for(&key, &s.app_auth_token, s.refresh_token.as_ref()),
+                None => StoreToken {
+                    refresh_token: s.refresh_token.clone(),
+                    ..StoreToken::static_token(s.app_auth_token.clone())
+                },
+            };
+            c.set_token(key.clone(), token);
         }
         let previous = existing.iter().find(|r| r.epoi_id == s.epoi_id);
         let name = if s.name.is_empty() {

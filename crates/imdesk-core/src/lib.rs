@@ -55,6 +55,7 @@ pub mod store_admin;
 pub mod team;
 mod team_commands;
 pub mod team_settings;
+pub mod token_vault;
 mod tokens;
 pub mod view;
 

@@ -25,6 +25,11 @@ pub struct DeskOptions {
     /// Team mode: say this agent is here (profile and presence heartbeat). Off for a CLI
     /// call, which acts as an agent without sitting at a desk.
     pub team_presence: bool,
+    /// Where renewed store tokens are kept for the next start (the app's keyring, a
+    /// headless process's owner-only file); `None` keeps them in memory only.
+    pub token_vault: Option<crate::token_vault::TokenVault>,
+    /// Renew a store token this long before it expires (at half-life for a shorter one).
+    pub token_refresh_margin: Duration,
     /// Redundant push sockets, 1 to 5.
     pub connections: u8,
     /// Push keep-alive interval.
@@ -89,6 +94,8 @@ impl Default for DeskOptions {
             run_push: true,
             run_pollers: true,
             team_presence: true,
+            token_vault: None,
+            token_refresh_margin: Duration::from_secs(30 * 60),
             connections: 3,
             push_keepalive: Duration::from_secs(10),
             push_dead_after: Duration::from_secs(30),

@@ -120,6 +120,7 @@ pub fn config(sandbox: &Sandbox, db: &Path) -> DeskConfig {
                 name: s.name,
                 business_id: s.business_id,
                 app_auth_token: s.app_auth_token.into(),
+                refresh_token: None,
             })
             .collect(),
         push_connections: None,
