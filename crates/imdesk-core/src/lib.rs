@@ -53,6 +53,7 @@ mod settings;
 pub mod team;
 pub mod team_settings;
 mod tokens;
+pub mod updates;
 pub mod view;
 
 pub use config::{ConfigError, DeskConfig, PlatformCodesConfig, PushScope, StoreCredentials};
