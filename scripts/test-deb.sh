@@ -17,14 +17,23 @@ if dpkg-query -W -f='${Status}' imdesk 2>/dev/null | grep -q "install ok install
   fail "imdesk is already installed on this machine; remove it first (apt-get remove imdesk)"
 fi
 
-# 1. Bundle: `tauri bundle` packages the existing binary; `--debug` picks target/debug.
+# 1. Bundle: `tauri bundle` packages the existing binary; `--debug` picks target/debug. The
+#    configuration asks for updater artifacts, which need a signing key: a throwaway one here
+#    (releases pass the real one in TAURI_SIGNING_PRIVATE_KEY, see README).
 start=$SECONDS
+keys=$(mktemp -d)
 rm -rf "$TARGET/debug/bundle/deb"
-(cd src-tauri && "$ROOT/ui/node_modules/.bin/tauri" bundle --debug --bundles deb --ci)
+"$ROOT/ui/node_modules/.bin/tauri" signer generate --ci -p "" -w "$keys/ci.key" >/dev/null
+# (its public half replaces the configured one for this bundle only, so the CLI does not warn)
+(cd src-tauri && TAURI_SIGNING_PRIVATE_KEY="$keys/ci.key" TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" \
+  "$ROOT/ui/node_modules/.bin/tauri" bundle --debug --bundles deb --ci \
+  --config "{\"plugins\":{\"updater\":{\"pubkey\":\"$(cat "$keys/ci.key.pub")\"}}}")
+rm -rf "$keys"
 debs=("$TARGET"/debug/bundle/deb/imdesk_*.deb)
 [ "${#debs[@]}" -eq 1 ] && [ -f "${debs[0]}" ] || fail "expected one .deb, found: ${debs[*]}"
 deb=${debs[0]}
-say "bundled $(basename "$deb"): $(stat -c %s "$deb") bytes in $((SECONDS - start)) s"
+[ -s "$deb.sig" ] || fail "no updater signature $(basename "$deb").sig beside the package"
+say "bundled $(basename "$deb"): $(stat -c %s "$deb") bytes in $((SECONDS - start)) s, with its updater signature"
 
 # 2. What it declares: the WebKitGTK/GTK runtime, the tray, ALSA, D-Bus, and a CJK font so
 #    Chinese never renders as boxes; what it ships: the binary, a launcher and icons.
