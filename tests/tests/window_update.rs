@@ -3,8 +3,8 @@
 //! HTTP server; the app, pointed there by `IMDESK_UPDATE_URL` and trusting the test's public key
 //! (`IMDESK_UPDATE_PUBKEY`, honoured by debug builds only), checks at start, downloads in the
 //! background and verifies the signature before it offers the update; the install then waits
-//! for the end of the peak. A manifest whose signature was made with another key is refused
-//! with a clear message and nothing is offered.
+//! for the end of the peak. A manifest whose signature was made with another key, or one with
+//! nothing for this platform, is refused with a clear message and nothing is offered.
 #![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};
@@ -68,7 +68,7 @@ fn sign(key: &Path, file: &Path) -> anyhow::Result<String> {
 }
 
 /// Serves `latest.json` and the package on loopback until the test ends; returns its base URL.
-async fn serve(package: Vec<u8>, signature: String) -> anyhow::Result<String> {
+async fn serve(package: Vec<u8>, signature: String, platform: &str) -> anyhow::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let manifest = serde_json::json!({
@@ -76,7 +76,7 @@ async fn serve(package: Vec<u8>, signature: String) -> anyhow::Result<String> {
         "notes": "测试版本 / test release",
         "pub_date": "2026-12-01T00:00:00Z",
         "platforms": {
-            "linux-x86_64": { "signature": signature, "url": format!("{base}/{PACKAGE}") }
+            platform: { "signature": signature, "url": format!("{base}/{PACKAGE}") }
         }
     })
     .to_string()
@@ -132,8 +132,9 @@ struct Release {
     trusted_pubkey: String,
 }
 
-/// A newer package signed with `signing` ("trusted" or "other"); the app trusts "trusted".
-async fn release(signing: &str) -> anyhow::Result<Release> {
+/// A newer package for `platform` signed with `signing` ("trusted" or "other"); the app
+/// trusts "trusted".
+async fn release(signing: &str, platform: &str) -> anyhow::Result<Release> {
     let keys = tempfile::Builder::new()
         .prefix("imdesk-update-")
         .tempdir()?;
@@ -147,7 +148,7 @@ async fn release(signing: &str) -> anyhow::Result<Release> {
     let file = keys.path().join(PACKAGE);
     std::fs::write(&file, &package)?;
     let signature = sign(&key, &file)?;
-    let base = serve(package, signature).await?;
+    let base = serve(package, signature, platform).await?;
     Ok(Release {
         _keys: keys,
         url: format!("{base}/latest.json"),
@@ -163,7 +164,7 @@ fn launch(release: &Release) -> Launch {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_newer_version_is_verified_offered_and_held_for_the_peak() -> anyhow::Result<()> {
-    let release = release("trusted").await?;
+    let release = release("trusted", "linux-x86_64").await?;
     run("update_offered", launch(&release), |w| async move {
         let offer = w
             .wait_text("update-notice", |t| t.contains("签名验证"))
@@ -203,7 +204,7 @@ async fn a_signed_newer_version_is_verified_offered_and_held_for_the_peak() -> a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manifest_signed_with_another_key_is_refused_with_a_clear_message() -> anyhow::Result<()>
 {
-    let release = release("other").await?;
+    let release = release("other", "linux-x86_64").await?;
     run("update_refused", launch(&release), |w| async move {
         let refused = w.wait_text("update-refused", |t| !t.is_empty()).await?;
         ensure!(
@@ -218,6 +219,21 @@ async fn a_manifest_signed_with_another_key_is_refused_with_a_clear_message() ->
         ensure!(
             status["state"] == "refused" && status["reason"] == "badSignature",
             "status: {status}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_for_another_platform_is_ignored_with_a_message() -> anyhow::Result<()> {
+    let release = release("trusted", "windows-x86_64").await?;
+    run("update_other_platform", launch(&release), |w| async move {
+        let refused = w.wait_text("update-refused", |t| !t.is_empty()).await?;
+        ensure!(refused.contains("本机系统"), "refusal says why: {refused}");
+        ensure!(
+            w.find_all("update-install").await?.is_empty(),
+            "nothing is offered for install"
         );
         Ok(())
     })
