@@ -22,6 +22,7 @@ fi
 #    (releases pass the real one in TAURI_SIGNING_PRIVATE_KEY, see README).
 start=$SECONDS
 keys=$(mktemp -d)
+trap 'rm -rf "$keys"' EXIT
 rm -rf "$TARGET/debug/bundle/deb"
 "$ROOT/ui/node_modules/.bin/tauri" signer generate --ci -p "" -w "$keys/ci.key" >/dev/null
 # (its public half replaces the configured one for this bundle only, so the CLI does not warn)
