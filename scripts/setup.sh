@@ -44,7 +44,7 @@ fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
   || { say "Node $(node --version) is too old: Vite needs 20.19+"; exit 1; }
 
-# --- npm packages for ui/ --------------------------------------------------------------------
+# --- npm packages for ui/ (its build tools, and the Tauri CLI that packages the installers) ---
 if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   say "npm: installing ui/ packages"
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)

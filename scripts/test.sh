@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs every test: UI type check and unit tests, the Rust
 # workspace's unit and integration tests (sandbox on loopback), the real-window end-to-end tests
-# (built app under Xvfb through tauri-driver), and a bounded fuzz run of the push frame decoder.
+# (built app under Xvfb through tauri-driver), the .deb built from that app, installed and
+# driven, and a bounded fuzz run of the push frame decoder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -21,6 +22,9 @@ dbus-run-session -- cargo test --workspace --exclude imdesk-tests
 step "end-to-end: real window"
 # --nocapture: the burst test prints its input-to-paint figures into the log.
 cargo test -p imdesk-tests -- --test-threads=1 --nocapture
+
+step "installer: build the .deb, install it, drive the installed app, remove it"
+bash scripts/test-deb.sh
 
 if [ -d crates/meituan-push/fuzz ]; then
   step "fuzz: push frame decoder (${IMDESK_FUZZ_SECONDS:-60} s)"

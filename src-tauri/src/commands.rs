@@ -3,22 +3,25 @@
 
 use std::sync::Arc;
 
-use imdesk_core::alerts::AlertSettings;
+use imdesk_core::alerts::{local_second_of_day, AlertSettings};
 use imdesk_core::crash::PendingCrash;
 use imdesk_core::robot::{RobotEdit, RobotSaveResult, RobotSettings};
 use imdesk_core::store_admin::StoreIm;
 use imdesk_core::team_settings::{TeamSettingsForm, TeamSettingsView};
+use imdesk_core::updates::{install_gate, InstallGate, UpdateStatus};
 use imdesk_core::view::{
     AgentPresence, AgentView, AppInfo, AssignmentView, BlockRequest, BundleInfo, ChatMessage,
     ClaimResult, ConnectionStatus, ConversationDetail, DoctorReport, ErrorCode, HistoryPage,
     InboxPage, InboxQuery, IpcError, PictureFile, QuickReply, ReplyRates, RetentionRun,
     RetentionSettings, RetentionView, SearchHit, SearchQuery, StoreSummary, SupervisorWall,
 };
+use imdesk_core::DeskOptions;
 use tauri::State;
 
 use crate::host::DeskHost;
 use crate::paths::AppPaths;
 use crate::settings::UiLanguage;
+use crate::updates::Updates;
 
 type Host<'a> = State<'a, Arc<DeskHost>>;
 type Reply<T> = Result<T, IpcError>;
@@ -349,6 +352,33 @@ pub fn dismiss_crash_report(paths: State<'_, AppPaths>, file: String) -> Reply<(
     imdesk_core::crash::dismiss(&paths.crash_dir, &file).map_err(|e| IpcError {
         code: ErrorCode::Invalid,
         message: format!("cannot dismiss crash report {file}: {e}"),
+        platform_msg: None,
+    })
+}
+
+/// What the updater has found: nothing, downloading, verified and ready, or refused.
+#[tauri::command]
+pub fn update_status(updates: State<'_, Arc<Updates>>) -> UpdateStatus {
+    updates.status()
+}
+
+/// 安装更新: installs the verified update and restarts, unless a peak is running or the agent
+/// is `replying` (text in the composer or a reply still sending); then says which.
+#[tauri::command]
+pub async fn install_update(
+    app: tauri::AppHandle,
+    host: Host<'_>,
+    updates: State<'_, Arc<Updates>>,
+    replying: bool,
+) -> Reply<InstallGate> {
+    let settings = host.desk().await?.alert_settings().await?;
+    // The desk's own clock and UTC offset, so "peak" means what the alerts mean by it.
+    let options = DeskOptions::default();
+    let second = local_second_of_day(options.clock.now(), options.utc_offset_secs);
+    let gate = install_gate(&settings, second, replying);
+    updates.install_if(&app, gate).map_err(|e| IpcError {
+        code: ErrorCode::Internal,
+        message: format!("the update could not be installed: {}", e.0),
         platform_msg: None,
     })
 }

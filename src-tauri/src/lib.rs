@@ -16,6 +16,7 @@ mod settings;
 mod sink;
 mod startup;
 mod tray;
+mod updates;
 mod wipe;
 
 use std::process::ExitCode;
@@ -81,6 +82,7 @@ pub fn run() -> ExitCode {
     imdesk_core::crash::set_secrets(secrets);
     let host = Arc::new(DeskHost::new(&config));
     let wipe = wipe::Wipe::new(&config);
+    let updates = Arc::new(updates::Updates::default());
 
     // The window comes back where the agent left it: size, position and maximised state (not
     // visibility, so a window closed to the tray still opens on launch).
@@ -97,10 +99,12 @@ pub fn run() -> ExitCode {
     let result = tauri::Builder::default()
         .plugin(single_instance)
         .plugin(window_state)
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(host.clone())
         .manage(paths.clone())
         .manage(settings::UiLanguage::default())
         .manage(wipe.clone())
+        .manage(updates.clone())
         .setup(move |app| {
             let handle = app.handle().clone();
             // The webview's storage (localStorage, caches, cookies) lives in the data
@@ -120,6 +124,7 @@ pub fn run() -> ExitCode {
                     .map(|s| (s.epoi_id.clone(), s.name.clone())),
             );
             tray::install(&handle);
+            updates::spawn(handle.clone(), updates.clone());
             let host = host.clone();
             tauri::async_runtime::spawn(async move {
                 if let Some(e) = host.start(config, &paths, sink.clone()).await {
@@ -175,6 +180,8 @@ pub fn run() -> ExitCode {
             commands::set_ui_language,
             commands::pending_crash_report,
             commands::dismiss_crash_report,
+            commands::update_status,
+            commands::install_update,
             commands::retention_settings,
             commands::set_retention_settings,
             commands::prune_now,

@@ -57,6 +57,7 @@ mod team_commands;
 pub mod team_settings;
 pub mod token_vault;
 mod tokens;
+pub mod updates;
 pub mod view;
 
 pub use config::{ConfigError, DeskConfig, PlatformCodesConfig, PushScope, StoreCredentials};

@@ -295,6 +295,18 @@ export const en: { readonly [K in MessageKey]: string } = {
   'crash.hide': 'Hide',
   'crash.dismiss': 'Dismiss',
 
+  'update.downloading': 'Version {version} is available; downloading in the background…',
+  'update.ready': 'Version {version} is downloaded and its signature verified; ready to install (imdesk restarts).',
+  'update.install': 'Install and restart',
+  'update.later': 'Later',
+  'update.heldPeak': 'A peak is running; install after {until}.',
+  'update.heldReplying': 'You are replying to a customer: send or clear the composer, then install.',
+  'update.nothingReady': 'No update is ready to install.',
+  'update.installFailed': 'The update could not be installed; imdesk keeps running the current version.',
+  'update.badSignature': 'The signature of version {version} is not valid, so it was refused; imdesk keeps running the current version. Please tell your administrator.',
+  'update.wrongPlatform': 'The update manifest has no build for this system; ignored.',
+  'update.dismiss': 'OK',
+
   'doctor.title': 'Connection doctor',
   'doctor.intro': "Checks each store's token, the push connection, clock skew and the errors the platform returned. The diagnostic bundle holds no key, token or customer message text and can be sent to support as it is.",
   'doctor.run': 'Run diagnosis',

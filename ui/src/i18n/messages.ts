@@ -297,6 +297,18 @@ export const zhCN = {
   'crash.hide': '收起',
   'crash.dismiss': '忽略',
 
+  'update.downloading': '发现新版本 {version}，正在后台下载…',
+  'update.ready': '新版本 {version} 已下载并通过签名验证，可以安装（安装后自动重启）。',
+  'update.install': '安装并重启',
+  'update.later': '稍后',
+  'update.heldPeak': '现在是高峰时段，{until} 以后再安装。',
+  'update.heldReplying': '正在回复顾客：发送或清空输入框后再安装。',
+  'update.nothingReady': '没有可安装的更新。',
+  'update.installFailed': '更新安装失败，imdesk 继续使用当前版本。',
+  'update.badSignature': '新版本 {version} 的签名无效，已拒绝安装；imdesk 继续使用当前版本。请联系管理员。',
+  'update.wrongPlatform': '更新清单中没有适用于本机系统的版本，已忽略。',
+  'update.dismiss': '知道了',
+
   'doctor.title': '连接诊断',
   'doctor.intro': '检查每个门店的授权令牌、推送连接、时钟偏差和平台返回的错误。诊断包不含密钥、令牌或顾客消息内容，可直接发给技术支持。',
   'doctor.run': '开始诊断',

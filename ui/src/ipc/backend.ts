@@ -25,6 +25,8 @@ import type { HistoryPage } from './generated/HistoryPage';
 import type { InboxPage } from './generated/InboxPage';
 import type { InboxQuery } from './generated/InboxQuery';
 import type { PendingCrash } from './generated/PendingCrash';
+import type { InstallGate } from './generated/InstallGate';
+import type { UpdateStatus } from './generated/UpdateStatus';
 import type { PictureFile } from './generated/PictureFile';
 import type { QuickReply } from './generated/QuickReply';
 import type { ReplyRates } from './generated/ReplyRates';
@@ -62,6 +64,9 @@ export type { BlockReason } from './generated/BlockReason';
 export type { BlockRequest } from './generated/BlockRequest';
 export type { BundleInfo } from './generated/BundleInfo';
 export type { PendingCrash } from './generated/PendingCrash';
+export type { InstallGate } from './generated/InstallGate';
+export type { UpdateRefusal } from './generated/UpdateRefusal';
+export type { UpdateStatus } from './generated/UpdateStatus';
 export type { CheckFailure } from './generated/CheckFailure';
 export type { DoctorReport } from './generated/DoctorReport';
 export type { PlatformReply } from './generated/PlatformReply';
@@ -111,6 +116,8 @@ export type { Unseen } from './generated/Unseen';
 
 /** The single Tauri event name that carries every `DeskEvent`. */
 export const DESK_EVENT = 'desk://event';
+/** The Tauri event name the shell emits each new `UpdateStatus` on. */
+export const UPDATE_EVENT = 'update-status';
 
 /** Stops a subscription. Safe to call more than once. */
 export type Unsubscribe = () => void;
@@ -229,6 +236,13 @@ export interface Backend {
   pendingCrashReport(): Promise<PendingCrash | null>;
   /** `dismiss_crash_report`: marks that report seen (忽略); the file stays for support. */
   dismissCrashReport(file: string): Promise<null>;
+  /** `update_status`: what the updater has found (idle, downloading, ready, refused). */
+  updateStatus(): Promise<UpdateStatus>;
+  /**
+   * `install_update`: installs the verified update and restarts, unless a peak is running or
+   * the agent is `replying`; then the gate says which.
+   */
+  installUpdate(replying: boolean): Promise<InstallGate>;
   /** `retention_settings`: 数据保留 settings and the last pruning run. */
   retentionSettings(): Promise<RetentionView>;
   /** `set_retention_settings`: saves the retention days; the next daily run applies them. */
@@ -268,4 +282,6 @@ export interface Backend {
    * `$effect`; events arriving after `unsubscribe()` are never delivered.
    */
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe;
+  /** Subscribe to the updater's status changes; returns synchronously, like `onEvent`. */
+  onUpdateStatus(handler: (status: UpdateStatus) => void): Unsubscribe;
 }

@@ -1,7 +1,16 @@
 /** `Backend` over Tauri IPC: commands by `invoke`, core events by `listen`. */
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import { DESK_EVENT, isIpcError, type Backend, type DeskEvent, type IpcError, type Unsubscribe } from './backend';
+import {
+  DESK_EVENT,
+  UPDATE_EVENT,
+  isIpcError,
+  type Backend,
+  type DeskEvent,
+  type IpcError,
+  type Unsubscribe,
+  type UpdateStatus,
+} from './backend';
 import { COMMANDS } from './generated/commands';
 
 type Command = keyof typeof COMMANDS;
@@ -65,6 +74,8 @@ export class TauriBackend implements Backend {
   setUiLanguage: Backend['setUiLanguage'] = (code) => call('set_ui_language', { code });
   pendingCrashReport: Backend['pendingCrashReport'] = () => call('pending_crash_report');
   dismissCrashReport: Backend['dismissCrashReport'] = (file) => call('dismiss_crash_report', { file });
+  updateStatus: Backend['updateStatus'] = () => call('update_status');
+  installUpdate: Backend['installUpdate'] = (replying) => call('install_update', { replying });
   retentionSettings: Backend['retentionSettings'] = () => call('retention_settings');
   setRetentionSettings: Backend['setRetentionSettings'] = (settings) => call('set_retention_settings', { settings });
   pruneNow: Backend['pruneNow'] = () => call('prune_now');
@@ -84,16 +95,24 @@ export class TauriBackend implements Backend {
   supervisorWall: Backend['supervisorWall'] = () => call('supervisor_wall');
 
   onEvent(handler: (event: DeskEvent) => void): Unsubscribe {
-    let active = true;
-    // `listen` resolves asynchronously; remember the pending registration so an early
-    // unsubscribe still detaches once it lands.
-    const registration = listen<DeskEvent>(DESK_EVENT, (message) => {
-      if (active) handler(message.payload);
-    });
-    return () => {
-      if (!active) return;
-      active = false;
-      registration.then((unlisten) => unlisten()).catch(() => undefined);
-    };
+    return subscribe(DESK_EVENT, handler);
   }
+
+  onUpdateStatus(handler: (status: UpdateStatus) => void): Unsubscribe {
+    return subscribe(UPDATE_EVENT, handler);
+  }
+}
+
+function subscribe<T>(event: string, handler: (payload: T) => void): Unsubscribe {
+  let active = true;
+  // `listen` resolves asynchronously; remember the pending registration so an early
+  // unsubscribe still detaches once it lands.
+  const registration = listen<T>(event, (message) => {
+    if (active) handler(message.payload);
+  });
+  return () => {
+    if (!active) return;
+    active = false;
+    registration.then((unlisten) => unlisten()).catch(() => undefined);
+  };
 }

@@ -37,6 +37,13 @@ export class ChatState {
    * time, so asking twice for the same text still counts.
    */
   refill = $state.raw<{ text: string } | null>(null);
+  /** The composer holds text the agent has not sent yet (set by the composer). */
+  composing = $state(false);
+
+  /** The agent is in the middle of a reply: text in the composer or a reply still going out. */
+  get replying(): boolean {
+    return this.composing || this.messages.some((m) => m.sendState === 'queued' || m.sendState === 'sending');
+  }
 
   readonly #backend: Backend;
   readonly #visible: () => boolean;

@@ -38,6 +38,8 @@ export const COMMANDS = {
   set_ui_language: ["code"],
   pending_crash_report: [],
   dismiss_crash_report: ["file"],
+  update_status: [],
+  install_update: ["replying"],
   retention_settings: [],
   set_retention_settings: ["settings"],
   prune_now: [],

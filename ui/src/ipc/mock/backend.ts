@@ -27,6 +27,8 @@ import type {
   InboxQuery,
   IpcError,
   PendingCrash,
+  InstallGate,
+  UpdateStatus,
   PictureFile,
   QuickReply,
   ReplyRates,
@@ -467,6 +469,35 @@ export class MockBackend implements Backend {
     this.record('dismissCrashReport', file);
     if (this.pendingCrash?.file === file) this.pendingCrash = null;
     return null;
+  }
+
+  /** The updater's status; tests change it with `setUpdateStatus`. */
+  update: UpdateStatus = { state: 'idle' };
+  /** What `installUpdate` answers when the agent is not replying (tests set a peak). */
+  installGate: InstallGate = { gate: 'now' };
+  private readonly updateHandlers = new Set<(status: UpdateStatus) => void>();
+
+  async updateStatus(): Promise<UpdateStatus> {
+    this.record('updateStatus');
+    return copy(this.update);
+  }
+
+  async installUpdate(replying: boolean): Promise<InstallGate> {
+    this.record('installUpdate', replying);
+    if (this.installGate.gate === 'now' && replying) return { gate: 'replying' };
+    return copy(this.installGate);
+  }
+
+  onUpdateStatus(handler: (status: UpdateStatus) => void): Unsubscribe {
+    const own = (status: UpdateStatus) => handler(status);
+    this.updateHandlers.add(own);
+    return () => this.updateHandlers.delete(own);
+  }
+
+  /** Test hook: the updater moved on; every subscriber hears it now. */
+  setUpdateStatus(status: UpdateStatus): void {
+    this.update = copy(status);
+    for (const handler of [...this.updateHandlers]) handler(copy(status));
   }
 
   async setStoreMuted(store: string, muted: boolean): Promise<null> {
