@@ -57,13 +57,18 @@ pub fn record_author(conn: &Connection, _opts: &StoreOptions, author: ReplyAutho
     Ok(())
 }
 
+/// The conversation key in a row's first three columns (store, biz_type, peer_id).
+fn key_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationKey> {
+    Ok(ConversationKey {
+        store: r.get(0)?,
+        biz_type: r.get(1)?,
+        peer_id: r.get(2)?,
+    })
+}
+
 fn author_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReplyAuthor> {
     Ok(ReplyAuthor {
-        key: ConversationKey {
-            store: r.get(0)?,
-            biz_type: r.get(1)?,
-            peer_id: r.get(2)?,
-        },
+        key: key_of_row(r)?,
         msg_id: r.get(3)?,
         agent: r.get(4)?,
         supervisor: r.get(5)?,
@@ -167,11 +172,7 @@ pub fn reply_events_between(
     let rows = stmt
         .query_map(params![since_ms, until_ms], |r| {
             Ok(ReplyEvent {
-                key: ConversationKey {
-                    store: r.get(0)?,
-                    biz_type: r.get(1)?,
-                    peer_id: r.get(2)?,
-                },
+                key: key_of_row(r)?,
                 customer_at_ms: r.get(3)?,
                 replied_at_ms: r.get(4)?,
                 urgent: r.get(5)?,
