@@ -31,6 +31,7 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::SocketHealth,
         view::ConnectionStatus,
         view::StoreSummary,
+        view::TokenHealth,
         view::InboxFilter,
         view::InboxQuery,
         view::ConversationTitle,

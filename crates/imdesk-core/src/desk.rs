@@ -66,6 +66,8 @@ pub struct Desk {
     /// What the platform answered, for the connection doctor.
     pub(crate) platform_log: Arc<PlatformLog>,
     pub(crate) platform_rates: watch::Receiver<BTreeMap<String, ReversionRate>>,
+    /// Why a store's token renewal last failed.
+    pub(crate) renewal_failures: crate::token_vault::RenewalFailures,
     /// Each store's IM switch as last learned from the platform.
     pub(crate) im_switches: ImSwitchBook,
     ingest_settle: Option<mpsc::UnboundedSender<SettleRequest>>,
@@ -375,6 +377,7 @@ impl Desk {
         )));
         let (rates_tx, rates_rx) = watch::channel(BTreeMap::new());
         let im_switches = ImSwitchBook::default();
+        let renewal_failures = crate::token_vault::RenewalFailures::default();
         if let Some(m) = &meituan {
             // Every renewable store token is renewed before it expires, busy or idle.
             tasks.push(
@@ -384,6 +387,7 @@ impl Desk {
                     opts.token_refresh_margin,
                     opts.token_refresh_margin
                         .min(std::time::Duration::from_secs(60)),
+                    renewal_failures.clone(),
                     cancel.clone(),
                 )),
             );
@@ -434,6 +438,7 @@ impl Desk {
             health,
             platform_log,
             platform_rates: rates_rx,
+            renewal_failures,
             im_switches,
             ingest_settle,
             cancel,

@@ -42,6 +42,15 @@ impl Desk {
                 let c = counts.get(&r.epoi_id).cloned().unwrap_or_default();
                 let n = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
                 let im_open = self.im_switches.open(&r.epoi_id);
+                let token = match (&self.meituan, self.stores.entry(&r.epoi_id)) {
+                    (Some(m), Some(e)) => crate::token_vault::health(
+                        &m.client,
+                        &e.key,
+                        &self.renewal_failures,
+                        self.now(),
+                    ),
+                    _ => None,
+                };
                 StoreSummary {
                     epoi_id: r.epoi_id,
                     name: r.name,
@@ -51,6 +60,7 @@ impl Desk {
                     overdue: n(c.overdue),
                     muted: r.muted,
                     im_open,
+                    token,
                 }
             })
             .collect())

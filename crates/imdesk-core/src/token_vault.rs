@@ -225,14 +225,44 @@ fn renew_at(expires_at: i64, now: i64, margin: Duration) -> i64 {
     expires_at - margin.min(left / 2)
 }
 
+/// Why each store's last token renewal failed (cleared by the next success).
+pub(crate) type RenewalFailures = Arc<Mutex<std::collections::HashMap<StoreKey, String>>>;
+
+/// A store token's health at `now` for the rail.
+pub(crate) fn health(
+    client: &MeituanClient,
+    key: &StoreKey,
+    failures: &RenewalFailures,
+    now: i64,
+) -> Option<crate::view::TokenHealth> {
+    use crate::view::TokenHealth;
+    let token = client.token(key)?;
+    let failed = failures
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(key)
+        .cloned();
+    let expires_at = token.expires_at.map(|t| t.0);
+    Some(match (expires_at, failed) {
+        (Some(at), reason) if at <= now => TokenHealth::Expired { reason },
+        (expires_at, Some(reason)) => TokenHealth::RenewalFailing { expires_at, reason },
+        (Some(at), None) if token.refresh_token.is_some() => {
+            TokenHealth::Renewing { expires_at: at }
+        }
+        _ => TokenHealth::Static,
+    })
+}
+
 /// Renews every store token that can be renewed before it expires, until `stop`: at start
 /// for a token whose expiry is unknown (to learn it), then before each expiry. A failed
-/// renewal is tried again after `retry` while the token still lives.
+/// renewal is tried again after `retry` while the token still lives, and its reason kept in
+/// `failures` for the rail.
 pub(crate) async fn run_refresher(
     client: Arc<MeituanClient>,
     keys: Vec<StoreKey>,
     margin: Duration,
     retry: Duration,
+    failures: RenewalFailures,
     stop: CancellationToken,
 ) {
     let mut failed: std::collections::HashMap<StoreKey, i64> = std::collections::HashMap::new();
@@ -255,9 +285,17 @@ pub(crate) async fn run_refresher(
                 match client.refresh(key).await {
                     Ok(_) => {
                         failed.remove(key);
+                        failures
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .remove(key);
                     }
                     Err(e) => {
                         tracing::warn!(store = %key, "store token renewal failed: {e}");
+                        failures
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(key.clone(), e.to_string());
                         let retry_ms = i64::try_from(retry.as_millis()).unwrap_or(i64::MAX);
                         failed.insert(key.clone(), now + retry_ms);
                     }

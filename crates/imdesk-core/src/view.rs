@@ -305,6 +305,31 @@ pub struct StoreSummary {
     /// The store's IM switch as last learned from the platform (`false`: customers cannot
     /// chat with it and sends are refused); `None` while not known.
     pub im_open: Option<bool>,
+    /// The store token's health (a desk with platform credentials; `None` otherwise).
+    #[ts(optional)]
+    pub token: Option<TokenHealth>,
+}
+
+/// A store token's health, for the rail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "state"
+)]
+pub enum TokenHealth {
+    /// Renewable (OAuth) and current: renewed before `expiresAt` (UTC ms).
+    Renewing { expires_at: i64 },
+    /// Entered by hand, without a refresh token: used until the platform refuses it.
+    Static,
+    /// Its renewal failed (the reason, never the token); it still lives until `expiresAt`.
+    RenewalFailing {
+        expires_at: Option<i64>,
+        reason: String,
+    },
+    /// Expired and not renewed: this store's pushes and sends stop until it is authorised
+    /// again.
+    Expired { reason: Option<String> },
 }
 
 /// Which conversations the inbox shows (the rail's filter chips).

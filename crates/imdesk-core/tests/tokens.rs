@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use imdesk_core::token_vault::{file_vault, FileEntries};
+use imdesk_core::view::TokenHealth;
 use imdesk_core::{Desk, DeskOptions};
 use meituan_api::{ClientConfig, DeveloperCredentials, MeituanClient, StoreKey};
 use meituan_sandbox::{ChatKind, CustomerMessage, DropMode, Sandbox, SandboxConfig};
@@ -69,6 +70,14 @@ async fn an_oauth_store_outlives_its_token_and_a_restart() {
             .unwrap()
     };
     let desk = start().await;
+    // The rail: renewable, with its expiry learnt at start.
+    eventually(10, "the rail shows the token renewing", || async {
+        desk.stores().await.unwrap()[0]
+            .token
+            .as_ref()
+            .is_some_and(|t| matches!(t, TokenHealth::Renewing { .. }))
+    })
+    .await;
     let says = |text: &str| {
         sb.customer_says(CustomerMessage::text(
             &info.epoi_id,
@@ -122,4 +131,27 @@ async fn an_oauth_store_outlives_its_token_and_a_restart() {
         .await
         .unwrap();
     desk.shutdown().await;
+
+    // A desk that never kept the pair starts from the stale configuration: the renewal
+    // fails, and the rail says why instead of the store going quiet.
+    let stale = Desk::start_with(
+        imdesk_core::DeskConfig {
+            db_path: dir.path().join("stale.sqlite3"),
+            ..cfg.clone()
+        },
+        DeskOptions {
+            token_vault: None,
+            ..options()
+        },
+        Arc::new(RecordingSink::default()),
+    )
+    .await
+    .unwrap();
+    eventually(10, "the rail says the renewal fails", || async {
+        stale.stores().await.unwrap()[0].token.as_ref().is_some_and(|t| {
+            matches!(t, TokenHealth::RenewalFailing { reason, .. } | TokenHealth::Expired { reason: Some(reason) } if !reason.is_empty())
+        })
+    })
+    .await;
+    stale.shutdown().await;
 }

@@ -112,6 +112,7 @@ export type { SendState } from './generated/SendState';
 export type { SocketState } from './generated/SocketState';
 export type { StoreSummary } from './generated/StoreSummary';
 export type { TimeRange } from './generated/TimeRange';
+export type { TokenHealth } from './generated/TokenHealth';
 export type { Unseen } from './generated/Unseen';
 
 /** The single Tauri event name that carries every `DeskEvent`. */

@@ -91,3 +91,22 @@ describe('store page: a team desk', () => {
     expect(screen.queryAllByTestId('store-settings')).toHaveLength(0);
   });
 });
+
+describe('store rail: token health', () => {
+  it('marks a store whose token renewal fails or that has expired, with the reason', async () => {
+    const { backend } = testBackend(60);
+    const [first, second] = backend.brand.stores;
+    backend.tokenHealth.set(first!.epoiId, { state: 'renewalFailing', expiresAt: null, reason: 'invalid refresh token' });
+    backend.tokenHealth.set(second!.epoiId, { state: 'expired', reason: null });
+    render(App, { props: { backend } });
+    await settle();
+    const tag = (id: string) => {
+      const item = screen.getAllByTestId('store-item').find((e) => e.dataset.storeId === id) as HTMLElement;
+      return within(item).queryByTestId('store-token-bad');
+    };
+    expect(tag(first!.epoiId)).toHaveTextContent('续期失败');
+    expect(tag(first!.epoiId)?.getAttribute('title')).toContain('invalid refresh token');
+    expect(tag(second!.epoiId)).toHaveTextContent('授权过期');
+    expect(screen.getAllByTestId('store-token-bad')).toHaveLength(2);
+  });
+});

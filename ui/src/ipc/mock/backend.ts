@@ -13,6 +13,7 @@ import type {
   AssignmentView,
   ClaimResult,
   SupervisorWall,
+  TokenHealth,
   Backend,
   BlockRequest,
   BundleInfo,
@@ -123,6 +124,8 @@ export class MockBackend implements Backend {
   /** Pictures queued but not yet "uploaded": message key → the URL they get once sent. */
   private readonly uploaded = new Map<string, string>();
   alerts: AlertSettings = copy(DEFAULT_ALERTS);
+  /** Store token health by store, as the core reports it (tests set it). */
+  readonly tokenHealth = new Map<string, TokenHealth>();
   /** Team mode (set by tests and the team preview); `null` is a solo desk. */
   team: MockTeam | null = null;
   /** End of the agent's notification pause (UTC ms), if one was asked for. */
@@ -173,6 +176,7 @@ export class MockBackend implements Backend {
         overdue: rows.filter((row) => row.deadlineAt !== null && row.deadlineAt < now).length,
         muted: this.alerts.mutedStores.includes(store.epoiId),
         imOpen: this.storeAdmin.imOpen(store.epoiId),
+        ...(this.tokenHealth.has(store.epoiId) ? { token: this.tokenHealth.get(store.epoiId) } : {}),
       };
     });
   }
