@@ -15,8 +15,9 @@
 //! `RELAYS` (each relay's heartbeat: sockets and archive position); and for the agents
 //! ([`roster`]) `ASSIGN`, `AGENTS`, `PRESENCE`, `SETTINGS`, `QUICK` and `LEASE`.
 //!
-//! [`relay`] is the relay's side (beside a solo engine), [`mirror`] the desk's
-//! ([`crate::port::PlatformPort`] over NATS).
+//! [`relay`] is the relay's side (beside a solo engine), `mirror` the desk's (the engine's
+//! platform port over NATS), [`roster`] who works which conversation, [`assigner`] the lease
+//! holder's hand-outs.
 
 pub mod assigner;
 pub(crate) mod mirror;
