@@ -125,7 +125,7 @@ impl Desk {
         let Some((me, supervisor)) = self.me() else {
             return Ok(());
         };
-        if roster.loaded(BOARD_WAIT).await.is_err() {
+        if !roster.loaded_once(BOARD_WAIT).await {
             tracing::warn!("team owners not loaded; sending without the ownership rule");
             return Ok(());
         }

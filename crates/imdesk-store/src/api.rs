@@ -212,7 +212,8 @@ operations! {
     /// The agent who last replied in a conversation.
     fn last_author / last_author_async(key: ConversationKey) -> Option<String> = authors::last_author;
     read
-    /// Recorded authors of replies sent in `[since_ms, until_ms)`, oldest first.
+    /// Recorded authors of replies sent in `[since_ms, until_ms)` that reached the platform,
+    /// oldest first.
     fn authors_between / authors_between_async(since_ms: i64, until_ms: i64)
         -> Vec<ReplyAuthor> = authors::authors_between;
     read

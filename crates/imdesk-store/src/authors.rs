@@ -137,7 +137,8 @@ pub fn last_author(
         .optional()?)
 }
 
-/// Every recorded author of replies sent in `[since_ms, until_ms)`, oldest first.
+/// The recorded authors of replies sent in `[since_ms, until_ms)` that reached the platform
+/// (their message is in the cache; a refused or failed reply does not count), oldest first.
 pub fn authors_between(
     conn: &Connection,
     _opts: &StoreOptions,
@@ -145,8 +146,12 @@ pub fn authors_between(
     until_ms: i64,
 ) -> Result<Vec<ReplyAuthor>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {AUTHOR_COLUMNS} FROM reply_authors
-         WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms"
+        "SELECT {AUTHOR_COLUMNS} FROM reply_authors a
+         WHERE at_ms >= ?1 AND at_ms < ?2
+             AND EXISTS (SELECT 1 FROM messages m
+                         WHERE m.store = a.store AND m.biz_type = a.biz_type
+                             AND m.msg_id = a.msg_id)
+         ORDER BY at_ms"
     ))?;
     let rows = stmt
         .query_map(params![since_ms, until_ms], author_of_row)?

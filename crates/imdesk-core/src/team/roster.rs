@@ -464,6 +464,8 @@ pub struct Roster {
     undecodable: Arc<AtomicU64>,
     /// The roster's own task (watches, heartbeat, the goodbye).
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// Someone already waited for the board to load (see [`Roster::loaded_once`]).
+    waited: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Roster {
@@ -500,6 +502,7 @@ impl Roster {
             clock,
             undecodable: Arc::new(AtomicU64::new(0)),
             task: Arc::default(),
+            waited: Arc::default(),
         };
         let task = tokio::spawn(roster.clone().follow(presence, stop));
         *lock(&roster.task) = Some(task);
@@ -551,6 +554,18 @@ impl Roster {
                 "the team's assignment buckets did not load (is a relay running?)".into(),
             )),
         }
+    }
+
+    /// Whether the board is loaded, waiting up to `timeout` the first time only: a team
+    /// whose buckets cannot be read delays one send, not every send.
+    pub async fn loaded_once(&self, timeout: Duration) -> bool {
+        if self.board.borrow().is_loaded() {
+            return true;
+        }
+        if self.waited.swap(true, Ordering::Relaxed) {
+            return false;
+        }
+        self.loaded(timeout).await.is_ok()
     }
 
     async fn buckets(&self) -> DeskResult<&Buckets> {
