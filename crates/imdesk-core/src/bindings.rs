@@ -76,6 +76,8 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::QuickReply,
         view::SearchQuery,
         view::SearchHit,
+        crate::export::ExportFormat,
+        crate::export::ExportInfo,
         view::Rate,
         view::ReplyRates,
         view::DeskEvent,

@@ -37,6 +37,7 @@ mod doctor_log;
 mod doctor_redact;
 mod error;
 mod events;
+pub mod export;
 pub mod ingest;
 mod link;
 pub mod logs;

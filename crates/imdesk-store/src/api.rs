@@ -10,7 +10,7 @@ use crate::db::Store;
 use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
 use crate::error::Result;
 use crate::inbox::{self, InboxPage, InboxQuery, InboxRow, StoreCounts};
-use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow};
+use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow, StoreActivity};
 use crate::outbox::{self, NewOutboxMessage, OutboxItem, SendFailure};
 use crate::quarantine::{self, QuarantinedFrame};
 use crate::reply_rates::{self, ReplyRates};
@@ -192,6 +192,10 @@ operations! {
     read
     /// How many frames are quarantined.
     fn quarantine_count / quarantine_count_async() -> i64 = quarantine::quarantine_count;
+    read
+    /// Per store: customers, their messages and our replies sent in `[since_ms, until_ms)`.
+    fn store_activity / store_activity_async(since_ms: i64, until_ms: i64) -> Vec<StoreActivity>
+        = messages::store_activity;
     read
     /// Reply rates of customer messages in `[since_ms, until_ms)` at `now_ms`: the brand,
     /// then each store (see [`ReplyRates`]).

@@ -53,7 +53,8 @@ pub use inbox::{
 pub use ingest::IngestOutcome;
 pub use lock::lock_path;
 pub use messages::{
-    ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
+    ExportFilter, HistoryCursor, MessageRow, NewMessage, StoreActivity, SOURCE_CUSTOMER,
+    SOURCE_MERCHANT,
 };
 pub use options::{
     CheckpointPolicy, ClockPolicy, StoreOptions, NORMAL_WINDOW_MS, URGENT_WINDOW_MS,
