@@ -6,6 +6,7 @@ use std::sync::Arc;
 use imdesk_core::alerts::AlertSettings;
 use imdesk_core::crash::PendingCrash;
 use imdesk_core::export::{ExportFormat, ExportInfo};
+use imdesk_core::platform::PlatformRatesPage;
 use imdesk_core::robot::{RobotEdit, RobotSaveResult, RobotSettings};
 use imdesk_core::store_admin::StoreIm;
 use imdesk_core::team_settings::{TeamSettingsForm, TeamSettingsView};
@@ -244,6 +245,18 @@ pub async fn export_day_report(
 #[tauri::command]
 pub async fn reply_rates(host: Host<'_>) -> Reply<Vec<ReplyRates>> {
     Ok(host.desk().await?.reply_rates().await?)
+}
+
+/// The rates page (平台回复率): the platform's figures and ours, rights, 30 days of history.
+#[tauri::command]
+pub async fn platform_rates(host: Host<'_>) -> Reply<PlatformRatesPage> {
+    Ok(host.desk().await?.platform_rates_page().await?)
+}
+
+/// Fetches every store's platform rates and rights now, then the rates page.
+#[tauri::command]
+pub async fn refresh_platform_rates(host: Host<'_>) -> Reply<PlatformRatesPage> {
+    Ok(host.desk().await?.refresh_platform_rates().await?)
 }
 
 /// The notification policy's settings.

@@ -162,6 +162,8 @@ pub fn run() -> ExitCode {
             commands::export_conversation,
             commands::export_store_range,
             commands::export_day_report,
+            commands::platform_rates,
+            commands::refresh_platform_rates,
             commands::get_alert_settings,
             commands::set_alert_settings,
             commands::set_store_muted,

@@ -44,6 +44,7 @@ pub mod logs;
 mod options;
 mod outbox;
 mod pictures;
+pub mod platform;
 mod pollers;
 mod port;
 mod queries;

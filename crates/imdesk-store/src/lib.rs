@@ -35,6 +35,7 @@ mod lock;
 mod messages;
 mod options;
 mod outbox;
+pub mod platform_rates;
 mod quarantine;
 mod reply_rates;
 mod retention;
@@ -60,6 +61,7 @@ pub use options::{
     CheckpointPolicy, ClockPolicy, StoreOptions, NORMAL_WINDOW_MS, URGENT_WINDOW_MS,
 };
 pub use outbox::{FailureKind, NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
+pub use platform_rates::PlatformRateDay;
 pub use quarantine::QuarantinedFrame;
 pub use reply_rates::{RateCounts, ReplyRates};
 pub use retention::{PruneLimits, Pruned};

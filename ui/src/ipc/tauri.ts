@@ -53,6 +53,8 @@ export class TauriBackend implements Backend {
   exportStoreRange: Backend['exportStoreRange'] = (store, from, to, format) =>
     call('export_store_range', { store, from, to, format });
   exportDayReport: Backend['exportDayReport'] = (day) => call('export_day_report', { day });
+  platformRates: Backend['platformRates'] = () => call('platform_rates');
+  refreshPlatformRates: Backend['refreshPlatformRates'] = () => call('refresh_platform_rates');
   replyRates: Backend['replyRates'] = () => call('reply_rates');
   getAlertSettings: Backend['getAlertSettings'] = () => call('get_alert_settings');
   setAlertSettings: Backend['setAlertSettings'] = (settings) => call('set_alert_settings', { settings });

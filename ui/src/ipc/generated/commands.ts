@@ -25,6 +25,8 @@ export const COMMANDS = {
   export_conversation: ["conversationId", "format"],
   export_store_range: ["store", "from", "to", "format"],
   export_day_report: ["day"],
+  platform_rates: [],
+  refresh_platform_rates: [],
   get_alert_settings: [],
   set_alert_settings: ["settings"],
   set_store_muted: ["store", "muted"],

@@ -29,6 +29,7 @@ import type {
   InboxQuery,
   IpcError,
   PendingCrash,
+  PlatformRatesPage,
   PictureFile,
   QuickReply,
   ReplyRates,
@@ -53,6 +54,7 @@ import { DEFAULT_ALERTS, MOCK_CLOCK } from './defaults';
 import { demoBundle, demoDoctorReport } from './doctor';
 import { compareRows, demoReplyRates, matchesFilter, rowAt } from './rules';
 import { MockStoreAdmin } from './store-admin';
+import { demoPlatformRates } from './platform-rates';
 
 export type MockBackendOptions = {
   /** What `appInfo()` resolves with, or the `IpcError` it rejects with. */
@@ -431,6 +433,16 @@ export class MockBackend implements Backend {
     this.record('exportDayReport', day);
     if (!isDay(day)) return fail('invalid', `day '${day}' is not a date (YYYY-MM-DD)`);
     return exportInfo(`report-${day}`, 'csv', this.brand.stores.length + 1);
+  }
+
+  async platformRates(): Promise<PlatformRatesPage> {
+    this.record('platformRates');
+    return demoPlatformRates(this.brand.stores, this.clock());
+  }
+
+  async refreshPlatformRates(): Promise<PlatformRatesPage> {
+    this.record('refreshPlatformRates');
+    return demoPlatformRates(this.brand.stores, this.clock());
   }
 
   async replyRates(): Promise<ReplyRates[]> {
