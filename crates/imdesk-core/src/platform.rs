@@ -172,13 +172,14 @@ struct StoredRight {
     temp: bool,
 }
 
-/// Our own rates (5-minute, urgent; percent) of a store over its local day so far.
+/// Our own rates (5-minute, urgent; percent) over the local day so far: the brand first,
+/// then each store with events (only `epoi_id` when given), from one query.
 async fn local_today(
     store: &Store,
     opts: &DeskOptions,
     epoi_id: Option<&str>,
     now: i64,
-) -> DeskResult<(Option<f64>, Option<f64>)> {
+) -> DeskResult<Vec<(Option<String>, Option<f64>, Option<f64>)>> {
     let today = local_day(now, opts.utc_offset_secs);
     let start = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
         .map(|d| day_start_ms(d, opts.utc_offset_secs))
@@ -186,12 +187,27 @@ async fn local_today(
     let rates = store
         .reply_rates_async(epoi_id.map(str::to_owned), start, now + 1, now)
         .await?;
-    let first = rates.first().cloned().unwrap_or_default();
     let pct = |r: Option<f64>| r.map(|r| r * 100.0);
-    Ok((
-        pct(first.five_min.ratio()),
-        pct(first.urgent_one_min.ratio()),
-    ))
+    Ok(rates
+        .into_iter()
+        .map(|r| {
+            (
+                r.store,
+                pct(r.five_min.ratio()),
+                pct(r.urgent_one_min.ratio()),
+            )
+        })
+        .collect())
+}
+
+/// The figures of `epoi_id` among [`local_today`]'s.
+fn local_of(
+    all: &[(Option<String>, Option<f64>, Option<f64>)],
+    epoi_id: &str,
+) -> (Option<f64>, Option<f64>) {
+    all.iter()
+        .find(|(s, _, _)| s.as_deref() == Some(epoi_id))
+        .map_or((None, None), |(_, f, u)| (*f, *u))
 }
 
 /// Records one poll of a store: today's row, our own figures of today beside it.
@@ -202,7 +218,10 @@ pub(crate) async fn record_poll(
     rate: &ReversionRate,
     now: i64,
 ) -> DeskResult<()> {
-    let (local_five_min, local_urgent) = local_today(store, opts, Some(epoi_id), now).await?;
+    let (local_five_min, local_urgent) = local_of(
+        &local_today(store, opts, Some(epoi_id), now).await?,
+        epoi_id,
+    );
     let rights: Vec<StoredRight> = rate
         .rights_list
         .iter()
@@ -364,10 +383,11 @@ impl Desk {
             .store
             .platform_rate_history_async(since.clone())
             .await?;
+        let ours = local_today(&self.store, &self.opts, None, now).await?;
         let mut stores = Vec::new();
         for (epoi_id, entry) in self.stores.entries() {
             let mine: Vec<&PlatformRateDay> = days.iter().filter(|d| d.store == epoi_id).collect();
-            let local = local_today(&self.store, &self.opts, Some(&epoi_id), now).await?;
+            let local = local_of(&ours, &epoi_id);
             let latest = mine.last().copied();
             let rights = latest.map(|l| rights_of(l, local)).unwrap_or_default();
             stores.push(StorePlatformRates {
