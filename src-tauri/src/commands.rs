@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use imdesk_core::alerts::{local_second_of_day, AlertSettings};
 use imdesk_core::crash::PendingCrash;
+use imdesk_core::export::{ExportFormat, ExportInfo};
+use imdesk_core::platform::PlatformRatesPage;
 use imdesk_core::robot::{RobotEdit, RobotSaveResult, RobotSettings};
 use imdesk_core::store_admin::StoreIm;
 use imdesk_core::team_settings::{TeamSettingsForm, TeamSettingsView};
@@ -196,10 +198,68 @@ pub async fn diagnostic_bundle(host: Host<'_>, paths: State<'_, AppPaths>) -> Re
     Ok(host.desk().await?.diagnostic_bundle(&dir, logs).await?)
 }
 
+/// Where exports go: `<data dir>/exports` (the UI shows the file's full path).
+fn export_dir(paths: &AppPaths) -> std::path::PathBuf {
+    paths.data_dir.join("exports")
+}
+
+/// Writes one conversation into `<data dir>/exports` as CSV or JSON lines.
+#[tauri::command]
+pub async fn export_conversation(
+    host: Host<'_>,
+    paths: State<'_, AppPaths>,
+    conversation_id: String,
+    format: ExportFormat,
+) -> Reply<ExportInfo> {
+    let desk = host.desk().await?;
+    Ok(desk
+        .export_conversation(&export_dir(&paths), &conversation_id, format)
+        .await?)
+}
+
+/// Writes a store's messages of the local days `from`..=`to` into `<data dir>/exports`.
+#[tauri::command]
+pub async fn export_store_range(
+    host: Host<'_>,
+    paths: State<'_, AppPaths>,
+    store: String,
+    from: String,
+    to: String,
+    format: ExportFormat,
+) -> Reply<ExportInfo> {
+    let desk = host.desk().await?;
+    Ok(desk
+        .export_store_range(&export_dir(&paths), &store, &from, &to, format)
+        .await?)
+}
+
+/// Writes the report of one local day (per store: customers, replies, rates) as CSV.
+#[tauri::command]
+pub async fn export_day_report(
+    host: Host<'_>,
+    paths: State<'_, AppPaths>,
+    day: String,
+) -> Reply<ExportInfo> {
+    let desk = host.desk().await?;
+    Ok(desk.export_day_report(&export_dir(&paths), &day).await?)
+}
+
 /// Local and platform reply rates of the brand and each store.
 #[tauri::command]
 pub async fn reply_rates(host: Host<'_>) -> Reply<Vec<ReplyRates>> {
     Ok(host.desk().await?.reply_rates().await?)
+}
+
+/// The rates page (平台回复率): the platform's figures and ours, rights, 30 days of history.
+#[tauri::command]
+pub async fn platform_rates(host: Host<'_>) -> Reply<PlatformRatesPage> {
+    Ok(host.desk().await?.platform_rates_page().await?)
+}
+
+/// Fetches every store's platform rates and rights now, then the rates page.
+#[tauri::command]
+pub async fn refresh_platform_rates(host: Host<'_>) -> Reply<PlatformRatesPage> {
+    Ok(host.desk().await?.refresh_platform_rates().await?)
 }
 
 /// The notification policy's settings.

@@ -70,6 +70,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let filter = ExportFilter {
         store: args.store,
         since_ms: args.since.as_deref().map(since_ms).transpose()?,
+        ..ExportFilter::default()
     };
     let path = config.db_path;
     tokio::task::spawn_blocking(move || export(path, &filter))

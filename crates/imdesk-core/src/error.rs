@@ -99,6 +99,9 @@ pub enum DeskError {
     /// A diagnostic bundle could not be written (the path and the I/O reason).
     #[error("diagnostics: {0}")]
     Diagnostics(String),
+    /// An export could not be written (the path and the I/O reason).
+    #[error("export: {0}")]
+    Export(String),
     /// The engine has shut down.
     #[error("the desk has shut down")]
     Stopped,
@@ -133,6 +136,7 @@ impl DeskError {
             | DeskError::Push(_)
             | DeskError::Attachment(_)
             | DeskError::Diagnostics(_)
+            | DeskError::Export(_)
             | DeskError::Stopped
             | DeskError::Thread(_) => ErrorCode::Internal,
             DeskError::BadImage(_) => ErrorCode::BadImage,

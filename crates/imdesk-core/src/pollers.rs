@@ -15,6 +15,7 @@ use crate::convert::conversation_id;
 use crate::detail::ContextFetcher;
 use crate::events::Notices;
 use crate::options::DeskOptions;
+use crate::platform::record_poll;
 use crate::port::MeituanLink;
 use crate::registry::StoreRegistry;
 
@@ -160,8 +161,10 @@ impl Pollers {
         }
     }
 
-    /// Fetches `getReversionRateAndRightsList` for every store now and then, publishing the
-    /// newest figures of each store on `rates`.
+    /// Fetches `getReversionRateAndRightsList` for every store now and then, recording each
+    /// store's figures of the day (with ours beside them) in SQLite, where the rates page and
+    /// the status bar read them, and publishing the newest on `rates` (a team relay's
+    /// heartbeat carries them to the agents).
     pub(crate) async fn platform_rates(
         self,
         rates: watch::Sender<BTreeMap<String, ReversionRate>>,
@@ -175,8 +178,14 @@ impl Pollers {
                     .await
                 {
                     Ok(rate) => {
+                        let store = key.store.as_str();
+                        let recorded =
+                            record_poll(&self.store, &self.opts, store, &rate, self.now()).await;
+                        if let Err(e) = recorded {
+                            tracing::warn!(store, "reply rates not recorded: {e}");
+                        }
                         rates.send_modify(|all| {
-                            all.insert(key.store.as_str().to_owned(), rate);
+                            all.insert(store.to_owned(), rate);
                         });
                     }
                     Err(e) => tracing::debug!(store = %key.store, "reply rates unavailable: {e}"),

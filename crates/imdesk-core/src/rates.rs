@@ -6,6 +6,7 @@ use meituan_wire::TimeMs;
 use crate::alerts::local_second_of_day;
 use crate::desk::Desk;
 use crate::error::DeskResult;
+use crate::platform::{brand_mean, percent_text};
 use crate::view::{Rate, ReplyRates};
 
 fn rate(c: imdesk_store::RateCounts) -> Rate {
@@ -35,13 +36,15 @@ impl Desk {
                 .map(|r| (rate(r.five_min), rate(r.urgent_one_min)))
                 .unwrap_or_else(|| (rate(Default::default()), rate(Default::default())))
         };
-        let platform = self.platform_rates.borrow().clone();
+        let platform = self.latest_platform_days().await?;
+        // The platform reports stores, not brands: the brand's figure is its stores' mean.
+        let (brand_five, brand_urgent) = brand_mean(platform.values());
         let mut out = vec![ReplyRates {
             store: None,
             five_min: of(None).0,
             urgent_one_min: of(None).1,
-            platform_five_min: None,
-            platform_urgent: None,
+            platform_five_min: percent_text(brand_five),
+            platform_urgent: percent_text(brand_urgent),
             target_five_min: None,
             target_urgent: None,
         }];
@@ -52,10 +55,10 @@ impl Desk {
                 store: Some(id.as_str().to_owned()),
                 five_min: of(Some(id.as_str())).0,
                 urgent_one_min: of(Some(id.as_str())).1,
-                platform_five_min: p.and_then(|p| p.reversion_rate.clone()),
-                platform_urgent: p.and_then(|p| p.urgent_reversion_rate.clone()),
-                target_five_min: p.and_then(|p| p.target_reversion_rate.clone()),
-                target_urgent: p.and_then(|p| p.urgent_target_reversion_rate.clone()),
+                platform_five_min: percent_text(p.and_then(|p| p.five_min)),
+                platform_urgent: percent_text(p.and_then(|p| p.urgent)),
+                target_five_min: percent_text(p.and_then(|p| p.target_five_min)),
+                target_urgent: percent_text(p.and_then(|p| p.target_urgent)),
             });
         }
         Ok(out)

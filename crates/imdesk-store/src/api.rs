@@ -10,8 +10,9 @@ use crate::db::Store;
 use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
 use crate::error::Result;
 use crate::inbox::{self, InboxPage, InboxQuery, InboxRow, StoreCounts};
-use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow};
+use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow, StoreActivity};
 use crate::outbox::{self, NewOutboxMessage, OutboxItem, SendFailure};
+use crate::platform_rates::{self, PlatformRateDay};
 use crate::quarantine::{self, QuarantinedFrame};
 use crate::reply_rates::{self, ReplyRates};
 use crate::search::{self, SearchFilter};
@@ -192,6 +193,19 @@ operations! {
     read
     /// How many frames are quarantined.
     fn quarantine_count / quarantine_count_async() -> i64 = quarantine::quarantine_count;
+    write
+    /// Records a store's platform rates of one day (overwriting that day), dropping its days
+    /// before `oldest_day`.
+    fn record_platform_rates / record_platform_rates_async(row: PlatformRateDay, oldest_day: String)
+        -> () = platform_rates::record_platform_rates;
+    read
+    /// Every store's platform rates from `since_day` on, by store then day.
+    fn platform_rate_history / platform_rate_history_async(since_day: String)
+        -> Vec<PlatformRateDay> = platform_rates::platform_rate_history;
+    read
+    /// Per store: customers, their messages and our replies sent in `[since_ms, until_ms)`.
+    fn store_activity / store_activity_async(since_ms: i64, until_ms: i64) -> Vec<StoreActivity>
+        = messages::store_activity;
     read
     /// Reply rates of customer messages in `[since_ms, until_ms)` at `now_ms`: the brand,
     /// then each store (see [`ReplyRates`]).

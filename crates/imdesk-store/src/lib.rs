@@ -35,6 +35,7 @@ mod lock;
 mod messages;
 mod options;
 mod outbox;
+pub mod platform_rates;
 mod quarantine;
 mod reply_rates;
 mod retention;
@@ -53,12 +54,14 @@ pub use inbox::{
 pub use ingest::IngestOutcome;
 pub use lock::lock_path;
 pub use messages::{
-    ExportFilter, HistoryCursor, MessageRow, NewMessage, SOURCE_CUSTOMER, SOURCE_MERCHANT,
+    ExportFilter, HistoryCursor, MessageRow, NewMessage, StoreActivity, SOURCE_CUSTOMER,
+    SOURCE_MERCHANT,
 };
 pub use options::{
     CheckpointPolicy, ClockPolicy, StoreOptions, NORMAL_WINDOW_MS, URGENT_WINDOW_MS,
 };
 pub use outbox::{FailureKind, NewOutboxMessage, OutboxItem, OutboxState, SendFailure};
+pub use platform_rates::PlatformRateDay;
 pub use quarantine::QuarantinedFrame;
 pub use reply_rates::{RateCounts, ReplyRates};
 pub use retention::{PruneLimits, Pruned};

@@ -197,13 +197,17 @@ pub fn message(conn: &Connection, _opts: &StoreOptions, id: i64) -> Result<Optio
     Ok(rows.next().transpose()?)
 }
 
-/// Which messages `imdesk-cli export` writes.
+/// Which messages an export (`imdesk-cli export`, the window's export) writes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportFilter {
     /// Only this store.
     pub store: Option<String>,
     /// Only messages sent at or after this time (UTC ms).
     pub since_ms: Option<i64>,
+    /// Only messages sent before this time (UTC ms).
+    pub until_ms: Option<i64>,
+    /// Only this conversation (its local row id).
+    pub conversation: Option<i64>,
 }
 
 /// Calls `each` for every matching message in arrival order, streaming from one reader
@@ -217,10 +221,16 @@ pub fn export_messages(
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages
          WHERE (?1 IS NULL OR store = ?1) AND (?2 IS NULL OR cts_ms >= ?2)
+             AND (?3 IS NULL OR cts_ms < ?3) AND (?4 IS NULL OR conversation_id = ?4)
          ORDER BY id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params![filter.store, filter.since_ms])?;
+    let mut rows = stmt.query(params![
+        filter.store,
+        filter.since_ms,
+        filter.until_ms,
+        filter.conversation
+    ])?;
     let mut visited = 0;
     while let Some(row) = rows.next()? {
         visited += 1;
@@ -229,4 +239,47 @@ pub fn export_messages(
         }
     }
     Ok(visited)
+}
+
+/// One store's traffic over a time range (the day report).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreActivity {
+    /// Store (`epoiId`).
+    pub store: String,
+    /// Distinct customers who wrote (by `open_user_id`; a group message without one counts
+    /// its conversation).
+    pub customers: i64,
+    /// Customer messages.
+    pub customer_messages: i64,
+    /// Our messages (replies).
+    pub replies: i64,
+}
+
+/// Per store with any message sent in `[since_ms, until_ms)`: customers, their messages and
+/// our replies; by store id.
+pub fn store_activity(
+    conn: &Connection,
+    _opts: &StoreOptions,
+    since_ms: i64,
+    until_ms: i64,
+) -> Result<Vec<StoreActivity>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT store,
+             count(DISTINCT coalesce(open_user_id, -conversation_id)) FILTER (WHERE msg_source = 2),
+             count(*) FILTER (WHERE msg_source = 2),
+             count(*) FILTER (WHERE msg_source = 1)
+         FROM messages WHERE cts_ms >= ?1 AND cts_ms < ?2
+         GROUP BY store ORDER BY store",
+    )?;
+    let rows = stmt
+        .query_map(params![since_ms, until_ms], |r| {
+            Ok(StoreActivity {
+                store: r.get(0)?,
+                customers: r.get(1)?,
+                customer_messages: r.get(2)?,
+                replies: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }

@@ -14,7 +14,8 @@
 //! go when the WAL is checkpointed and truncated ([`Store::checkpoint_truncate`]).
 //!
 //! Settings (a team desk's `team.stream_seq` among them), stores, quick replies and the
-//! blocked list are not touched.
+//! blocked list are not touched. The platform's reply-rate history (store-level figures, no
+//! personal data) is bounded where it is written: [`crate::platform_rates::KEEP_DAYS`].
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 

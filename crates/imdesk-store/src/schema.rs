@@ -273,6 +273,30 @@ CREATE INDEX reply_authors_by_peer ON reply_authors (store, biz_type, peer_id, a
 CREATE INDEX reply_authors_by_time ON reply_authors (at_ms);
 "#;
 
+/// Version 11: the platform's reply rates and rights (`getReversionRateAndRightsList`), one
+/// row per store per local day, overwritten by each poll of that day, beside our own figures
+/// for that day at the poll. Store-level figures, no personal data: kept for
+/// [`crate::platform_rates::KEEP_DAYS`] days, pruned by the write that records a day.
+/// Percents are 0–100; `rights` is a JSON array of `{"code","name","temp"}`.
+const V11_PLATFORM_RATE_DAYS: &str = r#"
+CREATE TABLE platform_rate_days (
+    store            TEXT NOT NULL,
+    day              TEXT NOT NULL,  -- local YYYY-MM-DD
+    polled_at_ms     INTEGER NOT NULL,
+    five_min         REAL,
+    urgent           REAL,
+    target_five_min  REAL,
+    target_urgent    REAL,
+    five_min_reached INTEGER,
+    urgent_reached   INTEGER,
+    local_five_min   REAL,
+    local_urgent     REAL,
+    rights           TEXT NOT NULL,
+    PRIMARY KEY (store, day)
+) WITHOUT ROWID;
+CREATE INDEX platform_rate_days_by_day ON platform_rate_days (day);
+"#;
+
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
 pub const MIGRATIONS: &[&str] = &[
     V1_MESSAGES,
@@ -285,6 +309,7 @@ pub const MIGRATIONS: &[&str] = &[
     V8_INBOX_INDEX_WITH_URGENCY,
     V9_SECURE_SEARCH_DELETE,
     V10_REPLY_AUTHORS,
+    V11_PLATFORM_RATE_DAYS,
 ];
 
 /// The schema version this build writes.

@@ -173,6 +173,12 @@ impl Sandbox {
     pub fn im_status(&self, epoi_id: &str) -> Result<bool> {
         self.app.im_status(epoi_id)
     }
+    /// Scripts the store's reply rates as `getReversionRateAndRightsList` reports them
+    /// (5-minute and urgent percent; the rights follow from them), or `None` to report the
+    /// rates observed from its reply clocks again.
+    pub fn script_reply_rates(&self, epoi_id: &str, percents: Option<(f64, f64)>) -> Result<()> {
+        self.app.script_reply_rates(epoi_id, percents)
+    }
     /// Sets the store's IM switch.
     pub fn set_im_status(&self, epoi_id: &str, on: bool) -> Result<()> {
         self.app.set_im_status(epoi_id, on)

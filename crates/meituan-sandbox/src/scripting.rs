@@ -140,6 +140,13 @@ impl Shared {
         Ok(w.stores[store_of(&w, epoi_id)?].im_status == 1)
     }
 
+    pub fn script_reply_rates(&self, epoi_id: &str, percents: Option<(f64, f64)>) -> Result<()> {
+        let mut w = self.world();
+        let store = store_of(&w, epoi_id)?;
+        w.stores[store].replies.scripted = percents;
+        Ok(())
+    }
+
     pub fn set_im_status(&self, epoi_id: &str, on: bool) -> Result<()> {
         let mut w = self.world();
         let store = store_of(&w, epoi_id)?;

@@ -44,6 +44,8 @@ export class Desk {
   readonly tick = new DisplayTick();
   helpOpen = $state(false);
   settingsOpen = $state(false);
+  /** The rates page (平台回复率与权益) is open. */
+  ratesOpen = $state(false);
   /** The store whose settings page (IM switch, robot) is open, if any. */
   storePage = $state<string | null>(null);
   /** Bumped to ask the search box / quick-reply picker to take focus. */

@@ -21,6 +21,9 @@ import type { CredentialsForm } from './generated/CredentialsForm';
 import type { ConversationDetail } from './generated/ConversationDetail';
 import type { DeskEvent } from './generated/DeskEvent';
 import type { DoctorReport } from './generated/DoctorReport';
+import type { ExportFormat } from './generated/ExportFormat';
+import type { ExportInfo } from './generated/ExportInfo';
+import type { PlatformRatesPage } from './generated/PlatformRatesPage';
 import type { HistoryPage } from './generated/HistoryPage';
 import type { InboxPage } from './generated/InboxPage';
 import type { InboxQuery } from './generated/InboxQuery';
@@ -69,6 +72,14 @@ export type { UpdateRefusal } from './generated/UpdateRefusal';
 export type { UpdateStatus } from './generated/UpdateStatus';
 export type { CheckFailure } from './generated/CheckFailure';
 export type { DoctorReport } from './generated/DoctorReport';
+export type { ExportFormat } from './generated/ExportFormat';
+export type { ExportInfo } from './generated/ExportInfo';
+export type { PlatformRatesPage } from './generated/PlatformRatesPage';
+export type { RatePoint } from './generated/RatePoint';
+export type { RightGate } from './generated/RightGate';
+export type { RightState } from './generated/RightState';
+export type { StorePlatformRates } from './generated/StorePlatformRates';
+export type { StoreRight } from './generated/StoreRight';
 export type { PlatformReply } from './generated/PlatformReply';
 export type { ProblemCount } from './generated/ProblemCount';
 export type { QuarantineEntry } from './generated/QuarantineEntry';
@@ -188,6 +199,19 @@ export interface Backend {
   connectionDoctor(): Promise<DoctorReport>;
   /** `diagnostic_bundle`: zips the report and the redacted log into the data directory. */
   diagnosticBundle(): Promise<BundleInfo>;
+  /** `export_conversation`: one conversation into `<data dir>/exports` (path null: nothing to export). */
+  exportConversation(conversationId: string, format: ExportFormat): Promise<ExportInfo>;
+  /**
+   * `export_store_range`: a store's messages of the local days `from`..=`to` (YYYY-MM-DD, both
+   * included) into `<data dir>/exports`; `invalid` when a day is malformed or `from` is after `to`.
+   */
+  exportStoreRange(store: string, from: string, to: string, format: ExportFormat): Promise<ExportInfo>;
+  /** `export_day_report`: one local day's report (per store: customers, replies, rates) as CSV. */
+  exportDayReport(day: string): Promise<ExportInfo>;
+  /** `platform_rates` (平台回复率与权益): the platform's figures beside ours, rights, 30 days. */
+  platformRates(): Promise<PlatformRatesPage>;
+  /** `refresh_platform_rates`: fetches every store's figures now, then the page. */
+  refreshPlatformRates(): Promise<PlatformRatesPage>;
   /** `reply_rates`: the brand (store null) and each store. */
   replyRates(): Promise<ReplyRates[]>;
   /** `get_alert_settings`. */

@@ -57,6 +57,13 @@ export class TauriBackend implements Backend {
   connectionStatus: Backend['connectionStatus'] = () => call('connection_status');
   connectionDoctor: Backend['connectionDoctor'] = () => call('connection_doctor');
   diagnosticBundle: Backend['diagnosticBundle'] = () => call('diagnostic_bundle');
+  exportConversation: Backend['exportConversation'] = (conversationId, format) =>
+    call('export_conversation', { conversationId, format });
+  exportStoreRange: Backend['exportStoreRange'] = (store, from, to, format) =>
+    call('export_store_range', { store, from, to, format });
+  exportDayReport: Backend['exportDayReport'] = (day) => call('export_day_report', { day });
+  platformRates: Backend['platformRates'] = () => call('platform_rates');
+  refreshPlatformRates: Backend['refreshPlatformRates'] = () => call('refresh_platform_rates');
   replyRates: Backend['replyRates'] = () => call('reply_rates');
   getAlertSettings: Backend['getAlertSettings'] = () => call('get_alert_settings');
   setAlertSettings: Backend['setAlertSettings'] = (settings) => call('set_alert_settings', { settings });

@@ -251,8 +251,12 @@ pub(super) fn reply_rate(call: &Call<'_>, w: &mut World) -> ApiResult {
     let s = &w.stores[call.store()?];
     Biz::nothing(call.biz)?;
     let r = s.replies.rates(call.now_ms);
-    let reached = r.normal_percent() >= TARGET_PERCENT as f64;
-    let urgent_reached = r.urgent_percent() >= URGENT_TARGET_PERCENT as f64;
+    let (normal, urgent) = s
+        .replies
+        .scripted
+        .unwrap_or((r.normal_percent(), r.urgent_percent()));
+    let reached = normal >= TARGET_PERCENT as f64;
+    let urgent_reached = urgent >= URGENT_TARGET_PERCENT as f64;
     // The rights each rate unlocks (the sandbox's rule): the 5-minute rate gives review contact
     // and invite-review; the urgent rate gives blocking and live review updates.
     let mut rights: Vec<(i64, &str)> = Vec::new();
@@ -275,10 +279,10 @@ pub(super) fn reply_rate(call: &Call<'_>, w: &mut World) -> ApiResult {
         .collect();
     Ok(Some(json!({
         "benefitStatus": i32::from(reached),
-        "reversionRate": format!("{:.2}%", r.normal_percent()),
+        "reversionRate": format!("{normal:.2}%"),
         "targetReversionRate": if two { json!(TARGET_PERCENT) } else { json!(TARGET_PERCENT.to_string()) },
         "urgentBenefitStatus": i32::from(urgent_reached),
-        "urgentReversionRate": format!("{:.2}%", r.urgent_percent()),
+        "urgentReversionRate": format!("{urgent:.2}%"),
         "urgentTargetReversionRate": URGENT_TARGET_PERCENT.to_string(),
         "rightsList": rights,
         "tempRightsList": [],

@@ -26,6 +26,9 @@ pub(crate) struct ReplyBook {
     pub timings: Vec<ReplyTiming>,
     /// open_user_id → indexes of the running (normal, urgent) clocks.
     open: HashMap<i64, (Option<usize>, Option<usize>)>,
+    /// Percents a test scripted (5-minute, urgent): reported instead of the observed ones, so
+    /// a store can be put just above or below its targets without weeks of traffic.
+    pub scripted: Option<(f64, f64)>,
 }
 
 /// Hits and decided clocks for both rates.

@@ -23,6 +23,8 @@ import type {
   CredentialsForm,
   DeskEvent,
   DoctorReport,
+  ExportFormat,
+  ExportInfo,
   HistoryPage,
   InboxPage,
   InboxQuery,
@@ -30,6 +32,7 @@ import type {
   PendingCrash,
   InstallGate,
   UpdateStatus,
+  PlatformRatesPage,
   PictureFile,
   QuickReply,
   ReplyRates,
@@ -54,6 +57,7 @@ import { DEFAULT_ALERTS, MOCK_CLOCK } from './defaults';
 import { demoBundle, demoDoctorReport } from './doctor';
 import { compareRows, demoReplyRates, matchesFilter, rowAt } from './rules';
 import { MockStoreAdmin } from './store-admin';
+import { demoPlatformRates } from './platform-rates';
 
 export type MockBackendOptions = {
   /** What `appInfo()` resolves with, or the `IpcError` it rejects with. */
@@ -104,6 +108,17 @@ export function mockTeam(me = '小王', supervisor = false): MockTeam {
 export const PREVIEW_APP_INFO: AppInfo = { version: '0.0.0-preview', dataDir: '(browser preview)', demo: true };
 export const MAX_TEXT = 500;
 
+const isDay = (day: string) => /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(Date.parse(`${day}T00:00:00Z`));
+/** The local (webview) day of a UTC ms instant, `YYYY-MM-DD`. */
+const localDay = (ms: number) => {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+};
+const exportInfo = (name: string, format: ExportFormat, rows: number): Promise<ExportInfo> =>
+  Promise.resolve({
+    path: rows === 0 ? null : `/demo/data/exports/imdesk-${name}.${format === 'csv' ? 'csv' : 'jsonl'}`,
+    rows,
+  });
 const fail = (code: string, message: string): Promise<never> => Promise.reject({ code, message } satisfies IpcError);
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -393,6 +408,47 @@ export class MockBackend implements Backend {
   async diagnosticBundle(): Promise<BundleInfo> {
     this.record('diagnosticBundle');
     return demoBundle(this.clock());
+  }
+
+  async exportConversation(conversationId: string, format: ExportFormat): Promise<ExportInfo> {
+    this.record('exportConversation', conversationId, format);
+    const c = this.conversation(conversationId);
+    if (!c) return fail('notFound', `conversation ${conversationId} not found`);
+    return exportInfo(`conversation-${c.row.storeId}-${this.clock()}`, format, c.messages.length);
+  }
+
+  async exportStoreRange(store: string, from: string, to: string, format: ExportFormat): Promise<ExportInfo> {
+    this.record('exportStoreRange', store, from, to, format);
+    if (!this.brand.stores.some((s) => s.epoiId === store)) return fail('notFound', `store ${store} not found`);
+    for (const [field, day] of [['from', from], ['to', to]] as const) {
+      if (!isDay(day)) return fail('invalid', `${field} '${day}' is not a date (YYYY-MM-DD)`);
+    }
+    if (from > to) return fail('invalid', `the range is empty: from ${from} is after to ${to}`);
+    let rows = 0;
+    for (const c of this.byId.values()) {
+      if (c.row.storeId !== store) continue;
+      rows += c.messages.filter((m) => {
+        const day = localDay(m.at);
+        return day >= from && day <= to;
+      }).length;
+    }
+    return exportInfo(`${store}-${from}_${to}`, format, rows);
+  }
+
+  async exportDayReport(day: string): Promise<ExportInfo> {
+    this.record('exportDayReport', day);
+    if (!isDay(day)) return fail('invalid', `day '${day}' is not a date (YYYY-MM-DD)`);
+    return exportInfo(`report-${day}`, 'csv', this.brand.stores.length + 1);
+  }
+
+  async platformRates(): Promise<PlatformRatesPage> {
+    this.record('platformRates');
+    return demoPlatformRates(this.brand.stores, this.clock());
+  }
+
+  async refreshPlatformRates(): Promise<PlatformRatesPage> {
+    this.record('refreshPlatformRates');
+    return demoPlatformRates(this.brand.stores, this.clock());
   }
 
   async replyRates(): Promise<ReplyRates[]> {
