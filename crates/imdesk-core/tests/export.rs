@@ -7,21 +7,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use imdesk_core::export::ExportFormat;
 use imdesk_core::view::{ErrorCode, IpcError};
-use imdesk_core::{Desk, DeskOptions};
+use imdesk_core::Desk;
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Sandbox};
-
-async fn quiet_desk(sb: &Sandbox, dir: &tempfile::TempDir) -> Desk {
-    let opts = DeskOptions {
-        run_pollers: false,
-        ..DeskOptions::fast()
-    };
-    desk_with(sb, &db_path(dir), Arc::new(RecordingSink::default()), opts).await
-}
 
 /// A customer writes `text` in `epoi_id`; returns the conversation's id once stored.
 async fn customer_says(sb: &Sandbox, desk: &Desk, epoi_id: &str, text: &str) -> String {

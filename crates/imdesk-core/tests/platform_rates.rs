@@ -12,17 +12,9 @@ use std::time::Duration;
 
 use common::*;
 use imdesk_core::platform::{RightGate, RightState, StorePlatformRates};
-use imdesk_core::{Desk, DeskOptions};
+use imdesk_core::DeskOptions;
 use imdesk_store::PlatformRateDay;
-use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Sandbox};
-
-async fn quiet_desk(sb: &Sandbox, dir: &tempfile::TempDir) -> Desk {
-    let opts = DeskOptions {
-        run_pollers: false,
-        ..DeskOptions::fast()
-    };
-    desk_with(sb, &db_path(dir), Arc::new(RecordingSink::default()), opts).await
-}
+use meituan_sandbox::{ChatKind, CustomerMessage, Faults};
 
 fn day_before(day: &str, n: i64) -> String {
     (chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap() - chrono::Duration::days(n))

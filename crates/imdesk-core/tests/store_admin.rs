@@ -12,17 +12,8 @@ use std::sync::Arc;
 use common::*;
 use imdesk_core::robot::{RobotEdit, RobotSwitch, RobotText};
 use imdesk_core::view::{ComposeBlock, ErrorCode, IpcError};
-use imdesk_core::{Desk, DeskOptions};
+use imdesk_core::Desk;
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Sandbox, ROBOT_REPLY_MAX_CHARS};
-
-/// A desk without background polls: every platform call is the test's.
-async fn quiet_desk(sb: &Sandbox, dir: &tempfile::TempDir) -> Desk {
-    let opts = DeskOptions {
-        run_pollers: false,
-        ..DeskOptions::fast()
-    };
-    desk_with(sb, &db_path(dir), Arc::new(RecordingSink::default()), opts).await
-}
 
 async fn im_of(desk: &Desk, epoi_id: &str) -> Option<bool> {
     desk.stores()

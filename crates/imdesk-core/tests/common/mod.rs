@@ -229,3 +229,12 @@ pub async fn connected(sandbox: &Sandbox, n: usize) {
     })
     .await;
 }
+
+/// A desk without background polls on the sandbox: every platform call is the test's.
+pub async fn quiet_desk(sb: &Sandbox, dir: &tempfile::TempDir) -> Desk {
+    let opts = DeskOptions {
+        run_pollers: false,
+        ..DeskOptions::fast()
+    };
+    desk_with(sb, &db_path(dir), Arc::new(RecordingSink::default()), opts).await
+}
