@@ -321,6 +321,13 @@ pub async fn alerts_paused_until(host: Host<'_>) -> Reply<Option<i64>> {
     Ok(host.desk().await?.alerts_paused_until())
 }
 
+/// Reads a brand's store list from a CSV file's text (epoi_id, name, businessId) for the
+/// credentials form; tokens are entered afterwards. Refusals name the row.
+#[tauri::command]
+pub fn parse_store_csv(text: String) -> Reply<Vec<imdesk_core::credentials::StoreEntryForm>> {
+    Ok(imdesk_core::credentials::parse_store_csv(&text)?)
+}
+
 /// Saves real credentials: secrets to the OS keyring, the rest to the config file. They apply
 /// at the next start; nothing secret is ever sent back to the webview.
 #[tauri::command]

@@ -202,6 +202,7 @@ pub fn run() -> ExitCode {
             commands::save_shared_quick_reply,
             commands::delete_shared_quick_reply,
             commands::supervisor_wall,
+            commands::parse_store_csv,
         ])
         .build(context);
     let app = match result {

@@ -211,6 +211,79 @@ pub fn save_credentials(
         .map_err(|e: ConfigError| file_err(e.to_string()))
 }
 
+/// A brand's store list from a CSV file: `epoi_id`, `name`, `businessId` — with a header row
+/// naming them (in any order; `epoiId`, `business_id` and the like are understood) or, without
+/// one, in that order. Tokens are entered or authorised afterwards, so none is read. Every
+/// refusal names the row (as counted in the file) or the column.
+pub fn parse_store_csv(text: &str) -> Result<Vec<StoreEntryForm>, CredentialsError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', ' ', '-'], "");
+    let mut columns = (0, 1, 2);
+    let mut out: Vec<StoreEntryForm> = Vec::new();
+    let mut rows_of: std::collections::HashMap<(String, u8), u64> = Default::default();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| invalid(format!("CSV row {}: {e}", i + 1)))?;
+        let row = record.position().map_or(i as u64 + 1, csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let names: Vec<String> = record.iter().map(norm).collect();
+        if i == 0 && names.iter().any(|n| n == "epoiid") {
+            let at = |want: &[&str], what: &str| {
+                names
+                    .iter()
+                    .position(|n| want.contains(&n.as_str()))
+                    .ok_or_else(|| invalid(format!("CSV header: no `{what}` column")))
+            };
+            columns = (
+                at(&["epoiid"], "epoi_id")?,
+                at(&["name", "storename"], "name")?,
+                at(&["businessid", "business"], "businessId")?,
+            );
+            continue;
+        }
+        let cell = |at: usize| record.get(at).unwrap_or("");
+        let (epoi_id, name, business) = (cell(columns.0), cell(columns.1), cell(columns.2));
+        if epoi_id.is_empty() || business.is_empty() {
+            return Err(invalid(format!(
+                "CSV row {row}: needs epoi_id, name and businessId"
+            )));
+        }
+        if epoi_id.chars().any(char::is_whitespace) {
+            return Err(invalid(format!("CSV row {row}: the epoi_id has spaces")));
+        }
+        let business_id: u8 = match business {
+            "2" => 2,
+            "16" => 16,
+            other => {
+                return Err(invalid(format!(
+                    "CSV row {row}: businessId {other} is not 2 or 16"
+                )))
+            }
+        };
+        if let Some(first) = rows_of.insert((epoi_id.to_owned(), business_id), row) {
+            return Err(invalid(format!(
+                "CSV row {row}: store {epoi_id} is listed twice (first in row {first})"
+            )));
+        }
+        out.push(StoreEntryForm {
+            epoi_id: epoi_id.to_owned(),
+            name: name.to_owned(),
+            business_id,
+            app_auth_token: String::new(),
+        });
+    }
+    if out.is_empty() {
+        return Err(invalid("the CSV file lists no store"));
+    }
+    Ok(out)
+}
+
 /// Writes `text` next to `path` and renames it into place, so a crash leaves the old file.
 pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {

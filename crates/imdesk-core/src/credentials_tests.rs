@@ -177,3 +177,41 @@ fn a_refusing_keyring_leaves_the_file_alone_and_debug_hides_secrets() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_store_list_is_read_from_csv_with_or_without_a_header() {
+    let with_header =
+        "\u{feff}name,epoiId,business_id\n望京店,mt1001,16\n\"国贸店, 二楼\",mt1002,2\n\n";
+    let stores = parse_store_csv(with_header).unwrap();
+    assert_eq!(
+        stores
+            .iter()
+            .map(|s| (s.epoi_id.as_str(), s.name.as_str(), s.business_id))
+            .collect::<Vec<_>>(),
+        [("mt1001", "望京店", 16), ("mt1002", "国贸店, 二楼", 2)]
+    );
+    assert!(stores.iter().all(|s| s.app_auth_token.is_empty()));
+    let bare = parse_store_csv("mt2001, 三里屯店 ,16").unwrap();
+    assert_eq!(
+        (bare[0].epoi_id.as_str(), bare[0].name.as_str()),
+        ("mt2001", "三里屯店")
+    );
+}
+
+#[test]
+fn a_bad_csv_is_refused_naming_the_row_or_column() {
+    for (text, says) in [
+        ("epoi_id,name\nmt1,a", "businessId"),
+        ("mt1,a,16\nmt2,b", "row 2"),
+        ("mt1,a,16\nmt2,b,3", "row 2: businessId 3"),
+        (
+            "mt1,a,16\nmt2,b,2\nmt1,c,16",
+            "row 3: store mt1 is listed twice (first in row 1)",
+        ),
+        ("", "no store"),
+        ("mt 1,a,16", "row 1: the epoi_id has spaces"),
+    ] {
+        let e = parse_store_csv(text).unwrap_err().to_string();
+        assert!(e.contains(says), "{text:?}: {e}");
+    }
+}

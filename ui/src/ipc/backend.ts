@@ -42,6 +42,7 @@ import type { RetentionSettings } from './generated/RetentionSettings';
 import type { RetentionView } from './generated/RetentionView';
 import type { SearchHit } from './generated/SearchHit';
 import type { SearchQuery } from './generated/SearchQuery';
+import type { StoreEntryForm } from './generated/StoreEntryForm';
 import type { StoreSummary } from './generated/StoreSummary';
 import type { TeamSettingsForm } from './generated/TeamSettingsForm';
 import type { TeamSettingsView } from './generated/TeamSettingsView';
@@ -278,6 +279,8 @@ export interface Backend {
   forgetCustomer(conversationId: string): Promise<null>;
   /** `wipe_desk`: deletes the keyring entries and quits; the data directory goes at exit. */
   wipeDesk(): Promise<null>;
+  /** `parse_store_csv`: a brand's store list from a CSV file's text, tokens left blank. */
+  parseStoreCsv(text: string): Promise<StoreEntryForm[]>;
   /** `claim_conversation` (认领, team mode): first claim wins; resolves with the owner after. */
   claimConversation(conversationId: string): Promise<ClaimResult>;
   /**

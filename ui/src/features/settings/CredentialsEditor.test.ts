@@ -62,3 +62,27 @@ describe('credentials editor', () => {
     expect(screen.getByTestId('cred-save')).toBeDisabled();
   });
 });
+
+describe('credentials editor: importing a store list', () => {
+  it('adds the stores of a CSV file without their tokens, keeping what was typed', async () => {
+    const { backend, user } = await editor();
+    await user.type(field('cred-epoi-id'), 'mt-1001');
+    const csv = 'epoi_id,name,businessId\nmt-1001,望京店,16\nmt-2001,国贸店,2\nmt-2002,三里屯店,16\n';
+    await user.upload(field('cred-import-csv'), new File([csv], 'stores.csv', { type: 'text/csv' }));
+    await settle();
+    expect(backend.calls.filter((c) => c.name === 'parseStoreCsv')).toHaveLength(1);
+    expect(screen.getByTestId('cred-imported')).toHaveTextContent('已导入 2 家门店');
+    expect(screen.getAllByTestId('cred-epoi-id').map((e) => (e as HTMLInputElement).value)).toEqual(['mt-1001', 'mt-2001', 'mt-2002']);
+    expect(screen.getAllByTestId('cred-token').every((e) => (e as HTMLInputElement).value === '')).toBe(true);
+    expect(screen.getByTestId('cred-save')).toBeDisabled(); // tokens still to enter
+  });
+
+  it('says which row of a bad file is wrong and changes nothing', async () => {
+    const { user } = await editor();
+    await user.upload(field('cred-import-csv'), new File(['mt-1,a,16\nmt-2,b,3\n'], 'bad.csv', { type: 'text/csv' }));
+    await settle();
+    expect(screen.getByTestId('cred-import-error')).toHaveTextContent('CSV 第 2 行有误');
+    expect(screen.getByTestId('cred-import-error')).toHaveTextContent('businessId 3 is not 2 or 16');
+    expect(screen.getAllByTestId('cred-epoi-id')).toHaveLength(1);
+  });
+});

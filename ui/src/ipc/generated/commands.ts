@@ -60,4 +60,5 @@ export const COMMANDS = {
   save_shared_quick_reply: ["id", "title", "text"],
   delete_shared_quick_reply: ["id"],
   supervisor_wall: [],
+  parse_store_csv: ["text"],
 } as const;

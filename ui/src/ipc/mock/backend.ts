@@ -12,6 +12,7 @@ import type {
   AppInfo,
   AssignmentView,
   ClaimResult,
+  StoreEntryForm,
   SupervisorWall,
   TokenHealth,
   Backend,
@@ -712,6 +713,24 @@ export class MockBackend implements Backend {
   /** Test hook: someone else claims a conversation. */
   claimAs(conversationId: string, owner: string): void {
     this.setOwner(conversationId, owner);
+  }
+
+  async parseStoreCsv(text: string): Promise<StoreEntryForm[]> {
+    this.record('parseStoreCsv', text);
+    const rows = text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .map((line) => line.split(',').map((cell) => cell.trim()));
+    const out: StoreEntryForm[] = [];
+    for (const [i, cells] of rows.entries()) {
+      if (cells.every((c) => c === '')) continue;
+      if (i === 0 && cells.some((c) => c.toLowerCase().replace(/[_ -]/g, '') === 'epoiid')) continue;
+      const [epoiId = '', name = '', business = ''] = cells;
+      if (epoiId === '' || business === '') return fail('invalid', `credentials: CSV row ${i + 1}: needs epoi_id, name and businessId`);
+      if (business !== '2' && business !== '16') return fail('invalid', `credentials: CSV row ${i + 1}: businessId ${business} is not 2 or 16`);
+      out.push({ epoiId, name, businessId: Number(business), appAuthToken: '' });
+    }
+    return out.length > 0 ? out : fail('invalid', 'credentials: the CSV file lists no store');
   }
 
   async claimConversation(conversationId: string): Promise<ClaimResult> {
