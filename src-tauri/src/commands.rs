@@ -321,6 +321,22 @@ pub async fn alerts_paused_until(host: Host<'_>) -> Reply<Option<i64>> {
     Ok(host.desk().await?.alerts_paused_until())
 }
 
+/// The stored credentials for the form: ids, names and whether each secret is in the keyring
+/// (never a secret), so that adding one store needs only its token.
+#[tauri::command]
+pub fn stored_credentials() -> imdesk_core::credentials::StoredCredentials {
+    match imdesk_core::DeskConfig::default_path() {
+        Some(path) => {
+            imdesk_core::credentials::stored_credentials(&path, &crate::keyring_store::OsKeyring)
+        }
+        None => imdesk_core::credentials::StoredCredentials {
+            developer_id: None,
+            sign_key_stored: false,
+            stores: Vec::new(),
+        },
+    }
+}
+
 /// Reads a brand's store list from a CSV file's text (epoi_id, name, businessId) for the
 /// credentials form; tokens are entered afterwards. Refusals name the row.
 #[tauri::command]

@@ -203,6 +203,7 @@ pub fn run() -> ExitCode {
             commands::delete_shared_quick_reply,
             commands::supervisor_wall,
             commands::parse_store_csv,
+            commands::stored_credentials,
         ])
         .build(context);
     let app = match result {

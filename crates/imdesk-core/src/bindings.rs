@@ -63,6 +63,8 @@ pub fn render_all() -> Result<Vec<(String, String)>, ts_rs::ExportError> {
         view::PictureFile,
         crate::credentials::StoreEntryForm,
         crate::credentials::CredentialsForm,
+        crate::credentials::StoredStore,
+        crate::credentials::StoredCredentials,
         crate::team_settings::TeamSettingsForm,
         crate::team_settings::TeamSettingsView,
         crate::store_admin::StoreIm,

@@ -10,7 +10,7 @@ use meituan_api::Secret;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::config::{ConfigError, DeskConfig};
+use crate::config::{ConfigError, DeskConfig, SecretStore};
 
 /// The keyring entry (user name under the `imdesk` service) of a developer's signKey.
 pub fn sign_key_entry(developer_id: i64) -> String {
@@ -121,8 +121,64 @@ fn invalid(reason: impl Into<String>) -> CredentialsError {
     CredentialsError::Invalid(reason.into())
 }
 
-/// Checks the form; returns the developer id.
-fn check(form: &CredentialsForm) -> Result<i64, CredentialsError> {
+/// What the form may know of the stored credentials: ids, names and whether each secret is
+/// in the keyring (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredCredentials {
+    /// The stored developerId, if any.
+    pub developer_id: Option<String>,
+    /// Its signKey is in the keyring.
+    pub sign_key_stored: bool,
+    /// The stores of the config file.
+    pub stores: Vec<StoredStore>,
+}
+
+/// One stored store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredStore {
+    pub epoi_id: String,
+    pub name: String,
+    pub business_id: u8,
+    /// Its appAuthToken is in the keyring (a blank token field keeps it).
+    pub token_stored: bool,
+}
+
+/// The credentials the config file at `path` and the keyring hold now, for the form: adding
+/// one store then needs only that store's token.
+pub fn stored_credentials(path: &Path, secrets: &dyn SecretStore) -> StoredCredentials {
+    let config = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| DeskConfig::from_toml(&text, &path.display().to_string()).ok());
+    let Some(config) = config else {
+        return StoredCredentials {
+            developer_id: None,
+            sign_key_stored: false,
+            stores: Vec::new(),
+        };
+    };
+    StoredCredentials {
+        developer_id: config.developer_id.map(|id| id.to_string()),
+        sign_key_stored: config
+            .developer_id
+            .is_some_and(|id| secrets.sign_key(id).is_some()),
+        stores: config
+            .stores
+            .iter()
+            .map(|s| StoredStore {
+                epoi_id: s.epoi_id.clone(),
+                name: s.name.clone(),
+                business_id: s.business_id,
+                token_stored: secrets.store_token(&s.epoi_id, s.business_id).is_some(),
+            })
+            .collect(),
+    }
+}
+
+/// Checks the form (a blank signKey or token keeps the one in the keyring, if there is one);
+/// returns the developer id.
+fn check(form: &CredentialsForm, stored: &dyn SecretStore) -> Result<i64, CredentialsError> {
     let developer_id: i64 = form
         .developer_id
         .trim()
@@ -130,7 +186,7 @@ fn check(form: &CredentialsForm) -> Result<i64, CredentialsError> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| invalid("developerId must be a positive integer"))?;
-    if form.sign_key.trim().is_empty() {
+    if form.sign_key.trim().is_empty() && stored.sign_key(developer_id).is_none() {
         return Err(invalid("signKey is empty"));
     }
     if form.stores.is_empty() {
@@ -145,7 +201,7 @@ fn check(form: &CredentialsForm) -> Result<i64, CredentialsError> {
         if !matches!(s.business_id, 2 | 16) {
             return Err(invalid(format!("store {id}: businessId must be 2 or 16")));
         }
-        if s.app_auth_token.trim().is_empty() {
+        if s.app_auth_token.trim().is_empty() && stored.store_token(id, s.business_id).is_none() {
             return Err(invalid(format!("store {id}: appAuthToken is empty")));
         }
         if !seen.insert((id.to_owned(), s.business_id)) {
@@ -159,12 +215,12 @@ fn check(form: &CredentialsForm) -> Result<i64, CredentialsError> {
 /// `path` (other keys of the file are kept; a `sign_key` or token written there by hand is
 /// removed, since the keyring now holds it). Returns the configuration the next start will
 /// load from the file (secrets not filled in).
-pub fn save_credentials(
+pub fn save_credentials<K: SecretSink + SecretStore>(
     form: &CredentialsForm,
     path: &Path,
-    secrets: &dyn SecretSink,
+    secrets: &K,
 ) -> Result<DeskConfig, CredentialsError> {
-    let developer_id = check(form)?;
+    let developer_id = check(form, secrets)?;
     let file_err = |reason: String| CredentialsError::File {
         path: path.display().to_string(),
         reason,
@@ -176,13 +232,19 @@ pub fn save_credentials(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
         Err(e) => return Err(file_err(e.to_string())),
     };
-    secrets
-        .set_sign_key(developer_id, &Secret::new(form.sign_key.trim()))
-        .map_err(|reason| CredentialsError::Keyring {
-            what: "signKey".into(),
-            reason,
-        })?;
-    for s in &form.stores {
+    if !form.sign_key.trim().is_empty() {
+        secrets
+            .set_sign_key(developer_id, &Secret::new(form.sign_key.trim()))
+            .map_err(|reason| CredentialsError::Keyring {
+                what: "signKey".into(),
+                reason,
+            })?;
+    }
+    for s in form
+        .stores
+        .iter()
+        .filter(|s| !s.app_auth_token.trim().is_empty())
+    {
         let id = s.epoi_id.trim();
         secrets
             .set_store_token(id, s.business_id, &Secret::new(s.app_auth_token.trim()))

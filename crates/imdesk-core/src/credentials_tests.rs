@@ -215,3 +215,65 @@ fn a_bad_csv_is_refused_naming_the_row_or_column() {
         assert!(e.contains(says), "{text:?}: {e}");
     }
 }
+
+#[test]
+fn one_store_is_added_without_retyping_the_others_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let keyring = MemoryKeyring::default();
+    assert_eq!(stored_credentials(&path, &keyring).stores.len(), 0);
+    save_credentials(&form(), &path, &keyring).unwrap();
+    let stored = stored_credentials(&path, &keyring);
+    assert_eq!(stored.developer_id.as_deref(), Some("106158"));
+    assert!(stored.sign_key_stored);
+    assert_eq!(
+        stored
+            .stores
+            .iter()
+            .map(|s| (s.epoi_id.as_str(), s.business_id, s.token_stored))
+            .collect::<Vec<_>>(),
+        [("mt-1001", 16, true), ("mt-1002", 2, true)]
+    );
+    assert!(!format!("{stored:?}").contains("token-one"));
+
+    // The stored stores as the form shows them (blank secrets), plus a new one with its token.
+    let mut next = form();
+    next.sign_key = String::new();
+    for s in &mut next.stores {
+        s.app_auth_token = String::new();
+    }
+    next.stores.push(StoreEntryForm {
+        epoi_id: "mt-1003".into(),
+        name: "三里屯店".into(),
+        business_id: 16,
+        app_auth_token: "token-three".into(),
+    });
+    save_credentials(&next, &path, &keyring).unwrap();
+    assert_eq!(
+        keyring.sign_key(106158).unwrap().expose(),
+        "s3cr3t-sign-key",
+        "kept"
+    );
+    assert_eq!(
+        keyring.store_token("mt-1001", 16).unwrap().expose(),
+        "token-one",
+        "kept"
+    );
+    assert_eq!(
+        keyring.store_token("mt-1003", 16).unwrap().expose(),
+        "token-three"
+    );
+    assert_eq!(stored_credentials(&path, &keyring).stores.len(), 3);
+
+    // A new store without a token is refused, naming it, and nothing changes.
+    let before = std::fs::read_to_string(&path).unwrap();
+    next.stores.push(StoreEntryForm {
+        epoi_id: "mt-1004".into(),
+        name: String::new(),
+        business_id: 2,
+        app_auth_token: String::new(),
+    });
+    let e = save_credentials(&next, &path, &keyring).unwrap_err();
+    assert!(e.to_string().contains("mt-1004"), "{e}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+}

@@ -483,6 +483,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'credentials.importCsv': 'Import stores from CSV',
   'credentials.importCsvHint': 'CSV columns: epoi_id, name, businessId (a header row is optional); enter or authorise each store’s appAuthToken afterwards.',
   'credentials.imported': 'Imported {count} stores; enter each store’s appAuthToken',
+  'credentials.keptPlaceholder': 'Stored (leave blank to keep)',
   'credentials.csvRow': 'CSV row {row} is wrong:',
   'credentials.csvBad': 'The CSV file is wrong:',
   'credentials.removeStore': 'Remove',

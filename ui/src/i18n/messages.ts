@@ -485,6 +485,7 @@ export const zhCN = {
   'credentials.importCsv': '从 CSV 导入门店',
   'credentials.importCsvHint': 'CSV 列：epoi_id, name, businessId（可带表头）；导入后再逐店填写或授权 appAuthToken。',
   'credentials.imported': '已导入 {count} 家门店，请填写各店的 appAuthToken',
+  'credentials.keptPlaceholder': '已保存（留空则保留）',
   'credentials.csvRow': 'CSV 第 {row} 行有误：',
   'credentials.csvBad': 'CSV 文件有误：',
   'credentials.removeStore': '移除',

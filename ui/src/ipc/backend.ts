@@ -43,6 +43,7 @@ import type { RetentionView } from './generated/RetentionView';
 import type { SearchHit } from './generated/SearchHit';
 import type { SearchQuery } from './generated/SearchQuery';
 import type { StoreEntryForm } from './generated/StoreEntryForm';
+import type { StoredCredentials } from './generated/StoredCredentials';
 import type { StoreSummary } from './generated/StoreSummary';
 import type { TeamSettingsForm } from './generated/TeamSettingsForm';
 import type { TeamSettingsView } from './generated/TeamSettingsView';
@@ -91,6 +92,7 @@ export type { ComposeBlock } from './generated/ComposeBlock';
 export type { ConnectionStatus } from './generated/ConnectionStatus';
 export type { CredentialsForm } from './generated/CredentialsForm';
 export type { StoreEntryForm } from './generated/StoreEntryForm';
+export type { StoredCredentials } from './generated/StoredCredentials';
 export type { TeamSettingsForm } from './generated/TeamSettingsForm';
 export type { TeamSettingsView } from './generated/TeamSettingsView';
 export type { TeamStatus } from './generated/TeamStatus';
@@ -279,6 +281,8 @@ export interface Backend {
   forgetCustomer(conversationId: string): Promise<null>;
   /** `wipe_desk`: deletes the keyring entries and quits; the data directory goes at exit. */
   wipeDesk(): Promise<null>;
+  /** `stored_credentials`: the stored developerId and stores, and which secrets are kept (never one). */
+  storedCredentials(): Promise<StoredCredentials>;
   /** `parse_store_csv`: a brand's store list from a CSV file's text, tokens left blank. */
   parseStoreCsv(text: string): Promise<StoreEntryForm[]>;
   /** `claim_conversation` (认领, team mode): first claim wins; resolves with the owner after. */

@@ -88,6 +88,7 @@ export class TauriBackend implements Backend {
   pruneNow: Backend['pruneNow'] = () => call('prune_now');
   forgetCustomer: Backend['forgetCustomer'] = (conversationId) => call('forget_customer', { conversationId });
   wipeDesk: Backend['wipeDesk'] = () => call('wipe_desk');
+  storedCredentials: Backend['storedCredentials'] = () => call('stored_credentials');
   parseStoreCsv: Backend['parseStoreCsv'] = (text) => call('parse_store_csv', { text });
   claimConversation: Backend['claimConversation'] = (conversationId) => call('claim_conversation', { conversationId });
   transferConversation: Backend['transferConversation'] = (conversationId, to, revision) =>

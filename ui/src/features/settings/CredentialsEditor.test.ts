@@ -86,3 +86,41 @@ describe('credentials editor: importing a store list', () => {
     expect(screen.getAllByTestId('cred-epoi-id')).toHaveLength(1);
   });
 });
+
+describe('credentials editor: adding a store to those stored', () => {
+  it('shows the stored stores and needs only the new store’s token', async () => {
+    const { backend } = testBackend();
+    backend.credentialsStored = {
+      developerId: '106158',
+      signKeyStored: true,
+      stores: [
+        { epoiId: 'mt-1001', name: '望京店', businessId: 16, tokenStored: true },
+        { epoiId: 'mt-1002', name: '国贸店', businessId: 2, tokenStored: true },
+      ],
+    };
+    const desk = new Desk(backend);
+    render(WithDesk, { props: { desk, component: CredentialsEditor as unknown as Component } });
+    await settle();
+    const user = userEvent.setup();
+    expect(field('cred-developer-id').value).toBe('106158');
+    expect(screen.getAllByTestId('cred-epoi-id').map((e) => (e as HTMLInputElement).value)).toEqual(['mt-1001', 'mt-1002']);
+    expect(field('cred-token').placeholder).toBe('已保存（留空则保留）');
+    const save = screen.getByTestId('cred-save');
+    expect(save).not.toBeDisabled(); // nothing to retype
+    await user.click(screen.getByTestId('cred-add-store'));
+    await user.type(field('cred-epoi-id', 2), 'mt-1003');
+    expect(save).toBeDisabled(); // the new store has no token yet
+    await user.type(field('cred-token', 2), 'token-three');
+    await user.click(save);
+    await settle();
+    const sent = backend.calls.filter((c) => c.name === 'saveCredentials').map((c) => c.args[0] as CredentialsForm);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.signKey).toBe('');
+    expect(sent[0]?.stores.map((s) => [s.epoiId, s.appAuthToken])).toEqual([
+      ['mt-1001', ''],
+      ['mt-1002', ''],
+      ['mt-1003', 'token-three'],
+    ]);
+    expect(screen.getByTestId('cred-saved')).toBeInTheDocument();
+  });
+});

@@ -61,4 +61,5 @@ export const COMMANDS = {
   delete_shared_quick_reply: ["id"],
   supervisor_wall: [],
   parse_store_csv: ["text"],
+  stored_credentials: [],
 } as const;

@@ -13,6 +13,7 @@ import type {
   AssignmentView,
   ClaimResult,
   StoreEntryForm,
+  StoredCredentials,
   SupervisorWall,
   TokenHealth,
   Backend,
@@ -607,11 +608,30 @@ export class MockBackend implements Backend {
     return this.pausedUntil !== null && this.pausedUntil > this.clock() ? this.pausedUntil : null;
   }
 
+  /** What 接入真实门店 has stored (the mock's keyring and config file; secrets never leave it). */
+  credentialsStored: StoredCredentials = { developerId: null, signKeyStored: false, stores: [] };
+
+  async storedCredentials(): Promise<StoredCredentials> {
+    this.record('storedCredentials');
+    return copy(this.credentialsStored);
+  }
+
   async saveCredentials(form: CredentialsForm): Promise<null> {
     this.record('saveCredentials', form);
     if (!/^\d+$/.test(form.developerId.trim())) return fail('invalid', 'credentials: developerId must be a positive integer');
-    if (form.signKey.trim() === '') return fail('invalid', 'credentials: signKey is empty');
+    const kept = this.credentialsStored;
+    if (form.signKey.trim() === '' && !(kept.signKeyStored && kept.developerId === form.developerId.trim())) {
+      return fail('invalid', 'credentials: signKey is empty');
+    }
     if (form.stores.length === 0) return fail('invalid', 'credentials: at least one store is needed');
+    const tokenKept = (id: string, biz: number) => kept.stores.some((s) => s.epoiId === id && s.businessId === biz && s.tokenStored);
+    const missing = form.stores.find((s) => s.appAuthToken.trim() === '' && !tokenKept(s.epoiId.trim(), s.businessId));
+    if (missing) return fail('invalid', `credentials: store ${missing.epoiId.trim()}: appAuthToken is empty`);
+    this.credentialsStored = {
+      developerId: form.developerId.trim(),
+      signKeyStored: true,
+      stores: form.stores.map((s) => ({ epoiId: s.epoiId.trim(), name: s.name.trim(), businessId: s.businessId, tokenStored: true })),
+    };
     return null;
   }
 
