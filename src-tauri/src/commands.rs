@@ -337,6 +337,31 @@ pub fn stored_credentials() -> imdesk_core::credentials::StoredCredentials {
     }
 }
 
+/// Writes this desk's configuration without a secret into `<data dir>/exports`, for the next
+/// desk; returns the file's path.
+#[tauri::command]
+pub fn export_desk_config(paths: State<'_, AppPaths>) -> Reply<String> {
+    let text = imdesk_core::credentials::export_desk_config(&config_path()?)?;
+    let file = export_dir(&paths).join("imdesk-desk-config.toml");
+    let written =
+        std::fs::create_dir_all(export_dir(&paths)).and_then(|()| std::fs::write(&file, text));
+    written.map_err(|e| IpcError {
+        code: ErrorCode::Internal,
+        message: format!("{}: {e}", file.display()),
+        platform_msg: None,
+    })?;
+    Ok(file.display().to_string())
+}
+
+/// Takes another desk's exported configuration (the file's text) into this desk's config
+/// file; refused whole when it carries a secret or does not load. Applies at the next start.
+#[tauri::command]
+pub fn import_desk_config(text: String) -> Reply<()> {
+    imdesk_core::credentials::import_desk_config(&text, &config_path()?)?;
+    tracing::info!("a desk configuration was imported; it applies at the next start");
+    Ok(())
+}
+
 /// Reads a brand's store list from a CSV file's text (epoi_id, name, businessId) for the
 /// credentials form; tokens are entered afterwards. Refusals name the row.
 #[tauri::command]

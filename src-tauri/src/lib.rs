@@ -204,6 +204,8 @@ pub fn run() -> ExitCode {
             commands::supervisor_wall,
             commands::parse_store_csv,
             commands::stored_credentials,
+            commands::export_desk_config,
+            commands::import_desk_config,
         ])
         .build(context);
     let app = match result {

@@ -273,6 +273,94 @@ pub fn save_credentials<K: SecretSink + SecretStore>(
         .map_err(|e: ConfigError| file_err(e.to_string()))
 }
 
+/// Keys a desk's configuration never carries to another desk: secrets, and what belongs to this
+/// machine (its database path).
+const NOT_EXPORTED: [&str; 4] = ["sign_key", "nats_creds", "db_path", "app_auth_token"];
+
+/// This desk's configuration for the next desk, without a secret: the config file at `path`
+/// less the signKey, tokens, NATS credentials, the team server's password and the database
+/// path. Secrets are entered (or authorised) on each desk.
+pub fn export_desk_config(path: &Path) -> Result<String, CredentialsError> {
+    let file_err = |reason: String| CredentialsError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_err(e.to_string()))?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| file_err(e.message().to_owned()))?;
+    for key in NOT_EXPORTED {
+        table.remove(key);
+    }
+    if let Some(toml::Value::Array(stores)) = table.get_mut("stores") {
+        for store in stores.iter_mut().filter_map(toml::Value::as_table_mut) {
+            store.remove("app_auth_token");
+            store.remove("refresh_token");
+        }
+    }
+    if let Some(url) = table.get("nats_url").and_then(toml::Value::as_str) {
+        let bare = crate::team_settings::without_passwords(url);
+        table.insert("nats_url".into(), bare.into());
+    }
+    let body = toml::to_string(&table).map_err(|e| file_err(e.to_string()))?;
+    Ok(format!(
+        "# imdesk desk configuration, without secrets: enter the signKey, the stores' tokens\n\
+         # and the team's credentials on each desk.\n{body}"
+    ))
+}
+
+/// Takes another desk's exported configuration into the config file at `path`: checked as a
+/// whole first (a file carrying a secret, or one that does not load, is refused and nothing
+/// is written); this desk's database path is kept. Applies at the next start.
+pub fn import_desk_config(text: &str, path: &Path) -> Result<DeskConfig, CredentialsError> {
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        invalid(format!("the configuration file: {}", e.message()))
+    })?;
+    let secret_in_store = table
+        .get("stores")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(toml::Value::as_table)
+        .any(|s| s.contains_key("app_auth_token") || s.contains_key("refresh_token"));
+    if let Some(key) = NOT_EXPORTED.iter().find(|k| table.contains_key(**k)) {
+        return Err(invalid(format!(
+            "the configuration file carries `{key}`: secrets and machine paths are entered on each desk"
+        )));
+    }
+    if secret_in_store {
+        return Err(invalid(
+            "the configuration file carries a store token: tokens are entered on each desk",
+        ));
+    }
+    let checked = DeskConfig::from_toml(
+        &toml::to_string(&table).unwrap_or_default(),
+        "the configuration file",
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    for store in &checked.stores {
+        store.business().map_err(|e| invalid(e.to_string()))?;
+    }
+    let file_err = |reason: String| CredentialsError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let current: toml::Table = match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .parse()
+            .map_err(|e: toml::de::Error| file_err(e.message().to_owned()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+        Err(e) => return Err(file_err(e.to_string())),
+    };
+    if let Some(db) = current.get("db_path") {
+        table.insert("db_path".into(), db.clone());
+    }
+    let out = toml::to_string(&table).map_err(|e| file_err(e.to_string()))?;
+    write_atomically(path, &out).map_err(|e| file_err(e.to_string()))?;
+    DeskConfig::from_toml(&out, &path.display().to_string())
+        .map_err(|e: ConfigError| file_err(e.to_string()))
+}
+
 /// A brand's store list from a CSV file: `epoi_id`, `name`, `businessId` — with a header row
 /// naming them (in any order; `epoiId`, `business_id` and the like are understood) or, without
 /// one, in that order. Tokens are entered or authorised afterwards, so none is read. Every

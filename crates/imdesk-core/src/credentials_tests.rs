@@ -277,3 +277,60 @@ fn one_store_is_added_without_retyping_the_others_secrets() {
     assert!(e.to_string().contains("mt-1004"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
+
+#[test]
+fn a_desk_configuration_travels_without_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path().join("here.toml");
+    std::fs::write(
+        &here,
+        "developer_id = 106158\nsign_key = \"sk-secret\"\ndb_path = \"/home/a/desk.db\"\n\
+         nats_url = \"nats://agent1:pw-secret@10.0.0.5:4222\"\nnats_creds = \"/home/a/x.creds\"\n\
+         agent_role = \"agent\"\n\n[[stores]]\nepoi_id = \"mt-1001\"\nname = \"望京店\"\n\
+         business_id = 16\napp_auth_token = \"tok-secret\"\nrefresh_token = \"rt-secret\"\n",
+    )
+    .unwrap();
+    let exported = export_desk_config(&here).unwrap();
+    for secret in [
+        "sk-secret",
+        "pw-secret",
+        "tok-secret",
+        "rt-secret",
+        "x.creds",
+        "/home/a/desk.db",
+    ] {
+        assert!(
+            !exported.contains(secret),
+            "{secret} travelled:\n{exported}"
+        );
+    }
+    assert!(
+        exported.contains("nats://agent1@10.0.0.5:4222"),
+        "{exported}"
+    );
+    assert!(exported.contains("mt-1001") && exported.contains("望京店"));
+
+    // The next desk keeps its own database path and takes the rest.
+    let there = dir.path().join("there.toml");
+    std::fs::write(&there, "db_path = \"/home/b/desk.db\"\n").unwrap();
+    let config = import_desk_config(&exported, &there).unwrap();
+    assert_eq!(config.developer_id, Some(106158));
+    assert_eq!(config.stores.len(), 1);
+    assert_eq!(config.db_path, std::path::PathBuf::from("/home/b/desk.db"));
+
+    // A file with a secret, or one that does not load, is refused and nothing is written.
+    let before = std::fs::read_to_string(&there).unwrap();
+    for (bad, says) in [
+        ("sign_key = \"x\"\n", "sign_key"),
+        (
+            "[[stores]]\nepoi_id = \"a\"\nbusiness_id = 16\napp_auth_token = \"t\"\n",
+            "token",
+        ),
+        ("[[stores]]\nepoi_id = \"a\"\nbusiness_id = 3\n", "business"),
+        ("not toml =", "configuration file"),
+    ] {
+        let e = import_desk_config(bad, &there).unwrap_err().to_string();
+        assert!(e.contains(says), "{bad:?}: {e}");
+        assert_eq!(std::fs::read_to_string(&there).unwrap(), before);
+    }
+}

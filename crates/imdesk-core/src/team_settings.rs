@@ -95,6 +95,27 @@ fn invalid(reason: impl Into<String>) -> CredentialsError {
     CredentialsError::Invalid(reason.into())
 }
 
+/// Each comma-separated URL without its password (or bare token), the user kept:
+/// `nats://alice:s3cret@host:4222` → `nats://alice@host:4222`.
+pub fn without_passwords(url: &str) -> String {
+    url.split(',')
+        .map(|one| match url::Url::parse(one.trim()) {
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(None);
+                } else if !u.username().is_empty() {
+                    // A bare token in the user part is a secret too.
+                    let _ = u.set_username("");
+                }
+                u.to_string()
+            }
+            Err(_) => String::new(),
+        })
+        .filter(|u| !u.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Masks the password (or a bare token) of each comma-separated URL:
 /// `nats://alice:s3cret@host:4222` → `nats://alice:****@host:4222`, `nats://tok@host` →
 /// `nats://****@host`.

@@ -283,6 +283,10 @@ export interface Backend {
   wipeDesk(): Promise<null>;
   /** `stored_credentials`: the stored developerId and stores, and which secrets are kept (never one). */
   storedCredentials(): Promise<StoredCredentials>;
+  /** `export_desk_config`: this desk's configuration without a secret, into the exports folder; its path. */
+  exportDeskConfig(): Promise<string>;
+  /** `import_desk_config`: another desk's exported configuration (the file's text); refused whole with a secret in it. */
+  importDeskConfig(text: string): Promise<null>;
   /** `parse_store_csv`: a brand's store list from a CSV file's text, tokens left blank. */
   parseStoreCsv(text: string): Promise<StoreEntryForm[]>;
   /** `claim_conversation` (认领, team mode): first claim wins; resolves with the owner after. */

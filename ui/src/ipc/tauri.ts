@@ -89,6 +89,8 @@ export class TauriBackend implements Backend {
   forgetCustomer: Backend['forgetCustomer'] = (conversationId) => call('forget_customer', { conversationId });
   wipeDesk: Backend['wipeDesk'] = () => call('wipe_desk');
   storedCredentials: Backend['storedCredentials'] = () => call('stored_credentials');
+  exportDeskConfig: Backend['exportDeskConfig'] = () => call('export_desk_config');
+  importDeskConfig: Backend['importDeskConfig'] = (text) => call('import_desk_config', { text });
   parseStoreCsv: Backend['parseStoreCsv'] = (text) => call('parse_store_csv', { text });
   claimConversation: Backend['claimConversation'] = (conversationId) => call('claim_conversation', { conversationId });
   transferConversation: Backend['transferConversation'] = (conversationId, to, revision) =>

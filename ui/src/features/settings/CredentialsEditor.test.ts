@@ -124,3 +124,20 @@ describe('credentials editor: adding a store to those stored', () => {
     expect(screen.getByTestId('cred-saved')).toBeInTheDocument();
   });
 });
+
+describe('credentials editor: the next desk', () => {
+  it('exports this desk’s configuration and imports another’s, refusing one with a secret', async () => {
+    const { backend, user } = await editor();
+    await user.click(screen.getByTestId('cred-export-config'));
+    await settle();
+    expect(screen.getByTestId('cred-exported')).toHaveTextContent('imdesk-desk-config.toml');
+    await user.upload(field('cred-import-config'), new File(['sign_key = "x"\n'], 'bad.toml', { type: 'text/plain' }));
+    await settle();
+    expect(screen.getByRole('alert')).toBeInTheDocument();
+    expect(screen.queryByTestId('cred-config-imported')).toBeNull();
+    await user.upload(field('cred-import-config'), new File(['developer_id = 106158\n'], 'desk.toml', { type: 'text/plain' }));
+    await settle();
+    expect(screen.getByTestId('cred-config-imported')).toHaveTextContent('重启 imdesk 后生效');
+    expect(backend.calls.filter((c) => c.name === 'importDeskConfig')).toHaveLength(2);
+  });
+});

@@ -62,4 +62,6 @@ export const COMMANDS = {
   supervisor_wall: [],
   parse_store_csv: ["text"],
   stored_credentials: [],
+  export_desk_config: [],
+  import_desk_config: ["text"],
 } as const;

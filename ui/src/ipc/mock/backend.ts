@@ -735,6 +735,19 @@ export class MockBackend implements Backend {
     this.setOwner(conversationId, owner);
   }
 
+  async exportDeskConfig(): Promise<string> {
+    this.record('exportDeskConfig');
+    return '/home/agent/.local/share/imdesk/exports/imdesk-desk-config.toml';
+  }
+
+  async importDeskConfig(text: string): Promise<null> {
+    this.record('importDeskConfig', text);
+    if (/^\s*(sign_key|app_auth_token|refresh_token)\s*=/m.test(text)) {
+      return fail('invalid', 'credentials: the configuration file carries a secret: secrets are entered on each desk');
+    }
+    return null;
+  }
+
   async parseStoreCsv(text: string): Promise<StoreEntryForm[]> {
     this.record('parseStoreCsv', text);
     const rows = text
