@@ -145,11 +145,18 @@ fn percent_decode(raw: &str) -> Option<String> {
     if !raw.contains('%') {
         return None;
     }
+    unescape_hex(raw, b'%')
+}
+
+/// Decodes `marker` followed by two hex digits into that byte, the rest as it is; `None` when
+/// an escape is broken or the result is not UTF-8 (percent-encoding, and the team's KV keys,
+/// which escape with `=`).
+pub(crate) fn unescape_hex(raw: &str, marker: u8) -> Option<String> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
+        if bytes[i] == marker {
             let hex = bytes.get(i + 1..i + 3)?;
             let hex = std::str::from_utf8(hex).ok()?;
             out.push(u8::from_str_radix(hex, 16).ok()?);

@@ -78,20 +78,7 @@ fn unescape(token: &str) -> Option<String> {
     if token == "=" {
         return Some(String::new()); // the empty store id
     }
-    let bytes = token.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' {
-            let hex = token.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    crate::doctor_redact::unescape_hex(token, b'=')
 }
 
 /// A KV key for an agent's name (names may be Chinese).
