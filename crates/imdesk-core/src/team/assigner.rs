@@ -231,6 +231,20 @@ async fn tick(desk: &Desk, roster: &Roster, turn: &mut usize, close: bool) -> Re
     if settings.mode == AssignMode::Manual {
         return Ok(());
     }
+    let mut agents = available_agents(&board, now);
+    // What was just released no longer counts against its owner.
+    for k in &released {
+        if let Some(owned) = board.owners.get(k) {
+            if let Some(a) = agents.iter_mut().find(|a| a.name == owned.assignment.agent) {
+                a.open = a.open.saturating_sub(1);
+            }
+        }
+    }
+    // Everyone full: the queue waits, and nothing is read for it (a long queue in a peak
+    // would otherwise cost one archive read per customer every second).
+    if agents.iter().all(|a| a.open >= a.capacity) {
+        return Ok(());
+    }
     let mut waiting = Vec::new();
     for conv in &running {
         let Some(clock) = &conv.clock else { continue };
@@ -254,15 +268,6 @@ async fn tick(desk: &Desk, roster: &Roster, turn: &mut usize, close: bool) -> Re
     }
     if waiting.is_empty() {
         return Ok(());
-    }
-    let mut agents = available_agents(&board, now);
-    // What was just released no longer counts against its owner.
-    for k in &released {
-        if let Some(owned) = board.owners.get(k) {
-            if let Some(a) = agents.iter_mut().find(|a| a.name == owned.assignment.agent) {
-                a.open = a.open.saturating_sub(1);
-            }
-        }
     }
     for (i, agent) in plan(settings.mode, &waiting, &mut agents, turn) {
         roster
