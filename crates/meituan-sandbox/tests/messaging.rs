@@ -54,6 +54,34 @@ async fn a_reply_is_accepted_recorded_decrypted_and_stops_the_clock() {
     }
 }
 
+/// A message that names no customer comes from one who has not written yet, while there is
+/// one: a script's messages start separate conversations, never one another's by chance. Once
+/// every customer has written, the store's regulars write again.
+#[tokio::test]
+async fn an_unnamed_customer_is_a_new_voice_until_everyone_has_written() {
+    let sb = start(SandboxConfig::default()).await;
+    let s = sb.stores()[0].epoi_id.clone();
+    let customers = sb.customers(&s).unwrap().len();
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..customers {
+        let p = sb
+            .customer_says(CustomerMessage::text(
+                &s,
+                ChatKind::PreOrder,
+                format!("在吗 {i}"),
+            ))
+            .unwrap();
+        assert!(
+            seen.insert(p.open_user_id.unwrap()),
+            "message {i} reused a customer"
+        );
+    }
+    let again = sb
+        .customer_says(CustomerMessage::text(&s, ChatKind::PreOrder, "还在吗"))
+        .unwrap();
+    assert!(seen.contains(&again.open_user_id.unwrap()));
+}
+
 #[tokio::test]
 async fn an_added_customer_is_new_and_can_write() {
     let sb = start(SandboxConfig::default()).await;

@@ -45,6 +45,9 @@ pub(crate) fn customer_message(
         ),
     };
     let r = resolve(w, store, msg, now_ms)?;
+    if let Some(c) = w.stores[store].customers.get_mut(&r.customer) {
+        c.has_written = true;
+    }
     let at_ms = msg.at_ms.unwrap_or(now_ms);
     let cts = at_ms / 1000;
     let msg_id = MSG_BASE + w.next_id();
@@ -370,15 +373,24 @@ fn open_order_of(w: &World, store: usize, customer: i64) -> Option<i64> {
         .map(|o| o.order_id)
 }
 
-/// A random customer of `store` who is not blocked (a new one if all are).
+/// A random customer of `store` who is not blocked (a new one if all are), preferring one who
+/// has not written yet: a message that names no customer starts a new conversation while the
+/// store has customers who never wrote, so scripted messages never land in one another's chat
+/// by chance.
 pub(crate) fn pick_customer(w: &mut World, store: usize) -> i64 {
     let s = &w.stores[store];
-    let free: Vec<i64> = s
+    let unblocked = |c: &&i64| !s.blocked.contains_key(*c);
+    let silent: Vec<i64> = s
         .customers
-        .keys()
-        .filter(|c| !s.blocked.contains_key(c))
-        .copied()
+        .iter()
+        .filter(|(id, c)| !c.has_written && unblocked(id))
+        .map(|(id, _)| *id)
         .collect();
+    let free: Vec<i64> = if silent.is_empty() {
+        s.customers.keys().filter(unblocked).copied().collect()
+    } else {
+        silent
+    };
     if free.is_empty() {
         return new_customer(w, store);
     }

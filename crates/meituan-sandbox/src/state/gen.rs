@@ -157,6 +157,7 @@ pub(crate) fn new_customer(w: &mut World, store: usize) -> i64 {
         phone,
         address,
         last_read_time_ms: 0,
+        has_written: false,
     };
     w.stores[store].customers.insert(open_user_id, c);
     open_user_id

@@ -16,6 +16,8 @@ pub(crate) struct Customer {
     pub address: String,
     /// Latest read time in ms (0 = never read).
     pub last_read_time_ms: i64,
+    /// Whether this customer has written to the store yet.
+    pub has_written: bool,
 }
 
 /// Order status values (§5.1).
