@@ -369,21 +369,40 @@ pub fn parse_store_csv(text: String) -> Reply<Vec<imdesk_core::credentials::Stor
     Ok(imdesk_core::credentials::parse_store_csv(&text)?)
 }
 
-/// Saves real credentials: secrets to the OS keyring, the rest to the config file. They apply
-/// at the next start; nothing secret is ever sent back to the webview.
+/// Saves real credentials: each store whose token or authorisation code was entered is
+/// authorised and checked with a harmless read first (a refusal names the store and nothing
+/// is saved); then secrets go to the OS keyring, the rest to the config file, and the engine
+/// is reloaded with them, without restarting the app. Nothing secret is sent back.
 #[tauri::command]
-pub fn save_credentials(form: imdesk_core::credentials::CredentialsForm) -> Reply<()> {
-    let path = imdesk_core::DeskConfig::default_path().ok_or_else(|| IpcError {
-        code: imdesk_core::view::ErrorCode::Internal,
-        message: "this platform has no config directory".into(),
+pub async fn save_credentials(
+    host: Host<'_>,
+    paths: State<'_, AppPaths>,
+    form: imdesk_core::credentials::CredentialsForm,
+) -> Reply<()> {
+    let path = config_path()?;
+    // The gateway this desk talks to (`IMDESK_GATEWAY_URL`, the config file, or Meituan's).
+    let current = imdesk_core::DeskConfig::load_default().map_err(|e| IpcError {
+        code: ErrorCode::Internal,
+        message: format!("configuration unreadable: {e}"),
         platform_msg: None,
     })?;
-    imdesk_core::credentials::save_credentials(&form, &path, &crate::keyring_store::OsKeyring)?;
+    let keyring = crate::keyring_store::OsKeyring;
+    let authorised = imdesk_core::onboarding::authorise(&form, &current, &keyring).await?;
+    imdesk_core::onboarding::save_authorised(&form, &authorised, &path, Arc::new(keyring))?;
     tracing::info!(
         stores = form.stores.len(),
-        "credentials saved; they apply at the next start"
+        checked = authorised.len(),
+        "credentials saved; the engine reloads with them"
     );
-    Ok(())
+    let config = crate::load_config(&paths).map_err(|e| IpcError {
+        code: ErrorCode::Internal,
+        message: format!("configuration unreadable: {e}"),
+        platform_msg: None,
+    })?;
+    match host.reload(config).await {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn config_path() -> Reply<std::path::PathBuf> {
@@ -402,7 +421,7 @@ pub fn get_team_settings(host: Host<'_>) -> TeamSettingsView {
     imdesk_core::team_settings::view(
         &crate::keyring_store::OsKeyring,
         path.as_deref(),
-        host.team(),
+        host.team().as_ref(),
     )
 }
 
@@ -416,7 +435,7 @@ pub fn save_team_settings(host: Host<'_>, form: TeamSettingsForm) -> Reply<TeamS
     Ok(imdesk_core::team_settings::view(
         &crate::keyring_store::OsKeyring,
         Some(&path),
-        host.team(),
+        host.team().as_ref(),
     ))
 }
 
@@ -434,7 +453,7 @@ pub fn clear_team_settings(host: Host<'_>, paths: State<'_, AppPaths>) -> Reply<
     Ok(imdesk_core::team_settings::view(
         &crate::keyring_store::OsKeyring,
         Some(&path),
-        host.team(),
+        host.team().as_ref(),
     ))
 }
 

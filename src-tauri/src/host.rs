@@ -7,17 +7,19 @@
 //! [`Relay`]) publishing to that server, and the window's engine a desk of that team. Without
 //! it the demo stays solo.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use imdesk_core::team::relay::{commit_waker, Relay};
 use imdesk_core::team::TeamConfig;
 use imdesk_core::view::{ErrorCode, IpcError};
-use imdesk_core::{Desk, DeskConfig, DeskOptions, DeskSink, NullSink};
+use imdesk_core::{Desk, DeskConfig, DeskOptions, NullSink};
 use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
 use tokio::sync::watch;
 
 use crate::paths::AppPaths;
+use crate::sink::ShellSink;
 
 /// The engine once started, or why it could not start.
 #[derive(Debug, Clone)]
@@ -27,17 +29,26 @@ enum Slot {
     Failed(IpcError),
 }
 
-/// Owns the engine (and the demo sandbox) for the life of the window.
+/// Owns the engine (and the demo sandbox) for the life of the window. The engine can be
+/// replaced in place ([`DeskHost::reload`]) when the agent saves new credentials.
 #[derive(Debug)]
 pub struct DeskHost {
     slot: watch::Receiver<Slot>,
     sender: watch::Sender<Slot>,
-    demo: bool,
+    demo: AtomicBool,
     /// The team this window is a desk of, if any.
-    team: std::sync::OnceLock<TeamConfig>,
+    team: RwLock<Option<TeamConfig>>,
     sandbox: tokio::sync::Mutex<Option<Sandbox>>,
     /// The demo team's relay and its engine (`IMDESK_DEMO_TEAM`).
     relay: tokio::sync::Mutex<Option<(Relay, Arc<Desk>)>>,
+    /// Where the engine was started from, for a reload.
+    started: std::sync::OnceLock<(AppPaths, Arc<ShellSink>)>,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+fn team_of(config: &DeskConfig) -> Option<TeamConfig> {
+    config.team.clone().filter(|_| config.is_team_desk())
 }
 
 impl DeskHost {
@@ -47,26 +58,26 @@ impl DeskHost {
         Self {
             slot,
             sender,
-            demo: config.is_demo(),
-            team: config
-                .team
-                .clone()
-                .filter(|_| config.is_team_desk())
-                .map(std::sync::OnceLock::from)
-                .unwrap_or_default(),
+            demo: AtomicBool::new(config.is_demo()),
+            team: RwLock::new(team_of(config)),
             sandbox: tokio::sync::Mutex::new(None),
             relay: tokio::sync::Mutex::new(None),
+            started: std::sync::OnceLock::new(),
+            reloading: tokio::sync::Mutex::new(()),
         }
     }
 
     /// Whether this window runs on the demo platform.
     pub fn is_demo(&self) -> bool {
-        self.demo
+        self.demo.load(Ordering::Relaxed)
     }
 
     /// The team this window is a desk of (its URL may hold a password: never send it as is).
-    pub fn team(&self) -> Option<&TeamConfig> {
-        self.team.get()
+    pub fn team(&self) -> Option<TeamConfig> {
+        self.team
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Starts the engine (and the demo sandbox first, in demo mode).
@@ -75,10 +86,17 @@ impl DeskHost {
         &self,
         mut config: DeskConfig,
         paths: &AppPaths,
-        sink: Arc<dyn DeskSink>,
+        sink: Arc<ShellSink>,
     ) -> Option<IpcError> {
+        let _ = self.started.set((paths.clone(), sink.clone()));
+        sink.set_store_names(
+            config
+                .stores
+                .iter()
+                .map(|s| (s.epoi_id.clone(), s.name.clone())),
+        );
         let result = async {
-            if self.demo {
+            if self.is_demo() {
                 let sandbox = Sandbox::start(SandboxConfig {
                     seed: 2026,
                     stores: 12,
@@ -107,14 +125,18 @@ impl DeskHost {
                 ))),
                 ..DeskOptions::default()
             };
-            Desk::start_with(config, options, sink)
+            Desk::start_with(config, options, sink.clone())
                 .await
                 .map_err(IpcError::from)
         }
         .await;
         match result {
             Ok(desk) => {
-                tracing::info!(demo = self.demo, "engine started");
+                tracing::info!(demo = self.is_demo(), "engine started");
+                // Notifications name stores as the engine knows them (the demo's included).
+                if let Ok(stores) = desk.stores().await {
+                    sink.set_store_names(stores.into_iter().map(|s| (s.epoi_id, s.name)));
+                }
                 let _ = self.sender.send(Slot::Ready(Arc::new(desk)));
                 None
             }
@@ -165,7 +187,10 @@ impl DeskHost {
             .map_err(|e| internal(format!("demo relay on the team server: {e}")))?;
         *self.relay.lock().await = Some((relay, engine));
         tracing::info!("demo team: relay started; the window is a desk of the team");
-        let _ = self.team.set(team.clone());
+        *self
+            .team
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(team.clone());
         Ok(DeskConfig {
             db_path: paths.data_dir.join("demo-team.db"),
             team: Some(team),
@@ -192,6 +217,52 @@ impl DeskHost {
         waited.unwrap_or_else(|_| Err(internal("the engine is still starting".into())))
     }
 
+    /// Replaces the running engine with one started from `config` (the credentials the agent
+    /// just saved), without restarting the app: commands wait for the new engine meanwhile.
+    /// The old engine is shut down first (its outbox is durable and resumes in the new one),
+    /// and the demo platform with it when real credentials take over.
+    pub async fn reload(&self, config: DeskConfig) -> Option<IpcError> {
+        let _one = self.reloading.lock().await;
+        let Some((paths, sink)) = self.started.get().cloned() else {
+            return Some(internal("the engine has not started yet".into()));
+        };
+        let old = match &*self.slot.borrow() {
+            Slot::Ready(desk) => Some(desk.clone()),
+            _ => None,
+        };
+        let _ = self.sender.send(Slot::Starting);
+        if let Some(desk) = old {
+            desk.shutdown().await;
+            // The database's lock goes with the last handle: let in-flight commands finish
+            // with the old engine before the new one opens the file.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+            while Arc::strong_count(&desk) > 1 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        self.stop_demo().await;
+        self.demo.store(config.is_demo(), Ordering::Relaxed);
+        *self
+            .team
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = team_of(&config);
+        tracing::info!(
+            demo = config.is_demo(),
+            "reloading the engine with the saved configuration"
+        );
+        self.start(config, &paths, sink).await
+    }
+
+    async fn stop_demo(&self) {
+        if let Some((relay, engine)) = self.relay.lock().await.take() {
+            relay.drain().await;
+            engine.shutdown().await;
+        }
+        if let Some(sandbox) = self.sandbox.lock().await.take() {
+            sandbox.shutdown().await;
+        }
+    }
+
     /// Stops the engine and the demo platform.
     pub async fn shutdown(&self) {
         // The borrow ends before the await: a held `watch::Ref` would make this future !Send.
@@ -202,13 +273,7 @@ impl DeskHost {
         if let Some(desk) = ready {
             desk.shutdown().await;
         }
-        if let Some((relay, engine)) = self.relay.lock().await.take() {
-            relay.drain().await;
-            engine.shutdown().await;
-        }
-        if let Some(sandbox) = self.sandbox.lock().await.take() {
-            sandbox.shutdown().await;
-        }
+        self.stop_demo().await;
     }
 }
 

@@ -42,7 +42,7 @@ pub fn run() -> ExitCode {
     let log_guard = logging::init(&paths);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %paths.data_dir.display(), "imdesk starting");
 
-    let mut config = match DeskConfig::load_default() {
+    let config = match load_config(&paths) {
         Ok(config) => config,
         Err(e) => {
             tracing::error!(error = %e, "configuration unreadable");
@@ -53,33 +53,6 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    config.fill_secrets(&keyring_store::OsKeyring);
-    // 设置 → 团队模式: the team server and its credentials from the keyring, when neither the
-    // environment nor the config file name a team.
-    let agent = std::env::var("IMDESK_AGENT")
-        .ok()
-        .filter(|a| !a.trim().is_empty())
-        .or_else(|| {
-            DeskConfig::default_path()
-                .as_deref()
-                .and_then(imdesk_core::team_settings::file_agent)
-        });
-    let setup = DeskConfig::default_path()
-        .as_deref()
-        .map(imdesk_core::team_settings::file_setup)
-        .unwrap_or_default();
-    if let Err(e) = imdesk_core::team_settings::fill_team(
-        &mut config,
-        &keyring_store::OsKeyring,
-        agent,
-        setup,
-        &paths.data_dir,
-    ) {
-        tracing::error!(error = %e, "the team's credentials file could not be written");
-    }
-    let mut secrets = imdesk_core::crash::secrets_of(&config);
-    secrets.extend(config.team.iter().map(|t| t.url.clone()));
-    imdesk_core::crash::set_secrets(secrets);
     let host = Arc::new(DeskHost::new(&config));
     let wipe = wipe::Wipe::new(&config);
     let updates = Arc::new(updates::Updates::default());
@@ -117,27 +90,16 @@ pub fn run() -> ExitCode {
             }
             let notifier = Arc::new(notifier::Notifier::new(handle.clone()));
             let sink = Arc::new(sink::ShellSink::new(handle.clone(), notifier));
-            sink.set_store_names(
-                config
-                    .stores
-                    .iter()
-                    .map(|s| (s.epoi_id.clone(), s.name.clone())),
-            );
             tray::install(&handle);
             updates::spawn(handle.clone(), updates.clone());
             let host = host.clone();
             tauri::async_runtime::spawn(async move {
-                if let Some(e) = host.start(config, &paths, sink.clone()).await {
+                if let Some(e) = host.start(config, &paths, sink).await {
                     let detail = format!("引擎无法启动 / the engine cannot start: {}", e.message);
                     // GTK dialogs run on the main thread; the window stays usable meanwhile.
                     let _ = handle.run_on_main_thread(move || {
                         startup::show_error("imdesk 无法启动 / imdesk cannot start", &detail);
                     });
-                }
-                if let Ok(desk) = host.desk().await {
-                    if let Ok(stores) = desk.stores().await {
-                        sink.set_store_names(stores.into_iter().map(|s| (s.epoi_id, s.name)));
-                    }
                 }
                 tray::refresh(&handle);
             });
@@ -234,4 +196,38 @@ pub fn run() -> ExitCode {
     }
     drop(log_guard);
     ExitCode::SUCCESS
+}
+
+/// The engine's configuration as a start reads it: the config file and `IMDESK_*`, secrets
+/// from the OS keyring, and (设置 → 团队模式) the team server and its credentials from the
+/// keyring when neither the environment nor the file name a team. The crash reporter learns
+/// the secrets to scrub. Also what a reload after saving credentials reads.
+pub(crate) fn load_config(paths: &paths::AppPaths) -> Result<DeskConfig, String> {
+    let mut config = DeskConfig::load_default().map_err(|e| e.to_string())?;
+    config.fill_secrets(&keyring_store::OsKeyring);
+    let agent = std::env::var("IMDESK_AGENT")
+        .ok()
+        .filter(|a| !a.trim().is_empty())
+        .or_else(|| {
+            DeskConfig::default_path()
+                .as_deref()
+                .and_then(imdesk_core::team_settings::file_agent)
+        });
+    let setup = DeskConfig::default_path()
+        .as_deref()
+        .map(imdesk_core::team_settings::file_setup)
+        .unwrap_or_default();
+    if let Err(e) = imdesk_core::team_settings::fill_team(
+        &mut config,
+        &keyring_store::OsKeyring,
+        agent,
+        setup,
+        &paths.data_dir,
+    ) {
+        tracing::error!(error = %e, "the team's credentials file could not be written");
+    }
+    let mut secrets = imdesk_core::crash::secrets_of(&config);
+    secrets.extend(config.team.iter().map(|t| t.url.clone()));
+    imdesk_core::crash::set_secrets(secrets);
+    Ok(config)
 }

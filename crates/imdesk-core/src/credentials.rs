@@ -42,8 +42,11 @@ pub struct StoreEntryForm {
     pub name: String,
     /// 2 (接单) or 16 (非接单).
     pub business_id: u8,
-    /// The store's appAuthToken.
+    /// The store's appAuthToken (blank: keep the stored one, or authorise with `auth_code`).
     pub app_auth_token: String,
+    /// An OAuth authorisation code to exchange for the store's tokens instead of a token.
+    #[serde(default)]
+    pub auth_code: String,
 }
 
 /// The credentials form.
@@ -178,7 +181,10 @@ pub fn stored_credentials(path: &Path, secrets: &dyn SecretStore) -> StoredCrede
 
 /// Checks the form (a blank signKey or token keeps the one in the keyring, if there is one);
 /// returns the developer id.
-fn check(form: &CredentialsForm, stored: &dyn SecretStore) -> Result<i64, CredentialsError> {
+pub(crate) fn check(
+    form: &CredentialsForm,
+    stored: &dyn SecretStore,
+) -> Result<i64, CredentialsError> {
     let developer_id: i64 = form
         .developer_id
         .trim()
@@ -201,8 +207,13 @@ fn check(form: &CredentialsForm, stored: &dyn SecretStore) -> Result<i64, Creden
         if !matches!(s.business_id, 2 | 16) {
             return Err(invalid(format!("store {id}: businessId must be 2 or 16")));
         }
-        if s.app_auth_token.trim().is_empty() && stored.store_token(id, s.business_id).is_none() {
-            return Err(invalid(format!("store {id}: appAuthToken is empty")));
+        if s.app_auth_token.trim().is_empty()
+            && s.auth_code.trim().is_empty()
+            && stored.store_token(id, s.business_id).is_none()
+        {
+            return Err(invalid(format!(
+                "store {id}: enter its appAuthToken or an authorisation code"
+            )));
         }
         if !seen.insert((id.to_owned(), s.business_id)) {
             return Err(invalid(format!("store {id} is listed twice")));
@@ -426,6 +437,7 @@ pub fn parse_store_csv(text: &str) -> Result<Vec<StoreEntryForm>, CredentialsErr
             name: name.to_owned(),
             business_id,
             app_auth_token: String::new(),
+            auth_code: String::new(),
         });
     }
     if out.is_empty() {

@@ -61,12 +61,14 @@ fn form() -> CredentialsForm {
                 name: "望京店".into(),
                 business_id: 16,
                 app_auth_token: "token-one".into(),
+                auth_code: String::new(),
             },
             StoreEntryForm {
                 epoi_id: "mt-1002".into(),
                 name: "国贸店".into(),
                 business_id: 2,
                 app_auth_token: "token-two".into(),
+                auth_code: String::new(),
             },
         ],
     }
@@ -247,6 +249,7 @@ fn one_store_is_added_without_retyping_the_others_secrets() {
         name: "三里屯店".into(),
         business_id: 16,
         app_auth_token: "token-three".into(),
+        auth_code: String::new(),
     });
     save_credentials(&next, &path, &keyring).unwrap();
     assert_eq!(
@@ -272,6 +275,7 @@ fn one_store_is_added_without_retyping_the_others_secrets() {
         name: String::new(),
         business_id: 2,
         app_auth_token: String::new(),
+        auth_code: String::new(),
     });
     let e = save_credentials(&next, &path, &keyring).unwrap_err();
     assert!(e.to_string().contains("mt-1004"), "{e}");

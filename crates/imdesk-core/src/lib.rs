@@ -41,6 +41,7 @@ pub mod export;
 pub mod ingest;
 mod link;
 pub mod logs;
+pub mod onboarding;
 mod options;
 mod outbox;
 mod pictures;

@@ -44,6 +44,11 @@ impl std::fmt::Debug for TokenVault {
     }
 }
 
+/// The keyring entry of a store's kept token pair.
+pub fn pair_entry(key: &StoreKey) -> String {
+    entry(key)
+}
+
 fn entry(key: &StoreKey) -> String {
     format!("store-token-pair:{}:{}", key.store, key.business_id.code())
 }
@@ -105,6 +110,16 @@ impl TokenVault {
         };
         let text = serde_json::to_string(&kept).map_err(|e| e.to_string())?;
         self.entries.set(&name, &Secret::new(text))
+    }
+
+    /// Keeps `token` as the pair of `key`, grown from its own access token: the token a store
+    /// was just authorised with (onboarding), which the configuration now names.
+    pub fn keep(&self, key: &StoreKey, token: &StoreToken) -> Result<(), String> {
+        self.configured
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(entry(key), token.access_token.expose().to_owned());
+        self.save(key, token)
     }
 
     /// The client's sink: every new pair is kept at once.

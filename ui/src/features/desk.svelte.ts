@@ -84,6 +84,13 @@ export class Desk {
     };
   }
 
+  /** The engine was replaced (credentials saved, demo left): everything is read again. */
+  async engineReloaded(): Promise<void> {
+    this.quickReplies.invalidate();
+    await Promise.all([this.status.load(), this.stores.refresh(), this.inbox.refresh()]);
+    if (this.chat.id !== null) await this.chat.refresh();
+  }
+
   #onEvent(event: DeskEvent): void {
     switch (event.kind) {
       case 'conversationsChanged':

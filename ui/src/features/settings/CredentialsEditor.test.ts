@@ -42,15 +42,47 @@ describe('credentials editor', () => {
         developerId: '106158',
         signKey: 'sign-secret',
         stores: [
-          { epoiId: 'mt-1001', name: '望京店', businessId: 16, appAuthToken: 'token-one' },
-          { epoiId: 'mt-1002', name: '', businessId: 2, appAuthToken: 'token-two' },
+          { epoiId: 'mt-1001', name: '望京店', businessId: 16, appAuthToken: 'token-one', authCode: '' },
+          { epoiId: 'mt-1002', name: '', businessId: 2, appAuthToken: 'token-two', authCode: '' },
         ],
       },
     ]);
-    expect(screen.getByTestId('cred-saved')).toHaveTextContent('重启 imdesk 后生效');
+    expect(screen.getByTestId('cred-saved')).toHaveTextContent('门店已生效');
+    // The engine reloaded with the stores: the desk read its stores and inbox again.
+    const after = backend.calls.findIndex((c) => c.name === 'saveCredentials');
+    expect(backend.calls.slice(after).map((c) => c.name)).toEqual(expect.arrayContaining(['listStores', 'inboxPage', 'appInfo']));
     expect(field('cred-sign-key').value).toBe('');
     expect(field('cred-token').value).toBe('');
     expect(field('cred-token', 1).value).toBe('');
+  });
+
+  it('adds a store by its authorisation code, and says which store’s token was refused', async () => {
+    const { backend, user } = await editor();
+    await user.type(field('cred-developer-id'), '106158');
+    await user.type(field('cred-sign-key'), 'sign-secret');
+    await user.type(field('cred-epoi-id'), 'mt-1001');
+    await user.type(field('cred-token'), 'bad');
+    await user.click(screen.getByTestId('cred-add-store'));
+    await user.type(field('cred-epoi-id', 1), 'mt-1002');
+    await user.type(field('cred-auth-code', 1), 'code-42');
+    await user.click(screen.getByTestId('cred-save'));
+    await settle();
+    const refused = screen.getByTestId('cred-error');
+    expect(refused).toHaveTextContent('门店 mt-1001 的 token 无法使用，未保存');
+    expect(refused).toHaveTextContent('OP_AUTH_TOKEN_INVALID');
+    expect(screen.queryByTestId('cred-saved')).toBeNull();
+    // A token and a code for one store at once cannot be sent.
+    await user.type(field('cred-auth-code'), 'c');
+    expect(screen.getByTestId('cred-save')).toBeDisabled();
+    await user.clear(field('cred-auth-code'));
+    await user.clear(field('cred-token'));
+    await user.type(field('cred-token'), 'good');
+    await user.click(screen.getByTestId('cred-save'));
+    await settle();
+    expect(screen.getByTestId('cred-saved')).toBeInTheDocument();
+    const sent = backend.calls.filter((c) => c.name === 'saveCredentials').map((c) => c.args[0] as CredentialsForm);
+    expect(sent.at(-1)?.stores[1]).toEqual({ epoiId: 'mt-1002', name: '', businessId: 16, appAuthToken: '', authCode: 'code-42' });
+    expect(field('cred-auth-code', 1).value).toBe('');
   });
 
   it('needs a numeric developerId', async () => {

@@ -17,6 +17,10 @@ name: string,
  */
 businessId: number, 
 /**
- * The store's appAuthToken.
+ * The store's appAuthToken (blank: keep the stored one, or authorise with `auth_code`).
  */
-appAuthToken: string, };
+appAuthToken: string, 
+/**
+ * An OAuth authorisation code to exchange for the store's tokens instead of a token.
+ */
+authCode: string, };

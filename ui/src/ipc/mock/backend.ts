@@ -625,8 +625,13 @@ export class MockBackend implements Backend {
     }
     if (form.stores.length === 0) return fail('invalid', 'credentials: at least one store is needed');
     const tokenKept = (id: string, biz: number) => kept.stores.some((s) => s.epoiId === id && s.businessId === biz && s.tokenStored);
-    const missing = form.stores.find((s) => s.appAuthToken.trim() === '' && !tokenKept(s.epoiId.trim(), s.businessId));
-    if (missing) return fail('invalid', `credentials: store ${missing.epoiId.trim()}: appAuthToken is empty`);
+    const missing = form.stores.find(
+      (s) => s.appAuthToken.trim() === '' && s.authCode.trim() === '' && !tokenKept(s.epoiId.trim(), s.businessId),
+    );
+    if (missing) return fail('invalid', `credentials: store ${missing.epoiId.trim()}: enter its appAuthToken or an authorisation code`);
+    // The core checks each new token with the platform: the mock refuses the token `bad`.
+    const refused = form.stores.find((s) => s.appAuthToken.trim() === 'bad');
+    if (refused) return fail('invalid', `credentials: store ${refused.epoiId.trim()}: the token does not work: token invalid (OP_AUTH_TOKEN_INVALID)`);
     this.credentialsStored = {
       developerId: form.developerId.trim(),
       signKeyStored: true,
@@ -761,7 +766,7 @@ export class MockBackend implements Backend {
       const [epoiId = '', name = '', business = ''] = cells;
       if (epoiId === '' || business === '') return fail('invalid', `credentials: CSV row ${i + 1}: needs epoi_id, name and businessId`);
       if (business !== '2' && business !== '16') return fail('invalid', `credentials: CSV row ${i + 1}: businessId ${business} is not 2 or 16`);
-      out.push({ epoiId, name, businessId: Number(business), appAuthToken: '' });
+      out.push({ epoiId, name, businessId: Number(business), appAuthToken: '', authCode: '' });
     }
     return out.length > 0 ? out : fail('invalid', 'credentials: the CSV file lists no store');
   }
