@@ -487,7 +487,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'credentials.exportConfig': 'Export this desk’s configuration (no secrets)',
   'credentials.importConfig': 'Import a configuration',
   'credentials.exportedTo': 'Exported to {path}',
-  'credentials.configImported': 'Configuration imported; it applies after restarting imdesk. Enter the signKey and each store’s token',
+  'credentials.configImported': 'Configuration imported: enter the signKey and each store’s token (or authorisation code) and save to go live',
   'credentials.keptPlaceholder': 'Stored (leave blank to keep)',
   'credentials.csvRow': 'CSV row {row} is wrong:',
   'credentials.csvBad': 'The CSV file is wrong:',

@@ -489,7 +489,7 @@ export const zhCN = {
   'credentials.exportConfig': '导出本机配置（不含密钥）',
   'credentials.importConfig': '导入配置',
   'credentials.exportedTo': '已导出到 {path}',
-  'credentials.configImported': '配置已导入，重启 imdesk 后生效；请填写 signKey 和各店 token',
+  'credentials.configImported': '配置已导入：填写 signKey 和各店 token（或授权码）并保存后即生效',
   'credentials.keptPlaceholder': '已保存（留空则保留）',
   'credentials.csvRow': 'CSV 第 {row} 行有误：',
   'credentials.csvBad': 'CSV 文件有误：',

@@ -169,7 +169,7 @@ describe('credentials editor: the next desk', () => {
     expect(screen.queryByTestId('cred-config-imported')).toBeNull();
     await user.upload(field('cred-import-config'), new File(['developer_id = 106158\n'], 'desk.toml', { type: 'text/plain' }));
     await settle();
-    expect(screen.getByTestId('cred-config-imported')).toHaveTextContent('重启 imdesk 后生效');
+    expect(screen.getByTestId('cred-config-imported')).toHaveTextContent('保存后即生效');
     expect(backend.calls.filter((c) => c.name === 'importDeskConfig')).toHaveLength(2);
   });
 });
