@@ -49,10 +49,17 @@ fn reason(client: &MeituanClient, e: &ApiError) -> String {
     client.redact(&text)
 }
 
+/// Whether the platform refused the developer's own credentials (id or signKey), which no
+/// store token can cure.
+fn developer_refused(e: &ApiError) -> bool {
+    e.meaning() == Some(meituan_api::CodeMeaning::CredentialsInvalid)
+}
+
 /// Authorises each store of `form` whose token or authorisation code was entered, against the
 /// gateway of `config` (its URL and platform codes), then checks each token with a harmless
 /// read. The developerId and signKey are the form's, or the stored signKey when the form
-/// leaves it blank. Nothing is written; the first refusal names its store.
+/// leaves it blank; a new signKey with no new store is checked with the first stored token.
+/// Nothing is written; the first refusal names its store (or the developer credentials).
 pub async fn authorise(
     form: &CredentialsForm,
     config: &DeskConfig,
@@ -64,7 +71,8 @@ pub async fn authorise(
         .iter()
         .filter(|s| !s.app_auth_token.trim().is_empty() || !s.auth_code.trim().is_empty())
         .collect();
-    if entered.is_empty() {
+    // Only a kept signKey and kept tokens: nothing new to check.
+    if entered.is_empty() && form.sign_key.trim().is_empty() {
         return Ok(Vec::new());
     }
     let sign_key = match form.sign_key.trim() {
@@ -111,14 +119,41 @@ pub async fn authorise(
             }
         };
         if let Err(e) = client.call(&key, &GetPoiImStatus).await {
-            return Err(invalid(format!(
-                "store {id}: the token does not work: {}",
-                reason(&client, &e)
-            )));
+            return Err(refused(&client, id, &e));
         }
         authorised.push(Authorised { key, token });
     }
+    // A new signKey for kept stores: one harmless read with a kept token says whether it works.
+    if authorised.is_empty() {
+        let kept = form.stores.iter().find_map(|s| {
+            let id = s.epoi_id.trim();
+            let token = stored.store_token(id, s.business_id)?;
+            let business = BusinessId::from_code(i64::from(s.business_id)).ok()?;
+            Some((id, StoreKey::new(id, business), token))
+        });
+        if let Some((id, key, token)) = kept {
+            client.set_token(key.clone(), StoreToken::static_token(token));
+            if let Err(e) = client.call(&key, &GetPoiImStatus).await {
+                return Err(refused(&client, id, &e));
+            }
+        }
+    }
     Ok(authorised)
+}
+
+/// A failed check in the agent's terms: the developer's credentials, or the store's token.
+fn refused(client: &MeituanClient, id: &str, e: &ApiError) -> CredentialsError {
+    if developer_refused(e) {
+        invalid(format!(
+            "the developerId or signKey was refused: {}",
+            reason(client, e)
+        ))
+    } else {
+        invalid(format!(
+            "store {id}: the token does not work: {}",
+            reason(client, e)
+        ))
+    }
 }
 
 /// Saves the form with the tokens [`authorise`] checked: each pair that can be renewed goes to

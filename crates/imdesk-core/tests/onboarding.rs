@@ -148,6 +148,15 @@ async fn a_store_is_authorised_checked_saved_and_runs_without_retyping_the_other
         )),
         "{e}"
     );
+    // A new signKey for the kept store is checked with its kept token: a wrong one is refused
+    // as the developer's, not the store's.
+    let wrong_key = form(vec![entry(&a, "", "")], "not-the-sign-key");
+    let e = message(
+        authorise(&wrong_key, &gateway, keyring.as_ref())
+            .await
+            .unwrap_err(),
+    );
+    assert!(e.contains("the developerId or signKey was refused"), "{e}");
     // Both at once is a mistake of the form.
     let both = form(vec![entry(&b, "t", "c")], "");
     let e = message(

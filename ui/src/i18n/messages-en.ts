@@ -501,6 +501,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'credentials.codeRefused': 'Store {store}: the authorisation code was refused (wrong or already used); nothing was saved: ',
   'credentials.storeInvalid': 'Store {store}: please check the entry; nothing was saved: ',
   'credentials.formInvalid': 'Please check the form; nothing was saved: ',
+  'credentials.developerRefused': 'The platform refused the developerId or signKey; nothing was saved: ',
 
   'help.title': 'Keyboard shortcuts',
   'help.nextUrgent': 'Next urgent or overdue conversation',

@@ -503,6 +503,7 @@ export const zhCN = {
   'credentials.codeRefused': '门店 {store} 的授权码被拒绝（错误或已使用），未保存：',
   'credentials.storeInvalid': '门店 {store} 填写有误，未保存：',
   'credentials.formInvalid': '填写有误，未保存：',
+  'credentials.developerRefused': '开发者 ID 或签名密钥（signKey）被平台拒绝，未保存：',
 
   'help.title': '快捷键',
   'help.nextUrgent': '下一个紧急或超时会话',

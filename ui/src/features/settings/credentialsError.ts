@@ -8,7 +8,8 @@ export interface Refusal {
   detail: string;
 }
 
-const PATTERNS: [RegExp, 'credentials.tokenRefused' | 'credentials.codeRefused' | 'credentials.storeInvalid'][] = [
+const PATTERNS: [RegExp, 'credentials.tokenRefused' | 'credentials.codeRefused' | 'credentials.storeInvalid' | 'credentials.developerRefused'][] = [
+  [/^the developerId or signKey was refused: ()(.*)$/s, 'credentials.developerRefused'],
   [/^store (\S+): the token does not work: (.*)$/s, 'credentials.tokenRefused'],
   [/^store (\S+): the authorisation code was refused: (.*)$/s, 'credentials.codeRefused'],
   [/^store (\S+): (.*)$/s, 'credentials.storeInvalid'],
