@@ -553,7 +553,9 @@ pub async fn wipe_desk(
 }
 
 fn request_wipe(wipe: &crate::wipe::Wipe) -> Reply<()> {
-    wipe.request(&crate::keyring_store::OsKeyring)
+    // The configuration as saved now: stores added since the start have entries too.
+    let current = imdesk_core::DeskConfig::load_default().ok();
+    wipe.request(&crate::keyring_store::OsKeyring, current.as_ref())
         .map_err(|reason| IpcError {
             code: ErrorCode::Internal,
             message: format!("keyring: {reason}"),

@@ -11,7 +11,10 @@ use std::sync::Arc;
 
 use imdesk_core::credentials::{sign_key_entry, store_token_entry};
 use imdesk_core::team_settings::{TeamKeyring, CREDS_ENTRY, URL_ENTRY};
+use imdesk_core::token_vault::pair_entry;
 use imdesk_core::DeskConfig;
+use meituan_api::StoreKey;
+use meituan_wire::BusinessId;
 
 /// The webview's storage, under the data directory.
 pub const WEBVIEW_DIR: &str = "webview";
@@ -23,30 +26,46 @@ pub struct Wipe {
     entries: Arc<Vec<String>>,
 }
 
+/// The keyring entries of a configuration: the developer's signKey, each store's token and
+/// its kept token pair, and the team's.
+fn entries_of(config: &DeskConfig) -> Vec<String> {
+    let mut entries: Vec<String> = config
+        .developer_id
+        .map(sign_key_entry)
+        .into_iter()
+        .collect();
+    for s in &config.stores {
+        entries.push(store_token_entry(&s.epoi_id, s.business_id));
+        if let Ok(business) = BusinessId::from_code(i64::from(s.business_id)) {
+            entries.push(pair_entry(&StoreKey::new(s.epoi_id.as_str(), business)));
+        }
+    }
+    entries.extend([URL_ENTRY.to_owned(), CREDS_ENTRY.to_owned()]);
+    entries
+}
+
 impl Wipe {
-    /// The keyring entries of the configured developer, stores and team.
+    /// The keyring entries of the configuration the app started with.
     pub fn new(config: &DeskConfig) -> Self {
-        let mut entries: Vec<String> = config
-            .developer_id
-            .map(sign_key_entry)
-            .into_iter()
-            .collect();
-        entries.extend(
-            config
-                .stores
-                .iter()
-                .map(|s| store_token_entry(&s.epoi_id, s.business_id)),
-        );
-        entries.extend([URL_ENTRY.to_owned(), CREDS_ENTRY.to_owned()]);
         Self {
             requested: Arc::new(AtomicBool::new(false)),
-            entries: Arc::new(entries),
+            entries: Arc::new(entries_of(config)),
         }
     }
 
-    /// Deletes the keyring entries and marks the data directory for removal at exit.
-    pub fn request(&self, keyring: &dyn TeamKeyring) -> Result<(), String> {
-        for entry in self.entries.iter() {
+    /// Deletes the keyring entries (those of the start's configuration and of `current`, the
+    /// configuration as saved since, e.g. stores added in the settings) and marks the data
+    /// directory for removal at exit.
+    pub fn request(
+        &self,
+        keyring: &dyn TeamKeyring,
+        current: Option<&DeskConfig>,
+    ) -> Result<(), String> {
+        let mut entries = self.entries.as_ref().clone();
+        entries.extend(current.map(entries_of).unwrap_or_default());
+        entries.sort();
+        entries.dedup();
+        for entry in &entries {
             keyring.delete(entry)?;
         }
         self.requested.store(true, Ordering::SeqCst);

@@ -3,6 +3,7 @@
 //! store, and nothing is saved; a store is then added by an OAuth authorisation code, the
 //! other by its token; the engine reloads on the sandbox's platform (the demo badge goes, the
 //! rail lists the stores), a customer's message arrives and the reply reaches the platform.
+//! Wiping the desk then removes those stores' secrets from the keyring as well.
 #![cfg(target_os = "linux")]
 
 use std::time::Duration;
@@ -125,6 +126,22 @@ async fn a_demo_desk_takes_its_first_stores_by_code_and_token_without_a_restart(
         until("the reply on the platform", Duration::from_secs(20), || {
             sb.merchant_messages(&b.epoi_id)
                 .is_ok_and(|m| m.iter().any(|m| m.text == "可以的，欢迎下单"))
+        })
+        .await?;
+
+        // Wiping the desk takes the stores added since the start out of the keyring too.
+        w.click("settings-button").await?;
+        w.find("retention-settings").await?;
+        w.click("wipe").await?;
+        w.type_into("wipe-phrase", "清除本机数据").await?;
+        // The app quits as it wipes: the click may lose its WebDriver answer.
+        let _ = w.click("wipe-yes").await;
+        until("the keyring emptied", Duration::from_secs(20), || {
+            std::fs::read_to_string(&keyring_file).is_ok_and(|e| {
+                !e.contains(&sb.sign_key())
+                    && !e.contains("store-token-pair")
+                    && !e.contains(&a.app_auth_token)
+            })
         })
         .await?;
         Ok(())
