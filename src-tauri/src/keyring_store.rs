@@ -6,8 +6,6 @@
 //! for the real-window tests, whose private D-Bus session has no Secret Service. Release
 //! builds do not compile the switch.
 
-use imdesk_core::config::SecretStore;
-use imdesk_core::credentials::{sign_key_entry, store_token_entry, SecretSink};
 use imdesk_core::team_settings::TeamKeyring;
 use meituan_api::Secret;
 
@@ -32,16 +30,6 @@ impl OsKeyring {
                 None
             }
         }
-    }
-}
-
-impl SecretStore for OsKeyring {
-    fn sign_key(&self, developer_id: i64) -> Option<Secret> {
-        Self::read_entry(&sign_key_entry(developer_id))
-    }
-
-    fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
-        Self::read_entry(&store_token_entry(epoi_id, business_id))
     }
 }
 
@@ -81,21 +69,6 @@ impl TeamKeyring for OsKeyring {
 
     fn delete(&self, entry: &str) -> Result<(), String> {
         Self::delete_entry(entry)
-    }
-}
-
-impl SecretSink for OsKeyring {
-    fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String> {
-        Self::write_entry(&sign_key_entry(developer_id), sign_key)
-    }
-
-    fn set_store_token(
-        &self,
-        epoi_id: &str,
-        business_id: u8,
-        token: &Secret,
-    ) -> Result<(), String> {
-        Self::write_entry(&store_token_entry(epoi_id, business_id), token)
     }
 }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::config::{ConfigError, DeskConfig, SecretStore};
+use crate::team_settings::TeamKeyring;
 
 /// The keyring entry (user name under the `imdesk` service) of a developer's signKey.
 pub fn sign_key_entry(developer_id: i64) -> String {
@@ -30,6 +31,31 @@ pub trait SecretSink {
     /// Keeps a store's appAuthToken.
     fn set_store_token(&self, epoi_id: &str, business_id: u8, token: &Secret)
         -> Result<(), String>;
+}
+
+/// A keyring of named entries (the OS keyring, [`crate::token_vault::FileEntries`]) keeps the
+/// signKey and each store's token under their entries.
+impl<K: TeamKeyring + ?Sized> SecretSink for K {
+    fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String> {
+        self.set(&sign_key_entry(developer_id), sign_key)
+    }
+    fn set_store_token(
+        &self,
+        epoi_id: &str,
+        business_id: u8,
+        token: &Secret,
+    ) -> Result<(), String> {
+        self.set(&store_token_entry(epoi_id, business_id), token)
+    }
+}
+
+impl<K: TeamKeyring + ?Sized> SecretStore for K {
+    fn sign_key(&self, developer_id: i64) -> Option<Secret> {
+        self.get(&sign_key_entry(developer_id))
+    }
+    fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
+        self.get(&store_token_entry(epoi_id, business_id))
+    }
 }
 
 /// One store as the agent enters it.

@@ -11,40 +11,23 @@ struct MemoryKeyring {
     refuse: bool,
 }
 
-impl SecretSink for MemoryKeyring {
-    fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String> {
+impl TeamKeyring for MemoryKeyring {
+    fn get(&self, entry: &str) -> Option<Secret> {
+        self.entries.lock().unwrap().get(entry).map(Secret::new)
+    }
+    fn set(&self, entry: &str, value: &Secret) -> Result<(), String> {
         if self.refuse {
             return Err("locked".into());
         }
         self.entries
             .lock()
             .unwrap()
-            .insert(sign_key_entry(developer_id), sign_key.expose().to_owned());
+            .insert(entry.to_owned(), value.expose().to_owned());
         Ok(())
     }
-    fn set_store_token(
-        &self,
-        epoi_id: &str,
-        business_id: u8,
-        token: &Secret,
-    ) -> Result<(), String> {
-        self.entries.lock().unwrap().insert(
-            store_token_entry(epoi_id, business_id),
-            token.expose().to_owned(),
-        );
+    fn delete(&self, entry: &str) -> Result<(), String> {
+        self.entries.lock().unwrap().remove(entry);
         Ok(())
-    }
-}
-
-impl SecretStore for MemoryKeyring {
-    fn sign_key(&self, developer_id: i64) -> Option<Secret> {
-        let e = self.entries.lock().unwrap();
-        e.get(&sign_key_entry(developer_id)).map(Secret::new)
-    }
-    fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
-        let e = self.entries.lock().unwrap();
-        e.get(&store_token_entry(epoi_id, business_id))
-            .map(Secret::new)
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use imdesk_core::config::SecretStore;
-use imdesk_core::credentials::{CredentialsForm, SecretSink, StoreEntryForm};
+use imdesk_core::credentials::{CredentialsForm, StoreEntryForm};
 use imdesk_core::onboarding::{authorise, save_authorised};
 use imdesk_core::team_settings::TeamKeyring;
 use imdesk_core::token_vault::TokenVault;
@@ -45,38 +45,6 @@ impl TeamKeyring for Keyring {
     fn delete(&self, entry: &str) -> Result<(), String> {
         self.0.lock().unwrap().remove(entry);
         Ok(())
-    }
-}
-
-impl SecretSink for Keyring {
-    fn set_sign_key(&self, developer_id: i64, sign_key: &Secret) -> Result<(), String> {
-        self.set(
-            &imdesk_core::credentials::sign_key_entry(developer_id),
-            sign_key,
-        )
-    }
-    fn set_store_token(
-        &self,
-        epoi_id: &str,
-        business_id: u8,
-        token: &Secret,
-    ) -> Result<(), String> {
-        self.set(
-            &imdesk_core::credentials::store_token_entry(epoi_id, business_id),
-            token,
-        )
-    }
-}
-
-impl SecretStore for Keyring {
-    fn sign_key(&self, developer_id: i64) -> Option<Secret> {
-        self.get(&imdesk_core::credentials::sign_key_entry(developer_id))
-    }
-    fn store_token(&self, epoi_id: &str, business_id: u8) -> Option<Secret> {
-        self.get(&imdesk_core::credentials::store_token_entry(
-            epoi_id,
-            business_id,
-        ))
     }
 }
 
