@@ -247,7 +247,12 @@ impl Desk {
         Ok(ReviewContact {
             conversation_id: id,
             group_id: group.group_id.0.to_string(),
-            created: true,
+            // Another desk may have created it a moment ago: the platform then answers with
+            // the same group and says it is not new.
+            created: !matches!(
+                group.new_group.as_deref().map(str::trim),
+                Some("false" | "0")
+            ),
         })
     }
 }

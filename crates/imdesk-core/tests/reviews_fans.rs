@@ -137,6 +137,21 @@ async fn a_review_contact_starts_where_the_right_is_unlocked_and_lands_in_the_in
     assert!(!again.created);
     assert_eq!(again.conversation_id, started.conversation_id);
     assert_eq!(review_inbox(&desk, &a.epoi_id).await.len(), 1);
+    // Another desk of the brand, which has not seen it: the platform answers with the same
+    // group, not a new one, and that desk's inbox gets the same conversation.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = quiet_desk(&sb, &other_dir).await;
+    let there = other
+        .start_review_contact(&a.epoi_id, &review.comment_id)
+        .await
+        .unwrap();
+    assert!(!there.created);
+    assert_eq!(there.conversation_id, started.conversation_id);
+    assert_eq!(
+        review_inbox(&other, &a.epoi_id).await,
+        vec![started.conversation_id.clone()]
+    );
+    other.shutdown().await;
     let page = desk.store_reviews(&a.epoi_id, Some(7)).await.unwrap();
     let listed = page
         .reviews
