@@ -69,4 +69,31 @@ describe('fans page (粉丝群)', () => {
     expect(screen.getByTestId('fans-notice')).toHaveTextContent('本月还可发 29 次');
     expect(screen.getAllByTestId('fans-coupon')).toHaveLength(1);
   });
+
+  it('starts a join-group coupon in an existing group only after confirming', async () => {
+    const { backend, user, store } = await openFans();
+    await user.type(screen.getByTestId('fans-intro'), '进群领券');
+    await user.type(screen.getByTestId('fans-welcome'), '欢迎');
+    await user.click(screen.getByTestId('fans-group-create'));
+    await user.click(screen.getByTestId('fans-group-confirm'));
+    await settle();
+    const groupId = (screen.getByTestId('fans-group') as HTMLElement).dataset.groupId;
+
+    const limit = screen.getByTestId('fans-join-limit') as HTMLInputElement;
+    await user.clear(limit);
+    await user.type(limit, '2');
+    expect(screen.getByTestId('fans-join-problem')).toHaveTextContent('低于使用门槛');
+    expect(screen.getByTestId('fans-join-start')).toBeDisabled();
+    await user.type(limit, '5');
+    await user.click(screen.getByTestId('fans-join-start'));
+    expect(screen.getByTestId('fans-join-confirm-box')).toHaveTextContent('满 25 减 3 元');
+    expect(backend.calls.some((c) => c.name === 'startJoinCoupon')).toBe(false);
+    await user.click(screen.getByTestId('fans-join-confirm'));
+    await settle();
+    expect(backend.calls.filter((c) => c.name === 'startJoinCoupon').map((c) => c.args)).toEqual([
+      [store, groupId, { price: 3, limitPrice: 25, validityDays: 7 }],
+    ]);
+    expect(screen.getByTestId('fans-activities')).toHaveTextContent('满 25 减 3 元，有效 7 天 · 进行中');
+    expect(screen.queryByTestId('fans-join-start')).toBeNull();
+  });
 });
