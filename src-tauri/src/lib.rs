@@ -12,6 +12,7 @@ mod keyring_store;
 mod logging;
 mod notifier;
 mod paths;
+mod review_commands;
 mod settings;
 mod sink;
 mod startup;
@@ -138,6 +139,12 @@ pub fn run() -> ExitCode {
             commands::set_store_im,
             commands::robot_settings,
             commands::save_robot_settings,
+            review_commands::store_reviews,
+            review_commands::start_review_contact,
+            review_commands::store_fans,
+            review_commands::create_fans_group,
+            review_commands::start_join_coupon,
+            review_commands::send_fans_coupon,
             commands::pause_alerts,
             commands::alerts_paused_until,
             commands::save_credentials,

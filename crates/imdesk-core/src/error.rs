@@ -70,6 +70,29 @@ pub enum DeskError {
     /// The store's IM switch is off.
     #[error("IM is switched off for store {0}")]
     ImClosed(String),
+    /// The platform has not given the store the right the action needs (review contact, fans
+    /// groups); nothing was created.
+    #[error("store {store} does not hold the right: {right}")]
+    RightLocked {
+        /// The store's name and ePoiId.
+        store: String,
+        /// Which right, and why it is known to be missing.
+        right: String,
+    },
+    /// The thing to create exists already; `field` names what makes it the same one.
+    #[error("{field}: {what} exists already")]
+    Duplicate {
+        /// The field that makes it a duplicate.
+        field: String,
+        /// What exists.
+        what: String,
+    },
+    /// A time that must lie ahead has passed; `field` names it.
+    #[error("{field} is in the past")]
+    InPast {
+        /// The field.
+        field: String,
+    },
     /// A send failed for good; `code` is the platform's (or `network`, or `local`).
     #[error("send of outbox item {id} failed: {code}: {reason}")]
     SendFailed {
@@ -154,6 +177,9 @@ impl DeskError {
             DeskError::Conflict(_) => ErrorCode::Conflict,
             DeskError::NotOwner { .. } => ErrorCode::NotOwner,
             DeskError::ImClosed(_) => ErrorCode::ImClosed,
+            DeskError::RightLocked { .. } => ErrorCode::RightLocked,
+            DeskError::Duplicate { .. } => ErrorCode::Duplicate,
+            DeskError::InPast { .. } => ErrorCode::InPast,
         }
     }
 

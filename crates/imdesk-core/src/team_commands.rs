@@ -45,6 +45,15 @@ impl Desk {
         self.roster().ok_or_else(solo)
     }
 
+    /// Whether this desk's user may take a supervisor's actions (spending the brand's money):
+    /// the one user of a solo desk, a supervisor of a team.
+    pub(crate) fn is_supervisor(&self) -> bool {
+        match self.roster() {
+            None => true,
+            Some(_) => self.me().is_some_and(|(_, supervisor)| supervisor),
+        }
+    }
+
     /// This desk's agent name and whether they are a supervisor.
     fn me(&self) -> Option<(String, bool)> {
         self.roster()

@@ -872,6 +872,14 @@ pub enum ErrorCode {
     Unsupported,
     /// The disk is full: nothing was lost, but nothing more can be written until there is room.
     DiskFull,
+    /// The store does not hold the platform right the action needs (review contact, fans
+    /// groups); nothing was created.
+    RightLocked,
+    /// The thing to create exists already (a fans group with the same introduction, a
+    /// running join-group coupon); nothing was created.
+    Duplicate,
+    /// A time that must lie ahead (a coupon activity's end) has passed.
+    InPast,
     /// Anything else (a bug): see the log.
     Internal,
 }

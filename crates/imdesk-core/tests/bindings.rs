@@ -67,12 +67,19 @@ fn committed_typescript_matches_the_rust_types() {
 
 /// `commands.ts`: each command `src-tauri` registers, in its order, with the argument names the
 /// webview passes (camelCase, without the `State` the shell injects). Read from the source
-/// because the shell's crate is not a dependency here; panics when `commands.rs` and the
-/// `generate_handler!` list in `lib.rs` disagree.
+/// because the shell's crate is not a dependency here; panics when the `*commands.rs` files
+/// and the `generate_handler!` list in `lib.rs` disagree.
 fn command_table() -> String {
     let shell = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src-tauri/src");
     let read = |file: &str| std::fs::read_to_string(shell.join(file)).unwrap();
-    let commands = read("commands.rs");
+    // `commands.rs` and the feature files beside it (`review_commands.rs`, …), in name order.
+    let mut files: Vec<String> = std::fs::read_dir(&shell)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("commands.rs"))
+        .collect();
+    files.sort();
+    let commands: String = files.iter().map(|f| read(f)).collect::<Vec<_>>().join("\n");
     let lib = read("lib.rs");
     // `State<…>` and the file's aliases of it (`type Host<'a> = State<…>`) are injected, and so
     // are the handles Tauri passes itself (`AppHandle`, `Window`, `Webview`).
@@ -105,7 +112,7 @@ fn command_table() -> String {
     let handler = lib.split("generate_handler![").nth(1).unwrap();
     let registered: Vec<&str> = handler[..handler.find(']').unwrap()]
         .split(',')
-        .map(|c| c.trim().trim_start_matches("commands::"))
+        .map(|c| c.trim().rsplit("::").next().unwrap_or_default())
         .filter(|c| !c.is_empty())
         .collect();
     let names: BTreeSet<&str> = defined.iter().map(|(n, _)| n.as_str()).collect();

@@ -15,6 +15,7 @@ use crate::outbox::{self, NewOutboxMessage, OutboxItem, SendFailure};
 use crate::platform_rates::{self, PlatformRateDay};
 use crate::quarantine::{self, QuarantinedFrame};
 use crate::reply_rates::{self, ReplyRates};
+use crate::review_contact;
 use crate::search::{self, SearchFilter};
 
 /// Declares `name` (blocking) and `name_async` for an operation `f(conn, opts, args…)`.
@@ -69,6 +70,15 @@ operations! {
     fn ensure_conversation / ensure_conversation_async(store: String, biz_type: i32,
         open_user_id: Option<i64>, group_id: Option<i64>, order_id: Option<i64>) -> Conversation
         = conversations::ensure_conversation;
+    write
+    /// The review-contact conversation of a group the desk created, created empty if new.
+    fn open_review_contact / open_review_contact_async(store: String, group_id: i64,
+        comment_id: i64, started_at_ms: i64) -> Conversation
+        = review_contact::open_review_contact;
+    read
+    /// The review-contact conversation about a review, if any.
+    fn review_contact_of / review_contact_of_async(store: String, comment_id: i64)
+        -> Option<Conversation> = review_contact::review_contact_of;
     read
     /// One conversation by id.
     fn conversation / conversation_async(id: i64) -> Option<Conversation> = conversations::conversation;

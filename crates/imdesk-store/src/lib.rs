@@ -39,6 +39,7 @@ pub mod platform_rates;
 mod quarantine;
 mod reply_rates;
 mod retention;
+mod review_contact;
 pub mod schema;
 pub mod search;
 pub mod search_text;

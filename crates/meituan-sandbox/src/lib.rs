@@ -140,8 +140,8 @@ pub use faults::{Faults, DEFAULT_TIMEOUT_HOLD_MS};
 pub use gateway::sign::sign as sign_fields;
 pub use images::ImageRef;
 pub use model::{
-    AutoReplyScene, BlockRecord, ChatKind, Content, CustomerMessage, DropMode, MerchantMessage,
-    OrderInfo, Pushed, ReplyTiming, StoreInfo, UploadInfo,
+    AutoReplyScene, BlockRecord, ChatKind, Content, CustomerMessage, DropMode, FansState,
+    MerchantMessage, OrderInfo, Pushed, ReplyTiming, StoreInfo, UploadInfo,
 };
 pub use push::frame::encode_uri_component;
 pub use sandbox::Sandbox;

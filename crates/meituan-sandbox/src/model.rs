@@ -231,6 +231,21 @@ pub struct AutoReplyScene {
     pub on: bool,
 }
 
+/// A store's fans groups and coupons as the platform holds them (§4.13).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FansState {
+    /// Whether the platform lets the store build fans groups at all.
+    pub allowed: bool,
+    /// `(groupId, groupName, groupIntro)` of each fans group.
+    pub groups: Vec<(i64, String, String)>,
+    /// `couponConfigId` of each coupon sent in a fans group.
+    pub coupons: Vec<String>,
+    /// Join-group coupon activities, running or not.
+    pub activities: usize,
+    /// Coupon sends left this month.
+    pub remain: i64,
+}
+
 /// Why and with what evidence a store blocked a customer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockRecord {

@@ -16,8 +16,8 @@ use crate::envelope::Vocabulary;
 use crate::error::Result;
 use crate::faults::Faults;
 use crate::model::{
-    AutoReplyScene, BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed,
-    ReplyTiming, StoreInfo, UploadInfo,
+    AutoReplyScene, BlockRecord, CustomerMessage, DropMode, FansState, MerchantMessage, OrderInfo,
+    Pushed, ReplyTiming, StoreInfo, UploadInfo,
 };
 use crate::{clock, control, customers, gateway, images, load, push, state};
 
@@ -178,6 +178,19 @@ impl Sandbox {
     /// rates observed from its reply clocks again.
     pub fn script_reply_rates(&self, epoi_id: &str, percents: Option<(f64, f64)>) -> Result<()> {
         self.app.script_reply_rates(epoi_id, percents)
+    }
+    /// The store's fans groups, coupons and coupon quota.
+    pub fn fans(&self, epoi_id: &str) -> Result<FansState> {
+        self.app.fans(epoi_id)
+    }
+    /// Lets the store build fans groups or not (`queryStoreHaveBuild`; a store the platform
+    /// does not allow is refused by `createFansGroup`).
+    pub fn set_fans_groups_allowed(&self, epoi_id: &str, allowed: bool) -> Result<()> {
+        self.app.set_fans_groups_allowed(epoi_id, allowed)
+    }
+    /// Sets the coupon sends left this month (`remainCoupon`).
+    pub fn set_coupon_quota(&self, epoi_id: &str, remain: i64) -> Result<()> {
+        self.app.set_coupon_quota(epoi_id, remain)
     }
     /// Sets the store's IM switch.
     pub fn set_im_status(&self, epoi_id: &str, on: bool) -> Result<()> {

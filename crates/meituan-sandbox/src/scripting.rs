@@ -8,11 +8,11 @@ use crate::clock;
 use crate::error::{Result, SandboxError};
 use crate::images;
 use crate::model::{
-    AutoReplyScene, BlockRecord, CustomerMessage, DropMode, MerchantMessage, OrderInfo, Pushed,
-    ReplyTiming, StoreInfo, UploadInfo,
+    AutoReplyScene, BlockRecord, CustomerMessage, DropMode, FansState, MerchantMessage, OrderInfo,
+    Pushed, ReplyTiming, StoreInfo, UploadInfo,
 };
 use crate::state::chat;
-use crate::state::store::status;
+use crate::state::store::{status, GroupKind};
 use crate::state::World;
 
 fn store_of(w: &World, epoi_id: &str) -> Result<usize> {
@@ -144,6 +144,42 @@ impl Shared {
         let mut w = self.world();
         let store = store_of(&w, epoi_id)?;
         w.stores[store].replies.scripted = percents;
+        Ok(())
+    }
+
+    pub fn fans(&self, epoi_id: &str) -> Result<FansState> {
+        let w = self.world();
+        let s = &w.stores[store_of(&w, epoi_id)?];
+        let groups = s
+            .groups
+            .values()
+            .filter_map(|g| match &g.kind {
+                GroupKind::Fans { name, intro, .. } => {
+                    Some((g.group_id, name.clone(), intro.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(FansState {
+            allowed: !s.fans.barred,
+            groups,
+            coupons: s.fans.coupons.iter().map(|c| c.config_id.clone()).collect(),
+            activities: s.fans.activities.len(),
+            remain: s.fans.remain,
+        })
+    }
+
+    pub fn set_fans_groups_allowed(&self, epoi_id: &str, allowed: bool) -> Result<()> {
+        let mut w = self.world();
+        let store = store_of(&w, epoi_id)?;
+        w.stores[store].fans.barred = !allowed;
+        Ok(())
+    }
+
+    pub fn set_coupon_quota(&self, epoi_id: &str, remain: i64) -> Result<()> {
+        let mut w = self.world();
+        let store = store_of(&w, epoi_id)?;
+        w.stores[store].fans.remain = remain;
         Ok(())
     }
 

@@ -48,6 +48,9 @@ export class Desk {
   ratesOpen = $state(false);
   /** The store whose settings page (IM switch, robot) is open, if any. */
   storePage = $state<string | null>(null);
+  /** The store whose review-contact page (评价联系) or fans page (粉丝群) is open, if any. */
+  reviewsPage = $state<string | null>(null);
+  fansPage = $state<string | null>(null);
   /** Bumped to ask the search box / quick-reply picker to take focus. */
   searchFocus = $state(0);
   quickReplyOpen = $state(0);

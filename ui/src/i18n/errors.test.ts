@@ -22,6 +22,9 @@ const ALL_CODES = {
   unsupported: '该门店的接入方式不支持此操作（无法上传图片）',
   diskFull: '磁盘已满：已保存的数据没有丢失，但在腾出空间前无法继续写入',
   internal: '程序内部错误，请重启后重试；如仍出现请联系技术支持',
+  rightLocked: '该门店的平台权益不允许此操作（未解锁或本月额度已用完），未做任何更改',
+  duplicate: '已存在相同的内容（如相同介绍的粉丝群、进行中的入群券），未重复创建',
+  inPast: '所选时间已经过去，请选择将来的时间',
 } satisfies Record<ErrorCode, string>;
 
 describe('errorText', () => {

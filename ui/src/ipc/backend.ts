@@ -37,6 +37,13 @@ import type { RobotEdit } from './generated/RobotEdit';
 import type { RobotSaveResult } from './generated/RobotSaveResult';
 import type { RobotSettings } from './generated/RobotSettings';
 import type { StoreIm } from './generated/StoreIm';
+import type { FansCouponForm } from './generated/FansCouponForm';
+import type { JoinCouponForm } from './generated/JoinCouponForm';
+import type { NewFansGroup } from './generated/NewFansGroup';
+import type { ReviewContact } from './generated/ReviewContact';
+import type { SentFansCoupon } from './generated/SentFansCoupon';
+import type { StoreFans } from './generated/StoreFans';
+import type { StoreReviews } from './generated/StoreReviews';
 import type { RetentionRun } from './generated/RetentionRun';
 import type { RetentionSettings } from './generated/RetentionSettings';
 import type { RetentionView } from './generated/RetentionView';
@@ -49,6 +56,18 @@ import type { TeamSettingsForm } from './generated/TeamSettingsForm';
 import type { TeamSettingsView } from './generated/TeamSettingsView';
 
 export type { AgentPresence } from './generated/AgentPresence';
+export type { CouponStatus } from './generated/CouponStatus';
+export type { FansCoupon } from './generated/FansCoupon';
+export type { FansCouponForm } from './generated/FansCouponForm';
+export type { FansGroupInfo } from './generated/FansGroupInfo';
+export type { JoinCouponActivity } from './generated/JoinCouponActivity';
+export type { JoinCouponForm } from './generated/JoinCouponForm';
+export type { NewFansGroup } from './generated/NewFansGroup';
+export type { ReviewContact } from './generated/ReviewContact';
+export type { ReviewItem } from './generated/ReviewItem';
+export type { SentFansCoupon } from './generated/SentFansCoupon';
+export type { StoreFans } from './generated/StoreFans';
+export type { StoreReviews } from './generated/StoreReviews';
 export type { AgentView } from './generated/AgentView';
 export type { AssignmentMode } from './generated/AssignmentMode';
 export type { AssignmentView } from './generated/AssignmentView';
@@ -234,6 +253,21 @@ export interface Backend {
    * whole (`textTooLong`, `invalid`) before anything is sent when no store could take it.
    */
   saveRobotSettings(stores: string[], edit: RobotEdit): Promise<RobotSaveResult[]>;
+  /** `store_reviews`: the store's reviews of the last `days` days and its review-contact right. */
+  storeReviews(store: string, days: number | null): Promise<StoreReviews>;
+  /**
+   * `start_review_contact`: a review-contact group on one review, its conversation in the inbox
+   * (`created: false` when the review had one already). `rightLocked` when the store lacks the right.
+   */
+  startReviewContact(store: string, commentId: string): Promise<ReviewContact>;
+  /** `store_fans`: the store's fans groups, join-group coupons, coupons and this month's quota. */
+  storeFans(store: string): Promise<StoreFans>;
+  /** `create_fans_group` (supervisors, after confirming): `duplicate`, `rightLocked`, `invalid`. */
+  createFansGroup(store: string, group: NewFansGroup): Promise<StoreFans>;
+  /** `start_join_coupon` (supervisors, after confirming): a join-group coupon in a fans group. */
+  startJoinCoupon(store: string, groupId: string, coupon: JoinCouponForm): Promise<StoreFans>;
+  /** `send_fans_coupon` (supervisors, after confirming): `inPast`, `rightLocked` (no quota), `invalid`. */
+  sendFansCoupon(store: string, coupon: FansCouponForm): Promise<SentFansCoupon>;
   /**
    * `pause_alerts`: silence non-urgent notifications for `minutes` (null resumes them); resolves
    * to the end of the pause (UTC ms) or null. Urgent alerts still come.

@@ -72,6 +72,14 @@ export class TauriBackend implements Backend {
   setStoreIm: Backend['setStoreIm'] = (store, open) => call('set_store_im', { store, open });
   robotSettings: Backend['robotSettings'] = (store) => call('robot_settings', { store });
   saveRobotSettings: Backend['saveRobotSettings'] = (stores, edit) => call('save_robot_settings', { stores, edit });
+  storeReviews: Backend['storeReviews'] = (store, days) => call('store_reviews', { store, days });
+  startReviewContact: Backend['startReviewContact'] = (store, commentId) =>
+    call('start_review_contact', { store, commentId });
+  storeFans: Backend['storeFans'] = (store) => call('store_fans', { store });
+  createFansGroup: Backend['createFansGroup'] = (store, group) => call('create_fans_group', { store, group });
+  startJoinCoupon: Backend['startJoinCoupon'] = (store, groupId, coupon) =>
+    call('start_join_coupon', { store, groupId, coupon });
+  sendFansCoupon: Backend['sendFansCoupon'] = (store, coupon) => call('send_fans_coupon', { store, coupon });
   pauseAlerts: Backend['pauseAlerts'] = (minutes) => call('pause_alerts', { minutes });
   alertsPausedUntil: Backend['alertsPausedUntil'] = () => call('alerts_paused_until');
   saveCredentials: Backend['saveCredentials'] = (form) => call('save_credentials', { form });

@@ -36,6 +36,11 @@ fn fans_groups(s: &Store) -> Vec<(i64, &str, &str, &str, usize)> {
         .collect()
 }
 
+/// Whether the store may build another fans group.
+fn may_build(s: &Store) -> bool {
+    !s.fans.barred && fans_groups(s).len() < MAX_GROUPS
+}
+
 fn fans_group(s: &Store, id: i64) -> Result<(), ApiError> {
     match s.group(id).map(|g| &g.kind) {
         Some(GroupKind::Fans { .. }) => Ok(()),
@@ -55,7 +60,7 @@ fn page(biz: &Biz, size_key: &str) -> Result<usize, ApiError> {
 pub(super) fn have_build(call: &Call<'_>, w: &mut World) -> ApiResult {
     let s = &w.stores[call.store()?];
     Biz::nothing(call.biz)?;
-    Ok(Some(json!({"status": fans_groups(s).len() < MAX_GROUPS})))
+    Ok(Some(json!({"status": may_build(s)})))
 }
 
 pub(super) fn create_group(call: &Call<'_>, w: &mut World) -> ApiResult {
@@ -77,7 +82,7 @@ pub(super) fn create_group(call: &Call<'_>, w: &mut World) -> ApiResult {
         ));
     }
     let n = fans_groups(&w.stores[store]).len();
-    if n >= MAX_GROUPS {
+    if !may_build(&w.stores[store]) {
         return Err(ApiError::param("the store cannot build more fans groups"));
     }
     let name = format!("{BRAND}粉丝{}群", n + 1);

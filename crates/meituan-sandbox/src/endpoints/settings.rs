@@ -10,7 +10,7 @@ use crate::images;
 use crate::model::BlockRecord;
 use crate::state::chat::add_group;
 use crate::state::reply::{TARGET_PERCENT, URGENT_TARGET_PERCENT};
-use crate::state::store::GroupKind;
+use crate::state::store::{GroupKind, Store};
 use crate::state::World;
 
 /// businessId 2 answers these with a str, 16 with nothing.
@@ -126,6 +126,14 @@ pub(super) fn create_group(call: &Call<'_>, w: &mut World) -> ApiResult {
         .map(|c| c.open_user_id);
     let author =
         author.ok_or_else(|| ApiError::param("comment_id is not a review of this store"))?;
+    // [INF] A review-contact group is the review-contact right (rights code 1, §4.12): a store
+    // without it is refused, as the merchant back office refuses it. An existing group stays
+    // reachable.
+    if s.review_group_of(comment_id).is_none() && !holds_review_contact(s, call.now_ms) {
+        return Err(ApiError::param(
+            "the store does not hold the review-contact right (rights code 1)",
+        ));
+    }
     let (group_id, new) = match s.review_group_of(comment_id) {
         Some(g) => (g, false),
         None => (
@@ -250,11 +258,7 @@ pub(super) fn set_invite_review(call: &Call<'_>, w: &mut World) -> ApiResult {
 pub(super) fn reply_rate(call: &Call<'_>, w: &mut World) -> ApiResult {
     let s = &w.stores[call.store()?];
     Biz::nothing(call.biz)?;
-    let r = s.replies.rates(call.now_ms);
-    let (normal, urgent) = s
-        .replies
-        .scripted
-        .unwrap_or((r.normal_percent(), r.urgent_percent()));
+    let (normal, urgent) = percents(s, call.now_ms);
     let reached = normal >= TARGET_PERCENT as f64;
     let urgent_reached = urgent >= URGENT_TARGET_PERCENT as f64;
     // The rights each rate unlocks (the sandbox's rule): the 5-minute rate gives review contact
@@ -287,4 +291,18 @@ pub(super) fn reply_rate(call: &Call<'_>, w: &mut World) -> ApiResult {
         "rightsList": rights,
         "tempRightsList": [],
     })))
+}
+
+/// The store's 5-minute and urgent reply rates, percent: scripted, or as observed.
+fn percents(s: &Store, now_ms: i64) -> (f64, f64) {
+    let r = s.replies.rates(now_ms);
+    s.replies
+        .scripted
+        .unwrap_or((r.normal_percent(), r.urgent_percent()))
+}
+
+/// Whether the store holds the review-contact right (code 1): the sandbox's rule ties it to the
+/// 5-minute rate, as `getReversionRateAndRightsList` reports it.
+fn holds_review_contact(s: &Store, now_ms: i64) -> bool {
+    percents(s, now_ms).0 >= TARGET_PERCENT as f64
 }

@@ -175,6 +175,8 @@ pub(crate) struct FansBook {
     pub coupons: Vec<Coupon>,
     /// Coupon sends left this month.
     pub remain: i64,
+    /// The platform does not let the store build fans groups.
+    pub barred: bool,
 }
 
 /// One store.

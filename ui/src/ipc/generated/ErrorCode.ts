@@ -3,4 +3,4 @@
 /**
  * The closed set of failures the UI branches on.
  */
-export type ErrorCode = "emptyText" | "textTooLong" | "customerBlocked" | "windowClosed" | "imClosed" | "notFound" | "platform" | "conflict" | "uncertain" | "notOwner" | "network" | "auth" | "invalid" | "badImage" | "unsupported" | "diskFull" | "internal";
+export type ErrorCode = "emptyText" | "textTooLong" | "customerBlocked" | "windowClosed" | "imClosed" | "notFound" | "platform" | "conflict" | "uncertain" | "notOwner" | "network" | "auth" | "invalid" | "badImage" | "unsupported" | "diskFull" | "rightLocked" | "duplicate" | "inPast" | "internal";

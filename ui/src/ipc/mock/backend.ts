@@ -43,6 +43,13 @@ import type {
   RobotSaveResult,
   RobotSettings,
   StoreIm,
+  FansCouponForm,
+  JoinCouponForm,
+  NewFansGroup,
+  ReviewContact,
+  SentFansCoupon,
+  StoreFans,
+  StoreReviews,
   RetentionSettings,
   RetentionView,
   SearchHit,
@@ -59,6 +66,7 @@ import { DEFAULT_ALERTS, MOCK_CLOCK } from './defaults';
 import { demoBundle, demoDoctorReport } from './doctor';
 import { compareRows, demoReplyRates, matchesFilter, rowAt } from './rules';
 import { MockStoreAdmin } from './store-admin';
+import { MockMarketing } from './marketing';
 import { demoPlatformRates } from './platform-rates';
 
 export type MockBackendOptions = {
@@ -150,6 +158,8 @@ export class MockBackend implements Backend {
   connection: ConnectionStatus;
   /** Each store's IM switch and robot; `storeAdmin.failing` makes a store's token fail. */
   readonly storeAdmin: MockStoreAdmin;
+  /** Reviews, review contacts and fans groups; `marketing.contactLocked` withholds the right. */
+  readonly marketing: MockMarketing;
   /** Every command call, for tests that check what the UI asked (name and arguments). */
   readonly calls: { name: string; args: unknown[] }[] = [];
 
@@ -160,6 +170,9 @@ export class MockBackend implements Backend {
     for (const conversation of this.brand.conversations) this.byId.set(conversation.row.id, conversation);
     this.live = options.live ?? false;
     this.storeAdmin = new MockStoreAdmin(this.brand.stores, this.clock);
+    this.marketing = new MockMarketing(this.brand.stores, this.clock, (store, groupId, commentId) =>
+      this.addReviewContact(store, groupId, commentId),
+    );
     this.nextReplyId = Math.max(0, ...this.brand.quickReplies.map((r) => r.id)) + 1;
     const sockets = [0, 1, 2].map((index) => ({ index, state: 'open' as const, lastFrameAt: this.clock(), reconnects: 0, quarantined: 0 }));
     this.connection = { state: 'online', sockets, quarantinedTotal: 0, team: null };
@@ -594,6 +607,80 @@ export class MockBackend implements Backend {
     this.record('saveRobotSettings', stores, edit);
     const results = this.storeAdmin.saveRobotSettings(stores, edit);
     return 'code' in results ? Promise.reject(results) : results;
+  }
+
+  /** A started review contact's conversation, empty, at the top of the recent ones. */
+  private addReviewContact(store: string, groupId: string, commentId: string): string {
+    const id = `${store}|4|${groupId}`;
+    const storeName = this.brand.stores.find((s) => s.epoiId === store)?.name ?? store;
+    const conversation: MockConversation = {
+      row: {
+        id,
+        storeId: store,
+        storeName,
+        kind: 'reviewContact',
+        title: { kind: 'review', commentId },
+        lastBody: 'text',
+        lastText: '',
+        lastAt: this.clock(),
+        lastFromCustomer: false,
+        orderState: null,
+        sceneTag: null,
+        sceneName: null,
+        urgent: false,
+        attention: false,
+        unread: 0,
+        deadlineAt: null,
+        awaitingSince: null,
+        blocked: false,
+      },
+      messages: [],
+      order: null,
+      review: null,
+      draft: '',
+      composeBlock: null,
+      windowClosesAt: null,
+    };
+    this.brand.conversations.push(conversation);
+    this.byId.set(id, conversation);
+    this.changed([id], true);
+    return id;
+  }
+
+  async storeReviews(store: string, days: number | null): Promise<StoreReviews> {
+    this.record('storeReviews', store, days);
+    const shown = this.marketing.storeReviews(store, days);
+    return 'code' in shown ? Promise.reject(shown) : shown;
+  }
+
+  async startReviewContact(store: string, commentId: string): Promise<ReviewContact> {
+    this.record('startReviewContact', store, commentId);
+    const shown = this.marketing.startReviewContact(store, commentId);
+    return 'code' in shown ? Promise.reject(shown) : shown;
+  }
+
+  async storeFans(store: string): Promise<StoreFans> {
+    this.record('storeFans', store);
+    const shown = this.marketing.storeFans(store);
+    return 'code' in shown ? Promise.reject(shown) : shown;
+  }
+
+  async createFansGroup(store: string, group: NewFansGroup): Promise<StoreFans> {
+    this.record('createFansGroup', store, group);
+    const shown = this.marketing.createFansGroup(store, group);
+    return 'code' in shown ? Promise.reject(shown) : shown;
+  }
+
+  async startJoinCoupon(store: string, groupId: string, coupon: JoinCouponForm): Promise<StoreFans> {
+    this.record('startJoinCoupon', store, groupId, coupon);
+    const shown = this.marketing.startJoinCoupon(store, groupId, coupon);
+    return 'code' in shown ? Promise.reject(shown) : shown;
+  }
+
+  async sendFansCoupon(store: string, coupon: FansCouponForm): Promise<SentFansCoupon> {
+    this.record('sendFansCoupon', store, coupon);
+    const shown = this.marketing.sendFansCoupon(store, coupon);
+    return 'code' in shown ? Promise.reject(shown) : shown;
   }
 
   async pauseAlerts(minutes: number | null): Promise<number | null> {
