@@ -70,6 +70,20 @@ describe('fans page (粉丝群)', () => {
     expect(screen.getAllByTestId('fans-coupon')).toHaveLength(1);
   });
 
+  it('shows the field the core refused, in its words, when a form gets past the page', async () => {
+    const { backend, user } = await openFans();
+    backend.createFansGroup = () =>
+      Promise.reject({ code: 'invalid', message: 'fans group: welcome is longer than 100 characters', platformMsg: null });
+    await user.type(screen.getByTestId('fans-intro'), '进群领券');
+    await user.type(screen.getByTestId('fans-welcome'), '欢迎');
+    await user.click(screen.getByTestId('fans-group-create'));
+    await user.click(screen.getByTestId('fans-group-confirm'));
+    await settle();
+    const refused = screen.getByTestId('fans-error');
+    expect(refused).toHaveTextContent('输入内容有误');
+    expect(refused).toHaveTextContent('welcome is longer than 100 characters');
+  });
+
   it('starts a join-group coupon in an existing group only after confirming', async () => {
     const { backend, user, store } = await openFans();
     await user.type(screen.getByTestId('fans-intro'), '进群领券');
