@@ -37,7 +37,7 @@ impl TreeSample {
             .into_iter()
             .map(|(n, (count, kb))| (n.to_owned(), count, kb))
             .collect();
-        v.sort_by(|a, b| b.2.cmp(&a.2));
+        v.sort_by_key(|p| std::cmp::Reverse(p.2));
         v
     }
 }
