@@ -70,7 +70,7 @@ impl Config {
             work: work.context(usage)?,
             messages: env_num("IMDESK_GUI_BENCH_MESSAGES", 1_000_000),
             conversations: env_num("IMDESK_GUI_BENCH_CONVERSATIONS", 50_000),
-            starts: env_num("IMDESK_GUI_BENCH_STARTS", 3usize).max(1),
+            starts: env_num("IMDESK_GUI_BENCH_STARTS", 5usize).max(1),
             settle: Duration::from_secs(env_num("IMDESK_GUI_BENCH_SETTLE_S", 20)),
             peak_messages: env_num("IMDESK_GUI_BENCH_PEAK_MESSAGES", 3_600),
             peak_secs: env_num("IMDESK_GUI_BENCH_PEAK_SECS", 300.0),

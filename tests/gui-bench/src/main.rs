@@ -12,7 +12,7 @@
 //!    reports after the first page of the inbox has rendered and painted (Svelte `tick()`, then
 //!    the same two frames), which includes the engine opening the 1M-message cache and the
 //!    first `inbox_page` answer: what the agent waits for. After an untimed warm-up start of
-//!    each, `IMDESK_GUI_BENCH_STARTS` (default 3) alternating starts; medians. Target: imdesk
+//!    each, `IMDESK_GUI_BENCH_STARTS` (default 5) alternating starts; medians. Target: imdesk
 //!    ≤ 1.5× the empty window.
 //! 3. **Growth over a dinner peak**, compressed: the last imdesk run stays up and its own demo
 //!    sandbox (found from its `sandbox serving gateway=` log line) is asked through its
