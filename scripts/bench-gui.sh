@@ -4,7 +4,7 @@
 # both as .deb with the Tauri CLI (no second build), then runs bench-gui (tests/gui-bench), which
 # starts a private Xvfb and D-Bus session and measures idle PSS of each whole process tree,
 # start to first page, imdesk's PSS over a compressed dinner peak, and the sizes. It prints our
-# figure beside the empty window's, the ratio and PASS/MISS per target. Takes ~10 minutes
+# figure beside the empty window's, the ratio and PASS/MISS per target. Takes ~13 minutes
 # after the build (the first run also generates the 1M-message cache, kept under the target
 # directory). Not part of scripts/test.sh: too slow. Sizes and rates: see
 # tests/gui-bench/src/main.rs (IMDESK_GUI_BENCH_*).
