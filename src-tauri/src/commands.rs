@@ -650,3 +650,10 @@ pub async fn delete_shared_quick_reply(host: Host<'_>, id: String) -> Reply<()> 
 pub async fn supervisor_wall(host: Host<'_>) -> Reply<SupervisorWall> {
     Ok(host.desk().await?.supervisor_wall().await?)
 }
+
+/// The window painted its first inbox page: a marker for the GUI benchmark
+/// (`scripts/bench-gui.sh`), printed on stderr only when `IMDESK_BENCH_MARKS=1`.
+#[tauri::command]
+pub fn first_inbox_page_shown() {
+    crate::bench_marks::mark("first-inbox-page");
+}

@@ -5,6 +5,7 @@
 //! sounds, keyring). Business rules live in `imdesk-core`; each command calls one engine
 //! method and maps its error.
 
+mod bench_marks;
 mod commands;
 mod host;
 mod instance;
@@ -175,6 +176,7 @@ pub fn run() -> ExitCode {
             commands::stored_credentials,
             commands::export_desk_config,
             commands::import_desk_config,
+            commands::first_inbox_page_shown,
         ])
         .build(context);
     let app = match result {

@@ -174,6 +174,11 @@ export function isIpcError(value: unknown): value is IpcError {
 export interface Backend {
   /** `app_info`: version, data directory and whether the app runs on the demo sandbox. */
   appInfo(): Promise<AppInfo>;
+  /**
+   * `first_inbox_page_shown`: the first inbox page is painted. A marker for the GUI benchmark
+   * (`scripts/bench-gui.sh`); the shell ignores it unless started with `IMDESK_BENCH_MARKS=1`.
+   */
+  firstInboxPageShown(): Promise<void>;
   /** `list_stores`: the brand's stores with their counters. */
   listStores(): Promise<StoreSummary[]>;
   /** `inbox_page`: one window of the deadline-ordered inbox. */

@@ -38,6 +38,7 @@ function toIpcError(error: unknown): IpcError {
 
 export class TauriBackend implements Backend {
   appInfo: Backend['appInfo'] = () => call('app_info');
+  firstInboxPageShown: Backend['firstInboxPageShown'] = () => call('first_inbox_page_shown');
   listStores: Backend['listStores'] = () => call('list_stores');
   inboxPage: Backend['inboxPage'] = (query) => call('inbox_page', { query });
   conversationHistory: Backend['conversationHistory'] = (conversationId, before, limit) =>

@@ -70,4 +70,5 @@ export const COMMANDS = {
   stored_credentials: [],
   export_desk_config: [],
   import_desk_config: ["text"],
+  first_inbox_page_shown: [],
 } as const;

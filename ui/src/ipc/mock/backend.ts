@@ -186,6 +186,10 @@ export class MockBackend implements Backend {
     return this.byId.get(id);
   }
 
+  firstInboxPageShown(): Promise<void> {
+    return Promise.resolve();
+  }
+
   appInfo(): Promise<AppInfo> {
     this.record('appInfo');
     const info = this.info;
