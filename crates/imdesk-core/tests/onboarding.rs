@@ -6,47 +6,17 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use imdesk_core::config::SecretStore;
 use imdesk_core::credentials::{CredentialsForm, StoreEntryForm};
 use imdesk_core::onboarding::{authorise, save_authorised};
-use imdesk_core::team_settings::TeamKeyring;
-use imdesk_core::token_vault::TokenVault;
+use imdesk_core::token_vault::{FileEntries, TokenVault};
 use imdesk_core::view::TokenHealth;
 use imdesk_core::{Desk, DeskConfig, DeskOptions};
-use meituan_api::Secret;
 use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig, StoreInfo};
-
-/// The OS keyring's stand-in for this test: one map of entries.
-#[derive(Default)]
-struct Keyring(Mutex<BTreeMap<String, String>>);
-
-impl Keyring {
-    fn entries(&self) -> BTreeMap<String, String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-impl TeamKeyring for Keyring {
-    fn get(&self, entry: &str) -> Option<Secret> {
-        self.0.lock().unwrap().get(entry).map(Secret::new)
-    }
-    fn set(&self, entry: &str, value: &Secret) -> Result<(), String> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(entry.to_owned(), value.expose().to_owned());
-        Ok(())
-    }
-    fn delete(&self, entry: &str) -> Result<(), String> {
-        self.0.lock().unwrap().remove(entry);
-        Ok(())
-    }
-}
 
 fn entry(s: &StoreInfo, token: &str, code: &str) -> StoreEntryForm {
     StoreEntryForm {
@@ -73,7 +43,10 @@ async fn a_store_is_authorised_checked_saved_and_runs_without_retyping_the_other
     let (a, b) = (sb.stores()[0].clone(), sb.stores()[1].clone());
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("imdesk.toml");
-    let keyring = Arc::new(Keyring::default());
+    // The keyring of a process without an OS keyring: an owner-only JSON file of entries.
+    let ring = dir.path().join("keyring.json");
+    let keyring = Arc::new(FileEntries::new(&ring));
+    let entries = || std::fs::read_to_string(&ring).unwrap_or_default();
     let gateway = DeskConfig {
         gateway_url: sb.gateway_url().to_owned(),
         ..DeskConfig::default()
@@ -91,7 +64,7 @@ async fn a_store_is_authorised_checked_saved_and_runs_without_retyping_the_other
     save_authorised(&first, &ok, &file, keyring.clone()).unwrap();
 
     // A token that does not work is refused naming the store; nothing changes.
-    let before = (std::fs::read_to_string(&file).unwrap(), keyring.entries());
+    let before = (std::fs::read_to_string(&file).unwrap(), entries());
     let wrong = form(vec![entry(&a, "", ""), entry(&b, "not-a-token", "")], "");
     let e = message(
         authorise(&wrong, &gateway, keyring.as_ref())
@@ -133,10 +106,7 @@ async fn a_store_is_authorised_checked_saved_and_runs_without_retyping_the_other
             .unwrap_err(),
     );
     assert!(e.contains("not both"), "{e}");
-    assert_eq!(
-        (std::fs::read_to_string(&file).unwrap(), keyring.entries()),
-        before
-    );
+    assert_eq!((std::fs::read_to_string(&file).unwrap(), entries()), before);
 
     // The second store by an authorisation code, the first left blank (kept, not retyped,
     // not re-checked); the signKey blank too (kept in the keyring).
@@ -155,10 +125,12 @@ async fn a_store_is_authorised_checked_saved_and_runs_without_retyping_the_other
     // The code is never written; the file holds no secret; the pair is in the keyring.
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(!text.contains(&code) && !text.contains(&sb.sign_key()));
-    let entries = keyring.entries();
-    assert!(entries
+    let kept: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&entries()).unwrap();
+    assert!(kept
         .keys()
         .any(|k| k.starts_with("store-token-pair:") && k.contains(&b.epoi_id)));
+    assert!(!entries().contains(&code));
     assert!(keyring.store_token(&b.epoi_id, b.business_id).is_some());
 
     // The engine started from what was saved runs both stores, and renews the code's store
