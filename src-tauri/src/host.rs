@@ -133,11 +133,13 @@ impl DeskHost {
         match result {
             Ok(desk) => {
                 tracing::info!(demo = self.is_demo(), "engine started");
-                // Notifications name stores as the engine knows them (the demo's included).
+                let desk = Arc::new(desk);
+                let _ = self.sender.send(Slot::Ready(desk.clone()));
+                // Notifications name stores as the engine knows them (the demo's included);
+                // read after the window may already ask for its first page.
                 if let Ok(stores) = desk.stores().await {
                     sink.set_store_names(stores.into_iter().map(|s| (s.epoi_id, s.name)));
                 }
-                let _ = self.sender.send(Slot::Ready(Arc::new(desk)));
                 None
             }
             Err(e) => {
