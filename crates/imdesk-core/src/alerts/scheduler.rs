@@ -141,11 +141,6 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         self.clocks.reschedule(&self.settings.fractions(), now);
     }
 
-    /// Updates the local UTC offset (call when the OS zone or daylight saving changes).
-    pub fn set_utc_offset(&mut self, utc_offset_secs: i32) {
-        self.utc_offset_secs = utc_offset_secs;
-    }
-
     /// The tray's "pause notifications until": non-urgent alerts stay silent until `until`.
     pub fn pause_until(&mut self, until: TimeMs) {
         self.paused_until = Some(until);
