@@ -9,12 +9,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use imdesk_core::credentials::{sign_key_entry, store_token_entry};
+use imdesk_core::credentials::{sign_key_entry, store_entries};
 use imdesk_core::team_settings::{TeamKeyring, CREDS_ENTRY, URL_ENTRY};
-use imdesk_core::token_vault::pair_entry;
 use imdesk_core::DeskConfig;
-use meituan_api::StoreKey;
-use meituan_wire::BusinessId;
 
 /// The webview's storage, under the data directory.
 pub const WEBVIEW_DIR: &str = "webview";
@@ -35,10 +32,7 @@ fn entries_of(config: &DeskConfig) -> Vec<String> {
         .into_iter()
         .collect();
     for s in &config.stores {
-        entries.push(store_token_entry(&s.epoi_id, s.business_id));
-        if let Ok(business) = BusinessId::from_code(i64::from(s.business_id)) {
-            entries.push(pair_entry(&StoreKey::new(s.epoi_id.as_str(), business)));
-        }
+        entries.extend(store_entries(&s.epoi_id, s.business_id));
     }
     entries.extend([URL_ENTRY.to_owned(), CREDS_ENTRY.to_owned()]);
     entries

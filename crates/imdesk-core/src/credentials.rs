@@ -23,6 +23,17 @@ pub fn store_token_entry(epoi_id: &str, business_id: u8) -> String {
     format!("appAuthToken:{epoi_id}:{business_id}")
 }
 
+/// Every keyring entry a store may have: its appAuthToken and its kept token pair
+/// ([`crate::token_vault`]), e.g. to remove a store or wipe a desk.
+pub fn store_entries(epoi_id: &str, business_id: u8) -> Vec<String> {
+    let pair = meituan_wire::BusinessId::from_code(i64::from(business_id))
+        .ok()
+        .map(|b| crate::token_vault::pair_entry(&meituan_api::StoreKey::new(epoi_id, b)));
+    std::iter::once(store_token_entry(epoi_id, business_id))
+        .chain(pair)
+        .collect()
+}
+
 /// Where secrets are written (the OS keyring in the app). Errors are short reasons without
 /// the secret.
 pub trait SecretSink {

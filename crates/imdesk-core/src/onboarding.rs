@@ -196,11 +196,7 @@ where
             .iter()
             .any(|s| s.epoi_id == old.epoi_id && s.business_id == old.business_id)
     }) {
-        let token = crate::credentials::store_token_entry(&gone.epoi_id, gone.business_id);
-        let pair = BusinessId::from_code(i64::from(gone.business_id))
-            .ok()
-            .map(|b| crate::token_vault::pair_entry(&StoreKey::new(gone.epoi_id.as_str(), b)));
-        for name in std::iter::once(token).chain(pair) {
+        for name in crate::credentials::store_entries(&gone.epoi_id, gone.business_id) {
             if let Err(e) = keyring.delete(&name) {
                 tracing::warn!(store = %gone.epoi_id, "a removed store's token stays in the keyring: {e}");
             }

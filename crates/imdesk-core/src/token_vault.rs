@@ -46,10 +46,6 @@ impl std::fmt::Debug for TokenVault {
 
 /// The keyring entry of a store's kept token pair.
 pub fn pair_entry(key: &StoreKey) -> String {
-    entry(key)
-}
-
-fn entry(key: &StoreKey) -> String {
     format!("store-token-pair:{}:{}", key.store, key.business_id.code())
 }
 
@@ -73,10 +69,10 @@ impl TokenVault {
         self.configured
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(entry(key), configured.expose().to_owned());
+            .insert(pair_entry(key), configured.expose().to_owned());
         let kept = self
             .entries
-            .get(&entry(key))
+            .get(&pair_entry(key))
             .and_then(|s| serde_json::from_str::<Kept>(s.expose()).ok())
             .filter(|k| k.configured == configured.expose());
         match kept {
@@ -94,7 +90,7 @@ impl TokenVault {
     }
 
     fn save(&self, key: &StoreKey, token: &StoreToken) -> Result<(), String> {
-        let name = entry(key);
+        let name = pair_entry(key);
         let configured = self
             .configured
             .lock()
@@ -118,7 +114,7 @@ impl TokenVault {
         self.configured
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(entry(key), token.access_token.expose().to_owned());
+            .insert(pair_entry(key), token.access_token.expose().to_owned());
         self.save(key, token)
     }
 
