@@ -20,7 +20,7 @@ use imdesk_core::view::{
 use imdesk_core::DeskOptions;
 use tauri::State;
 
-use crate::host::DeskHost;
+use crate::host::{internal, DeskHost};
 use crate::paths::AppPaths;
 use crate::settings::UiLanguage;
 use crate::updates::Updates;
@@ -345,11 +345,7 @@ pub fn export_desk_config(paths: State<'_, AppPaths>) -> Reply<String> {
     let file = export_dir(&paths).join("imdesk-desk-config.toml");
     let written =
         std::fs::create_dir_all(export_dir(&paths)).and_then(|()| std::fs::write(&file, text));
-    written.map_err(|e| IpcError {
-        code: ErrorCode::Internal,
-        message: format!("{}: {e}", file.display()),
-        platform_msg: None,
-    })?;
+    written.map_err(|e| internal(format!("{}: {e}", file.display())))?;
     Ok(file.display().to_string())
 }
 
@@ -381,11 +377,8 @@ pub async fn save_credentials(
 ) -> Reply<()> {
     let path = config_path()?;
     // The gateway this desk talks to (`IMDESK_GATEWAY_URL`, the config file, or Meituan's).
-    let current = imdesk_core::DeskConfig::load_default().map_err(|e| IpcError {
-        code: ErrorCode::Internal,
-        message: format!("configuration unreadable: {e}"),
-        platform_msg: None,
-    })?;
+    let current = imdesk_core::DeskConfig::load_default()
+        .map_err(|e| internal(format!("configuration unreadable: {e}")))?;
     let keyring = crate::keyring_store::OsKeyring;
     let authorised = imdesk_core::onboarding::authorise(&form, &current, &keyring).await?;
     imdesk_core::onboarding::save_authorised(&form, &authorised, &path, Arc::new(keyring))?;
@@ -394,11 +387,8 @@ pub async fn save_credentials(
         checked = authorised.len(),
         "credentials saved; the engine reloads with them"
     );
-    let config = crate::load_config(&paths).map_err(|e| IpcError {
-        code: ErrorCode::Internal,
-        message: format!("configuration unreadable: {e}"),
-        platform_msg: None,
-    })?;
+    let config = crate::load_config(&paths)
+        .map_err(|e| internal(format!("configuration unreadable: {e}")))?;
     match host.reload(config).await {
         Some(e) => Err(e),
         None => Ok(()),
@@ -406,11 +396,8 @@ pub async fn save_credentials(
 }
 
 fn config_path() -> Reply<std::path::PathBuf> {
-    imdesk_core::DeskConfig::default_path().ok_or_else(|| IpcError {
-        code: ErrorCode::Internal,
-        message: "this platform has no config directory".into(),
-        platform_msg: None,
-    })
+    imdesk_core::DeskConfig::default_path()
+        .ok_or_else(|| internal("this platform has no config directory".to_owned()))
 }
 
 /// 设置 → 团队模式 as the page may see it: whether a server URL (password masked) and NATS
@@ -503,11 +490,9 @@ pub async fn install_update(
     let options = DeskOptions::default();
     let second = local_second_of_day(options.clock.now(), options.utc_offset_secs);
     let gate = install_gate(&settings, second, replying);
-    updates.install_if(&app, gate).map_err(|e| IpcError {
-        code: ErrorCode::Internal,
-        message: format!("the update could not be installed: {}", e.0),
-        platform_msg: None,
-    })
+    updates
+        .install_if(&app, gate)
+        .map_err(|e| internal(format!("the update could not be installed: {}", e.0)))
 }
 
 /// 设置 → 数据保留: the retention settings and the last pruning run.
@@ -556,11 +541,7 @@ fn request_wipe(wipe: &crate::wipe::Wipe) -> Reply<()> {
     // The configuration as saved now: stores added since the start have entries too.
     let current = imdesk_core::DeskConfig::load_default().ok();
     wipe.request(&crate::keyring_store::OsKeyring, current.as_ref())
-        .map_err(|reason| IpcError {
-            code: ErrorCode::Internal,
-            message: format!("keyring: {reason}"),
-            platform_msg: None,
-        })
+        .map_err(|reason| internal(format!("keyring: {reason}")))
 }
 
 /// Team mode: claims a conversation (认领) for this desk's agent.

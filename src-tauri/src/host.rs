@@ -279,7 +279,8 @@ impl DeskHost {
     }
 }
 
-fn internal(message: String) -> IpcError {
+/// An internal failure with its reason, for the window.
+pub(crate) fn internal(message: String) -> IpcError {
     IpcError {
         code: ErrorCode::Internal,
         message,
