@@ -15,7 +15,7 @@ use nats_harness::NatsServer;
 
 mod common;
 
-use common::{desk_command, exported_lines, relay, run_within, wait_for};
+use common::{desk_command, exported_lines, log_file, poll_until, relay, run_within, wait_for};
 
 /// (store, msg_id) → how many times `imdesk-cli export` printed it from the desk's database.
 async fn exported(nats: &NatsServer, home: &Path, db: &Path) -> HashMap<(String, i64), usize> {
@@ -26,14 +26,76 @@ async fn exported(nats: &NatsServer, home: &Path, db: &Path) -> HashMap<(String,
     exported_lines(&out)
 }
 
+/// Which pushed messages the desk lacks, each with when it was pushed relative to relay A's
+/// SIGKILL (the burst's pacing: message `i` is due `i / rate` after the burst began) and
+/// which relay archives hold it.
+async fn missing_report(
+    nats: &NatsServer,
+    home: &Path,
+    desk: &HashMap<(String, i64), usize>,
+    expected: &[(String, i64)],
+    burst: usize,
+    kill_after: Duration,
+) -> String {
+    let a = exported(nats, home, &home.join("relay-a.sqlite3")).await;
+    let b = exported(nats, home, &home.join("relay-b.sqlite3")).await;
+    let missing: Vec<String> = expected
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !desk.contains_key(k))
+        .map(|(i, (store, msg_id))| {
+            let when = if i < burst {
+                let at = i as f64 / BURST_RATE;
+                format!("{:+.3} s from the kill", at - kill_after.as_secs_f64())
+            } else {
+                format!("after the burst (#{})", i - burst)
+            };
+            let held: Vec<&str> = [("relay A", &a), ("relay B", &b)]
+                .into_iter()
+                .filter(|(_, archive)| archive.contains_key(&(store.clone(), *msg_id)))
+                .map(|(name, _)| name)
+                .collect();
+            format!("store {store} msg_id {msg_id}: pushed {when}; archived by {held:?}")
+        })
+        .collect();
+    // A long run of them is shown by its two ends.
+    let shown = if missing.len() > 2 * SHOWN_ENDS {
+        let skipped = missing.len() - 2 * SHOWN_ENDS;
+        let (head, tail) = (
+            &missing[..SHOWN_ENDS],
+            &missing[missing.len() - SHOWN_ENDS..],
+        );
+        format!(
+            "{}\n  … {skipped} more …\n  {}",
+            head.join("\n  "),
+            tail.join("\n  ")
+        )
+    } else {
+        missing.join("\n  ")
+    };
+    format!(
+        "the desk holds {} of {} pushed messages; missing {}:\n  {shown}",
+        expected.len() - missing.len(),
+        expected.len(),
+        missing.len(),
+    )
+}
+
+/// How many missing messages the report shows at each end of a long list.
+const SHOWN_ENDS: usize = 25;
+
+/// The burst's rate (messages per second).
+const BURST_RATE: f64 = 1_000.0;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_relays_one_killed_mid_peak_lose_nothing_and_sends_go_on() {
     let nats = NatsServer::start().unwrap();
     let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let mut a = relay(&sb, &nats, &home.join("relay-a.sqlite3"), "relay-a", 3);
-    let mut b = relay(&sb, &nats, &home.join("relay-b.sqlite3"), "relay-b", 2);
+    let (a_db, b_db) = (home.join("relay-a.sqlite3"), home.join("relay-b.sqlite3"));
+    let mut a = relay(&sb, &nats, &a_db, "relay-a", 3);
+    let mut b = relay(&sb, &nats, &b_db, "relay-b", 2);
     wait_for(30, "the 3 + 2 push sockets of both relays", async || {
         sb.open_connections() == 5
     })
@@ -41,19 +103,23 @@ async fn two_relays_one_killed_mid_peak_lose_nothing_and_sends_go_on() {
     let desk_db = home.join("desk.sqlite3");
     let mut desk = desk_command(&nats, home, &desk_db, "alice", &["headless"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log_file(&desk_db))
         .spawn()
         .unwrap();
 
     // A peak: 1,000 messages at 1,000 msg/s; relay A is killed half-way through.
     let mut pushed = Vec::new();
-    let load = sb.run_load(1_000, 1_000.0);
+    let began = Instant::now();
+    let load = sb.run_load(1_000, BURST_RATE);
     let kill = async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         a.start_kill().unwrap(); // SIGKILL
+        let killed = began.elapsed();
         a.wait().await.unwrap();
+        killed
     };
-    let (burst, ()) = tokio::join!(load, kill);
+    let (burst, kill_after) = tokio::join!(load, kill);
+    let burst_len = burst.len();
     pushed.extend(burst);
     // And after it, relay B alone.
     pushed.extend(sb.run_load(200, 500.0).await);
@@ -61,11 +127,25 @@ async fn two_relays_one_killed_mid_peak_lose_nothing_and_sends_go_on() {
         .iter()
         .map(|p| (p.epoi_id.clone(), p.msg_id))
         .collect();
-    wait_for(60, "every pushed message on the desk", async || {
+    let all_there = poll_until(60, async || {
         let got = exported(&nats, home, &desk_db).await;
         expected.iter().all(|k| got.contains_key(k))
     })
     .await;
+    if !all_there {
+        let got = exported(&nats, home, &desk_db).await;
+        let report = missing_report(&nats, home, &got, &expected, burst_len, kill_after).await;
+        let relay_b = match b.try_wait() {
+            Ok(None) => "running".to_owned(),
+            other => format!("gone ({other:?})"),
+        };
+        let logs = dir.keep();
+        panic!(
+            "timed out waiting for every pushed message on the desk: {report}\n\
+             relay B is {relay_b}; relay and desk logs kept in {}",
+            logs.display()
+        );
+    }
     let got = exported(&nats, home, &desk_db).await;
     let doubled: Vec<_> = got.iter().filter(|(_, n)| **n > 1).collect();
     assert!(doubled.is_empty(), "stored more than once: {doubled:?}");

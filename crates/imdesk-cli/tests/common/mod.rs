@@ -46,15 +46,22 @@ pub async fn run_within(secs: u64, mut c: Command, what: &[&str]) -> Output {
 }
 
 /// Polls `check` every 50 ms until it holds, or fails the test after `secs` seconds.
-pub async fn wait_for(secs: u64, what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub async fn wait_for(secs: u64, what: &str, check: impl AsyncFnMut() -> bool) {
+    if !poll_until(secs, check).await {
+        panic!("timed out waiting for: {what}");
+    }
+}
+
+/// Polls `check` every 50 ms until it holds (`true`) or `secs` seconds pass (`false`).
+pub async fn poll_until(secs: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     while tokio::time::Instant::now() < deadline {
         if check().await {
-            return;
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("timed out waiting for: {what}");
+    false
 }
 
 /// What `imdesk-cli export` printed: (store, msg_id) → how many times. Empty when the
@@ -75,7 +82,14 @@ pub fn exported_lines(out: &Output) -> std::collections::HashMap<(String, i64), 
     seen
 }
 
-/// A relay process with `connections` push sockets.
+/// Where a process's log goes: a file beside its database (`<db>.log`), so that a failing
+/// test can point at it.
+pub fn log_file(db: &Path) -> Stdio {
+    Stdio::from(std::fs::File::create(db.with_extension("log")).unwrap())
+}
+
+/// A relay process with `connections` push sockets; its log goes to `<db>.log`
+/// (`IMDESK_LOG` of the test's environment sets the filter).
 pub fn relay(sb: &Sandbox, nats: &NatsServer, db: &Path, id: &str, connections: u8) -> Child {
     let mut c = Command::new(BIN);
     c.args(["relay", "--id", id]);
@@ -84,7 +98,7 @@ pub fn relay(sb: &Sandbox, nats: &NatsServer, db: &Path, id: &str, connections: 
         .env("IMDESK_PUSH_CONNECTIONS", connections.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log_file(db))
         .kill_on_drop(true);
     c.spawn().unwrap()
 }
@@ -107,5 +121,8 @@ pub fn desk_command(
         .env("IMDESK_DB", db)
         .stdin(Stdio::null())
         .kill_on_drop(true);
+    if let Ok(filter) = std::env::var("IMDESK_LOG") {
+        c.env("IMDESK_LOG", filter);
+    }
     c
 }
