@@ -191,22 +191,54 @@ pub fn stream_config() -> jetstream::stream::Config {
     }
 }
 
-/// A KV bucket a relay keeps.
+/// A KV bucket a relay keeps (created if missing, with history 1; an existing one is used as
+/// it is).
 pub async fn ensure_bucket(
     js: &jetstream::Context,
     bucket: &str,
 ) -> DeskResult<jetstream::kv::Store> {
-    match js.get_key_value(bucket).await {
+    open_or_create_bucket(
+        js,
+        jetstream::kv::Config {
+            bucket: bucket.to_owned(),
+            history: 1,
+            storage: jetstream::stream::StorageType::File,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// The bucket `config` names: the existing one as it is, or a new one made with `config`.
+pub(crate) async fn open_or_create_bucket(
+    js: &jetstream::Context,
+    config: jetstream::kv::Config,
+) -> DeskResult<jetstream::kv::Store> {
+    match js.get_key_value(&config.bucket).await {
         Ok(kv) => Ok(kv),
-        Err(_) => js
-            .create_key_value(jetstream::kv::Config {
-                bucket: bucket.to_owned(),
-                history: 1,
-                storage: jetstream::stream::StorageType::File,
-                ..Default::default()
-            })
+        Err(_) => create_bucket(js, config).await,
+    }
+}
+
+/// Creates the bucket `config` names, after a look found none. Two relays start together:
+/// between this relay's look and its create, the other may have created the bucket and
+/// already changed it (`roster::ensure_buckets` turns rollups off), and the server refuses a
+/// create that differs from the stream it holds ("stream name already in use with a
+/// different configuration", 10058). So a failed create looks again, and a bucket that exists
+/// by then is used as it is, as if the first look had found it; only when there is still
+/// none is the create's error returned. (Before this, the relay that lost the race exited at
+/// start, and the brand ran on one relay without knowing it.)
+pub(crate) async fn create_bucket(
+    js: &jetstream::Context,
+    config: jetstream::kv::Config,
+) -> DeskResult<jetstream::kv::Store> {
+    let bucket = config.bucket.clone();
+    match js.create_key_value(config).await {
+        Ok(kv) => Ok(kv),
+        Err(create) => js
+            .get_key_value(&bucket)
             .await
-            .map_err(|e| DeskError::Team(format!("KV bucket {bucket}: {e}"))),
+            .map_err(|_| DeskError::Team(format!("KV bucket {bucket}: {create}"))),
     }
 }
 
@@ -384,5 +416,54 @@ mod tests {
     fn unseen_is_read_back_from_the_reason() {
         assert_eq!(unseen_of(UNSEEN_COLLEAGUE), Unseen::ColleagueReplied);
         assert_eq!(unseen_of("customer_wrote: 2"), Unseen::CustomerWrote);
+    }
+
+    /// Two relays start together. Relay B looks for the team's buckets and finds none; relay A
+    /// then creates them and turns their rollups off; only then does B's create reach the
+    /// server, which refuses it (its configuration still allows rollups). B must take A's
+    /// buckets rather than stop: a relay that failed here exited at start, and a brand
+    /// meant to run on two relays ran on one (the team_relays failover test lost every
+    /// message after relay A's SIGKILL).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_relay_whose_create_lost_the_race_takes_the_bucket_the_other_made() {
+        let nats = nats_harness::NatsServer::start().unwrap();
+        let js = jetstream::new(
+            connect(&TeamConfig::new(nats.url(), "test"), "test")
+                .await
+                .unwrap(),
+        );
+        // Relay A, all the way through.
+        roster::ensure_buckets(&js).await.unwrap();
+        // Relay B, after a look that found nothing.
+        for bucket in [
+            roster::ASSIGN_BUCKET,
+            roster::AGENTS_BUCKET,
+            roster::PRESENCE_BUCKET,
+            roster::SETTINGS_BUCKET,
+            roster::QUICK_BUCKET,
+        ] {
+            let config = jetstream::kv::Config {
+                bucket: bucket.to_owned(),
+                history: 1,
+                storage: jetstream::stream::StorageType::File,
+                ..Default::default()
+            };
+            let kv = create_bucket(&js, config)
+                .await
+                .unwrap_or_else(|e| panic!("{bucket}: {e}"));
+            kv.put("k", "v".into()).await.unwrap();
+            // Still A's bucket as A left it: no rollups.
+            let mut stream = js.get_stream(format!("KV_{bucket}")).await.unwrap();
+            assert!(
+                !stream.info().await.unwrap().config.allow_rollup,
+                "{bucket}"
+            );
+        }
+        // A create that fails for another reason, with no bucket behind it, still fails.
+        let bad = jetstream::kv::Config {
+            bucket: "NO SUCH BUCKET".to_owned(),
+            ..Default::default()
+        };
+        assert!(create_bucket(&js, bad).await.is_err());
     }
 }

@@ -383,19 +383,17 @@ async fn forbid_rollups(js: &jetstream::Context, bucket: &str) -> DeskResult<()>
 pub const LEASE_TTL: Duration = Duration::from_secs(10);
 
 async fn ensure_lease_bucket(js: &jetstream::Context) -> DeskResult<kv::Store> {
-    match js.get_key_value(LEASE_BUCKET).await {
-        Ok(kv) => Ok(kv),
-        Err(_) => js
-            .create_key_value(kv::Config {
-                bucket: LEASE_BUCKET.to_owned(),
-                history: 1,
-                max_age: LEASE_TTL,
-                storage: jetstream::stream::StorageType::File,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| DeskError::Team(format!("KV bucket {LEASE_BUCKET}: {e}"))),
-    }
+    super::open_or_create_bucket(
+        js,
+        kv::Config {
+            bucket: LEASE_BUCKET.to_owned(),
+            history: 1,
+            max_age: LEASE_TTL,
+            storage: jetstream::stream::StorageType::File,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// The buckets a roster reads and writes.
