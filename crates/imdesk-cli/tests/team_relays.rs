@@ -15,7 +15,9 @@ use nats_harness::NatsServer;
 
 mod common;
 
-use common::{desk_command, exported_lines, log_file, poll_until, relay, run_within, wait_for};
+use common::{
+    desk_command, exported_lines, log_file, poll_until, relay, relay_ready, run_within, wait_for,
+};
 
 /// (store, msg_id) → how many times `imdesk-cli export` printed it from the desk's database.
 async fn exported(nats: &NatsServer, home: &Path, db: &Path) -> HashMap<(String, i64), usize> {
@@ -96,6 +98,8 @@ async fn two_relays_one_killed_mid_peak_lose_nothing_and_sends_go_on() {
     let (a_db, b_db) = (home.join("relay-a.sqlite3"), home.join("relay-b.sqlite3"));
     let mut a = relay(&sb, &nats, &a_db, "relay-a", 3);
     let mut b = relay(&sb, &nats, &b_db, "relay-b", 2);
+    relay_ready(&mut a, &a_db, 30).await;
+    relay_ready(&mut b, &b_db, 30).await;
     wait_for(30, "the 3 + 2 push sockets of both relays", async || {
         sb.open_connections() == 5
     })

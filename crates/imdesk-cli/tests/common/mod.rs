@@ -89,7 +89,8 @@ pub fn log_file(db: &Path) -> Stdio {
 }
 
 /// A relay process with `connections` push sockets; its log goes to `<db>.log`
-/// (`IMDESK_LOG` of the test's environment sets the filter).
+/// (`IMDESK_LOG` of the test's environment sets the filter), and its stdout says when it
+/// runs ([`relay_ready`]).
 pub fn relay(sb: &Sandbox, nats: &NatsServer, db: &Path, id: &str, connections: u8) -> Child {
     let mut c = Command::new(BIN);
     c.args(["relay", "--id", id]);
@@ -97,10 +98,32 @@ pub fn relay(sb: &Sandbox, nats: &NatsServer, db: &Path, id: &str, connections: 
         .env("IMDESK_NATS_URL", nats.url())
         .env("IMDESK_PUSH_CONNECTIONS", connections.to_string())
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(log_file(db))
         .kill_on_drop(true);
     c.spawn().unwrap()
+}
+
+/// Waits up to `secs` for the line a [`relay`] prints once it relays (its engine started and
+/// its team buckets and consumer in place). A relay that exits or stays silent instead fails
+/// the test with its log: a relay lost at start would otherwise show up much later as
+/// messages missing after a failover.
+pub async fn relay_ready(relay: &mut Child, db: &Path, secs: u64) {
+    use tokio::io::AsyncBufReadExt as _;
+    let stdout = relay.stdout.take().expect("the relay's stdout is piped");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(secs), lines.next_line()).await;
+    if let Ok(Ok(Some(line))) = &line {
+        if line.contains("\"relay\"") {
+            return;
+        }
+    }
+    let status = relay.try_wait().ok().flatten();
+    let log = std::fs::read_to_string(db.with_extension("log")).unwrap_or_default();
+    panic!(
+        "relay {} did not start in {secs} s (stdout {line:?}, exit {status:?}); its log:\n{log}",
+        db.display()
+    );
 }
 
 /// A team desk's command: NATS only, no platform credentials.
