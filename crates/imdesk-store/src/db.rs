@@ -159,7 +159,8 @@ impl Store {
             .name("imdesk-store-writer".into())
             .spawn({
                 let options = shared.clone();
-                move || writer_loop(writer, jobs_rx, max_batch, &options)
+                let readers = readers.clone();
+                move || writer_loop(writer, jobs_rx, max_batch, &options, &readers)
             })
             .map_err(StoreError::WriterStart)?;
         Ok(Self {
@@ -483,11 +484,31 @@ fn writer_loop(
     jobs: Receiver<Job>,
     max_batch: usize,
     options: &SharedOptions,
+    readers: &(Sender<Connection>, Receiver<Connection>),
 ) {
     let mut state = WriterState::default();
+    let release_after = options.now().release_after;
+    // Whether the writer has worked since the caches were last given back.
+    let mut worked = false;
     // Adaptive batching: block for the first job, then take whatever else is already queued,
     // and commit once. Under load batches grow by themselves; when idle, latency stays low.
-    while let Ok(first) = jobs.recv() {
+    loop {
+        let first = match release_after.filter(|_| worked) {
+            Some(quiet) => match jobs.recv_timeout(quiet) {
+                Ok(job) => job,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    release_memory(&conn, readers);
+                    worked = false;
+                    continue;
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            },
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
+        worked = true;
         let mut batch = vec![first];
         while batch.len() < max_batch {
             match jobs.try_recv() {
@@ -502,6 +523,39 @@ fn writer_loop(
         tracing::warn!(error = %e, "PRAGMA optimize failed on close");
     }
 }
+
+/// Gives the page caches of the writer and of every reader not in use back to the allocator,
+/// then glibc's free pages back to the system (see [`StoreOptions::release_after`]). A reader
+/// in use keeps its cache; it is taken from the pool and returned at once, so a read that
+/// wants it meanwhile waits microseconds.
+fn release_memory(writer: &Connection, readers: &(Sender<Connection>, Receiver<Connection>)) {
+    let (give_back, pool) = readers;
+    let idle: Vec<Connection> = pool.try_iter().collect();
+    for conn in std::iter::once(writer).chain(&idle) {
+        if let Err(e) = conn.release_memory() {
+            tracing::debug!(error = %e, "sqlite3_db_release_memory failed");
+        }
+    }
+    for conn in idle {
+        // The pool has room for every connection it lent.
+        let _ = give_back.send(conn);
+    }
+    trim_heap();
+}
+
+/// Returns the C heap's free pages to the system: SQLite's pages are freed one by one, all
+/// over glibc's arenas, and `free` alone gives back only a heap's top.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // one libc call without arguments that point anywhere
+fn trim_heap() {
+    // SAFETY: malloc_trim only walks glibc's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_heap() {}
 
 fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy, state: &mut WriterState) {
     let WriterState { cache, messages } = state;

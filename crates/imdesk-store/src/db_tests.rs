@@ -230,3 +230,73 @@ fn marks_never_pass_a_batch_that_did_not_commit() {
     commit(Vec::new(), mark(2, 3)).unwrap();
     assert_eq!(at(&store).as_deref(), Some("5"));
 }
+
+/// Bytes of page cache a connection holds (`SQLITE_DBSTATUS_CACHE_USED`).
+#[allow(unsafe_code)] // one status read on a live connection's handle
+fn cache_used(conn: &Connection) -> i64 {
+    let (mut current, mut highwater) = (0, 0);
+    // SAFETY: the handle belongs to `conn`, which outlives the call; the outputs are locals.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_status(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+            &mut current,
+            &mut highwater,
+            0,
+        )
+    };
+    assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+    i64::from(current)
+}
+
+#[test]
+fn an_idle_writer_gives_the_page_caches_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = std::time::Duration::from_millis(300);
+    let store = Store::open(
+        dir.path().join("cache.db"),
+        StoreOptions {
+            readers: 1,
+            release_after: Some(quiet),
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    store
+        .write(|c| {
+            c.execute_batch(
+                "CREATE TABLE filler(x);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+                 INSERT INTO filler SELECT randomblob(400) FROM n;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let scan = |c: &Connection| -> Result<i64> {
+        c.query_row("SELECT sum(length(x)) FROM filler", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        Ok(cache_used(c))
+    };
+    // A write (the writer has worked), then a scan that fills the reader's cache.
+    store
+        .write(|c| Ok(c.execute("DELETE FROM filler WHERE rowid = 1", [])?))
+        .unwrap();
+    let filled = store.read(scan).unwrap();
+    assert!(
+        filled > 1_000_000,
+        "the scan cached the table: {filled} bytes"
+    );
+    // Quiet for longer than `release_after`: the reader's and the writer's caches are given back.
+    std::thread::sleep(quiet * 4);
+    let reader_after = store.read(|c| Ok(cache_used(c))).unwrap();
+    assert!(
+        reader_after < filled / 10,
+        "the idle reader gave its cache back: {reader_after} of {filled} bytes"
+    );
+    let writer_after = store.write(|c| Ok(cache_used(c))).unwrap();
+    assert!(
+        writer_after < 200_000,
+        "the idle writer gave its cache back: {writer_after} bytes"
+    );
+}

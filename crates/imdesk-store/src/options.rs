@@ -113,6 +113,13 @@ pub struct StoreOptions {
     pub max_batch_jobs: usize,
     /// When the WAL is checkpointed.
     pub checkpoint: CheckpointPolicy,
+    /// How long the writer must have had nothing to do before the connections give their page
+    /// caches back (`sqlite3_db_release_memory` on the writer and every idle reader, then
+    /// glibc's free pages to the system). A desk idles most of the day: without this, the
+    /// caches stay as full as the last burst or the start's scans left them (tens of MiB on a
+    /// 1M-message cache). Pages read again later come from the OS page cache. `None` keeps
+    /// the caches.
+    pub release_after: Option<std::time::Duration>,
     /// Take the database's writer lock (`<database>.lock`), so that a second desk on the
     /// same file is refused. On by default; off only for a short-lived reader beside a live
     /// desk (`imdesk-cli export`), which must not be refused for the desk's sake.
@@ -130,6 +137,7 @@ impl Default for StoreOptions {
             reader_cache_kib: 8 * 1024,
             max_batch_jobs: 512,
             checkpoint: CheckpointPolicy::default(),
+            release_after: Some(std::time::Duration::from_secs(2)),
             exclusive: true,
         }
     }
