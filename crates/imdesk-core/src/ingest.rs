@@ -185,7 +185,7 @@ async fn queue_batch<A: Arrival>(inner: &Ingest, batch: &mut Vec<A>) -> Option<Q
             None => {}
         }
         if let Some(seq) = seq {
-            covers = Some(covers.map_or((seq, seq), |(from, _)| (from, seq)));
+            covers = Some(extend_run(covers, seq));
         }
     }
     for q in quarantined {
@@ -213,6 +213,20 @@ async fn queue_batch<A: Arrival>(inner: &Ingest, batch: &mut Vec<A>) -> Option<Q
         covers,
         barriers,
     })
+}
+
+/// The stream sequences a batch covers once `seq` is in it. A sequence below the start of
+/// what is covered so far starts again from it: after a batch fails to commit, the mirror
+/// follows the stream again from the committed position while records it had already passed
+/// on are still queued here, so one batch may hold those (111..150) and then the first records
+/// read again (100..120). Only the second part can move the committed position (the store's
+/// `Mark` and `applied` move only from stored + 1); covering both as (111, 120) never could,
+/// and the position stayed where it was from then on.
+fn extend_run(covers: Option<(u64, u64)>, seq: u64) -> (u64, u64) {
+    match covers {
+        Some((from, to)) if seq >= from => (from, to.max(seq)),
+        _ => (seq, seq),
+    }
 }
 
 /// Waits for each queued batch's commit, in queue order, then announces it.
@@ -427,5 +441,25 @@ async fn keep(inner: &Ingest, raw: String, reason: String, at: TimeMs) {
         .await
     {
         tracing::error!(reason, "cannot quarantine a frame: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extend_run;
+
+    fn covered(seqs: &[u64]) -> Option<(u64, u64)> {
+        seqs.iter().fold(None, |c, &s| Some(extend_run(c, s)))
+    }
+
+    #[test]
+    fn a_batch_covers_its_records_and_restarts_where_the_stream_was_read_again() {
+        assert_eq!(covered(&[]), None);
+        assert_eq!(covered(&[7]), Some((7, 7)));
+        assert_eq!(covered(&[100, 101, 102]), Some((100, 102)));
+        // Records passed on before a rewind (111..=113), then the stream again from 100.
+        assert_eq!(covered(&[111, 112, 113, 100, 101]), Some((100, 101)));
+        // A record delivered twice does not cut the run short.
+        assert_eq!(covered(&[100, 101, 101, 102]), Some((100, 102)));
     }
 }
