@@ -30,12 +30,21 @@ pub(crate) struct Inner {
     jobs: Option<Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     checkpointer: Option<JoinHandle<()>>,
-    readers: (Sender<Connection>, Receiver<Connection>),
+    readers: Arc<ReaderPool>,
     options: SharedOptions,
     pub(crate) path: PathBuf,
     /// Released after the threads above are joined (fields drop after `Drop::drop`), so no
     /// second desk can open the file while this one still commits its last batch.
     _lock: Option<crate::lock::DbLock>,
+}
+
+/// The reader connections, lent one at a time. The writer thread also takes the idle ones
+/// when it gives the caches back (see [`StoreOptions::release_after`]).
+struct ReaderPool {
+    give_back: Sender<Connection>,
+    lend: Receiver<Connection>,
+    /// Whether a read ran since the caches were last given back.
+    used: std::sync::atomic::AtomicBool,
 }
 
 /// The options as they are now: shared with the writer thread, which reads the clock policy
@@ -145,12 +154,17 @@ impl Store {
         let (checkpoints, checkpointer) =
             checkpoint::start(&path, BUSY_TIMEOUT, options.checkpoint)?;
         checkpoint::install_hook(&mut writer, checkpoints, &options.checkpoint)?;
-        let readers = crossbeam_channel::bounded(options.readers.max(1));
+        let (give_back, lend) = crossbeam_channel::bounded(options.readers.max(1));
         for _ in 0..options.readers.max(1) {
             let conn = open_reader(&path, &options)?;
             // The channel has room for exactly these connections.
-            let _ = readers.0.send(conn);
+            let _ = give_back.send(conn);
         }
+        let readers = Arc::new(ReaderPool {
+            give_back,
+            lend,
+            used: std::sync::atomic::AtomicBool::new(false),
+        });
         options.clock.validate()?;
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Job>();
         let max_batch = options.max_batch_jobs.max(1);
@@ -208,11 +222,12 @@ impl Store {
     /// Runs `f` on a reader connection of the pool, blocking the calling thread (do not call
     /// from an async executor thread; use [`Store::read_async`] there).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let (give_back, pool) = &self.inner.readers;
-        let conn = pool.recv().map_err(|_| StoreError::WriterGone)?;
+        let pool = &self.inner.readers;
+        let conn = pool.lend.recv().map_err(|_| StoreError::WriterGone)?;
+        pool.used.store(true, std::sync::atomic::Ordering::Relaxed);
         let lease = Lease {
             conn: Some(conn),
-            give_back,
+            give_back: &pool.give_back,
         };
         match &lease.conn {
             Some(conn) => f(conn),
@@ -484,21 +499,27 @@ fn writer_loop(
     jobs: Receiver<Job>,
     max_batch: usize,
     options: &SharedOptions,
-    readers: &(Sender<Connection>, Receiver<Connection>),
+    readers: &ReaderPool,
 ) {
     let mut state = WriterState::default();
     let release_after = options.now().release_after;
-    // Whether the writer has worked since the caches were last given back.
-    let mut worked = false;
+    // Whether the writer wrote, or a reader kept its cache, since the caches were last given
+    // back (reads are told by the pool's `used`).
+    let mut held = false;
     // Adaptive batching: block for the first job, then take whatever else is already queued,
     // and commit once. Under load batches grow by themselves; when idle, latency stays low.
     loop {
-        let first = match release_after.filter(|_| worked) {
+        let first = match release_after {
+            // Idle, the writer wakes once per `quiet` to see whether there is a cache to give back.
             Some(quiet) => match jobs.recv_timeout(quiet) {
                 Ok(job) => job,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    release_memory(&conn, readers);
-                    worked = false;
+                    let read = readers
+                        .used
+                        .swap(false, std::sync::atomic::Ordering::Relaxed);
+                    if held || read {
+                        held = !release_memory(&conn, readers);
+                    }
                     continue;
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
@@ -508,7 +529,7 @@ fn writer_loop(
                 Err(_) => break,
             },
         };
-        worked = true;
+        held = true;
         let mut batch = vec![first];
         while batch.len() < max_batch {
             match jobs.try_recv() {
@@ -524,23 +545,26 @@ fn writer_loop(
     }
 }
 
-/// Gives the page caches of the writer and of every reader not in use back to the allocator,
-/// then glibc's free pages back to the system (see [`StoreOptions::release_after`]). A reader
-/// in use keeps its cache; it is taken from the pool and returned at once, so a read that
-/// wants it meanwhile waits microseconds.
-fn release_memory(writer: &Connection, readers: &(Sender<Connection>, Receiver<Connection>)) {
-    let (give_back, pool) = readers;
-    let idle: Vec<Connection> = pool.try_iter().collect();
-    for conn in std::iter::once(writer).chain(&idle) {
-        if let Err(e) = conn.release_memory() {
-            tracing::debug!(error = %e, "sqlite3_db_release_memory failed");
-        }
-    }
+/// Gives the page caches of every reader not in use and of the writer back to the allocator,
+/// then glibc's free pages back to the system (see [`StoreOptions::release_after`]). Returns
+/// whether every reader was idle: one in use keeps its cache until the next call. The idle
+/// readers go back to the pool before the writer's cache is released, so a read that wants
+/// one meanwhile waits for the readers' release only.
+fn release_memory(writer: &Connection, readers: &ReaderPool) -> bool {
+    let idle: Vec<Connection> = readers.lend.try_iter().collect();
+    let all = idle.len() == readers.lend.capacity().unwrap_or(0);
     for conn in idle {
+        if let Err(e) = conn.release_memory() {
+            tracing::debug!(error = %e, "sqlite3_db_release_memory failed on a reader");
+        }
         // The pool has room for every connection it lent.
-        let _ = give_back.send(conn);
+        let _ = readers.give_back.send(conn);
+    }
+    if let Err(e) = writer.release_memory() {
+        tracing::debug!(error = %e, "sqlite3_db_release_memory failed on the writer");
     }
     trim_heap();
+    all
 }
 
 /// Returns the C heap's free pages to the system: SQLite's pages are freed one by one, all

@@ -113,12 +113,15 @@ pub struct StoreOptions {
     pub max_batch_jobs: usize,
     /// When the WAL is checkpointed.
     pub checkpoint: CheckpointPolicy,
-    /// How long the writer must have had nothing to do before the connections give their page
-    /// caches back (`sqlite3_db_release_memory` on the writer and every idle reader, then
-    /// glibc's free pages to the system). A desk idles most of the day: without this, the
-    /// caches stay as full as the last burst or the start's scans left them (tens of MiB on a
-    /// 1M-message cache). Pages read again later come from the OS page cache. `None` keeps
-    /// the caches.
+    /// How long the writer must have had nothing to write before the connections give their
+    /// page caches back (`sqlite3_db_release_memory` on every idle reader and on the writer,
+    /// then glibc's free pages to the system), when it wrote or a reader read since the last
+    /// time; a reader in use then keeps its cache until the next quiet period. A desk idles
+    /// most of the day: without this, the caches stayed as full as the start's scans or the
+    /// last burst left them (tens of MiB on a 1M-message cache). What it costs: the first
+    /// statements after a quiet period read their pages from the OS page cache again (a few
+    /// microseconds each), and the writer wakes once per period while idle. Two seconds: a
+    /// peak's messages come faster and keep the caches. `None` keeps the caches.
     pub release_after: Option<std::time::Duration>,
     /// Take the database's writer lock (`<database>.lock`), so that a second desk on the
     /// same file is refused. On by default; off only for a short-lived reader beside a live
