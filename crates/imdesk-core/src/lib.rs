@@ -42,6 +42,7 @@ pub mod fans;
 pub mod ingest;
 mod link;
 pub mod logs;
+pub mod memory;
 pub mod onboarding;
 mod options;
 mod outbox;
