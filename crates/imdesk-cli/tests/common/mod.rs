@@ -115,6 +115,9 @@ pub async fn relay_ready(relay: &mut Child, db: &Path, secs: u64) {
     let line = tokio::time::timeout(Duration::from_secs(secs), lines.next_line()).await;
     if let Ok(Ok(Some(line))) = &line {
         if line.contains("\"relay\"") {
+            // The rest of its stdout is read and dropped, so that a later line never meets
+            // a closed pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
             return;
         }
     }

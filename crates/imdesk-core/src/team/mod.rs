@@ -435,13 +435,7 @@ mod tests {
         // Relay A, all the way through.
         roster::ensure_buckets(&js).await.unwrap();
         // Relay B, after a look that found nothing.
-        for bucket in [
-            roster::ASSIGN_BUCKET,
-            roster::AGENTS_BUCKET,
-            roster::PRESENCE_BUCKET,
-            roster::SETTINGS_BUCKET,
-            roster::QUICK_BUCKET,
-        ] {
+        for bucket in roster::TEAM_BUCKETS {
             let config = jetstream::kv::Config {
                 bucket: bucket.to_owned(),
                 history: 1,

@@ -340,19 +340,22 @@ pub struct ClaimOutcome {
 /// The team's buckets as a relay creates them. History 1: a bucket holds the current state;
 /// rollups stay off (an agent's write must not be able to wipe a bucket; `stream_config`).
 pub async fn ensure_buckets(js: &jetstream::Context) -> DeskResult<()> {
-    for bucket in [
-        ASSIGN_BUCKET,
-        AGENTS_BUCKET,
-        PRESENCE_BUCKET,
-        SETTINGS_BUCKET,
-        QUICK_BUCKET,
-    ] {
+    for bucket in TEAM_BUCKETS {
         super::ensure_bucket(js, bucket).await?;
         forbid_rollups(js, bucket).await?;
     }
     ensure_lease_bucket(js).await?;
     Ok(())
 }
+
+/// The team's KV buckets with history 1 that [`ensure_buckets`] makes (the lease bucket aside).
+pub(crate) const TEAM_BUCKETS: [&str; 5] = [
+    ASSIGN_BUCKET,
+    AGENTS_BUCKET,
+    PRESENCE_BUCKET,
+    SETTINGS_BUCKET,
+    QUICK_BUCKET,
+];
 
 /// Agents and supervisors write these buckets, and subject permissions cannot see headers: a
 /// write carrying `Nats-Rollup: all` would wipe every owner. KV creates its streams with
