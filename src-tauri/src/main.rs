@@ -9,11 +9,5 @@ fn main() -> std::process::ExitCode {
     imdesk_app::run()
 }
 
-/// Allocator settings for a desk that idles all day ([`imdesk_core::memory`]), applied from
-/// the ELF constructors before the first allocation. A numbered `.init_array` section runs
-/// before the plain ones, where other crates' constructors (which allocate) are.
-#[cfg(target_os = "linux")]
-#[used]
-#[allow(unsafe_code)] // a constructor entry: runs once, before main, without arguments
-#[link_section = ".init_array.00200"]
-static TUNE_ALLOCATORS: extern "C" fn() = imdesk_core::memory::tune_allocators;
+// Allocator settings for a desk that idles all day (imdesk_core::memory).
+imdesk_core::tune_allocators_at_start!();

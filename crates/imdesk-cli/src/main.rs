@@ -12,13 +12,8 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Relays and headless desks idle most of the day too: the same allocator settings as the
-/// window ([`imdesk_core::memory`]), from the ELF constructors, before the first allocation.
-#[cfg(target_os = "linux")]
-#[used]
-#[allow(unsafe_code)] // a constructor entry: runs once, before main, without arguments
-#[link_section = ".init_array.00200"]
-static TUNE_ALLOCATORS: extern "C" fn() = imdesk_core::memory::tune_allocators;
+// Relays and headless desks idle most of the day too (imdesk_core::memory).
+imdesk_core::tune_allocators_at_start!();
 
 mod api_cmd;
 mod doctor_cmd;

@@ -56,6 +56,8 @@
 /// The allocator the application binaries use (`imdesk-cli`, the Tauri shell).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The product's allocator settings too (imdesk_core::memory).
+imdesk_core::tune_allocators_at_start!();
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

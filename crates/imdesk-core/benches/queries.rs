@@ -35,6 +35,8 @@
 /// The allocator the application binaries use (`imdesk-cli`, the Tauri shell).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The product's allocator settings too (imdesk_core::memory).
+imdesk_core::tune_allocators_at_start!();
 
 #[path = "../../imdesk-store/benches/common/mod.rs"]
 mod common;

@@ -26,6 +26,8 @@
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// The product's allocator settings too (imdesk_core::memory).
+imdesk_core::tune_allocators_at_start!();
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,7 +1,8 @@
 //! Allocator settings for the processes that run all day and idle most of it: the window,
-//! headless desks and relays. Each binary runs [`tune_allocators`] from its ELF constructors
-//! (see `src-tauri/src/main.rs`), before its first allocation: mimalloc reserves its first
-//! arena on that allocation with the options in force then.
+//! headless desks and relays (and the benchmarks, which measure their code paths). Each binary
+//! runs [`tune_allocators`] from its ELF constructors ([`tune_allocators_at_start!`]), before
+//! its first allocation: mimalloc reserves its first arena on that allocation with the options
+//! in force then.
 //!
 //! - mimalloc (Rust's heap): arenas are committed as they are used (`arena_eager_commit` 0)
 //!   instead of whole at reservation, which mimalloc does by default where the OS overcommits
@@ -17,6 +18,20 @@
 //!
 //! Linux with glibc only: elsewhere mimalloc does not commit arenas up front and there are
 //! no glibc arenas.
+
+/// Declares the constructor entry that runs [`tune_allocators`] before the first allocation,
+/// in a binary (or benchmark) that uses mimalloc. A numbered `.init_array` section runs before
+/// the plain ones, where other crates' constructors (which allocate) are.
+#[macro_export]
+macro_rules! tune_allocators_at_start {
+    () => {
+        #[cfg(target_os = "linux")]
+        #[used]
+        #[allow(unsafe_code)] // a constructor entry: runs once, before main, without arguments
+        #[link_section = ".init_array.00200"]
+        static TUNE_ALLOCATORS: extern "C" fn() = $crate::memory::tune_allocators;
+    };
+}
 
 /// `mi_option_arena_eager_commit`: the fifth entry of `mi_option_e` in mimalloc.h (v2 and
 /// v3 alike).
