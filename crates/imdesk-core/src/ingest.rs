@@ -446,7 +446,15 @@ async fn keep(inner: &Ingest, raw: String, reason: String, at: TimeMs) {
 
 #[cfg(test)]
 mod tests {
-    use super::extend_run;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::sync::{mpsc, oneshot, watch, Notify};
+    use tokio_util::sync::CancellationToken;
+
+    use super::{extend_run, run, Ingest, MirrorHooks};
+    use crate::team::mirror::Mirrored;
+    use crate::team::CURSOR_KEY;
 
     fn covered(seqs: &[u64]) -> Option<(u64, u64)> {
         seqs.iter().fold(None, |c, &s| Some(extend_run(c, s)))
@@ -461,5 +469,83 @@ mod tests {
         assert_eq!(covered(&[111, 112, 113, 100, 101]), Some((100, 101)));
         // A record delivered twice does not cut the run short.
         assert_eq!(covered(&[100, 101, 101, 102]), Some((100, 102)));
+    }
+
+    /// A stream record without a message (what the mirror hands over for other subjects).
+    fn record(seq: u64) -> Mirrored {
+        Mirrored {
+            event: None,
+            seq: Some(seq),
+            barrier: None,
+        }
+    }
+
+    /// After a batch failed to commit at 100, the mirror reads the stream again from 100 while
+    /// 111..=150 are still queued: one batch gets both. The committed position must move on
+    /// (to 120 with that batch, then to 150), in the store and in `applied`.
+    #[tokio::test]
+    async fn records_passed_on_before_a_rewind_do_not_stop_the_committed_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = imdesk_store::Store::open(
+            dir.path().join("desk.db"),
+            imdesk_store::StoreOptions::default(),
+        )
+        .unwrap();
+        store
+            .set_setting_async(CURSOR_KEY.to_owned(), "99".to_owned())
+            .await
+            .unwrap();
+        let (alerts, _alerts_rx) =
+            crate::alerts_driver::AlertsHandle::new(Arc::new(meituan_wire::SystemClock));
+        let cancel = CancellationToken::new();
+        let (notices, _events) = crate::events::start(
+            &tokio::runtime::Handle::current(),
+            Arc::new(crate::events::NullSink),
+            Duration::from_millis(10),
+            cancel.clone(),
+        );
+        let applied = Arc::new(watch::channel(99).0);
+        let ingest = Ingest {
+            store: store.clone(),
+            alerts,
+            notices,
+            observer: None,
+            batch: 1_000,
+            mirror: Some(MirrorHooks {
+                applied: applied.clone(),
+                rewind: Arc::new(Notify::new()),
+                failures: Arc::default(),
+            }),
+        };
+        let (tx, rx) = mpsc::channel(100);
+        for seq in (111..=150).chain(100..=120) {
+            tx.send(record(seq)).await.unwrap();
+        }
+        let (settle, settle_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(run(ingest, rx, settle_rx));
+        let settled = || async {
+            let (done, wait) = oneshot::channel();
+            settle.send(done).unwrap();
+            wait.await.unwrap();
+        };
+        let cursor = || async {
+            store
+                .setting_async(CURSOR_KEY.to_owned())
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        };
+        settled().await;
+        assert_eq!(*applied.borrow(), 120, "the records read again moved it");
+        assert_eq!(cursor().await, "120");
+        for seq in 121..=150 {
+            tx.send(record(seq)).await.unwrap();
+        }
+        settled().await;
+        assert_eq!(*applied.borrow(), 150);
+        assert_eq!(cursor().await, "150");
+        drop(tx);
+        task.await.unwrap();
+        cancel.cancel();
     }
 }
