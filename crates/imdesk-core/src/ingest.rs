@@ -220,8 +220,8 @@ async fn queue_batch<A: Arrival>(inner: &Ingest, batch: &mut Vec<A>) -> Option<Q
 /// follows the stream again from the committed position while records it had already passed
 /// on are still queued here, so one batch may hold those (111..150) and then the first records
 /// read again (100..120). Only the second part can move the committed position (the store's
-/// `Mark` and `applied` move only when a batch starts at or below stored + 1); covering both as (111, 120) never could,
-/// and the position stayed where it was from then on.
+/// `Mark` and `applied` move only when a batch starts at or below stored + 1); covering both
+/// as (111, 120) never could, and the position stayed where it was from then on.
 fn extend_run(covers: Option<(u64, u64)>, seq: u64) -> (u64, u64) {
     match covers {
         Some((from, to)) if seq >= from => (from, to.max(seq)),

@@ -197,16 +197,17 @@ pub async fn ensure_bucket(
     js: &jetstream::Context,
     bucket: &str,
 ) -> DeskResult<jetstream::kv::Store> {
-    open_or_create_bucket(
-        js,
-        jetstream::kv::Config {
-            bucket: bucket.to_owned(),
-            history: 1,
-            storage: jetstream::stream::StorageType::File,
-            ..Default::default()
-        },
-    )
-    .await
+    open_or_create_bucket(js, bucket_config(bucket)).await
+}
+
+/// How a relay makes a team bucket: history 1, on file.
+fn bucket_config(bucket: &str) -> jetstream::kv::Config {
+    jetstream::kv::Config {
+        bucket: bucket.to_owned(),
+        history: 1,
+        storage: jetstream::stream::StorageType::File,
+        ..Default::default()
+    }
 }
 
 /// The bucket `config` names: the existing one as it is, or a new one made with `config`.
@@ -436,13 +437,7 @@ mod tests {
         roster::ensure_buckets(&js).await.unwrap();
         // Relay B, after a look that found nothing.
         for bucket in roster::TEAM_BUCKETS {
-            let config = jetstream::kv::Config {
-                bucket: bucket.to_owned(),
-                history: 1,
-                storage: jetstream::stream::StorageType::File,
-                ..Default::default()
-            };
-            let kv = create_bucket(&js, config)
+            let kv = create_bucket(&js, bucket_config(bucket))
                 .await
                 .unwrap_or_else(|e| panic!("{bucket}: {e}"));
             kv.put("k", "v".into()).await.unwrap();
