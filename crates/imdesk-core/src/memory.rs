@@ -9,7 +9,7 @@
 //!   (Linux). A committed arena is also offered to transparent huge pages, so a few live
 //!   objects keep whole 2 MiB pages resident: on the window with the 1M-message demo cache,
 //!   42–56 MiB of `AnonHugePages` at idle, none with this setting, and the process's PSS
-//!   25–33 MiB lower (`/proc/<pid>/smaps_rollup`, three starts each). A setting in the
+//!   23–33 MiB lower (`/proc/<pid>/smaps_rollup`, three starts each). A setting in the
 //!   environment (`MIMALLOC_ARENA_EAGER_COMMIT`) wins.
 //! - glibc malloc (SQLite, GTK, WebKit's UI side): at most two arenas (`M_ARENA_MAX`). By
 //!   default every thread that allocates may get an arena of its own, and the engine's
