@@ -70,6 +70,8 @@ pub struct Desk {
     pub(crate) renewal_failures: crate::token_vault::RenewalFailures,
     /// Each store's IM switch as last learned from the platform.
     pub(crate) im_switches: ImSwitchBook,
+    /// The store rail's last counts ([`crate::store_counts`]).
+    pub(crate) store_counts: crate::store_counts::StoreCountsCache,
     ingest_settle: Option<mpsc::UnboundedSender<SettleRequest>>,
     cancel: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -440,6 +442,7 @@ impl Desk {
             platform_rates: rates_rx,
             renewal_failures,
             im_switches,
+            store_counts: crate::store_counts::StoreCountsCache::default(),
             ingest_settle,
             cancel,
             tasks: Mutex::new(tasks),

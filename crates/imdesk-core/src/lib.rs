@@ -58,6 +58,7 @@ pub mod reviews;
 pub mod robot;
 mod settings;
 pub mod store_admin;
+mod store_counts;
 pub mod team;
 mod team_commands;
 pub mod team_settings;

@@ -30,16 +30,17 @@ impl Desk {
     pub async fn stores(&self) -> DeskResult<Vec<StoreSummary>> {
         let store = &self.store;
         let rows = store.stores_async().await?;
-        let counts: BTreeMap<String, imdesk_store::StoreCounts> = store
-            .store_counts_async(self.now())
-            .await?
-            .into_iter()
-            .map(|c| (c.store.clone(), c))
-            .collect();
+        let counts = self.store_counts.get(store, self.now()).await?;
+        let counts: BTreeMap<&str, &imdesk_store::StoreCounts> =
+            counts.iter().map(|c| (c.store.as_str(), c)).collect();
         Ok(rows
             .into_iter()
             .map(|r| {
-                let c = counts.get(&r.epoi_id).cloned().unwrap_or_default();
+                let c = counts
+                    .get(r.epoi_id.as_str())
+                    .copied()
+                    .cloned()
+                    .unwrap_or_default();
                 let n = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
                 let im_open = self.im_switches.open(&r.epoi_id);
                 let token = match (&self.meituan, self.stores.entry(&r.epoi_id)) {

@@ -9,7 +9,7 @@ use crate::conversations::{self, Conversation, ConversationKey};
 use crate::db::Store;
 use crate::desk_tables::{self, OrderRecord, QuickReply, StoreRow};
 use crate::error::Result;
-use crate::inbox::{self, InboxPage, InboxQuery, InboxRow, StoreCounts};
+use crate::inbox::{self, InboxPage, InboxQuery, InboxRow, StoreCounts, StoreCountsAt};
 use crate::messages::{self, ExportFilter, HistoryCursor, MessageRow, StoreActivity};
 use crate::outbox::{self, NewOutboxMessage, OutboxItem, SendFailure};
 use crate::platform_rates::{self, PlatformRateDay};
@@ -96,6 +96,9 @@ operations! {
     read
     /// Unread, waiting and overdue counts per store at `now_ms`.
     fn store_counts / store_counts_async(now_ms: i64) -> Vec<StoreCounts> = inbox::store_counts;
+    read
+    /// The same counts with the last instant they hold through if nothing is written.
+    fn store_counts_at / store_counts_at_async(now_ms: i64) -> StoreCountsAt = inbox::store_counts_at;
     read
     /// The last `limit` messages before `before`, oldest first.
     fn history / history_async(conversation_id: i64, before: Option<HistoryCursor>, limit: u32) -> Vec<MessageRow>

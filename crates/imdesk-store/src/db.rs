@@ -5,6 +5,7 @@
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
@@ -32,6 +33,8 @@ pub(crate) struct Inner {
     checkpointer: Option<JoinHandle<()>>,
     readers: Arc<ReaderPool>,
     options: SharedOptions,
+    /// Write transactions committed so far (see [`Store::commits`]).
+    commits: Arc<AtomicU64>,
     pub(crate) path: PathBuf,
     /// Released after the threads above are joined (fields drop after `Drop::drop`), so no
     /// second desk can open the file while this one still commits its last batch.
@@ -169,12 +172,14 @@ impl Store {
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Job>();
         let max_batch = options.max_batch_jobs.max(1);
         let shared = SharedOptions(Arc::new(RwLock::new(Arc::new(options))));
+        let commits = Arc::new(AtomicU64::new(0));
         let handle = std::thread::Builder::new()
             .name("imdesk-store-writer".into())
             .spawn({
                 let options = shared.clone();
                 let readers = readers.clone();
-                move || writer_loop(writer, jobs_rx, max_batch, &options, &readers)
+                let commits = commits.clone();
+                move || writer_loop(writer, jobs_rx, max_batch, &options, &readers, &commits)
             })
             .map_err(StoreError::WriterStart)?;
         Ok(Self {
@@ -184,10 +189,20 @@ impl Store {
                 checkpointer: Some(checkpointer),
                 readers,
                 options: shared,
+                commits,
                 path,
                 _lock: lock,
             }),
         })
+    }
+
+    /// How many write transactions this store has committed since it opened. Every change to
+    /// the database goes through the writer, which counts a transaction once it is committed:
+    /// a read that starts after seeing `n` sees at least those `n` transactions, and a count
+    /// still at `n` after the read means nothing changed since it started (a cache of a
+    /// read's result is current while the count has not moved).
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Acquire)
     }
 
     /// The options as they are now: those of the open, with the current clock policy.
@@ -500,6 +515,7 @@ fn writer_loop(
     max_batch: usize,
     options: &SharedOptions,
     readers: &ReaderPool,
+    commits: &AtomicU64,
 ) {
     let mut state = WriterState::default();
     let release_after = options.now().release_after;
@@ -537,7 +553,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(&mut conn, batch, &options.now().clock, &mut state);
+        run_batch(&mut conn, batch, &options.now().clock, &mut state, commits);
     }
     // Keep the planner's statistics fresh for the next start.
     if let Err(e) = conn.execute_batch("PRAGMA optimize") {
@@ -581,7 +597,13 @@ fn trim_heap() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn trim_heap() {}
 
-fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy, state: &mut WriterState) {
+fn run_batch(
+    conn: &mut Connection,
+    batch: Vec<Job>,
+    clock: &ClockPolicy,
+    state: &mut WriterState,
+    commits: &AtomicU64,
+) {
     let WriterState { cache, messages } = state;
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -638,7 +660,11 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>, clock: &ClockPolicy, state:
         acks.extend(run_ingests(&mut tx, ingests, clock, Scope::Savepoint, messages).0);
     }
     match tx.commit() {
-        Ok(()) => acks.into_iter().for_each(|ack| ack(None)),
+        Ok(()) => {
+            // Counted before the jobs hear of it: whoever learns of a write sees the count move.
+            commits.fetch_add(1, Ordering::Release);
+            acks.into_iter().for_each(|ack| ack(None));
+        }
         Err(e) => {
             cache.clear();
             tracing::error!(error = %e, jobs = acks.len(), "store batch commit failed");

@@ -80,7 +80,14 @@ impl Writer {
     fn run(&mut self, jobs: impl FnOnce(&Answer) -> Vec<Job>) -> Vec<Answered> {
         let (tx, rx) = mpsc::channel();
         let batch = jobs(&tx);
-        run_batch(&mut self.conn, batch, &self.clock, &mut self.state);
+        let commits = AtomicU64::new(0);
+        run_batch(
+            &mut self.conn,
+            batch,
+            &self.clock,
+            &mut self.state,
+            &commits,
+        );
         assert!(
             self.state.messages.is_empty(),
             "the kept vector is left empty"

@@ -344,6 +344,45 @@ pub struct StoreCounts {
     pub attention: i64,
 }
 
+/// The per-store counts at an instant, and how long they hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreCountsAt {
+    /// As [`store_counts`] returns them.
+    pub counts: Vec<StoreCounts>,
+    /// The last instant at which `counts` still hold if nothing is written: the earliest
+    /// deadline of a running clock not overdue yet (a millisecond later it is, and the overdue
+    /// and attention counts change). `None`: no clock is left to fall due.
+    pub holds_through: Option<i64>,
+}
+
+/// [`store_counts`] at `now_ms` and until when they hold, from one read snapshot. The counts
+/// change with time only where a running clock passes its deadline: the front of the inbox
+/// index past `now_ms` says when that next happens, without reading a row.
+pub fn store_counts_at(
+    conn: &Connection,
+    opts: &StoreOptions,
+    now_ms: i64,
+) -> Result<StoreCountsAt> {
+    let tx = conn.unchecked_transaction()?;
+    let counts = store_counts(&tx, opts, now_ms)?;
+    let next: Option<i64> = tx.query_row(
+        // The running clocks not overdue (deadline ≥ now, the negation of `overdue!`) as a
+        // range of the inbox index; its first key is the earliest deadline.
+        concat!(
+            "SELECT min(inbox_key) + 4611686018427387904 FROM conversations
+             WHERE inbox_key >= :now - 4611686018427387904 AND ",
+            running_clock!()
+        ),
+        rusqlite::named_params! { ":now": now_ms },
+        |row| row.get(0),
+    )?;
+    tx.commit()?;
+    Ok(StoreCountsAt {
+        counts,
+        holds_through: next,
+    })
+}
+
 /// Counts per store (only stores with something to count appear), ordered by store, in one
 /// scan of the conversations table (an index for the unread part would cost every ingest two
 /// more index writes).

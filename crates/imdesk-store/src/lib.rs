@@ -50,7 +50,8 @@ pub use db::{Mark, QueuedIngest, Store};
 pub use desk_tables::{OrderRecord, QuickReply, StoreRow};
 pub use error::{OutboxRefusal, Result, StoreError};
 pub use inbox::{
-    InboxCursor, InboxPage, InboxQuery, InboxRow, InboxView, StoreCounts, MAX_INBOX_PAGE,
+    InboxCursor, InboxPage, InboxQuery, InboxRow, InboxView, StoreCounts, StoreCountsAt,
+    MAX_INBOX_PAGE,
 };
 pub use ingest::IngestOutcome;
 pub use lock::lock_path;

@@ -220,6 +220,51 @@ fn missed_and_pending_replies_are_counted_apart() {
 }
 
 #[test]
+fn store_counts_say_until_when_they_hold_and_writes_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.commits(), 0);
+    let empty = store.store_counts_at(T0).unwrap();
+    assert!(empty.counts.is_empty());
+    assert_eq!(empty.holds_through, None, "no clock runs");
+    let out = store
+        .ingest(vec![
+            customer("s1", 1, 1, T0, "一"),
+            urgent("s2", 3, 4, T0 + 3000, "四"),
+        ])
+        .unwrap();
+    let after_ingest = store.commits();
+    assert!(after_ingest > 0, "the ingest committed");
+    let deadline = store
+        .conversation(conversation_id(&out[0]))
+        .unwrap()
+        .unwrap()
+        .clock
+        .unwrap()
+        .deadline_ms;
+    // Two minutes in, the urgent clock is overdue and s1's is not: the counts hold through
+    // s1's deadline.
+    let now = T0 + 2 * MINUTE;
+    let at = store.store_counts_at(now).unwrap();
+    assert_eq!(at.counts, store.store_counts(now).unwrap());
+    assert_eq!(at.holds_through, Some(deadline));
+    let s1 = |counts: &[imdesk_store::StoreCounts]| {
+        let c = counts.iter().find(|c| c.store == "s1").unwrap();
+        (c.waiting, c.overdue)
+    };
+    assert_eq!(s1(&store.store_counts(deadline).unwrap()), (1, 0));
+    assert_eq!(s1(&store.store_counts(deadline + 1).unwrap()), (1, 1));
+    assert_eq!(
+        store.store_counts_at(deadline + 1).unwrap().holds_through,
+        None,
+        "every clock is overdue"
+    );
+    assert_eq!(store.commits(), after_ingest, "reads commit nothing");
+    store.mark_read(conversation_id(&out[0])).unwrap();
+    assert_eq!(store.commits(), after_ingest + 1);
+}
+
+#[test]
 fn unread_counts_and_store_counts() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
