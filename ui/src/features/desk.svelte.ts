@@ -76,10 +76,15 @@ export class Desk {
   start(): () => void {
     const unsubscribe = this.#backend.onEvent((event) => this.#onEvent(event));
     const view = loadView();
-    void this.status.load();
-    void this.stores.refresh();
-    void this.inbox.setQuery(view.store, view.filter);
-    if (view.last) void this.open(view.last);
+    // The inbox first, alone: the agent's first look is at it, and at start every other
+    // read (the rail's counts over every conversation, the rates, the last chat) would share
+    // the engine's readers and the webview's first frames with it.
+    void this.inbox.setQuery(view.store, view.filter).then(() => {
+      void this.status.load();
+      void this.stores.refresh();
+      // Unless the agent (or a notification) opened one meanwhile.
+      if (view.last && this.inbox.selectedId === null && this.chat.id === null) void this.open(view.last);
+    });
     const stopTick = this.tick.start();
     return () => {
       unsubscribe();
