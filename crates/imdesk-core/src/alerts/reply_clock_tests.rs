@@ -158,3 +158,80 @@ fn reschedule_applies_new_fractions_to_running_clocks() {
     );
     assert_eq!(b.next_due(), Some(TimeMs(150_000)));
 }
+
+#[test]
+fn a_stopped_or_replaced_clock_leaves_no_wakeup_or_urgent_entry_behind() {
+    let mut b = ReplyClocks::default();
+    message(&mut b, "a", 0, false);
+    message(&mut b, "b", 60_000, false);
+    assert_eq!(b.next_due(), Some(TimeMs(180_000)));
+    b.on_reply(&"a");
+    assert_eq!(
+        b.next_due(),
+        Some(TimeMs(240_000)),
+        "a's wakeup went with its clock"
+    );
+    message(&mut b, "b", 100_000, true);
+    assert!(b.any_urgent());
+    let urgent: Vec<&str> = b
+        .urgent_by_deadline()
+        .iter()
+        .map(|c| c.conversation)
+        .collect();
+    assert_eq!(urgent, ["b"]);
+    let tightened = b
+        .get(&"b")
+        .unwrap()
+        .next_wakeup(&FRACTIONS, TimeMs(100_000));
+    assert_eq!(b.next_due(), tightened, "the old clock's wakeup is gone");
+    b.on_reply(&"b");
+    assert_eq!(b.next_due(), None);
+    assert!(!b.any_urgent() && b.urgent_by_deadline().is_empty());
+    assert!(b.advance(&FRACTIONS, TimeMs(10_000_000)).is_empty());
+}
+
+#[test]
+fn a_tick_reports_the_clocks_due_among_thousands_restored_in_conversation_order() {
+    let s = StoreId::new("s");
+    let row = |conversation: u32, since: i64| AwaitingRow {
+        conversation,
+        store: s.clone(),
+        customer: String::new(),
+        clock: ReplyDeadline {
+            awaiting_since: TimeMs(since),
+            deadline: TimeMs(since + 300_000),
+            urgent: false,
+        },
+    };
+    let now = 3_600_000;
+    let mut b = ReplyClocks::default();
+    // Long overdue at the restart: reported before it, never due again.
+    b.restore(&FRACTIONS, (0..20_000).map(|c| row(c, 0)), TimeMs(now));
+    // Three clocks started at the restart, given in reverse order.
+    b.restore(
+        &FRACTIONS,
+        (30_000..30_003).rev().map(|c| row(c, now)),
+        TimeMs(now),
+    );
+    assert_eq!(b.len(), 20_003);
+    assert_eq!(b.next_due(), Some(TimeMs(now + 180_000)));
+    assert!(b.advance(&FRACTIONS, TimeMs(now + 179_999)).is_empty());
+    let first = b.advance(&FRACTIONS, TimeMs(now + 180_000));
+    let reported: Vec<(u32, ClockStage)> =
+        first.iter().map(|c| (c.conversation, c.stage)).collect();
+    assert_eq!(
+        reported,
+        [
+            (30_000, ClockStage::PreAlert(0)),
+            (30_001, ClockStage::PreAlert(0)),
+            (30_002, ClockStage::PreAlert(0))
+        ]
+    );
+    assert_eq!(b.next_due(), Some(TimeMs(now + 255_000)));
+    // Both later boundaries passed at once: the highest stage, once.
+    let late = b.advance(&FRACTIONS, TimeMs(now + 300_000));
+    assert!(late.iter().all(|c| c.stage == ClockStage::Overdue));
+    assert_eq!(late.len(), 3);
+    assert_eq!(b.next_due(), None);
+    assert!(b.advance(&FRACTIONS, TimeMs(now + 999_999)).is_empty());
+}

@@ -263,7 +263,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         if !self.urgent_backlog.is_empty() {
             due.push(urgent_free);
         }
-        if self.clocks.iter().any(|c| c.clock.urgent) {
+        if self.clocks.any_urgent() {
             let repeat = self
                 .last_urgent_alert
                 .map_or(now, |t| t + secs_ms(self.settings.urgent_realert_secs));
