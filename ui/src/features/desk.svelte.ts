@@ -79,7 +79,7 @@ export class Desk {
     // The inbox first, alone: the agent's first look is at it, and at start every other
     // read (the rail's counts over every conversation, the rates, the last chat) would share
     // the engine's readers and the webview's first frames with it.
-    void this.inbox.setQuery(view.store, view.filter).then(() => {
+    void this.inbox.setQuery(view.store, view.filter).finally(() => {
       void this.status.load();
       void this.stores.refresh();
       // Unless the agent (or a notification) opened one meanwhile.
