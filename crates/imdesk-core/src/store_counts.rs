@@ -94,6 +94,7 @@ mod tests {
 
     const T0: i64 = 1_700_000_000_000;
 
+    /// A customer's message that starts (or keeps) the reply clock of their chat with store s1.
     fn customer(user: i64, msg_id: i64, cts_ms: i64) -> imdesk_store::NewMessage {
         imdesk_store::NewMessage {
             store: "s1".into(),
@@ -101,13 +102,10 @@ mod tests {
             msg_id,
             msg_source: imdesk_store::SOURCE_CUSTOMER,
             msg_type: 1,
-            text: Some("在吗".into()),
-            msg_content: "ZW5jcnlwdGVk".into(),
             cts_ms,
+            received_at_ms: cts_ms,
             open_user_id: Some(user),
-            scene_tag: -1,
             has_reply: 1,
-            received_at_ms: cts_ms + 5,
             ..imdesk_store::NewMessage::default()
         }
     }
