@@ -5,7 +5,7 @@
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
@@ -47,7 +47,7 @@ struct ReaderPool {
     give_back: Sender<Connection>,
     lend: Receiver<Connection>,
     /// Whether a read ran since the caches were last given back.
-    used: std::sync::atomic::AtomicBool,
+    used: AtomicBool,
 }
 
 /// The options as they are now: shared with the writer thread, which reads the clock policy
@@ -166,7 +166,7 @@ impl Store {
         let readers = Arc::new(ReaderPool {
             give_back,
             lend,
-            used: std::sync::atomic::AtomicBool::new(false),
+            used: AtomicBool::new(false),
         });
         options.clock.validate()?;
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Job>();
@@ -239,7 +239,7 @@ impl Store {
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pool = &self.inner.readers;
         let conn = pool.lend.recv().map_err(|_| StoreError::WriterGone)?;
-        pool.used.store(true, std::sync::atomic::Ordering::Relaxed);
+        pool.used.store(true, Ordering::Relaxed);
         let lease = Lease {
             conn: Some(conn),
             give_back: &pool.give_back,
@@ -530,9 +530,7 @@ fn writer_loop(
             Some(quiet) => match jobs.recv_timeout(quiet) {
                 Ok(job) => job,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    let read = readers
-                        .used
-                        .swap(false, std::sync::atomic::Ordering::Relaxed);
+                    let read = readers.used.swap(false, Ordering::Relaxed);
                     if held || read {
                         held = !release_memory(&conn, readers);
                     }
