@@ -24,6 +24,8 @@ pub struct Launch {
     pub bus: String,
     /// `IMDESK_DATA_DIR`; the XDG directories go under it too, so nothing is shared.
     pub data_dir: PathBuf,
+    /// Variables set for this window only (after the caller's WebKit switches are removed).
+    pub env: Vec<(&'static str, &'static str)>,
 }
 
 /// A started window.
@@ -43,10 +45,12 @@ impl Launch {
         let mut cmd = Command::new(&self.binary);
         // No credentials or settings of the caller's: demo mode, on this run's data only.
         for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("IMDESK_") {
+            let key_text = key.to_string_lossy();
+            if key_text.starts_with("IMDESK_") || key_text.starts_with("WEBKIT_") {
                 cmd.env_remove(key);
             }
         }
+        cmd.envs(self.env.iter().copied());
         cmd.env("DISPLAY", &self.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
             .env("IMDESK_DATA_DIR", &self.data_dir)

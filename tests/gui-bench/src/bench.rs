@@ -1,5 +1,5 @@
-//! The run: the cache, a private display and bus, alternating starts of the empty window and
-//! imdesk, the compressed peak on the last imdesk, the sizes, and the report with PASS/MISS
+//! The run: the cache, a private display and bus, alternating starts of the empty window (as
+//! imdesk configures its webview, then as Tauri does by default) and imdesk, the compressed peak on the last imdesk, the sizes, and the report with PASS/MISS
 //! per target (see the crate documentation for what each figure means).
 
 use std::path::{Path, PathBuf};
@@ -122,7 +122,17 @@ pub fn run() -> anyhow::Result<()> {
         marker: "first-paint",
         display: display.name.clone(),
         bus: bus.address.clone(),
-        data_dir: empty_data,
+        data_dir: empty_data.clone(),
+        env: Vec::new(),
+    };
+    // The same empty window with WebKitGTK's accelerated compositing left on, as a default
+    // Tauri window draws (imdesk and the empty window above turn it off; see
+    // src-tauri/src/webview_env.rs). For the record: the targets compare the two windows
+    // configured alike.
+    let default_window = Launch {
+        label: "default window",
+        env: vec![("WEBKIT_DISABLE_COMPOSITING_MODE", "0")],
+        ..empty.clone()
     };
     let imdesk = Launch {
         label: "imdesk",
@@ -139,7 +149,7 @@ pub fn run() -> anyhow::Result<()> {
     );
 
     // Untimed: the binaries, WebKit and the cache come into the page cache for both.
-    for launch in [&empty, &imdesk] {
+    for launch in [&empty, &default_window, &imdesk] {
         let mut r = launch.start(&log)?;
         let t = r.wait_marker(launch.marker, START_TIMEOUT)?;
         println!("warm-up start of {}: {} ms", launch.label, t.as_millis());
@@ -167,10 +177,11 @@ pub fn run() -> anyhow::Result<()> {
     };
 
     let mut empty_starts = Vec::new();
+    let mut default_starts = Vec::new();
     let mut imdesk_starts = Vec::new();
     let mut kept: Option<Running> = None;
     for round in 1..=cfg.starts {
-        for launch in [&empty, &imdesk] {
+        for launch in [&empty, &default_window, &imdesk] {
             let mut r = launch.start(&log)?;
             let first_page = r.wait_marker(launch.marker, START_TIMEOUT)?;
             pause(cfg.settle);
@@ -180,7 +191,7 @@ pub fn run() -> anyhow::Result<()> {
             }
             let settled = settled_sample(r.pid());
             println!(
-                "start {round}/{}: {:<12} first page {:>6} ms, settled PSS {:>7.1} MiB (RSS {:.1} MiB, {} processes)",
+                "start {round}/{}: {:<14} first page {:>6} ms, settled PSS {:>7.1} MiB (RSS {:.1} MiB, {} processes)",
                 cfg.starts,
                 launch.label,
                 first_page.as_millis(),
@@ -192,11 +203,13 @@ pub fn run() -> anyhow::Result<()> {
                 first_page,
                 settled,
             };
-            if launch.label == "imdesk" {
+            if launch.label == imdesk.label {
                 imdesk_starts.push(start);
                 if round == cfg.starts {
                     kept = Some(r);
                 }
+            } else if launch.label == default_window.label {
+                default_starts.push(start);
             } else {
                 empty_starts.push(start);
             }
@@ -210,7 +223,14 @@ pub fn run() -> anyhow::Result<()> {
     let peak = dinner_peak(&cfg, &mut app, &imdesk_data.join("demo.db"), &before)?;
     drop(app);
 
-    report(&cfg, &empty_starts, &imdesk_starts, &fresh, &peak);
+    report(
+        &cfg,
+        &empty_starts,
+        &default_starts,
+        &imdesk_starts,
+        &fresh,
+        &peak,
+    );
     Ok(())
 }
 
@@ -335,7 +355,14 @@ fn verdict(ok: bool) -> &'static str {
     }
 }
 
-fn report(cfg: &Config, empty: &[Start], imdesk: &[Start], fresh: &Start, peak: &Peak) {
+fn report(
+    cfg: &Config,
+    empty: &[Start],
+    default_window: &[Start],
+    imdesk: &[Start],
+    fresh: &Start,
+    peak: &Peak,
+) {
     let pss = |s: &[Start]| median(s.iter().map(|s| s.settled.pss_kb() as f64).collect());
     let first = |s: &[Start]| median(s.iter().map(|s| s.first_page.as_secs_f64() * 1e3).collect());
     let list = |s: &[Start]| {
@@ -382,6 +409,14 @@ fn report(cfg: &Config, empty: &[Start], imdesk: &[Start], fresh: &Start, peak: 
         GROWTH_TARGET * 100.0,
         verdict(growth <= GROWTH_TARGET)
     );
+    let (pss_default, first_default) = (pss(default_window), first(default_window));
+    println!(
+        "for the record, the empty window as Tauri draws it by default (GPU compositing on; no target): idle PSS {:.1} MiB (imdesk {:.2}x), first paint {first_default:.0} ms [{}] (imdesk {:.2}x)",
+        mib(pss_default as u64),
+        pss_ours / pss_default,
+        list(default_window),
+        first_ours / first_default
+    );
     if let Some(middle) = &peak.middle {
         println!(
             "  of which the second half of the peak (mid-peak {:.1} MiB -> after): {:+.1} % (no target: a plateau or steady growth)",
@@ -418,6 +453,7 @@ fn report(cfg: &Config, empty: &[Start], imdesk: &[Start], fresh: &Start, peak: 
     println!("PSS by process (MiB), last settled sample:");
     for (label, sample) in [
         ("empty window", empty.last().map(|s| &s.settled)),
+        ("default window", default_window.last().map(|s| &s.settled)),
         ("imdesk idle", imdesk.last().map(|s| &s.settled)),
         ("imdesk empty cache", Some(&fresh.settled)),
         ("imdesk after peak", Some(&peak.after)),
