@@ -522,6 +522,8 @@ fn writer_loop(
     // Whether the writer wrote, or a reader kept its cache, since the caches were last given
     // back (reads are told by the pool's `used`).
     let mut held = false;
+    // When the caches were last given back, or found with nothing to give.
+    let mut released_at = std::time::Instant::now();
     // Adaptive batching: block for the first job, then take whatever else is already queued,
     // and commit once. Under load batches grow by themselves; when idle, latency stays low.
     loop {
@@ -534,6 +536,7 @@ fn writer_loop(
                     if held || read {
                         held = !release_memory(&conn, readers);
                     }
+                    released_at = std::time::Instant::now();
                     continue;
                 }
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
@@ -552,12 +555,26 @@ fn writer_loop(
             }
         }
         run_batch(&mut conn, batch, &options.now().clock, &mut state, commits);
+        // A trickle of writes (a quiet desk's few messages a minute) never leaves the writer
+        // quiet for `release_after`: the caches are given back at the latest this long after
+        // the last time.
+        if let Some(quiet) = release_after {
+            if released_at.elapsed() >= quiet * LONGEST_HOLD_PERIODS {
+                readers.used.store(false, Ordering::Relaxed);
+                held = !release_memory(&conn, readers);
+                released_at = std::time::Instant::now();
+            }
+        }
     }
     // Keep the planner's statistics fresh for the next start.
     if let Err(e) = conn.execute_batch("PRAGMA optimize") {
         tracing::warn!(error = %e, "PRAGMA optimize failed on close");
     }
 }
+
+/// Under a steady trickle of writes, the caches are given back at the latest after this many
+/// `release_after` periods (see [`StoreOptions::release_after`]).
+const LONGEST_HOLD_PERIODS: u32 = 5;
 
 /// Gives the page caches of every reader not in use and of the writer back to the allocator,
 /// then glibc's free pages back to the system (see [`StoreOptions::release_after`]). Returns

@@ -329,3 +329,93 @@ fn an_idle_store_gives_the_page_caches_back_after_writes_or_reads() {
         "a cache filled by reads alone was given back: {reader_after} of {filled} bytes"
     );
 }
+
+#[test]
+fn a_trickle_of_writes_does_not_keep_the_page_caches_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = std::time::Duration::from_millis(300);
+    let store = Store::open(
+        dir.path().join("cache.db"),
+        StoreOptions {
+            readers: 1,
+            release_after: Some(quiet),
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    store
+        .write(|c| {
+            c.execute_batch(
+                "CREATE TABLE filler(x);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+                 INSERT INTO filler SELECT randomblob(400) FROM n;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let filled = store
+        .read(|c| {
+            c.query_row("SELECT sum(length(x)) FROM filler", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(cache_used(c))
+        })
+        .unwrap();
+    assert!(
+        filled > 1_000_000,
+        "the scan cached the table: {filled} bytes"
+    );
+    // A write every third of `quiet`: the writer is never quiet for `quiet`. The reader's
+    // cache is looked at between writes, until a deadline far beyond the longest hold.
+    let deadline = std::time::Instant::now() + quiet * 40;
+    let mut reader_now = filled;
+    while std::time::Instant::now() < deadline {
+        #[allow(clippy::disallowed_methods)] // a plain test thread, no executor
+        std::thread::sleep(quiet / 3);
+        store
+            .write(|c| Ok(c.execute("UPDATE filler SET x = x WHERE rowid = 1", [])?))
+            .unwrap();
+        reader_now = store.read(|c| Ok(cache_used(c))).unwrap();
+        if reader_now < filled / 10 {
+            break;
+        }
+    }
+    assert!(
+        reader_now < filled / 10,
+        "under a trickle of writes the reader's cache was given back: {reader_now} of {filled} bytes"
+    );
+}
+
+#[test]
+fn the_pollers_questions_are_read_from_their_indexes_not_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("cache.db"), StoreOptions::default()).unwrap();
+    let plan = |sql: &str| -> String {
+        store
+            .read(|c| {
+                // Parameters left unbound (NULL): the plan does not depend on them.
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let mut rows = stmt.raw_query();
+                let mut details = Vec::new();
+                while let Some(row) = rows.next()? {
+                    details.push(row.get::<_, String>(3)?);
+                }
+                Ok(details.join(" | "))
+            })
+            .unwrap()
+    };
+    let receipts = plan(&crate::conversations::unread_receipts_sql());
+    assert!(
+        receipts.contains("USING INDEX conversations_receipts_pending"),
+        "read receipts: {receipts}"
+    );
+    let orders = plan(crate::desk_tables::ORDERS_TO_FETCH_SQL);
+    assert!(
+        orders.contains("USING COVERING INDEX conversations_order_activity"),
+        "orders: {orders}"
+    );
+    for p in [&receipts, &orders] {
+        assert!(!p.contains("SCAN"), "no scan, no sort: {p}");
+        assert!(!p.contains("TEMP B-TREE"), "no scan, no sort: {p}");
+    }
+}

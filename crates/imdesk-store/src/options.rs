@@ -118,10 +118,14 @@ pub struct StoreOptions {
     /// then glibc's free pages to the system), when it wrote or a reader read since the last
     /// time; a reader in use then keeps its cache until the next quiet period. A desk idles
     /// most of the day: without this, the caches stayed as full as the start's scans or the
-    /// last burst left them (tens of MiB on a 1M-message cache). What it costs: the first
-    /// statements after a quiet period read their pages from the OS page cache again (a few
-    /// microseconds each), and the writer wakes once per period while idle. Two seconds: a
-    /// peak's messages come faster and keep the caches. `None` keeps the caches.
+    /// last burst left them (tens of MiB on a 1M-message cache). A trickle of writes (a few
+    /// messages a minute, as on a quiet desk or in the demo) would keep the writer from ever
+    /// being quiet that long: then the caches are given back after a write at the latest five
+    /// periods after the last time (the start's scans filled the readers' caches, 16 MiB on
+    /// the 1M-message demo cache, and they stayed full). What it costs: the first statements
+    /// after a release read their pages from the OS page cache again (a few microseconds
+    /// each), and the writer wakes once per period while idle. Two seconds: a peak's messages
+    /// come faster and keep the caches between releases. `None` keeps the caches.
     pub release_after: Option<std::time::Duration>,
     /// Take the database's writer lock (`<database>.lock`), so that a second desk on the
     /// same file is refused. On by default; off only for a short-lived reader beside a live
