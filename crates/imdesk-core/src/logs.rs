@@ -49,6 +49,12 @@ impl Default for LogOptions {
     }
 }
 
+/// Lines the file writer's queue holds before new ones are dropped (counted by
+/// `tracing-appender`, never blocking the engine). Its default, 128,000, allocates and touches
+/// a 4 MiB queue at start that a desk carries all day (measured with heaptrack on the window);
+/// this one is 256 KiB, and the writer thread empties it as fast as the disk takes lines.
+const BUFFERED_LINES: usize = 8 * 1024;
+
 /// Keeps the background file writer alive; dropping it flushes the file.
 #[derive(Debug)]
 pub struct LogGuard {
@@ -67,7 +73,11 @@ pub fn init(options: &LogOptions) -> LogGuard {
     let mut file_error = None;
     let file = match &options.dir {
         Some(dir) => match CappedDaily::open(dir, options.keep_days, options.max_bytes_per_day) {
-            Ok(writer) => Some(tracing_appender::non_blocking(writer)),
+            Ok(writer) => Some(
+                tracing_appender::non_blocking::NonBlockingBuilder::default()
+                    .buffered_lines_limit(BUFFERED_LINES)
+                    .finish(writer),
+            ),
             Err(e) => {
                 let message = format!(
                     "日志目录不可用，仅输出到终端 / log directory {} is not usable, logging to stderr only: {e}",
