@@ -278,24 +278,30 @@ pub fn ensure_conversation(
     conversation(conn, opts, id)?.ok_or(StoreError::ConversationNotFound(id))
 }
 
+/// [`unread_receipts`]'s statement.
+pub(crate) fn unread_receipts_sql() -> String {
+    format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE biz_type = 1 AND last_msg_source = {SOURCE_MERCHANT}
+           AND last_msg_at_ms > coalesce(last_read_ms, 0) AND last_msg_at_ms > :since
+         ORDER BY last_msg_at_ms DESC LIMIT :limit"
+    )
+}
+
 /// Two-party conversations whose read receipt may still change: the last message is ours,
-/// sent after `since_ms` and after the customer's known read time. Newest first.
+/// sent after `since_ms` and after the customer's known read time. Newest first. Read from
+/// the index of exactly these conversations (schema version 12), never a scan: the sender is
+/// a literal in the SQL, as in the index, so that SQLite can use it.
 pub fn unread_receipts(
     conn: &Connection,
     _opts: &StoreOptions,
     since_ms: i64,
     limit: u32,
 ) -> Result<Vec<Conversation>> {
-    let sql = format!(
-        "SELECT {CONVERSATION_COLUMNS} FROM conversations
-         WHERE biz_type = 1 AND last_msg_source = :merchant
-           AND last_msg_at_ms > coalesce(last_read_ms, 0) AND last_msg_at_ms > :since
-         ORDER BY last_msg_at_ms DESC LIMIT :limit"
-    );
     let rows = conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&unread_receipts_sql())?
         .query_map(
-            named_params! { ":merchant": SOURCE_MERCHANT, ":since": since_ms, ":limit": limit },
+            named_params! { ":since": since_ms, ":limit": limit },
             Conversation::from_row,
         )?
         .collect::<rusqlite::Result<_>>()?;

@@ -337,9 +337,22 @@ pub fn setting(conn: &Connection, _opts: &StoreOptions, key: String) -> Result<O
         .optional()?)
 }
 
+/// [`orders_to_fetch`]'s statement: the conversations about an order that is unknown or open
+/// and stale, newest first.
+pub(crate) const ORDERS_TO_FETCH_SQL: &str = "SELECT c.store, c.order_id
+     FROM conversations c LEFT JOIN orders o ON o.order_id = c.order_id
+     WHERE c.order_id > 0 AND c.last_msg_at_ms > ?1
+       AND (o.order_id IS NULL OR (o.status NOT IN (8, 9) AND o.fetched_at_ms < ?2))
+     ORDER BY c.last_msg_at_ms DESC";
+
 /// Orders worth fetching, most recently active first: referred to by a conversation active
 /// after `since_ms`, and either never fetched or still open (not completed 8, not cancelled
-/// 9, the platform's final states) and fetched before `stale_before_ms`. As (store, order id).
+/// 9, the platform's final states) and fetched before `stale_before_ms`. As (store, order id),
+/// each order once, with the store of its most recently active conversation.
+///
+/// Walks the conversations about an order newest first (their index, schema version 12) and
+/// stops at `limit` orders: a grouped query had to visit and sort every conversation of the
+/// window each time.
 pub fn orders_to_fetch(
     conn: &Connection,
     _opts: &StoreOptions,
@@ -347,17 +360,17 @@ pub fn orders_to_fetch(
     stale_before_ms: i64,
     limit: u32,
 ) -> Result<Vec<(String, i64)>> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT c.store, c.order_id, max(c.last_msg_at_ms) AS active
-             FROM conversations c LEFT JOIN orders o ON o.order_id = c.order_id
-             WHERE c.order_id IS NOT NULL AND c.order_id > 0 AND c.last_msg_at_ms > ?1
-               AND (o.order_id IS NULL OR (o.status NOT IN (8, 9) AND o.fetched_at_ms < ?2))
-             GROUP BY c.order_id ORDER BY active DESC LIMIT ?3",
-        )?
-        .query_map(params![since_ms, stale_before_ms, limit], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
+    let mut stmt = conn.prepare_cached(ORDERS_TO_FETCH_SQL)?;
+    let mut rows = stmt.query(params![since_ms, stale_before_ms])?;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut seen = std::collections::HashSet::new();
+    let mut due = Vec::new();
+    while due.len() < limit {
+        let Some(row) = rows.next()? else { break };
+        let order_id: i64 = row.get(1)?;
+        if seen.insert(order_id) {
+            due.push((row.get(0)?, order_id));
+        }
+    }
+    Ok(due)
 }

@@ -79,6 +79,34 @@ fn orders_to_fetch_are_unknown_or_stale_open_orders_of_active_conversations() {
 }
 
 #[test]
+fn an_order_of_several_conversations_is_fetched_once_where_it_was_last_active() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .ingest(vec![
+            about_order("s1", 1, 1, T0, 21, "the customer about order 21"),
+            about_order("s2", 2, 2, T0 + 1000, 22, "order 22"),
+            about_order("s3", 3, 3, T0 + 2000, 21, "order 21 again, elsewhere"),
+            about_order("s1", 4, 4, T0 + 3000, 23, "order 23"),
+        ])
+        .unwrap();
+    let due = store.orders_to_fetch(T0 - MINUTE, T0 - MINUTE, 10).unwrap();
+    assert_eq!(
+        due,
+        vec![
+            ("s1".to_owned(), 23),
+            ("s3".to_owned(), 21),
+            ("s2".to_owned(), 22)
+        ]
+    );
+    // The limit counts orders, not conversations.
+    assert_eq!(
+        store.orders_to_fetch(T0 - MINUTE, T0 - MINUTE, 2).unwrap(),
+        vec![("s1".to_owned(), 23), ("s3".to_owned(), 21)]
+    );
+}
+
+#[test]
 fn ensure_conversation_creates_once_and_records_a_new_order() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
