@@ -383,33 +383,33 @@ pub fn store_counts_at(
     })
 }
 
+/// [`store_counts`]'s statement (`:now` bound). Read from a covering index of the counted
+/// columns in store order (schema version 12): a running clock is `deadline_ms IS NOT NULL`
+/// and an overdue one `deadline_ms < :now`, the same rows as `running_clock!` and
+/// `overdue!` select through `inbox_key` (which is `deadline_ms - 2^62` exactly when a
+/// deadline is set), spelled on the stored column because SQLite does not read a virtual
+/// column from an index.
+pub(crate) const STORE_COUNTS_SQL: &str = "SELECT store, sum(unread_count), sum(unread_count > 0),
+        sum(deadline_ms IS NOT NULL), sum(deadline_ms < :now),
+        sum(deadline_ms IS NOT NULL AND clock_urgent = 1),
+        sum(deadline_ms IS NOT NULL AND (clock_urgent = 1 OR deadline_ms < :now))
+    FROM conversations INDEXED BY conversations_counts GROUP BY store
+    HAVING sum(unread_count) > 0 OR sum(deadline_ms IS NOT NULL) > 0 ORDER BY store";
+
 /// Counts per store (only stores with something to count appear), ordered by store, in one
-/// scan of the conversations table (an index for the unread part would cost every ingest two
-/// more index writes).
+/// pass over their covering index (which costs an ingest one more index write per
+/// conversation it touches).
 pub fn store_counts(
     conn: &Connection,
     _opts: &StoreOptions,
     now_ms: i64,
 ) -> Result<Vec<StoreCounts>> {
-    // One pass over the table, in table order (NOT INDEXED): walking the (store, …) index
-    // for the GROUP BY read every row out of order, four times slower on a 50,000-row
-    // brand; the rows are small and every one is needed for the unread sums anyway.
-    let mut stmt = conn.prepare_cached(concat!(
-        "SELECT store, sum(unread_count), sum(unread_count > 0), sum(",
-        running_clock!(),
-        "), sum(",
-        running_clock!(),
-        " AND ",
-        overdue!(),
-        "), sum(",
-        running_clock!(),
-        " AND clock_urgent = 1), sum(",
-        needs_attention!(),
-        ") FROM conversations NOT INDEXED GROUP BY store
-         HAVING sum(unread_count) > 0 OR sum(",
-        running_clock!(),
-        ") > 0 ORDER BY store"
-    ))?;
+    // One pass over the covering index of exactly the counted columns, in store order: on
+    // the 1M-message demo cache 277 pages against the table's 2,940, 14 ms against 42 warm
+    // (sqlite3, 8 MiB cache). The table scan it replaces filled a reader's 8 MiB page cache at
+    // every count, and the rail is counted after each change. INDEXED BY: without statistics
+    // the planner takes the (store, …) unique index, not covering, every row out of order.
+    let mut stmt = conn.prepare_cached(STORE_COUNTS_SQL)?;
     let rows = stmt
         .query_map(rusqlite::named_params! { ":now": now_ms }, |row| {
             Ok(StoreCounts {

@@ -297,20 +297,24 @@ CREATE TABLE platform_rate_days (
 CREATE INDEX platform_rate_days_by_day ON platform_rate_days (day);
 "#;
 
-/// Version 12: indexes for the two pollers' questions, which scanned every conversation
-/// (every 3 and every 10 seconds; on the 1M-message demo cache each scan filled a reader's
-/// 8 MiB page cache, so an idle desk kept 16 MiB of cache and the CPU to refill it).
+/// Version 12: indexes for the questions an idle desk asks again and again, which scanned
+/// every conversation (on the 1M-message demo cache each scan filled a reader's 8 MiB page
+/// cache, so an idle desk kept 16 MiB of cache and the CPU to refill it).
 /// - Read receipts that may still change: two-party conversations whose last message is ours
 ///   and newer than the customer's read time, by that message's time (the poller takes the
 ///   newest few of the last day). The `WHERE` is [`crate::conversations::unread_receipts`]'s
 ///   own, word for word, so that SQLite can prove the index covers the question.
 /// - Conversations about an order, by last activity, with the store (the order poller walks
 ///   them newest first until it has its batch; [`crate::desk_tables::orders_to_fetch`]).
+/// - The store rail's counts ([`crate::inbox::store_counts`], after every change the window
+///   is told of): a covering index of the counted columns in store order, a ninth of the
+///   table's pages.
 const V12_POLLER_INDEXES: &str = r#"
 CREATE INDEX conversations_receipts_pending ON conversations (last_msg_at_ms)
     WHERE biz_type = 1 AND last_msg_source = 1 AND last_msg_at_ms > coalesce(last_read_ms, 0);
 CREATE INDEX conversations_order_activity ON conversations (last_msg_at_ms, order_id, store)
     WHERE order_id > 0;
+CREATE INDEX conversations_counts ON conversations (store, unread_count, deadline_ms, clock_urgent);
 "#;
 
 /// Every migration step, in order. Index *i* upgrades version *i* to *i + 1*.
