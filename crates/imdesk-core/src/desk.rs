@@ -287,7 +287,7 @@ impl Desk {
         tasks.push(runtime.spawn(alerts_driver::run(AlertDriver {
             rx: alerts_rx,
             settings: settings::load_alert_settings(&store).await?,
-            restored: alerts_driver::restore_rows(&store).await?,
+            store: store.clone(),
             sink,
             clock: opts.clock.clone(),
             poll: opts.alert_poll,

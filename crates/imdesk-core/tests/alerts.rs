@@ -341,3 +341,77 @@ async fn a_changed_urgent_set_reaches_inbox_alerts_and_rates_alike() {
     drop(normal);
     desk.shutdown().await;
 }
+
+/// The clocks of customers still waiting are restored after a restart (read by the alert
+/// driver once it runs, not before the desk answers the window) and alert when they pass
+/// their deadline, while a conversation answered before the restart stays quiet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_customers_clock_outlives_a_restart_and_alerts_when_overdue() {
+    let Scripted {
+        sb,
+        _dir,
+        sink,
+        clock,
+        desk,
+    } = scripted().await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let waiting = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "还营业吗"))
+        .unwrap();
+    let answered = sb
+        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "能开发票吗"))
+        .unwrap();
+    let id = |m: &meituan_sandbox::Pushed| {
+        conversation_id(&ConversationKey {
+            store: store.clone(),
+            biz_type: 1,
+            peer_id: m.open_user_id.unwrap(),
+        })
+    };
+    let (x, y) = (id(&waiting), id(&answered));
+    assert_ne!(x, y, "two customers");
+    every_frame_read(&sb, &desk).await;
+    let sent = desk.send_text(&y, "可以的").await.unwrap();
+    desk.wait_sent(&sent.key, Duration::from_secs(10))
+        .await
+        .unwrap();
+    desk.settle().await;
+    desk.shutdown().await;
+    drop(desk);
+
+    let after = Arc::new(RecordingSink::default());
+    let desk = desk_with(
+        &sb,
+        &db_path(&_dir),
+        after.clone(),
+        DeskOptions {
+            clock: clock.clone(),
+            ..DeskOptions::fast()
+        },
+    )
+    .await;
+    desk.settle().await;
+    assert!(
+        after.alerts().is_empty(),
+        "nothing is due before the clock moves: {:?}",
+        after.alerts()
+    );
+    clock.advance_ms(6 * 60 * 1000);
+    eventually(10, "the restored clock alerts once overdue", || async {
+        after.alerts().iter().any(|al| {
+            matches!(al.kind, AlertKind::Overdue | AlertKind::PreAlert)
+                && (al.conversation.as_ref() == Some(&x) || al.conversation.is_none())
+        })
+    })
+    .await;
+    assert!(
+        after
+            .alerts()
+            .iter()
+            .all(|al| al.conversation.as_ref() != Some(&y)),
+        "the conversation answered before the restart stays quiet: {:?}",
+        after.alerts()
+    );
+    drop(sink);
+    desk.shutdown().await;
+}
