@@ -4,13 +4,13 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import { MockBackend } from './ipc/mock/backend';
-import { settle, testBackend } from './test/brand';
+import { settle, settleStart, testBackend } from './test/brand';
 
 const info = { version: '0.3.1', dataDir: '/home/wang/.local/share/imdesk', demo: true };
 
 async function renderApp(backend: MockBackend = testBackend(60).backend) {
   const result = render(App, { props: { backend } });
-  await settle();
+  await settleStart();
   return { ...result, backend };
 }
 

@@ -5,6 +5,7 @@
  */
 import { createContext } from 'svelte';
 import type { Backend, ConversationRow, DeskEvent, InboxFilter, SearchHit } from '../ipc/backend';
+import { afterNextPaint } from '../lib/paint';
 import { DisplayTick } from '../lib/tick.svelte';
 import { ChatState } from './chat/chat.svelte';
 import { FILTERS, InboxState } from './inbox/inbox.svelte';
@@ -76,15 +77,18 @@ export class Desk {
   start(): () => void {
     const unsubscribe = this.#backend.onEvent((event) => this.#onEvent(event));
     const view = loadView();
-    // The inbox first, alone: the agent's first look is at it, and at start every other
-    // read (the rail's counts over every conversation, the rates, the last chat) would share
-    // the engine's readers and the webview's first frames with it.
-    void this.inbox.setQuery(view.store, view.filter).finally(() => {
-      void this.status.load();
-      void this.stores.refresh();
-      // Unless the agent (or a notification) opened one meanwhile.
-      if (view.last && this.inbox.selectedId === null && this.chat.id === null) void this.open(view.last);
-    });
+    // The inbox first, alone, and on screen before anything else is asked: the agent's
+    // first look is at it, and every other read (the rail's counts, the rates, the last
+    // chat) would share the engine's readers, and its answer the webview's first frames.
+    void this.inbox
+      .setQuery(view.store, view.filter)
+      .then(afterNextPaint, afterNextPaint)
+      .then(() => {
+        void this.status.load();
+        void this.stores.refresh();
+        // Unless the agent (or a notification) opened one meanwhile.
+        if (view.last && this.inbox.selectedId === null && this.chat.id === null) void this.open(view.last);
+      });
     const stopTick = this.tick.start();
     return () => {
       unsubscribe();

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { formatMessageTime } from '../../i18n/format';
 import { demoImage } from '../../ipc/mock/brand';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 import WithDesk from '../../test/WithDesk.svelte';
 import { Desk } from '../desk.svelte';
 import ChatPane from './ChatPane.svelte';
@@ -16,7 +16,7 @@ async function openChat(pick: (b: ReturnType<typeof testBackend>['backend']) => 
   const id = pick(backend);
   await desk.open(id);
   const { unmount } = render(WithDesk, { props: { desk, component: ChatPane } });
-  await settle();
+  await settleStart();
   const input = screen.getByTestId('composer-input') as HTMLTextAreaElement;
   return { backend, advance, desk, stop, id, input, unmount, user: userEvent.setup() };
 }

@@ -3,7 +3,7 @@ import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { MockBackend } from '../../ipc/mock/backend';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 import WithDesk from '../../test/WithDesk.svelte';
 import { Desk } from '../desk.svelte';
 import ChatPane from './ChatPane.svelte';
@@ -26,7 +26,7 @@ async function openChat(uploads = true) {
   const id = twoParty(backend, uploads);
   await desk.open(id);
   render(WithDesk, { props: { desk, component: ChatPane } });
-  await settle();
+  await settleStart();
   return { backend, id, user: userEvent.setup() };
 }
 

@@ -3,7 +3,7 @@ import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MockBackend } from '../../ipc/mock/backend';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 import WithDesk from '../../test/WithDesk.svelte';
 import { Desk } from '../desk.svelte';
 import ChatPane from './ChatPane.svelte';
@@ -29,7 +29,7 @@ async function openChat(uploads = true, existing?: MockBackend) {
   const id = sendable(backend, uploads);
   await desk.open(id);
   const view = render(WithDesk, { props: { desk, component: ChatPane } });
-  await settle();
+  await settleStart();
   return { backend, desk, stop, id, view, user: userEvent.setup() };
 }
 

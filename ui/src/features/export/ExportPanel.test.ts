@@ -3,7 +3,7 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import type { Component } from 'svelte';
 import { describe, expect, it } from 'vitest';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 import { Desk } from '../desk.svelte';
 import WithDesk from '../../test/WithDesk.svelte';
 import ExportPanel from './ExportPanel.svelte';
@@ -14,7 +14,7 @@ async function openPanel() {
   desk.start();
   await desk.stores.refresh();
   render(WithDesk, { props: { desk, component: ExportPanel as unknown as Component } });
-  await settle();
+  await settleStart();
   return { backend, desk, user: userEvent.setup() };
 }
 

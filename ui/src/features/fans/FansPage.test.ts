@@ -3,12 +3,12 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from '../../App.svelte';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 
 async function openFans() {
   const { backend } = testBackend(60);
   render(App, { props: { backend } });
-  await settle();
+  await settleStart();
   const user = userEvent.setup();
   const gear = screen.getAllByTestId('store-settings')[0] as HTMLElement;
   await user.click(gear);

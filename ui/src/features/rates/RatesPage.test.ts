@@ -3,7 +3,7 @@ import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import type { Component } from 'svelte';
 import { describe, expect, it } from 'vitest';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 import { Desk } from '../desk.svelte';
 import WithDesk from '../../test/WithDesk.svelte';
 import RatesPage from './RatesPage.svelte';
@@ -15,7 +15,7 @@ describe('平台回复率与权益', () => {
     desk.start();
     await desk.stores.refresh();
     render(WithDesk, { props: { desk, component: RatesPage as unknown as Component } });
-    await settle();
+    await settleStart();
     const cards = screen.getAllByTestId('rates-store');
     expect(cards).toHaveLength(desk.stores.list.length);
     expect(cards[0]).toHaveAttribute('data-at-risk', 'true');

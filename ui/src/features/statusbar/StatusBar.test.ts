@@ -3,7 +3,7 @@ import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { MockBackend } from '../../ipc/mock/backend';
-import { settle } from '../../test/brand';
+import { settle, settleStart } from '../../test/brand';
 import WithDesk from '../../test/WithDesk.svelte';
 import { Desk } from '../desk.svelte';
 import StatusBar from './StatusBar.svelte';
@@ -14,7 +14,7 @@ async function bar() {
   const desk = new Desk(backend);
   const stop = desk.start();
   render(WithDesk, { props: { desk, component: StatusBar } });
-  await settle();
+  await settleStart();
   return { backend, desk, stop, user: userEvent.setup() };
 }
 
@@ -52,7 +52,7 @@ describe('status bar: pausing notifications', () => {
     const desk = new Desk(backend);
     desk.start();
     render(WithDesk, { props: { desk, component: StatusBar } });
-    await settle();
+    await settleStart();
     expect(screen.getByTestId('alerts-paused')).toBeInTheDocument();
   });
 });

@@ -4,12 +4,12 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from '../../App.svelte';
 import { ROBOT_MAX_CHARS } from '../../ipc/mock/store-admin';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 
 async function openStorePage(index = 0) {
   const { backend } = testBackend(60);
   render(App, { props: { backend } });
-  await settle();
+  await settleStart();
   const user = userEvent.setup();
   const gear = screen.getAllByTestId('store-settings')[index] as HTMLElement;
   await user.click(gear);
@@ -86,7 +86,7 @@ describe('store page: a team desk', () => {
       team: { agent: '小王', serverConnected: true, relaysOnline: 1, socketsOpen: 3, sockets: 3, lagMessages: 0, lagSeconds: 0, quarantined: 0 },
     };
     render(App, { props: { backend } });
-    await settle();
+    await settleStart();
     expect(screen.getAllByTestId('store-item').length).toBeGreaterThan(0);
     expect(screen.queryAllByTestId('store-settings')).toHaveLength(0);
   });
@@ -99,7 +99,7 @@ describe('store rail: token health', () => {
     backend.tokenHealth.set(first!.epoiId, { state: 'renewalFailing', expiresAt: null, reason: 'invalid refresh token' });
     backend.tokenHealth.set(second!.epoiId, { state: 'expired', reason: null });
     render(App, { props: { backend } });
-    await settle();
+    await settleStart();
     const tag = (id: string) => {
       const item = screen.getAllByTestId('store-item').find((e) => e.dataset.storeId === id) as HTMLElement;
       return within(item).queryByTestId('store-token-bad');

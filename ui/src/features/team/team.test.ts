@@ -3,7 +3,7 @@ import { render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { mockTeam } from '../../ipc/mock/backend';
-import { settle, testBackend } from '../../test/brand';
+import { settle, settleStart, testBackend } from '../../test/brand';
 import WithDesk from '../../test/WithDesk.svelte';
 import App from '../../App.svelte';
 import ChatPane from '../chat/ChatPane.svelte';
@@ -19,7 +19,7 @@ async function teamDesk(supervisor = false) {
   backend.setConnection({ ...backend.connection, team: { agent: '小王', supervisor, ...TEAM_LINE } });
   const desk = new Desk(backend);
   const stop = desk.start();
-  await settle();
+  await settleStart();
   await desk.open('c0001');
   return { backend, desk, stop, user: userEvent.setup() };
 }
@@ -88,7 +88,7 @@ describe('team mode: the supervisor’s wall', () => {
     backend.team = mockTeam('主管', true);
     backend.setConnection({ ...backend.connection, team: { agent: '主管', supervisor: true, ...TEAM_LINE } });
     render(App, { props: { backend } });
-    await settle();
+    await settleStart();
     const user = userEvent.setup();
     await user.click(screen.getByTestId('wall-button'));
     await settle();
@@ -108,7 +108,7 @@ describe('team mode: the supervisor’s wall', () => {
     backend.team = mockTeam('小王', false);
     backend.setConnection({ ...backend.connection, team: { agent: '小王', supervisor: false, ...TEAM_LINE } });
     render(App, { props: { backend } });
-    await settle();
+    await settleStart();
     expect(screen.getByTestId('agent-status')).toBeInTheDocument();
     expect(screen.queryByTestId('wall-button')).not.toBeInTheDocument();
   });
