@@ -15,6 +15,14 @@ use imdesk_store::ConversationKey;
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults};
 use meituan_wire::{Clock, FixedClock, SystemClock};
 
+/// The fast test options on a clock the test moves.
+fn on_clock(clock: &Arc<FixedClock>) -> DeskOptions {
+    DeskOptions {
+        clock: clock.clone(),
+        ..DeskOptions::fast()
+    }
+}
+
 /// A sandbox and a connected desk whose clock the test moves.
 struct Scripted {
     sb: meituan_sandbox::Sandbox,
@@ -29,11 +37,7 @@ async fn scripted() -> Scripted {
     let dir = tempfile::tempdir().unwrap();
     let sink = Arc::new(RecordingSink::default());
     let clock = Arc::new(FixedClock::new(SystemClock.now()));
-    let opts = DeskOptions {
-        clock: clock.clone(),
-        ..DeskOptions::fast()
-    };
-    let desk = desk_with(&sb, &db_path(&dir), sink.clone(), opts).await;
+    let desk = desk_with(&sb, &db_path(&dir), sink.clone(), on_clock(&clock)).await;
     connected(&sb, 3).await;
     Scripted {
         sb,
@@ -356,10 +360,18 @@ async fn a_waiting_customers_clock_outlives_a_restart_and_alerts_when_overdue() 
     } = scripted().await;
     let store = sb.stores()[0].epoi_id.clone();
     let waiting = sb
-        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "还营业吗"))
+        .customer_says(CustomerMessage::text(
+            &store,
+            ChatKind::PreOrder,
+            "还营业吗",
+        ))
         .unwrap();
     let answered = sb
-        .customer_says(CustomerMessage::text(&store, ChatKind::PreOrder, "能开发票吗"))
+        .customer_says(CustomerMessage::text(
+            &store,
+            ChatKind::PreOrder,
+            "能开发票吗",
+        ))
         .unwrap();
     let id = |m: &meituan_sandbox::Pushed| {
         conversation_id(&ConversationKey {
@@ -380,16 +392,7 @@ async fn a_waiting_customers_clock_outlives_a_restart_and_alerts_when_overdue() 
     drop(desk);
 
     let after = Arc::new(RecordingSink::default());
-    let desk = desk_with(
-        &sb,
-        &db_path(&_dir),
-        after.clone(),
-        DeskOptions {
-            clock: clock.clone(),
-            ..DeskOptions::fast()
-        },
-    )
-    .await;
+    let desk = desk_with(&sb, &db_path(&_dir), after.clone(), on_clock(&clock)).await;
     desk.settle().await;
     assert!(
         after.alerts().is_empty(),

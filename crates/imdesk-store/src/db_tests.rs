@@ -256,8 +256,9 @@ fn cache_used(conn: &Connection) -> i64 {
     i64::from(current)
 }
 
-#[test]
-fn an_idle_store_gives_the_page_caches_back_after_writes_or_reads() {
+/// A store with one reader that gives its caches back after 300 ms of quiet, holding a
+/// 2 MB table to fill a cache with; and that period.
+fn store_with_filler() -> (tempfile::TempDir, Store, std::time::Duration) {
     let dir = tempfile::tempdir().unwrap();
     let quiet = std::time::Duration::from_millis(300);
     let store = Store::open(
@@ -279,6 +280,12 @@ fn an_idle_store_gives_the_page_caches_back_after_writes_or_reads() {
             Ok(())
         })
         .unwrap();
+    (dir, store, quiet)
+}
+
+#[test]
+fn an_idle_store_gives_the_page_caches_back_after_writes_or_reads() {
+    let (_dir, store, quiet) = store_with_filler();
     let scan = |c: &Connection| -> Result<i64> {
         c.query_row("SELECT sum(length(x)) FROM filler", [], |r| {
             r.get::<_, i64>(0)
@@ -332,27 +339,7 @@ fn an_idle_store_gives_the_page_caches_back_after_writes_or_reads() {
 
 #[test]
 fn a_trickle_of_writes_does_not_keep_the_page_caches_forever() {
-    let dir = tempfile::tempdir().unwrap();
-    let quiet = std::time::Duration::from_millis(300);
-    let store = Store::open(
-        dir.path().join("cache.db"),
-        StoreOptions {
-            readers: 1,
-            release_after: Some(quiet),
-            ..StoreOptions::default()
-        },
-    )
-    .unwrap();
-    store
-        .write(|c| {
-            c.execute_batch(
-                "CREATE TABLE filler(x);
-                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
-                 INSERT INTO filler SELECT randomblob(400) FROM n;",
-            )?;
-            Ok(())
-        })
-        .unwrap();
+    let (_dir, store, quiet) = store_with_filler();
     let filled = store
         .read(|c| {
             c.query_row("SELECT sum(length(x)) FROM filler", [], |r| {
