@@ -1,4 +1,4 @@
-//! The run: the cache, a private display and bus, alternating starts of the empty window (as
+//! The run: the cache, a private display (and a D-Bus session per start), alternating starts of the empty window (as
 //! imdesk configures its webview, then as Tauri does by default) and imdesk, the compressed peak on the last imdesk, the sizes, and the report with PASS/MISS
 //! per target (see the crate documentation for what each figure means).
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 use crate::app::{Launch, Running};
-use crate::process::{pause, Display, SessionBus};
+use crate::process::{pause, Display};
 use crate::tree::{self, TreeSample};
 use crate::{peak, seed};
 
@@ -95,10 +95,10 @@ pub fn run() -> anyhow::Result<()> {
     seed::ensure(&cache, cfg.messages, cfg.conversations)?;
 
     let display = Display::start()?;
-    // The bus starts services with its own environment: with the display in it, D-Bus
-    // activates the notification daemon (dunst) as on a desk, instead of failing each alert.
+    // Each start's bus (`app::Launch::start`) starts services with its own environment: with
+    // the display in it, D-Bus activates the notification daemon (dunst) as on a desk,
+    // instead of failing each alert.
     std::env::set_var("DISPLAY", &display.name);
-    let bus = SessionBus::start()?;
     let run_dir = cfg.work.join("run");
     if run_dir.exists() {
         std::fs::remove_dir_all(&run_dir)?;
@@ -121,7 +121,6 @@ pub fn run() -> anyhow::Result<()> {
         binary: cfg.baseline.clone(),
         marker: "first-paint",
         display: display.name.clone(),
-        bus: bus.address.clone(),
         data_dir: empty_data.clone(),
         env: Vec::new(),
     };
