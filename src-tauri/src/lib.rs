@@ -19,7 +19,6 @@ mod sink;
 mod startup;
 mod tray;
 mod updates;
-mod webview_env;
 mod wipe;
 
 use std::process::ExitCode;
@@ -32,8 +31,6 @@ use crate::host::DeskHost;
 
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() -> ExitCode {
-    // Before any thread: it writes the process environment the web process inherits.
-    webview_env::draw_in_software();
     let paths = match paths::AppPaths::resolve() {
         Ok(paths) => paths,
         Err(e) => {

@@ -2,7 +2,7 @@
 //! tauri, one window of imdesk's size, a page with one element. The page reports its first
 //! paint through one command; with `IMDESK_BENCH_MARKS=1` that prints
 //! `imdesk-bench: first-paint` on stderr, the marker the runner times, as the app prints
-//! `imdesk-bench: first-inbox-page`. Its webview is configured as imdesk's (see `main`).
+//! `imdesk-bench: first-inbox-page`.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use std::process::ExitCode;
@@ -16,13 +16,6 @@ fn first_paint() {
 }
 
 fn main() -> ExitCode {
-    // The webview drawn as imdesk draws it (src-tauri/src/webview_env.rs: WebKitGTK without
-    // accelerated compositing unless the environment already decides), so that the two
-    // windows differ by imdesk alone. The benchmark also starts this window with the switch
-    // at "0": the default Tauri window, for the record.
-    if cfg!(target_os = "linux") && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
     let result = tauri::Builder::default()
         .invoke_handler(tauri::generate_handler![first_paint])
         .run(tauri::generate_context!());

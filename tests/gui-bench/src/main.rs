@@ -1,9 +1,8 @@
 //! The GUI's own cost (issue 25, item 6), measured in one run under a private Xvfb and D-Bus
 //! session: the release app in demo mode on a 1M-message cache beside an empty Tauri window
-//! built from the same tauri (`tests/gui-baseline`). Both draw their webview as imdesk does
-//! (WebKitGTK without accelerated compositing: `src-tauri/src/webview_env.rs`), so the ratios
-//! are imdesk's own cost; the empty window is also started with compositing on, as a default
-//! Tauri window draws, and reported beside them without a target.
+//! built from the same tauri (`tests/gui-baseline`), both drawn as Tauri draws by default; the
+//! empty window is also started drawn in software (`WEBKIT_DISABLE_COMPOSITING_MODE=1`) and
+//! reported beside them without a target.
 //!
 //! 1. **Idle PSS** of the whole process tree (the app and every descendant: WebKitWebProcess,
 //!    WebKitNetworkProcess, ...), summed from `/proc/<pid>/smaps_rollup`, after the window has
