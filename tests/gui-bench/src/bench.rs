@@ -1,5 +1,6 @@
 //! The run: the cache, a private display (and a D-Bus session per start), alternating starts
-//! of the empty window (as Tauri draws by default, then in software, for the record) and imdesk, the compressed peak on the last imdesk, the sizes, and the report with PASS/MISS
+//! of the empty window (as Tauri draws by default, then in software, for the record) and
+//! imdesk, the compressed peak on the last imdesk, the sizes, and the report with PASS/MISS
 //! per target (see the crate documentation for what each figure means).
 
 use std::path::{Path, PathBuf};
@@ -177,7 +178,7 @@ pub fn run() -> anyhow::Result<()> {
     };
 
     let mut empty_starts = Vec::new();
-    let mut default_starts = Vec::new();
+    let mut software_starts = Vec::new();
     let mut imdesk_starts = Vec::new();
     let mut kept: Option<Running> = None;
     for round in 1..=cfg.starts {
@@ -210,7 +211,7 @@ pub fn run() -> anyhow::Result<()> {
                     kept = Some(r);
                 }
             } else if launch.label == software_window.label {
-                default_starts.push(start);
+                software_starts.push(start);
             } else {
                 empty_starts.push(start);
             }
@@ -227,7 +228,7 @@ pub fn run() -> anyhow::Result<()> {
     report(
         &cfg,
         &empty_starts,
-        &default_starts,
+        &software_starts,
         &imdesk_starts,
         &fresh,
         &peak,
