@@ -532,10 +532,7 @@ fn writer_loop(
             Some(quiet) => match jobs.recv_timeout(quiet) {
                 Ok(job) => job,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    let read = readers.used.swap(false, Ordering::Relaxed);
-                    if held || read {
-                        held = !release_memory(&conn, readers);
-                    }
+                    held = give_back_if_held(&conn, readers, held);
                     released_at = std::time::Instant::now();
                     continue;
                 }
@@ -560,8 +557,7 @@ fn writer_loop(
         // the last time.
         if let Some(quiet) = release_after {
             if released_at.elapsed() >= quiet * LONGEST_HOLD_PERIODS {
-                readers.used.store(false, Ordering::Relaxed);
-                held = !release_memory(&conn, readers);
+                held = give_back_if_held(&conn, readers, held);
                 released_at = std::time::Instant::now();
             }
         }
@@ -575,6 +571,18 @@ fn writer_loop(
 /// Under a steady trickle of writes, the caches are given back at the latest after this many
 /// `release_after` periods (see [`StoreOptions::release_after`]).
 const LONGEST_HOLD_PERIODS: u32 = 5;
+
+/// Gives the caches back when something may hold them: `held` (the writer wrote, or a reader
+/// in use kept its cache, since the last time) or a read since then (the pool's `used`).
+/// Returns whether a cache is still held (a reader was in use).
+fn give_back_if_held(writer: &Connection, readers: &ReaderPool, held: bool) -> bool {
+    let read = readers.used.swap(false, Ordering::Relaxed);
+    if held || read {
+        !release_memory(writer, readers)
+    } else {
+        false
+    }
+}
 
 /// Gives the page caches of every reader not in use and of the writer back to the allocator,
 /// then glibc's free pages back to the system (see [`StoreOptions::release_after`]). Returns
