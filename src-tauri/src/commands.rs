@@ -632,9 +632,11 @@ pub async fn supervisor_wall(host: Host<'_>) -> Reply<SupervisorWall> {
     Ok(host.desk().await?.supervisor_wall().await?)
 }
 
-/// The window painted its first inbox page: a marker for the GUI benchmark
-/// (`scripts/bench-gui.sh`), printed on stderr only when `IMDESK_BENCH_MARKS=1`.
+/// The window painted its first inbox page: the engine's deferred start-up work may run now
+/// ([`imdesk_core::StartGate`]). Also a marker for the GUI benchmark (`scripts/bench-gui.sh`),
+/// printed on stderr only when `IMDESK_BENCH_MARKS=1`.
 #[tauri::command]
-pub fn first_inbox_page_shown() {
+pub fn first_inbox_page_shown(host: Host<'_>) {
     crate::bench_marks::mark("first-inbox-page");
+    host.first_page_shown();
 }

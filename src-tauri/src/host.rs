@@ -14,7 +14,7 @@ use std::time::Duration;
 use imdesk_core::team::relay::{commit_waker, Relay};
 use imdesk_core::team::TeamConfig;
 use imdesk_core::view::{ErrorCode, IpcError};
-use imdesk_core::{Desk, DeskConfig, DeskOptions, NullSink};
+use imdesk_core::{Desk, DeskConfig, DeskOptions, NullSink, StartGate, StartGateOpener};
 use meituan_sandbox::{ChatKind, CustomerMessage, Sandbox, SandboxConfig};
 use tokio::sync::watch;
 
@@ -45,7 +45,15 @@ pub struct DeskHost {
     started: std::sync::OnceLock<(AppPaths, Arc<ShellSink>)>,
     /// One reload at a time.
     reloading: tokio::sync::Mutex<()>,
+    /// Holds the engine's deferred start-up work (the alert clocks' restore) until the window
+    /// has drawn its first inbox page ([`DeskHost::first_page_shown`]), so that it does not
+    /// take the CPU from that page. An engine started later (a reload) finds it open.
+    first_page: (StartGateOpener, StartGate),
 }
+
+/// The longest the deferred start-up work waits for the window's first page (a window started
+/// hidden does not paint).
+const FIRST_PAGE_CAP: Duration = Duration::from_secs(3);
 
 fn team_of(config: &DeskConfig) -> Option<TeamConfig> {
     config.team.clone().filter(|_| config.is_team_desk())
@@ -64,7 +72,13 @@ impl DeskHost {
             relay: tokio::sync::Mutex::new(None),
             started: std::sync::OnceLock::new(),
             reloading: tokio::sync::Mutex::new(()),
+            first_page: StartGate::until_opened(FIRST_PAGE_CAP),
         }
+    }
+
+    /// The window painted its first inbox page: the engine's deferred start-up work may run.
+    pub fn first_page_shown(&self) {
+        self.first_page.0.open();
     }
 
     /// Whether this window runs on the demo platform.
@@ -123,6 +137,7 @@ impl DeskHost {
                 token_vault: Some(imdesk_core::token_vault::TokenVault::new(Arc::new(
                     crate::keyring_store::OsKeyring,
                 ))),
+                deferred_start: self.first_page.1.clone(),
                 ..DeskOptions::default()
             };
             Desk::start_with(config, options, sink.clone())

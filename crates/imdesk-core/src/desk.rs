@@ -288,6 +288,7 @@ impl Desk {
             rx: alerts_rx,
             settings: settings::load_alert_settings(&store).await?,
             store: store.clone(),
+            restore_after: opts.deferred_start.clone(),
             sink,
             clock: opts.clock.clone(),
             poll: opts.alert_poll,

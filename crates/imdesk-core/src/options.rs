@@ -81,6 +81,10 @@ pub struct DeskOptions {
     pub retention_interval: Duration,
     /// See [`CommitObserver`].
     pub commit_observer: Option<CommitObserver>,
+    /// Start-up work nobody waits for (restoring the alert clocks of every waiting customer)
+    /// begins once this gate opens: the app opens it when the window has drawn its first inbox
+    /// page. Open by default.
+    pub deferred_start: crate::StartGate,
     /// The runtime the engine's tasks run on. `None` (the app): a worker thread of the
     /// engine's own. Tests pass their runtime, so its clock (paused or not) drives the
     /// engine's timers.
@@ -119,6 +123,7 @@ impl Default for DeskOptions {
             retention_first_delay: Duration::from_secs(120),
             retention_interval: Duration::from_secs(24 * 3600),
             commit_observer: None,
+            deferred_start: crate::StartGate::open(),
             runtime: None,
         }
     }

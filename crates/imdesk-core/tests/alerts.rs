@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use imdesk_core::alerts::{AlertKind, Sound};
 use imdesk_core::convert::conversation_id;
-use imdesk_core::DeskOptions;
+use imdesk_core::{DeskOptions, StartGate};
 use imdesk_store::ConversationKey;
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults};
 use meituan_wire::{Clock, FixedClock, SystemClock};
@@ -415,6 +415,74 @@ async fn a_waiting_customers_clock_outlives_a_restart_and_alerts_when_overdue() 
         "the conversation answered before the restart stays quiet: {:?}",
         after.alerts()
     );
+    drop(sink);
+    desk.shutdown().await;
+}
+
+/// The clocks are restored once the window has drawn its first inbox page
+/// (`DeskOptions::deferred_start`), not while it draws it: until the gate opens a waiting
+/// customer's clock is unknown to the alerts even past its deadline (the desk answers
+/// meanwhile); once it opens, the deadline passed while it waited still alerts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clocks_are_restored_once_the_window_has_drawn_its_first_page() {
+    let Scripted {
+        sb,
+        _dir,
+        sink,
+        clock,
+        desk,
+    } = scripted().await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let waiting = sb
+        .customer_says(CustomerMessage::text(
+            &store,
+            ChatKind::PreOrder,
+            "还营业吗",
+        ))
+        .unwrap();
+    let x = conversation_id(&ConversationKey {
+        store: store.clone(),
+        biz_type: 1,
+        peer_id: waiting.open_user_id.unwrap(),
+    });
+    every_frame_read(&sb, &desk).await;
+    desk.settle().await;
+    desk.shutdown().await;
+    drop(desk);
+
+    let (first_page, gate) = StartGate::until_opened(Duration::from_secs(600));
+    let after = Arc::new(RecordingSink::default());
+    let desk = desk_with(
+        &sb,
+        &db_path(&_dir),
+        after.clone(),
+        DeskOptions {
+            deferred_start: gate,
+            ..on_clock(&clock)
+        },
+    )
+    .await;
+    clock.advance_ms(6 * 60 * 1000);
+    let page = store_inbox(&desk, &store).await;
+    assert!(
+        page.rows.iter().any(|r| r.id == x),
+        "the desk answers the window while the gate is closed"
+    );
+    // Many alert polls (20 ms each): a clock restored at the start would have alerted by now.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        after.alerts().is_empty(),
+        "no clock is restored before the first page: {:?}",
+        after.alerts()
+    );
+    first_page.open();
+    eventually(10, "the clock alerts once the gate opens", || async {
+        after.alerts().iter().any(|al| {
+            al.kind == AlertKind::Overdue
+                && (al.conversation.as_ref() == Some(&x) || al.conversation.is_none())
+        })
+    })
+    .await;
     drop(sink);
     desk.shutdown().await;
 }

@@ -175,8 +175,9 @@ export interface Backend {
   /** `app_info`: version, data directory and whether the app runs on the demo sandbox. */
   appInfo(): Promise<AppInfo>;
   /**
-   * `first_inbox_page_shown`: the first inbox page is painted. A marker for the GUI benchmark
-   * (`scripts/bench-gui.sh`); the shell ignores it unless started with `IMDESK_BENCH_MARKS=1`.
+   * `first_inbox_page_shown`: the first inbox page is painted. The engine's deferred start-up
+   * work (restoring the alert clocks) waits for it; it is also the GUI benchmark's marker
+   * (`scripts/bench-gui.sh`, printed only when started with `IMDESK_BENCH_MARKS=1`).
    */
   firstInboxPageShown(): Promise<void>;
   /** `list_stores`: the brand's stores with their counters. */
