@@ -165,7 +165,15 @@ async fn only_the_owner_answers_and_a_supervisors_reply_is_marked() {
     );
     assert_eq!(IpcError::from(e).code, ErrorCode::NotOwner);
 
-    // The supervisor may, and the reply says so on every desk.
+    // The supervisor may, and the reply says so on every desk. Once her desk has applied
+    // Alice's reply: a desk behind the stream is held as blind (`colleague_replied`), which is
+    // the rule, not what this test is about.
+    eventually(10, "sue has seen alice's reply", || async {
+        sue.history(&conv, None, 50)
+            .await
+            .is_ok_and(|h| h.messages.iter().any(|m| m.msg_id == sent.msg_id))
+    })
+    .await;
     let sue_view = sue.detail(&conv).await.unwrap().team.unwrap();
     assert!(sue_view.can_reply && sue_view.as_supervisor);
     let queued = sue.send_text(&conv, "主管已介入，马上处理").await.unwrap();
