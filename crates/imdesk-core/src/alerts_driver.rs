@@ -1,7 +1,7 @@
 //! The task that drives the pure [`AlertScheduler`]: it feeds customer messages and replies
 //! once they are durable, sleeps until the policy's next wakeup (looking at the injected clock
 //! at least every `alert_poll`), and hands the alerts to the sink. Clocks are restored from
-//! the store at start.
+//! the store once its start gate opens (the window's first page).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -121,6 +121,9 @@ pub(crate) struct AlertDriver {
     pub store: Store,
     /// The restore waits for this gate (the window's first page), see [`crate::StartGate`].
     pub restore_after: crate::StartGate,
+    /// When the desk started: clock stages reached by then count as alerted (a restart does
+    /// not replay them); those crossed while the restore waited alert on the first tick.
+    pub started: TimeMs,
     pub sink: Arc<dyn DeskSink>,
     pub clock: Arc<dyn Clock>,
     /// Looks at the clock at least this often (a manual clock moves without waking it).
@@ -168,15 +171,13 @@ pub(crate) async fn run(driver: AlertDriver) {
         settings,
         store,
         restore_after,
+        started,
         sink,
         clock,
         poll,
         utc_offset_secs,
         cancel,
     } = driver;
-    // Stages reached by the start count as alerted (a restart does not replay them); those
-    // crossed while the restore waited for its gate alert on the first tick.
-    let started = clock.now();
     tokio::select! {
         () = cancel.cancelled() => return,
         () = restore_after.wait() => {}
@@ -192,7 +193,20 @@ pub(crate) async fn run(driver: AlertDriver) {
     drop(store);
     let mut scheduler = AlertScheduler::new(settings, utc_offset_secs);
     scheduler.restore(restored, started);
+    // Commands sent while the restore waited are applied before the first tick: the store had
+    // committed their messages before it was read, so a customer who first wrote meanwhile is
+    // restored too, and a tick in between would alert a new urgent complaint as "still
+    // unanswered" before its input alerted it as new (two notifications for one message).
     let mut settled = Vec::new();
+    while let Ok(cmd) = rx.try_recv() {
+        apply(
+            &mut scheduler,
+            clock.now(),
+            cmd,
+            sink.as_ref(),
+            &mut settled,
+        );
+    }
     loop {
         let now = clock.now();
         for alert in scheduler.tick(now) {

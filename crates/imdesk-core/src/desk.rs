@@ -289,6 +289,7 @@ impl Desk {
             settings: settings::load_alert_settings(&store).await?,
             store: store.clone(),
             restore_after: opts.deferred_start.clone(),
+            started: opts.clock.now(),
             sink,
             clock: opts.clock.clone(),
             poll: opts.alert_poll,

@@ -486,3 +486,63 @@ async fn the_clocks_are_restored_once_the_window_has_drawn_its_first_page() {
     drop(sink);
     desk.shutdown().await;
 }
+
+/// A customer who first writes while the restore waits for its gate alerts once: the store had
+/// committed the message before the restore read it, so the restored clock and the queued
+/// input meet before the first tick (a tick between them alerted a new urgent complaint as
+/// "still unanswered" and then as new, which the real-window notification test caught).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_who_writes_before_the_first_page_alerts_once() {
+    let Scripted {
+        sb,
+        _dir,
+        sink,
+        clock,
+        desk,
+    } = scripted().await;
+    desk.shutdown().await;
+    drop(desk);
+    let (first_page, gate) = StartGate::until_opened(Duration::from_secs(600));
+    let after = Arc::new(RecordingSink::default());
+    let desk = desk_with(
+        &sb,
+        &db_path(&_dir),
+        after.clone(),
+        DeskOptions {
+            deferred_start: gate,
+            ..on_clock(&clock)
+        },
+    )
+    .await;
+    connected(&sb, 3).await;
+    let store = sb.stores()[0].epoi_id.clone();
+    let complaint = sb
+        .customer_says(
+            CustomerMessage::text(&store, ChatKind::Completed, "菜里有异物，我要投诉").scene(9003),
+        )
+        .unwrap();
+    let x = conversation_id(&ConversationKey {
+        store: store.clone(),
+        biz_type: 1,
+        peer_id: complaint.open_user_id.unwrap(),
+    });
+    eventually(10, "the complaint is stored", || async {
+        store_inbox(&desk, &store)
+            .await
+            .rows
+            .iter()
+            .any(|r| r.id == x)
+    })
+    .await;
+    first_page.open();
+    desk.settle().await;
+    let about_x: Vec<AlertKind> = after
+        .alerts()
+        .iter()
+        .filter(|al| al.conversation.as_ref() == Some(&x))
+        .map(|al| al.kind)
+        .collect();
+    assert_eq!(about_x, vec![AlertKind::Urgent], "{:?}", after.alerts());
+    drop(sink);
+    desk.shutdown().await;
+}
