@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use imdesk_core::alerts::{AlertKind, Sound};
 use imdesk_core::convert::conversation_id;
-use imdesk_core::{DeskOptions, StartGate};
+use imdesk_core::{DeskOptions, StartGate, StartGateOpener};
 use imdesk_store::ConversationKey;
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults};
 use meituan_wire::{Clock, FixedClock, SystemClock};
@@ -419,6 +419,28 @@ async fn a_waiting_customers_clock_outlives_a_restart_and_alerts_when_overdue() 
     desk.shutdown().await;
 }
 
+/// A desk started again on the same cache whose restore waits for a gate only the test opens
+/// (the window's first page); with the sink that records its alerts.
+async fn behind_a_closed_gate(
+    sb: &meituan_sandbox::Sandbox,
+    dir: &tempfile::TempDir,
+    clock: &Arc<FixedClock>,
+) -> (StartGateOpener, Arc<RecordingSink>, imdesk_core::Desk) {
+    let (first_page, gate) = StartGate::until_opened(Duration::from_secs(600));
+    let after = Arc::new(RecordingSink::default());
+    let desk = desk_with(
+        sb,
+        &db_path(dir),
+        after.clone(),
+        DeskOptions {
+            deferred_start: gate,
+            ..on_clock(clock)
+        },
+    )
+    .await;
+    (first_page, after, desk)
+}
+
 /// The clocks are restored once the window has drawn its first inbox page
 /// (`DeskOptions::deferred_start`), not while it draws it: until the gate opens a waiting
 /// customer's clock is unknown to the alerts even past its deadline (the desk answers
@@ -450,18 +472,7 @@ async fn the_clocks_are_restored_once_the_window_has_drawn_its_first_page() {
     desk.shutdown().await;
     drop(desk);
 
-    let (first_page, gate) = StartGate::until_opened(Duration::from_secs(600));
-    let after = Arc::new(RecordingSink::default());
-    let desk = desk_with(
-        &sb,
-        &db_path(&_dir),
-        after.clone(),
-        DeskOptions {
-            deferred_start: gate,
-            ..on_clock(&clock)
-        },
-    )
-    .await;
+    let (first_page, after, desk) = behind_a_closed_gate(&sb, &_dir, &clock).await;
     clock.advance_ms(6 * 60 * 1000);
     let page = store_inbox(&desk, &store).await;
     assert!(
@@ -502,18 +513,7 @@ async fn a_customer_who_writes_before_the_first_page_alerts_once() {
     } = scripted().await;
     desk.shutdown().await;
     drop(desk);
-    let (first_page, gate) = StartGate::until_opened(Duration::from_secs(600));
-    let after = Arc::new(RecordingSink::default());
-    let desk = desk_with(
-        &sb,
-        &db_path(&_dir),
-        after.clone(),
-        DeskOptions {
-            deferred_start: gate,
-            ..on_clock(&clock)
-        },
-    )
-    .await;
+    let (first_page, after, desk) = behind_a_closed_gate(&sb, &_dir, &clock).await;
     connected(&sb, 3).await;
     let store = sb.stores()[0].epoi_id.clone();
     let complaint = sb
