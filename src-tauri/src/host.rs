@@ -47,7 +47,8 @@ pub struct DeskHost {
     reloading: tokio::sync::Mutex<()>,
     /// Holds the engine's deferred start-up work (the alert clocks' restore) until the window
     /// has drawn its first inbox page ([`DeskHost::first_page_shown`]), so that it does not
-    /// take the CPU from that page. An engine started later (a reload) finds it open.
+    /// take the CPU from that page. An engine started after the window reported its page (a
+    /// reload) finds it open.
     first_page: (StartGateOpener, StartGate),
 }
 
