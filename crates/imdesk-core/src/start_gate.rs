@@ -52,12 +52,6 @@ impl StartGate {
     }
 }
 
-impl Default for StartGate {
-    fn default() -> Self {
-        Self::open()
-    }
-}
-
 impl StartGateOpener {
     /// Opens the gate; opening it again does nothing.
     pub fn open(&self) {
@@ -110,8 +104,8 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_default_gate_is_open() {
-        let gate = StartGate::default();
+    async fn an_open_gate_holds_nothing() {
+        let gate = StartGate::open();
         assert!(gate.is_open());
         let started = tokio::time::Instant::now();
         gate.wait().await;
