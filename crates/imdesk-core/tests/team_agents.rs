@@ -519,6 +519,136 @@ async fn under_the_brands_permissions_only_a_supervisor_sets_the_mode_and_shared
     stand_down(relay, &relay_desk).await;
 }
 
+/// A picture an agent sends goes through the relay, under the brand's permissions: larger than
+/// NATS carries in one message, it travels through the object store, the relay uploads it with
+/// the store's credentials, and the customer gets it once, as the URL every desk then shows.
+/// A relay refuses a picture that names a local file instead of an upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
+    use base64::Engine as _;
+    use imdesk_core::view::{MessageBody, PictureFile, SendState};
+    let nats = brand_server();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay_as(
+        &sb,
+        as_user(&nats, "relay", "relay-a-CHANGE-ME", "relay-a"),
+        &dir.path().join("relay.sqlite3"),
+        "relay-a",
+    )
+    .await;
+    let alice = desk_of(
+        as_user(&nats, "agent1", "agent1-a-CHANGE-ME", "alice"),
+        dir.path(),
+    )
+    .await;
+    let conv = says(&sb, "餐洒了，你看看").await;
+    ready(&alice, &conv, &["alice"]).await;
+    let store = sb.stores()[0].clone();
+    assert_eq!(
+        store.business_id, 16,
+        "image upload needs a businessId-16 store"
+    );
+    assert!(alice.detail(&conv).await.unwrap().can_send_images);
+
+    // 1.5 MB: a PNG by its signature, over the server's 1 MB max_payload.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.resize(1_500_000, 0x5a);
+    let queued = alice
+        .send_image(
+            &conv,
+            PictureFile {
+                name: "spill.png".into(),
+                data_base64: base64::engine::general_purpose::STANDARD.encode(&png),
+            },
+        )
+        .await
+        .unwrap();
+    let sent = alice
+        .wait_sent(&queued.key, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(sent.send_state, Some(SendState::Sent), "{sent:?}");
+    let url = sent.text.clone().expect("a sent picture shows its URL");
+
+    let uploads = sb.uploads(&store.epoi_id).unwrap();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(
+        uploads[0].size,
+        png.len(),
+        "every byte reached the platform"
+    );
+    assert_eq!(uploads[0].pic_url, url);
+    let pictures: Vec<_> = sb
+        .merchant_messages(&store.epoi_id)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.msg_type == 2)
+        .collect();
+    assert_eq!(pictures.len(), 1);
+    assert_eq!(pictures[0].text, url);
+    eventually(10, "the picture in the mirrored history", || async {
+        alice.history(&conv, None, 20).await.is_ok_and(|h| {
+            h.messages.iter().any(|m| {
+                m.body == MessageBody::Image
+                    && m.text.as_deref() == Some(url.as_str())
+                    && m.send_state == Some(SendState::Sent)
+            })
+        })
+    })
+    .await;
+
+    // Not a picture: refused on the desk, nothing travels.
+    let e = alice
+        .send_image(
+            &conv,
+            PictureFile {
+                name: "notes.txt".into(),
+                data_base64: base64::engine::general_purpose::STANDARD.encode(b"hello"),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(IpcError::from(e).code, ErrorCode::BadImage);
+    assert_eq!(sb.uploads(&store.epoi_id).unwrap().len(), 1);
+
+    // The platform refuses the upload (the API gone): the agent's picture fails with the
+    // relay's reason, and nothing reaches the customer.
+    sb.set_faults(Faults {
+        missing: vec!["uploadNoWater".into()],
+        ..Faults::default()
+    });
+    let queued = alice
+        .send_image(
+            &conv,
+            PictureFile {
+                name: "second.png".into(),
+                data_base64: base64::engine::general_purpose::STANDARD.encode(&png[..4096]),
+            },
+        )
+        .await
+        .unwrap();
+    let failed = alice
+        .wait_sent(&queued.key, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(failed, DeskError::SendFailed { ref reason, .. } if reason.contains("404")),
+        "the agent is told the relay's reason: {failed:?}"
+    );
+    assert_eq!(sb.uploads(&store.epoi_id).unwrap().len(), 1);
+    let pictures = sb
+        .merchant_messages(&store.epoi_id)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.msg_type == 2)
+        .count();
+    assert_eq!(pictures, 1);
+
+    alice.shutdown().await;
+    stand_down(relay, &relay_desk).await;
+}
+
 /// Two relays: exactly one holds the assigner's lease; when it drains, the other takes over
 /// and assigns. A record in the agents' bucket that does not decode is ignored and counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,12 +15,16 @@
 //! `RELAYS` (each relay's heartbeat: sockets and archive position); and for the agents
 //! ([`roster`]) `ASSIGN`, `AGENTS`, `PRESENCE`, `SETTINGS`, `QUICK` and `LEASE`.
 //!
+//! Pictures go through the object store `PICTURES` ([`pictures`]): NATS carries 1 MB a
+//! message, a picture up to 2 MiB.
+//!
 //! [`relay`] is the relay's side (beside a solo engine), `mirror` the desk's (the engine's
 //! platform port over NATS), [`roster`] who works which conversation, [`assigner`] the lease
 //! holder's hand-outs.
 
 pub mod assigner;
 pub(crate) mod mirror;
+pub mod pictures;
 pub mod relay;
 pub mod roster;
 mod wire;

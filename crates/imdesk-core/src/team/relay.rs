@@ -24,6 +24,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::pictures::PICTURE_SUBJECT;
 use super::wire::{SendOutcome, WireMessage, WireRelay, WireReply, WireState, WireStore};
 use super::{
     ensure_bucket, ensure_stream, message_id_header, message_subject, state_subject, TeamConfig,
@@ -123,6 +124,7 @@ impl Relay {
         let sends = ensure_bucket(&js, SENDS_BUCKET).await?;
         let relays = ensure_bucket(&js, RELAYS_BUCKET).await?;
         super::roster::ensure_buckets(&js).await?;
+        super::pictures::ensure_bucket(&js).await?;
         for (epoi_id, entry) in desk.stores.entries() {
             let record = WireStore {
                 v: 1,
@@ -173,7 +175,19 @@ impl Relay {
             .queue_subscribe(SNAPSHOT_SUBJECT, "relays".to_owned())
             .await
             .map_err(|e| DeskError::Team(format!("{SNAPSHOT_SUBJECT}: {e}")))?;
+        let pictures = client
+            .queue_subscribe(PICTURE_SUBJECT, "relays".to_owned())
+            .await
+            .map_err(|e| DeskError::Team(format!("{PICTURE_SUBJECT}: {e}")))?;
         let tasks = vec![
+            tokio::spawn(super::pictures::serve(
+                shared.desk.clone(),
+                shared.id.clone(),
+                client.clone(),
+                shared.js.clone(),
+                pictures,
+                stop_all.clone(),
+            )),
             tokio::spawn(super::assigner::run(
                 shared.desk.clone(),
                 shared.js.clone(),
@@ -567,6 +581,11 @@ async fn send(shared: &Shared, reply: &WireReply, msg: &jetstream::Message) -> W
     let Some(peer) = reply.peer_id() else {
         return failed("the reply names no conversation".into());
     };
+    // A desk's picture arrives uploaded (crate::team::pictures); a `local:` reference would
+    // name a file of this relay's own attachments folder.
+    if reply.msg_type == 2 && crate::attachments::staged_name(&reply.text).is_some() {
+        return failed("a picture reaches the relay uploaded, not as a desk's local file".into());
+    }
     let conv = match desk
         .store
         .find_conversation_async(ConversationKey {
