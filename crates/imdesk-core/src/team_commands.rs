@@ -158,6 +158,13 @@ impl Desk {
         let conv = self.conversation_by_id(conversation_id).await?;
         let (me, _) = self.me().ok_or_else(solo)?;
         let out = roster.claim(&conv.key, &me).await?;
+        tracing::info!(
+            store = %conv.key.store,
+            agent = %me,
+            owner = out.owner.as_deref().unwrap_or(""),
+            claimed = out.claimed,
+            "team: claim"
+        );
         self.notices.conversations(vec![conversation_id.to_owned()]);
         Ok(ClaimResult {
             owner: out.owner,
@@ -181,6 +188,12 @@ impl Desk {
         let out = roster
             .transfer(&conv.key, to.as_deref(), &me, revision, supervisor)
             .await?;
+        tracing::info!(
+            store = %conv.key.store,
+            by = %me,
+            to = to.as_deref().unwrap_or("(queue)"),
+            "team: transfer"
+        );
         self.notices.conversations(vec![conversation_id.to_owned()]);
         Ok(ClaimResult {
             owner: out.owner,

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
+use super::wire::{failure_kind, wire_kind};
 use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
 use crate::port::{local_failure, Delivery, PlatformPort};
@@ -82,16 +83,11 @@ impl PictureAnswer {
     }
 
     fn failed(f: &SendFailure, retry: bool, relay: &str) -> Self {
-        let kind = match f.kind {
-            FailureKind::Platform => "platform",
-            FailureKind::Network => "network",
-            _ => "local",
-        };
         Self {
             v: 1,
             content: None,
             retry,
-            kind: Some(kind.to_owned()),
+            kind: Some(wire_kind(f.kind).to_owned()),
             platform_code: f.platform_code.clone(),
             trace_id: f.trace_id.clone(),
             message: Some(f.message.clone()),
@@ -105,11 +101,7 @@ impl PictureAnswer {
             return Ok(content);
         }
         let failure = SendFailure {
-            kind: match self.kind.as_deref() {
-                Some("platform") => FailureKind::Platform,
-                Some("network") => FailureKind::Network,
-                _ => FailureKind::Local,
-            },
+            kind: failure_kind(self.kind.as_deref()),
             platform_code: self.platform_code,
             trace_id: self.trace_id,
             message: self

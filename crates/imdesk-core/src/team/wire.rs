@@ -173,11 +173,7 @@ impl WireState {
         let kind = match self.outcome {
             SendOutcome::Sent | SendOutcome::Taken => return None,
             SendOutcome::Uncertain => FailureKind::Uncertain,
-            SendOutcome::Failed => match self.kind.as_deref() {
-                Some("platform") => FailureKind::Platform,
-                Some("network") => FailureKind::Network,
-                _ => FailureKind::Local,
-            },
+            SendOutcome::Failed => failure_kind(self.kind.as_deref()),
         };
         Some(SendFailure {
             kind,
@@ -189,11 +185,7 @@ impl WireState {
 
     /// A failed state from a relay's recorded failure.
     pub fn failed(msg_id: i64, f: &SendFailure, relay: &str, at_ms: i64) -> Self {
-        let kind = match f.kind {
-            FailureKind::Platform => "platform",
-            FailureKind::Network => "network",
-            _ => "local",
-        };
+        let kind = wire_kind(f.kind);
         Self {
             v: 1,
             msg_id,
@@ -224,6 +216,24 @@ impl WireState {
             relay: relay.to_owned(),
             at_ms,
         }
+    }
+}
+
+/// Where a failure happened, as the wire names it: `platform`, `network` or `local`.
+pub(crate) fn wire_kind(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Platform => "platform",
+        FailureKind::Network => "network",
+        _ => "local",
+    }
+}
+
+/// [`wire_kind`] read back (anything else is local).
+pub(crate) fn failure_kind(kind: Option<&str>) -> FailureKind {
+    match kind {
+        Some("platform") => FailureKind::Platform,
+        Some("network") => FailureKind::Network,
+        _ => FailureKind::Local,
     }
 }
 
