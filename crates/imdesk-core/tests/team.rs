@@ -403,7 +403,44 @@ async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
         .message
         .unwrap()
         .contains("without its agent and desk"));
+    // A picture that names a local file (a desk's own staging, or the relay's) instead of an
+    // upload: refused, nothing read or sent.
+    let local = imdesk_core::team::WireReply {
+        msg_id: 44,
+        msg_type: 2,
+        text: "local:1700000000000-0.png".into(),
+        agent: "mallory".into(),
+        desk: "d".into(),
+        ..anonymous
+    };
+    js.publish(
+        imdesk_core::team::reply_subject(&store, 1, key.peer_id),
+        serde_json::to_vec(&local).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    eventually(10, "the relay refused the local picture", || async {
+        relay
+            .stats()
+            .settled
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 3
+    })
+    .await;
+    let state = stream
+        .get_last_raw_message_by_subject(&imdesk_core::team::state_subject(&store, 1, key.peer_id))
+        .await
+        .unwrap();
+    let state: imdesk_core::team::WireState = serde_json::from_slice(&state.payload).unwrap();
+    assert_eq!(state.msg_id, 44);
+    assert!(state
+        .message
+        .unwrap()
+        .contains("not as a desk's local file"));
     assert_eq!(sb.merchant_messages(&store).unwrap().len(), 0);
+    assert!(sb.uploads(&store).unwrap().is_empty());
 
     alice.shutdown().await;
     stand_down(relay, &relay_desk).await;
