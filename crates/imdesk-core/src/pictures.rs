@@ -58,6 +58,19 @@ impl Desk {
         self.notices.stores();
     }
 
+    /// The platform link blocking goes through: a team desk has none (its relay has), and
+    /// does not offer blocking (`can_block`).
+    fn blocking_link(&self) -> DeskResult<&crate::port::MeituanLink> {
+        match (&self.meituan, &self.team) {
+            (Some(link), _) => Ok(link),
+            (None, Some(_)) => Err(DeskError::Invalid(
+                "a team desk cannot block or unblock customers: the relay holds the platform link"
+                    .into(),
+            )),
+            (None, None) => Err(DeskError::NoCredentials),
+        }
+    }
+
     fn uploads_for(&self, store: &str) -> DeskResult<StoreEntry> {
         let entry = self
             .stores
@@ -121,6 +134,7 @@ impl Desk {
     ) -> DeskResult<()> {
         let conv = self.conversation_by_id(conversation_id).await?;
         let user = customer_of(&conv, conversation_id)?;
+        let platform = self.blocking_link()?;
         let entry = self.uploads_for(&conv.key.store)?;
         let description = request
             .description
@@ -147,7 +161,6 @@ impl Desk {
                 UploadImage::from_bytes(&bytes).map_err(|e| DeskError::BadImage(e.to_string()))
             })
             .collect::<DeskResult<Vec<_>>>()?;
-        let platform = self.meituan.as_ref().ok_or(DeskError::NoCredentials)?;
         let mut pic_ids = Vec::with_capacity(uploads.len());
         for upload in &uploads {
             let uploaded = platform.client.call(&entry.key, upload).await?;
@@ -186,7 +199,7 @@ impl Desk {
             .stores
             .entry(&conv.key.store)
             .ok_or_else(|| DeskError::not_found("store", &conv.key.store))?;
-        let platform = self.meituan.as_ref().ok_or(DeskError::NoCredentials)?;
+        let platform = self.blocking_link()?;
         platform
             .client
             .call(

@@ -549,7 +549,26 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
         store.business_id, 16,
         "image upload needs a businessId-16 store"
     );
-    assert!(alice.detail(&conv).await.unwrap().can_send_images);
+    let detail = alice.detail(&conv).await.unwrap();
+    assert!(detail.can_send_images);
+    // Blocking is the platform's and the relay holds the link: not offered, and refused.
+    assert!(!detail.can_block);
+    let e = alice
+        .block_customer(
+            &conv,
+            imdesk_core::view::BlockRequest {
+                reason: imdesk_core::view::BlockReason::Harassment,
+                description: None,
+                evidence: vec![PictureFile {
+                    name: "proof.png".into(),
+                    data_base64: base64::engine::general_purpose::STANDARD
+                        .encode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR0123456789"),
+                }],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("team desk"), "{e}");
 
     // 1.5 MB: a PNG by its signature, over the server's 1 MB max_payload.
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();

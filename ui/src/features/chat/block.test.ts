@@ -2,7 +2,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { MockBackend } from '../../ipc/mock/backend';
+import { mockTeam, type MockBackend } from '../../ipc/mock/backend';
 import { settle, settleStart, testBackend } from '../../test/brand';
 import WithDesk from '../../test/WithDesk.svelte';
 import { Desk } from '../desk.svelte';
@@ -118,6 +118,20 @@ describe('blocking a customer', () => {
     const button = screen.getByTestId('block-button');
     expect(button).toBeDisabled();
     expect(button).toHaveAttribute('title', '该门店的接入方式不支持屏蔽顾客（需要上传证据截图）');
+  });
+
+  it('disables blocking on a team desk, whose relay holds the platform link', async () => {
+    const { backend } = testBackend();
+    backend.team = mockTeam();
+    const desk = new Desk(backend);
+    desk.start();
+    await desk.open(twoParty(backend, true));
+    render(WithDesk, { props: { desk, component: ChatPane } });
+    await settleStart();
+    const button = screen.getByTestId('block-button');
+    expect(button).toBeDisabled();
+    expect(button).toHaveAttribute('title', '团队模式下坐席桌面不能屏蔽顾客：平台连接在中继上，请联系中继所在电脑的主管操作');
+    expect(screen.getByTestId('image-button')).toBeEnabled();
   });
 
   it('unblocks after a confirmation and reopens the composer', async () => {

@@ -251,7 +251,8 @@ export class MockBackend implements Backend {
     const { windowClosesAt, order, review, draft } = c;
     const row = rowAt(c.row, this.clock());
     const canSendImages = uploads && composeBlock === null;
-    const canBlock = uploads && row.kind === 'twoParty' && !row.blocked;
+    // A team desk has no platform link to block with (the relay has it).
+    const canBlock = uploads && this.team === null && row.kind === 'twoParty' && !row.blocked;
     const team = this.teamOf(conversationId);
     return copy({ row, composeBlock, windowClosesAt, order, review, draft, canSendImages, canBlock, ...(team ? { team } : {}) });
   }
