@@ -130,7 +130,7 @@ describe('blocking a customer', () => {
     await settleStart();
     const button = screen.getByTestId('block-button');
     expect(button).toBeDisabled();
-    expect(button).toHaveAttribute('title', '团队模式下坐席桌面不能屏蔽顾客：平台连接在中继上，请联系中继所在电脑的主管操作');
+    expect(button).toHaveAttribute('title', '团队模式下暂不能在坐席桌面屏蔽顾客（平台连接在中继上）');
     expect(screen.getByTestId('image-button')).toBeEnabled();
   });
 
