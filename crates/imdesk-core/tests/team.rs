@@ -614,3 +614,67 @@ async fn a_full_disk_on_a_desk_loses_nothing() {
     alice.shutdown().await;
     stand_down(relay, &relay_desk).await;
 }
+
+/// A server that will not make the picture bucket (here a stream already holds its subjects)
+/// does not stop a relay: replies go through, and a picture fails on the agent's desk with the
+/// reason instead of waiting for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_without_its_picture_bucket_relays_the_rest_and_pictures_fail_with_the_reason() {
+    use base64::Engine as _;
+    use imdesk_core::view::PictureFile;
+    let nats = nats_harness::NatsServer::start().unwrap();
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "SQUATTER".into(),
+        subjects: vec!["$O.>".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let sb = sandbox(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (relay_desk, relay) = relay(&sb, &nats, &dir.path().join("relay.sqlite3"), "relay-a").await;
+    assert!(js.get_object_store("PICTURES").await.is_err());
+    let alice = team_desk(
+        &nats,
+        &dir.path().join("alice.sqlite3"),
+        "alice",
+        DeskOptions::fast(),
+    )
+    .await;
+    let conv = says(&sb, "在吗").await;
+    eventually(10, "the customer's message on alice's desk", || async {
+        alice.detail(&conv).await.is_ok()
+    })
+    .await;
+    let queued = alice.send_text(&conv, "在的").await.unwrap();
+    let sent = alice
+        .wait_sent(&queued.key, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(sent.send_state, Some(SendState::Sent));
+
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.resize(2048, 1);
+    let queued = alice
+        .send_image(
+            &conv,
+            PictureFile {
+                name: "a.png".into(),
+                data_base64: base64::engine::general_purpose::STANDARD.encode(&png),
+            },
+        )
+        .await
+        .unwrap();
+    let e = alice
+        .wait_sent(&queued.key, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, imdesk_core::DeskError::SendFailed { ref reason, .. } if reason.contains("picture bucket")),
+        "{e:?}"
+    );
+    assert!(sb.uploads(&sb.stores()[0].epoi_id).unwrap().is_empty());
+    alice.shutdown().await;
+    stand_down(relay, &relay_desk).await;
+}
