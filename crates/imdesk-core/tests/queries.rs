@@ -190,10 +190,28 @@ async fn the_inbox_learns_order_states_in_the_background() {
     let now = meituan_wire::Clock::now(&meituan_wire::SystemClock).0;
     sb.complete_order(&store, open.order_id.unwrap(), now)
         .unwrap();
-    eventually(10, "the open order's completion reaches the inbox", || {
-        let id = open_id.clone();
-        async { state_of(id).await == Some(OrderState::AfterSale) }
-    })
-    .await;
+    // Not `eventually`: this wait has failed once in many CI runs, and a failure should say
+    // what the desk had (the cached order, the row) rather than only that it timed out.
+    let order_id = open.order_id.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = state_of(open_id.clone()).await;
+        if state == Some(OrderState::AfterSale) {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let cached = desk
+                .store()
+                .order(order_id)
+                .unwrap()
+                .map(|o| (o.status, o.completed_at_ms, o.fetched_at_ms));
+            panic!(
+                "the open order's completion did not reach the inbox in 10 s: row state \
+                 {state:?}; cached order (status, completed, fetched at) {cached:?}; \
+                 completed at {now} ms"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     desk.shutdown().await;
 }
