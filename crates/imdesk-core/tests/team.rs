@@ -280,6 +280,39 @@ async fn two_desks_replying_at_once_one_goes_through_the_other_is_asked() {
     stand_down(relay, &relay_desk).await;
 }
 
+/// Publishes a crafted reply in its conversation, waits until the relay has settled
+/// `settled` replies in all, and returns the conversation's last send state.
+async fn refused(
+    js: &async_nats::jetstream::Context,
+    relay: &imdesk_core::team::relay::Relay,
+    reply: &imdesk_core::team::WireReply,
+    settled: u64,
+) -> imdesk_core::team::WireState {
+    let peer = reply.open_user_id.unwrap();
+    js.publish(
+        imdesk_core::team::reply_subject(&reply.store, 1, peer),
+        serde_json::to_vec(reply).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    eventually(10, "the relay settled the reply", || async {
+        relay
+            .stats()
+            .settled
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == settled
+    })
+    .await;
+    let stream = js.get_stream(imdesk_core::team::STREAM).await.unwrap();
+    let state = stream
+        .get_last_raw_message_by_subject(&imdesk_core::team::state_subject(&reply.store, 1, peer))
+        .await
+        .unwrap();
+    serde_json::from_slice(&state.payload).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
     let (nats, sb, dir, relay_desk, relay) = team_up().await;
@@ -377,27 +410,7 @@ async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
         desk: String::new(),
         ..stranger
     };
-    js.publish(
-        imdesk_core::team::reply_subject(&store, 1, key.peer_id),
-        serde_json::to_vec(&anonymous).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
-    eventually(10, "the relay refused the anonymous reply", || async {
-        relay
-            .stats()
-            .settled
-            .load(std::sync::atomic::Ordering::Relaxed)
-            == 2
-    })
-    .await;
-    let state = stream
-        .get_last_raw_message_by_subject(&imdesk_core::team::state_subject(&store, 1, key.peer_id))
-        .await
-        .unwrap();
-    let state: imdesk_core::team::WireState = serde_json::from_slice(&state.payload).unwrap();
+    let state = refused(&js, &relay, &anonymous, 2).await;
     assert_eq!(state.msg_id, 43);
     assert!(state
         .message
@@ -413,27 +426,7 @@ async fn bad_records_are_quarantined_and_counted_never_dropped_or_fatal() {
         desk: "d".into(),
         ..anonymous
     };
-    js.publish(
-        imdesk_core::team::reply_subject(&store, 1, key.peer_id),
-        serde_json::to_vec(&local).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
-    eventually(10, "the relay refused the local picture", || async {
-        relay
-            .stats()
-            .settled
-            .load(std::sync::atomic::Ordering::Relaxed)
-            == 3
-    })
-    .await;
-    let state = stream
-        .get_last_raw_message_by_subject(&imdesk_core::team::state_subject(&store, 1, key.peer_id))
-        .await
-        .unwrap();
-    let state: imdesk_core::team::WireState = serde_json::from_slice(&state.payload).unwrap();
+    let state = refused(&js, &relay, &local, 3).await;
     assert_eq!(state.msg_id, 44);
     assert!(state
         .message
