@@ -296,6 +296,15 @@ impl Desk {
             utc_offset_secs: opts.utc_offset_secs,
             cancel: cancel.clone(),
         })));
+        // A team desk mirrors the brand's blocked customers ([`crate::team::blocks`]).
+        if let Some(link) = &team {
+            tasks.push(runtime.spawn(crate::team::blocks::follow(
+                link.jetstream(),
+                store.clone(),
+                notices.clone(),
+                cancel.clone(),
+            )));
+        }
         let outbox = OutboxHandle::new();
         tasks.push(
             runtime.spawn(

@@ -243,8 +243,12 @@ impl Desk {
             .is_some_and(|e| meituan_api::image::can_upload(e.key.business_id));
         Ok(ConversationDetail {
             can_send_images: uploads && compose_block.is_none(),
-            // Blocking is the platform's, and a team desk has no link to it (the relay has).
-            can_block: uploads && self.meituan.is_some() && conv.key.biz_type == 1 && !conv.blocked,
+            // Blocking is the platform's: a solo desk's own link, or on a team desk a
+            // supervisor's through a relay (the supervisor decides, product.md).
+            can_block: uploads
+                && (self.meituan.is_some() || self.me().is_some_and(|(_, supervisor)| supervisor))
+                && conv.key.biz_type == 1
+                && !conv.blocked,
             row,
             compose_block,
             window_closes_at,

@@ -58,14 +58,16 @@ impl Desk {
         self.notices.stores();
     }
 
-    /// The platform link blocking goes through: a team desk has none (its relay has), and
-    /// does not offer blocking (`can_block`).
-    fn blocking_link(&self) -> DeskResult<&crate::port::MeituanLink> {
+    /// How this desk blocks: with its own platform link (`None`), or a team desk's supervisor
+    /// through a relay. An agent on a team desk does not block (the supervisor decides).
+    fn team_blocker(&self) -> DeskResult<Option<&crate::team::mirror::TeamLink>> {
         match (&self.meituan, &self.team) {
-            (Some(link), _) => Ok(link),
+            (Some(_), _) => Ok(None),
+            (None, Some(team)) if self.me().is_some_and(|(_, supervisor)| supervisor) => {
+                Ok(Some(team))
+            }
             (None, Some(_)) => Err(DeskError::Invalid(
-                "a team desk cannot block or unblock customers: the relay holds the platform link"
-                    .into(),
+                "on a team desk only a supervisor blocks or unblocks customers".into(),
             )),
             (None, None) => Err(DeskError::NoCredentials),
         }
@@ -126,7 +128,8 @@ impl Desk {
 
     /// Blocks the customer of a two-party conversation on the platform, with the reason and
     /// 1 to 9 evidence pictures, then mirrors it locally (the composer closes, the chat moves
-    /// to the blocked filter).
+    /// to the blocked filter). On a team desk a supervisor blocks through a relay
+    /// ([`crate::team::blocks`]), which tells every desk.
     pub async fn block_customer(
         &self,
         conversation_id: &str,
@@ -134,8 +137,8 @@ impl Desk {
     ) -> DeskResult<()> {
         let conv = self.conversation_by_id(conversation_id).await?;
         let user = customer_of(&conv, conversation_id)?;
-        let platform = self.blocking_link()?;
-        let entry = self.uploads_for(&conv.key.store)?;
+        let team = self.team_blocker()?;
+        self.uploads_for(&conv.key.store)?;
         let description = request
             .description
             .as_deref()
@@ -153,12 +156,49 @@ impl Desk {
                 request.evidence.len()
             )));
         }
-        let uploads = request
+        let evidence = request
             .evidence
             .iter()
-            .map(|f| {
-                let (bytes, _) = decode(f)?;
-                UploadImage::from_bytes(&bytes).map_err(|e| DeskError::BadImage(e.to_string()))
+            .map(|f| decode(f).map(|(bytes, _)| bytes))
+            .collect::<DeskResult<Vec<_>>>()?;
+        let block = Block {
+            store: conv.key.store.clone(),
+            user,
+            reason: request.reason,
+            description,
+        };
+        match team {
+            Some(link) => {
+                link.block(&block, evidence).await?;
+                // At once here; the other desks (and this one again) from the relay's bucket.
+                self.store
+                    .block_customer_async(
+                        block.store.clone(),
+                        user,
+                        block.reason_text(),
+                        self.now(),
+                    )
+                    .await?;
+            }
+            None => self.block_on_platform(&block, evidence).await?,
+        }
+        self.block_changed(conversation_id);
+        Ok(())
+    }
+
+    /// Blocks on the platform with this desk's link (a solo desk, or a relay for a team's
+    /// supervisor) and records it locally.
+    pub(crate) async fn block_on_platform(
+        &self,
+        block: &Block,
+        evidence: Vec<Vec<u8>>,
+    ) -> DeskResult<()> {
+        let platform = self.meituan.as_ref().ok_or(DeskError::NoCredentials)?;
+        let entry = self.uploads_for(&block.store)?;
+        let uploads = evidence
+            .iter()
+            .map(|bytes| {
+                UploadImage::from_bytes(bytes).map_err(|e| DeskError::BadImage(e.to_string()))
             })
             .collect::<DeskResult<Vec<_>>>()?;
         let mut pic_ids = Vec::with_capacity(uploads.len());
@@ -166,7 +206,7 @@ impl Desk {
             let uploaded = platform.client.call(&entry.key, upload).await?;
             pic_ids.push(image::voucher_pic_id(&uploaded));
         }
-        let block_code = match request.reason {
+        let block_code = match block.reason {
             BlockReason::Harassment => BlockCode::Harassment,
             BlockReason::WechatFraud => BlockCode::SuspectedFraud,
             BlockReason::Other => BlockCode::Other,
@@ -176,30 +216,49 @@ impl Desk {
             .call(
                 &entry.key,
                 &BlockUser {
-                    open_user_id: OpenUserId(user),
+                    open_user_id: OpenUserId(block.user),
                     block_code,
-                    block_reason_desc: description.clone(),
+                    block_reason_desc: block.description.clone(),
                     voucher_pic_ids: pic_ids,
                 },
             )
             .await?;
-        let reason = description.unwrap_or_else(|| format!("{:?}", request.reason));
         self.store
-            .block_customer_async(conv.key.store.clone(), user, reason, self.now())
+            .block_customer_async(
+                block.store.clone(),
+                block.user,
+                block.reason_text(),
+                self.now(),
+            )
             .await?;
+        Ok(())
+    }
+
+    /// Lifts a block on the platform (`cancelBlockUser`), then locally; on a team desk a
+    /// supervisor lifts it through a relay.
+    pub async fn unblock_customer(&self, conversation_id: &str) -> DeskResult<()> {
+        let conv = self.conversation_by_id(conversation_id).await?;
+        let user = customer_of(&conv, conversation_id)?;
+        match self.team_blocker()? {
+            Some(link) => {
+                link.unblock(&conv.key.store, user).await?;
+                self.store
+                    .unblock_customer_async(conv.key.store.clone(), user)
+                    .await?;
+            }
+            None => self.unblock_on_platform(&conv.key.store, user).await?,
+        }
         self.block_changed(conversation_id);
         Ok(())
     }
 
-    /// Lifts a block on the platform (`cancelBlockUser`), then locally.
-    pub async fn unblock_customer(&self, conversation_id: &str) -> DeskResult<()> {
-        let conv = self.conversation_by_id(conversation_id).await?;
-        let user = customer_of(&conv, conversation_id)?;
+    /// Lifts a block with this desk's link and records it locally.
+    pub(crate) async fn unblock_on_platform(&self, store: &str, user: i64) -> DeskResult<()> {
         let entry = self
             .stores
-            .entry(&conv.key.store)
-            .ok_or_else(|| DeskError::not_found("store", &conv.key.store))?;
-        let platform = self.blocking_link()?;
+            .entry(store)
+            .ok_or_else(|| DeskError::not_found("store", store))?;
+        let platform = self.meituan.as_ref().ok_or(DeskError::NoCredentials)?;
         platform
             .client
             .call(
@@ -210,9 +269,26 @@ impl Desk {
             )
             .await?;
         self.store
-            .unblock_customer_async(conv.key.store.clone(), user)
+            .unblock_customer_async(store.to_owned(), user)
             .await?;
-        self.block_changed(conversation_id);
         Ok(())
+    }
+}
+
+/// A block to make: a store's customer, the reason and its description.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Block {
+    pub store: String,
+    pub user: i64,
+    pub reason: BlockReason,
+    pub description: Option<String>,
+}
+
+impl Block {
+    /// What the local record keeps as the reason.
+    pub(crate) fn reason_text(&self) -> String {
+        self.description
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", self.reason))
     }
 }

@@ -55,7 +55,7 @@ impl Desk {
     }
 
     /// This desk's agent name and whether they are a supervisor.
-    fn me(&self) -> Option<(String, bool)> {
+    pub(crate) fn me(&self) -> Option<(String, bool)> {
         self.roster()
             .and_then(Roster::me)
             .map(|m| (m.name, m.role == Role::Supervisor))

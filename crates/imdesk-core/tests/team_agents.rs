@@ -551,7 +551,7 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
     );
     let detail = alice.detail(&conv).await.unwrap();
     assert!(detail.can_send_images);
-    // Blocking is the platform's and the relay holds the link: not offered, and refused.
+    // Blocking is the supervisor's decision: not offered to an agent, and refused.
     assert!(!detail.can_block);
     let e = alice
         .block_customer(
@@ -568,7 +568,7 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
         )
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("team desk"), "{e}");
+    assert!(e.to_string().contains("only a supervisor"), "{e}");
 
     // 1.5 MB: a PNG by its signature, over the server's 1 MB max_payload.
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
@@ -665,6 +665,108 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
     assert_eq!(pictures, 1);
 
     alice.shutdown().await;
+    stand_down(relay, &relay_desk).await;
+}
+
+/// A supervisor blocks an abusive customer from her team desk, under the brand's permissions:
+/// the relay uploads the evidence and blocks on the platform, and every desk's composer closes;
+/// lifting the block opens them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_blocks_through_the_relay_and_every_desk_sees_it() {
+    use base64::Engine as _;
+    use imdesk_core::view::{BlockReason, BlockRequest, ComposeBlock, PictureFile};
+    let (nats, sb, dir, relay_desk, relay, alice) = brand_team_up().await;
+    let sue = desk_of(
+        TeamConfig {
+            role: Role::Supervisor,
+            ..as_user(&nats, "supervisor", "supervisor-a-CHANGE-ME", "sue")
+        },
+        dir.path(),
+    )
+    .await;
+    let conv = says(&sb, "加我微信，给你返现").await;
+    for d in [&alice, &sue] {
+        ready(d, &conv, &["alice", "sue"]).await;
+    }
+    let store = sb.stores()[0].epoi_id.clone();
+    let user: i64 = conv.rsplit('|').next().unwrap().parse().unwrap();
+    assert!(sue.detail(&conv).await.unwrap().can_block);
+
+    let shot = |tag: u8| {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend([tag; 64]);
+        PictureFile {
+            name: format!("e{tag}.png"),
+            data_base64: base64::engine::general_purpose::STANDARD.encode(png),
+        }
+    };
+    sue.block_customer(
+        &conv,
+        BlockRequest {
+            reason: BlockReason::WechatFraud,
+            description: None,
+            evidence: vec![shot(1), shot(2)],
+        },
+    )
+    .await
+    .unwrap();
+    let blocked = sb.blocked(&store).unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert_eq!((blocked[0].open_user_id, blocked[0].block_code), (user, 2));
+    assert_eq!(
+        blocked[0].voucher_pic_ids.len(),
+        2,
+        "the evidence went with it"
+    );
+    let closed = sue.detail(&conv).await.unwrap();
+    assert_eq!(closed.compose_block, Some(ComposeBlock::CustomerBlocked));
+    eventually(10, "alice's composer closes", || async {
+        alice
+            .detail(&conv)
+            .await
+            .is_ok_and(|d| d.row.blocked && d.compose_block == Some(ComposeBlock::CustomerBlocked))
+    })
+    .await;
+    let e = alice.send_text(&conv, "您好").await.unwrap_err();
+    assert_eq!(IpcError::from(e).code, ErrorCode::CustomerBlocked);
+
+    sue.unblock_customer(&conv).await.unwrap();
+    assert!(sb.blocked(&store).unwrap().is_empty());
+    eventually(10, "alice's composer opens again", || async {
+        alice
+            .detail(&conv)
+            .await
+            .is_ok_and(|d| !d.row.blocked && d.compose_block.is_none())
+    })
+    .await;
+
+    // A desk that starts later learns the blocks from the bucket.
+    sue.block_customer(
+        &conv,
+        BlockRequest {
+            reason: BlockReason::Harassment,
+            description: None,
+            evidence: vec![shot(3)],
+        },
+    )
+    .await
+    .unwrap();
+    let bob = desk_of(
+        as_user(&nats, "agent1", "agent1-a-CHANGE-ME", "bob"),
+        dir.path(),
+    )
+    .await;
+    ready(&bob, &conv, &["bob"]).await;
+    eventually(10, "a later desk's composer is closed", || async {
+        bob.detail(&conv)
+            .await
+            .is_ok_and(|d| d.compose_block == Some(ComposeBlock::CustomerBlocked))
+    })
+    .await;
+
+    for d in [bob, sue, alice] {
+        d.shutdown().await;
+    }
     stand_down(relay, &relay_desk).await;
 }
 

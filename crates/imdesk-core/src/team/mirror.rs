@@ -183,6 +183,60 @@ impl TeamLink {
         })
     }
 
+    /// A supervisor blocks a customer through a relay: the evidence into `PICTURES`, then the
+    /// call ([`super::blocks`]).
+    pub(crate) async fn block(
+        &self,
+        block: &crate::pictures::Block,
+        evidence: Vec<Vec<u8>>,
+    ) -> DeskResult<()> {
+        let mut names = Vec::with_capacity(evidence.len());
+        for bytes in &evidence {
+            let name = format!("{}-{:016x}", self.desk_id, rand_u64(self.now_ms()));
+            super::pictures::put_object(&self.js, &name, bytes)
+                .await
+                .map_err(crate::DeskError::Team)?;
+            names.push(name);
+        }
+        super::blocks::ask(
+            &self.client,
+            &self.block_call(&block.store, block.user, Some(block.clone()), names),
+        )
+        .await
+    }
+
+    /// A supervisor lifts a block through a relay.
+    pub(crate) async fn unblock(&self, store: &str, user: i64) -> DeskResult<()> {
+        super::blocks::ask(
+            &self.client,
+            &self.block_call(store, user, None, Vec::new()),
+        )
+        .await
+    }
+
+    fn block_call(
+        &self,
+        store: &str,
+        user: i64,
+        block: Option<crate::pictures::Block>,
+        evidence: Vec<String>,
+    ) -> super::blocks::BlockCall {
+        super::blocks::BlockCall {
+            v: 1,
+            store: store.to_owned(),
+            user,
+            block,
+            evidence,
+            agent: self.agent.clone(),
+            desk: self.desk_id.clone(),
+        }
+    }
+
+    /// The team server's JetStream context (for the desk's followers).
+    pub(crate) fn jetstream(&self) -> jetstream::Context {
+        self.js.clone()
+    }
+
     /// Stops the roster (the desk shuts down); its presence expires by itself.
     pub(crate) fn stop_roster(&self) {
         self.roster_stop.cancel();

@@ -23,6 +23,7 @@
 //! holder's hand-outs.
 
 pub mod assigner;
+pub(crate) mod blocks;
 pub(crate) mod mirror;
 pub mod pictures;
 pub mod relay;

@@ -162,14 +162,9 @@ pub(crate) async fn upload(
 ) -> Result<String, Delivery> {
     // Refused here, as a solo desk refuses it, before anything travels.
     image::check_bytes(&bytes).map_err(|e| Delivery::Refused(local_failure(e.to_string())))?;
-    let bucket = js
-        .get_object_store(PICTURES_BUCKET)
+    put_object(js, &request.object, &bytes)
         .await
-        .map_err(|e| unreachable(format!("no relay has made the picture bucket yet: {e}")))?;
-    bucket
-        .put(request.object.as_str(), &mut bytes.as_slice())
-        .await
-        .map_err(|e| unreachable(format!("the picture did not reach the team server: {e}")))?;
+        .map_err(unreachable)?;
     let ask = serde_json::to_vec(&request)
         .map_err(|e| Delivery::Refused(local_failure(format!("cannot encode: {e}"))))?;
     let answer = tokio::time::timeout(ANSWER_WAIT, client.request(PICTURE_SUBJECT, ask.into()))
@@ -182,6 +177,23 @@ pub(crate) async fn upload(
         )))
     })?;
     answer.verdict()
+}
+
+/// Puts `bytes` into the bucket as `name`; the reason when it could not.
+pub(crate) async fn put_object(
+    js: &jetstream::Context,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), String> {
+    let bucket = js
+        .get_object_store(PICTURES_BUCKET)
+        .await
+        .map_err(|e| format!("no relay has made the picture bucket yet: {e}"))?;
+    bucket
+        .put(name, &mut &bytes[..])
+        .await
+        .map_err(|e| format!("the picture did not reach the team server: {e}"))?;
+    Ok(())
 }
 
 /// The relay's side: answers upload requests with `desk`'s platform link until stopped.
@@ -273,14 +285,14 @@ async fn answer(
     }
 }
 
-enum ReadError {
+pub(crate) enum ReadError {
     /// Not there (expired, never put) or too large: another attempt reads the same.
     Missing(String),
     /// The server did not answer: another attempt may.
     Transient(String),
 }
 
-async fn read_object(js: &jetstream::Context, name: &str) -> Result<Vec<u8>, ReadError> {
+pub(crate) async fn read_object(js: &jetstream::Context, name: &str) -> Result<Vec<u8>, ReadError> {
     let bucket = js
         .get_object_store(PICTURES_BUCKET)
         .await

@@ -184,7 +184,11 @@ impl Relay {
             .queue_subscribe(PICTURE_SUBJECT, "relays".to_owned())
             .await
             .map_err(|e| DeskError::Team(format!("{PICTURE_SUBJECT}: {e}")))?;
-        let tasks = vec![
+        let block_calls = client
+            .queue_subscribe(super::blocks::BLOCK_SUBJECT, "relays".to_owned())
+            .await
+            .map_err(|e| DeskError::Team(format!("{}: {e}", super::blocks::BLOCK_SUBJECT)))?;
+        let mut tasks = vec![
             tokio::spawn(super::pictures::serve(
                 shared.desk.clone(),
                 shared.id.clone(),
@@ -209,6 +213,19 @@ impl Relay {
                 stop_all.clone(),
             )),
         ];
+        match ensure_bucket(&shared.js, super::blocks::BLOCKS_BUCKET).await {
+            Ok(blocks) => tasks.push(tokio::spawn(super::blocks::serve(
+                shared.desk.clone(),
+                shared.roster.clone(),
+                client.clone(),
+                shared.js.clone(),
+                blocks,
+                block_calls,
+                stop_all.clone(),
+            ))),
+            // Like pictures: the rest of the relay does not depend on it.
+            Err(e) => tracing::warn!("team: blocking cannot go through this relay: {e}"),
+        }
         let sends = tokio::spawn(take_sends(shared, consumer, stop_sends.clone()));
         Ok(Relay {
             stats,
