@@ -148,7 +148,7 @@ export const en: { readonly [K in MessageKey]: string } = {
   'order.status.other': 'Status {code}',
   'block.button': 'Block customer',
   'block.unsupported': 'This store’s integration cannot block customers (evidence pictures must be uploaded)',
-  'block.teamDesk': 'Team desks cannot block customers yet (the relay holds the platform link)',
+  'block.teamDesk': 'In team mode a supervisor blocks customers',
   'block.title': 'Block customer',
   'block.hint': 'Once blocked you cannot chat with this customer; you can unblock at any time.',
   'block.reason': 'Reason',

@@ -150,7 +150,7 @@ export const zhCN = {
   'order.status.other': '状态 {code}',
   'block.button': '屏蔽顾客',
   'block.unsupported': '该门店的接入方式不支持屏蔽顾客（需要上传证据截图）',
-  'block.teamDesk': '团队模式下暂不能在坐席桌面屏蔽顾客（平台连接在中继上）',
+  'block.teamDesk': '团队模式下由主管屏蔽顾客',
   'block.title': '屏蔽顾客',
   'block.hint': '屏蔽后将无法再与该顾客聊天，可随时取消屏蔽。',
   'block.reason': '屏蔽原因',

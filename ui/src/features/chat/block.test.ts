@@ -120,18 +120,26 @@ describe('blocking a customer', () => {
     expect(button).toHaveAttribute('title', '该门店的接入方式不支持屏蔽顾客（需要上传证据截图）');
   });
 
-  it('disables blocking on a team desk, whose relay holds the platform link', async () => {
-    const { backend } = testBackend();
-    backend.team = mockTeam();
-    const desk = new Desk(backend);
-    desk.start();
-    await desk.open(twoParty(backend, true));
-    render(WithDesk, { props: { desk, component: ChatPane } });
-    await settleStart();
-    const button = screen.getByTestId('block-button');
-    expect(button).toBeDisabled();
-    expect(button).toHaveAttribute('title', '团队模式下暂不能在坐席桌面屏蔽顾客（平台连接在中继上）');
-    expect(screen.getByTestId('image-button')).toBeEnabled();
+  it('leaves blocking to the supervisor in team mode', async () => {
+    for (const supervisor of [false, true]) {
+      const { backend } = testBackend();
+      backend.team = mockTeam('小王', supervisor);
+      const desk = new Desk(backend);
+      desk.start();
+      await desk.open(twoParty(backend, true));
+      const view = render(WithDesk, { props: { desk, component: ChatPane } });
+      await settleStart();
+      const button = screen.getByTestId('block-button');
+      if (supervisor) {
+        expect(button).toBeEnabled();
+        expect(button).not.toHaveAttribute('title');
+      } else {
+        expect(button).toBeDisabled();
+        expect(button).toHaveAttribute('title', '团队模式下由主管屏蔽顾客');
+      }
+      expect(screen.getByTestId('image-button')).toBeEnabled();
+      view.unmount();
+    }
   });
 
   it('unblocks after a confirmation and reopens the composer', async () => {

@@ -251,8 +251,8 @@ export class MockBackend implements Backend {
     const { windowClosesAt, order, review, draft } = c;
     const row = rowAt(c.row, this.clock());
     const canSendImages = uploads && composeBlock === null;
-    // A team desk has no platform link to block with (the relay has it).
-    const canBlock = uploads && this.team === null && row.kind === 'twoParty' && !row.blocked;
+    // In team mode the supervisor blocks (through a relay); agents do not.
+    const canBlock = uploads && (this.team === null || this.team.supervisor) && row.kind === 'twoParty' && !row.blocked;
     const team = this.teamOf(conversationId);
     return copy({ row, composeBlock, windowClosesAt, order, review, draft, canSendImages, canBlock, ...(team ? { team } : {}) });
   }
