@@ -60,6 +60,18 @@ async fn brand_team_up() -> (
     (nats, sb, dir, relay_desk, relay, alice)
 }
 
+/// Supervisor sue's desk, as the brand's supervisor user.
+async fn brand_supervisor(nats: &nats_harness::NatsServer, dir: &std::path::Path) -> Desk {
+    desk_of(
+        TeamConfig {
+            role: Role::Supervisor,
+            ..as_user(nats, "supervisor", "supervisor-a-CHANGE-ME", "sue")
+        },
+        dir,
+    )
+    .await
+}
+
 /// Waits until `desk` has the conversation and every agent in `names` is online.
 async fn ready(desk: &Desk, conv: &str, names: &[&str]) {
     desk.team_loaded(Duration::from_secs(10)).await.unwrap();
@@ -459,14 +471,7 @@ async fn under_the_brands_permissions_only_a_supervisor_sets_the_mode_and_shared
         dir.path(),
     )
     .await;
-    let sue = desk_of(
-        TeamConfig {
-            role: Role::Supervisor,
-            ..as_user(&nats, "supervisor", "supervisor-a-CHANGE-ME", "sue")
-        },
-        dir.path(),
-    )
-    .await;
+    let sue = brand_supervisor(&nats, dir.path()).await;
     let conv = says(&sb, "你好").await;
     for d in [&alice, &pretender, &sue] {
         ready(d, &conv, &["alice", "sue"]).await;
@@ -676,14 +681,7 @@ async fn a_supervisor_blocks_through_the_relay_and_every_desk_sees_it() {
     use base64::Engine as _;
     use imdesk_core::view::{BlockReason, BlockRequest, ComposeBlock, PictureFile};
     let (nats, sb, dir, relay_desk, relay, alice) = brand_team_up().await;
-    let sue = desk_of(
-        TeamConfig {
-            role: Role::Supervisor,
-            ..as_user(&nats, "supervisor", "supervisor-a-CHANGE-ME", "sue")
-        },
-        dir.path(),
-    )
-    .await;
+    let sue = brand_supervisor(&nats, dir.path()).await;
     let conv = says(&sb, "加我微信，给你返现").await;
     for d in [&alice, &sue] {
         ready(d, &conv, &["alice", "sue"]).await;

@@ -88,26 +88,20 @@ pub(crate) async fn serve(
     client: async_nats::Client,
     js: jetstream::Context,
     blocks: kv::Store,
-    mut requests: async_nats::Subscriber,
+    requests: async_nats::Subscriber,
     stop: CancellationToken,
 ) {
-    loop {
-        let request = tokio::select! {
-            () = stop.cancelled() => return,
-            r = requests.next() => match r { Some(r) => r, None => return },
-        };
-        let Some(reply_to) = request.reply.clone() else {
-            continue;
-        };
-        let error = match serde_json::from_slice::<BlockCall>(&request.payload) {
-            Ok(call) => handle(&desk, &roster, &js, &blocks, &call).await.err(),
-            Err(e) => Some(format!("unreadable block request: {e}")),
-        };
-        let body = serde_json::to_vec(&BlockAnswer { v: 1, error }).unwrap_or_default();
-        if let Err(e) = client.publish(reply_to, body.into()).await {
-            tracing::warn!("relay cannot answer a block request: {e}");
+    super::answer_each(client, requests, stop, "block", |payload| {
+        let (desk, roster, js, blocks) = (desk.clone(), roster.clone(), js.clone(), blocks.clone());
+        async move {
+            let error = match serde_json::from_slice::<BlockCall>(&payload) {
+                Ok(call) => handle(&desk, &roster, &js, &blocks, &call).await.err(),
+                Err(e) => Some(format!("unreadable block request: {e}")),
+            };
+            serde_json::to_vec(&BlockAnswer { v: 1, error }).unwrap_or_default()
         }
-    }
+    })
+    .await;
 }
 
 async fn handle(

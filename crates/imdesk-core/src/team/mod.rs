@@ -248,6 +248,34 @@ pub(crate) async fn create_bucket(
     }
 }
 
+/// Answers each request on `requests` (a relay's queue subscription) with what `answer` makes
+/// of its payload, one at a time, until stopped; requests without a reply subject are skipped.
+pub(crate) async fn answer_each<F, Fut>(
+    client: async_nats::Client,
+    mut requests: async_nats::Subscriber,
+    stop: tokio_util::sync::CancellationToken,
+    what: &str,
+    mut answer: F,
+) where
+    F: FnMut(bytes::Bytes) -> Fut,
+    Fut: std::future::Future<Output = Vec<u8>>,
+{
+    use futures_util::StreamExt;
+    loop {
+        let request = tokio::select! {
+            () = stop.cancelled() => return,
+            r = requests.next() => match r { Some(r) => r, None => return },
+        };
+        let Some(reply) = request.reply.clone() else {
+            continue;
+        };
+        let body = answer(request.payload).await;
+        if let Err(e) = client.publish(reply, body.into()).await {
+            tracing::warn!("relay cannot answer a {what} request: {e}");
+        }
+    }
+}
+
 /// Waits between attempts after failures (the server away, a consumer lost): from 100 ms,
 /// doubling with jitter, to 5 s at most, for as long as it takes (backon's exponential
 /// backoff); `reset` after a success.

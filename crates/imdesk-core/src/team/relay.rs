@@ -789,29 +789,25 @@ pub struct SnapshotPage {
 async fn serve_snapshots(
     shared: Shared,
     client: async_nats::Client,
-    mut requests: async_nats::Subscriber,
+    requests: async_nats::Subscriber,
     stop: CancellationToken,
 ) {
-    loop {
-        let request = tokio::select! {
-            () = stop.cancelled() => return,
-            r = requests.next() => match r { Some(r) => r, None => return },
-        };
-        let Some(reply) = request.reply.clone() else {
-            continue;
-        };
-        let page = match serde_json::from_slice::<SnapshotRequest>(&request.payload) {
-            Ok(q) => snapshot_page(&shared, &q).await,
-            Err(e) => Err(format!("unreadable snapshot request: {e}")),
-        };
-        let body = match page {
-            Ok(page) => serde_json::to_vec(&page).unwrap_or_default(),
-            Err(e) => serde_json::to_vec(&serde_json::json!({ "error": e })).unwrap_or_default(),
-        };
-        if let Err(e) = client.publish(reply, body.into()).await {
-            tracing::warn!("relay cannot answer a snapshot request: {e}");
+    super::answer_each(client, requests, stop, "snapshot", |payload| {
+        let shared = shared.clone();
+        async move {
+            let page = match serde_json::from_slice::<SnapshotRequest>(&payload) {
+                Ok(q) => snapshot_page(&shared, &q).await,
+                Err(e) => Err(format!("unreadable snapshot request: {e}")),
+            };
+            match page {
+                Ok(page) => serde_json::to_vec(&page).unwrap_or_default(),
+                Err(e) => {
+                    serde_json::to_vec(&serde_json::json!({ "error": e })).unwrap_or_default()
+                }
+            }
         }
-    }
+    })
+    .await;
 }
 
 async fn snapshot_page(shared: &Shared, q: &SnapshotRequest) -> Result<SnapshotPage, String> {
