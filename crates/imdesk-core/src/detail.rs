@@ -243,10 +243,9 @@ impl Desk {
             .is_some_and(|e| meituan_api::image::can_upload(e.key.business_id));
         Ok(ConversationDetail {
             can_send_images: uploads && compose_block.is_none(),
-            // Blocking is the platform's: a solo desk's own link, or on a team desk a
-            // supervisor's through a relay (the supervisor decides, product.md).
+            // Whoever the block commands accept: a solo desk, or a team's supervisor.
             can_block: uploads
-                && (self.meituan.is_some() || self.me().is_some_and(|(_, supervisor)| supervisor))
+                && self.team_blocker().is_ok()
                 && conv.key.biz_type == 1
                 && !conv.blocked,
             row,

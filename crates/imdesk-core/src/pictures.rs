@@ -60,7 +60,7 @@ impl Desk {
 
     /// How this desk blocks: with its own platform link (`None`), or a team desk's supervisor
     /// through a relay. An agent on a team desk does not block (the supervisor decides).
-    fn team_blocker(&self) -> DeskResult<Option<&crate::team::mirror::TeamLink>> {
+    pub(crate) fn team_blocker(&self) -> DeskResult<Option<&crate::team::mirror::TeamLink>> {
         match (&self.meituan, &self.team) {
             (Some(_), _) => Ok(None),
             (None, Some(team)) if self.me().is_some_and(|(_, supervisor)| supervisor) => {
@@ -171,14 +171,7 @@ impl Desk {
             Some(link) => {
                 link.block(&block, evidence).await?;
                 // At once here; the other desks (and this one again) from the relay's bucket.
-                self.store
-                    .block_customer_async(
-                        block.store.clone(),
-                        user,
-                        block.reason_text(),
-                        self.now(),
-                    )
-                    .await?;
+                self.record_block(&block).await?;
             }
             None => self.block_on_platform(&block, evidence).await?,
         }
@@ -223,6 +216,11 @@ impl Desk {
                 },
             )
             .await?;
+        self.record_block(block).await
+    }
+
+    /// The block in this desk's `blocked` table.
+    async fn record_block(&self, block: &Block) -> DeskResult<()> {
         self.store
             .block_customer_async(
                 block.store.clone(),

@@ -29,14 +29,20 @@ pub const BLOCK_SUBJECT: &str = "imdesk.block";
 /// How long a desk waits for the relay (evidence uploads and the platform's calls).
 const ANSWER_WAIT: Duration = Duration::from_secs(60);
 
-/// A supervisor's request: `block` set blocks with it, `None` lifts the block on
-/// `store`/`user`. Evidence pictures are names in `PICTURES`.
+/// What a supervisor asks for: a block (its evidence pictures are names in `PICTURES`), or
+/// the block on a store's customer lifted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum BlockAction {
+    Block(Block),
+    Lift { store: String, user: i64 },
+}
+
+/// A supervisor's request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct BlockCall {
     pub v: u32,
-    pub store: String,
-    pub user: i64,
-    pub block: Option<Block>,
+    pub action: BlockAction,
     pub evidence: Vec<String>,
     pub agent: String,
     pub desk: String,
@@ -119,12 +125,8 @@ async fn handle(
     if !supervisor {
         return Err(format!("{} is not a supervisor of this team", call.agent));
     }
-    let key = record_key(&call.store, call.user);
-    match &call.block {
-        Some(block) => {
-            if block.store != call.store || block.user != call.user {
-                return Err("the block names another customer".into());
-            }
+    match &call.action {
+        BlockAction::Block(block) => {
             let mut evidence = Vec::with_capacity(call.evidence.len());
             for name in &call.evidence {
                 match super::pictures::read_object(js, name).await {
@@ -136,7 +138,7 @@ async fn handle(
             desk.block_on_platform(block, evidence)
                 .await
                 .map_err(|e| e.to_string())?;
-            tracing::info!(store = %call.store, by = %call.agent, "team: customer blocked");
+            tracing::info!(store = %block.store, by = %call.agent, "team: customer blocked");
             let record = BlockRecord {
                 v: 1,
                 block: block.clone(),
@@ -145,17 +147,17 @@ async fn handle(
             };
             let value = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
             blocks
-                .put(&key, value.into())
+                .put(record_key(&block.store, block.user), value.into())
                 .await
                 .map_err(|e| format!("blocked on the platform, not yet on every desk: {e}"))?;
         }
-        None => {
-            desk.unblock_on_platform(&call.store, call.user)
+        BlockAction::Lift { store, user } => {
+            desk.unblock_on_platform(store, *user)
                 .await
                 .map_err(|e| e.to_string())?;
-            tracing::info!(store = %call.store, by = %call.agent, "team: customer unblocked");
+            tracing::info!(store = %store, by = %call.agent, "team: customer unblocked");
             blocks
-                .delete(&key)
+                .delete(record_key(store, *user))
                 .await
                 .map_err(|e| format!("unblocked on the platform, not yet on every desk: {e}"))?;
         }

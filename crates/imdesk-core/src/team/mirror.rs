@@ -192,44 +192,43 @@ impl TeamLink {
     ) -> DeskResult<()> {
         let mut names = Vec::with_capacity(evidence.len());
         for bytes in &evidence {
-            let name = format!("{}-{:016x}", self.desk_id, rand_u64(self.now_ms()));
+            let name = self.object_name();
             super::pictures::put_object(&self.js, &name, bytes)
                 .await
                 .map_err(crate::DeskError::Team)?;
             names.push(name);
         }
-        super::blocks::ask(
-            &self.client,
-            &self.block_call(&block.store, block.user, Some(block.clone()), names),
-        )
-        .await
+        let action = super::blocks::BlockAction::Block(block.clone());
+        super::blocks::ask(&self.client, &self.block_call(action, names)).await
     }
 
     /// A supervisor lifts a block through a relay.
     pub(crate) async fn unblock(&self, store: &str, user: i64) -> DeskResult<()> {
-        super::blocks::ask(
-            &self.client,
-            &self.block_call(store, user, None, Vec::new()),
-        )
-        .await
+        let action = super::blocks::BlockAction::Lift {
+            store: store.to_owned(),
+            user,
+        };
+        super::blocks::ask(&self.client, &self.block_call(action, Vec::new())).await
     }
 
     fn block_call(
         &self,
-        store: &str,
-        user: i64,
-        block: Option<crate::pictures::Block>,
+        action: super::blocks::BlockAction,
         evidence: Vec<String>,
     ) -> super::blocks::BlockCall {
         super::blocks::BlockCall {
             v: 1,
-            store: store.to_owned(),
-            user,
-            block,
+            action,
             evidence,
             agent: self.agent.clone(),
             desk: self.desk_id.clone(),
         }
+    }
+
+    /// A name in `PICTURES` for one picture of this desk, unique per desk and attempt: an
+    /// attempt never reads another's bytes.
+    fn object_name(&self) -> String {
+        format!("{}-{:016x}", self.desk_id, rand_u64(self.now_ms()))
     }
 
     /// The team server's JetStream context (for the desk's followers).
@@ -678,8 +677,7 @@ impl PlatformPort for TeamLink {
             let request = super::pictures::PictureRequest {
                 v: 1,
                 store: store.store.as_str().to_owned(),
-                // Unique per desk and attempt: an attempt never reads another's bytes.
-                object: format!("{}-{:016x}", self.desk_id, rand_u64(self.now_ms())),
+                object: self.object_name(),
                 agent: self.agent.clone(),
                 desk: self.desk_id.clone(),
             };

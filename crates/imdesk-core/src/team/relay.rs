@@ -176,18 +176,9 @@ impl Relay {
             roster,
         };
         let stop_sends = CancellationToken::new();
-        let snapshots = client
-            .queue_subscribe(SNAPSHOT_SUBJECT, "relays".to_owned())
-            .await
-            .map_err(|e| DeskError::Team(format!("{SNAPSHOT_SUBJECT}: {e}")))?;
-        let pictures = client
-            .queue_subscribe(PICTURE_SUBJECT, "relays".to_owned())
-            .await
-            .map_err(|e| DeskError::Team(format!("{PICTURE_SUBJECT}: {e}")))?;
-        let block_calls = client
-            .queue_subscribe(super::blocks::BLOCK_SUBJECT, "relays".to_owned())
-            .await
-            .map_err(|e| DeskError::Team(format!("{}: {e}", super::blocks::BLOCK_SUBJECT)))?;
+        let snapshots = relays_queue(&client, SNAPSHOT_SUBJECT).await?;
+        let pictures = relays_queue(&client, PICTURE_SUBJECT).await?;
+        let block_calls = relays_queue(&client, super::blocks::BLOCK_SUBJECT).await?;
         let mut tasks = vec![
             tokio::spawn(super::pictures::serve(
                 shared.desk.clone(),
@@ -783,6 +774,17 @@ pub struct SnapshotRequest {
 pub struct SnapshotPage {
     pub messages: Vec<WireMessage>,
     pub next_after_id: Option<i64>,
+}
+
+/// The relays' queue group on `subject`: one relay answers each request.
+async fn relays_queue(
+    client: &async_nats::Client,
+    subject: &'static str,
+) -> DeskResult<async_nats::Subscriber> {
+    client
+        .queue_subscribe(subject, "relays".to_owned())
+        .await
+        .map_err(|e| DeskError::Team(format!("{subject}: {e}")))
 }
 
 /// Answers snapshot requests from the relay's archive until stopped.
