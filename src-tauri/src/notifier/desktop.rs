@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use imdesk_core::alerts::Lang;
 use imdesk_core::view::ConversationId;
-use notify_rust::{NotificationHandle, NotificationResponse};
+use notify_rust::{ActionResponse, NotificationHandle};
 use tauri::async_runtime::{spawn, JoinHandle};
 use tauri::AppHandle;
 use tokio::sync::mpsc;
@@ -148,7 +148,7 @@ async fn wait_for_click(handle: Arc<NotificationHandle>, tx: mpsc::UnboundedSend
     handle
         .wait_for_action_async(|response| {
             report = Some(match response {
-                NotificationResponse::Closed(_) => Command::Closed(id),
+                ActionResponse::Closed(_) => Command::Closed(id),
                 _ => Command::Activated(id),
             });
         })
