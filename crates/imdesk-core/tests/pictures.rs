@@ -8,7 +8,6 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use common::*;
 use imdesk_core::convert::conversation_id;
 use imdesk_core::view::{
@@ -18,20 +17,6 @@ use imdesk_core::view::{
 use imdesk_core::Desk;
 use imdesk_store::ConversationKey;
 use meituan_sandbox::{ChatKind, CustomerMessage, Faults, Sandbox};
-
-/// A tiny picture the platform accepts (PNG by its signature).
-fn png(tag: u8) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bytes.extend([tag; 32]);
-    bytes
-}
-
-fn file(name: &str, bytes: &[u8]) -> PictureFile {
-    PictureFile {
-        name: name.into(),
-        data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
-    }
-}
 
 fn code<T: std::fmt::Debug>(r: Result<T, imdesk_core::DeskError>) -> ErrorCode {
     IpcError::from(r.unwrap_err()).code
@@ -79,7 +64,7 @@ async fn a_picture_is_staged_uploaded_and_sent_once() {
     assert!(desk.detail(&id).await.unwrap().can_send_images);
 
     let queued = desk
-        .send_image(&id, file("photo.png", &png(7)))
+        .send_image(&id, picture("photo.png", &png_of(48, 7)))
         .await
         .unwrap();
     assert_eq!(queued.body, MessageBody::Image);
@@ -129,20 +114,26 @@ async fn pictures_are_refused_locally_with_the_reason() {
     let detail = desk.detail(&id2).await.unwrap();
     assert!(!detail.can_send_images && !detail.can_block);
     assert_eq!(
-        code(desk.send_image(&id2, file("a.png", &png(1))).await),
+        code(
+            desk.send_image(&id2, picture("a.png", &png_of(48, 1)))
+                .await
+        ),
         ErrorCode::Unsupported
     );
     assert!(sb.uploads(&store2).unwrap().is_empty());
 
     // Not a picture, and too large.
     assert_eq!(
-        code(desk.send_image(&id16, file("a.gif", b"GIF89a....")).await),
+        code(
+            desk.send_image(&id16, picture("a.gif", b"GIF89a...."))
+                .await
+        ),
         ErrorCode::BadImage
     );
-    let mut huge = png(2);
+    let mut huge = png_of(48, 2);
     huge.resize(3 * 1024 * 1024, 0);
     assert_eq!(
-        code(desk.send_image(&id16, file("big.png", &huge)).await),
+        code(desk.send_image(&id16, picture("big.png", &huge)).await),
         ErrorCode::BadImage
     );
     assert_eq!(
@@ -187,7 +178,7 @@ async fn blocking_uploads_evidence_blocks_on_the_platform_and_closes_the_compose
     let other = BlockRequest {
         reason: BlockReason::Other,
         description: Some("  ".into()),
-        evidence: vec![file("e.png", &png(3))],
+        evidence: vec![picture("e.png", &png_of(48, 3))],
     };
     assert_eq!(
         code(desk.block_customer(&id, other).await),
@@ -198,7 +189,10 @@ async fn blocking_uploads_evidence_blocks_on_the_platform_and_closes_the_compose
     let request = BlockRequest {
         reason: BlockReason::WechatFraud,
         description: None,
-        evidence: vec![file("e1.png", &png(4)), file("e2.png", &png(5))],
+        evidence: vec![
+            picture("e1.png", &png_of(48, 4)),
+            picture("e2.png", &png_of(48, 5)),
+        ],
     };
     desk.block_customer(&id, request).await.unwrap();
     let blocked = sb.blocked(&store).unwrap();
@@ -257,7 +251,7 @@ async fn a_staged_picture_survives_a_restart_and_is_sent_once() {
     });
     let calls = sb.counters().0;
     let queued = first
-        .send_image(&id, file("photo.png", &png(9)))
+        .send_image(&id, picture("photo.png", &png_of(48, 9)))
         .await
         .unwrap();
     eventually(10, "upload attempts against the down gateway", || async {

@@ -613,8 +613,6 @@ async fn a_full_disk_on_a_desk_loses_nothing() {
 /// reason instead of waiting for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_without_its_picture_bucket_relays_the_rest_and_pictures_fail_with_the_reason() {
-    use base64::Engine as _;
-    use imdesk_core::view::PictureFile;
     let nats = nats_harness::NatsServer::start().unwrap();
     let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
     js.create_stream(async_nats::jetstream::stream::Config {
@@ -647,16 +645,8 @@ async fn a_relay_without_its_picture_bucket_relays_the_rest_and_pictures_fail_wi
         .unwrap();
     assert_eq!(sent.send_state, Some(SendState::Sent));
 
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    png.resize(2048, 1);
     let queued = alice
-        .send_image(
-            &conv,
-            PictureFile {
-                name: "a.png".into(),
-                data_base64: base64::engine::general_purpose::STANDARD.encode(&png),
-            },
-        )
+        .send_image(&conv, picture("a.png", &png_of(2048, 1)))
         .await
         .unwrap();
     let e = alice

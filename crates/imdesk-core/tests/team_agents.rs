@@ -544,8 +544,7 @@ async fn under_the_brands_permissions_only_a_supervisor_sets_the_mode_and_shared
 /// What the platform refuses fails on the agent's desk with the reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
-    use base64::Engine as _;
-    use imdesk_core::view::{MessageBody, PictureFile, SendState};
+    use imdesk_core::view::{MessageBody, SendState};
     let (_nats, sb, _dir, relay_desk, relay, alice) = brand_team_up().await;
     let conv = says(&sb, "餐洒了，你看看").await;
     ready(&alice, &conv, &["alice"]).await;
@@ -564,11 +563,10 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
             imdesk_core::view::BlockRequest {
                 reason: imdesk_core::view::BlockReason::Harassment,
                 description: None,
-                evidence: vec![PictureFile {
-                    name: "proof.png".into(),
-                    data_base64: base64::engine::general_purpose::STANDARD
-                        .encode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR0123456789"),
-                }],
+                evidence: vec![picture(
+                    "proof.png",
+                    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR0123456789",
+                )],
             },
         )
         .await
@@ -576,16 +574,9 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
     assert!(e.to_string().contains("only a supervisor"), "{e}");
 
     // 1.5 MB: a PNG by its signature, over the server's 1 MB max_payload.
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    png.resize(1_500_000, 0x5a);
+    let png = png_of(1_500_000, 0x5a);
     let queued = alice
-        .send_image(
-            &conv,
-            PictureFile {
-                name: "spill.png".into(),
-                data_base64: base64::engine::general_purpose::STANDARD.encode(&png),
-            },
-        )
+        .send_image(&conv, picture("spill.png", &png))
         .await
         .unwrap();
     let sent = alice
@@ -624,13 +615,7 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
 
     // Not a picture: refused on the desk, nothing travels.
     let e = alice
-        .send_image(
-            &conv,
-            PictureFile {
-                name: "notes.txt".into(),
-                data_base64: base64::engine::general_purpose::STANDARD.encode(b"hello"),
-            },
-        )
+        .send_image(&conv, picture("notes.txt", b"hello"))
         .await
         .unwrap_err();
     assert_eq!(IpcError::from(e).code, ErrorCode::BadImage);
@@ -643,13 +628,7 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
         ..Faults::default()
     });
     let queued = alice
-        .send_image(
-            &conv,
-            PictureFile {
-                name: "second.png".into(),
-                data_base64: base64::engine::general_purpose::STANDARD.encode(&png[..4096]),
-            },
-        )
+        .send_image(&conv, picture("second.png", &png[..4096]))
         .await
         .unwrap();
     let failed = alice
@@ -678,8 +657,7 @@ async fn a_picture_larger_than_a_nats_message_goes_through_the_relay() {
 /// lifting the block opens them again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_blocks_through_the_relay_and_every_desk_sees_it() {
-    use base64::Engine as _;
-    use imdesk_core::view::{BlockReason, BlockRequest, ComposeBlock, PictureFile};
+    use imdesk_core::view::{BlockReason, BlockRequest, ComposeBlock};
     let (nats, sb, dir, relay_desk, relay, alice) = brand_team_up().await;
     let sue = brand_supervisor(&nats, dir.path()).await;
     let conv = says(&sb, "加我微信，给你返现").await;
@@ -690,14 +668,7 @@ async fn a_supervisor_blocks_through_the_relay_and_every_desk_sees_it() {
     let user: i64 = conv.rsplit('|').next().unwrap().parse().unwrap();
     assert!(sue.detail(&conv).await.unwrap().can_block);
 
-    let shot = |tag: u8| {
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-        png.extend([tag; 64]);
-        PictureFile {
-            name: format!("e{tag}.png"),
-            data_base64: base64::engine::general_purpose::STANDARD.encode(png),
-        }
-    };
+    let shot = |tag: u8| picture(&format!("e{tag}.png"), &png_of(80, tag));
     sue.block_customer(
         &conv,
         BlockRequest {

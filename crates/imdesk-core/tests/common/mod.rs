@@ -8,13 +8,30 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use imdesk_core::alerts::Alert;
-use imdesk_core::view::{ConversationId, DeskEvent};
+use imdesk_core::view::{ConversationId, DeskEvent, PictureFile};
 pub use imdesk_core::PushScope;
 use imdesk_core::{Desk, DeskConfig, DeskOptions, DeskSink, StoreCredentials};
 use imdesk_store::{ExportFilter, MessageRow};
 use meituan_sandbox::{Faults, Sandbox, SandboxConfig};
 
 pub mod team_rig;
+
+/// A picture the platform accepts (a PNG by its signature, all it checks), `len` bytes long
+/// (at least the signature's 16), the rest `fill`.
+pub fn png_of(len: usize, fill: u8) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.resize(len.max(bytes.len()), fill);
+    bytes
+}
+
+/// A picture as the window hands it over: its file name and its bytes in base64.
+pub fn picture(name: &str, bytes: &[u8]) -> PictureFile {
+    use base64::Engine as _;
+    PictureFile {
+        name: name.into(),
+        data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+    }
+}
 
 /// Records events and alerts.
 #[derive(Debug, Default)]
