@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::roster::{conversation_key, parse_conversation_key, Role, Roster};
+use super::AskError;
 use crate::convert::conversation_id_of;
 use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
@@ -74,13 +75,16 @@ fn record_key(store: &str, user: i64) -> String {
 
 /// The desk's side: asks a relay, waiting for its answer.
 pub(crate) async fn ask(client: &async_nats::Client, call: &BlockCall) -> DeskResult<()> {
-    let body = serde_json::to_vec(call).map_err(|e| DeskError::Team(e.to_string()))?;
-    let answer = tokio::time::timeout(ANSWER_WAIT, client.request(BLOCK_SUBJECT, body.into()))
+    let answer: BlockAnswer = super::ask(client, BLOCK_SUBJECT, ANSWER_WAIT, call)
         .await
-        .map_err(|_| DeskError::Team("no relay answered the block in time".into()))?
-        .map_err(|e| DeskError::Team(format!("no relay took the block: {e}")))?;
-    let answer: BlockAnswer = serde_json::from_slice(&answer.payload)
-        .map_err(|e| DeskError::Team(format!("the relay's answer is unreadable: {e}")))?;
+        .map_err(|e| {
+            DeskError::Team(match e {
+                AskError::Encode(e) => e,
+                AskError::Timeout => "no relay answered the block in time".into(),
+                AskError::Request(e) => format!("no relay took the block: {e}"),
+                AskError::Decode(e) => format!("the relay's answer is unreadable: {e}"),
+            })
+        })?;
     match answer.error {
         None => Ok(()),
         Some(e) => Err(DeskError::Team(format!("the relay did not do it: {e}"))),

@@ -834,20 +834,21 @@ impl TeamLink {
         let failures_before = self.failures.load(Ordering::Relaxed);
         let mut after_id = 0;
         loop {
-            let ask = serde_json::to_vec(&SnapshotRequest {
+            let question = SnapshotRequest {
                 after_id,
                 since_ms: 0,
-            })
-            .map_err(|e| e.to_string())?;
-            let answer = tokio::time::timeout(
-                SNAPSHOT_WAIT,
-                self.client.request(SNAPSHOT_SUBJECT, ask.into()),
-            )
-            .await
-            .map_err(|_| "no relay answered the snapshot request".to_owned())?
-            .map_err(|e| format!("snapshot request: {e}"))?;
-            let page: SnapshotPage = serde_json::from_slice(&answer.payload)
-                .map_err(|e| format!("snapshot page: {e}"))?;
+            };
+            let page: SnapshotPage =
+                super::ask(&self.client, SNAPSHOT_SUBJECT, SNAPSHOT_WAIT, &question)
+                    .await
+                    .map_err(|e| match e {
+                        super::AskError::Encode(e) => e,
+                        super::AskError::Timeout => {
+                            "no relay answered the snapshot request".to_owned()
+                        }
+                        super::AskError::Request(e) => format!("snapshot request: {e}"),
+                        super::AskError::Decode(e) => format!("snapshot page: {e}"),
+                    })?;
             for m in page.messages {
                 let raw: Arc<str> = serde_json::to_string(&m).unwrap_or_default().into();
                 let event = Some(PushEvent::Message(m.into_pushed(raw)));

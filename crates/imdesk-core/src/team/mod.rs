@@ -248,6 +248,39 @@ pub(crate) async fn create_bucket(
     }
 }
 
+/// Why a request to the relays brought no answer to read ([`ask`]).
+#[derive(Debug)]
+pub(crate) enum AskError {
+    /// The request did not encode.
+    Encode(String),
+    /// Nothing answered within the wait.
+    Timeout,
+    /// The server refused or dropped the request (no relay subscribed, the connection gone).
+    Request(String),
+    /// The answer did not decode.
+    Decode(String),
+}
+
+/// Asks the relays on `subject` (their queue group) and decodes the answer, waiting `wait`
+/// at most: the desk's side of [`answer_each`].
+pub(crate) async fn ask<Q, A>(
+    client: &async_nats::Client,
+    subject: &'static str,
+    wait: Duration,
+    question: &Q,
+) -> Result<A, AskError>
+where
+    Q: serde::Serialize,
+    A: serde::de::DeserializeOwned,
+{
+    let body = serde_json::to_vec(question).map_err(|e| AskError::Encode(e.to_string()))?;
+    let answer = tokio::time::timeout(wait, client.request(subject, body.into()))
+        .await
+        .map_err(|_| AskError::Timeout)?
+        .map_err(|e| AskError::Request(e.to_string()))?;
+    serde_json::from_slice(&answer.payload).map_err(|e| AskError::Decode(e.to_string()))
+}
+
 /// Answers each request on `requests` (a relay's queue subscription) with what `answer` makes
 /// of its payload, one at a time, until stopped; requests without a reply subject are skipped.
 pub(crate) async fn answer_each<F, Fut>(

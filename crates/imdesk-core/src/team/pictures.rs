@@ -24,6 +24,7 @@ use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
 use super::wire::{failure_kind, wire_kind};
+use super::AskError;
 use crate::desk::Desk;
 use crate::error::{DeskError, DeskResult};
 use crate::port::{local_failure, Delivery, PlatformPort};
@@ -165,17 +166,16 @@ pub(crate) async fn upload(
     put_object(js, &request.object, &bytes)
         .await
         .map_err(unreachable)?;
-    let ask = serde_json::to_vec(&request)
-        .map_err(|e| Delivery::Refused(local_failure(format!("cannot encode: {e}"))))?;
-    let answer = tokio::time::timeout(ANSWER_WAIT, client.request(PICTURE_SUBJECT, ask.into()))
+    let answer: PictureAnswer = super::ask(client, PICTURE_SUBJECT, ANSWER_WAIT, &request)
         .await
-        .map_err(|_| unreachable("no relay answered the picture upload in time".into()))?
-        .map_err(|e| unreachable(format!("no relay took the picture upload: {e}")))?;
-    let answer: PictureAnswer = serde_json::from_slice(&answer.payload).map_err(|e| {
-        Delivery::Refused(local_failure(format!(
-            "the relay's answer to the picture upload is unreadable: {e}"
-        )))
-    })?;
+        .map_err(|e| match e {
+            AskError::Encode(e) => Delivery::Refused(local_failure(format!("cannot encode: {e}"))),
+            AskError::Timeout => unreachable("no relay answered the picture upload in time".into()),
+            AskError::Request(e) => unreachable(format!("no relay took the picture upload: {e}")),
+            AskError::Decode(e) => Delivery::Refused(local_failure(format!(
+                "the relay's answer to the picture upload is unreadable: {e}"
+            ))),
+        })?;
     answer.verdict()
 }
 
