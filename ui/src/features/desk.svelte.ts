@@ -57,13 +57,6 @@ export class Desk {
   quickReplyOpen = $state(0);
 
   readonly #backend: Backend;
-  /**
-   * Until the first inbox page is on screen, a change the core announces is only noted (and
-   * read once after that page): a demo's or a busy brand's first second brings several, and
-   * each would ask for the inbox again and lay it out again before the agent sees anything.
-   */
-  #onScreen = false;
-  #changedMeanwhile = { conversations: false, stores: false };
 
   constructor(backend: Backend) {
     this.#backend = backend;
@@ -91,15 +84,8 @@ export class Desk {
       .setQuery(view.store, view.filter)
       .then(afterNextPaint, afterNextPaint)
       .then(() => {
-        this.#onScreen = true;
-        const missed = this.#changedMeanwhile;
         void this.status.load();
-        void this.stores.refresh().then(() => this.#imSwitched());
-        if (missed.conversations || missed.stores) void this.inbox.refresh();
-        // A notification may have opened a chat before the page was up.
-        if (missed.conversations && this.chat.id !== null) void this.chat.refresh();
-        if (missed.stores) this.quickReplies.invalidate();
-        if (missed.stores && this.team.active) void this.team.loadAgents();
+        void this.stores.refresh();
         // Unless the agent (or a notification) opened one meanwhile.
         if (view.last && this.inbox.selectedId === null && this.chat.id === null) void this.open(view.last);
       });
@@ -118,11 +104,6 @@ export class Desk {
   }
 
   #onEvent(event: DeskEvent): void {
-    if (!this.#onScreen && (event.kind === 'conversationsChanged' || event.kind === 'storesChanged')) {
-      if (event.kind === 'conversationsChanged') this.#changedMeanwhile.conversations = true;
-      else this.#changedMeanwhile.stores = true;
-      return;
-    }
     switch (event.kind) {
       case 'conversationsChanged':
         void this.inbox.refresh();

@@ -45,35 +45,6 @@ describe('Desk.start', () => {
     stop();
   });
 
-  it('notes changes announced before the first page is painted and reads the inbox once after it', async () => {
-    const { backend } = testBackend(20);
-    const desk = new Desk(backend);
-    const stop = desk.start();
-    for (let i = 0; i < 3; i++) backend.emit({ kind: 'conversationsChanged', ids: ['c0001'] });
-    backend.emit({ kind: 'storesChanged' });
-    await settle();
-    expect(backend.calls.map((c) => c.name)).toEqual(['inboxPage']);
-    await paint();
-    const names = backend.calls.map((c) => c.name);
-    expect(names.filter((n) => n === 'inboxPage')).toHaveLength(2);
-    expect(names.filter((n) => n === 'listStores')).toHaveLength(1);
-    // From then on each change is read as it comes.
-    backend.emit({ kind: 'conversationsChanged', ids: ['c0001'] });
-    await settle();
-    expect(backend.calls.filter((c) => c.name === 'inboxPage')).toHaveLength(3);
-    stop();
-  });
-
-  it('reads nothing again after the first page when nothing changed before it', async () => {
-    const { backend } = testBackend(20);
-    const desk = new Desk(backend);
-    const stop = desk.start();
-    await settle();
-    await paint();
-    expect(backend.calls.filter((c) => c.name === 'inboxPage')).toHaveLength(1);
-    stop();
-  });
-
   it('does not reopen the last chat over one the agent opened meanwhile', async () => {
     saveView('c0002');
     const { backend } = testBackend(20);
