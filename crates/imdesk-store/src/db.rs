@@ -592,6 +592,14 @@ fn give_back_if_held(writer: &Connection, readers: &ReaderPool, held: bool) -> b
 fn release_memory(writer: &Connection, readers: &ReaderPool) -> bool {
     let idle: Vec<Connection> = readers.lend.try_iter().collect();
     let all = idle.len() == readers.lend.capacity().unwrap_or(0);
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let readers_kib: Vec<i64> = idle.iter().map(|c| cache_used(c) / 1024).collect();
+        tracing::debug!(
+            writer_kib = cache_used(writer) / 1024,
+            ?readers_kib,
+            "store: giving the page caches back"
+        );
+    }
     for conn in idle {
         if let Err(e) = conn.release_memory() {
             tracing::debug!(error = %e, "sqlite3_db_release_memory failed on a reader");
@@ -604,6 +612,29 @@ fn release_memory(writer: &Connection, readers: &ReaderPool) -> bool {
     }
     trim_heap();
     all
+}
+
+/// The bytes a connection's page cache holds (`SQLITE_DBSTATUS_CACHE_USED`); 0 when SQLite
+/// cannot tell.
+#[allow(unsafe_code)] // one status query on a live connection's handle
+pub(crate) fn cache_used(conn: &Connection) -> i64 {
+    let (mut current, mut highwater) = (0, 0);
+    // SAFETY: the handle belongs to `conn`, which outlives the call; the two out-pointers
+    // are valid for writes, and resetting the high-water mark (the last argument) is off.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_status(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+            &mut current,
+            &mut highwater,
+            0,
+        )
+    };
+    if rc == rusqlite::ffi::SQLITE_OK {
+        i64::from(current)
+    } else {
+        0
+    }
 }
 
 /// Returns the C heap's free pages to the system: SQLite's pages are freed one by one, all

@@ -238,24 +238,6 @@ fn marks_never_pass_a_batch_that_did_not_commit() {
     assert_eq!(at(&store).as_deref(), Some("5"));
 }
 
-/// Bytes of page cache a connection holds (`SQLITE_DBSTATUS_CACHE_USED`).
-#[allow(unsafe_code)] // one status read on a live connection's handle
-fn cache_used(conn: &Connection) -> i64 {
-    let (mut current, mut highwater) = (0, 0);
-    // SAFETY: the handle belongs to `conn`, which outlives the call; the outputs are locals.
-    let rc = unsafe {
-        rusqlite::ffi::sqlite3_db_status(
-            conn.handle(),
-            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
-            &mut current,
-            &mut highwater,
-            0,
-        )
-    };
-    assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
-    i64::from(current)
-}
-
 /// A store with one reader that gives its caches back after 300 ms of quiet, holding a
 /// 2 MB table to fill a cache with; and that period.
 fn store_with_filler() -> (tempfile::TempDir, Store, std::time::Duration) {
@@ -400,6 +382,16 @@ fn the_idle_desks_repeated_questions_are_read_from_their_indexes_not_a_scan() {
     assert!(
         orders.contains("USING COVERING INDEX conversations_order_activity"),
         "orders: {orders}"
+    );
+    // The scene an inbox row shows: from the partial index of scene messages, not from every
+    // message since the clock started.
+    let scenes = plan(&format!(
+        "SELECT c.id, s.scene_tag FROM (SELECT id, awaiting_since_ms FROM conversations) c {}",
+        crate::inbox::SCENE_JOIN
+    ));
+    assert!(
+        scenes.contains("USING INDEX messages_scenes"),
+        "scenes: {scenes}"
     );
     let counts = plan(crate::inbox::STORE_COUNTS_SQL);
     assert!(

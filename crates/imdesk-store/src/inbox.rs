@@ -250,10 +250,7 @@ pub fn inbox(
         "SELECT c.*, s.scene_tag, s.scene_name FROM (
              SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE 1{filter}{after}
              ORDER BY {order} LIMIT :limit OFFSET :offset) c
-         LEFT JOIN messages s ON s.id = (
-             SELECT id FROM messages WHERE conversation_id = c.id
-                 AND cts_ms >= c.awaiting_since_ms AND msg_source = 2 AND scene_tag > 0
-             ORDER BY cts_ms DESC LIMIT 1)
+         {SCENE_JOIN}
          ORDER BY c.inbox_key, c.id"
     );
     let page = {
@@ -287,15 +284,20 @@ pub fn inbox(
     Ok(page)
 }
 
+/// Joins the scene a row `c` shows as `s`: the newest customer message with a scene tag since
+/// its clock started. Its conditions are word for word those of the `messages_scenes` partial
+/// index (schema version 13), so that SQLite can prove the index holds every candidate.
+pub(crate) const SCENE_JOIN: &str = "LEFT JOIN messages s ON s.id = (
+             SELECT id FROM messages WHERE conversation_id = c.id
+                 AND cts_ms >= c.awaiting_since_ms AND msg_source = 2 AND scene_tag > 0
+             ORDER BY cts_ms DESC LIMIT 1)";
+
 /// One conversation as its inbox row shows it (the chat header of an open conversation).
 pub fn inbox_row(conn: &Connection, _opts: &StoreOptions, id: i64) -> Result<Option<InboxRow>> {
     let sql = format!(
         "SELECT c.*, s.scene_tag, s.scene_name FROM (
              SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1) c
-         LEFT JOIN messages s ON s.id = (
-             SELECT id FROM messages WHERE conversation_id = c.id
-                 AND cts_ms >= c.awaiting_since_ms AND msg_source = 2 AND scene_tag > 0
-             ORDER BY cts_ms DESC LIMIT 1)"
+         {SCENE_JOIN}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([id])?;
