@@ -68,7 +68,7 @@ mod storm_tests;
 pub use alert::{Alert, AlertKind, Sound};
 pub use render::{render, AlertText, Lang, PREVIEW_CHARS};
 pub use reply_clock::{
-    AwaitingRow, ClockStage, ReplyClocks, ReplyDeadline, RunningClock, StageCrossing,
+    AwaitingRow, ClockRef, ClockStage, ReplyClocks, ReplyDeadline, RunningClock, StageCrossing,
 };
 pub use scheduler::{AlertInput, AlertScheduler, IncomingMessage};
 pub use settings::{

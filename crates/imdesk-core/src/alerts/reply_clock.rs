@@ -48,12 +48,77 @@ pub struct RunningClock<C> {
 impl<C> RunningClock<C> {
     /// Milliseconds left until the deadline (negative once overdue).
     pub fn remaining_ms(&self, now: TimeMs) -> i64 {
-        self.clock.deadline.0.saturating_sub(now.0)
+        self.clock.remaining_ms(now)
     }
 
     /// The stage at `now`, for pre-alerts at `fractions` (sanitised, ascending).
     pub fn stage_at(&self, fractions: &[f64], now: TimeMs) -> ClockStage {
-        if now >= self.clock.deadline {
+        self.clock.stage_at(fractions, now)
+    }
+
+    /// The next stage boundary strictly after `now`, or `None` once overdue. A driver sleeps
+    /// until the earliest of these over all clocks.
+    pub fn next_wakeup(&self, fractions: &[f64], now: TimeMs) -> Option<TimeMs> {
+        self.clock.next_wakeup(fractions, now)
+    }
+}
+
+/// A running clock as [`ReplyClocks`] holds it, borrowed: the board keeps each conversation
+/// and store once, not in every clock (a 1M-message cache restores tens of thousands).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ClockRef<'a, C> {
+    /// The conversation awaiting a reply.
+    pub conversation: &'a C,
+    /// Its store.
+    pub store: &'a StoreId,
+    /// When, until when, and whether urgent.
+    pub clock: ReplyDeadline,
+}
+
+// Copy whatever `C` is: the view holds references only.
+impl<C> Clone for ClockRef<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for ClockRef<'_, C> {}
+
+impl<C: Clone> ClockRef<'_, C> {
+    /// Milliseconds left until the deadline (negative once overdue).
+    pub fn remaining_ms(&self, now: TimeMs) -> i64 {
+        self.clock.remaining_ms(now)
+    }
+
+    /// The stage at `now`, for pre-alerts at `fractions` (sanitised, ascending).
+    pub fn stage_at(&self, fractions: &[f64], now: TimeMs) -> ClockStage {
+        self.clock.stage_at(fractions, now)
+    }
+
+    /// The next stage boundary strictly after `now`, or `None` once overdue.
+    pub fn next_wakeup(&self, fractions: &[f64], now: TimeMs) -> Option<TimeMs> {
+        self.clock.next_wakeup(fractions, now)
+    }
+
+    /// The clock, owned.
+    pub fn to_running(&self) -> RunningClock<C> {
+        RunningClock {
+            conversation: self.conversation.clone(),
+            store: self.store.clone(),
+            clock: self.clock,
+        }
+    }
+}
+
+impl ReplyDeadline {
+    /// Milliseconds left until the deadline (negative once overdue).
+    pub fn remaining_ms(&self, now: TimeMs) -> i64 {
+        self.deadline.0.saturating_sub(now.0)
+    }
+
+    /// The stage at `now`, for pre-alerts at `fractions` (sanitised, ascending).
+    pub fn stage_at(&self, fractions: &[f64], now: TimeMs) -> ClockStage {
+        if now >= self.deadline {
             return ClockStage::Overdue;
         }
         let mut stage = ClockStage::Waiting;
@@ -65,20 +130,19 @@ impl<C> RunningClock<C> {
         stage
     }
 
-    /// The next stage boundary strictly after `now`, or `None` once overdue. A driver sleeps
-    /// until the earliest of these over all clocks.
+    /// The next stage boundary strictly after `now`, or `None` once overdue.
     pub fn next_wakeup(&self, fractions: &[f64], now: TimeMs) -> Option<TimeMs> {
         fractions
             .iter()
             .map(|&f| self.boundary(f))
-            .chain(std::iter::once(self.clock.deadline.0))
+            .chain(std::iter::once(self.deadline.0))
             .find(|&b| b > now.0)
             .map(TimeMs)
     }
 
     fn boundary(&self, fraction: f64) -> i64 {
-        let since = self.clock.awaiting_since.0;
-        let window = self.clock.deadline.0.saturating_sub(since);
+        let since = self.awaiting_since.0;
+        let window = self.deadline.0.saturating_sub(since);
         // Windows are minutes long, far below f64's exact-integer range.
         since + (window as f64 * fraction).round() as i64
     }
@@ -112,10 +176,15 @@ pub struct StageCrossing<C> {
     pub deadline: TimeMs,
 }
 
+/// One running clock, compact: its conversation is the map's key, its store an index into
+/// [`ReplyClocks::stores`] (about 180 bytes a clock with its key, half of what an owned
+/// [`RunningClock`] with its label took).
 #[derive(Debug, Clone)]
-struct Entry<C> {
-    clock: RunningClock<C>,
-    customer: String,
+struct Entry {
+    /// Index of the store in [`ReplyClocks::stores`].
+    store: u32,
+    clock: ReplyDeadline,
+    customer: Box<str>,
     /// The highest stage reported.
     fired: ClockStage,
     /// When the clock next needs looking at (it may reach a stage beyond `fired`); cached so
@@ -123,12 +192,13 @@ struct Entry<C> {
     due: Option<i64>,
 }
 
-impl<C> Entry<C> {
+impl Entry {
     /// `seen`: stages reached by then count as reported (a restored or moved clock); a new
     /// clock reports even the stages it starts past (a message that arrived late).
     fn new(
-        clock: RunningClock<C>,
-        customer: String,
+        store: u32,
+        clock: ReplyDeadline,
+        customer: &str,
         fractions: &[f64],
         seen: Option<TimeMs>,
     ) -> Self {
@@ -142,13 +212,14 @@ impl<C> Entry<C> {
                 Some(
                     fractions
                         .first()
-                        .map_or(clock.clock.deadline.0, |&f| clock.boundary(f)),
+                        .map_or(clock.deadline.0, |&f| clock.boundary(f)),
                 ),
             ),
         };
         Self {
+            store,
             clock,
-            customer,
+            customer: customer.into(),
             fired,
             due,
         }
@@ -160,11 +231,15 @@ impl<C> Entry<C> {
 /// of clocks, and the driver ticks at every burst of input.
 #[derive(Debug, Clone)]
 pub struct ReplyClocks<C> {
-    entries: BTreeMap<C, Entry<C>>,
+    entries: BTreeMap<C, Entry>,
     /// `(due, conversation)` of every entry with a `due`, earliest first.
     due: BTreeSet<(i64, C)>,
     /// `(deadline, conversation)` of every urgent clock, earliest deadline first.
     urgent: BTreeSet<(i64, C)>,
+    /// Every store a clock has named, each once (a brand's stores: never many).
+    stores: Vec<StoreId>,
+    /// Where each store is in `stores`.
+    store_index: BTreeMap<StoreId, u32>,
 }
 
 impl<C> Default for ReplyClocks<C> {
@@ -173,33 +248,55 @@ impl<C> Default for ReplyClocks<C> {
             entries: BTreeMap::new(),
             due: BTreeSet::new(),
             urgent: BTreeSet::new(),
+            stores: Vec::new(),
+            store_index: BTreeMap::new(),
         }
     }
 }
 
 impl<C: Ord + Clone> ReplyClocks<C> {
+    /// The index of `store` in `stores`, added on first sight.
+    fn intern(&mut self, store: &StoreId) -> u32 {
+        if let Some(&i) = self.store_index.get(store) {
+            return i;
+        }
+        let i = u32::try_from(self.stores.len()).unwrap_or(u32::MAX);
+        self.stores.push(store.clone());
+        self.store_index.insert(store.clone(), i);
+        i
+    }
+
+    fn view<'a>(&'a self, conversation: &'a C, e: &Entry) -> Option<ClockRef<'a, C>> {
+        let store = self.stores.get(usize::try_from(e.store).ok()?)?;
+        Some(ClockRef {
+            conversation,
+            store,
+            clock: e.clock,
+        })
+    }
+
     /// Puts `entry` in for `conversation` (replacing any), in both orders.
-    fn put(&mut self, conversation: C, entry: Entry<C>) {
+    fn put(&mut self, conversation: C, entry: Entry) {
         self.take(&conversation);
         if let Some(due) = entry.due {
             self.due.insert((due, conversation.clone()));
         }
-        if entry.clock.clock.urgent {
+        if entry.clock.urgent {
             self.urgent
-                .insert((entry.clock.clock.deadline.0, conversation.clone()));
+                .insert((entry.clock.deadline.0, conversation.clone()));
         }
         self.entries.insert(conversation, entry);
     }
 
     /// Takes the entry of `conversation` out, and out of both orders.
-    fn take(&mut self, conversation: &C) -> Option<Entry<C>> {
+    fn take(&mut self, conversation: &C) -> Option<Entry> {
         let entry = self.entries.remove(conversation)?;
         if let Some(due) = entry.due {
             self.due.remove(&(due, conversation.clone()));
         }
-        if entry.clock.clock.urgent {
+        if entry.clock.urgent {
             self.urgent
-                .remove(&(entry.clock.clock.deadline.0, conversation.clone()));
+                .remove(&(entry.clock.deadline.0, conversation.clone()));
         }
         Some(entry)
     }
@@ -216,26 +313,30 @@ impl<C: Ord + Clone> ReplyClocks<C> {
         clock: ReplyDeadline,
         now: TimeMs,
     ) {
-        let running = RunningClock {
-            conversation: conversation.clone(),
-            store: store.clone(),
-            clock,
-        };
+        let index = self.intern(store);
         let seen = match self.entries.get_mut(conversation) {
-            Some(e) if e.clock.clock == clock => {
-                customer.clone_into(&mut e.customer);
+            Some(e) if e.clock == clock && e.store == index => {
+                if *e.customer != *customer {
+                    e.customer = customer.into();
+                }
                 return;
             }
             Some(_) => Some(now),
             None => None,
         };
-        let entry = Entry::new(running, customer.to_owned(), fractions, seen);
+        let entry = Entry::new(index, clock, customer, fractions, seen);
         self.put(conversation.clone(), entry);
     }
 
     /// A merchant reply: stops the clock and returns it.
     pub fn on_reply(&mut self, conversation: &C) -> Option<RunningClock<C>> {
-        self.take(conversation).map(|e| e.clock)
+        let e = self.take(conversation)?;
+        let store = self.stores.get(usize::try_from(e.store).ok()?)?.clone();
+        Some(RunningClock {
+            conversation: conversation.clone(),
+            store,
+            clock: e.clock,
+        })
     }
 
     /// Restores clocks from persisted rows (replacing any for the same conversations). Stages
@@ -247,12 +348,8 @@ impl<C: Ord + Clone> ReplyClocks<C> {
         now: TimeMs,
     ) {
         for row in rows {
-            let clock = RunningClock {
-                conversation: row.conversation.clone(),
-                store: row.store,
-                clock: row.clock,
-            };
-            let entry = Entry::new(clock, row.customer, fractions, Some(now));
+            let index = self.intern(&row.store);
+            let entry = Entry::new(index, row.clock, &row.customer, fractions, Some(now));
             self.put(row.conversation, entry);
         }
     }
@@ -271,17 +368,24 @@ impl<C: Ord + Clone> ReplyClocks<C> {
             };
             let stage = e.clock.stage_at(fractions, now);
             e.due = e.clock.next_wakeup(fractions, now).map(|t| t.0);
-            if let Some(due) = e.due {
-                self.due.insert((due, conversation));
-            }
-            if stage > e.fired {
+            let crossed = (stage > e.fired).then(|| {
                 e.fired = stage;
+                (e.store, e.clock)
+            });
+            if let Some(due) = e.due {
+                self.due.insert((due, conversation.clone()));
+            }
+            if let Some((store, clock)) = crossed {
+                let Some(store) = usize::try_from(store).ok().and_then(|i| self.stores.get(i))
+                else {
+                    continue;
+                };
                 out.push(StageCrossing {
-                    conversation: e.clock.conversation.clone(),
-                    store: e.clock.store.clone(),
+                    conversation,
+                    store: store.clone(),
                     stage,
-                    urgent: e.clock.clock.urgent,
-                    deadline: e.clock.clock.deadline,
+                    urgent: clock.urgent,
+                    deadline: clock.deadline,
                 });
             }
         }
@@ -311,38 +415,42 @@ impl<C: Ord + Clone> ReplyClocks<C> {
     }
 
     /// The running clock of `conversation`.
-    pub fn get(&self, conversation: &C) -> Option<&RunningClock<C>> {
-        self.entries.get(conversation).map(|e| &e.clock)
+    pub fn get(&self, conversation: &C) -> Option<ClockRef<'_, C>> {
+        let (key, e) = self.entries.get_key_value(conversation)?;
+        self.view(key, e)
     }
 
     /// The masked customer label recorded for `conversation`.
     pub fn customer(&self, conversation: &C) -> Option<&str> {
-        self.entries.get(conversation).map(|e| e.customer.as_str())
+        self.entries.get(conversation).map(|e| &*e.customer)
     }
 
     /// Running clocks, earliest deadline first.
-    pub fn by_deadline(&self) -> Vec<&RunningClock<C>> {
-        let mut v: Vec<&RunningClock<C>> = self.iter().collect();
+    pub fn by_deadline(&self) -> Vec<ClockRef<'_, C>> {
+        let mut v: Vec<ClockRef<'_, C>> = self.iter().collect();
         v.sort_by_key(|c| c.clock.deadline);
         v
     }
 
     /// Running clocks in conversation order.
-    pub fn iter(&self) -> impl Iterator<Item = &RunningClock<C>> {
-        self.entries.values().map(|e| &e.clock)
+    pub fn iter(&self) -> impl Iterator<Item = ClockRef<'_, C>> {
+        self.entries.iter().filter_map(|(c, e)| self.view(c, e))
     }
 
     /// Customers awaiting a reply in `store`, or in the whole brand for `None`.
     pub fn waiting(&self, store: Option<&StoreId>) -> u32 {
-        let n = self
-            .iter()
-            .filter(|c| store.is_none_or(|s| &c.store == s))
-            .count();
+        let n = match store {
+            None => self.entries.len(),
+            Some(s) => match self.store_index.get(s) {
+                Some(&i) => self.entries.values().filter(|e| e.store == i).count(),
+                None => 0,
+            },
+        };
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
     /// Urgent clocks, earliest deadline first (conversation order among equal deadlines).
-    pub fn urgent_by_deadline(&self) -> Vec<&RunningClock<C>> {
+    pub fn urgent_by_deadline(&self) -> Vec<ClockRef<'_, C>> {
         self.urgent
             .iter()
             .filter_map(|(_, c)| self.get(c))

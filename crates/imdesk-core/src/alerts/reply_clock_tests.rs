@@ -7,13 +7,13 @@ fn clock(urgent: bool) -> RunningClock<&'static str> {
     RunningClock {
         conversation: "c",
         store: StoreId::new("s"),
-        clock: store_clock::<&str>(None, TimeMs(0), urgent),
+        clock: store_clock(None, TimeMs(0), urgent),
     }
 }
 
 /// Feeds a customer message sent (and observed) at `at` with the clock the store would give it.
 fn message(b: &mut ReplyClocks<&'static str>, conv: &'static str, at: i64, urgent: bool) {
-    let c = store_clock(b.get(&conv), TimeMs(at), urgent);
+    let c = store_clock(b.get(&conv).map(|c| c.clock), TimeMs(at), urgent);
     let s = StoreId::new("s");
     b.on_customer_message(
         &FRACTIONS,
@@ -97,7 +97,7 @@ fn the_board_reports_each_crossing_once_and_stops_on_reply() {
     // Jumping past several stages reports only the highest.
     let at_400 = b.advance(&FRACTIONS, TimeMs(400_000));
     assert!(at_400.iter().all(|c| c.stage == ClockStage::Overdue) && at_400.len() == 2);
-    assert_eq!(b.by_deadline()[0].conversation, "u");
+    assert_eq!(*b.by_deadline()[0].conversation, "u");
     assert!(b.on_reply(&"u").is_some());
     assert!(b.on_reply(&"u").is_none());
     assert_eq!(b.len(), 1);
@@ -106,7 +106,7 @@ fn the_board_reports_each_crossing_once_and_stops_on_reply() {
 #[test]
 fn a_late_arriving_old_message_is_due_at_once() {
     let mut b = ReplyClocks::default();
-    let c = store_clock::<&str>(None, TimeMs(0), false);
+    let c = store_clock(None, TimeMs(0), false);
     b.on_customer_message(&FRACTIONS, &"a", &StoreId::new("s"), "", c, TimeMs(400_000));
     assert!(b.next_due().unwrap() <= TimeMs(400_000), "due already");
     assert_eq!(b.advance(&FRACTIONS, TimeMs(400_000)).len(), 1);
@@ -176,7 +176,7 @@ fn a_stopped_or_replaced_clock_leaves_no_wakeup_or_urgent_entry_behind() {
     let urgent: Vec<&str> = b
         .urgent_by_deadline()
         .iter()
-        .map(|c| c.conversation)
+        .map(|c| *c.conversation)
         .collect();
     assert_eq!(urgent, ["b"]);
     let tightened = b
@@ -234,4 +234,46 @@ fn a_tick_reports_the_clocks_due_among_thousands_restored_in_conversation_order(
     assert_eq!(late.len(), 3);
     assert_eq!(b.next_due(), None);
     assert!(b.advance(&FRACTIONS, TimeMs(now + 999_999)).is_empty());
+}
+
+#[test]
+fn each_clock_keeps_its_own_store_and_label_though_the_board_holds_each_store_once() {
+    let mut b: ReplyClocks<&'static str> = ReplyClocks::default();
+    let (north, south) = (StoreId::new("north"), StoreId::new("south"));
+    for (conv, store, at) in [("a", &north, 0), ("b", &south, 1_000), ("c", &south, 2_000)] {
+        let clock = store_clock(None, TimeMs(at), false);
+        b.on_customer_message(
+            &FRACTIONS,
+            &conv,
+            store,
+            &format!("顾客 {conv}"),
+            clock,
+            TimeMs(at),
+        );
+    }
+    assert_eq!(b.waiting(None), 3);
+    assert_eq!(b.waiting(Some(&north)), 1);
+    assert_eq!(b.waiting(Some(&south)), 2);
+    assert_eq!(b.waiting(Some(&StoreId::new("elsewhere"))), 0);
+    let stores: Vec<(&str, &str)> = b
+        .iter()
+        .map(|c| (*c.conversation, c.store.as_str()))
+        .collect();
+    assert_eq!(stores, [("a", "north"), ("b", "south"), ("c", "south")]);
+    assert_eq!(b.customer(&"b"), Some("顾客 b"));
+
+    // A crossing names the store of its clock.
+    let crossed = b.advance(&FRACTIONS, TimeMs(400_000));
+    let named: Vec<(&str, &str)> = crossed
+        .iter()
+        .map(|c| (c.conversation, c.store.as_str()))
+        .collect();
+    assert_eq!(named, [("a", "north"), ("b", "south"), ("c", "south")]);
+
+    // A reply hands the clock back whole, with its store; the others keep theirs.
+    let stopped = b.on_reply(&"b").expect("b was running");
+    assert_eq!((stopped.conversation, stopped.store), ("b", south.clone()));
+    assert_eq!(b.waiting(Some(&south)), 1);
+    assert_eq!(b.get(&"c").map(|c| c.store.clone()), Some(south));
+    assert_eq!(b.get(&"a").map(|c| c.store.clone()), Some(north));
 }

@@ -202,7 +202,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             .clocks
             .by_deadline()
             .into_iter()
-            .filter(|c| !self.settings.is_muted(&c.store))
+            .filter(|c| !self.settings.is_muted(c.store))
             .map(|c| (c.conversation.clone(), c.store.clone()))
             .collect();
         if open.is_empty() {
@@ -276,7 +276,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             store: scope,
             conversation: focus.map(|c| c.conversation.clone()),
             customer: focus
-                .and_then(|c| self.clocks.customer(&c.conversation))
+                .and_then(|c| self.clocks.customer(c.conversation))
                 .map(str::to_owned),
             preview: None,
             count: u32::try_from(count).unwrap_or(u32::MAX),

@@ -294,9 +294,9 @@ fn an_urgent_message_tightens_a_running_clock() {
     sim.msg(0, "a", false);
     sim.advance(100 * SEC);
     sim.msg(0, "a", true);
-    let clock = sim.s.clocks().get(&"a".to_owned()).unwrap().clone();
-    assert!(clock.clock.urgent);
-    assert_eq!(clock.clock.deadline, TimeMs(t0.0 + 160 * SEC));
+    let clock = sim.s.clocks().get(&"a".to_owned()).unwrap().clock;
+    assert!(clock.urgent);
+    assert_eq!(clock.deadline, TimeMs(t0.0 + 160 * SEC));
     assert_eq!(sim.log.last().map(|a| a.kind), Some(AlertKind::Urgent));
 }
 

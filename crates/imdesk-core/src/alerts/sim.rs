@@ -3,9 +3,7 @@
 
 use meituan_wire::{Clock, FixedClock, StoreId, TimeMs};
 
-use super::{
-    Alert, AlertInput, AlertScheduler, AlertSettings, IncomingMessage, ReplyDeadline, RunningClock,
-};
+use super::{Alert, AlertInput, AlertScheduler, AlertSettings, IncomingMessage, ReplyDeadline};
 
 pub(super) type Conv = String;
 
@@ -26,13 +24,13 @@ pub(super) fn store(i: usize) -> StoreId {
 /// The clock the store's default policy gives a conversation after a customer message sent
 /// at `at` (urgent: scene tag 9003): 5 minutes, or 1 minute when urgent; a message due
 /// earlier than the running clock tightens it, keeping when the wait began.
-pub(super) fn store_clock<C>(
-    running: Option<&RunningClock<C>>,
+pub(super) fn store_clock(
+    running: Option<ReplyDeadline>,
     at: TimeMs,
     urgent: bool,
 ) -> ReplyDeadline {
     let deadline = TimeMs(at.0 + if urgent { MIN } else { 5 * MIN });
-    match running.map(|r| r.clock) {
+    match running {
         None => ReplyDeadline {
             awaiting_since: at,
             deadline,
@@ -112,7 +110,11 @@ impl Sim {
             conversation: conv.to_owned(),
             customer: format!("顾客 {conv}**"),
             preview: format!("在吗？我的餐到哪了 ({conv})"),
-            clock: store_clock(self.s.clocks().get(&conv.to_owned()), at, urgent),
+            clock: store_clock(
+                self.s.clocks().get(&conv.to_owned()).map(|c| c.clock),
+                at,
+                urgent,
+            ),
             urgent,
         })
     }
