@@ -12,6 +12,7 @@ mod instance;
 mod keyring_store;
 mod logging;
 mod notifier;
+mod painting;
 mod paths;
 mod review_commands;
 mod settings;
@@ -31,6 +32,8 @@ use crate::host::DeskHost;
 
 /// Starts the desktop app and blocks until its last window closes.
 pub fn run() -> ExitCode {
+    // Before any thread starts: the web processes inherit it (see `painting`).
+    painting::prepare();
     let paths = match paths::AppPaths::resolve() {
         Ok(paths) => paths,
         Err(e) => {

@@ -353,6 +353,8 @@ where
     .env("XDG_CONFIG_HOME", data.path().join("xdg-config"))
     .env("XDG_CACHE_HOME", data.path().join("xdg-cache"))
     .env("IMDESK_LOG", "info,imdesk=debug")
+    // The app chooses how WebKit paints (its `painting` module); a caller's switch would hide that.
+    .env_remove("WEBKIT_SKIA_GPU_PAINTING_THREADS")
     // A start-up failure goes to the log, not to a message box nobody will click.
     .env("IMDESK_NO_DIALOGS", "1")
     .env("NO_AT_BRIDGE", "1")

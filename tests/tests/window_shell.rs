@@ -23,6 +23,18 @@ async fn shell_shows_version_from_rust_and_switches_language() -> anyhow::Result
             "demo badge in Chinese by default: {badge}"
         );
 
+        // The page's tiles are painted by the CPU worker (imdesk_app's `painting`): the web
+        // process serving this window was started with WebKitGTK's GPU painting worker off.
+        let web = web_process_env(w.data_dir())?;
+        assert!(
+            web.iter()
+                .any(|v| v == "WEBKIT_SKIA_GPU_PAINTING_THREADS=0"),
+            "the web process's environment has no GPU painting switch: {:?}",
+            web.iter()
+                .filter(|v| v.starts_with("WEBKIT_"))
+                .collect::<Vec<_>>()
+        );
+
         // Every region of the shell is there, with its Chinese empty state.
         for region in ["store-rail", "inbox", "chat-pane", "status-bar"] {
             w.find(region).await?;
@@ -43,4 +55,28 @@ async fn shell_shows_version_from_rust_and_switches_language() -> anyhow::Result
         Ok(())
     })
     .await
+}
+
+/// The environment of the WebKitWebProcess serving the app whose data directory is `data_dir`.
+fn web_process_env(data_dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let needle = format!("IMDESK_DATA_DIR={}", data_dir.display());
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Ok(comm) = std::fs::read_to_string(entry.path().join("comm")) else {
+            continue;
+        };
+        if !comm.starts_with("WebKitWebProces") {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let vars: Vec<String> = environ
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        if vars.contains(&needle) {
+            return Ok(vars);
+        }
+    }
+    anyhow::bail!("no WebKitWebProcess with {needle}")
 }

@@ -1,7 +1,8 @@
 //! The GUI's own cost (issue 25, item 6), measured in one run under a private Xvfb and D-Bus
 //! session: the release app in demo mode on a 1M-message cache beside an empty Tauri window
-//! built from the same tauri (`tests/gui-baseline`), both drawn as Tauri draws by default; the
-//! empty window is also started drawn in software (`WEBKIT_DISABLE_COMPOSITING_MODE=1`) and
+//! built from the same tauri (`tests/gui-baseline`) and drawn as Tauri draws by default; imdesk
+//! asks WebKitGTK to paint its tiles on the CPU (`WEBKIT_SKIA_GPU_PAINTING_THREADS=0`, set by
+//! the app itself). For the record the empty window is also started with that same switch and
 //! reported beside them without a target.
 //!
 //! 1. **Idle PSS** of the whole process tree (the app and every descendant: WebKitWebProcess,
