@@ -84,32 +84,6 @@ impl<C> Clone for ClockRef<'_, C> {
 
 impl<C> Copy for ClockRef<'_, C> {}
 
-impl<C: Clone> ClockRef<'_, C> {
-    /// Milliseconds left until the deadline (negative once overdue).
-    pub fn remaining_ms(&self, now: TimeMs) -> i64 {
-        self.clock.remaining_ms(now)
-    }
-
-    /// The stage at `now`, for pre-alerts at `fractions` (sanitised, ascending).
-    pub fn stage_at(&self, fractions: &[f64], now: TimeMs) -> ClockStage {
-        self.clock.stage_at(fractions, now)
-    }
-
-    /// The next stage boundary strictly after `now`, or `None` once overdue.
-    pub fn next_wakeup(&self, fractions: &[f64], now: TimeMs) -> Option<TimeMs> {
-        self.clock.next_wakeup(fractions, now)
-    }
-
-    /// The clock, owned.
-    pub fn to_running(&self) -> RunningClock<C> {
-        RunningClock {
-            conversation: self.conversation.clone(),
-            store: self.store.clone(),
-            clock: self.clock,
-        }
-    }
-}
-
 impl ReplyDeadline {
     /// Milliseconds left until the deadline (negative once overdue).
     pub fn remaining_ms(&self, now: TimeMs) -> i64 {

@@ -182,6 +182,7 @@ fn a_stopped_or_replaced_clock_leaves_no_wakeup_or_urgent_entry_behind() {
     let tightened = b
         .get(&"b")
         .unwrap()
+        .clock
         .next_wakeup(&FRACTIONS, TimeMs(100_000));
     assert_eq!(b.next_due(), tightened, "the old clock's wakeup is gone");
     b.on_reply(&"b");

@@ -249,7 +249,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
         };
         let focus = clocks().map(|(c, _)| c).min_by_key(|c| c.clock.deadline);
         let overdue_count: u64 = clocks()
-            .filter(|(c, _)| c.remaining_ms(TimeMs(now)) < 0)
+            .filter(|(c, _)| c.clock.remaining_ms(TimeMs(now)) < 0)
             .map(|(_, n)| u64::from(n))
             .sum();
         let count: u64 = items.iter().map(|(_, _, n)| u64::from(*n)).sum();
@@ -283,7 +283,7 @@ impl<C: Ord + Clone> AlertScheduler<C> {
             store_count: u32::try_from(stores.len()).unwrap_or(u32::MAX),
             waiting_count,
             overdue_count: u32::try_from(overdue_count).unwrap_or(u32::MAX),
-            remaining_secs: focus.map(|c| c.remaining_ms(TimeMs(now)).div_euclid(1000)),
+            remaining_secs: focus.map(|c| c.clock.remaining_ms(TimeMs(now)).div_euclid(1000)),
             sound,
             attention: urgent || kind == AlertKind::Overdue,
             urgent,
