@@ -1,8 +1,7 @@
 //! The run: the cache, a private display (and a D-Bus session per start), alternating starts
 //! of the empty window (as Tauri draws by default, then painted as imdesk paints, for the
-//! record) and
-//! imdesk, the compressed peak on the last imdesk, the sizes, and the report with PASS/MISS
-//! per target (see the crate documentation for what each figure means).
+//! record) and imdesk, the compressed peak on the last imdesk, the sizes, and the report with
+//! PASS/MISS per target (see the crate documentation for what each figure means).
 
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;

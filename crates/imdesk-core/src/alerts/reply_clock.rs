@@ -240,8 +240,13 @@ impl<C: Ord + Clone> ReplyClocks<C> {
         i
     }
 
+    /// The store at `index` (an entry's `store`).
+    fn store(&self, index: u32) -> Option<&StoreId> {
+        self.stores.get(usize::try_from(index).ok()?)
+    }
+
     fn view<'a>(&'a self, conversation: &'a C, e: &Entry) -> Option<ClockRef<'a, C>> {
-        let store = self.stores.get(usize::try_from(e.store).ok()?)?;
+        let store = self.store(e.store)?;
         Some(ClockRef {
             conversation,
             store,
@@ -305,7 +310,7 @@ impl<C: Ord + Clone> ReplyClocks<C> {
     /// A merchant reply: stops the clock and returns it.
     pub fn on_reply(&mut self, conversation: &C) -> Option<RunningClock<C>> {
         let e = self.take(conversation)?;
-        let store = self.stores.get(usize::try_from(e.store).ok()?)?.clone();
+        let store = self.store(e.store)?.clone();
         Some(RunningClock {
             conversation: conversation.clone(),
             store,
@@ -350,8 +355,7 @@ impl<C: Ord + Clone> ReplyClocks<C> {
                 self.due.insert((due, conversation.clone()));
             }
             if let Some((store, clock)) = crossed {
-                let Some(store) = usize::try_from(store).ok().and_then(|i| self.stores.get(i))
-                else {
+                let Some(store) = self.store(store) else {
                     continue;
                 };
                 out.push(StageCrossing {
